@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { getCountries, type CountryCode } from 'libphonenumber-js/min';
+
+/**
+ * The one place that reads configuration. Each runtime (Twilio Functions `context`, the Lambda's
+ * `process.env`, local scripts) hands its environment here; every problem is reported at once with
+ * the variable, what is wrong and how to fix it.
+ */
+export interface ConfigProblem {
+  variable: string;
+  problem: string;
+  fix: string;
+}
+
+export type Env = Record<string, string | undefined>;
+
+const HHMM = /^(\d{2})(\d{2})$/;
+
+/** `HHMM` as minutes; hours may exceed 24 for lead times (4800 = 48 hours). */
+function hhmm(variable: string, maxMinutes: number, fix: string) {
+  return z.string().transform((v, ctx) => {
+    const m = HHMM.exec(v.trim());
+    const minutes = m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
+    if (!m || Number(m[2]) >= 60 || minutes > maxMinutes) {
+      ctx.addIssue({ code: 'custom', message: `${variable}: "${v}" is not HHMM within range`, params: { fix } });
+      return z.NEVER;
+    }
+    return minutes;
+  });
+}
+
+const countries = new Set<string>(getCountries());
+
+export const FunctionsConfig = z.object({
+  EHR_API_KEY: z
+    .string({ error: 'is not set' })
+    .min(24, { error: 'is shorter than 24 characters' })
+    .meta({ fix: 'set a long random secret, e.g. `openssl rand -hex 24`, and give it to the EHR integration engine' }),
+  S3_BUCKET: z
+    .string({ error: 'is not set' })
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'is not a valid S3 bucket name' })
+    .meta({ fix: 'use the bucket name printed by `npm run deploy` (locally the default works)' }),
+  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'is not an AWS region' }).default('us-east-1')
+    .meta({ fix: 'use a region code such as us-east-1' }),
+  S3_ENDPOINT: z.url({ error: 'is not a URL' }).optional()
+    .meta({ fix: 'leave unset for AWS S3; set to the embedded server URL only for local runs' }),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional().meta({ fix: 'use the access key from the stack outputs' }),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional().meta({ fix: 'use the secret key from the stack outputs' }),
+  DEFAULT_PHONE_COUNTRY: z
+    .string()
+    .default('US')
+    .refine((c) => countries.has(c), { error: 'is not an ISO 3166 country code known to the phone library' })
+    .transform((c) => c as CountryCode)
+    .meta({ fix: 'use a two-letter country code such as US or CA' }),
+  REMINDER_FIRST_TIMING: hhmm('REMINDER_FIRST_TIMING', 30 * 24 * 60, 'use HHMM hours before the appointment, e.g. 4800').default(48 * 60),
+  REMINDER_SECOND_TIMING: hhmm('REMINDER_SECOND_TIMING', 30 * 24 * 60, 'use HHMM, e.g. 2400, or 0000 to turn it off').default(24 * 60),
+  REMINDER_OUTREACH_START: hhmm('REMINDER_OUTREACH_START', 24 * 60, 'use HHMM local time, e.g. 0800').default(0),
+  REMINDER_OUTREACH_FINISH: hhmm('REMINDER_OUTREACH_FINISH', 24 * 60, 'use HHMM local time, e.g. 2000 (2400 = midnight)').default(24 * 60),
+});
+export type FunctionsConfig = z.infer<typeof FunctionsConfig>;
+
+const FIX_BY_VARIABLE: Record<string, string> = Object.fromEntries(
+  Object.entries(FunctionsConfig.shape).map(([k, schema]) => [k, String((schema.meta() as { fix?: string } | undefined)?.fix ?? '')]),
+);
+
+export function loadConfig<T extends z.ZodObject>(
+  schema: T,
+  env: Env,
+  fixes: Record<string, string> = FIX_BY_VARIABLE,
+): { ok: true; config: z.infer<T> } | { ok: false; problems: ConfigProblem[] } {
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const v = env[key];
+    // An empty value in .env means "not set", so defaults apply.
+    input[key] = v === undefined || v.trim() === '' ? undefined : v;
+  }
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  const problems = parsed.error.issues.map((issue) => {
+    const variable = String(issue.path[0] ?? '');
+    const params = (issue as { params?: { fix?: string } }).params;
+    const message = issue.message.startsWith(`${variable}: `) ? issue.message.slice(variable.length + 2) : issue.message;
+    return { variable, problem: message, fix: params?.fix ?? fixes[variable] ?? '' };
+  });
+  return { ok: false, problems };
+}
+
+export function loadFunctionsConfig(env: Env) {
+  return loadConfig(FunctionsConfig, env);
+}
+
+export function describeProblems(problems: ConfigProblem[]): string {
+  return problems.map((p) => `${p.variable}: ${p.problem}${p.fix ? ` (fix: ${p.fix})` : ''}`).join('\n');
+}

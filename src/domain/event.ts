@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { normalisePhone, type CountryCode } from './phone';
+import { parseAppointmentZone, parseInstant, resolveAppointmentTime, toUtcIso } from './time';
+
+export const EHR_EVENT_TYPES = ['BOOKED', 'RESCHEDULED', 'MODIFIED', 'CONFIRMED', 'CANCELED', 'NOSHOWED'] as const;
+export const PATIENT_EVENT_TYPES = ['CONFIRM', 'CANCEL', 'OPTED-OUT', 'OPTED-IN'] as const;
+export const SYSTEM_EVENT_TYPES = ['REMIND', 'EXPIRED'] as const;
+export const EVENT_TYPES = [...EHR_EVENT_TYPES, ...PATIENT_EVENT_TYPES, ...SYSTEM_EVENT_TYPES] as const;
+
+export type EhrEventType = (typeof EHR_EVENT_TYPES)[number];
+export type PatientEventType = (typeof PATIENT_EVENT_TYPES)[number];
+export type SystemEventType = (typeof SYSTEM_EVENT_TYPES)[number];
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export function isEhrEventType(t: string): t is EhrEventType {
+  return (EHR_EVENT_TYPES as readonly string[]).includes(t);
+}
+
+// Printable means no C0/C1 control characters; everything else (commas, =, quotes, accents,
+// apostrophes, emoji) is data and must survive byte for byte.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const MAX_ID_BYTES = 128;
+
+function text(max: number) {
+  return z
+    .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
+    .max(max, { error: `must be at most ${max} characters` })
+    .refine((v) => !CONTROL.test(v), { error: 'must not contain control characters (tabs, newlines, NUL)' });
+}
+
+function requiredText(max: number) {
+  return text(max).refine((v) => v.trim() !== '', { error: 'must not be empty' });
+}
+
+function optionalText(max: number) {
+  return text(max).optional();
+}
+
+const id = requiredText(MAX_ID_BYTES).refine((v) => Buffer.byteLength(v, 'utf8') <= MAX_ID_BYTES, {
+  error: `must be at most ${MAX_ID_BYTES} bytes of UTF-8`,
+});
+
+/** The reference app's EHR integration contract, as received. Unknown fields are ignored. */
+export const EhrEventInput = z.object({
+  event_type: z.enum(EHR_EVENT_TYPES, {
+    error: (i) =>
+      i.input === undefined ? 'is required' : `must be one of ${EHR_EVENT_TYPES.join(', ')}`,
+  }),
+  event_datetime_utc: requiredText(64),
+  patient_id: id,
+  patient_first_name: requiredText(100),
+  patient_last_name: optionalText(100),
+  patient_phone: requiredText(40),
+  provider_id: id.optional(),
+  provider_first_name: optionalText(100),
+  provider_last_name: optionalText(100),
+  provider_callback_phone: optionalText(40),
+  appointment_location: optionalText(500),
+  appointment_id: id,
+  appointment_timezone: requiredText(64),
+  appointment_datetime: requiredText(64),
+});
+export type EhrEventInput = z.infer<typeof EhrEventInput>;
+
+/** An event after validation: phones in E.164, zone canonical, times resolved to UTC. */
+export const AppointmentEvent = z.object({
+  event_id: z.string(),
+  event_type: z.enum(EVENT_TYPES),
+  event_datetime_utc: z.string(),
+  patient_id: z.string(),
+  patient_first_name: z.string(),
+  patient_last_name: z.string().optional(),
+  patient_phone: z.string(),
+  provider_id: z.string().optional(),
+  provider_first_name: z.string().optional(),
+  provider_last_name: z.string().optional(),
+  provider_callback_phone: z.string().optional(),
+  appointment_location: z.string().optional(),
+  appointment_id: z.string(),
+  appointment_timezone: z.string(),
+  appointment_datetime: z.string(),
+  appointment_datetime_utc: z.string(),
+  /** For REMIND: which reminder (1 or 2). For patient events: the inbound message sid. */
+  detail: z.record(z.string(), z.string()).optional(),
+});
+export type AppointmentEvent = z.infer<typeof AppointmentEvent>;
+
+export interface FieldProblem {
+  /** Dotted path, e.g. `patient_phone` or `[3].appointment_timezone`. */
+  field: string;
+  message: string;
+}
+
+export interface ParseOptions {
+  defaultCountry: CountryCode;
+}
+
+/** Validates one EHR event and normalises it. Every problem is reported, not just the first. */
+export function parseEhrEvent(
+  raw: unknown,
+  options: ParseOptions,
+): { ok: true; event: AppointmentEvent } | { ok: false; problems: FieldProblem[] } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, problems: [{ field: '', message: 'each event must be a JSON object' }] };
+  }
+  const parsed = EhrEventInput.safeParse(raw);
+  const problems: FieldProblem[] = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
+  const bad = new Set(problems.map((p) => p.field));
+  const input = raw as Record<string, unknown>;
+  const str = (k: string): string | undefined =>
+    !bad.has(k) && typeof input[k] === 'string' ? (input[k] as string) : undefined;
+
+  const phone = str('patient_phone');
+  const e164 = phone === undefined ? undefined : normalisePhone(phone, options.defaultCountry);
+  if (e164 && !e164.ok) problems.push({ field: 'patient_phone', message: e164.reason });
+
+  const callback = str('provider_callback_phone');
+  const callbackE164 =
+    callback === undefined || callback.trim() === '' ? undefined : normalisePhone(callback, options.defaultCountry);
+  if (callbackE164 && !callbackE164.ok) problems.push({ field: 'provider_callback_phone', message: callbackE164.reason });
+
+  const eventTime = str('event_datetime_utc');
+  const eventInstant = eventTime === undefined ? undefined : parseInstant(eventTime);
+  if (eventInstant && !eventInstant.ok) problems.push({ field: 'event_datetime_utc', message: eventInstant.reason });
+
+  const zoneText = str('appointment_timezone');
+  const zone = zoneText === undefined ? undefined : parseAppointmentZone(zoneText);
+  if (zone && !zone.ok) problems.push({ field: 'appointment_timezone', message: zone.reason });
+
+  const when = str('appointment_datetime');
+  let appointmentUtc: string | undefined;
+  if (when !== undefined && zone?.ok) {
+    const resolved = resolveAppointmentTime(when, zone.value);
+    if (resolved.ok) appointmentUtc = toUtcIso(resolved.value);
+    else problems.push({ field: 'appointment_datetime', message: resolved.reason });
+  }
+
+  if (problems.length > 0 || !parsed.success || !e164?.ok || !eventInstant?.ok || !zone?.ok || !appointmentUtc) {
+    return { ok: false, problems: dedupe(problems) };
+  }
+  const v = parsed.data;
+  const body: Omit<AppointmentEvent, 'event_id'> = {
+    event_type: v.event_type,
+    event_datetime_utc: toUtcIso(eventInstant.value),
+    patient_id: v.patient_id,
+    patient_first_name: v.patient_first_name,
+    patient_last_name: v.patient_last_name,
+    patient_phone: e164.value,
+    provider_id: v.provider_id,
+    provider_first_name: v.provider_first_name,
+    provider_last_name: v.provider_last_name,
+    provider_callback_phone: callbackE164?.ok ? callbackE164.value : undefined,
+    appointment_location: v.appointment_location,
+    appointment_id: v.appointment_id,
+    appointment_timezone: zone.value.name,
+    appointment_datetime: v.appointment_datetime,
+    appointment_datetime_utc: appointmentUtc,
+  };
+  return { ok: true, event: withEventId(stripUndefined(body)) };
+}
+
+function dedupe(problems: FieldProblem[]): FieldProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.field}\u0000${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * The event id is a digest of the normalised content, so the same event delivered twice (by a
+ * retrying integration engine) has the same id and is recognised as a duplicate.
+ */
+export function withEventId(body: Omit<AppointmentEvent, 'event_id'>): AppointmentEvent {
+  const canonical = JSON.stringify(
+    Object.keys(body)
+      .sort()
+      .map((k) => [k, (body as Record<string, unknown>)[k]]),
+  );
+  const event_id = createHash('sha256').update(canonical).digest('hex').slice(0, 32);
+  return { event_id, ...body };
+}

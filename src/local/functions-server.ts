@@ -1,0 +1,55 @@
+import type { Express, NextFunction, Request, Response } from 'express';
+import { LocalDevelopmentServer } from '@twilio/runtime-handler/dev';
+import { getListOfFunctionsAndAssets } from '@twilio-labs/serverless-api/dist/utils/fs';
+
+/**
+ * The Twilio Functions of `serviceDir` (the built service), served in this process by Twilio's
+ * own local runtime (@twilio/runtime-handler), so `context`, `event` and `Twilio.Response` behave
+ * as they do when deployed. Not forked per request and not live-reloading: fast and closable.
+ * The runtime keeps global state, so one functions app per process.
+ */
+export async function createFunctionsApp(options: {
+  serviceDir: string;
+  env: Record<string, string>;
+  /** Public base URL (what DOMAIN_NAME and signature checks see). */
+  url: string;
+  port: number;
+}): Promise<Express> {
+  const routes = await getListOfFunctionsAndAssets(options.serviceDir, {
+    functionsFolderNames: ['functions'],
+    assetsFolderNames: ['assets'],
+  });
+  const server = new LocalDevelopmentServer(options.port, {
+    baseDir: options.serviceDir,
+    env: options.env,
+    port: options.port,
+    url: options.url,
+    detailedLogs: false,
+    live: false,
+    logs: false,
+    legacyMode: false,
+    appName: 'patient-appointment-management',
+    forkProcess: false,
+    enableDebugLogs: false,
+    routes,
+  });
+  return server.getApp() as unknown as Express;
+}
+
+/**
+ * Errors raised before a Function runs (body parsing) would otherwise be answered with an HTML
+ * page; integration engines get the same JSON error shape as from the Functions.
+ */
+export function jsonErrorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) return next(err);
+  const e = err as { type?: string; status?: number };
+  const [status, code, message] =
+    e.type === 'entity.too.large'
+      ? [413, 'payload-too-large', 'the body is too large']
+      : e.type === 'entity.parse.failed'
+        ? [400, 'invalid-json', 'the body is not valid JSON']
+        : e.status && e.status < 500
+          ? [e.status, 'invalid-request', 'the request could not be read']
+          : [500, 'internal', 'unexpected error'];
+  res.status(status).json({ error: { code, message } });
+}

@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A reverse proxy in front of an S3-protocol server that does not honour conditional writes
+ * (s3rver ignores If-Match / If-None-Match on PUT). Writes to one key are serialised, and a PUT
+ * carrying a condition is checked against the key's current ETag before it is forwarded; a
+ * failed condition gets S3's own answer (412 PreconditionFailed, or 404 NoSuchKey for If-Match on
+ * a missing object). Everything else passes through untouched, signatures included.
+ */
+export interface ConditionalGuard {
+  endpoint: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+type Etag = string | null;
+
+class KeyLocks {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = previous.then(() => mine);
+    this.tails.set(key, tail);
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
+
+function splitPath(url: string): { bucket: string; key: string; query: URLSearchParams } {
+  const u = new URL(url, 'http://guard');
+  const [, bucket = '', ...rest] = u.pathname.split('/');
+  return { bucket, key: rest.join('/'), query: u.searchParams };
+}
+
+function normaliseEtag(tag: string): string {
+  return tag.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
+}
+
+function matches(condition: string, current: string): boolean {
+  return condition
+    .split(',')
+    .map((t) => t.trim())
+    .some((t) => t === '*' || normaliseEtag(t) === normaliseEtag(current));
+}
+
+function s3Error(res: ServerResponse, status: number, code: string, message: string, extra = ''): void {
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>${extra}<RequestId>${randomUUID()}</RequestId></Error>`;
+  res.writeHead(status, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export async function startConditionalGuard(options: {
+  upstreamPort: number;
+  port?: number;
+  host?: string;
+}): Promise<ConditionalGuard> {
+  const host = options.host ?? '127.0.0.1';
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+  const locks = new KeyLocks();
+  // Known ETags of keys this guard wrote or checked; a miss costs one HEAD upstream. Only entries
+  // learned while holding the key's lock are trusted.
+  const etags = new Map<string, Etag>();
+
+  const upstream = (
+    req: IncomingMessage,
+    body: NodeJS.ReadableStream | null,
+    method = req.method,
+  ): Promise<IncomingMessage> =>
+    new Promise((resolve, reject) => {
+      const out = http.request(
+        { host: '127.0.0.1', port: options.upstreamPort, method, path: req.url, headers: req.headers, agent },
+        resolve,
+      );
+      out.on('error', reject);
+      if (body) body.pipe(out);
+      else out.end();
+    });
+
+  const headEtag = async (req: IncomingMessage, cacheKey: string): Promise<Etag> => {
+    if (etags.has(cacheKey)) return etags.get(cacheKey) ?? null;
+    const head = await new Promise<IncomingMessage>((resolve, reject) => {
+      const { bucket, key } = splitPath(req.url ?? '/');
+      const out = http.request(
+        {
+          host: '127.0.0.1',
+          port: options.upstreamPort,
+          method: 'HEAD',
+          path: `/${bucket}/${key}`,
+          // s3rver checks signatures only when present; this internal probe carries none.
+          headers: { host: req.headers.host ?? '' },
+          agent,
+        },
+        resolve,
+      );
+      out.on('error', reject);
+      out.end();
+    });
+    head.resume();
+    const tag = head.statusCode === 200 ? normaliseEtag(String(head.headers.etag ?? '')) : null;
+    if (head.statusCode !== 200 && head.statusCode !== 404) {
+      throw new Error(`upstream HEAD answered ${head.statusCode}`);
+    }
+    remember(cacheKey, tag);
+    return tag;
+  };
+
+  const remember = (cacheKey: string, tag: Etag) => {
+    if (etags.size > 200_000) etags.clear();
+    etags.set(cacheKey, tag);
+  };
+
+  const pipeBack = (from: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(from.statusCode ?? 502, from.headers);
+    from.pipe(res);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const { bucket, key, query } = splitPath(req.url ?? '/');
+    const method = req.method ?? 'GET';
+    const writesKey = key !== '' && (method === 'PUT' || method === 'DELETE' || (method === 'POST' && !query.has('uploads')));
+    if (!writesKey) {
+      const answer = await upstream(req, method === 'GET' || method === 'HEAD' ? null : req);
+      if (method === 'POST' && query.has('delete')) etags.clear();
+      pipeBack(answer, res);
+      return;
+    }
+    const cacheKey = `${bucket}/${key}`;
+    await locks.run(cacheKey, async () => {
+      const ifMatch = req.headers['if-match'];
+      const ifNoneMatch = req.headers['if-none-match'];
+      if (method === 'PUT' && (ifMatch || ifNoneMatch)) {
+        const current = await headEtag(req, cacheKey);
+        if (ifNoneMatch && current !== null && matches(String(ifNoneMatch), current)) {
+          req.resume();
+          s3Error(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', '<Condition>If-None-Match</Condition>');
+          return;
+        }
+        if (ifMatch && current === null) {
+          req.resume();
+          s3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.', `<Key>${key}</Key>`);
+          return;
+        }
+        if (ifMatch && current !== null && !matches(String(ifMatch), current)) {
+          req.resume();
+          s3Error(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', '<Condition>If-Match</Condition>');
+          return;
+        }
+      }
+      const answer = await upstream(req, method === 'DELETE' ? null : req);
+      const ok = (answer.statusCode ?? 500) < 300;
+      if (ok && method === 'PUT' && !query.has('partNumber')) {
+        const tag = answer.headers.etag ? normaliseEtag(String(answer.headers.etag)) : undefined;
+        if (tag) remember(cacheKey, tag);
+        else etags.delete(cacheKey);
+      } else if (ok && method === 'DELETE') remember(cacheKey, null);
+      else etags.delete(cacheKey);
+      await new Promise<void>((resolve) => {
+        res.on('finish', resolve);
+        res.on('close', resolve);
+        pipeBack(answer, res);
+      });
+    });
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) s3Error(res, 503, 'ServiceUnavailable', `guard: ${(err as Error).message}`);
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    endpoint: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        agent.destroy();
+      }),
+  };
+}

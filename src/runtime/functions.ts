@@ -1,0 +1,104 @@
+import { describeProblems, loadFunctionsConfig, type FunctionsConfig } from '../config/config';
+import type { HttpReply } from '../http/reply';
+import type { ReminderPolicy } from '../domain/reminders';
+import { S3AppointmentStore } from '../storage/s3-appointment-store';
+import { createS3Client } from '../storage/s3-client';
+import type { AppointmentStore } from '../storage/appointment-store';
+import { log } from '../log';
+
+/** The subset of the Twilio Functions runtime our entry points use. */
+export interface FunctionContext {
+  [key: string]: unknown;
+  DOMAIN_NAME?: string;
+  PATH?: string;
+}
+export type FunctionEvent = Record<string, unknown>;
+export type FunctionCallback = (err: unknown, response?: unknown) => void;
+
+interface TwilioResponse {
+  setStatusCode(code: number): void;
+  setBody(body: unknown): void;
+  appendHeader(key: string, value: string): void;
+}
+declare const Twilio: { Response: new () => TwilioResponse };
+
+export interface FunctionsRuntime {
+  config: FunctionsConfig;
+  store: AppointmentStore;
+  policy: ReminderPolicy;
+}
+
+let cached: { key: string; runtime: FunctionsRuntime } | undefined;
+
+function envOf(context: FunctionContext): Record<string, string | undefined> {
+  return Object.fromEntries(
+    Object.entries(context).filter(([, v]) => typeof v === 'string') as [string, string][],
+  );
+}
+
+/**
+ * Builds (once per warm container) what the Functions need from their environment. Throws a
+ * ConfigError listing every problem when the environment is invalid.
+ */
+export function functionsRuntime(context: FunctionContext): FunctionsRuntime {
+  const env = envOf(context);
+  const key = JSON.stringify(env);
+  if (cached?.key === key) return cached.runtime;
+  const loaded = loadFunctionsConfig(env);
+  if (!loaded.ok) throw new ConfigError(loaded.problems.map((p) => p.variable), describeProblems(loaded.problems));
+  const config = loaded.config;
+  const s3 = createS3Client({
+    region: config.AWS_REGION,
+    endpoint: config.S3_ENDPOINT,
+    credentials:
+      config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY }
+        : undefined,
+  });
+  const runtime: FunctionsRuntime = {
+    config,
+    store: new S3AppointmentStore(s3, config.S3_BUCKET),
+    policy: {
+      firstLeadMinutes: config.REMINDER_FIRST_TIMING,
+      secondLeadMinutes: config.REMINDER_SECOND_TIMING,
+      outreachStartMinutes: config.REMINDER_OUTREACH_START,
+      outreachFinishMinutes: config.REMINDER_OUTREACH_FINISH,
+    },
+  };
+  cached = { key, runtime };
+  return runtime;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variables: string[],
+    readonly details: string,
+  ) {
+    super(`configuration is invalid: ${variables.join(', ')}`);
+  }
+}
+
+/** Maps our reply onto Twilio's Response object. */
+export function respond(callback: FunctionCallback, reply: HttpReply): void {
+  const response = new Twilio.Response();
+  response.setStatusCode(reply.status);
+  for (const [k, v] of Object.entries(reply.headers ?? {})) response.appendHeader(k, v);
+  response.setBody(reply.body);
+  callback(null, response);
+}
+
+export function configErrorReply(err: ConfigError, requestId: string): HttpReply {
+  // Variable names only: values may be secrets.
+  log('error', 'configuration invalid', { request_id: requestId, error: err.variables.join(',') });
+  return {
+    status: 500,
+    headers: { 'Content-Type': 'application/json', 'X-Request-Id': requestId },
+    body: {
+      error: {
+        code: 'misconfigured',
+        message: `the service is misconfigured (${err.variables.join(', ')}); the administrator can see details on the admin page`,
+        request_id: requestId,
+      },
+    },
+  };
+}

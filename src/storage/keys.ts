@@ -1,0 +1,50 @@
+/**
+ * The S3 key layout. Ids from outside (appointment ids, phones) never become raw path segments:
+ * they are base64url-encoded UTF-8, which is injective and uses only [A-Za-z0-9_-], so `../x`,
+ * `a/b`, `%2F` and look-alike unicode can neither escape their folder nor collide.
+ *
+ *   appointments/<id>/state.json                          current state (conditional writes)
+ *   appointments/<id>/history/<utc>_<event_id>.json       one record per event, never overwritten
+ *   index/due/<YYYY-MM-DDTHH>/<id>                        when the sweep must next look at <id>
+ *   optouts/<phone>.json                                  per-phone opt-out ledger
+ */
+export function encodeSegment(value: string): string {
+  return Buffer.from(value, 'utf8').toString('base64url');
+}
+
+export function decodeSegment(segment: string): string {
+  return Buffer.from(segment, 'base64url').toString('utf8');
+}
+
+export function appointmentPrefix(appointmentId: string): string {
+  return `appointments/${encodeSegment(appointmentId)}/`;
+}
+
+export function stateKey(appointmentId: string): string {
+  return `${appointmentPrefix(appointmentId)}state.json`;
+}
+
+export function historyPrefix(appointmentId: string): string {
+  return `${appointmentPrefix(appointmentId)}history/`;
+}
+
+/** History keys sort by event time, then id; the same event always maps to the same key. */
+export function historyKey(appointmentId: string, eventDatetimeUtc: string, eventId: string): string {
+  const compact = eventDatetimeUtc.replace(/[-:.]/g, '');
+  return `${historyPrefix(appointmentId)}${compact}_${eventId}.json`;
+}
+
+export const DUE_INDEX_PREFIX = 'index/due/';
+
+/** Hour bucket of an instant, e.g. `2026-11-25T08`; lexicographic order equals time order. */
+export function dueBucket(isoUtc: string): string {
+  return isoUtc.slice(0, 13);
+}
+
+export function dueKey(isoUtc: string, appointmentId: string): string {
+  return `${DUE_INDEX_PREFIX}${dueBucket(isoUtc)}/${encodeSegment(appointmentId)}`;
+}
+
+export function optOutKey(phoneE164: string): string {
+  return `optouts/${encodeSegment(phoneE164)}.json`;
+}

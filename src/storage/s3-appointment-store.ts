@@ -1,0 +1,150 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { AppointmentState } from '../domain/appointment';
+import type { AppointmentStore, DueEntry, HistoryRecord, Versioned } from './appointment-store';
+import { DUE_INDEX_PREFIX, dueBucket, dueKey, historyKey, historyPrefix, stateKey } from './keys';
+
+interface S3ErrorShape {
+  name?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+function status(err: unknown): number | undefined {
+  return (err as S3ErrorShape)?.$metadata?.httpStatusCode;
+}
+
+export function isNotFound(err: unknown): boolean {
+  const e = err as S3ErrorShape;
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || status(err) === 404;
+}
+
+/** 412 when the condition failed; AWS answers 409 when two conditional writes race. */
+export function isConditionFailure(err: unknown): boolean {
+  const e = err as S3ErrorShape;
+  return (
+    status(err) === 412 ||
+    status(err) === 409 ||
+    e?.name === 'PreconditionFailed' ||
+    e?.name === 'ConditionalRequestConflict'
+  );
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export class S3AppointmentStore implements AppointmentStore {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async getState(appointmentId: string): Promise<Versioned<AppointmentState> | null> {
+    const got = await this.getJson(stateKey(appointmentId));
+    if (!got) return null;
+    return { value: AppointmentState.parse(got.value), etag: got.etag };
+  }
+
+  async putState(state: AppointmentState, expectedEtag: string | null): Promise<'ok' | 'conflict'> {
+    try {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: stateKey(state.facts.appointment_id),
+          Body: JSON.stringify(state),
+          ContentType: JSON_TYPE,
+          ...(expectedEtag === null ? { IfNoneMatch: '*' } : { IfMatch: expectedEtag }),
+        }),
+      );
+      return 'ok';
+    } catch (err) {
+      if (isConditionFailure(err)) return 'conflict';
+      throw err;
+    }
+  }
+
+  async appendHistory(record: HistoryRecord): Promise<'created' | 'exists'> {
+    const { event } = record;
+    try {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: historyKey(event.appointment_id, event.event_datetime_utc, event.event_id),
+          Body: JSON.stringify(record),
+          ContentType: JSON_TYPE,
+          IfNoneMatch: '*',
+        }),
+      );
+      return 'created';
+    } catch (err) {
+      if (isConditionFailure(err)) return 'exists';
+      throw err;
+    }
+  }
+
+  async listHistory(appointmentId: string): Promise<HistoryRecord[]> {
+    const keys: string[] = [];
+    for await (const key of this.listKeys(historyPrefix(appointmentId))) keys.push(key);
+    const records: HistoryRecord[] = [];
+    for (const key of keys) {
+      const got = await this.getJson(key);
+      if (got) records.push(got.value as HistoryRecord);
+    }
+    return records;
+  }
+
+  async putDueEntry(entry: DueEntry): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: dueKey(entry.due_at, entry.appointment_id),
+        Body: JSON.stringify(entry),
+        ContentType: JSON_TYPE,
+      }),
+    );
+  }
+
+  async deleteDueEntry(dueAt: string, appointmentId: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: dueKey(dueAt, appointmentId) }));
+  }
+
+  async *listDueEntries(untilIso: string, limit = Number.POSITIVE_INFINITY): AsyncIterable<DueEntry> {
+    // Keys sort by hour bucket, so the listing can stop at the first bucket after `untilIso`:
+    // the cost is the number of entries due, not the number of appointments stored.
+    const stopAfter = `${DUE_INDEX_PREFIX}${dueBucket(untilIso)}/\uffff`;
+    let yielded = 0;
+    for await (const key of this.listKeys(DUE_INDEX_PREFIX)) {
+      if (key > stopAfter || yielded >= limit) return;
+      const got = await this.getJson(key);
+      if (!got) continue;
+      yielded += 1;
+      yield got.value as DueEntry;
+    }
+  }
+
+  private async *listKeys(prefix: string): AsyncIterable<string> {
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) if (o.Key) yield o.Key;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  private async getJson(key: string): Promise<{ value: unknown; etag: string } | null> {
+    try {
+      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const text = (await res.Body?.transformToString('utf-8')) ?? '';
+      return { value: JSON.parse(text) as unknown, etag: res.ETag ?? '' };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import { applyEvent, type AppointmentState, type Disposition } from '../domain/appointment';
+import type { AppointmentEvent } from '../domain/event';
+import { nextCheckAt, type ReminderPolicy } from '../domain/reminders';
+import type { AppointmentStore } from '../storage/appointment-store';
+
+export interface RecordDeps {
+  store: AppointmentStore;
+  policy: ReminderPolicy;
+  now: () => Date;
+  /** Backoff between optimistic-concurrency retries; injectable so tests can run them fast. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface RecordResult {
+  appointment_id: string;
+  event_id: string;
+  event_type: AppointmentEvent['event_type'];
+  outcome: 'applied' | 'duplicate' | 'stale' | 'ignored';
+  reason?: string;
+  duplicate: boolean;
+  stale: boolean;
+  disposition: Disposition | null;
+  /** The state after the event, when it was applied; used to start the flow. */
+  state: AppointmentState | null;
+}
+
+export class StateConflictError extends Error {
+  constructor(readonly appointmentId: string, readonly attempts: number) {
+    super(`state update kept conflicting after ${attempts} attempts`);
+  }
+}
+
+const MAX_ATTEMPTS = 200;
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Records one validated event: an append-only history record first, then the state, replaced with
+ * a conditional write and retried on conflict so racing events never lose an update.
+ */
+export async function recordEvent(deps: RecordDeps, event: AppointmentEvent): Promise<RecordResult> {
+  const sleep = deps.sleep ?? defaultSleep;
+  const receivedAt = deps.now().toISOString();
+  const history = await deps.store.appendHistory({ event, received_at: receivedAt });
+  const seenBefore = history === 'exists';
+
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    const current = await deps.store.getState(event.appointment_id);
+    const now = deps.now().toISOString();
+    const outcome = applyEvent(current?.value ?? null, event, now);
+    const base = { appointment_id: event.appointment_id, event_id: event.event_id, event_type: event.event_type };
+
+    if (outcome.kind !== 'applied') {
+      const duplicate = outcome.kind === 'duplicate' || seenBefore;
+      return {
+        ...base,
+        outcome: duplicate ? 'duplicate' : outcome.kind,
+        ...(outcome.kind === 'ignored' ? { reason: outcome.reason } : {}),
+        duplicate,
+        stale: outcome.kind === 'stale',
+        disposition: outcome.state?.disposition ?? null,
+        state: null,
+      };
+    }
+
+    const next = outcome.state;
+    const due = nextCheckAt(next, deps.policy, now);
+    const dueBefore = current ? nextCheckAt(current.value, deps.policy, now) : undefined;
+    // The index entry is written before the state: if we crash in between, the sweep finds an
+    // entry that does not match the state and drops it; the reverse order could lose a reminder.
+    if (due && (due !== dueBefore || next.schedule_version !== current?.value.schedule_version)) {
+      await deps.store.putDueEntry({ appointment_id: next.facts.appointment_id, due_at: due, schedule_version: next.schedule_version });
+    }
+    const written = await deps.store.putState(next, current?.etag ?? null);
+    if (written === 'ok') {
+      return { ...base, outcome: 'applied', duplicate: false, stale: false, disposition: next.disposition, state: next };
+    }
+    await sleep(Math.random() * Math.min(100, 2 ** Math.min(attempt, 7)));
+  }
+  throw new StateConflictError(event.appointment_id, MAX_ATTEMPTS);
+}
+
+/**
+ * Records a batch: events for the same appointment in the order given, different appointments
+ * concurrently (bounded).
+ */
+export async function recordEvents(
+  deps: RecordDeps,
+  events: AppointmentEvent[],
+  concurrency = 8,
+): Promise<RecordResult[]> {
+  const results = new Array<RecordResult>(events.length);
+  const groups = new Map<string, number[]>();
+  events.forEach((e, i) => groups.set(e.appointment_id, [...(groups.get(e.appointment_id) ?? []), i]));
+  const queue = [...groups.values()];
+  const worker = async () => {
+    for (let group = queue.shift(); group; group = queue.shift()) {
+      for (const i of group) results[i] = await recordEvent(deps, events[i] as AppointmentEvent);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+  return results;
+}
