@@ -1,0 +1,31 @@
+import type { AppointmentState } from '../domain/appointment';
+import type { AppointmentEvent } from '../domain/event';
+
+/**
+ * Starts the Studio Flow for an appointment event (the intake Function after persisting an EHR
+ * event; the reminder sweep with event REMIND). Implementations check the opt-out ledger first and
+ * handle Studio's one-active-execution-per-contact rule (409/20409: end the other one, retry).
+ */
+export interface FlowStarter {
+  start(request: FlowStartRequest): Promise<FlowStartResult>;
+}
+
+export interface FlowStartRequest {
+  state: AppointmentState;
+  event: AppointmentEvent;
+}
+
+export type FlowStartResult =
+  | { started: true; executionSid: string }
+  | { started: false; reason: 'opted-out' | 'not-messaged' };
+
+/** A failure to start; `retryable` for 429 / 5xx / network errors (back off and try again). */
+export class FlowStartError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
