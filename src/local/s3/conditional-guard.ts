@@ -17,21 +17,46 @@ export interface ConditionalGuard {
 
 type Etag = string | null;
 
+/**
+ * Per-key readers-writer locks. s3rver writes object files in place, so a GET racing a PUT can read
+ * a half-written file; reads therefore wait for writes to the same key, and writes for reads.
+ */
 class KeyLocks {
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly keys = new Map<string, { readers: number; writing: boolean; queue: { write: boolean; go: () => void }[] }>();
 
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    const tail = previous.then(() => mine);
-    this.tails.set(key, tail);
-    await previous;
+  async run<T>(key: string, write: boolean, fn: () => Promise<T>): Promise<T> {
+    let k = this.keys.get(key);
+    if (!k) {
+      k = { readers: 0, writing: false, queue: [] };
+      this.keys.set(key, k);
+    }
+    const entry = k;
+    if (entry.queue.length === 0 && !entry.writing && (!write || entry.readers === 0)) {
+      if (write) entry.writing = true;
+      else entry.readers += 1;
+    } else {
+      await new Promise<void>((go) => entry.queue.push({ write, go }));
+    }
     try {
       return await fn();
     } finally {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
+      if (write) entry.writing = false;
+      else entry.readers -= 1;
+      while (entry.queue.length > 0) {
+        const next = entry.queue[0] as { write: boolean; go: () => void };
+        if (next.write) {
+          if (entry.readers > 0 || entry.writing) break;
+          entry.writing = true;
+          entry.queue.shift();
+          next.go();
+          break;
+        }
+        if (entry.writing) break;
+        entry.readers += 1;
+        entry.queue.shift();
+        next.go();
+      }
+      if (entry.readers === 0 && !entry.writing && entry.queue.length === 0) this.keys.delete(key);
     }
   }
 }
@@ -119,23 +144,31 @@ export async function startConditionalGuard(options: {
     etags.set(cacheKey, tag);
   };
 
-  const pipeBack = (from: IncomingMessage, res: ServerResponse) => {
-    res.writeHead(from.statusCode ?? 502, from.headers);
-    from.pipe(res);
-  };
+  // The key's lock is held until the answer has been streamed completely.
+  const pipeBackAndWait = (from: IncomingMessage, res: ServerResponse) =>
+    new Promise<void>((resolve) => {
+      res.on('finish', resolve);
+      res.on('close', resolve);
+      res.writeHead(from.statusCode ?? 502, from.headers);
+      from.pipe(res);
+    });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const { bucket, key, query } = splitPath(req.url ?? '/');
     const method = req.method ?? 'GET';
     const writesKey = key !== '' && (method === 'PUT' || method === 'DELETE' || (method === 'POST' && !query.has('uploads')));
     if (!writesKey) {
-      const answer = await upstream(req, method === 'GET' || method === 'HEAD' ? null : req);
-      if (method === 'POST' && query.has('delete')) etags.clear();
-      pipeBack(answer, res);
+      const read = async () => {
+        const answer = await upstream(req, method === 'GET' || method === 'HEAD' ? null : req);
+        if (method === 'POST' && query.has('delete')) etags.clear();
+        await pipeBackAndWait(answer, res);
+      };
+      if (key !== '' && (method === 'GET' || method === 'HEAD')) await locks.run(`${bucket}/${key}`, false, read);
+      else await read();
       return;
     }
     const cacheKey = `${bucket}/${key}`;
-    await locks.run(cacheKey, async () => {
+    await locks.run(cacheKey, true, async () => {
       const ifMatch = req.headers['if-match'];
       const ifNoneMatch = req.headers['if-none-match'];
       if (method === 'PUT' && (ifMatch || ifNoneMatch)) {
@@ -164,11 +197,7 @@ export async function startConditionalGuard(options: {
         else etags.delete(cacheKey);
       } else if (ok && method === 'DELETE') remember(cacheKey, null);
       else etags.delete(cacheKey);
-      await new Promise<void>((resolve) => {
-        res.on('finish', resolve);
-        res.on('close', resolve);
-        pipeBack(answer, res);
-      });
+      await pipeBackAndWait(answer, res);
     });
   };
 

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EHR_EVENT_TYPES } from '../src/domain/event';
+import { historyPrefix, stateKey } from '../src/storage/keys';
+import { ehrEvent } from './fixtures/events';
+import { startTestStack, type TestStack } from './support/local-stack';
+
+let t: TestStack;
+beforeAll(async () => {
+  t = await startTestStack();
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+const LOCATION = 'Suite 100, O\'Brien Bldg, "East" Wing = 2nd floor';
+
+describe('POST /ehr/events', () => {
+  it.each(EHR_EVENT_TYPES)('records a %s event: state and history readable through the S3 API', async (type) => {
+    const id = `APT-type-${type}`;
+    const res = await t.postEvents(ehrEvent({ event_type: type, appointment_id: id, appointment_location: LOCATION }));
+    expect(res.status).toBe(202);
+    expect(res.json.results).toEqual([
+      expect.objectContaining({ appointment_id: id, event_type: type, outcome: 'applied', duplicate: false, stale: false }),
+    ]);
+    const state = await t.getJson(stateKey(id));
+    expect(state.ehr_event_type).toBe(type);
+    expect(state.disposition).toBe(res.json.results[0].disposition);
+    expect(state.facts.appointment_location).toBe(LOCATION);
+    expect(state.facts.patient_first_name).toBe('Zoë');
+    const history = await t.listKeys(historyPrefix(id));
+    expect(history).toHaveLength(1);
+    const record = await t.getJson(history[0] as string);
+    expect(record.event.appointment_location).toBe(LOCATION);
+    expect(record.event.event_type).toBe(type);
+  });
+
+  it('accepts an array of events and answers per event, in order', async () => {
+    const res = await t.postEvents([
+      ehrEvent({ appointment_id: 'APT-batch-1' }),
+      ehrEvent({ appointment_id: 'APT-batch-2', event_type: 'CONFIRMED' }),
+      ehrEvent({ appointment_id: 'APT-batch-1', event_type: 'CANCELED', event_datetime_utc: '2026-11-25T08:05:00Z' }),
+    ]);
+    expect(res.status).toBe(202);
+    expect(res.json.results.map((r: { appointment_id: string; disposition: string }) => [r.appointment_id, r.disposition])).toEqual([
+      ['APT-batch-1', 'QUEUED'],
+      ['APT-batch-2', 'CONFIRMED'],
+      ['APT-batch-1', 'CANCELED'],
+    ]);
+  });
+
+  it('applies 50 concurrent events for one appointment without losing any', async () => {
+    const id = 'APT-race';
+    const base = Date.UTC(2026, 10, 25, 8, 0, 0);
+    const events = Array.from({ length: 50 }, (_, i) =>
+      ehrEvent({
+        appointment_id: id,
+        event_type: i % 2 ? 'MODIFIED' : 'BOOKED',
+        appointment_location: `Room ${i}`,
+        event_datetime_utc: new Date(base + i * 1000).toISOString(),
+      }),
+    );
+    // Shuffled so the newest does not simply arrive last.
+    const order = events.map((e, i) => ({ e, k: (i * 37) % 50 })).sort((a, b) => a.k - b.k);
+    const responses = await Promise.all(order.map(({ e }) => t.postEvents(e)));
+    expect(responses.map((r) => r.status)).toEqual(Array(50).fill(202));
+    expect(await t.listKeys(historyPrefix(id))).toHaveLength(50);
+    const state = await t.getJson(stateKey(id));
+    expect(state.facts.appointment_location).toBe('Room 49');
+    expect(state.ehr_event_at).toBe(new Date(base + 49_000).toISOString());
+    const applied = responses.filter((r) => r.json.results[0].outcome === 'applied').length;
+    const stale = responses.filter((r) => r.json.results[0].outcome === 'stale').length;
+    expect(applied + stale).toBe(50);
+    expect(state.revision).toBe(applied);
+  });
+
+  it('treats the same event delivered three times as one change and two duplicates', async () => {
+    const e = ehrEvent({ appointment_id: 'APT-dup' });
+    const results = [];
+    for (let i = 0; i < 3; i += 1) results.push((await t.postEvents(e)).json.results[0]);
+    expect(results.map((r) => r.outcome)).toEqual(['applied', 'duplicate', 'duplicate']);
+    expect(results.map((r) => r.duplicate)).toEqual([false, true, true]);
+    const state = await t.getJson(stateKey('APT-dup'));
+    expect(state.revision).toBe(1);
+    expect(await t.listKeys(historyPrefix('APT-dup'))).toHaveLength(1);
+  });
+
+  it('keeps an older event in history but not in the state', async () => {
+    const id = 'APT-stale';
+    await t.postEvents(ehrEvent({ appointment_id: id, event_type: 'CANCELED', event_datetime_utc: '2026-11-25T10:00:00Z' }));
+    const res = await t.postEvents(ehrEvent({ appointment_id: id, event_type: 'BOOKED', event_datetime_utc: '2026-11-25T09:00:00Z' }));
+    expect(res.json.results[0]).toMatchObject({ outcome: 'stale', stale: true, disposition: 'CANCELED' });
+    expect(await t.listKeys(historyPrefix(id))).toHaveLength(2);
+    expect((await t.getJson(stateKey(id))).disposition).toBe('CANCELED');
+  });
+
+  it('encodes ids so they cannot escape or collide in the key space', async () => {
+    const ids = ['../x', 'a/b', 'a%2Fb', 'a', 'é', 'e\u0301', '..', '%2e%2e'];
+    for (const id of ids) expect((await t.postEvents(ehrEvent({ appointment_id: id }))).status).toBe(202);
+    for (const id of ids) expect((await t.getJson(stateKey(id))).facts.appointment_id).toBe(id);
+    const stateKeys = (await t.listKeys('appointments/')).filter((k) => k.endsWith('/state.json'));
+    for (const k of stateKeys) expect(k).toMatch(/^appointments\/[A-Za-z0-9_-]+\/state\.json$/);
+    expect(new Set(ids.map(stateKey)).size).toBe(ids.length);
+  });
+
+  it('serves the placeholder page at the root', async () => {
+    const res = await fetch(`${t.stack.url}/`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('Patient Appointment Management');
+  });
+});
