@@ -7,6 +7,8 @@ import { LOCAL_S3_CREDENTIALS } from '../../src/local/s3/embedded-s3';
 import { createS3Client } from '../../src/storage/s3-client';
 import { SERVICE_DIR } from '../../scripts/lib/build-service';
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- tests read JSON answers loosely and assert on them */
+
 export interface TestStack {
   stack: LocalStack;
   s3: S3Client;

@@ -88,6 +88,8 @@ export async function startConditionalGuard(options: {
   upstreamPort: number;
   port?: number;
   host?: string;
+  /** Reads a key's current ETag directly (same process as the server); HEAD upstream otherwise. */
+  currentEtag?: (bucket: string, key: string) => Promise<string | null>;
 }): Promise<ConditionalGuard> {
   const host = options.host ?? '127.0.0.1';
   const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
@@ -113,6 +115,13 @@ export async function startConditionalGuard(options: {
 
   const headEtag = async (req: IncomingMessage, cacheKey: string): Promise<Etag> => {
     if (etags.has(cacheKey)) return etags.get(cacheKey) ?? null;
+    if (options.currentEtag) {
+      const { bucket, key } = splitPath(req.url ?? '/');
+      const direct = await options.currentEtag(bucket, decodeURIComponent(key));
+      const tag = direct === null ? null : normaliseEtag(direct);
+      remember(cacheKey, tag);
+      return tag;
+    }
     const head = await new Promise<IncomingMessage>((resolve, reject) => {
       const { bucket, key } = splitPath(req.url ?? '/');
       const out = http.request(

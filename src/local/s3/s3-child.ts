@@ -1,6 +1,9 @@
 // Runs the embedded S3 server (s3rver + conditional-write guard) in its own process, so it gets
 // its own core and so the OpenSSL legacy provider it needs (s3rver signs list continuation
 // tokens with DES) is enabled only here. Started by embedded-s3.ts with --openssl-legacy-provider.
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import S3rver from 's3rver';
 import { startConditionalGuard } from './conditional-guard';
 
@@ -11,6 +14,35 @@ interface StartMessage {
   buckets: string[];
 }
 
+interface S3rverStore {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  getMetadata(bucket: string, key: string): Promise<{ etag: string }>;
+  putMetadata(bucket: string, key: string, metadata: unknown, md5: string): Promise<void>;
+  putObject(object: { bucket: string; key: string; content: Buffer | NodeJS.ReadableStream; metadata: unknown }): Promise<{ size: number; md5: string }>;
+}
+
+/**
+ * s3rver's filesystem store streams a PUT straight into the object file and answers before the
+ * write has finished, so a reader can see a torn object. This replacement writes a temporary file,
+ * waits for it to be flushed and renames it into place (atomic on POSIX).
+ */
+function makeWritesAtomic(store: S3rverStore): void {
+  store.putObject = async (object) => {
+    const objectPath = store.getResourcePath(object.bucket, object.key, 'object');
+    await fs.mkdir(path.dirname(objectPath), { recursive: true });
+    const chunks: Buffer[] = [];
+    if (Buffer.isBuffer(object.content)) chunks.push(object.content);
+    else for await (const chunk of object.content) chunks.push(Buffer.from(chunk as Buffer));
+    const content = Buffer.concat(chunks);
+    const md5 = createHash('md5').update(content).digest('hex');
+    const temp = `${objectPath}.${randomBytes(6).toString('hex')}.tmp`;
+    await fs.writeFile(temp, content);
+    await store.putMetadata(object.bucket, object.key, object.metadata, md5);
+    await fs.rename(temp, objectPath);
+    return { size: content.length, md5 };
+  };
+}
+
 async function main(options: StartMessage) {
   const s3rver = new S3rver({
     address: '127.0.0.1',
@@ -19,8 +51,22 @@ async function main(options: StartMessage) {
     silent: true,
     configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
   });
+  const store = (s3rver as unknown as { store: S3rverStore }).store;
+  makeWritesAtomic(store);
   const address = await s3rver.run();
-  const guard = await startConditionalGuard({ upstreamPort: address.port, port: options.port, host: options.host });
+  const guard = await startConditionalGuard({
+    upstreamPort: address.port,
+    port: options.port,
+    host: options.host,
+    currentEtag: async (bucket, key) => {
+      try {
+        return (await store.getMetadata(bucket, key)).etag;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw err;
+      }
+    },
+  });
   const stop = async () => {
     await guard.close();
     await s3rver.close();
