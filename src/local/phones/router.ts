@@ -1,0 +1,134 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import { TwilioApiError, type MessageRecord } from '../twilio/contracts';
+import { conversationPhone, type Carrier } from './carrier';
+import { isE164, MAX_BODY_LENGTH, normaliseAddress } from './sms';
+
+const E164 = z
+  .string()
+  .transform(normaliseAddress)
+  .refine(isE164, { message: 'must be an E.164 phone number such as +15550001111' });
+
+export const PhoneParam = z.object({ phone: E164 });
+export type PhoneParam = z.infer<typeof PhoneParam>;
+
+export const InboundSms = z.object({
+  to: E164.optional(),
+  body: z
+    .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
+    .min(1, 'must not be empty')
+    .max(MAX_BODY_LENGTH, `must be at most ${MAX_BODY_LENGTH} characters`),
+});
+export type InboundSms = z.infer<typeof InboundSms>;
+
+class RequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, input: unknown): T {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = issue?.path.join('.') ?? '';
+  throw new RequestError(400, 'invalid-request', `${field || 'request'} ${issue?.message ?? 'is invalid'}`, field || undefined);
+}
+
+export function messageView(m: MessageRecord) {
+  return {
+    sid: m.sid,
+    direction: m.direction,
+    from: m.from,
+    to: m.to,
+    body: m.body,
+    status: m.status,
+    error_code: m.errorCode,
+    num_segments: m.numSegments,
+    date_created: m.dateCreated.toISOString(),
+    date_sent: m.dateSent?.toISOString() ?? null,
+  };
+}
+
+/**
+ * The virtual phones (JSON, for the admin page and tests): their conversations, sending an SMS as a
+ * phone, and a live stream of a phone's messages.
+ */
+export function createPhonesRouter(carrier: Carrier): Router {
+  const router = express.Router();
+  router.use(express.json({ limit: '64kb' }));
+
+  router.get('/numbers', (_req, res) => {
+    res.json({
+      numbers: carrier.listNumbers().map((n) => ({ sid: n.sid, phone_number: n.phoneNumber, friendly_name: n.friendlyName, sms_url: n.smsUrl })),
+    });
+  });
+
+  router.get('/phones', (_req, res) => {
+    res.json({
+      phones: carrier.phones().map((p) => ({
+        phone: p.phone,
+        message_count: p.messageCount,
+        last_message_at: p.lastMessageAt?.toISOString() ?? null,
+        opted_out_of: p.optedOutOf,
+      })),
+    });
+  });
+
+  router.get('/phones/:phone/messages', (req, res) => {
+    const { phone } = parse(PhoneParam, req.params);
+    res.json({ phone, messages: carrier.conversation(phone).map(messageView) });
+  });
+
+  router.post('/phones/:phone/messages', (req, res, next) => {
+    const { phone } = parse(PhoneParam, req.params);
+    const input = parse(InboundSms, req.body ?? {});
+    const to = input.to ?? carrier.listNumbers()[0]?.phoneNumber;
+    if (!to) throw new RequestError(409, 'no-number', 'the carrier has no Twilio number to send to yet', 'to');
+    if (!carrier.findNumber(to)) throw new RequestError(404, 'unknown-number', "to is not one of the account's Twilio numbers", 'to');
+    carrier
+      .receive(phone, to, input.body)
+      .then((m) => res.status(202).json({ message: messageView(m) }))
+      .catch(next);
+  });
+
+  router.get('/phones/:phone/stream', (req, res) => {
+    const { phone } = parse(PhoneParam, req.params);
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+    res.write(': connected\n\n');
+    const forward = (event: 'message' | 'status') => (m: MessageRecord) => {
+      if (conversationPhone(m) === phone) res.write(`event: ${event}\ndata: ${JSON.stringify(messageView(m))}\n\n`);
+    };
+    const onMessage = forward('message');
+    const onStatus = forward('status');
+    carrier.on('message', onMessage);
+    carrier.on('status', onStatus);
+    const heartbeat = setInterval(() => res.write(': ping\n\n'), 15_000);
+    heartbeat.unref();
+    req.on('close', () => {
+      clearInterval(heartbeat);
+      carrier.off('message', onMessage);
+      carrier.off('status', onStatus);
+    });
+  });
+
+  router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    const e = err as { type?: string };
+    if (err instanceof RequestError) {
+      res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
+    } else if (err instanceof TwilioApiError) {
+      res.status(err.status).json({ error: { code: `twilio-${err.code}`, message: err.message } });
+    } else if (e.type === 'entity.parse.failed') {
+      res.status(400).json({ error: { code: 'invalid-json', message: 'the body is not valid JSON' } });
+    } else if (e.type === 'entity.too.large') {
+      res.status(413).json({ error: { code: 'payload-too-large', message: 'the body is too large' } });
+    } else next(err);
+  });
+  return router;
+}
