@@ -105,6 +105,15 @@ export async function startWebhook(reply: (params: Record<string, string>) => st
     if (text !== undefined) twiml.message(text);
     res.type('text/xml').send(twiml.toString());
   });
+  app.get('/sms-get', (req, res) => {
+    const params = req.query as Record<string, string>;
+    const signatureValid = twilio.validateRequest(AUTH_TOKEN, req.header('X-Twilio-Signature') ?? '', `${base}${req.originalUrl}`, {});
+    calls.push({ path: req.path, params, signatureValid });
+    const twiml = new twilio.twiml.MessagingResponse();
+    const text = signatureValid ? reply(params) : undefined;
+    if (text !== undefined) twiml.message(text);
+    res.status(signatureValid ? 200 : 403).type('text/xml').send(twiml.toString());
+  });
   const server = await listen(app);
   base = server.url;
   return { ...server, calls };

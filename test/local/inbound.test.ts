@@ -73,6 +73,20 @@ describe('inbound SMS from virtual phones', () => {
     ]);
   });
 
+  it('signs a GET webhook over the full URL with the params in the query', async () => {
+    const clinic = s.carrier.findNumber(CLINIC)!;
+    s.carrier.updateNumber(clinic.sid, { smsUrl: `${hook.url}/sms-get?clinic=1`, smsMethod: 'GET' });
+    try {
+      const phone = '+15550102010';
+      await s.carrier.receive(phone, CLINIC, 'via GET');
+      await s.carrier.idle();
+      expect(hook.calls).toEqual([expect.objectContaining({ path: '/sms-get', signatureValid: true, params: expect.objectContaining({ clinic: '1', Body: 'via GET', From: phone }) })]);
+      expect((await conversation(s.url, phone)).map((m) => m.body)).toEqual(['via GET', 'You said: via GET & more']);
+    } finally {
+      s.carrier.updateNumber(clinic.sid, { smsUrl: `${hook.url}/sms`, smsMethod: 'POST' });
+    }
+  });
+
   it('STOP opts the phone out: one standard confirmation, OptOutType=STOP forwarded, later sends refused with 21610', async () => {
     const phone = '+15550102002';
     await s.client.messages.create({ to: phone, from: CLINIC, body: 'Reminder: appointment tomorrow' });

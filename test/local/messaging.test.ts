@@ -52,6 +52,16 @@ describe('Messages API through the twilio SDK', () => {
     expect(fetched.to).toBe(phone);
   });
 
+  it('counts media and segments the way Twilio reports them', async () => {
+    const mms = await s.client.messages.create({ to: '+15550101007', from: CLINIC, body: 'map', mediaUrl: ['https://example.test/map.png'] });
+    expect(mms.sid).toMatch(/^MM/);
+    expect(mms.numMedia).toBe('1');
+    const long = await s.client.messages.create({ to: '+15550101007', from: CLINIC, body: 'a'.repeat(161) });
+    expect(long.numSegments).toBe('2');
+    const unicode = await s.client.messages.create({ to: '+15550101007', from: CLINIC, body: 'Confirmé ✅'.padEnd(71, '.') });
+    expect(unicode.numSegments).toBe('2');
+  });
+
   it('lists messages newest first with To/From/DateSent filters and follows page links', async () => {
     const phone = '+15550101002';
     const sids: string[] = [];
