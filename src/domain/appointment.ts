@@ -37,6 +37,15 @@ export const AppointmentFacts = z.object({
 });
 export type AppointmentFacts = z.infer<typeof AppointmentFacts>;
 
+/** A reminder the policy gave up on; tagged with the schedule_version it belongs to. */
+export const ReminderSkip = z.object({
+  n: z.number().int(),
+  reason: z.string(),
+  at: z.string(),
+  schedule_version: z.number().int(),
+});
+export type ReminderSkip = z.infer<typeof ReminderSkip>;
+
 export const AppointmentState = z.object({
   facts: AppointmentFacts,
   /** What the EHR and our reminders say, ignoring opt-out. */
@@ -55,6 +64,14 @@ export const AppointmentState = z.object({
   schedule_version: z.number().int(),
   /** Reminders sent for the current schedule_version: 1, 2. */
   reminders_sent: z.array(z.object({ n: z.number().int(), at: z.string() })),
+  /**
+   * When the current schedule_version began (we learned of the booking or the new time). The
+   * reminder policy uses it to tell a late booking from a late sweep. Absent in states written
+   * before it existed; version 1 then falls back to created_at.
+   */
+  schedule_since: z.string().optional(),
+  /** Reminders the policy decided not to send, with why (src/domain/reminders.ts SkipReason). */
+  reminders_skipped: z.array(ReminderSkip).optional(),
   /** Ids of recently applied events, to recognise redeliveries that are not the newest. */
   recent_event_ids: z.array(z.string()),
   revision: z.number().int(),
@@ -211,6 +228,7 @@ function applyEhrEvent(
         ehr_event_at: event.event_datetime_utc,
         ehr_event_id: event.event_id,
         schedule_version: 1,
+        schedule_since: now,
         reminders_sent: [],
         recent_event_ids: [event.event_id],
         revision: 1,
@@ -238,6 +256,7 @@ function applyEhrEvent(
       ehr_event_id: event.event_id,
       patient_request: replan ? undefined : state.patient_request,
       schedule_version: replan ? state.schedule_version + 1 : state.schedule_version,
+      schedule_since: replan ? now : state.schedule_since,
       reminders_sent: replan ? [] : state.reminders_sent,
       recent_event_ids: remember(state.recent_event_ids, event.event_id),
       revision: state.revision + 1,

@@ -1,4 +1,20 @@
-import { wantsReminders, type AppointmentState } from './appointment';
+import { DateTime, type Zone } from 'luxon';
+import type { AppointmentState, ReminderSkip } from './appointment';
+import { parseAppointmentZone } from './time';
+
+/**
+ * The reminder policy: when each reminder goes out, which ones are skipped and why, and when an
+ * appointment expires. Pure: every function takes the clock reading as an argument.
+ *
+ * Choices made where the product rules leave room (docs in the report / README):
+ * - Lead times are elapsed time (4800 = 48 real hours), so across a DST change the reminder keeps
+ *   its distance to the appointment; the outreach window is what is applied in local wall time.
+ * - A lead of 0 turns that reminder off (documented for the second; the first behaves the same).
+ *   A second reminder whose lead is not shorter than the first's would arrive before it and is
+ *   skipped as `second-not-after-first`.
+ * - The window is [start, finish) in local wall time; start > finish wraps past midnight and
+ *   start = finish means no outreach at all.
+ */
 
 /** Lead times and outreach window in minutes (the seed's HHMM variables, converted). */
 export interface ReminderPolicy {
@@ -7,27 +23,451 @@ export interface ReminderPolicy {
   secondLeadMinutes: number;
   outreachStartMinutes: number;
   outreachFinishMinutes: number;
+  /** Most reminders one patient may get on one local day; the reference app promises 2. */
+  maxRemindersPerLocalDay?: number;
+}
+
+export const DEFAULT_REMINDER_POLICY: Required<ReminderPolicy> = {
+  firstLeadMinutes: 48 * 60,
+  secondLeadMinutes: 24 * 60,
+  outreachStartMinutes: 0,
+  outreachFinishMinutes: 24 * 60,
+  maxRemindersPerLocalDay: 2,
+};
+
+export type ReminderNumber = 1 | 2;
+
+export type SkipReason =
+  /** The lead time had passed when we learned of the booking, and a later reminder still follows. */
+  | 'lead-time-passed-at-booking'
+  /** A later reminder was sent or is the one chosen to go out instead. */
+  | 'superseded'
+  /** Outside the window, and the window opens only after the appointment. */
+  | 'window-opens-after-appointment'
+  /** Outside the window, and the window opens only once the next reminder is due. */
+  | 'window-opens-after-next-reminder'
+  /** The outreach window is empty (start = finish). */
+  | 'no-outreach-window'
+  /** The sweep did not get to it before the next reminder or the appointment (e.g. an outage). */
+  | 'missed'
+  /** The patient already had the day's maximum and the next day is too late. */
+  | 'daily-cap'
+  | 'invalid-time-zone'
+  | 'second-not-after-first';
+
+/** Why no reminder will go out any more for this appointment version. */
+export type StopReason =
+  | 'confirmed'
+  | 'canceled'
+  | 'no-show'
+  | 'expired'
+  | 'opted-out'
+  | 'patient-requested'
+  | 'appointment-passed'
+  | 'invalid-appointment-time';
+
+export type NextStep =
+  | {
+      kind: 'remind';
+      n: ReminderNumber;
+      /** When it goes out: the lead-time instant, or a later window opening. May be in the past (overdue). */
+      at: string;
+      /** The instant it would have gone out without the outreach window. */
+      deferred_from?: string;
+      reason?: 'outside-outreach-window' | 'late-booking';
+    }
+  | { kind: 'expire'; at: string };
+
+export interface ReminderSlot {
+  n: ReminderNumber;
+  /** Appointment time minus the lead time. */
+  due_at: string;
+  status: 'sent' | 'skipped' | 'pending';
+  /** Sent: when. Pending: when it will go out. */
+  at?: string;
+  deferred_from?: string;
+  reason?: SkipReason | 'outside-outreach-window' | 'late-booking';
+  /** For skips: whether the state already records it. */
+  recorded?: boolean;
+}
+
+export interface SkipNotice {
+  n: ReminderNumber;
+  reason: SkipReason;
+  /** False for a skip the plan derived that the sweep has not yet written to the state. */
+  recorded: boolean;
+}
+
+export interface ReminderPlan {
+  schedule_version: number;
+  appointment_at: string;
+  stopped?: StopReason;
+  reminders: ReminderSlot[];
+  next?: NextStep;
+  skipped: SkipNotice[];
 }
 
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY_MINUTES = 24 * 60;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const REMINDABLE = ['QUEUED', 'REMINDED-1', 'REMINDED-2'];
+
+const STOPPED_BY_STATUS: Partial<Record<AppointmentState['status'], StopReason>> = {
+  CONFIRMED: 'confirmed',
+  CANCELED: 'canceled',
+  NOSHOWED: 'no-show',
+  EXPIRED: 'expired',
+};
+
+// ---------------------------------------------------------------------------------------------
+// The outreach window in the patient's wall-clock time
+
+interface OutreachWindow {
+  zone: Zone;
+  start: number;
+  finish: number;
+}
+
+function windowOf(policy: ReminderPolicy, zone: Zone): OutreachWindow {
+  // 2400 as a start means midnight, the same instant as 0000.
+  const start = policy.outreachStartMinutes >= DAY_MINUTES ? policy.outreachStartMinutes - DAY_MINUTES : policy.outreachStartMinutes;
+  return { zone, start, finish: Math.min(policy.outreachFinishMinutes, DAY_MINUTES) };
+}
+
+function localMinute(ms: number, zone: Zone): number {
+  const t = DateTime.fromMillis(ms, { zone });
+  return t.hour * 60 + t.minute + (t.second * 1000 + t.millisecond) / MINUTE;
+}
+
+function inWindow(ms: number, w: OutreachWindow): boolean {
+  const m = localMinute(ms, w.zone);
+  if (w.start < w.finish) return m >= w.start && m < w.finish;
+  if (w.start > w.finish) return m >= w.start || m < w.finish;
+  return false;
+}
+
+/** The local calendar date of an instant, as a UTC midnight (for plain calendar arithmetic). */
+function localDateOf(ms: number, zone: Zone): number {
+  const t = DateTime.fromMillis(ms, { zone });
+  return Date.UTC(t.year, t.month - 1, t.day);
+}
 
 /**
- * When the sweep must next look at an appointment: the earliest reminder not yet sent, or the
- * appointment time (to mark it EXPIRED). Undefined when nothing is left to do. The outreach
- * window is applied by the sweep when it looks; this only has to be early enough.
+ * The instants at which the wall clock of `zone` first reads `minute` on the local date `date`:
+ * one normally, two in a fall-back overlap. In a spring-forward gap it is the end of the gap,
+ * the first instant whose wall time is at or after `minute` (luxon would add the gap instead).
+ */
+function wallInstants(date: number, minute: number, zone: Zone): number[] {
+  const wall = date + minute * MINUTE;
+  const offsets = new Set<number>();
+  for (const h of [-36, -12, 0, 12, 36]) offsets.add(zone.offset(wall + h * HOUR));
+  const exact = [...offsets].map((o) => wall - o * MINUTE).filter((t) => zone.offset(t) * MINUTE === wall - t);
+  if (exact.length > 0) return exact.sort((a, b) => a - b);
+  const sorted = [...offsets].sort((a, b) => a - b);
+  let lo = wall - (sorted.at(-1) ?? 0) * MINUTE;
+  let hi = wall - (sorted[0] ?? 0) * MINUTE;
+  // Inside the gap "wall time has reached `minute`" flips once from false to true.
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (mid + zone.offset(mid) * MINUTE >= wall) hi = mid;
+    else lo = mid;
+  }
+  return [hi];
+}
+
+/** The first instant after `ms` at which the window opens; undefined if it never does. */
+function nextOpening(ms: number, w: OutreachWindow): number | undefined {
+  const today = localDateOf(ms, w.zone);
+  for (let d = 0; d <= 2; d += 1) {
+    for (const t of wallInstants(today + d * 24 * HOUR, w.start, w.zone)) {
+      if (t > ms && inWindow(t, w)) return t;
+    }
+  }
+  return undefined;
+}
+
+function firstInWindow(ms: number, w: OutreachWindow): number | undefined {
+  return inWindow(ms, w) ? ms : nextOpening(ms, w);
+}
+
+function startOfNextLocalDay(ms: number, zone: Zone): number {
+  const [first] = wallInstants(localDateOf(ms, zone) + 24 * HOUR, 0, zone);
+  return first ?? ms + 24 * HOUR;
+}
+
+/** The patient's local calendar day (YYYY-MM-DD) of an instant, for counting the daily cap. */
+export function reminderLocalDay(appointmentTimezone: string, atIso: string): string | undefined {
+  const zone = parseAppointmentZone(appointmentTimezone);
+  const ms = Date.parse(atIso);
+  if (!zone.ok || Number.isNaN(ms)) return undefined;
+  return DateTime.fromMillis(ms, { zone: zone.value.zone }).toISODate() ?? undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Planning
+
+interface Slot extends ReminderSlot {
+  /** Pending only: the reminder must go out before this instant (next reminder or appointment). */
+  deadline?: number;
+  atMs?: number;
+}
+
+interface Plan {
+  public: ReminderPlan;
+  slots: Slot[];
+  window?: OutreachWindow;
+}
+
+function anchorOf(state: AppointmentState): number | undefined {
+  const since = state.schedule_since ?? (state.schedule_version === 1 ? state.created_at : undefined);
+  const ms = since === undefined ? NaN : Date.parse(since);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function configured(policy: ReminderPolicy): { n: ReminderNumber; lead: number }[] {
+  const out: { n: ReminderNumber; lead: number }[] = [];
+  if (policy.firstLeadMinutes > 0) out.push({ n: 1, lead: policy.firstLeadMinutes });
+  if (policy.secondLeadMinutes > 0) out.push({ n: 2, lead: policy.secondLeadMinutes });
+  return out;
+}
+
+function build(state: AppointmentState, policy: ReminderPolicy, nowIso: string): Plan {
+  const now = Date.parse(nowIso);
+  const appt = Date.parse(state.facts.appointment_datetime_utc);
+  const version = state.schedule_version;
+  const sentAt = new Map(state.reminders_sent.map((r) => [r.n, r.at]));
+  const recorded = new Map(
+    (state.reminders_skipped ?? []).filter((s) => s.schedule_version === version).map((s) => [s.n, s.reason]),
+  );
+  const plan: ReminderPlan = {
+    schedule_version: version,
+    appointment_at: Number.isNaN(appt) ? state.facts.appointment_datetime_utc : iso(appt),
+    reminders: [],
+    skipped: [],
+  };
+  const slots: Slot[] = [];
+  const finish = (stopped: StopReason | undefined, next: NextStep | undefined, window?: OutreachWindow): Plan => {
+    plan.reminders = slots.map(({ deadline: _d, atMs: _a, ...slot }) => slot);
+    plan.skipped = slots
+      .filter((s) => s.status === 'skipped')
+      .map((s) => ({ n: s.n, reason: s.reason as SkipReason, recorded: s.recorded ?? false }));
+    if (stopped) plan.stopped = stopped;
+    if (next) plan.next = next;
+    return { public: plan, slots, ...(window ? { window } : {}) };
+  };
+
+  const leads = configured(policy);
+  const dueOf = (lead: number) => appt - lead * MINUTE;
+  // What already happened is reported even when the appointment no longer wants reminders.
+  for (const { n, lead } of leads) {
+    const sent = sentAt.get(n);
+    const skipped = recorded.get(n);
+    const due_at = Number.isNaN(appt) ? '' : iso(dueOf(lead));
+    if (sent !== undefined) slots.push({ n, due_at, status: 'sent', at: sent });
+    else if (skipped !== undefined) slots.push({ n, due_at, status: 'skipped', reason: skipped as SkipReason, recorded: true });
+  }
+
+  if (Number.isNaN(appt)) return finish('invalid-appointment-time', undefined);
+  const byStatus = STOPPED_BY_STATUS[state.status];
+  if (byStatus || !REMINDABLE.includes(state.status)) return finish(byStatus ?? 'expired', undefined);
+  const expire: NextStep = { kind: 'expire', at: iso(appt) };
+  if (now >= appt) return finish('appointment-passed', expire);
+  if (state.opted_out) return finish('opted-out', expire);
+  if (state.patient_request) return finish('patient-requested', expire);
+
+  const zone = parseAppointmentZone(state.facts.appointment_timezone);
+  const open = leads.filter((l) => !sentAt.has(l.n) && !recorded.has(l.n));
+  const skip = (n: ReminderNumber, lead: number, reason: SkipReason) =>
+    slots.push({ n, due_at: iso(dueOf(lead)), status: 'skipped', reason, recorded: false });
+  if (!zone.ok) {
+    for (const { n, lead } of open) skip(n, lead, 'invalid-time-zone');
+    return finish(undefined, expire);
+  }
+  const window = windowOf(policy, zone.value.zone);
+
+  // The reminders that really run, in time order; a misordered second one is reported, not sent.
+  const first = leads.find((l) => l.n === 1);
+  const active = leads.filter((l) => !(l.n === 2 && first && l.lead >= first.lead));
+  if (active.length < leads.length && open.some((l) => l.n === 2)) skip(2, leads[1]?.lead ?? 0, 'second-not-after-first');
+
+  const anchor = anchorOf(state);
+  const latestSent = Math.max(0, ...state.reminders_sent.map((r) => r.n));
+  for (const { n, lead } of active.filter((l) => open.includes(l))) {
+    const due = dueOf(lead);
+    const later = active.find((l) => l.n > n);
+    if (latestSent > n) {
+      skip(n, lead, 'superseded');
+      continue;
+    }
+    // A reminder whose moment had passed before we knew of this schedule is a late booking:
+    // only the last reminder is caught up, and only if no later reminder is still to come.
+    const late = anchor !== undefined && due < anchor;
+    if (late && later) {
+      skip(n, lead, dueOf(later.lead) >= anchor ? 'lead-time-passed-at-booking' : 'superseded');
+      continue;
+    }
+    const base = late ? anchor : due;
+    const deadline = later ? Math.min(appt, dueOf(later.lead)) : appt;
+    const tooLate: SkipReason = later && dueOf(later.lead) < appt ? 'window-opens-after-next-reminder' : 'window-opens-after-appointment';
+    if (now >= deadline) {
+      skip(n, lead, 'missed');
+      continue;
+    }
+    const planned = firstInWindow(base, window);
+    if (planned === undefined) {
+      skip(n, lead, 'no-outreach-window');
+      continue;
+    }
+    // A sweep that runs after the window closed (late or after an outage) waits for the next opening.
+    const at = planned < now && !inWindow(now, window) ? nextOpening(now, window) : planned;
+    if (at === undefined || at >= deadline) {
+      skip(n, lead, tooLate);
+      continue;
+    }
+    const deferred = at > base;
+    slots.push({
+      n,
+      due_at: iso(due),
+      status: 'pending',
+      at: iso(at),
+      ...(deferred ? { deferred_from: iso(base) } : {}),
+      ...(late ? { reason: 'late-booking' as const } : deferred ? { reason: 'outside-outreach-window' as const } : {}),
+      deadline,
+      atMs: at,
+    });
+  }
+  slots.sort((a, b) => a.n - b.n);
+
+  const pending = slots.find((s) => s.status === 'pending');
+  const next: NextStep = pending
+    ? {
+        kind: 'remind',
+        n: pending.n,
+        at: pending.at as string,
+        ...(pending.deferred_from ? { deferred_from: pending.deferred_from } : {}),
+        ...(pending.reason ? { reason: pending.reason as 'outside-outreach-window' | 'late-booking' } : {}),
+      }
+    : expire;
+  return finish(undefined, next, window);
+}
+
+/**
+ * Plans the reminders of the appointment's current schedule_version as seen at `nowIso`: each
+ * configured reminder's fate (sent, skipped with a reason, pending at a time) and the next step.
+ */
+export function planReminders(state: AppointmentState, policy: ReminderPolicy, nowIso: string): ReminderPlan {
+  return build(state, policy, nowIso).public;
+}
+
+/**
+ * The earliest time the sweep must look at the appointment: the planned (possibly deferred)
+ * reminder time, or the appointment time to expire it; never earlier than `nowIso`. Undefined
+ * when nothing is left to do.
  */
 export function nextCheckAt(state: AppointmentState, policy: ReminderPolicy, nowIso: string): string | undefined {
-  const start = Date.parse(state.facts.appointment_datetime_utc);
-  const active = ['QUEUED', 'REMINDED-1', 'REMINDED-2'].includes(state.status);
-  if (!active) return undefined;
-  const expiry = new Date(start).toISOString();
-  if (!wantsReminders(state)) return expiry;
-  const leads = [
-    { n: 1, minutes: policy.firstLeadMinutes },
-    { n: 2, minutes: policy.secondLeadMinutes },
-  ].filter((l) => l.minutes > 0 && !state.reminders_sent.some((r) => r.n === l.n));
-  const candidates = leads.map((l) => start - l.minutes * MINUTE).filter((t) => t < start);
-  if (candidates.length === 0) return expiry;
-  const earliest = Math.max(Math.min(...candidates), Math.min(Date.parse(nowIso), start));
-  return new Date(earliest).toISOString();
+  const next = planReminders(state, policy, nowIso).next;
+  if (!next) return undefined;
+  return Date.parse(next.at) > Date.parse(nowIso) ? next.at : iso(Date.parse(nowIso));
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the sweep does now
+
+export interface SweepContext {
+  /**
+   * Reminders this patient already got on the local day of `nowIso` (the appointment's zone; see
+   * reminderLocalDay), across all their appointments.
+   */
+  remindersSentToday: number;
+}
+
+export type SweepDecision =
+  | {
+      action: 'send';
+      n: ReminderNumber;
+      schedule_version: number;
+      deferred_from?: string;
+      reason?: 'outside-outreach-window' | 'late-booking';
+      /** Skips to write to the state along with the send. */
+      record: ReminderSkip[];
+      /** When to look again once the send is recorded. */
+      next_check_at?: string;
+    }
+  | { action: 'expire'; record: ReminderSkip[] }
+  | { action: 'skip'; record: ReminderSkip[]; next_check_at?: string }
+  | { action: 'wait'; reason: 'not-yet-due' | 'daily-cap'; next_check_at: string; record: ReminderSkip[] }
+  | { action: 'none'; reason: StopReason; record: ReminderSkip[] };
+
+/**
+ * What the sweep must do for this appointment now. `skip` and `wait` carry `next_check_at`,
+ * which the sweep should use for the due index (a daily-cap wait is not visible to nextCheckAt).
+ * `none` means nothing is left to do: drop the index entry.
+ */
+export function decide(
+  state: AppointmentState,
+  policy: ReminderPolicy,
+  nowIso: string,
+  context: SweepContext,
+): SweepDecision {
+  const now = Date.parse(nowIso);
+  const plan = build(state, policy, nowIso);
+  const { next, stopped } = plan.public;
+  const record: ReminderSkip[] = plan.public.skipped
+    .filter((s) => !s.recorded)
+    .map((s) => ({ n: s.n, reason: s.reason, at: iso(now), schedule_version: state.schedule_version }));
+  const waitOrSkip = (until: string | undefined, reason: 'not-yet-due' | 'daily-cap'): SweepDecision => {
+    if (record.length > 0) return { action: 'skip', record, ...(until ? { next_check_at: until } : {}) };
+    if (until) return { action: 'wait', reason, next_check_at: until, record };
+    return { action: 'none', reason: stopped ?? 'expired', record };
+  };
+
+  if (!next) return record.length > 0 ? { action: 'skip', record } : { action: 'none', reason: stopped ?? 'expired', record };
+  if (next.kind === 'expire') return now >= Date.parse(next.at) ? { action: 'expire', record } : waitOrSkip(next.at, 'not-yet-due');
+  if (now < Date.parse(next.at)) return waitOrSkip(next.at, 'not-yet-due');
+
+  const slot = plan.slots.find((s) => s.status === 'pending' && s.n === next.n);
+  const cap = policy.maxRemindersPerLocalDay ?? DEFAULT_REMINDER_POLICY.maxRemindersPerLocalDay;
+  if (context.remindersSentToday >= cap && plan.window && slot?.deadline !== undefined) {
+    const tomorrow = firstInWindow(startOfNextLocalDay(now, plan.window.zone), plan.window);
+    if (tomorrow !== undefined && tomorrow < slot.deadline) return waitOrSkip(iso(tomorrow), 'daily-cap');
+    const capped = [...record, { n: next.n, reason: 'daily-cap', at: iso(now), schedule_version: state.schedule_version }];
+    const after = nextCheckAt(recordSkips(state, capped, nowIso), policy, nowIso);
+    return { action: 'skip', record: capped, ...(after ? { next_check_at: after } : {}) };
+  }
+
+  const sent: AppointmentState = {
+    ...recordSkips(state, record, nowIso),
+    reminders_sent: [...state.reminders_sent, { n: next.n, at: iso(now) }],
+  };
+  const after = nextCheckAt(sent, policy, nowIso);
+  return {
+    action: 'send',
+    n: next.n,
+    schedule_version: state.schedule_version,
+    ...(next.deferred_from ? { deferred_from: next.deferred_from } : {}),
+    ...(next.reason ? { reason: next.reason } : {}),
+    record,
+    ...(after ? { next_check_at: after } : {}),
+  };
+}
+
+/**
+ * The state with skips written down (once per reminder and schedule_version), so later plans and
+ * the admin page see them and nextCheckAt stops pointing at a reminder that will not go out.
+ */
+export function recordSkips(state: AppointmentState, skips: ReminderSkip[], nowIso: string): AppointmentState {
+  const existing = state.reminders_skipped ?? [];
+  const fresh = skips.filter(
+    (s) => !existing.some((e) => e.n === s.n && e.schedule_version === s.schedule_version),
+  );
+  if (fresh.length === 0) return state;
+  return {
+    ...state,
+    reminders_skipped: [...existing, ...fresh],
+    revision: state.revision + 1,
+    updated_at: nowIso,
+  };
 }
