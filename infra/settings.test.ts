@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { readDeploySettings, type Env } from './settings';
+
+const read = (context: Record<string, unknown>, env: Env = {}) => readDeploySettings((k) => context[k], env);
+
+describe('readDeploySettings', () => {
+  it('defaults to the customer code "local" and names the stack after it', () => {
+    const s = read({});
+    expect(s.stackName).toBe('Appointments-local');
+    expect(s.props).toMatchObject({ customerCode: 'local', deleteDataOnDestroy: false, reminders: {} });
+    expect(s.props.sweepSchedule).toBeUndefined();
+  });
+
+  it('takes CUSTOMER_CODE from the environment and lets context override it', () => {
+    expect(read({}, { CUSTOMER_CODE: 'acme' }).stackName).toBe('Appointments-acme');
+    expect(read({ customerCode: 'beta' }, { CUSTOMER_CODE: 'acme' }).stackName).toBe('Appointments-beta');
+  });
+
+  it('treats empty environment values as unset, as the config module does', () => {
+    expect(read({}, { CUSTOMER_CODE: '  ', REMINDER_FIRST_TIMING: '' }).props).toMatchObject({ customerCode: 'local', reminders: {} });
+  });
+
+  it('passes reminder settings, Twilio ids, schedule, timeout and memory through', () => {
+    const s = read(
+      { sweepSchedule: 'rate(5 minutes)' },
+      {
+        REMINDER_FIRST_TIMING: '7200',
+        REMINDER_OUTREACH_START: '0800',
+        TWILIO_FLOW_SID: 'FW0123',
+        TWILIO_PHONE_NUMBER: '+14155550100',
+        SWEEP_TIMEOUT_SECONDS: '120',
+        SWEEP_MEMORY_MB: '512',
+        LOG_LEVEL: 'debug',
+      },
+    );
+    expect(s.props.reminders).toEqual({ firstTiming: '7200', outreachStart: '0800' });
+    expect(s.props.sweepSchedule?.expressionString).toBe('rate(5 minutes)');
+    expect(s.props.sweepTimeout?.toSeconds()).toBe(120);
+    expect(s.props.sweepMemorySize).toBe(512);
+    expect(s.props).toMatchObject({ twilioFlowSid: 'FW0123', twilioPhoneNumber: '+14155550100', sweepEnvironment: { LOG_LEVEL: 'debug' } });
+  });
+
+  it('makes the bucket deletable only through the deleteData context flag, never from the environment', () => {
+    expect(read({ deleteData: 'true' }).props.deleteDataOnDestroy).toBe(true);
+    expect(read({ deleteData: true }).props.deleteDataOnDestroy).toBe(true);
+    expect(read({}, { deleteData: 'true', DELETE_DATA: 'true' } as Env).props.deleteDataOnDestroy).toBe(false);
+  });
+
+  it('reports every unreadable value at once', () => {
+    expect(() => read({ sweepSchedule: 'every 5 minutes' }, { SWEEP_TIMEOUT_SECONDS: '5m', SWEEP_MEMORY_MB: 'lots' })).toThrow(
+      /SWEEP_SCHEDULE[\s\S]*SWEEP_TIMEOUT_SECONDS[\s\S]*SWEEP_MEMORY_MB/,
+    );
+  });
+});

@@ -1,0 +1,71 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import type { AppointmentStackProps } from './stack';
+
+export type Env = Record<string, string | undefined>;
+
+export interface DeploySettings {
+  stackName: string;
+  props: AppointmentStackProps;
+}
+
+/**
+ * Reads the stack's settings from CDK context (`cdk synth -c customerCode=acme`) first and the
+ * environment (.env, as `npm run deploy` exports it) second. Values are checked by the stack;
+ * this only turns text into the right types and reports every unreadable value at once.
+ */
+export function readDeploySettings(context: (key: string) => unknown, env: Env): DeploySettings {
+  const problems: string[] = [];
+  const text = (contextKey: string, envKey: string): string | undefined => {
+    const v = context(contextKey) ?? env[envKey];
+    if (v === undefined || v === null) return undefined;
+    const s = String(v).trim();
+    return s === '' ? undefined : s;
+  };
+  const integer = (contextKey: string, envKey: string): number | undefined => {
+    const v = text(contextKey, envKey);
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) problems.push(`${envKey} (context ${contextKey}) "${v}" is not a whole number`);
+    return Number(v);
+  };
+
+  const customerCode = text('customerCode', 'CUSTOMER_CODE') ?? 'local';
+  // Only an explicit context flag may make the data deletable, never a leftover .env line.
+  const deleteData = String(context('deleteData') ?? 'false') === 'true';
+  const schedule = text('sweepSchedule', 'SWEEP_SCHEDULE');
+  if (schedule !== undefined && !/^(rate|cron)\(.+\)$/.test(schedule)) {
+    problems.push(`SWEEP_SCHEDULE (context sweepSchedule) "${schedule}" must be rate(...) or cron(...)`);
+  }
+  const timeoutSeconds = integer('sweepTimeoutSeconds', 'SWEEP_TIMEOUT_SECONDS');
+  const memory = integer('sweepMemoryMiB', 'SWEEP_MEMORY_MB');
+  const reminders = {
+    firstTiming: text('REMINDER_FIRST_TIMING', 'REMINDER_FIRST_TIMING'),
+    secondTiming: text('REMINDER_SECOND_TIMING', 'REMINDER_SECOND_TIMING'),
+    outreachStart: text('REMINDER_OUTREACH_START', 'REMINDER_OUTREACH_START'),
+    outreachFinish: text('REMINDER_OUTREACH_FINISH', 'REMINDER_OUTREACH_FINISH'),
+  };
+  const passThrough = Object.fromEntries(
+    ['LOG_LEVEL', 'DEFAULT_PHONE_COUNTRY', 'CUSTOMER_NAME'].flatMap((k) => {
+      const v = text(k, k);
+      return v === undefined ? [] : [[k, v]];
+    }),
+  );
+  if (problems.length > 0) throw new Error(`deploy settings are invalid:\n- ${problems.join('\n- ')}`);
+
+  const flowSid = text('TWILIO_FLOW_SID', 'TWILIO_FLOW_SID');
+  const phone = text('TWILIO_PHONE_NUMBER', 'TWILIO_PHONE_NUMBER');
+  return {
+    stackName: `Appointments-${customerCode}`,
+    props: {
+      customerCode,
+      deleteDataOnDestroy: deleteData,
+      ...(schedule ? { sweepSchedule: events.Schedule.expression(schedule) } : {}),
+      ...(timeoutSeconds !== undefined ? { sweepTimeout: Duration.seconds(timeoutSeconds) } : {}),
+      ...(memory !== undefined ? { sweepMemorySize: memory } : {}),
+      reminders: Object.fromEntries(Object.entries(reminders).filter(([, v]) => v !== undefined)),
+      ...(flowSid ? { twilioFlowSid: flowSid } : {}),
+      ...(phone ? { twilioPhoneNumber: phone } : {}),
+      sweepEnvironment: passThrough,
+    },
+  };
+}

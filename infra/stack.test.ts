@@ -1,0 +1,287 @@
+import { afterAll, describe, expect, it, vi } from 'vitest';
+
+// aws-cdk-lib keeps an asset fingerprint cache under os.homedir() and reads HOME when it loads,
+// so HOME must point at a scratch folder before the first import of the library.
+const sandbox = vi.hoisted(() => {
+  const fs = process.getBuiltinModule('node:fs');
+  const os = process.getBuiltinModule('node:os');
+  const path = process.getBuiltinModule('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'appointment-stack-test-'));
+  const realHome = process.env.HOME;
+  process.env.HOME = path.join(dir, 'home');
+  return { dir, realHome };
+});
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import { AppointmentStack, type AppointmentStackProps } from './stack';
+
+afterAll(() => {
+  if (sandbox.realHome === undefined) delete process.env.HOME;
+  else process.env.HOME = sandbox.realHome;
+  fs.rmSync(sandbox.dir, { recursive: true, force: true });
+});
+
+let synths = 0;
+
+/** Synthesizes into the sandbox; bundling is skipped unless a test needs the real bundle. */
+function synth(props: Partial<AppointmentStackProps> = {}, options: { bundle?: boolean } = {}) {
+  synths += 1;
+  const outdir = path.join(sandbox.dir, `cdk.out-${synths}`);
+  // Asset metadata (set by the CLI, off in a bare App) says where the bundle was staged.
+  const context = options.bundle ? { 'aws:cdk:enable-asset-metadata': true } : { 'aws:cdk:bundling-stacks': [] };
+  const app = new App({ outdir, context });
+  const stack = new AppointmentStack(app, 'Appointments-test', { customerCode: 'test', ...props });
+  return { stack, template: Template.fromStack(stack), outdir };
+}
+
+const { template } = synth();
+const BUCKET = 'Data666C94C7';
+const bucketArn = { 'Fn::GetAtt': [BUCKET, 'Arn'] };
+const objectsArn = { 'Fn::Join': ['', [bucketArn, '/*']] };
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+function statementsOf(type: string, t = template): { id: string; statement: Statement }[] {
+  return Object.entries(t.findResources(type)).flatMap(([id, r]) =>
+    ((r.Properties.PolicyDocument as { Statement: Statement[] }).Statement ?? []).map((statement) => ({ id, statement })),
+  );
+}
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+describe('the data bucket', () => {
+  it('blocks public access, encrypts at rest, keeps versions, and names itself after the customer', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      BucketName: { 'Fn::Join': ['', Match.arrayWith(['appointments-test-'])] },
+      LifecycleConfiguration: { Rules: [Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } })] },
+    });
+  });
+
+  it('is retained when the stack is deleted, unless deleting data was asked for', () => {
+    template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+    const deletable = synth({ deleteDataOnDestroy: true }).template;
+    deletable.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+    deletable.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
+  });
+
+  it('refuses every request that does not use TLS (1.2 or later)', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            Resource: [bucketArn, objectsArn],
+          }),
+          Match.objectLike({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+        ]),
+      },
+    });
+    // The only s3:* in the bucket policy is a Deny.
+    for (const { statement } of statementsOf('AWS::S3::BucketPolicy')) expect(statement.Effect).toBe('Deny');
+  });
+});
+
+describe('the sweep Lambda', () => {
+  it('runs Node.js 22 with the default timeout and memory', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'appointment-sweep-test',
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      Timeout: 300,
+      MemorySize: 1024,
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });
+  });
+
+  it('gets the bucket, the secret ARN and the reminder settings in its environment, and no reserved AWS_REGION', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          CUSTOMER_CODE: 'test',
+          S3_BUCKET: { Ref: BUCKET },
+          TWILIO_SECRET_ARN: { Ref: Match.stringLikeRegexp('^TwilioCredentials') },
+          TWILIO_FLOW_SID: '',
+          TWILIO_PHONE_NUMBER: '',
+          REMINDER_FIRST_TIMING: '4800',
+          REMINDER_SECOND_TIMING: '2400',
+          REMINDER_OUTREACH_START: '0000',
+          REMINDER_OUTREACH_FINISH: '2400',
+          NODE_OPTIONS: '--enable-source-maps',
+          AWS_REGION: Match.absent(),
+        },
+      },
+    });
+  });
+
+  it('takes timeout, memory, reminder settings and Twilio ids from the stack props', () => {
+    const custom = synth({
+      sweepTimeout: Duration.seconds(90),
+      sweepMemorySize: 512,
+      reminders: { firstTiming: '7200', secondTiming: '0000', outreachStart: '0800', outreachFinish: '2000' },
+      twilioFlowSid: `FW${'a'.repeat(32)}`,
+      twilioPhoneNumber: '+14155550100',
+      sweepEnvironment: { LOG_LEVEL: 'debug' },
+    }).template;
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 90,
+      MemorySize: 512,
+      Environment: {
+        Variables: Match.objectLike({
+          REMINDER_FIRST_TIMING: '7200',
+          REMINDER_SECOND_TIMING: '0000',
+          REMINDER_OUTREACH_START: '0800',
+          REMINDER_OUTREACH_FINISH: '2000',
+          TWILIO_FLOW_SID: `FW${'a'.repeat(32)}`,
+          TWILIO_PHONE_NUMBER: '+14155550100',
+          LOG_LEVEL: 'debug',
+        }),
+      },
+    });
+  });
+
+  it.each([
+    [{ customerCode: 'Acme Clinic' }, /customer code "Acme Clinic"/],
+    [{ reminders: { firstTiming: '48h' } }, /REMINDER_FIRST_TIMING "48h"/],
+    [{ reminders: { outreachFinish: '2500' } }, /REMINDER_OUTREACH_FINISH "2500"/],
+    [{ sweepEnvironment: { AWS_REGION: 'us-west-2' } }, /AWS_REGION is reserved/],
+    [{ twilioFlowSid: 'flow-1' }, /TWILIO_FLOW_SID "flow-1"/],
+    [{ sweepMemorySize: 64 }, /memory 64 MiB/],
+  ] as [Partial<AppointmentStackProps>, RegExp][])('refuses invalid settings at synth: %j', (props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+
+  it('is really bundled by the local esbuild: one small CommonJS file with a source map, AWS SDK left out', () => {
+    const { template: bundled, outdir } = synth({}, { bundle: true });
+    const fn = Object.values(bundled.findResources('AWS::Lambda::Function'))[0] as { Metadata: Record<string, string> };
+    expect(fn.Metadata['aws:asset:is-bundled']).toBe(true);
+    const assetDir = path.join(outdir, fn.Metadata['aws:asset:path'] as string);
+    expect(fs.readdirSync(assetDir).sort()).toEqual(['index.js', 'index.js.map']);
+    const code = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
+    expect(code).toMatch(/module\.exports/);
+    expect(code).toContain('not wired yet');
+    expect(code).not.toMatch(/@aws-sdk\/client-s3\/dist/);
+    // The fingerprint cache landed in the sandbox, not in the real HOME.
+    expect(fs.existsSync(path.join(sandbox.dir, 'home', '.cdk', 'cache', 'fingerprints'))).toBe(true);
+  });
+});
+
+describe('the schedule', () => {
+  it('runs the sweep every 15 minutes by default', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'appointment-sweep-test',
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Sweep'), 'Arn'] } })],
+    });
+  });
+
+  it.each([
+    [events.Schedule.rate(Duration.minutes(5)), 'rate(5 minutes)'],
+    [events.Schedule.expression('cron(0/10 12-23 * * ? *)'), 'cron(0/10 12-23 * * ? *)'],
+  ])('uses a custom schedule: %s', (schedule, expression) => {
+    synth({ sweepSchedule: schedule }).template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: expression });
+  });
+
+  it('lets only this rule invoke the Lambda', () => {
+    template.resourceCountIs('AWS::Lambda::Permission', 1);
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Sweep'), 'Arn'] },
+      SourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SweepSchedule'), 'Arn'] },
+    });
+  });
+});
+
+describe('secrets and IAM', () => {
+  it('creates the Twilio credentials secret with its fields, named after the customer', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'appointments-test/twilio',
+      GenerateSecretString: {
+        SecretStringTemplate: JSON.stringify({ account_sid: '', api_key_sid: '' }),
+        GenerateStringKey: 'api_key_secret',
+      },
+    });
+  });
+
+  it('lets only the sweep read the Twilio secret', () => {
+    const readers = statementsOf('AWS::IAM::Policy').filter(({ statement }) =>
+      actionsOf(statement).some((a) => a.startsWith('secretsmanager:')),
+    );
+    expect(readers).toHaveLength(1);
+    expect(readers[0]?.id).toMatch(/^SweepServiceRole/);
+    expect(readers[0]?.statement).toEqual({
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      Resource: { Ref: expect.stringMatching(/^TwilioCredentials/) },
+    });
+  });
+
+  it('gives the Twilio Functions a user limited to this bucket: object read/write/delete and listing', () => {
+    template.hasResourceProperties('AWS::IAM::User', { UserName: 'appointments-functions-test' });
+    const user = statementsOf('AWS::IAM::Policy').filter(({ id }) => id.startsWith('FunctionsUser'));
+    expect(user.map(({ statement }) => statement)).toEqual([
+      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objectsArn },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
+    ]);
+    template.resourceCountIs('AWS::IAM::AccessKey', 1);
+  });
+
+  it('never grants s3:* or *, and scopes every S3 grant to this bucket', () => {
+    const all = statementsOf('AWS::IAM::Policy');
+    expect(all.length).toBeGreaterThan(0);
+    for (const { statement } of all) {
+      expect(actionsOf(statement)).not.toContain('s3:*');
+      expect(actionsOf(statement)).not.toContain('*');
+      if (actionsOf(statement).some((a) => a.startsWith('s3:'))) expect([bucketArn, objectsArn]).toContainEqual(statement.Resource);
+    }
+    const users = Object.values(template.findResources('AWS::IAM::User'));
+    expect(users.every((u) => u.Properties.ManagedPolicyArns === undefined && u.Properties.Policies === undefined)).toBe(true);
+  });
+
+  it('keeps the Functions secret access key in Secrets Manager, never in an output', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'appointments-test/functions-s3-key',
+      SecretString: {
+        'Fn::Join': [
+          '',
+          Match.arrayWith([
+            Match.stringLikeRegexp('AWS_ACCESS_KEY_ID'),
+            { Ref: Match.stringLikeRegexp('^FunctionsAccessKey') },
+            Match.stringLikeRegexp('AWS_SECRET_ACCESS_KEY'),
+            { 'Fn::GetAtt': [Match.stringLikeRegexp('^FunctionsAccessKey'), 'SecretAccessKey'] },
+          ]),
+        ],
+      },
+    });
+    expect(JSON.stringify(template.toJSON().Outputs)).not.toContain('SecretAccessKey');
+  });
+});
+
+describe('outputs for the deploy step', () => {
+  it.each([
+    ['BucketName', { Ref: BUCKET }],
+    ['Region', Match.anyValue()],
+    ['SweepFunctionName', { Ref: Match.stringLikeRegexp('^Sweep') }],
+    ['TwilioSecretArn', { Ref: Match.stringLikeRegexp('^TwilioCredentials') }],
+    ['FunctionsAccessKeyId', { Ref: Match.stringLikeRegexp('^FunctionsAccessKey') }],
+    ['FunctionsAccessKeySecretArn', { Ref: Match.stringLikeRegexp('^FunctionsAccessKeySecret') }],
+  ])('outputs %s', (name, value) => {
+    template.hasOutput(name, { Value: value });
+  });
+});
