@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppointmentState } from '../src/domain/appointment';
 import { parseEhrEvent, type AppointmentEvent } from '../src/domain/event';
 import { LOCAL_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../src/local/s3/embedded-s3';
-import type { AppointmentStore } from '../src/storage/appointment-store';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { S3AppointmentStore } from '../src/storage/s3-appointment-store';
 import { createS3Client } from '../src/storage/s3-client';
 import { recordEvent } from '../src/use-cases/record-event';
@@ -13,13 +13,15 @@ import { ehrEvent } from './fixtures/events';
 
 let s3: EmbeddedS3;
 let store: S3AppointmentStore;
+let client: S3Client;
 let dir: string;
 const policy = { firstLeadMinutes: 2880, secondLeadMinutes: 1440, outreachStartMinutes: 0, outreachFinishMinutes: 1440 };
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'pam-rec-'));
   s3 = await startEmbeddedS3({ directory: dir, buckets: ['rec'] });
-  store = new S3AppointmentStore(createS3Client({ region: 'us-east-1', endpoint: s3.endpoint, credentials: LOCAL_S3_CREDENTIALS }), 'rec');
+  client = createS3Client({ region: 'us-east-1', endpoint: s3.endpoint, credentials: LOCAL_S3_CREDENTIALS });
+  store = new S3AppointmentStore(client, 'rec');
 });
 afterAll(async () => {
   await s3?.stop();
@@ -33,29 +35,22 @@ function event(overrides: Record<string, unknown>): AppointmentEvent {
 }
 
 /** The real store, made to fail the next state write: a crash between history and state. */
-class FailingStateWrites implements AppointmentStore {
+class FailingStateWrites extends S3AppointmentStore {
   failures = 1;
-  constructor(private readonly inner: AppointmentStore) {}
-  getState = (id: string) => this.inner.getState(id);
-  putState(state: AppointmentState, etag: string | null) {
+  override putState(state: AppointmentState, etag: string | null) {
     if (this.failures > 0) {
       this.failures -= 1;
       return Promise.reject(new Error('simulated crash'));
     }
-    return this.inner.putState(state, etag);
+    return super.putState(state, etag);
   }
-  appendHistory = (r: Parameters<AppointmentStore['appendHistory']>[0]) => this.inner.appendHistory(r);
-  listHistory = (id: string) => this.inner.listHistory(id);
-  putDueEntry = (e: Parameters<AppointmentStore['putDueEntry']>[0]) => this.inner.putDueEntry(e);
-  deleteDueEntry = (at: string, id: string) => this.inner.deleteDueEntry(at, id);
-  listDueEntries = (until: string, limit?: number) => this.inner.listDueEntries(until, limit);
 }
 
 describe('recordEvent', () => {
   it('keeps the previous state when the state write fails, and applies the event on redelivery', async () => {
     const deps = { store, policy, now: () => new Date('2026-11-25T08:30:00Z') };
     await recordEvent(deps, event({ appointment_id: 'APT-crash' }));
-    const faulty = new FailingStateWrites(store);
+    const faulty = new FailingStateWrites(client, 'rec');
     const cancel = event({ appointment_id: 'APT-crash', event_type: 'CANCELED', event_datetime_utc: '2026-11-25T09:00:00Z' });
     await expect(recordEvent({ ...deps, store: faulty }, cancel)).rejects.toThrow('simulated crash');
     expect((await store.getState('APT-crash'))?.value.disposition).toBe('QUEUED');

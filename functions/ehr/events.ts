@@ -10,6 +10,7 @@ import {
   type FunctionContext,
   type FunctionEvent,
 } from '../../src/runtime/functions';
+import { sendMessagesForEvents } from '../../src/use-cases/send-messages';
 
 export async function handler(context: FunctionContext, event: FunctionEvent, callback: FunctionCallback) {
   const requestId = newRequestId();
@@ -20,7 +21,8 @@ export async function handler(context: FunctionContext, event: FunctionEvent, ca
       {
         apiKey: runtime.config.EHR_API_KEY,
         defaultCountry: runtime.config.DEFAULT_PHONE_COUNTRY,
-        record: { store: runtime.store, policy: runtime.policy, now: () => new Date() },
+        record: runtime.record,
+        sendMessages: (results, events) => sendMessagesForEvents({ flows: runtime.flows, store: runtime.store, now: runtime.record.now }, results, events),
       },
       requestId,
     );

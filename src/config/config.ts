@@ -46,6 +46,36 @@ export const FunctionsConfig = z.object({
     .meta({ fix: 'leave unset for AWS S3; set to the embedded server URL only for local runs' }),
   AWS_ACCESS_KEY_ID: z.string().min(1).optional().meta({ fix: 'use the access key from the stack outputs' }),
   AWS_SECRET_ACCESS_KEY: z.string().min(1).optional().meta({ fix: 'use the secret key from the stack outputs' }),
+  ACCOUNT_SID: z
+    .string({ error: 'is not set' })
+    .regex(/^AC[0-9a-fA-F]{32}$/, { error: 'is not a Twilio account SID (AC followed by 32 hex digits)' })
+    .meta({ fix: 'deployed Functions get it from Twilio; for local runs `npm start` sets it' }),
+  AUTH_TOKEN: z
+    .string({ error: 'is not set' })
+    .min(16, { error: 'is too short to be a Twilio auth token' })
+    .meta({ fix: 'deployed Functions get it from Twilio ("Add my Twilio Credentials"); `npm start` generates a local one' }),
+  TWILIO_PHONE_NUMBER: z
+    .string({ error: 'is not set' })
+    .regex(/^\+[1-9]\d{6,14}$/, { error: 'is not an E.164 phone number' })
+    .meta({ fix: 'use your Twilio number in E.164, e.g. +14155550100' }),
+  TWILIO_FLOW_SID: z
+    .string({ error: 'is not set' })
+    .regex(/^FW[0-9a-fA-F]{32}$/, { error: 'is not a Studio Flow SID (FW followed by 32 hex digits)' })
+    .meta({ fix: 'run `npm run deploy`, which creates the flow and sets this variable' }),
+  TWILIO_API_BASE_URL: z.url({ error: 'is not a URL' }).optional()
+    .meta({ fix: 'leave unset in production; `npm start` points it at the local Twilio stand-in' }),
+  IE_ENDPOINT: z
+    .url({ error: 'is not a URL' })
+    .meta({ fix: "set the EHR integration engine's URL that receives patients' confirm/cancel requests" }),
+  IE_SIGNING_SECRET: z
+    .string({ error: 'is not set' })
+    .min(24, { error: 'is shorter than 24 characters' })
+    .meta({ fix: 'set a long random secret shared with the EHR integration engine, e.g. `openssl rand -hex 24`' }),
+  CUSTOMER_NAME: z
+    .string({ error: 'is not set' })
+    .min(1, { error: 'is empty' })
+    .max(60, { error: 'is longer than 60 characters (it is part of every SMS)' })
+    .meta({ fix: "set the clinic's name as patients know it, e.g. Owl Health" }),
   DEFAULT_PHONE_COUNTRY: z
     .string()
     .default('US')

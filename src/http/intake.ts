@@ -21,8 +21,8 @@ export interface IntakeDeps {
   apiKey: string;
   defaultCountry: CountryCode;
   record: RecordDeps;
-  /** Called for each applied event after it is stored (starts the Studio flow). */
-  afterRecord?: (results: RecordResult[], events: AppointmentEvent[], requestId: string) => Promise<void>;
+  /** Starts the Studio Flow for the events that were applied; says per event what happened. */
+  sendMessages?: (results: RecordResult[], events: AppointmentEvent[]) => Promise<(string | undefined)[]>;
 }
 
 function header(headers: Headers, name: string): string | undefined {
@@ -107,12 +107,12 @@ export async function handleIntake(req: IntakeRequest, deps: IntakeDeps, request
         code: r.outcome,
       });
     }
-    if (deps.afterRecord) await deps.afterRecord(results, events, requestId);
+    const messages = deps.sendMessages ? await deps.sendMessages(results, events) : [];
     return jsonReply(
       202,
       {
         request_id: requestId,
-        results: results.map(({ state: _state, ...rest }) => rest),
+        results: results.map(({ state: _state, ...rest }, i) => (messages[i] ? { ...rest, message: messages[i] } : rest)),
       },
       requestId,
     );

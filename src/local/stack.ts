@@ -4,10 +4,27 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
+import { installClock } from '../runtime/clock';
+import { loadFlowTemplate, renderFlow } from '../../studio/render-flow';
+import { LocalClock } from './clock';
+import { createEhrSandboxRouter, EhrSandbox } from './ehr-sandbox';
 import { createFunctionsApp, jsonErrorHandler } from './functions-server';
+import { Carrier } from './phones/carrier';
+import { createPhonesRouter } from './phones/router';
 import { LOCAL_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from './s3/embedded-s3';
+import { StudioEngine } from './studio/engine';
+import { createStudioRouter } from './studio/router';
+import { webhookUrl } from './studio/wire';
+import { createMessagingRouter } from './twilio/messaging-router';
+import type { StandInCredentials } from './twilio/rest';
+import { LocalVerify } from './twilio/verify';
+import { createVerifyRouter } from './twilio/verify-router';
 
 export const LOCAL_BUCKET = 'appointments-local';
+/** The clinic's Twilio number and the admin's phone on the local carrier (valid, unassigned-style US numbers). */
+export const LOCAL_TWILIO_NUMBER = '+14155550100';
+export const LOCAL_ADMIN_PHONE = '+14155550199';
+export const LOCAL_CUSTOMER_NAME = 'Owl Health Clinic';
 
 export interface LocalStackOptions {
   /** Where data and generated local secrets live (git-ignored `.local/` for `npm start`). */
@@ -27,22 +44,33 @@ export interface LocalStack {
   /** The environment the Functions run with (contains local secrets; never log it). */
   env: Record<string, string>;
   bucket: string;
+  clock: LocalClock;
+  carrier: Carrier;
+  studio: StudioEngine;
+  verify: LocalVerify;
+  ehr: EhrSandbox;
+  flowSid: string;
+  /** Waits until no local message delivery, webhook or Studio step is in flight. */
+  settle(): Promise<void>;
   stop(): Promise<void>;
 }
 
 interface LocalSecrets {
   EHR_API_KEY: string;
   AUTH_TOKEN: string;
+  IE_SIGNING_SECRET: string;
 }
 
 /** Local-only secrets are generated once and kept with the local data, so restarts keep them. */
 export function localSecrets(dataDir: string): LocalSecrets {
   const file = path.join(dataDir, 'local-secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets;
+  const existing = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalSecrets>) : {};
   const secrets: LocalSecrets = {
-    EHR_API_KEY: `local-${randomBytes(24).toString('hex')}`,
-    AUTH_TOKEN: randomBytes(16).toString('hex'),
+    EHR_API_KEY: existing.EHR_API_KEY ?? `local-${randomBytes(24).toString('hex')}`,
+    AUTH_TOKEN: existing.AUTH_TOKEN ?? randomBytes(16).toString('hex'),
+    IE_SIGNING_SECRET: existing.IE_SIGNING_SECRET ?? randomBytes(24).toString('hex'),
   };
+  if (JSON.stringify(existing) === JSON.stringify(secrets)) return secrets;
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;
@@ -69,19 +97,60 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
 
     const given = defined(options.env ?? {});
+    const accountSid = given.ACCOUNT_SID ?? `AC${'0'.repeat(32)}`;
+    const authToken = given.AUTH_TOKEN ?? secrets.AUTH_TOKEN;
+    const twilioNumber = given.TWILIO_PHONE_NUMBER ?? LOCAL_TWILIO_NUMBER;
+    const customerName = given.CUSTOMER_NAME ?? LOCAL_CUSTOMER_NAME;
+    const ieSecret = given.IE_SIGNING_SECRET ?? secrets.IE_SIGNING_SECRET;
+    const credentials: StandInCredentials = { accountSid, authToken };
+
+    // The local Twilio: a carrier with virtual phones, Studio, Verify, and the sandbox EHR.
+    const clock = new LocalClock();
+    installClock(clock);
+    const carrier = new Carrier({ accountSid, authToken, clock });
+    const studio = new StudioEngine({ accountSid, authToken, messages: carrier, clock });
+    carrier.studio = studio;
+    studio.start();
+    const verify = new LocalVerify({ accountSid, sender: carrier, from: twilioNumber, clock });
+    const ehr = new EhrSandbox({ secret: ieSecret });
+    const ieEndpoint = given.IE_ENDPOINT ?? `${url}/__local/ehr/requests`;
+
+    const flow = studio.createFlow({
+      friendlyName: 'patient-appointment-management',
+      status: 'published',
+      definition: renderFlow(loadFlowTemplate(), { functionsBaseUrl: url, ieEndpoint, customerName }),
+    });
+    if (!flow.valid) throw new Error(`studio/flow.json is not valid: ${JSON.stringify(flow.errors)}`);
+    carrier.addNumber(twilioNumber, { smsUrl: webhookUrl(accountSid, flow.sid), friendlyName: customerName });
+
     const env: Record<string, string> = {
       ...given,
-      ACCOUNT_SID: given.ACCOUNT_SID ?? `AC${'0'.repeat(32)}`,
-      AUTH_TOKEN: given.AUTH_TOKEN ?? secrets.AUTH_TOKEN,
+      ACCOUNT_SID: accountSid,
+      AUTH_TOKEN: authToken,
       EHR_API_KEY: given.EHR_API_KEY ?? secrets.EHR_API_KEY,
       S3_BUCKET: LOCAL_BUCKET,
       S3_ENDPOINT: s3.endpoint,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
+      TWILIO_API_BASE_URL: `${url}/__twilio`,
+      TWILIO_PHONE_NUMBER: twilioNumber,
+      TWILIO_FLOW_SID: flow.sid,
+      IE_ENDPOINT: ieEndpoint,
+      IE_SIGNING_SECRET: ieSecret,
+      CUSTOMER_NAME: customerName,
+      ADMINISTRATOR_PHONE: given.ADMINISTRATOR_PHONE ?? LOCAL_ADMIN_PHONE,
     };
 
     const functions = await createFunctionsApp({ serviceDir: options.serviceDir, env, url, port });
+    const twilioApi = express.Router();
+    twilioApi.use('/api', createMessagingRouter(carrier, () => credentials));
+    twilioApi.use('/studio', createStudioRouter(studio, () => credentials));
+    twilioApi.use('/verify', createVerifyRouter(verify, () => credentials));
+    outer.use('/__twilio', twilioApi);
+    outer.use('/__local/ehr', createEhrSandboxRouter(ehr));
+    outer.use('/__local/clock', express.json(), localClockRouter(clock));
+    outer.use('/__local', createPhonesRouter(carrier));
     // Deployed, Twilio serves the index.html asset at the service root; the local runtime does not.
     outer.get('/', (req, _res, next) => {
       req.url = '/index.html';
@@ -96,7 +165,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       s3,
       env,
       bucket: LOCAL_BUCKET,
+      clock,
+      carrier,
+      studio,
+      verify,
+      ehr,
+      flowSid: flow.sid,
+      settle: async () => {
+        for (let i = 0; i < 5; i += 1) {
+          await carrier.idle();
+          await studio.idle();
+        }
+      },
       stop: async () => {
+        studio.stop();
+        installClock(undefined);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
@@ -108,4 +191,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await s3.stop();
     throw err;
   }
+}
+
+/** GET the local clock; POST {"advance_ms": n} or {"offset_ms": n} to move it (demos and tests). */
+function localClockRouter(clock: LocalClock): express.Router {
+  const r = express.Router();
+  const show = (res: express.Response) => res.json({ now: clock.date().toISOString(), offset_ms: clock.offset() });
+  r.get('/', (_req, res) => show(res));
+  r.post('/', (req, res) => {
+    const body = (req.body ?? {}) as { advance_ms?: unknown; offset_ms?: unknown };
+    if (typeof body.advance_ms === 'number' && Number.isFinite(body.advance_ms)) clock.advance(body.advance_ms);
+    else if (typeof body.offset_ms === 'number' && Number.isFinite(body.offset_ms)) clock.setOffset(body.offset_ms);
+    else {
+      res.status(400).json({ error: { code: 'invalid-request', message: 'send {"advance_ms": number} or {"offset_ms": number}' } });
+      return;
+    }
+    show(res);
+  });
+  return r;
 }

@@ -5,6 +5,12 @@ import { S3AppointmentStore } from '../storage/s3-appointment-store';
 import { createS3Client } from '../storage/s3-client';
 import type { AppointmentStore } from '../storage/appointment-store';
 import { log } from '../log';
+import { now } from './clock';
+import { createTwilioClient, type TwilioClient } from '../twilio/client';
+import { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
+import type { FlowStarter } from '../messaging/flow-starter';
+import { EhrNotifier } from '../ehr/notifier';
+import type { RecordDeps } from '../use-cases/record-event';
 
 /** The subset of the Twilio Functions runtime our entry points use. */
 export interface FunctionContext {
@@ -26,6 +32,10 @@ export interface FunctionsRuntime {
   config: FunctionsConfig;
   store: AppointmentStore;
   policy: ReminderPolicy;
+  twilio: TwilioClient;
+  flows: FlowStarter;
+  notifier: EhrNotifier;
+  record: RecordDeps;
 }
 
 let cached: { key: string; runtime: FunctionsRuntime } | undefined;
@@ -55,15 +65,22 @@ export function functionsRuntime(context: FunctionContext): FunctionsRuntime {
         ? { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY }
         : undefined,
   });
+  const store = new S3AppointmentStore(s3, config.S3_BUCKET);
+  const twilio = createTwilioClient({ accountSid: config.ACCOUNT_SID, authToken: config.AUTH_TOKEN, apiBaseUrl: config.TWILIO_API_BASE_URL });
+  const policy: ReminderPolicy = {
+    firstLeadMinutes: config.REMINDER_FIRST_TIMING,
+    secondLeadMinutes: config.REMINDER_SECOND_TIMING,
+    outreachStartMinutes: config.REMINDER_OUTREACH_START,
+    outreachFinishMinutes: config.REMINDER_OUTREACH_FINISH,
+  };
   const runtime: FunctionsRuntime = {
     config,
-    store: new S3AppointmentStore(s3, config.S3_BUCKET),
-    policy: {
-      firstLeadMinutes: config.REMINDER_FIRST_TIMING,
-      secondLeadMinutes: config.REMINDER_SECOND_TIMING,
-      outreachStartMinutes: config.REMINDER_OUTREACH_START,
-      outreachFinishMinutes: config.REMINDER_OUTREACH_FINISH,
-    },
+    store,
+    policy,
+    twilio,
+    flows: new TwilioFlowStarter(twilio, { flowSid: config.TWILIO_FLOW_SID, from: config.TWILIO_PHONE_NUMBER, store, homeCountry: config.DEFAULT_PHONE_COUNTRY }),
+    notifier: new EhrNotifier({ endpoint: config.IE_ENDPOINT, secret: config.IE_SIGNING_SECRET, store, now }),
+    record: { store, policy, now },
   };
   cached = { key, runtime };
   return runtime;

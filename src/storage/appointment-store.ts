@@ -1,5 +1,6 @@
 import type { AppointmentState } from '../domain/appointment';
 import type { AppointmentEvent } from '../domain/event';
+import type { OutboxKind } from './keys';
 
 /** A state read together with the version token needed to replace it atomically. */
 export interface Versioned<T> {
@@ -20,6 +21,24 @@ export interface DueEntry {
   schedule_version: number;
 }
 
+export interface OptOutRecord {
+  phone: string;
+  opted_out: boolean;
+  at: string;
+  /** The inbound message that changed it. */
+  message_sid?: string;
+}
+
+export interface OutboxEntry<T = unknown> {
+  kind: OutboxKind;
+  id: string;
+  created_at: string;
+  attempts: number;
+  last_error?: string;
+  next_attempt_at: string;
+  payload: T;
+}
+
 /**
  * Persistence for appointments. Implementations must make `putState` atomic: it succeeds only
  * when the stored version still equals `expectedEtag` (or nothing is stored when it is null).
@@ -34,4 +53,15 @@ export interface AppointmentStore {
   deleteDueEntry(dueAt: string, appointmentId: string): Promise<void>;
   /** Entries whose bucket is at or before `untilIso`, oldest first. */
   listDueEntries(untilIso: string, limit?: number): AsyncIterable<DueEntry>;
+  /** Remembers that `appointmentId` belongs to `phone` (entries are checked against the state when read). */
+  putPhoneIndex(phone: string, appointmentId: string): Promise<void>;
+  listAppointmentIdsForPhone(phone: string): Promise<string[]>;
+  getOptOut(phone: string): Promise<OptOutRecord | null>;
+  putOptOut(record: OptOutRecord): Promise<void>;
+  putOutbox<T>(entry: OutboxEntry<T>): Promise<void>;
+  deleteOutbox(kind: OutboxKind, id: string): Promise<void>;
+  listOutbox<T>(kind: OutboxKind, limit?: number): Promise<OutboxEntry<T>[]>;
+  /** Writes a receipt unless one exists; says which. */
+  putReceipt(appointmentId: string, eventId: string, receipt: unknown): Promise<'created' | 'exists'>;
+  getReceipt(appointmentId: string, eventId: string): Promise<unknown>;
 }

@@ -6,7 +6,10 @@
  *   appointments/<id>/state.json                          current state (conditional writes)
  *   appointments/<id>/history/<utc>_<event_id>.json       one record per event, never overwritten
  *   index/due/<YYYY-MM-DDTHH>/<id>                        when the sweep must next look at <id>
+ *   index/phone/<phone>/<id>                              the appointments of a patient phone
  *   optouts/<phone>.json                                  per-phone opt-out ledger
+ *   outbox/<kind>/<event_id>.json                         work to retry (EHR requests, flow starts)
+ *   appointments/<id>/requests/<event_id>.json            receipts of requests delivered to the EHR
  */
 export function encodeSegment(value: string): string {
   return Buffer.from(value, 'utf8').toString('base64url');
@@ -47,4 +50,28 @@ export function dueKey(isoUtc: string, appointmentId: string): string {
 
 export function optOutKey(phoneE164: string): string {
   return `optouts/${encodeSegment(phoneE164)}.json`;
+}
+
+export const PHONE_INDEX_PREFIX = 'index/phone/';
+
+export function phoneIndexPrefix(phoneE164: string): string {
+  return `${PHONE_INDEX_PREFIX}${encodeSegment(phoneE164)}/`;
+}
+
+export function phoneIndexKey(phoneE164: string, appointmentId: string): string {
+  return `${phoneIndexPrefix(phoneE164)}${encodeSegment(appointmentId)}`;
+}
+
+export type OutboxKind = 'ehr' | 'flow';
+
+export function outboxPrefix(kind: OutboxKind): string {
+  return `outbox/${kind}/`;
+}
+
+export function outboxKey(kind: OutboxKind, eventId: string): string {
+  return `${outboxPrefix(kind)}${encodeSegment(eventId)}.json`;
+}
+
+export function receiptKey(appointmentId: string, eventId: string): string {
+  return `${appointmentPrefix(appointmentId)}requests/${encodeSegment(eventId)}.json`;
 }

@@ -6,8 +6,23 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { AppointmentState } from '../domain/appointment';
-import type { AppointmentStore, DueEntry, HistoryRecord, Versioned } from './appointment-store';
-import { DUE_INDEX_PREFIX, dueBucket, dueKey, historyKey, historyPrefix, stateKey } from './keys';
+import type { AppointmentStore, DueEntry, HistoryRecord, OptOutRecord, OutboxEntry, Versioned } from './appointment-store';
+import {
+  decodeSegment,
+  DUE_INDEX_PREFIX,
+  dueBucket,
+  dueKey,
+  historyKey,
+  historyPrefix,
+  optOutKey,
+  outboxKey,
+  outboxPrefix,
+  phoneIndexKey,
+  phoneIndexPrefix,
+  receiptKey,
+  stateKey,
+  type OutboxKind,
+} from './keys';
 
 interface S3ErrorShape {
   name?: string;
@@ -124,6 +139,69 @@ export class S3AppointmentStore implements AppointmentStore {
       yielded += 1;
       yield got.value as DueEntry;
     }
+  }
+
+  async putPhoneIndex(phone: string, appointmentId: string): Promise<void> {
+    await this.putJson(phoneIndexKey(phone, appointmentId), { appointment_id: appointmentId });
+  }
+
+  async listAppointmentIdsForPhone(phone: string): Promise<string[]> {
+    const prefix = phoneIndexPrefix(phone);
+    const ids: string[] = [];
+    for await (const key of this.listKeys(prefix)) ids.push(decodeSegment(key.slice(prefix.length)));
+    return ids;
+  }
+
+  async getOptOut(phone: string): Promise<OptOutRecord | null> {
+    return ((await this.getJson(optOutKey(phone)))?.value as OptOutRecord | undefined) ?? null;
+  }
+
+  async putOptOut(record: OptOutRecord): Promise<void> {
+    await this.putJson(optOutKey(record.phone), record);
+  }
+
+  async putOutbox<T>(entry: OutboxEntry<T>): Promise<void> {
+    await this.putJson(outboxKey(entry.kind, entry.id), entry);
+  }
+
+  async deleteOutbox(kind: OutboxKind, id: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: outboxKey(kind, id) }));
+  }
+
+  async listOutbox<T>(kind: OutboxKind, limit = 1000): Promise<OutboxEntry<T>[]> {
+    const entries: OutboxEntry<T>[] = [];
+    for await (const key of this.listKeys(outboxPrefix(kind))) {
+      if (entries.length >= limit) break;
+      const got = await this.getJson(key);
+      if (got) entries.push(got.value as OutboxEntry<T>);
+    }
+    return entries;
+  }
+
+  async putReceipt(appointmentId: string, eventId: string, receipt: unknown): Promise<'created' | 'exists'> {
+    try {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: receiptKey(appointmentId, eventId),
+          Body: JSON.stringify(receipt),
+          ContentType: JSON_TYPE,
+          IfNoneMatch: '*',
+        }),
+      );
+      return 'created';
+    } catch (err) {
+      if (isConditionFailure(err)) return 'exists';
+      throw err;
+    }
+  }
+
+  async getReceipt(appointmentId: string, eventId: string): Promise<unknown> {
+    return (await this.getJson(receiptKey(appointmentId, eventId)))?.value ?? null;
+  }
+
+  private async putJson(key: string, value: unknown): Promise<void> {
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: JSON_TYPE }));
   }
 
   private async *listKeys(prefix: string): AsyncIterable<string> {

@@ -20,7 +20,7 @@ export interface RecordResult {
   duplicate: boolean;
   stale: boolean;
   disposition: Disposition | null;
-  /** The state after the event, when it was applied; used to start the flow. */
+  /** The state after the event (unchanged unless `outcome` is applied); null for an unknown appointment. */
   state: AppointmentState | null;
 }
 
@@ -59,18 +59,25 @@ export async function recordEvent(deps: RecordDeps, event: AppointmentEvent): Pr
         duplicate,
         stale: outcome.kind === 'stale',
         disposition: outcome.state?.disposition ?? null,
-        state: null,
+        state: outcome.state ?? null,
       };
     }
 
     const next = outcome.state;
     const due = nextCheckAt(next, deps.policy, now);
     const dueBefore = current ? nextCheckAt(current.value, deps.policy, now) : undefined;
-    // The index entry is written before the state: if we crash in between, the sweep finds an
+    // Index entries are written before the state: if we crash in between, a reader finds an
     // entry that does not match the state and drops it; the reverse order could lose a reminder.
+    const indexWrites: Promise<void>[] = [];
     if (due && (due !== dueBefore || next.schedule_version !== current?.value.schedule_version)) {
-      await deps.store.putDueEntry({ appointment_id: next.facts.appointment_id, due_at: due, schedule_version: next.schedule_version });
+      indexWrites.push(
+        deps.store.putDueEntry({ appointment_id: next.facts.appointment_id, due_at: due, schedule_version: next.schedule_version }),
+      );
     }
+    if (!current || current.value.facts.patient_phone !== next.facts.patient_phone) {
+      indexWrites.push(deps.store.putPhoneIndex(next.facts.patient_phone, next.facts.appointment_id));
+    }
+    await Promise.all(indexWrites);
     const written = await deps.store.putState(next, current?.etag ?? null);
     if (written === 'ok') {
       return { ...base, outcome: 'applied', duplicate: false, stale: false, disposition: next.disposition, state: next };

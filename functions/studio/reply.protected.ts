@@ -1,0 +1,60 @@
+// Called by the Studio Flow (run-function) for every patient SMS: records confirm/cancel requests,
+// forwards them to the EHR, keeps the opt-out ledger, and tells the flow what to answer.
+import { errorReply, jsonReply, newRequestId } from '../../src/http/reply';
+import { isSignedByTwilio } from '../../src/http/twilio-signature';
+import { describeError, log } from '../../src/log';
+import {
+  ConfigError,
+  configErrorReply,
+  functionsRuntime,
+  respond,
+  type FunctionCallback,
+  type FunctionContext,
+  type FunctionEvent,
+} from '../../src/runtime/functions';
+import { handleReply } from '../../src/use-cases/handle-reply';
+
+function param(event: FunctionEvent, key: string): string {
+  const v = event[key];
+  return typeof v === 'string' ? v : '';
+}
+
+export async function handler(context: FunctionContext, event: FunctionEvent, callback: FunctionCallback) {
+  const requestId = newRequestId();
+  try {
+    const runtime = functionsRuntime(context);
+    const headers = ((event.request as { headers?: Record<string, string> } | undefined)?.headers ?? {});
+    const signed = isSignedByTwilio({
+      authToken: runtime.config.AUTH_TOKEN,
+      signature: headers['x-twilio-signature'],
+      domainName: context.DOMAIN_NAME,
+      path: context.PATH,
+      params: event,
+    });
+    if (!signed) {
+      log('warn', 'reply rejected: bad signature', { request_id: requestId, status: 403 });
+      return respond(callback, errorReply('forbidden', 'missing or invalid X-Twilio-Signature', requestId));
+    }
+    const from = param(event, 'From');
+    if (!/^\+[1-9]\d{6,14}$/.test(from)) {
+      return respond(callback, errorReply('invalid-request', 'From must be an E.164 phone number', requestId));
+    }
+    const outcome = await handleReply(
+      { record: runtime.record, notifier: runtime.notifier, homeCountry: runtime.config.DEFAULT_PHONE_COUNTRY },
+      {
+        from,
+        body: param(event, 'Body'),
+        messageSid: param(event, 'MessageSid'),
+        optOutType: param(event, 'OptOutType') || undefined,
+        appointmentId: param(event, 'appointment_id') || undefined,
+        flowSid: param(event, 'flow_sid') || undefined,
+        executionSid: param(event, 'execution_sid') || undefined,
+      },
+    );
+    respond(callback, jsonReply(200, outcome, requestId));
+  } catch (err) {
+    if (err instanceof ConfigError) return respond(callback, configErrorReply(err, requestId));
+    log('error', 'reply failed', { request_id: requestId, error: describeError(err) });
+    respond(callback, errorReply('storage-unavailable', 'the reply could not be processed; Studio will take the fail branch', requestId));
+  }
+}

@@ -1,0 +1,41 @@
+import type { AppointmentState } from '../domain/appointment';
+import type { AppointmentEvent } from '../domain/event';
+import { formatAppointmentTime, formatPhone, providerName } from '../domain/format';
+import type { CountryCode } from '../domain/phone';
+
+/**
+ * What the Studio Flow receives as `flow.data`: flat strings, every key always present (empty when
+ * unknown) so the flow's Liquid can test `!= ''`. The message texts live in the flow; this only
+ * supplies the facts, with the time already written in the patient's own zone.
+ */
+export interface FlowParameters {
+  [key: string]: string;
+  event_type: string;
+  event_id: string;
+  appointment_id: string;
+  patient_id: string;
+  provider_id: string;
+  patient_first_name: string;
+  provider_name: string;
+  appointment_when: string;
+  appointment_location: string;
+  provider_callback_phone: string;
+  reminder: string;
+}
+
+export function flowParameters(state: AppointmentState, event: AppointmentEvent, homeCountry: CountryCode): FlowParameters {
+  const f = state.facts;
+  return {
+    event_type: event.event_type,
+    event_id: event.event_id,
+    appointment_id: f.appointment_id,
+    patient_id: f.patient_id,
+    provider_id: f.provider_id ?? '',
+    patient_first_name: f.patient_first_name,
+    provider_name: providerName(f.provider_first_name, f.provider_last_name),
+    appointment_when: formatAppointmentTime(f.appointment_datetime_utc, f.appointment_timezone),
+    appointment_location: f.appointment_location ?? '',
+    provider_callback_phone: formatPhone(f.provider_callback_phone, homeCountry),
+    reminder: event.detail?.reminder ?? '',
+  };
+}

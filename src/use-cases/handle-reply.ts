@@ -1,0 +1,136 @@
+import { ACTIVE_DISPOSITIONS, type AppointmentState } from '../domain/appointment';
+import { withEventId, type AppointmentEvent, type PatientEventType } from '../domain/event';
+import { formatAppointmentTime, formatPhone, providerName } from '../domain/format';
+import type { CountryCode } from '../domain/phone';
+import { classifyReply } from '../domain/reply';
+import type { EhrNotifier } from '../ehr/notifier';
+import { log } from '../log';
+import { recordEvent, type RecordDeps } from './record-event';
+
+export interface InboundReply {
+  /** The patient's phone (E.164). */
+  from: string;
+  body: string;
+  messageSid: string;
+  /** Twilio's OptOutType parameter (STOP, START, HELP) when its opt-out layer recognised a keyword. */
+  optOutType?: string;
+  /** The appointment the flow asked about, when the reply came to a waiting question. */
+  appointmentId?: string;
+  flowSid?: string;
+  executionSid?: string;
+}
+
+export type ReplyAction = 'confirm' | 'cancel' | 'opt-out' | 'opt-in' | 'help' | 'unknown' | 'no-appointment';
+
+/** What the flow needs to answer; every value a string so Studio's split and Liquid can use it. */
+export interface ReplyOutcome {
+  action: ReplyAction;
+  appointment_id: string;
+  patient_first_name: string;
+  provider_name: string;
+  appointment_when: string;
+  callback_phone: string;
+  /** How many other upcoming appointments the patient has ("0" when none). */
+  other_appointments: string;
+  ehr_delivery: string;
+}
+
+export interface ReplyDeps {
+  record: RecordDeps;
+  notifier: EhrNotifier;
+  homeCountry: CountryCode;
+}
+
+function isUpcomingFor(state: AppointmentState, phone: string, nowIso: string): boolean {
+  return (
+    state.facts.patient_phone === phone &&
+    ACTIVE_DISPOSITIONS.includes(state.status) &&
+    state.facts.appointment_datetime_utc > nowIso
+  );
+}
+
+/** The patient's upcoming appointments, nearest first (index entries are checked against the state). */
+async function upcomingAppointments(deps: ReplyDeps, phone: string, nowIso: string): Promise<AppointmentState[]> {
+  const ids = await deps.record.store.listAppointmentIdsForPhone(phone);
+  const states = await Promise.all(ids.map((id) => deps.record.store.getState(id)));
+  return states
+    .map((s) => s?.value)
+    .filter((s): s is AppointmentState => !!s && isUpcomingFor(s, phone, nowIso))
+    .sort((a, b) => a.facts.appointment_datetime_utc.localeCompare(b.facts.appointment_datetime_utc));
+}
+
+function patientEvent(type: PatientEventType, state: AppointmentState, reply: InboundReply, nowIso: string): AppointmentEvent {
+  // The inbound message sid makes the event id stable, so Studio retrying the Function call is a duplicate.
+  return withEventId({
+    ...state.facts,
+    event_type: type,
+    event_datetime_utc: nowIso,
+    detail: { message_sid: reply.messageSid, ...(reply.executionSid ? { execution_sid: reply.executionSid } : {}) },
+  });
+}
+
+/**
+ * Handles one patient SMS whenever it arrives (not only inside a wait window): records confirm and
+ * cancel requests against the nearest upcoming appointment and forwards them to the EHR, and keeps
+ * the opt-out ledger.
+ */
+export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise<ReplyOutcome> {
+  const now = deps.record.now().toISOString();
+  const intent = classifyReply(reply.body, reply.optOutType);
+  const store = deps.record.store;
+
+  if (intent === 'opt-out' || intent === 'opt-in') {
+    await store.putOptOut({ phone: reply.from, opted_out: intent === 'opt-out', at: now, message_sid: reply.messageSid });
+    const ids = await store.listAppointmentIdsForPhone(reply.from);
+    for (const id of ids) {
+      const current = await store.getState(id);
+      if (!current || current.value.facts.patient_phone !== reply.from) continue;
+      await recordEvent(deps.record, patientEvent(intent === 'opt-out' ? 'OPTED-OUT' : 'OPTED-IN', current.value, reply, now));
+    }
+    log('info', 'opt-out ledger updated', { message_sid: reply.messageSid, code: intent, count: ids.length });
+    return outcome(intent, undefined, 0, deps.homeCountry);
+  }
+
+  const upcoming = await upcomingAppointments(deps, reply.from, now);
+  const target = upcoming.find((s) => s.facts.appointment_id === reply.appointmentId) ?? upcoming[0];
+  const others = Math.max(0, upcoming.length - 1);
+
+  if (intent === 'help' || intent === 'unknown') return outcome(intent, target, others, deps.homeCountry);
+  if (!target) return outcome('no-appointment', undefined, 0, deps.homeCountry);
+
+  const event = patientEvent(intent === 'confirm' ? 'CONFIRM' : 'CANCEL', target, reply, now);
+  const recorded = await recordEvent(deps.record, event);
+  if (recorded.outcome === 'ignored') return outcome('no-appointment', undefined, 0, deps.homeCountry);
+
+  const delivery = await deps.notifier.deliver({
+    event_type: intent === 'confirm' ? 'CONFIRM' : 'CANCEL',
+    event_id: event.event_id,
+    event_datetime_utc: event.event_datetime_utc,
+    appointment_id: target.facts.appointment_id,
+    patient_id: target.facts.patient_id,
+    provider_id: target.facts.provider_id ?? '',
+    flow_sid: reply.flowSid ?? '',
+    execution_sid: reply.executionSid ?? '',
+    message_sid: reply.messageSid,
+  });
+  log('info', 'patient request recorded', {
+    appointment_id: target.facts.appointment_id,
+    event_id: event.event_id,
+    event_type: event.event_type,
+    code: delivery,
+  });
+  return { ...outcome(intent, target, others, deps.homeCountry), ehr_delivery: delivery };
+}
+
+function outcome(action: ReplyAction, s: AppointmentState | undefined, others: number, homeCountry: CountryCode): ReplyOutcome {
+  return {
+    action,
+    appointment_id: s?.facts.appointment_id ?? '',
+    patient_first_name: s?.facts.patient_first_name ?? '',
+    provider_name: s ? providerName(s.facts.provider_first_name, s.facts.provider_last_name) : '',
+    appointment_when: s ? formatAppointmentTime(s.facts.appointment_datetime_utc, s.facts.appointment_timezone) : '',
+    callback_phone: formatPhone(s?.facts.provider_callback_phone, homeCountry),
+    other_appointments: String(others),
+    ehr_delivery: '',
+  };
+}

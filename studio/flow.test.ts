@@ -1,0 +1,77 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { WIDGET_EVENTS } from '../src/local/studio/catalogue';
+import { validateFlowDefinition } from '../src/local/studio/validate';
+import { loadFlowTemplate, renderFlow } from './render-flow';
+
+interface State {
+  name: string;
+  type: keyof typeof WIDGET_EVENTS;
+  transitions: { event: string; next?: string }[];
+  properties: Record<string, unknown>;
+}
+
+const placeholders = {
+  functionsBaseUrl: 'https://patient-appointment-management-1234-dev.twil.io/',
+  ieEndpoint: 'https://ehr.example.org/twilio/requests',
+  customerName: 'Owl "Night" Clinic \\ Dr\'s',
+};
+const flow = renderFlow(loadFlowTemplate(), placeholders) as { states: State[]; initial_state: string };
+
+describe('studio/flow.json', () => {
+  it('is a definition FlowValidate accepts (local validator)', () => {
+    const result = validateFlowDefinition(flow);
+    expect(result.errors).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('sends every transition to a state that exists', () => {
+    const names = new Set(flow.states.map((s) => s.name));
+    expect(names.has(flow.initial_state)).toBe(true);
+    for (const s of flow.states) for (const t of s.transitions) if (t.next) expect(names, `${s.name} → ${t.next}`).toContain(t.next);
+  });
+
+  it('uses only events each widget type defines, and lists all of them', () => {
+    for (const s of flow.states) {
+      const legal: readonly string[] = WIDGET_EVENTS[s.type];
+      expect(legal, s.type).toBeDefined();
+      for (const t of s.transitions) expect(legal, `${s.name}.${t.event}`).toContain(t.event);
+      expect(new Set(s.transitions.map((t) => t.event))).toEqual(new Set(legal));
+    }
+  });
+
+  it('calls only Functions that exist in functions/', () => {
+    const calls = flow.states.filter((s) => s.type === 'run-function');
+    expect(calls.length).toBeGreaterThan(0);
+    for (const s of calls) {
+      const url = new URL(String(s.properties.url));
+      expect(url.origin).toBe('https://patient-appointment-management-1234-dev.twil.io');
+      const base = path.join(__dirname, '..', 'functions', url.pathname);
+      expect(existsSync(`${base}.ts`) || existsSync(`${base}.protected.ts`), url.pathname).toBe(true);
+    }
+  });
+
+  it('has a branch for every EHR event type and for REMIND', () => {
+    const split = flow.states.find((s) => s.name === 'split_event') as unknown as { transitions: { conditions?: { value: string }[] }[] };
+    const values = split.transitions.flatMap((t) => t.conditions?.map((c) => c.value) ?? []);
+    expect(values.sort()).toEqual(['BOOKED', 'CANCELED', 'CONFIRMED', 'MODIFIED', 'NOSHOWED', 'REMIND', 'RESCHEDULED']);
+  });
+
+  it('passes appointment data to Functions as separate parameters, never as a rendered object', () => {
+    for (const s of flow.states.filter((x) => x.type === 'run-function')) {
+      for (const p of s.properties.parameters as { value: string }[]) {
+        expect(p.value).not.toMatch(/\{\{\s*(flow\.data|trigger\.request\.parameters|widgets\.[\w-]+)\s*\}\}/);
+      }
+    }
+  });
+
+  it('keeps quotes and backslashes in the customer name intact', () => {
+    const vars = flow.states.find((s) => s.name === 'set_settings')?.properties.variables as { key: string; value: string }[];
+    expect(vars.find((v) => v.key === 'CUSTOMER_NAME')?.value).toBe(placeholders.customerName);
+  });
+
+  it('refuses a template with an unknown placeholder', () => {
+    expect(() => renderFlow({ states: [{ body: '__NOPE__' }] }, placeholders)).toThrow(/NOPE/);
+  });
+});

@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stateKey } from '../src/storage/keys';
+import { ehrEvent } from './fixtures/events';
+import { startTestStack, type TestStack } from './support/local-stack';
+import { phonesApi } from './support/phones';
+
+let t: TestStack;
+let phones: ReturnType<typeof phonesApi>;
+beforeAll(async () => {
+  t = await startTestStack();
+  phones = phonesApi(t);
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+const LOCATION = 'Suite 100, O\'Brien Bldg, "East" Wing = 2nd floor';
+let seq = 0;
+/** Each test uses its own patient phone and appointment so conversations do not mix. */
+function patient() {
+  seq += 1;
+  const phone = `+1415555${String(2000 + seq).padStart(4, '0')}`;
+  return { phone, id: `APT-msg-${seq}` };
+}
+function event(p: { phone: string; id: string }, overrides: Record<string, unknown> = {}) {
+  return ehrEvent({ patient_phone: p.phone, appointment_id: p.id, appointment_location: LOCATION, ...overrides });
+}
+let minute = 0;
+const later = () => new Date(Date.UTC(2026, 10, 25, 9, 0, 0) + (minute += 1) * 60_000).toISOString();
+
+describe('SMS for every EHR event', () => {
+  it.each([
+    ['BOOKED', /^Hi Zoë, your appointment with Ana Lopez, MD at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Reply CONFIRM APPT to confirm or CANCEL APPT to cancel\. Questions\? Call \(415\) 555-0100\.$/],
+    ['RESCHEDULED', /has moved to Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Reply CONFIRM APPT/],
+    ['MODIFIED', /details of your appointment at Owl Health Clinic have changed\. It is now with Ana Lopez, MD on Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\./],
+    ['CONFIRMED', /on Tue, Dec 1 at 9:30 AM PST is confirmed\. See you then!/],
+    ['CANCELED', /on Tue, Dec 1 at 9:30 AM PST has been canceled\. To rebook, call \(415\) 555-0100\./],
+    ['NOSHOWED', /^Hi Zoë, we missed you at your appointment with Ana Lopez, MD at Owl Health Clinic on Tue, Dec 1 at 9:30 AM PST\./],
+  ])('%s sends its text to the patient, in their own time zone', async (type, text) => {
+    const p = patient();
+    const res = await t.postEvents(event(p, { event_type: type }));
+    expect(res.status).toBe(202);
+    expect(res.json.results[0].message).toBe('started');
+    const received = await phones.received(p.phone);
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatch(text);
+  });
+
+  it('writes the time in the patient zone, not the clinic server zone', async () => {
+    const p = patient();
+    await t.postEvents(event(p, { appointment_timezone: 'America/New_York', appointment_datetime: '2026-12-01T09:30:00' }));
+    expect((await phones.received(p.phone))[0]).toContain('Tue, Dec 1 at 9:30 AM EST');
+  });
+
+  it('does not hard-code a title and leaves out what the EHR did not send', async () => {
+    const p = patient();
+    await t.postEvents(event(p, { provider_first_name: undefined, provider_last_name: undefined, appointment_location: undefined, provider_callback_phone: undefined }));
+    const [text] = await phones.received(p.phone);
+    expect(text).toBe('Hi Zoë, your appointment at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST. Reply CONFIRM APPT to confirm or CANCEL APPT to cancel.');
+  });
+
+  it('sends nothing for a duplicate or a stale event', async () => {
+    const p = patient();
+    const e = event(p);
+    await t.postEvents(e);
+    const dup = await t.postEvents(e);
+    expect(dup.json.results[0].message).toBeUndefined();
+    const stale = await t.postEvents(event(p, { event_type: 'CANCELED', event_datetime_utc: '2026-11-20T00:00:00Z' }));
+    expect(stale.json.results[0].outcome).toBe('stale');
+    expect(await phones.received(p.phone)).toHaveLength(1);
+  });
+
+  it('ends the waiting execution and starts a new one when another event comes (Studio 409)', async () => {
+    const p = patient();
+    await t.postEvents(event(p, { event_datetime_utc: later() }));
+    const res = await t.postEvents(event(p, { event_type: 'RESCHEDULED', appointment_datetime: '2026-12-02T10:00:00', event_datetime_utc: later() }));
+    expect(res.json.results[0].message).toBe('started');
+    const received = await phones.received(p.phone);
+    expect(received).toHaveLength(2);
+    expect(received[1]).toContain('has moved to Wed, Dec 2 at 10:00 AM PST');
+    const active = t.stack.studio.listExecutions(t.stack.flowSid, { status: 'active' }).filter((x) => x.contactChannelAddress === p.phone);
+    expect(active).toHaveLength(1);
+  });
+});
+
+describe('patient replies', () => {
+  it('"cancel appt" to the booking text becomes a CANCEL request at the EHR (the reference sent a confirm)', async () => {
+    const p = patient();
+    await t.postEvents(event(p));
+    await phones.send(p.phone, 'cancel appt');
+    const requests = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
+    expect(requests).toHaveLength(1);
+    expect(requests[0].json).toMatchObject({ event_type: 'CANCEL', appointment_id: p.id, patient_id: 'PAT-1001', provider_id: 'PRV-7', flow_sid: t.stack.flowSid });
+    expect(requests[0].signature_valid).toBe(true);
+    expect(requests[0].idempotency_key).toBe(requests[0].json.event_id);
+    const texts = await phones.received(p.phone);
+    expect(texts.at(-1)).toMatch(/We've asked Owl Health Clinic to cancel your appointment with Ana Lopez, MD on Tue, Dec 1 at 9:30 AM PST/);
+    const state = await t.getJson(stateKey(p.id));
+    expect(state.patient_request.type).toBe('CANCEL');
+    expect(state.disposition).toBe('QUEUED');
+  });
+
+  it.each(['CONFIRM APPT', 'confirm', 'Yes', 'C', ' confirm appt. '])('%j to a booking becomes a CONFIRM request', async (reply) => {
+    const p = patient();
+    await t.postEvents(event(p));
+    await phones.send(p.phone, reply);
+    const requests = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
+    expect(requests.map((r) => r.json.event_type)).toEqual(['CONFIRM']);
+    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, Zoë! We've let Owl Health Clinic know you'll be at your appointment/);
+  });
+
+  it('handles a reply that comes hours after the booking text, past the wait timeout', async () => {
+    const p = patient();
+    await t.postEvents(event(p));
+    t.stack.clock.advance(5 * 3_600_000);
+    await t.stack.studio.tick();
+    const waiting = t.stack.studio.listExecutions(t.stack.flowSid, { status: 'active' }).filter((x) => x.contactChannelAddress === p.phone);
+    expect(waiting).toHaveLength(0);
+    await phones.send(p.phone, 'CONFIRM APPT');
+    const requests = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
+    expect(requests.map((r) => r.json.event_type)).toEqual(['CONFIRM']);
+  });
+
+  it('STOP silences later events, START brings them back, HELP answers with the clinic and callback', async () => {
+    const p = patient();
+    await t.postEvents(event(p, { event_datetime_utc: later() }));
+    await phones.send(p.phone, 'STOP');
+    const afterStop = await phones.received(p.phone);
+    expect(afterStop.at(-1)).toMatch(/unsubscribed/i);
+    const quiet = await t.postEvents(event(p, { event_type: 'MODIFIED', appointment_location: 'Room 2', event_datetime_utc: later() }));
+    expect(quiet.json.results[0].message).toBe('opted-out');
+    expect((await t.getJson(stateKey(p.id))).disposition).toBe('OPTED-OUT');
+    expect(await phones.received(p.phone)).toEqual(afterStop);
+
+    await phones.send(p.phone, 'START');
+    const loud = await t.postEvents(event(p, { event_type: 'MODIFIED', appointment_location: 'Room 3', event_datetime_utc: later() }));
+    expect(loud.json.results[0].message).toBe('started');
+    expect((await phones.received(p.phone)).at(-1)).toContain('Room 3');
+
+    await phones.send(p.phone, 'HELP');
+    expect((await phones.received(p.phone)).at(-1)).toBe(
+      'Owl Health Clinic: reply CONFIRM APPT to confirm or CANCEL APPT to cancel your next appointment. For help, call (415) 555-0100. Reply STOP to stop messages.',
+    );
+  });
+
+  it('a bare CANCEL is an opt-out, not a cancel request', async () => {
+    const p = patient();
+    await t.postEvents(event(p));
+    await phones.send(p.phone, 'CANCEL');
+    expect((await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id)).toHaveLength(0);
+    expect((await t.getJson(stateKey(p.id))).disposition).toBe('OPTED-OUT');
+  });
+
+  it('answers anything else with the options, never silence', async () => {
+    const p = patient();
+    await t.postEvents(event(p));
+    await phones.send(p.phone, 'what should I bring?');
+    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Sorry, we didn't catch that\. Reply CONFIRM APPT to confirm, CANCEL APPT to cancel, or HELP for help\./);
+  });
+
+  it('acts on the nearest upcoming appointment and says which when there are several', async () => {
+    const p = patient();
+    await t.postEvents(event(p, { appointment_id: `${p.id}-far`, appointment_datetime: '2026-12-20T15:00:00' }));
+    await t.postEvents(event(p, { appointment_id: `${p.id}-near`, appointment_datetime: '2026-12-03T08:15:00' }));
+    t.stack.clock.advance(5 * 3_600_000);
+    await t.stack.studio.tick();
+    await phones.send(p.phone, 'confirm appt');
+    const requests = (await phones.ehrRequests()).filter((r) => String(r.json?.appointment_id).startsWith(p.id));
+    expect(requests.map((r) => r.json.appointment_id)).toEqual([`${p.id}-near`]);
+    expect((await phones.received(p.phone)).at(-1)).toContain('That was about your appointment on Thu, Dec 3 at 8:15 AM PST');
+  });
+
+  it('delivers to an EHR that fails twice exactly once', async () => {
+    const p = patient();
+    await t.postEvents(event(p));
+    await phones.ehrBehaviour({ fail_next: 2, status: 503 });
+    await phones.send(p.phone, 'CONFIRM APPT');
+    const attempts = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
+    expect(attempts.map((r) => r.outcome)).toEqual(['failed-by-config', 'failed-by-config', 'delivered']);
+    expect(new Set(attempts.map((r) => r.idempotency_key)).size).toBe(1);
+  });
+});
+
+describe('protected Functions', () => {
+  it('refuses a request without a valid X-Twilio-Signature with 403', async () => {
+    const body = new URLSearchParams({ From: '+14155552999', Body: 'CONFIRM APPT', MessageSid: `SM${'1'.repeat(32)}` });
+    const forged = await fetch(`${t.stack.url}/studio/reply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'bm90IGEgc2lnbmF0dXJl' },
+      body,
+    });
+    expect(forged.status).toBe(403);
+    const missing = await fetch(`${t.stack.url}/studio/reply`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    expect(missing.status).toBe(403);
+  });
+});
