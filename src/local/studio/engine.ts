@@ -1,14 +1,14 @@
 import { LiquidError } from 'liquidjs';
 import { describeError, log } from '../../log';
 import { TwilioApiError, type InboundWebhookParams, type MessageSender, type MessageStatus, type StudioInbound } from '../twilio/contracts';
-import { newSid } from '../twilio/rest';
 import type { TriggerKind } from './catalogue';
 import { FlowRegistry, flowNotFound, type CreateFlowInput, type UpdateFlowInput } from './flow-registry';
-import type { FlowDefinition, FlowState } from './flow-schema';
+import { ExecutionStore, type Execution } from './execution-store';
+import type { FlowState } from './flow-schema';
 import { LiquidLimitError, render } from './liquid';
 import { HTTP_TIMEOUT_MS } from './outbound-http';
-import { PendingWork, SerialLane } from './serial';
-import type { ExecutionFilter, ExecutionLog, ExecutionLogEntry, ExecutionView, FlowRevisionView, FlowView, StepView, StudioContext } from './types';
+import { PendingWork } from './serial';
+import type { ExecutionFilter, ExecutionLog, ExecutionView, FlowRevisionView, FlowView, StepView, StudioContext } from './types';
 import { validateFlowDefinition, type FlowValidationResult } from './validate';
 import { FAILURE_EVENT, UnsupportedWidgetError, executeWidget, type WidgetEnv, type WidgetOutcome } from './widgets';
 
@@ -50,32 +50,11 @@ export interface StartExecutionRequest {
 
 export type InboundOutcome = Awaited<ReturnType<StudioInbound['handleInboundMessage']>>;
 
-interface Parked {
-  widget: string;
-  deadline: number;
-  outboundSid: string;
-}
-
-interface Execution extends Omit<ExecutionView, 'context'> {
-  ctx: StudioContext;
-  states: Map<string, FlowState>;
-  initialState: string;
-  steps: StepView[];
-  entries: ExecutionLogEntry[];
-  parked: Parked | undefined;
-  lastWidget: string | undefined;
-  consecutive: number;
-  lane: SerialLane;
-}
-
 const occurred = (name: string): Extract<WidgetOutcome, { kind: 'event' }> => ({ kind: 'event', event: name });
-const contactKey = (flowSid: string, channel: string, contact: string) => `${flowSid}\n${channel}\n${contact}`;
 
 export class StudioEngine implements StudioInbound {
   private readonly flows: FlowRegistry;
-  private readonly executions = new Map<string, Execution>();
-  /** §4.1/§4.2: at most one active execution per (flow, channel address, contact). */
-  private readonly active = new Map<string, string>();
+  private readonly executions: ExecutionStore;
   private readonly work = new PendingWork();
   private readonly fetchImpl: typeof fetch;
   private unsubscribe: (() => void) | undefined;
@@ -83,6 +62,7 @@ export class StudioEngine implements StudioInbound {
 
   constructor(private readonly opts: StudioEngineOptions) {
     this.flows = new FlowRegistry(opts.accountSid, () => opts.clock.now());
+    this.executions = new ExecutionStore(opts.accountSid, () => opts.clock.now());
     this.fetchImpl = opts.fetch ?? fetch;
     this.subscribe();
   }
@@ -107,7 +87,7 @@ export class StudioEngine implements StudioInbound {
 
   deleteFlow(sid: string): void {
     this.flows.delete(sid);
-    for (const x of [...this.executions.values()]) if (x.flowSid === sid) this.remove(x);
+    this.executions.removeFlow(sid);
   }
 
   validate(definition: unknown): FlowValidationResult {
@@ -133,20 +113,28 @@ export class StudioEngine implements StudioInbound {
     if (Buffer.byteLength(req.to + req.from, 'utf8') > MAX_ADDRESS_BYTES) {
       throw new TwilioApiError(400, 81023, 'To and From together are over 300 bytes');
     }
-    const conflicting = this.active.get(contactKey(req.flowSid, req.from, req.to));
+    const conflicting = this.executions.activeFor(req.flowSid, req.from, req.to)?.sid;
     if (conflicting) {
       throw new TwilioApiError(409, 20409, `Execution ${conflicting} is already active for this contact. End the active Execution before creating a new one`, {
         conflicting_execution_sid: conflicting,
       });
     }
     const params = req.parameters;
-    const x = this.create(req.flowSid, revision, definition, req.from, req.to, this.opts.accountSid, (sid) => ({
-      flow: { flow_sid: req.flowSid, sid, channel: { address: req.from }, ...(params ? { data: params } : {}) },
-      contact: { channel: { address: req.to } },
-      trigger: { request: { to: req.to, from: req.from, ...(params ? { parameters: params } : {}) } },
-      widgets: {},
-    }));
-    const created = this.view(x);
+    const x = this.executions.create({
+      flowSid: req.flowSid,
+      flowVersion: revision,
+      definition,
+      channel: req.from,
+      contact: req.to,
+      initiatedBy: this.opts.accountSid,
+      context: (sid) => ({
+        flow: { flow_sid: req.flowSid, sid, channel: { address: req.from }, ...(params ? { data: params } : {}) },
+        contact: { channel: { address: req.to } },
+        trigger: { request: { to: req.to, from: req.from, ...(params ? { parameters: params } : {}) } },
+        widgets: {},
+      }),
+    });
+    const created = this.executions.view(x);
     await this.begin(x, 'incomingRequest');
     return created;
   }
@@ -158,8 +146,7 @@ export class StudioEngine implements StudioInbound {
     const from = params.From;
     if (!to || !from) throw new TwilioApiError(400, 21604, 'An inbound message needs To and From');
     for (;;) {
-      const activeSid = this.active.get(contactKey(flowSid, to, from));
-      const x = activeSid ? this.executions.get(activeSid) : undefined;
+      const x = this.executions.activeFor(flowSid, to, from);
       if (!x) return this.startFromMessage(flowSid, to, from, params);
       // §4.2 case 3: active but not waiting for a message (e.g. busy in an HTTP widget): ignored,
       // decided on arrival rather than after the busy work, as Studio does.
@@ -189,19 +176,27 @@ export class StudioEngine implements StudioInbound {
   private async startFromMessage(flowSid: string, to: string, from: string, params: InboundWebhookParams): Promise<InboundOutcome> {
     const { revision, definition } = this.flows.runnable(flowSid);
     // Inbound: the Twilio side is the message's To, the contact its From (§3.1).
-    const x = this.create(flowSid, revision, definition, to, from, params.MessageSid ?? this.opts.accountSid, (sid) => ({
-      flow: { flow_sid: flowSid, sid, channel: { address: to } },
-      contact: { channel: { address: from } },
-      trigger: { message: { ...params } },
-      widgets: {},
-    }));
+    const x = this.executions.create({
+      flowSid,
+      flowVersion: revision,
+      definition,
+      channel: to,
+      contact: from,
+      initiatedBy: params.MessageSid ?? this.opts.accountSid,
+      context: (sid) => ({
+        flow: { flow_sid: flowSid, sid, channel: { address: to } },
+        contact: { channel: { address: from } },
+        trigger: { message: { ...params } },
+        widgets: {},
+      }),
+    });
     await this.begin(x, 'incomingMessage');
     return { outcome: 'started', executionSid: x.sid };
   }
 
   /** A status callback for a message a waiting widget sent: failed/undelivered takes `deliveryFailure` (§2.3). */
   async handleMessageStatus(messageSid: string, status: MessageStatus): Promise<boolean> {
-    const x = [...this.executions.values()].find((e) => e.status === 'active' && e.parked?.outboundSid === messageSid);
+    const x = this.executions.all().find((e) => e.status === 'active' && e.parked?.outboundSid === messageSid);
     if (!x) return false;
     return this.work.track(
       x.lane.run(async () => {
@@ -215,43 +210,6 @@ export class StudioEngine implements StudioInbound {
         return true;
       }),
     );
-  }
-
-  private create(
-    flowSid: string,
-    flowVersion: number,
-    definition: FlowDefinition,
-    channel: string,
-    contact: string,
-    initiatedBy: string,
-    context: (sid: string) => StudioContext,
-  ): Execution {
-    const sid = newSid('FN');
-    const at = new Date(this.opts.clock.now());
-    const x: Execution = {
-      sid,
-      accountSid: this.opts.accountSid,
-      flowSid,
-      flowVersion,
-      contactChannelAddress: contact,
-      channelAddress: channel,
-      status: 'active',
-      initiatedBy,
-      dateCreated: at,
-      dateUpdated: at,
-      ctx: context(sid),
-      states: new Map(definition.states.map((s) => [s.name, s])),
-      initialState: definition.initial_state,
-      steps: [],
-      entries: [],
-      parked: undefined,
-      lastWidget: undefined,
-      consecutive: 0,
-      lane: new SerialLane(),
-    };
-    this.executions.set(sid, x);
-    this.active.set(contactKey(flowSid, channel, contact), sid);
-    return x;
   }
 
   private begin(x: Execution, kind: TriggerKind): Promise<void> {
@@ -276,7 +234,7 @@ export class StudioEngine implements StudioInbound {
       if (x.status !== 'active') return;
       const t = outcome.transition ?? state.transitions.find((tr) => tr.event === outcome.event);
       const next = t?.next ? t.next : undefined;
-      this.recordStep(x, state, outcome.event, next ?? 'Ended');
+      this.executions.recordStep(x, state, outcome.event, next ?? 'Ended');
       // §1.3: no transition, or one without `next`, ends the execution.
       if (next === undefined) return this.finish(x);
       const stop = this.limitReached(x, next);
@@ -339,40 +297,12 @@ export class StudioEngine implements StudioInbound {
     }
   }
 
-  private recordStep(x: Execution, from: FlowState, event: string, to: string): void {
-    const at = new Date(this.opts.clock.now());
-    x.steps.push({
-      sid: newSid('FT'),
-      accountSid: x.accountSid,
-      flowSid: x.flowSid,
-      executionSid: x.sid,
-      name: event,
-      transitionedFrom: from.name,
-      transitionedTo: to,
-      type: from.type,
-      context: structuredClone(x.ctx),
-      dateCreated: at,
-    });
-    x.dateUpdated = at;
-  }
-
-  private note(x: Execution, widget: string | undefined, entry: Omit<ExecutionLogEntry, 'at' | 'widget'>): void {
-    x.entries.push({ at: new Date(this.opts.clock.now()), ...(widget ? { widget } : {}), ...entry });
-    // Process logs carry ids and codes only; the execution log keeps the message.
-    if (entry.level !== 'info') log('warn', 'studio widget problem', { execution_sid: x.sid, widget, ...(entry.code ? { code: String(entry.code) } : {}) });
+  private note(x: Execution, widget: string | undefined, entry: Parameters<ExecutionStore['note']>[2]): void {
+    this.executions.note(x, widget, entry);
   }
 
   private finish(x: Execution): void {
-    x.status = 'ended';
-    x.parked = undefined;
-    x.dateUpdated = new Date(this.opts.clock.now());
-    const key = contactKey(x.flowSid, x.channelAddress, x.contactChannelAddress);
-    if (this.active.get(key) === x.sid) this.active.delete(key);
-  }
-
-  private remove(x: Execution): void {
-    this.finish(x);
-    this.executions.delete(x.sid);
+    this.executions.finish(x);
   }
 
   // Timers ----------------------------------------------------------------------------------------
@@ -380,7 +310,7 @@ export class StudioEngine implements StudioInbound {
   /** Fires due send-and-wait timeouts (§2.3) and ends executions past the 30-day lifetime. */
   async tick(): Promise<void> {
     const now = this.opts.clock.now();
-    const due = [...this.executions.values()].filter((x) => x.status === 'active' && (this.expired(x, now) || (x.parked !== undefined && x.parked.deadline <= now)));
+    const due = this.executions.all().filter((x) => x.status === 'active' && (this.expired(x, now) || (x.parked !== undefined && x.parked.deadline <= now)));
     await Promise.all(due.map((x) => this.work.track(x.lane.run(() => this.fireTimer(x)))));
   }
 
@@ -426,72 +356,51 @@ export class StudioEngine implements StudioInbound {
 
   // Executions API (§4.4, §4.5) ------------------------------------------------------------------
 
-  private execution(flowSid: string, sid: string): Execution {
-    const x = this.executions.get(sid);
-    if (!x || x.flowSid !== flowSid) throw new TwilioApiError(404, 20404, `The requested resource /Flows/${flowSid}/Executions/${sid} was not found`);
-    return x;
-  }
-
-  private view(x: Execution): ExecutionView {
-    const { ctx, states: _s, initialState: _i, steps: _st, entries: _e, parked: _p, lastWidget: _l, consecutive: _c, lane: _ln, ...rest } = x;
-    return { ...rest, context: structuredClone(ctx) };
-  }
-
   /**
    * §4.4: ending stops the execution before its next widget; a widget already running (HTTP,
    * Function) finishes. Ending an ended execution is a 409.
    */
   endExecution(flowSid: string, sid: string): ExecutionView {
-    const x = this.execution(flowSid, sid);
+    const x = this.executions.get(flowSid, sid);
     if (x.status === 'ended') throw new TwilioApiError(409, 20409, `Execution ${sid} has already ended`);
     this.note(x, undefined, { level: 'info', message: 'ended via API' });
     this.finish(x);
-    return this.view(x);
+    return this.executions.view(x);
   }
 
   getExecution(flowSid: string, sid: string): ExecutionView {
-    return this.view(this.execution(flowSid, sid));
+    return this.executions.view(this.executions.get(flowSid, sid));
   }
 
   /** Newest first (§4.5). */
   listExecutions(flowSid: string, filter: ExecutionFilter = {}): ExecutionView[] {
     if (!this.flows.has(flowSid)) throw flowNotFound(flowSid);
-    return [...this.executions.values()]
-      .filter((x) => x.flowSid === flowSid)
-      .filter((x) => !filter.status || x.status === filter.status)
-      .filter((x) => !filter.dateCreatedFrom || x.dateCreated >= filter.dateCreatedFrom)
-      .filter((x) => !filter.dateCreatedTo || x.dateCreated <= filter.dateCreatedTo)
-      .reverse()
-      .sort((a, b) => b.dateCreated.getTime() - a.dateCreated.getTime())
-      .map((x) => this.view(x));
+    return this.executions.list(flowSid, filter);
   }
 
   getContext(flowSid: string, sid: string): StudioContext {
-    return structuredClone(this.execution(flowSid, sid).ctx);
+    return structuredClone(this.executions.get(flowSid, sid).ctx);
   }
 
   /** In the order they happened. */
   listSteps(flowSid: string, sid: string): StepView[] {
-    return this.execution(flowSid, sid).steps.map((s) => structuredClone(s));
+    return this.executions.log(flowSid, sid).steps;
   }
 
   getStep(flowSid: string, sid: string, stepSid: string): StepView {
-    const step = this.execution(flowSid, sid).steps.find((s) => s.sid === stepSid);
-    if (!step) throw new TwilioApiError(404, 20404, `The requested resource /Flows/${flowSid}/Executions/${sid}/Steps/${stepSid} was not found`);
-    return structuredClone(step);
+    return this.executions.step(flowSid, sid, stepSid);
   }
 
   getStepContext(flowSid: string, sid: string, stepSid: string): StudioContext {
-    return this.getStep(flowSid, sid, stepSid).context;
+    return this.executions.step(flowSid, sid, stepSid).context;
   }
 
   deleteExecution(flowSid: string, sid: string): void {
-    this.remove(this.execution(flowSid, sid));
+    this.executions.remove(this.executions.get(flowSid, sid));
   }
 
   /** Steps and log entries (widget errors, limits, refusals) of one execution. */
   getExecutionLog(flowSid: string, sid: string): ExecutionLog {
-    const x = this.execution(flowSid, sid);
-    return { steps: this.listSteps(flowSid, sid), entries: x.entries.map((e) => ({ ...e })) };
+    return this.executions.log(flowSid, sid);
   }
 }

@@ -1,4 +1,4 @@
-import express, { type Request, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { TwilioApiError } from '../twilio/contracts';
 import { formBody, formString, requireForm, route, sendTwilioError, twilioAuth, type StandInCredentials } from '../twilio/rest';
 import type { StudioEngine } from './engine';
@@ -20,6 +20,16 @@ import {
  * The Studio v2 REST surface (docs/studio-spec.md §4.1, §4.4–4.6), mounted under the `studio`
  * product prefix: `https://studio.twilio.com/v2/…` → `<stand-in>/studio/v2/…`.
  */
+
+/**
+ * rest.ts's route() maps rejected promises to Twilio errors; running every handler as async
+ * turns a synchronous throw (404, 409, 400) into such a rejection too.
+ */
+function handle(fn: (req: Request, res: Response) => void | Promise<void>): RequestHandler {
+  return route(async (req, res) => {
+    await fn(req, res);
+  });
+}
 
 function badRequest(message: string): TwilioApiError {
   return new TwilioApiError(400, 20001, message);
@@ -100,7 +110,7 @@ export function createStudioRouter(engine: StudioEngine, credentials: () => Stan
   // Registered before /v2/Flows/:sid so "Validate" is not read as a flow SID.
   r.post(
     '/v2/Flows/Validate',
-    route((req, res) => {
+    handle((req, res) => {
       const { definition } = flowInput(req);
       const result = engine.validate(definition);
       if (!result.valid) throw invalidDefinition(result.errors);
@@ -110,14 +120,14 @@ export function createStudioRouter(engine: StudioEngine, credentials: () => Stan
 
   r.post(
     '/v2/Flows',
-    route((req, res) => {
+    handle((req, res) => {
       res.status(201).json(flowJson(engine.createFlow(flowInput(req)), { withDefinition: true }));
     }),
   );
 
   r.get(
     '/v2/Flows',
-    route((req, res) => {
+    handle((req, res) => {
       const flows = engine.listFlows().map((f) => flowJson(f, { withDefinition: false }));
       res.json(page(flows, { key: 'flows', path: '/Flows', query: {}, ...paging(req) }));
     }),
@@ -125,14 +135,14 @@ export function createStudioRouter(engine: StudioEngine, credentials: () => Stan
 
   r.get(
     '/v2/Flows/:sid',
-    route((req, res) => {
+    handle((req, res) => {
       res.json(flowJson(engine.getFlow(param(req, 'sid')), { withDefinition: true }));
     }),
   );
 
   r.post(
     '/v2/Flows/:sid',
-    route((req, res) => {
+    handle((req, res) => {
       const definition = formString(req, 'Definition');
       const updated = engine.updateFlow(param(req, 'sid'), {
         status: flowStatus(requireForm(req, 'Status')),
@@ -146,7 +156,7 @@ export function createStudioRouter(engine: StudioEngine, credentials: () => Stan
 
   r.delete(
     '/v2/Flows/:sid',
-    route((req, res) => {
+    handle((req, res) => {
       engine.deleteFlow(param(req, 'sid'));
       res.status(204).end();
     }),
@@ -154,7 +164,7 @@ export function createStudioRouter(engine: StudioEngine, credentials: () => Stan
 
   r.get(
     '/v2/Flows/:sid/Revisions',
-    route((req, res) => {
+    handle((req, res) => {
       const sid = param(req, 'sid');
       const revisions = engine.listRevisions(sid).map((x) => revisionJson(x, { withDefinition: false }));
       res.json(page(revisions, { key: 'revisions', path: `/Flows/${sid}/Revisions`, query: {}, ...paging(req) }));
@@ -163,14 +173,14 @@ export function createStudioRouter(engine: StudioEngine, credentials: () => Stan
 
   r.get(
     '/v2/Flows/:sid/Revisions/:revision',
-    route((req, res) => {
+    handle((req, res) => {
       res.json(revisionJson(engine.getRevision(param(req, 'sid'), param(req, 'revision')), { withDefinition: true }));
     }),
   );
 
   r.post(
     '/v2/Flows/:sid/Executions',
-    route(async (req, res) => {
+    handle(async (req, res) => {
       const raw = formString(req, 'Parameters');
       const parameters = raw === undefined || raw === '' ? undefined : parseJson(raw, 'Parameters');
       if (parameters !== undefined && !isRecord(parameters)) throw badRequest('Parameters must be a JSON object');
@@ -186,7 +196,7 @@ export function createStudioRouter(engine: StudioEngine, credentials: () => Stan
 
   r.get(
     '/v2/Flows/:sid/Executions',
-    route((req, res) => {
+    handle((req, res) => {
       const sid = param(req, 'sid');
       const { filter, echo } = executionFilter(req);
       const list = engine.listExecutions(sid, filter).map(executionJson);
@@ -196,14 +206,14 @@ export function createStudioRouter(engine: StudioEngine, credentials: () => Stan
 
   r.get(
     '/v2/Flows/:sid/Executions/:fn',
-    route((req, res) => {
+    handle((req, res) => {
       res.json(executionJson(engine.getExecution(param(req, 'sid'), param(req, 'fn'))));
     }),
   );
 
   r.post(
     '/v2/Flows/:sid/Executions/:fn',
-    route((req, res) => {
+    handle((req, res) => {
       // §4.4: the only update is Status=ended.
       if (requireForm(req, 'Status') !== 'ended') throw badRequest('Status must be ended');
       res.json(executionJson(engine.endExecution(param(req, 'sid'), param(req, 'fn'))));
@@ -212,7 +222,7 @@ export function createStudioRouter(engine: StudioEngine, credentials: () => Stan
 
   r.delete(
     '/v2/Flows/:sid/Executions/:fn',
-    route((req, res) => {
+    handle((req, res) => {
       engine.deleteExecution(param(req, 'sid'), param(req, 'fn'));
       res.status(204).end();
     }),
@@ -220,7 +230,7 @@ export function createStudioRouter(engine: StudioEngine, credentials: () => Stan
 
   r.get(
     '/v2/Flows/:sid/Executions/:fn/Context',
-    route((req, res) => {
+    handle((req, res) => {
       const execution = engine.getExecution(param(req, 'sid'), param(req, 'fn'));
       res.json(executionContextJson(execution.accountSid, execution.flowSid, execution.sid, execution.context));
     }),
@@ -228,7 +238,7 @@ export function createStudioRouter(engine: StudioEngine, credentials: () => Stan
 
   r.get(
     '/v2/Flows/:sid/Executions/:fn/Steps',
-    route((req, res) => {
+    handle((req, res) => {
       const [sid, fn] = [param(req, 'sid'), param(req, 'fn')];
       const steps = engine.listSteps(sid, fn).map(stepJson);
       res.json(page(steps, { key: 'steps', path: `/Flows/${sid}/Executions/${fn}/Steps`, query: {}, ...paging(req) }));
@@ -237,14 +247,14 @@ export function createStudioRouter(engine: StudioEngine, credentials: () => Stan
 
   r.get(
     '/v2/Flows/:sid/Executions/:fn/Steps/:ft',
-    route((req, res) => {
+    handle((req, res) => {
       res.json(stepJson(engine.getStep(param(req, 'sid'), param(req, 'fn'), param(req, 'ft'))));
     }),
   );
 
   r.get(
     '/v2/Flows/:sid/Executions/:fn/Steps/:ft/Context',
-    route((req, res) => {
+    handle((req, res) => {
       res.json(stepContextJson(engine.getStep(param(req, 'sid'), param(req, 'fn'), param(req, 'ft'))));
     }),
   );
