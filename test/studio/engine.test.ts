@@ -237,6 +237,23 @@ describe('StudioEngine: send-and-wait-for-reply and inbound routing (§2.3, §4.
     expect(engine.getExecution(flowSid, r.executionSid ?? '').initiatedBy).toBe(msg.MessageSid);
   });
 
+  it('refuses an inbound message for an unknown flow or without To/From', async () => {
+    const { engine } = makeEngine();
+    const flowSid = publish(engine, reminderFlow());
+    expect((await rejection(engine.handleInboundMessage(`FW${'0'.repeat(32)}`, inbound('hi')))).status).toBe(404);
+    expect((await rejection(engine.handleInboundMessage(flowSid, { Body: 'hi', From: PATIENT }))).status).toBe(400);
+  });
+
+  it('routes by (channel address, contact): another number or contact starts its own execution', async () => {
+    const { engine } = makeEngine();
+    const flowSid = publish(engine, reminderFlow());
+    const x = await engine.startExecution({ flowSid, to: PATIENT, from: TWILIO_NUMBER });
+    const other = await engine.handleInboundMessage(flowSid, inbound('yes', PATIENT, '+15550004444'));
+    expect(other.outcome).toBe('started');
+    expect(other.executionSid).not.toBe(x.sid);
+    await expect(engine.handleInboundMessage(flowSid, inbound('yes'))).resolves.toEqual({ outcome: 'resumed', executionSid: x.sid });
+  });
+
   it('times out after the timeout seconds on the injected clock', async () => {
     const { engine, clock, messages } = makeEngine();
     const flowSid = publish(engine, reminderFlow('{{flow.data.wait}}'));

@@ -149,6 +149,23 @@ describe('Studio v2 REST through the twilio SDK', () => {
     expect((await restError(client.studio.v2.flows(temp.sid).fetch())).code).toBe(20404);
   });
 
+  it('answers malformed requests and unknown paths with Twilio JSON errors', async () => {
+    const post = (path: string, form: Record<string, string>) =>
+      fetch(`${base}/studio/v2${path}`, { method: 'POST', headers: { authorization: basicAuth(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+    const notJson = await post('/Flows', { FriendlyName: 'x', Status: 'draft', Definition: '{not json' });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ status: 400, code: 20001, message: expect.stringContaining('Definition') });
+    const badStatus = await post('/Flows', { FriendlyName: 'x', Status: 'live', Definition: '{}' });
+    expect(badStatus.status).toBe(400);
+    const arrayParams = await post(`/Flows/${flowSid}/Executions`, { To: '+15550009999', From: TWILIO_NUMBER, Parameters: '[1,2]' });
+    expect(await arrayParams.json()).toMatchObject({ status: 400, message: 'Parameters must be a JSON object' });
+    const missingTo = await post(`/Flows/${flowSid}/Executions`, { From: TWILIO_NUMBER });
+    expect(missingTo.status).toBe(400);
+    const unknown = await fetch(`${base}/studio/v2/Nothing`, { headers: { authorization: basicAuth() } });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ code: 20404, status: 404 });
+  });
+
   it('refuses a wrong auth token and an unpublished flow', async () => {
     const wrong = createTwilioClient({ accountSid: ACCOUNT_SID, authToken: 'b'.repeat(32), apiBaseUrl: base });
     expect(await restError(wrong.studio.v2.flows.list())).toMatchObject({ status: 401, code: 20003 });
