@@ -33,14 +33,22 @@ function basicAuth(): string {
   return `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`;
 }
 
-async function restError(p: Promise<unknown>): Promise<{ status: number; code: number; message: string; details?: Record<string, unknown> }> {
+/** The RestException the SDK throws, with `details` read as the JSON object Twilio sends. */
+async function restError(p: Promise<unknown>): Promise<{ status: number; code?: number; message: string; details?: Record<string, unknown> }> {
   try {
     await p;
   } catch (err) {
-    if (err instanceof twilio.RestException) return err as never;
+    if (err instanceof twilio.RestException) {
+      const details: unknown = err.details;
+      return { status: err.status, code: err.code, message: err.message, ...(isRecord(details) ? { details } : {}) };
+    }
     throw err;
   }
   throw new Error('expected a RestException');
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 describe('Studio v2 REST through the twilio SDK', () => {
