@@ -165,7 +165,7 @@ describe('the sweep Lambda', () => {
     expect(() => synth(props)).toThrow(message);
   });
 
-  it('is really bundled by the local esbuild: one small CommonJS file with a source map, AWS SDK left out', () => {
+  it('is really bundled by the local esbuild: one CommonJS file with a source map, the sweep inside, AWS SDK left out', () => {
     const { template: bundled, outdir } = synth({}, { bundle: true });
     const fn = Object.values(bundled.findResources('AWS::Lambda::Function'))[0] as { Metadata: Record<string, string> };
     expect(fn.Metadata['aws:asset:is-bundled']).toBe(true);
@@ -173,8 +173,9 @@ describe('the sweep Lambda', () => {
     expect(fs.readdirSync(assetDir).sort()).toEqual(['index.js', 'index.js.map']);
     const code = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
     expect(code).toMatch(/module\.exports/);
-    expect(code).toContain('not wired yet');
+    expect(code).toContain('sweep finished');
     expect(code).not.toMatch(/@aws-sdk\/client-s3\/dist/);
+    expect(code).not.toMatch(/require\("twilio"\)/);
     // The fingerprint cache landed in the sandbox, not in the real HOME.
     expect(fs.existsSync(path.join(sandbox.dir, 'home', '.cdk', 'cache', 'fingerprints'))).toBe(true);
   });

@@ -89,8 +89,45 @@ export const FunctionsConfig = z.object({
 });
 export type FunctionsConfig = z.infer<typeof FunctionsConfig>;
 
+const positiveInt = (fallback: number, max: number) =>
+  z.coerce.number({ error: 'is not a number' }).int({ error: 'is not a whole number' }).min(1, { error: 'must be at least 1' }).max(max, { error: `must be at most ${max}` }).default(fallback);
+
+/**
+ * The reminder sweep (Lambda, and `npm start`'s timer). Twilio credentials are an API key, read
+ * from Secrets Manager (TWILIO_SECRET_ARN) at cold start; locally they are given directly.
+ */
+export const SweepConfig = z.object({
+  S3_BUCKET: FunctionsConfig.shape.S3_BUCKET,
+  AWS_REGION: FunctionsConfig.shape.AWS_REGION,
+  S3_ENDPOINT: FunctionsConfig.shape.S3_ENDPOINT,
+  AWS_ACCESS_KEY_ID: FunctionsConfig.shape.AWS_ACCESS_KEY_ID,
+  AWS_SECRET_ACCESS_KEY: FunctionsConfig.shape.AWS_SECRET_ACCESS_KEY,
+  TWILIO_SECRET_ARN: z.string().startsWith('arn:', { error: 'is not an ARN' }).optional()
+    .meta({ fix: 'use the TwilioSecretArn stack output (set by the stack)' }),
+  TWILIO_ACCOUNT_SID: FunctionsConfig.shape.ACCOUNT_SID.optional(),
+  TWILIO_API_KEY_SID: z.string().regex(/^SK[0-9a-fA-F]{32}$/, { error: 'is not a Twilio API key SID (SK…)' }).optional()
+    .meta({ fix: 'create an API key in the Twilio console; the deploy stores it in the Twilio secret' }),
+  TWILIO_API_KEY_SECRET: z.string().min(16, { error: 'is too short' }).optional().meta({ fix: 'the secret of the API key' }),
+  TWILIO_API_BASE_URL: FunctionsConfig.shape.TWILIO_API_BASE_URL,
+  TWILIO_PHONE_NUMBER: FunctionsConfig.shape.TWILIO_PHONE_NUMBER,
+  TWILIO_FLOW_SID: FunctionsConfig.shape.TWILIO_FLOW_SID,
+  IE_ENDPOINT: FunctionsConfig.shape.IE_ENDPOINT.optional(),
+  IE_SIGNING_SECRET: FunctionsConfig.shape.IE_SIGNING_SECRET.optional(),
+  DEFAULT_PHONE_COUNTRY: FunctionsConfig.shape.DEFAULT_PHONE_COUNTRY,
+  REMINDER_FIRST_TIMING: FunctionsConfig.shape.REMINDER_FIRST_TIMING,
+  REMINDER_SECOND_TIMING: FunctionsConfig.shape.REMINDER_SECOND_TIMING,
+  REMINDER_OUTREACH_START: FunctionsConfig.shape.REMINDER_OUTREACH_START,
+  REMINDER_OUTREACH_FINISH: FunctionsConfig.shape.REMINDER_OUTREACH_FINISH,
+  SWEEP_RATE_PER_SECOND: positiveInt(20, 100).meta({ fix: "Studio accepts 20 new executions per second per account; don't go above your limit" }),
+  SWEEP_CONCURRENCY: positiveInt(8, 64).meta({ fix: 'use a small number such as 8' }),
+});
+export type SweepConfig = z.infer<typeof SweepConfig>;
+
 const FIX_BY_VARIABLE: Record<string, string> = Object.fromEntries(
-  Object.entries(FunctionsConfig.shape).map(([k, schema]) => [k, String((schema.meta() as { fix?: string } | undefined)?.fix ?? '')]),
+  [...Object.entries(FunctionsConfig.shape), ...Object.entries(SweepConfig.shape)].map(([k, schema]) => [
+    k,
+    String((schema.meta() as { fix?: string } | undefined)?.fix ?? ''),
+  ]),
 );
 
 export function loadConfig<T extends z.ZodObject>(
@@ -117,6 +154,10 @@ export function loadConfig<T extends z.ZodObject>(
 
 export function loadFunctionsConfig(env: Env) {
   return loadConfig(FunctionsConfig, env);
+}
+
+export function loadSweepConfig(env: Env) {
+  return loadConfig(SweepConfig, env);
 }
 
 export function describeProblems(problems: ConfigProblem[]): string {

@@ -19,6 +19,8 @@ import { createMessagingRouter } from './twilio/messaging-router';
 import type { StandInCredentials } from './twilio/rest';
 import { LocalVerify } from './twilio/verify';
 import { createVerifyRouter } from './twilio/verify-router';
+import { makeSweepHandler, sweepDepsFromEnv } from '../runtime/sweep';
+import type { SweepCounts, SweepDeps } from '../use-cases/sweep';
 
 export const LOCAL_BUCKET = 'appointments-local';
 /** The clinic's Twilio number and the admin's phone on the local carrier (valid, unassigned-style US numbers). */
@@ -52,6 +54,10 @@ export interface LocalStack {
   flowSid: string;
   /** Waits until no local message delivery, webhook or Studio step is in flight. */
   settle(): Promise<void>;
+  /** Runs the reminder sweep now: the Lambda's handler, against the embedded S3 and local Twilio. */
+  sweep(): Promise<SweepCounts>;
+  /** The sweep's dependencies as the handler builds them (for tests that drive runSweep directly). */
+  sweepDeps(): Promise<SweepDeps>;
   stop(): Promise<void>;
 }
 
@@ -59,6 +65,7 @@ interface LocalSecrets {
   EHR_API_KEY: string;
   AUTH_TOKEN: string;
   IE_SIGNING_SECRET: string;
+  API_KEY_SECRET: string;
 }
 
 /** Local-only secrets are generated once and kept with the local data, so restarts keep them. */
@@ -69,6 +76,7 @@ export function localSecrets(dataDir: string): LocalSecrets {
     EHR_API_KEY: existing.EHR_API_KEY ?? `local-${randomBytes(24).toString('hex')}`,
     AUTH_TOKEN: existing.AUTH_TOKEN ?? randomBytes(16).toString('hex'),
     IE_SIGNING_SECRET: existing.IE_SIGNING_SECRET ?? randomBytes(24).toString('hex'),
+    API_KEY_SECRET: existing.API_KEY_SECRET ?? randomBytes(16).toString('hex'),
   };
   if (JSON.stringify(existing) === JSON.stringify(secrets)) return secrets;
   mkdirSync(dataDir, { recursive: true });
@@ -102,7 +110,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const twilioNumber = given.TWILIO_PHONE_NUMBER ?? LOCAL_TWILIO_NUMBER;
     const customerName = given.CUSTOMER_NAME ?? LOCAL_CUSTOMER_NAME;
     const ieSecret = given.IE_SIGNING_SECRET ?? secrets.IE_SIGNING_SECRET;
-    const credentials: StandInCredentials = { accountSid, authToken };
+    // As deployed, the sweep uses an API key rather than the account's auth token.
+    const sweepKey = { sid: `SK${'5'.repeat(32)}`, secret: secrets.API_KEY_SECRET };
+    const credentials: StandInCredentials = { accountSid, authToken, apiKeys: [sweepKey] };
 
     // The local Twilio: a carrier with virtual phones, Studio, Verify, and the sandbox EHR.
     const clock = new LocalClock();
@@ -143,6 +153,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
 
     const functions = await createFunctionsApp({ serviceDir: options.serviceDir, env, url, port });
+    const sweepDeps = () =>
+      sweepDepsFromEnv({
+        ...env,
+        TWILIO_ACCOUNT_SID: accountSid,
+        TWILIO_API_KEY_SID: sweepKey.sid,
+        TWILIO_API_KEY_SECRET: sweepKey.secret,
+      });
+    const sweep = makeSweepHandler(sweepDeps);
+    const sweepEverySeconds = Number(given.SWEEP_INTERVAL_SECONDS ?? 30);
+    const sweepTimer =
+      sweepEverySeconds > 0
+        ? setInterval(() => {
+            sweep({ 'detail-type': 'Local Scheduled Event' }).catch((err: unknown) => console.error(`local sweep failed: ${(err as Error).message}`));
+          }, sweepEverySeconds * 1000)
+        : undefined;
+    sweepTimer?.unref();
+    outer.post('/__local/sweep', (_req, res) => {
+      sweep({ 'detail-type': 'Local Sweep Now' })
+        .then((counts) => res.json({ counts }))
+        .catch((err: unknown) => res.status(500).json({ error: { code: 'sweep-failed', message: (err as Error).message } }));
+    });
     const twilioApi = express.Router();
     twilioApi.use('/api', createMessagingRouter(carrier, () => credentials));
     twilioApi.use('/studio', createStudioRouter(studio, () => credentials));
@@ -177,7 +208,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           await studio.idle();
         }
       },
+      sweep: () => sweep({ 'detail-type': 'Local Sweep Now' }),
+      sweepDeps,
       stop: async () => {
+        if (sweepTimer) clearInterval(sweepTimer);
         studio.stop();
         installClock(undefined);
         await new Promise<void>((resolve) => {

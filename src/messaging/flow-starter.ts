@@ -8,6 +8,11 @@ import type { AppointmentEvent } from '../domain/event';
  */
 export interface FlowStarter {
   start(request: FlowStartRequest): Promise<FlowStartResult>;
+  /**
+   * Whether an execution for this event was started since `since` (looked up in Studio). Used to
+   * finish a reminder whose sweep crashed between starting the flow and recording it.
+   */
+  wasStarted(query: { to: string; eventId: string; since: string }): Promise<boolean>;
 }
 
 export interface FlowStartRequest {

@@ -48,6 +48,17 @@ export class TwilioFlowStarter implements FlowStarter {
     throw new FlowStartError('Studio kept reporting a conflicting execution', true, 409);
   }
 
+  async wasStarted({ to, eventId, since }: { to: string; eventId: string; since: string }): Promise<boolean> {
+    const flow = this.client.studio.v2.flows(this.options.flowSid);
+    const executions = await flow.executions.list({ dateCreatedFrom: new Date(Date.parse(since) - 60_000), limit: 1000 });
+    for (const x of executions.filter((e) => e.contactChannelAddress === to)) {
+      const context = await flow.executions(x.sid).executionContext().fetch();
+      const data = (context.context as { flow?: { data?: { event_id?: string } } }).flow?.data;
+      if (data?.event_id === eventId) return true;
+    }
+    return false;
+  }
+
   private async endExecution(sid: string): Promise<void> {
     try {
       await this.client.studio.v2.flows(this.options.flowSid).executions(sid).update({ status: 'ended' });

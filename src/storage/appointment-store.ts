@@ -39,6 +39,20 @@ export interface OutboxEntry<T = unknown> {
   payload: T;
 }
 
+/** A sweep's claim on one reminder: only the sweep that created it may send the reminder. */
+export interface ReminderClaim {
+  appointment_id: string;
+  schedule_version: number;
+  n: number;
+  event_id: string;
+  status: 'claimed' | 'sent';
+  claimed_at: string;
+  /** A claim still 'claimed' after this is an unfinished one (its sweep crashed) and may be taken over. */
+  lease_until: string;
+  sweep_id: string;
+  execution_sid?: string;
+}
+
 /**
  * Persistence for appointments. Implementations must make `putState` atomic: it succeeds only
  * when the stored version still equals `expectedEtag` (or nothing is stored when it is null).
@@ -64,4 +78,12 @@ export interface AppointmentStore {
   /** Writes a receipt unless one exists; says which. */
   putReceipt(appointmentId: string, eventId: string, receipt: unknown): Promise<'created' | 'exists'>;
   getReceipt(appointmentId: string, eventId: string): Promise<unknown>;
+  /** Creates the claim unless one exists (conditional write). */
+  createClaim(claim: ReminderClaim): Promise<'created' | 'exists'>;
+  getClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<Versioned<ReminderClaim> | null>;
+  /** Replaces the claim only if it is still the version read. */
+  replaceClaim(claim: ReminderClaim, etag: string): Promise<'ok' | 'conflict'>;
+  deleteClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<void>;
+  putSweepStatus(status: unknown): Promise<void>;
+  getSweepStatus(): Promise<unknown>;
 }

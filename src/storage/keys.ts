@@ -10,6 +10,8 @@
  *   optouts/<phone>.json                                  per-phone opt-out ledger
  *   outbox/<kind>/<event_id>.json                         work to retry (EHR requests, flow starts)
  *   appointments/<id>/requests/<event_id>.json            receipts of requests delivered to the EHR
+ *   claims/reminders/<id>/<version>-<n>.json              who is sending reminder n (exactly once)
+ *   status/sweep.json                                     the last sweep's heartbeat and counts
  */
 export function encodeSegment(value: string): string {
   return Buffer.from(value, 'utf8').toString('base64url');
@@ -74,4 +76,25 @@ export function outboxKey(kind: OutboxKind, eventId: string): string {
 
 export function receiptKey(appointmentId: string, eventId: string): string {
   return `${appointmentPrefix(appointmentId)}requests/${encodeSegment(eventId)}.json`;
+}
+
+export function reminderClaimKey(appointmentId: string, scheduleVersion: number, n: number): string {
+  return `claims/reminders/${encodeSegment(appointmentId)}/${scheduleVersion}-${n}.json`;
+}
+
+export const SWEEP_STATUS_KEY = 'status/sweep.json';
+
+export const APPOINTMENTS_PREFIX = 'appointments/';
+
+/** The appointment id of an `appointments/<id>/` common prefix. */
+export function appointmentIdOfPrefix(prefix: string): string {
+  return decodeSegment(prefix.slice(APPOINTMENTS_PREFIX.length).replace(/\/$/, ''));
+}
+
+/**
+ * Admin login attempt logs (rate limiting across every Functions container): one object per
+ * kind and scope, e.g. `admin/attempts/password/total.json`, `admin/attempts/code/client-<id>.json`.
+ */
+export function attemptLogKey(kind: string, scope: string): string {
+  return `admin/attempts/${encodeSegment(kind)}/${encodeSegment(scope)}.json`;
 }

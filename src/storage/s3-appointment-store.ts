@@ -6,8 +6,10 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { AppointmentState } from '../domain/appointment';
-import type { AppointmentStore, DueEntry, HistoryRecord, OptOutRecord, OutboxEntry, Versioned } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DueEntry, HistoryRecord, OptOutRecord, OutboxEntry, ReminderClaim, Versioned } from './appointment-store';
 import {
+  APPOINTMENTS_PREFIX,
+  appointmentIdOfPrefix,
   decodeSegment,
   DUE_INDEX_PREFIX,
   dueBucket,
@@ -20,7 +22,9 @@ import {
   phoneIndexKey,
   phoneIndexPrefix,
   receiptKey,
+  reminderClaimKey,
   stateKey,
+  SWEEP_STATUS_KEY,
   type OutboxKind,
 } from './keys';
 
@@ -198,6 +202,67 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async getReceipt(appointmentId: string, eventId: string): Promise<unknown> {
     return (await this.getJson(receiptKey(appointmentId, eventId)))?.value ?? null;
+  }
+
+  async createClaim(claim: ReminderClaim): Promise<'created' | 'exists'> {
+    const key = reminderClaimKey(claim.appointment_id, claim.schedule_version, claim.n);
+    return (await this.putConditional(key, claim, { IfNoneMatch: '*' })) === 'ok' ? 'created' : 'exists';
+  }
+
+  async getClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<Versioned<ReminderClaim> | null> {
+    const got = await this.getJson(reminderClaimKey(appointmentId, scheduleVersion, n));
+    return got ? { value: got.value as ReminderClaim, etag: got.etag } : null;
+  }
+
+  async replaceClaim(claim: ReminderClaim, etag: string): Promise<'ok' | 'conflict'> {
+    return this.putConditional(reminderClaimKey(claim.appointment_id, claim.schedule_version, claim.n), claim, { IfMatch: etag });
+  }
+
+  async deleteClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: reminderClaimKey(appointmentId, scheduleVersion, n) }));
+  }
+
+  async putSweepStatus(status: unknown): Promise<void> {
+    await this.putJson(SWEEP_STATUS_KEY, status);
+  }
+
+  async getSweepStatus(): Promise<unknown> {
+    return (await this.getJson(SWEEP_STATUS_KEY))?.value ?? null;
+  }
+
+  private async putConditional(key: string, value: unknown, condition: { IfMatch?: string; IfNoneMatch?: string }): Promise<'ok' | 'conflict'> {
+    try {
+      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: JSON_TYPE, ...condition }));
+      return 'ok';
+    } catch (err) {
+      if (isConditionFailure(err) || isNotFound(err)) return 'conflict';
+      throw err;
+    }
+  }
+
+  async listAppointments(limit: number, cursor?: string): Promise<AppointmentPage> {
+    // With a delimiter S3 returns one common prefix per appointment folder, so a page costs one
+    // listing plus one read per appointment however long each history is.
+    const page = await this.s3.send(
+      new ListObjectsV2Command({
+        Bucket: this.bucket,
+        Prefix: APPOINTMENTS_PREFIX,
+        Delimiter: '/',
+        MaxKeys: Math.max(1, Math.min(limit, 1000)),
+        ...(cursor ? { ContinuationToken: cursor } : {}),
+      }),
+    );
+    const ids = (page.CommonPrefixes ?? []).flatMap((p) => (p.Prefix ? [appointmentIdOfPrefix(p.Prefix)] : []));
+    const states: (AppointmentState | undefined)[] = new Array(ids.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < ids.length; i = next++) states[i] = (await this.getState(ids[i] as string))?.value;
+    };
+    await Promise.all(Array.from({ length: Math.min(8, ids.length) }, worker));
+    return {
+      appointments: states.filter((s): s is AppointmentState => s !== undefined),
+      ...(page.IsTruncated && page.NextContinuationToken ? { cursor: page.NextContinuationToken } : {}),
+    };
   }
 
   private async putJson(key: string, value: unknown): Promise<void> {

@@ -22,7 +22,9 @@ export interface TestStack {
 }
 
 /** The whole local stack on free loopback ports, with its data in a fresh temporary folder. */
-export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(overrides: Record<string, string> = {}): Promise<TestStack> {
+  // Tests run the sweep themselves, at the moments they choose.
+  const env = { SWEEP_INTERVAL_SECONDS: '0', ...overrides };
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pam-test-'));
   let stack = await startLocalStack({ dataDir, serviceDir: SERVICE_DIR, port: 0, env });
   let s3 = client(stack);

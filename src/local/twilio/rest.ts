@@ -59,7 +59,8 @@ export function sendTwilioError(res: Response, err: TwilioApiError): void {
 /** Wraps an async route so a TwilioApiError becomes Twilio's JSON error and anything else a 500. */
 export function route(fn: (req: Request, res: Response) => Promise<void> | void): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    Promise.resolve(fn(req, res)).catch((err: unknown) => {
+    // A handler may throw before its first await; treat that like a rejection.
+    new Promise<void>((resolve) => resolve(fn(req, res))).catch((err: unknown) => {
       if (err instanceof TwilioApiError) sendTwilioError(res, err);
       else next(err);
     });

@@ -1,0 +1,90 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { describeProblems, loadSweepConfig, type Env, type SweepConfig } from '../config/config';
+import { EhrNotifier } from '../ehr/notifier';
+import { log } from '../log';
+import { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
+import { S3AppointmentStore } from '../storage/s3-appointment-store';
+import { createS3Client } from '../storage/s3-client';
+import { createTwilioClient } from '../twilio/client';
+import { runSweep, type SweepCounts, type SweepDeps } from '../use-cases/sweep';
+import { now } from './clock';
+
+/** What the deploy step stores in the Twilio secret (JSON). */
+interface TwilioSecret {
+  account_sid: string;
+  api_key_sid: string;
+  api_key_secret: string;
+  ie_signing_secret?: string;
+}
+
+async function readSecret(arn: string, region: string): Promise<TwilioSecret> {
+  const client = new SecretsManagerClient({ region });
+  const res = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+  const parsed = JSON.parse(res.SecretString ?? '{}') as Partial<TwilioSecret>;
+  if (!parsed.account_sid || !parsed.api_key_sid || !parsed.api_key_secret) {
+    throw new Error('the Twilio secret lacks account_sid, api_key_sid or api_key_secret; run `npm run deploy`');
+  }
+  return parsed as TwilioSecret;
+}
+
+/** Builds the sweep's dependencies from its environment (and, deployed, Secrets Manager). */
+export async function sweepDepsFromEnv(env: Env): Promise<SweepDeps> {
+  const loaded = loadSweepConfig(env);
+  if (!loaded.ok) throw new Error(`sweep configuration is invalid:\n${describeProblems(loaded.problems)}`);
+  const c: SweepConfig = loaded.config;
+  const secret = c.TWILIO_SECRET_ARN
+    ? await readSecret(c.TWILIO_SECRET_ARN, c.AWS_REGION)
+    : { account_sid: c.TWILIO_ACCOUNT_SID ?? '', api_key_sid: c.TWILIO_API_KEY_SID ?? '', api_key_secret: c.TWILIO_API_KEY_SECRET ?? '', ie_signing_secret: c.IE_SIGNING_SECRET };
+  if (!secret.account_sid || !secret.api_key_sid || !secret.api_key_secret) {
+    throw new Error('sweep configuration is invalid: set TWILIO_SECRET_ARN, or TWILIO_ACCOUNT_SID with TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET');
+  }
+  const s3 = createS3Client({
+    region: c.AWS_REGION,
+    endpoint: c.S3_ENDPOINT,
+    credentials: c.AWS_ACCESS_KEY_ID && c.AWS_SECRET_ACCESS_KEY ? { accessKeyId: c.AWS_ACCESS_KEY_ID, secretAccessKey: c.AWS_SECRET_ACCESS_KEY } : undefined,
+  });
+  const store = new S3AppointmentStore(s3, c.S3_BUCKET);
+  const twilio = createTwilioClient({
+    accountSid: secret.account_sid,
+    apiKeySid: secret.api_key_sid,
+    apiKeySecret: secret.api_key_secret,
+    apiBaseUrl: c.TWILIO_API_BASE_URL,
+  });
+  const ieSecret = secret.ie_signing_secret ?? c.IE_SIGNING_SECRET;
+  return {
+    store,
+    flows: new TwilioFlowStarter(twilio, { flowSid: c.TWILIO_FLOW_SID, from: c.TWILIO_PHONE_NUMBER, store, homeCountry: c.DEFAULT_PHONE_COUNTRY }),
+    ...(c.IE_ENDPOINT && ieSecret ? { notifier: new EhrNotifier({ endpoint: c.IE_ENDPOINT, secret: ieSecret, store, now }) } : {}),
+    policy: {
+      firstLeadMinutes: c.REMINDER_FIRST_TIMING,
+      secondLeadMinutes: c.REMINDER_SECOND_TIMING,
+      outreachStartMinutes: c.REMINDER_OUTREACH_START,
+      outreachFinishMinutes: c.REMINDER_OUTREACH_FINISH,
+    },
+    now,
+    ratePerSecond: c.SWEEP_RATE_PER_SECOND,
+    concurrency: c.SWEEP_CONCURRENCY,
+  };
+}
+
+export interface ScheduledEvent {
+  id?: string;
+  time?: string;
+  'detail-type'?: string;
+}
+
+/**
+ * The sweep handler. Dependencies are built once per container (cold start) and reused; the same
+ * handler runs in the Lambda and on `npm start`'s timer.
+ */
+export function makeSweepHandler(loadDeps: () => Promise<SweepDeps>) {
+  let deps: Promise<SweepDeps> | undefined;
+  return async (event: ScheduledEvent = {}): Promise<SweepCounts> => {
+    deps ??= loadDeps().catch((err: unknown) => {
+      deps = undefined;
+      throw err;
+    });
+    log('info', 'sweep started', { event_id: event.id, code: event['detail-type'] });
+    return runSweep(await deps);
+  };
+}
