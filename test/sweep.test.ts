@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEhrEvent, type AppointmentEvent } from '../src/domain/event';
+import { parseEhrEvent, withEventId, type AppointmentEvent } from '../src/domain/event';
 import { stateKey } from '../src/storage/keys';
 import { recordEvent } from '../src/use-cases/record-event';
 import { runSweep } from '../src/use-cases/sweep';
@@ -116,7 +116,6 @@ describe('exactly once', () => {
     expect(await deps.store.createClaim(claimA)).toBe('created');
     const stateB = (await deps.store.getState('APT-crash-b'))?.value;
     if (!stateB) throw new Error('setup');
-    const { withEventId } = await import('../src/domain/event');
     const eventB = withEventId({ ...stateB.facts, event_type: 'REMIND', event_datetime_utc: '2026-12-12T18:20:00.000Z', detail: { reminder: '1', schedule_version: '1' } });
     await deps.flows.start({ state: stateB, event: eventB });
     expect(await deps.store.createClaim({ ...claimA, appointment_id: 'APT-crash-b', event_id: eventB.event_id })).toBe('created');

@@ -86,4 +86,15 @@ export interface AppointmentStore {
   deleteClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<void>;
   putSweepStatus(status: unknown): Promise<void>;
   getSweepStatus(): Promise<unknown>;
+  /**
+   * A page of appointments (current states) in storage order; pass the returned cursor for the
+   * next page. Reads only the state of each appointment, never its history.
+   */
+  listAppointments(limit: number, cursor?: string): Promise<AppointmentPage>;
+}
+
+export interface AppointmentPage {
+  appointments: AppointmentState[];
+  /** Absent on the last page. */
+  cursor?: string;
 }
