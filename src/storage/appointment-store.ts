@@ -53,6 +53,12 @@ export interface ReminderClaim {
   execution_sid?: string;
 }
 
+/** An entry of the due index as listed: the appointment and its hour bucket (`YYYY-MM-DDTHH`). */
+export interface DueRef {
+  appointment_id: string;
+  bucket: string;
+}
+
 /**
  * Persistence for appointments. Implementations must make `putState` atomic: it succeeds only
  * when the stored version still equals `expectedEtag` (or nothing is stored when it is null).
@@ -65,8 +71,11 @@ export interface AppointmentStore {
   listHistory(appointmentId: string): Promise<HistoryRecord[]>;
   putDueEntry(entry: DueEntry): Promise<void>;
   deleteDueEntry(dueAt: string, appointmentId: string): Promise<void>;
-  /** Entries whose bucket is at or before `untilIso`, oldest first. */
-  listDueEntries(untilIso: string, limit?: number): AsyncIterable<DueEntry>;
+  /**
+   * Appointments indexed in hour buckets at or before `untilIso`, oldest first. Read from the key
+   * names alone (no object reads): the sweep decides from the state what is actually due.
+   */
+  listDueEntries(untilIso: string, limit?: number): AsyncIterable<DueRef>;
   /** Remembers that `appointmentId` belongs to `phone` (entries are checked against the state when read). */
   putPhoneIndex(phone: string, appointmentId: string): Promise<void>;
   listAppointmentIdsForPhone(phone: string): Promise<string[]>;
@@ -78,8 +87,8 @@ export interface AppointmentStore {
   /** Writes a receipt unless one exists; says which. */
   putReceipt(appointmentId: string, eventId: string, receipt: unknown): Promise<'created' | 'exists'>;
   getReceipt(appointmentId: string, eventId: string): Promise<unknown>;
-  /** Creates the claim unless one exists (conditional write). */
-  createClaim(claim: ReminderClaim): Promise<'created' | 'exists'>;
+  /** Creates the claim unless one exists (conditional write); returns its ETag when created. */
+  createClaim(claim: ReminderClaim): Promise<{ created: true; etag: string } | { created: false }>;
   getClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<Versioned<ReminderClaim> | null>;
   /** Replaces the claim only if it is still the version read. */
   replaceClaim(claim: ReminderClaim, etag: string): Promise<'ok' | 'conflict'>;

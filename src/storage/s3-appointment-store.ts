@@ -6,7 +6,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { AppointmentState } from '../domain/appointment';
-import type { AppointmentPage, AppointmentStore, DueEntry, HistoryRecord, OptOutRecord, OutboxEntry, ReminderClaim, Versioned } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DueEntry, DueRef, HistoryRecord, OptOutRecord, OutboxEntry, ReminderClaim, Versioned } from './appointment-store';
 import {
   APPOINTMENTS_PREFIX,
   appointmentIdOfPrefix,
@@ -131,19 +131,20 @@ export class S3AppointmentStore implements AppointmentStore {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: dueKey(dueAt, appointmentId) }));
   }
 
-  async *listDueEntries(untilIso: string, limit = Number.POSITIVE_INFINITY): AsyncIterable<DueEntry> {
+  async *listDueEntries(untilIso: string, limit = Number.POSITIVE_INFINITY): AsyncIterable<DueRef> {
     // Keys sort by hour bucket, so the listing can stop at the first bucket after `untilIso`:
     // the cost is the number of entries due, not the number of appointments stored.
     const stopAfter = `${DUE_INDEX_PREFIX}${dueBucket(untilIso)}/\uffff`;
     let yielded = 0;
     for await (const key of this.listKeys(DUE_INDEX_PREFIX)) {
       if (key > stopAfter || yielded >= limit) return;
-      const got = await this.getJson(key);
-      if (!got) continue;
+      const [bucket, encoded] = key.slice(DUE_INDEX_PREFIX.length).split('/');
+      if (!bucket || !encoded) continue;
       yielded += 1;
-      yield got.value as DueEntry;
+      yield { appointment_id: decodeSegment(encoded), bucket };
     }
   }
+
 
   async putPhoneIndex(phone: string, appointmentId: string): Promise<void> {
     await this.putJson(phoneIndexKey(phone, appointmentId), { appointment_id: appointmentId });
@@ -204,9 +205,17 @@ export class S3AppointmentStore implements AppointmentStore {
     return (await this.getJson(receiptKey(appointmentId, eventId)))?.value ?? null;
   }
 
-  async createClaim(claim: ReminderClaim): Promise<'created' | 'exists'> {
+  async createClaim(claim: ReminderClaim): Promise<{ created: true; etag: string } | { created: false }> {
     const key = reminderClaimKey(claim.appointment_id, claim.schedule_version, claim.n);
-    return (await this.putConditional(key, claim, { IfNoneMatch: '*' })) === 'ok' ? 'created' : 'exists';
+    try {
+      const res = await this.s3.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(claim), ContentType: JSON_TYPE, IfNoneMatch: '*' }),
+      );
+      return { created: true, etag: res.ETag ?? '' };
+    } catch (err) {
+      if (isConditionFailure(err)) return { created: false };
+      throw err;
+    }
   }
 
   async getClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<Versioned<ReminderClaim> | null> {

@@ -1,7 +1,7 @@
 import { applyEvent, type AppointmentState, type Disposition } from '../domain/appointment';
 import type { AppointmentEvent } from '../domain/event';
 import { nextCheckAt, type ReminderPolicy } from '../domain/reminders';
-import type { AppointmentStore } from '../storage/appointment-store';
+import type { AppointmentStore, Versioned } from '../storage/appointment-store';
 
 export interface RecordDeps {
   store: AppointmentStore;
@@ -38,14 +38,19 @@ const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
  * Records one validated event: an append-only history record first, then the state, replaced with
  * a conditional write and retried on conflict so racing events never lose an update.
  */
-export async function recordEvent(deps: RecordDeps, event: AppointmentEvent): Promise<RecordResult> {
+export async function recordEvent(
+  deps: RecordDeps,
+  event: AppointmentEvent,
+  /** The state as the caller just read it, to save a read; re-read after a conflict. */
+  known?: Versioned<AppointmentState> | null,
+): Promise<RecordResult> {
   const sleep = deps.sleep ?? defaultSleep;
   const receivedAt = deps.now().toISOString();
   const history = await deps.store.appendHistory({ event, received_at: receivedAt });
   const seenBefore = history === 'exists';
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    const current = await deps.store.getState(event.appointment_id);
+    const current = attempt === 1 && known !== undefined ? known : await deps.store.getState(event.appointment_id);
     const now = deps.now().toISOString();
     const outcome = applyEvent(current?.value ?? null, event, now);
     const base = { appointment_id: event.appointment_id, event_id: event.event_id, event_type: event.event_type };

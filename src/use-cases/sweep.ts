@@ -5,7 +5,7 @@ import { decide, recordSkips, reminderLocalDay, type ReminderPolicy, type SweepD
 import type { EhrNotifier } from '../ehr/notifier';
 import { FlowStartError, type FlowStarter } from '../messaging/flow-starter';
 import { describeError, log } from '../log';
-import type { AppointmentStore, DueEntry, OutboxEntry, ReminderClaim } from '../storage/appointment-store';
+import type { AppointmentStore, DueRef, OutboxEntry, ReminderClaim, Versioned } from '../storage/appointment-store';
 import { dueBucket } from '../storage/keys';
 import { recordEvent, type RecordDeps } from './record-event';
 import type { FlowOutboxPayload } from './send-messages';
@@ -93,7 +93,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepCounts> {
   const nowIso = deps.now().toISOString();
   const concurrency = deps.concurrency ?? 8;
 
-  const queue: DueEntry[] = [];
+  const queue: DueRef[] = [];
   let listing = true;
   const pump = (async () => {
     for await (const entry of deps.store.listDueEntries(nowIso)) {
@@ -160,77 +160,87 @@ function context(deps: SweepDeps): Ctx {
   };
 }
 
-async function processEntry(ctx: Ctx, entry: DueEntry): Promise<void> {
+async function processEntry(ctx: Ctx, entry: DueRef): Promise<void> {
   const { store } = ctx.deps;
   const nowIso = ctx.deps.now().toISOString();
-  if (entry.due_at > nowIso) return; // later in the current hour bucket
-  ctx.counts.due += 1;
-
   const current = await store.getState(entry.appointment_id);
-  if (!current || current.value.schedule_version !== entry.schedule_version) {
-    // A newer schedule wrote its own entry; this one is left over.
-    await store.deleteDueEntry(entry.due_at, entry.appointment_id);
+  if (!current) {
+    await store.deleteDueEntry(entry.bucket, entry.appointment_id);
     ctx.counts.stale += 1;
     return;
   }
+  // The entry only says "look at this appointment around then"; what is due comes from the state,
+  // so an entry left over from an earlier schedule is harmless: it is moved or dropped here.
   const state = current.value;
   let decision = decide(state, ctx.deps.policy, nowIso, { remindersSentToday: 0 });
   if (decision.action === 'send') {
     decision = decide(state, ctx.deps.policy, nowIso, { remindersSentToday: await remindersSentToday(ctx, state, nowIso) });
   }
+  if (decision.action !== 'wait') ctx.counts.due += 1;
 
   switch (decision.action) {
     case 'none':
       if (decision.record.length > 0) await saveSkips(ctx, entry.appointment_id, decision.record);
-      await store.deleteDueEntry(entry.due_at, entry.appointment_id);
+      await store.deleteDueEntry(entry.bucket, entry.appointment_id);
       if (decision.record.length > 0) ctx.counts.skipped += 1;
       else ctx.counts.stale += 1;
       return;
     case 'wait':
-      await moveEntry(ctx, entry, decision.next_check_at);
-      ctx.counts.deferred += 1;
+      await moveEntry(ctx, entry, state, decision.next_check_at);
+      if (dueBucket(decision.next_check_at) !== entry.bucket) ctx.counts.deferred += 1;
       return;
     case 'skip':
       await saveSkips(ctx, entry.appointment_id, decision.record);
-      await moveEntry(ctx, entry, decision.next_check_at);
+      await moveEntry(ctx, entry, state, decision.next_check_at);
       ctx.counts.skipped += 1;
       return;
     case 'expire': {
       if (decision.record.length > 0) await saveSkips(ctx, entry.appointment_id, decision.record);
-      const expired = await recordEvent(ctx.record, systemEvent(state, 'EXPIRED', nowIso, {}));
-      await store.deleteDueEntry(entry.due_at, entry.appointment_id);
+      const expired = await recordEvent(ctx.record, systemEvent(state, 'EXPIRED', nowIso, {}), decision.record.length > 0 ? undefined : current);
+      await store.deleteDueEntry(entry.bucket, entry.appointment_id);
       if (expired.outcome === 'applied') ctx.counts.expired += 1;
       else ctx.counts.stale += 1;
       return;
     }
     case 'send':
-      await sendDue(ctx, entry, state, decision);
+      await sendDue(ctx, entry, current, decision);
       return;
   }
 }
 
-async function sendDue(ctx: Ctx, entry: DueEntry, state: AppointmentState, decision: Extract<SweepDecision, { action: 'send' }>) {
-  if (decision.record.length > 0) await saveSkips(ctx, state.facts.appointment_id, decision.record);
-  const result = await sendReminder(ctx, state, decision.n, decision.deferred_from);
+async function sendDue(ctx: Ctx, entry: DueRef, current: Versioned<AppointmentState>, decision: Extract<SweepDecision, { action: 'send' }>) {
+  const state = current.value;
+  const skipsFirst = decision.record.length > 0;
+  if (skipsFirst) await saveSkips(ctx, state.facts.appointment_id, decision.record);
+  const result = await sendReminder(ctx, state, decision.n, decision.deferred_from, skipsFirst ? undefined : current);
   if (result.sent) {
     ctx.counts.sent += 1;
-    await moveEntry(ctx, entry, decision.next_check_at);
+    // Recording the reminder wrote the entry for the next check; only a different bucket's is left.
+    if (!decision.next_check_at || dueBucket(decision.next_check_at) !== entry.bucket) {
+      await ctx.deps.store.deleteDueEntry(entry.bucket, entry.appointment_id);
+    }
   } else if (result.reason === 'busy') {
     ctx.counts.busy += 1;
   } else if (result.reason === 'already-sent') {
     ctx.counts.busy += 1;
-    await moveEntry(ctx, entry, decision.next_check_at);
+    await moveEntry(ctx, entry, state, decision.next_check_at);
   } else if (result.reason === 'retry-later') {
     ctx.counts.failed += 1; // the entry stays; the next run tries again
   } else {
     ctx.counts.skipped += 1;
-    await moveEntry(ctx, entry, undefined);
+    await moveEntry(ctx, entry, state, undefined);
   }
 }
 
 type SendResult = { sent: true; executionSid?: string } | { sent: false; reason: string };
 
-async function sendReminder(ctx: Ctx, state: AppointmentState, n: number, deferredFrom: string | undefined): Promise<SendResult> {
+async function sendReminder(
+  ctx: Ctx,
+  state: AppointmentState,
+  n: number,
+  deferredFrom: string | undefined,
+  known?: Versioned<AppointmentState>,
+): Promise<SendResult> {
   const { store } = ctx.deps;
   const id = state.facts.appointment_id;
   const version = state.schedule_version;
@@ -251,7 +261,8 @@ async function sendReminder(ctx: Ctx, state: AppointmentState, n: number, deferr
   claim.event_id = event.event_id;
 
   let etag: string;
-  if ((await store.createClaim(claim)) === 'exists') {
+  const created = await store.createClaim(claim);
+  if (!created.created) {
     const existing = await store.getClaim(id, version, n);
     if (!existing) return { sent: false, reason: 'busy' };
     const other = existing.value;
@@ -275,9 +286,7 @@ async function sendReminder(ctx: Ctx, state: AppointmentState, n: number, deferr
     etag = again.etag;
     Object.assign(claim, takeover);
   } else {
-    const mine = await store.getClaim(id, version, n);
-    if (!mine) return { sent: false, reason: 'busy' };
-    etag = mine.etag;
+    etag = created.etag;
   }
 
   let executionSid: string | undefined;
@@ -307,7 +316,7 @@ async function sendReminder(ctx: Ctx, state: AppointmentState, n: number, deferr
   }
 
   await store.replaceClaim({ ...claim, status: 'sent', execution_sid: executionSid }, etag);
-  await recordEvent(ctx.record, withExecution(event, executionSid));
+  await recordEvent(ctx.record, withExecution(event, executionSid), known);
   log('info', 'reminder sent', { appointment_id: id, event_id: event.event_id, execution_sid: executionSid, count: n, ...(deferredFrom ? { deferred_from: deferredFrom } : {}) });
   return { sent: true, executionSid };
 }
@@ -329,14 +338,13 @@ async function saveSkips(ctx: Ctx, appointmentId: string, skips: ReminderSkip[])
   });
 }
 
-async function moveEntry(ctx: Ctx, entry: DueEntry, nextAt: string | undefined): Promise<void> {
+async function moveEntry(ctx: Ctx, entry: DueRef, state: AppointmentState, nextAt: string | undefined): Promise<void> {
   const { store } = ctx.deps;
-  if (nextAt && dueBucket(nextAt) === dueBucket(entry.due_at)) {
-    await store.putDueEntry({ ...entry, due_at: nextAt });
-    return;
+  if (nextAt) {
+    if (dueBucket(nextAt) === entry.bucket) return; // same key: the entry already points here
+    await store.putDueEntry({ appointment_id: entry.appointment_id, due_at: nextAt, schedule_version: state.schedule_version });
   }
-  if (nextAt) await store.putDueEntry({ ...entry, due_at: nextAt });
-  await store.deleteDueEntry(entry.due_at, entry.appointment_id);
+  await store.deleteDueEntry(entry.bucket, entry.appointment_id);
 }
 
 /** Reminders this patient got on the local day of `nowIso`, across all their appointments. */
