@@ -3,6 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler } from '../lambda/sweep';
 import { stateKey } from '../src/storage/keys';
 import { ehrEvent } from './fixtures/events';
 import { startTestStack, type TestStack } from './support/local-stack';
@@ -65,7 +66,6 @@ describe('the sweep Lambda handler', () => {
     await t.postEvents(ehrEvent({ appointment_id: 'APT-lambda', patient_phone: phone, event_datetime_utc: '2026-11-25T15:00:00Z' }));
     t.stack.clock.setOffset(Date.parse('2026-11-29T17:35:00Z') - Date.now());
 
-    const { handler } = await import('../lambda/sweep');
     const first = await handler({ id: 'evt-1', 'detail-type': 'Scheduled Event' });
     const second = await handler({ id: 'evt-2', 'detail-type': 'Scheduled Event' });
     expect(first.sent).toBe(1);
