@@ -68,7 +68,7 @@ describe('the sweep Lambda handler', () => {
 
     const first = await handler({ id: 'evt-1', 'detail-type': 'Scheduled Event' });
     const second = await handler({ id: 'evt-2', 'detail-type': 'Scheduled Event' });
-    expect(first.sent).toBe(1);
+    expect(first).toMatchObject({ sent: 1 });
     expect(second.sent).toBe(0);
     expect(secrets.calls).toHaveLength(1);
     expect(secrets.calls[0]?.target).toBe('secretsmanager.GetSecretValue');

@@ -1,7 +1,7 @@
 // npm run bench — drives the local intake endpoint with concurrent clients and prints events/s
 // and latency percentiles; then replays the same S3 operations without the Functions to show how
 // much of the cost is the embedded S3 server. Options: EVENTS=5000 CONCURRENCY=32 APPOINTMENTS=1000.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseEhrEvent, type AppointmentEvent } from '../../src/domain/event';
@@ -10,7 +10,7 @@ import { startLocalStack } from '../../src/local/stack';
 import { S3AppointmentStore } from '../../src/storage/s3-appointment-store';
 import { createS3Client } from '../../src/storage/s3-client';
 import { recordEvent } from '../../src/use-cases/record-event';
-import { buildService, SERVICE_DIR } from '../../scripts/lib/build-service';
+import { buildService, ROOT } from '../../scripts/lib/build-service';
 import { ehrEvent } from '../fixtures/events';
 import { setLogSink } from '../../src/log';
 
@@ -64,9 +64,11 @@ function show(label: string, r: Awaited<ReturnType<typeof drive>>) {
 }
 
 async function main() {
-  await buildService();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pam-bench-'));
-  const stack = await startLocalStack({ dataDir, serviceDir: SERVICE_DIR, port: 0 });
+  mkdirSync(path.join(ROOT, 'build'), { recursive: true });
+  const serviceDir = mkdtempSync(path.join(ROOT, 'build', 'bench-service-'));
+  await buildService(serviceDir);
+  const stack = await startLocalStack({ dataDir, serviceDir, port: 0 });
   try {
     console.log(`intake benchmark: ${EVENTS} events over ${APPOINTMENTS} appointments, ${CONCURRENCY} concurrent clients, one event per request`);
     console.log(`machine: ${os.cpus().length} CPUs, node ${process.version}; embedded S3 (s3rver + guard) in its own process`);
@@ -99,6 +101,7 @@ async function main() {
   } finally {
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(serviceDir, { recursive: true, force: true });
   }
 }
 

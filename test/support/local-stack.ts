@@ -5,7 +5,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { startLocalStack, type LocalStack } from '../../src/local/stack';
 import { LOCAL_S3_CREDENTIALS } from '../../src/local/s3/embedded-s3';
 import { createS3Client } from '../../src/storage/s3-client';
-import { SERVICE_DIR } from '../../scripts/lib/build-service';
+import { inject } from 'vitest';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests read JSON answers loosely and assert on them */
 
@@ -26,7 +26,7 @@ export async function startTestStack(overrides: Record<string, string> = {}): Pr
   // Tests run the sweep themselves, at the moments they choose.
   const env = { SWEEP_INTERVAL_SECONDS: '0', ...overrides };
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pam-test-'));
-  let stack = await startLocalStack({ dataDir, serviceDir: SERVICE_DIR, port: 0, env });
+  let stack = await startLocalStack({ dataDir, serviceDir: inject('serviceDir'), port: 0, env });
   let s3 = client(stack);
   const t: TestStack = {
     get stack() {
@@ -67,7 +67,7 @@ export async function startTestStack(overrides: Record<string, string> = {}): Pr
     },
     async restart() {
       await stack.stop();
-      stack = await startLocalStack({ dataDir, serviceDir: SERVICE_DIR, port: 0, env });
+      stack = await startLocalStack({ dataDir, serviceDir: inject('serviceDir'), port: 0, env });
       s3 = client(stack);
     },
     async stop() {
