@@ -102,7 +102,7 @@ describe('the sweep Lambda', () => {
       FunctionName: 'appointment-sweep-test',
       Runtime: 'nodejs22.x',
       Handler: 'index.handler',
-      Timeout: 300,
+      Timeout: 840,
       MemorySize: 1024,
     });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });

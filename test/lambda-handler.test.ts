@@ -76,4 +76,18 @@ describe('the sweep Lambda handler', () => {
     expect((await t.getJson(stateKey('APT-lambda'))).disposition).toBe('REMINDED-1');
     expect((await t.getJson('status/sweep.json')).counts.sent).toBe(0);
   });
+
+  it('leaves due reminders for the next run when Lambda is about to time out', async () => {
+    t.stack.clock.setOffset(Date.parse('2026-12-01T16:00:00Z') - Date.now());
+    for (const k of [1, 2, 3]) {
+      await t.postEvents(ehrEvent({ appointment_id: `APT-late-${k}`, patient_phone: `+1415555710${k}`, appointment_datetime: '2026-12-05T09:30:00', event_datetime_utc: '2026-12-01T15:00:00Z' }));
+    }
+    t.stack.clock.setOffset(Date.parse('2026-12-03T17:40:00Z') - Date.now());
+    const hurried = await handler({ id: 'evt-3' }, { getRemainingTimeInMillis: () => 30_000 });
+    expect(hurried.sent).toBe(0);
+    expect(hurried.left_for_next_run).toBeGreaterThanOrEqual(3);
+    const next = await handler({ id: 'evt-4' }, { getRemainingTimeInMillis: () => 600_000 });
+    expect(next.sent).toBe(3);
+    expect(next.left_for_next_run).toBe(0);
+  });
 });

@@ -79,12 +79,20 @@ export interface ScheduledEvent {
  */
 export function makeSweepHandler(loadDeps: () => Promise<SweepDeps>) {
   let deps: Promise<SweepDeps> | undefined;
-  return async (event: ScheduledEvent = {}): Promise<SweepCounts> => {
+  return async (event: ScheduledEvent = {}, context?: LambdaContext): Promise<SweepCounts> => {
     deps ??= loadDeps().catch((err: unknown) => {
       deps = undefined;
       throw err;
     });
     log('info', 'sweep started', { event_id: event.id, code: event['detail-type'] });
-    return runSweep(await deps);
+    // Stop taking new work a minute before Lambda would cut the run off.
+    const remaining = context?.getRemainingTimeInMillis?.();
+    const deadline = remaining === undefined ? undefined : Date.now() + Math.max(0, remaining - 60_000);
+    return runSweep({ ...(await deps), ...(deadline === undefined ? {} : { deadline }) });
   };
+}
+
+/** The part of the Lambda context the sweep uses. */
+export interface LambdaContext {
+  getRemainingTimeInMillis?: () => number;
 }

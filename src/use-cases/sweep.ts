@@ -23,6 +23,8 @@ export interface SweepDeps {
   /** How long a claim protects a reminder that is being sent before another sweep may take over. */
   leaseMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Wall-clock time (ms since epoch) after which no new appointment is started (Lambda timeout). */
+  deadline?: number;
 }
 
 export interface SweepCounts {
@@ -40,6 +42,8 @@ export interface SweepCounts {
   busy: number;
   retried_messages: number;
   retried_ehr_requests: number;
+  /** Entries not looked at because the run's time was up; the next run takes them. */
+  left_for_next_run: number;
 }
 
 const emptyCounts = (): SweepCounts => ({
@@ -53,6 +57,7 @@ const emptyCounts = (): SweepCounts => ({
   busy: 0,
   retried_messages: 0,
   retried_ehr_requests: 0,
+  left_for_next_run: 0,
 });
 
 /** A token bucket: at most `perSecond` takes per second, shared by all workers of one sweep. */
@@ -97,6 +102,10 @@ export async function runSweep(deps: SweepDeps): Promise<SweepCounts> {
   let listing = true;
   const pump = (async () => {
     for await (const entry of deps.store.listDueEntries(nowIso)) {
+      if (deps.deadline !== undefined && Date.now() > deps.deadline) {
+        ctx.counts.left_for_next_run += 1;
+        continue;
+      }
       queue.push(entry);
       while (queue.length > concurrency * 4) await ctx.sleep(5);
     }
@@ -105,6 +114,10 @@ export async function runSweep(deps: SweepDeps): Promise<SweepCounts> {
   const workers = Array.from({ length: concurrency }, async () => {
     for (;;) {
       const entry = queue.shift();
+      if (entry && deps.deadline !== undefined && Date.now() > deps.deadline) {
+        ctx.counts.left_for_next_run += 1;
+        continue;
+      }
       if (!entry) {
         if (!listing) return;
         await ctx.sleep(2);
@@ -119,7 +132,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepCounts> {
     }
   });
   await Promise.all([pump, ...workers]);
-  await retryOutboxes(ctx);
+  if (deps.deadline === undefined || Date.now() < deps.deadline) await retryOutboxes(ctx);
 
   const ms = Date.now() - started;
   await deps.store.putSweepStatus({ at: nowIso, finished_at: deps.now().toISOString(), ms, sweep_id: ctx.sweepId, counts: ctx.counts });
