@@ -27,6 +27,9 @@ async function main() {
   console.log('Send events with this key (local only, generated on first start):');
   console.log(`EHR_API_KEY=${stack.env.EHR_API_KEY}`);
   console.log('');
+  console.log("Log in to the admin page with this password (local only; the page's local panel shows the SMS code):");
+  console.log(`APPLICATION_PASSWORD=${stack.env.APPLICATION_PASSWORD}`);
+  console.log('');
   console.log('Press Ctrl-C to stop.');
 
   let stopping = false;

@@ -36,13 +36,38 @@ export async function buildService(outDir = SERVICE_DIR): Promise<{ functions: s
     legalComments: 'none',
     logLevel: 'warning',
   });
-  cpSync(path.join(ROOT, 'assets'), path.join(outDir, 'assets'), {
+  const assetsDir = path.join(ROOT, 'assets');
+  const pageSources = path.join(assetsDir, 'src');
+  cpSync(assetsDir, path.join(outDir, 'assets'), {
     recursive: true,
-    filter: (src) => !src.endsWith('.ts'),
+    // The page's TypeScript is compiled below; its sources and tsconfig are not served.
+    filter: (src) => !src.endsWith('.ts') && src !== pageSources && src !== path.join(assetsDir, 'tsconfig.json'),
   });
+  await buildPage(pageSources, path.join(outDir, 'assets'));
   writeFileSync(
     path.join(outDir, 'package.json'),
     `${JSON.stringify({ name: 'patient-appointment-management', private: true, type: 'commonjs', dependencies: { twilio: '6.2.0' } }, null, 2)}\n`,
   );
   return { functions: entries.map((e) => path.relative(functionsDir, e)), ms: Date.now() - started };
+}
+
+/**
+ * The admin page's scripts: each `assets/src/*.ts` is bundled for the browser into
+ * `assets/<name>.js` (one request per page, no framework, ES2020 for current browsers).
+ */
+export async function buildPage(sourceDir: string, outDir: string): Promise<void> {
+  const entries = listFiles(sourceDir, (f) => path.dirname(f) === sourceDir && f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts'));
+  if (entries.length === 0) return;
+  await build({
+    entryPoints: entries,
+    outdir: outDir,
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2020',
+    minify: true,
+    sourcemap: 'linked',
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
 }

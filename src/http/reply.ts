@@ -17,6 +17,9 @@ export type ErrorCode =
   | 'invalid-event'
   | 'misconfigured'
   | 'storage-unavailable'
+  | 'not-found'
+  | 'rate-limited'
+  | 'upstream-error'
   | 'internal';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -29,6 +32,9 @@ const STATUS: Record<ErrorCode, number> = {
   'invalid-event': 400,
   misconfigured: 500,
   'storage-unavailable': 503,
+  'not-found': 404,
+  'rate-limited': 429,
+  'upstream-error': 502,
   internal: 500,
 };
 

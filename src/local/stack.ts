@@ -66,6 +66,8 @@ interface LocalSecrets {
   AUTH_TOKEN: string;
   IE_SIGNING_SECRET: string;
   API_KEY_SECRET: string;
+  SESSION_SECRET: string;
+  APPLICATION_PASSWORD: string;
 }
 
 /** Local-only secrets are generated once and kept with the local data, so restarts keep them. */
@@ -77,6 +79,8 @@ export function localSecrets(dataDir: string): LocalSecrets {
     AUTH_TOKEN: existing.AUTH_TOKEN ?? randomBytes(16).toString('hex'),
     IE_SIGNING_SECRET: existing.IE_SIGNING_SECRET ?? randomBytes(24).toString('hex'),
     API_KEY_SECRET: existing.API_KEY_SECRET ?? randomBytes(16).toString('hex'),
+    SESSION_SECRET: existing.SESSION_SECRET ?? randomBytes(32).toString('hex'),
+    APPLICATION_PASSWORD: existing.APPLICATION_PASSWORD ?? randomBytes(12).toString('base64url'),
   };
   if (JSON.stringify(existing) === JSON.stringify(secrets)) return secrets;
   mkdirSync(dataDir, { recursive: true });
@@ -122,6 +126,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     carrier.studio = studio;
     studio.start();
     const verify = new LocalVerify({ accountSid, sender: carrier, from: twilioNumber, clock });
+    // The admin page's login codes (its name is what the SMS says the code is for).
+    const verifyService = verify.createService({ friendlyName: customerName.slice(0, 30).trim() || 'Admin login' });
     const ehr = new EhrSandbox({ secret: ieSecret });
     const ieEndpoint = given.IE_ENDPOINT ?? `${url}/__local/ehr/requests`;
 
@@ -150,6 +156,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       IE_SIGNING_SECRET: ieSecret,
       CUSTOMER_NAME: customerName,
       ADMINISTRATOR_PHONE: given.ADMINISTRATOR_PHONE ?? LOCAL_ADMIN_PHONE,
+      VERIFY_SERVICE_SID: verifyService.sid,
+      SESSION_SECRET: given.SESSION_SECRET ?? secrets.SESSION_SECRET,
+      APPLICATION_PASSWORD: given.APPLICATION_PASSWORD ?? secrets.APPLICATION_PASSWORD,
     };
 
     const functions = await createFunctionsApp({ serviceDir: options.serviceDir, env, url, port });
@@ -181,6 +190,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     outer.use('/__twilio', twilioApi);
     outer.use('/__local/ehr', createEhrSandboxRouter(ehr));
     outer.use('/__local/clock', express.json(), localClockRouter(clock));
+    // The admin page's local panel: which virtual phone is the administrator's (no secrets here).
+    outer.get('/__local/stack', (_req, res) => {
+      res.json({ local: true, administrator_phone: env.ADMINISTRATOR_PHONE, twilio_number: twilioNumber, s3_endpoint: s3.endpoint, bucket: LOCAL_BUCKET });
+    });
     outer.use('/__local', createPhonesRouter(carrier));
     // Deployed, Twilio serves the index.html asset at the service root; the local runtime does not.
     outer.get('/', (req, _res, next) => {

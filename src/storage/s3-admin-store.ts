@@ -1,9 +1,8 @@
 import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { SWEEP_STATUS_KEY } from './keys';
 import { isConditionFailure, isNotFound } from './s3-appointment-store';
 
-/** Written by the reminder sweep after every run (src/use-cases/sweep.ts). */
-export const SWEEP_STATUS_KEY = 'status/sweep.json';
-
+/** The heartbeat the reminder sweep writes after every run (src/use-cases/sweep.ts). */
 export interface SweepStatus {
   at: string;
   counts?: Record<string, number>;

@@ -251,26 +251,35 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async listAppointments(limit: number, cursor?: string): Promise<AppointmentPage> {
     // With a delimiter S3 returns one common prefix per appointment folder, so a page costs one
-    // listing plus one read per appointment however long each history is.
+    // listing plus one read per appointment however long each history is. The cursor is the last
+    // folder returned; listing resumes after everything inside it ('~' sorts after every character
+    // of the keys in a folder, and before none of another folder's). The page size is also enforced
+    // here, as S3-compatible servers do not all apply MaxKeys to common prefixes.
+    const size = Math.max(1, Math.min(limit, 1000));
+    const after = cursor && /^[A-Za-z0-9_-]+$/.test(cursor) ? `${APPOINTMENTS_PREFIX}${cursor}/~` : undefined;
     const page = await this.s3.send(
       new ListObjectsV2Command({
         Bucket: this.bucket,
         Prefix: APPOINTMENTS_PREFIX,
         Delimiter: '/',
-        MaxKeys: Math.max(1, Math.min(limit, 1000)),
-        ...(cursor ? { ContinuationToken: cursor } : {}),
+        MaxKeys: size,
+        ...(after ? { StartAfter: after } : {}),
       }),
     );
-    const ids = (page.CommonPrefixes ?? []).flatMap((p) => (p.Prefix ? [appointmentIdOfPrefix(p.Prefix)] : []));
+    const prefixes = (page.CommonPrefixes ?? []).flatMap((p) => (p.Prefix ? [p.Prefix] : [])).sort();
+    const taken = prefixes.slice(0, size);
+    const ids = taken.map(appointmentIdOfPrefix);
     const states: (AppointmentState | undefined)[] = new Array(ids.length);
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < ids.length; i = next++) states[i] = (await this.getState(ids[i] as string))?.value;
     };
     await Promise.all(Array.from({ length: Math.min(8, ids.length) }, worker));
+    const last = taken.at(-1);
+    const more = prefixes.length > size || page.IsTruncated === true;
     return {
       appointments: states.filter((s): s is AppointmentState => s !== undefined),
-      ...(page.IsTruncated && page.NextContinuationToken ? { cursor: page.NextContinuationToken } : {}),
+      ...(more && last ? { cursor: last.slice(APPOINTMENTS_PREFIX.length).replace(/\/$/, '') } : {}),
     };
   }
 

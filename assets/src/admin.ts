@@ -1,0 +1,122 @@
+// The admin and simulation page (served as assets/admin.js). Plain DOM, no framework.
+import { call, describe, onSessionLost, sessionStore, type Session } from './lib/api';
+import { setUpAppointments } from './lib/appointments';
+import { $, debounce, formatTime, Poller, setBanner } from './lib/dom';
+import { setUpEhrPanel } from './lib/ehr';
+import { setUpLogin } from './lib/login';
+import { setUpPhonePanel } from './lib/phone';
+import { setUpSettings } from './lib/settings';
+import { setUpSimulation } from './lib/simulation';
+import { setUpStatus } from './lib/status';
+
+interface Environment {
+  local: boolean;
+  customer_name: string;
+}
+
+interface LocalStack {
+  administrator_phone: string;
+}
+
+/** Refreshed well before the 30-minute expiry, so an open page stays logged in. */
+const REFRESH_EVERY_MS = 10 * 60_000;
+
+async function localInfo(env: Environment): Promise<{ adminPhone?: string; clockOffset: number }> {
+  if (!env.local) return { clockOffset: 0 };
+  const [stack, clock] = await Promise.all([
+    fetch('__local/stack', { cache: 'no-store' }).then((r) => r.json() as Promise<LocalStack>),
+    fetch('__local/clock', { cache: 'no-store' })
+      .then((r) => r.json() as Promise<{ offset_ms?: number }>)
+      .catch(() => ({ offset_ms: 0 })),
+  ]);
+  return { adminPhone: stack.administrator_phone, clockOffset: clock.offset_ms ?? 0 };
+}
+
+async function main(): Promise<void> {
+  const boot = $('boot');
+  let env: Environment;
+  let local: { adminPhone?: string; clockOffset: number };
+  try {
+    env = await call<Environment>('admin/environment', { auth: 'none' });
+    local = await localInfo(env);
+  } catch (err) {
+    setBanner(boot, 'error', `The service cannot be reached: ${describe(err)}`);
+    return;
+  }
+  boot.hidden = true;
+  if (env.customer_name) $('clinic-name').textContent = `${env.customer_name} · admin and simulation${env.local ? ' · local' : ''}`;
+  document.body.dataset.mode = env.local ? 'local' : 'deployed';
+
+  const app = $('app');
+  const sessionBar = $('session-bar');
+  const refresher = new Poller(async () => {
+    try {
+      const s = await call<Session>('admin/refresh', { method: 'POST' });
+      sessionStore.set(s);
+      showSession(s);
+    } catch {
+      // A refused refresh already sent the page back to the login (onSessionLost).
+    }
+  }, REFRESH_EVERY_MS);
+
+  const showSession = (s: Session) => {
+    $('session-info').textContent = `Logged in until ${formatTime(s.expires_at)} (renewed while this page is open)`;
+  };
+
+  const settings = setUpSettings();
+  const appointments = setUpAppointments({ highlight: () => simulation.appointmentId() });
+  const refreshData = debounce(() => void appointments.load(), 600);
+  const phone = setUpPhonePanel({ local: env.local, onActivity: refreshData });
+  const ehr = setUpEhrPanel({ local: env.local, phone: () => phone.current() });
+  const status = setUpStatus({ local: env.local, afterSweep: refreshData });
+  const simulation = setUpSimulation({
+    now: () => Date.now() + local.clockOffset,
+    onPhone: (e164) => {
+      phone.follow(e164);
+      void ehr.load();
+    },
+    onEvent: refreshData,
+  });
+
+  const enter = (s: Session) => {
+    app.hidden = false;
+    sessionBar.hidden = false;
+    showSession(s);
+    refresher.start(false);
+    void settings.load();
+    void status.load();
+    void appointments.load();
+    ehr.start();
+  };
+
+  const login = setUpLogin({ localAdminPhone: local.adminPhone, onLoggedIn: enter });
+
+  const leave = (message?: string) => {
+    refresher.stop();
+    ehr.stop();
+    phone.stop();
+    sessionStore.clear();
+    app.hidden = true;
+    sessionBar.hidden = true;
+    const dialog = $<HTMLDialogElement>('history-dialog');
+    if (dialog.open) dialog.close();
+    login.show(message);
+  };
+  onSessionLost((message) => leave(`Please log in again: ${message}`));
+  $('logout').addEventListener('click', () => leave('You are logged out.'));
+
+  // A tab that slept past a refresh renews (or finds out it must log in) as soon as it is seen again.
+  document.addEventListener('visibilitychange', () => {
+    const s = sessionStore.get();
+    if (document.visibilityState === 'visible' && !app.hidden) {
+      if (!s) leave('Your session has expired; please log in again.');
+      else if (Date.parse(s.expires_at) - Date.now() < 5 * 60_000) refresher.start(true);
+    }
+  });
+
+  const existing = sessionStore.get();
+  if (existing) enter(existing);
+  else login.show();
+}
+
+void main();

@@ -1,0 +1,5 @@
+// POST /admin/refresh: a fresh session token while the page is open (the login time carries over).
+import { adminFunction } from '../../src/admin/handler';
+import { refreshSession } from '../../src/admin/login';
+
+export const handler = adminFunction('session', async ({ admin, claims, requestId }) => refreshSession(admin, claims, requestId));

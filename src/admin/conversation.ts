@@ -1,0 +1,89 @@
+import type { EhrReceipt, EhrRequest } from '../ehr/notifier';
+import type { AppointmentStore, OutboxEntry } from '../storage/appointment-store';
+import type { TwilioClient } from '../twilio/client';
+
+export interface MessageView {
+  sid: string;
+  direction: 'inbound' | 'outbound';
+  from: string;
+  to: string;
+  body: string;
+  status: string;
+  error_code: number | null;
+  date_created: string;
+}
+
+/**
+ * A phone's conversation with the account, oldest first, from Twilio's message log (both
+ * directions). Twilio dates have one-second resolution, so messages within the same second keep
+ * the order Twilio listed them in.
+ */
+export async function conversation(client: TwilioClient, phone: string, limit = 50): Promise<MessageView[]> {
+  const [to, from] = await Promise.all([client.messages.list({ to: phone, limit }), client.messages.list({ from: phone, limit })]);
+  const seen = new Set<string>();
+  const all: (MessageView & { order: number })[] = [];
+  // Twilio lists newest first; a higher order is older.
+  for (const [order, m] of [...to.entries(), ...from.entries()]) {
+    if (seen.has(m.sid)) continue;
+    seen.add(m.sid);
+    all.push({
+      sid: m.sid,
+      direction: m.direction === 'inbound' ? 'inbound' : 'outbound',
+      from: m.from,
+      to: m.to,
+      body: m.body,
+      status: m.status,
+      error_code: m.errorCode ?? null,
+      date_created: m.dateCreated.toISOString(),
+      order,
+    });
+  }
+  return all
+    .sort((a, b) => a.date_created.localeCompare(b.date_created) || b.order - a.order)
+    .slice(-limit)
+    .map(({ order: _order, ...m }) => m);
+}
+
+export interface EhrRequestView {
+  appointment_id: string;
+  event_id: string;
+  event_type: string;
+  requested_at: string;
+  delivery:
+    | { status: 'delivered'; delivered_at: string; attempts: number; response_status: number }
+    | { status: 'pending'; attempts: number; last_error?: string; next_attempt_at: string }
+    | { status: 'unknown' };
+}
+
+/**
+ * What the app sent (or is still trying to send) to the EHR endpoint for a phone's appointments:
+ * the patient's confirm and cancel requests with their delivery receipt or outbox entry.
+ */
+export async function ehrRequestsForPhone(store: AppointmentStore, phone: string): Promise<EhrRequestView[]> {
+  const ids = await store.listAppointmentIdsForPhone(phone);
+  const outbox = new Map((await store.listOutbox<EhrRequest>('ehr')).map((e): [string, OutboxEntry<EhrRequest>] => [e.id, e]));
+  const views: EhrRequestView[] = [];
+  for (const id of ids) {
+    const state = await store.getState(id);
+    // The phone index is only a hint: the state says whose appointment it is now.
+    if (state && state.value.facts.patient_phone !== phone) continue;
+    for (const h of await store.listHistory(id)) {
+      const e = h.event;
+      if (e.event_type !== 'CONFIRM' && e.event_type !== 'CANCEL') continue;
+      const receipt = (await store.getReceipt(id, e.event_id)) as EhrReceipt | null;
+      const pending = outbox.get(e.event_id);
+      views.push({
+        appointment_id: id,
+        event_id: e.event_id,
+        event_type: e.event_type,
+        requested_at: e.event_datetime_utc,
+        delivery: receipt
+          ? { status: 'delivered', delivered_at: receipt.delivered_at, attempts: receipt.attempts, response_status: receipt.response_status }
+          : pending
+            ? { status: 'pending', attempts: pending.attempts, next_attempt_at: pending.next_attempt_at, ...(pending.last_error ? { last_error: pending.last_error } : {}) }
+            : { status: 'unknown' },
+      });
+    }
+  }
+  return views.sort((a, b) => a.requested_at.localeCompare(b.requested_at));
+}

@@ -1,0 +1,98 @@
+import { bearerToken } from '../http/auth';
+import { errorReply, newRequestId, type HttpReply } from '../http/reply';
+import { log } from '../log';
+import {
+  ConfigError,
+  configErrorReply,
+  respond,
+  type FunctionCallback,
+  type FunctionContext,
+  type FunctionEvent,
+} from '../runtime/functions';
+import { clientKey } from './rate-limit';
+import { adminRuntime, type AdminRuntime } from './runtime';
+import { verifyToken, type TokenCheck, type TokenClaims, type TokenType } from './tokens';
+
+export type Headers = Record<string, string | string[] | undefined>;
+
+export interface AdminCall {
+  context: FunctionContext;
+  admin: AdminRuntime;
+  /** Query and body fields (Twilio merges both into `event`), without `request`. */
+  params: Record<string, unknown>;
+  headers: Headers;
+  /** The caller as far as rate limits can tell (see rate-limit.ts). */
+  client: string;
+  requestId: string;
+  /** The verified token's claims, for Functions that require one. */
+  claims?: TokenClaims;
+}
+
+/** `none` only for the password step and the page's mode probe; everything else needs a token. */
+export type AdminAuth = TokenType | 'none';
+
+const UNAUTHORIZED: Record<Exclude<TokenCheck, { ok: true }>['reason'], string> = {
+  missing: 'log in first: send "Authorization: Bearer <session token>"',
+  malformed: 'the token is not valid; log in again',
+  forged: 'the token is not valid; log in again',
+  'wrong-type': 'the token is not valid here; log in again',
+  expired: 'the session has expired; log in again',
+};
+
+export function unauthorized(message: string, requestId: string): HttpReply {
+  const reply = errorReply('unauthorized', message, requestId);
+  reply.headers = { ...reply.headers, 'WWW-Authenticate': 'Bearer realm="admin"' };
+  return reply;
+}
+
+/** Admin answers carry tokens and patient data: never cached by browsers or proxies. */
+function noStore(reply: HttpReply): HttpReply {
+  return { ...reply, headers: { ...reply.headers, 'Cache-Control': 'no-store' } };
+}
+
+function string(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function stringParam(params: Record<string, unknown>, key: string): string | undefined {
+  return string(params[key]);
+}
+
+/**
+ * Wraps an admin Function: loads the admin runtime, checks the token the Function requires (401
+ * for a missing, malformed, forged, expired or wrong-kind token), and maps failures onto one
+ * error vocabulary. The Function body only turns its input into a use-case call.
+ */
+export function adminFunction(auth: AdminAuth, body: (call: AdminCall) => Promise<HttpReply>) {
+  return async (context: FunctionContext, event: FunctionEvent, callback: FunctionCallback): Promise<void> => {
+    const requestId = newRequestId();
+    try {
+      const admin = adminRuntime(context);
+      const headers = ((event.request as { headers?: Headers } | undefined)?.headers ?? {}) as Headers;
+      const params = Object.fromEntries(Object.entries(event).filter(([k]) => k !== 'request'));
+      const call: AdminCall = { context, admin, params, headers, client: clientKey(headers['x-client-id']), requestId };
+      if (auth !== 'none') {
+        const check = verifyToken(admin.config.SESSION_SECRET, bearerToken(headers.authorization), auth, admin.wallClock());
+        if (!check.ok) {
+          log('info', 'admin request rejected', { request_id: requestId, status: 401, code: check.reason });
+          return respond(callback, noStore(unauthorized(UNAUTHORIZED[check.reason], requestId)));
+        }
+        call.claims = check.claims;
+      }
+      respond(callback, noStore(await body(call)));
+    } catch (err) {
+      if (err instanceof ConfigError) return respond(callback, noStore(configErrorReply(err, requestId)));
+      log('error', 'admin request failed', { request_id: requestId, error: errorSummary(err) });
+      respond(callback, noStore(errorReply('internal', 'the request failed; see the Functions logs for this request id', requestId)));
+    }
+  };
+}
+
+/** Class, status and code of an error: SDK messages can quote phone numbers, so they stay out of logs. */
+export function errorSummary(err: unknown): string {
+  const e = err as { name?: string; status?: number; code?: number | string; $metadata?: { httpStatusCode?: number } };
+  const status = e?.status ?? e?.$metadata?.httpStatusCode;
+  return [e?.name ?? typeof err, status !== undefined ? `status ${status}` : '', e?.code !== undefined ? `code ${e.code}` : '']
+    .filter(Boolean)
+    .join(' ');
+}
