@@ -17,6 +17,8 @@ import { createStudioRouter } from './studio/router';
 import { webhookUrl } from './studio/wire';
 import { createMessagingRouter } from './twilio/messaging-router';
 import type { StandInCredentials } from './twilio/rest';
+import { LocalServerless } from './twilio/serverless';
+import { createServerlessRouter, createServerlessUploadRouter } from './twilio/serverless-router';
 import { LocalVerify } from './twilio/verify';
 import { createVerifyRouter } from './twilio/verify-router';
 import { makeSweepHandler, sweepDepsFromEnv } from '../runtime/sweep';
@@ -50,6 +52,8 @@ export interface LocalStack {
   carrier: Carrier;
   studio: StudioEngine;
   verify: LocalVerify;
+  /** Serverless v1 (what `npm run deploy` talks to), empty until something deploys to it. */
+  serverless: LocalServerless;
   ehr: EhrSandbox;
   flowSid: string;
   /** Waits until no local message delivery, webhook or Studio step is in flight. */
@@ -129,6 +133,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // The admin page's login codes (its name is what the SMS says the code is for).
     const verifyService = verify.createService({ friendlyName: customerName.slice(0, 30).trim() || 'Admin login' });
     const ehr = new EhrSandbox({ secret: ieSecret });
+    const serverless = new LocalServerless({ accountSid, clock });
     const ieEndpoint = given.IE_ENDPOINT ?? `${url}/__local/ehr/requests`;
 
     const flow = studio.createFlow({
@@ -187,6 +192,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     twilioApi.use('/api', createMessagingRouter(carrier, () => credentials));
     twilioApi.use('/studio', createStudioRouter(studio, () => credentials));
     twilioApi.use('/verify', createVerifyRouter(verify, () => credentials));
+    twilioApi.use('/serverless', createServerlessRouter(serverless, () => credentials));
+    twilioApi.use('/serverless-upload', createServerlessUploadRouter(serverless, () => credentials));
     outer.use('/__twilio', twilioApi);
     outer.use('/__local/ehr', createEhrSandboxRouter(ehr));
     outer.use('/__local/clock', express.json(), localClockRouter(clock));
@@ -213,6 +220,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       carrier,
       studio,
       verify,
+      serverless,
       ehr,
       flowSid: flow.sid,
       settle: async () => {

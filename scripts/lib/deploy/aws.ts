@@ -1,0 +1,181 @@
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import { cdkDeploy, cdkDestroy, cdkEnvironment, outputsFile, type CdkInvocation } from './cdk';
+import type { ProcessRunner } from './process-runner';
+import { ActionableError } from './report';
+import type { TargetSettings } from './settings';
+
+/** The stack outputs the deploy needs (infra/stack.ts declares them). */
+export const StackOutputs = z.object({
+  BucketName: z.string().min(3),
+  Region: z.string().min(1),
+  SweepFunctionName: z.string().min(1),
+  TwilioSecretArn: z.string().startsWith('arn:'),
+  FunctionsAccessKeyId: z.string().min(16),
+  FunctionsAccessKeySecretArn: z.string().startsWith('arn:'),
+});
+export type StackOutputs = z.infer<typeof StackOutputs>;
+
+/** The JSON the deploy writes into the Twilio secret; the sweep reads these fields. */
+export interface TwilioSecretValue {
+  account_sid: string;
+  api_key_sid: string;
+  api_key_secret: string;
+  ie_signing_secret: string;
+}
+
+export interface FunctionsKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface StackDescription {
+  name: string;
+  /** CloudFormation's status (CREATE_COMPLETE, UPDATE_ROLLBACK_COMPLETE, …), or unknown. */
+  status: string;
+  outputs: Partial<StackOutputs>;
+  /** Where the answer came from, for the status report. */
+  source: string;
+}
+
+/** The AWS half of the operator commands; tests replace it, or its process runner. */
+export interface AwsTarget {
+  deployStack(context: Record<string, string>, onLine: (line: string) => void): Promise<StackOutputs>;
+  destroyStack(context: Record<string, string>, onLine: (line: string) => void): Promise<void>;
+  describeStack(): Promise<StackDescription | undefined>;
+  /** Writes the secret unless it already holds exactly this value. */
+  putTwilioSecret(arn: string, value: TwilioSecretValue): Promise<'updated' | 'unchanged'>;
+  readFunctionsKey(arn: string): Promise<FunctionsKey>;
+}
+
+export interface CdkAwsOptions {
+  root: string;
+  run: ProcessRunner;
+  /** The operator's environment (the child processes start from it). */
+  baseEnv: Record<string, string | undefined>;
+  /** Secrets Manager endpoint, for tests against a local fake. */
+  secretsEndpoint?: string;
+}
+
+function failed(invocation: CdkInvocation, tail: string[], code: number): string {
+  const last = tail.filter((l) => l.trim() !== '').slice(-6).join('\n        ');
+  return `\`cdk ${invocation.args.slice(2, 4).join(' ')}\` exited with ${code}${last ? `:\n        ${last}` : ''}`;
+}
+
+/** Deploys with the `cdk` CLI (as `npx cdk` would by hand) and reads secrets with the SDK. */
+export class CdkAwsTarget implements AwsTarget {
+  private readonly secrets: SecretsManagerClient;
+
+  constructor(
+    private readonly target: TargetSettings,
+    private readonly opts: CdkAwsOptions,
+  ) {
+    const aws = target.aws;
+    this.secrets = new SecretsManagerClient({
+      region: target.region,
+      ...(aws.accessKeyId && aws.secretAccessKey
+        ? { credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey, ...(aws.sessionToken ? { sessionToken: aws.sessionToken } : {}) } }
+        : {}),
+      ...(aws.profile ? { profile: aws.profile } : {}),
+      ...(opts.secretsEndpoint ? { endpoint: opts.secretsEndpoint } : {}),
+    });
+  }
+
+  async deployStack(context: Record<string, string>, onLine: (line: string) => void): Promise<StackOutputs> {
+    const file = outputsFile(this.opts.root, this.target.customerCode);
+    mkdirSync(path.dirname(file), { recursive: true });
+    const invocation = cdkDeploy(this.target, context, { root: this.opts.root, baseEnv: this.opts.baseEnv });
+    const result = await this.opts.run({ ...invocation, cwd: this.opts.root, onLine });
+    if (result.code !== 0) {
+      throw new ActionableError(
+        failed(invocation, result.tail, result.code),
+        'read the CDK messages above. First deploy in this account/region? Run `npx cdk bootstrap` once. Credentials refused? Check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE. Then run `npm run deploy` again.',
+      );
+    }
+    return this.readOutputs(file);
+  }
+
+  private readOutputs(file: string): StackOutputs {
+    if (!existsSync(file)) throw new Error(`cdk finished but wrote no outputs file at ${file}`);
+    const all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const parsed = StackOutputs.safeParse(all[this.target.stackName]);
+    if (!parsed.success) {
+      throw new Error(`the outputs of ${this.target.stackName} lack ${parsed.error.issues.map((i) => String(i.path[0])).join(', ')} (infra/stack.ts and the deploy disagree)`);
+    }
+    return parsed.data;
+  }
+
+  async destroyStack(context: Record<string, string>, onLine: (line: string) => void): Promise<void> {
+    const invocation = cdkDestroy(this.target, context, { root: this.opts.root, baseEnv: this.opts.baseEnv });
+    const result = await this.opts.run({ ...invocation, cwd: this.opts.root, onLine });
+    if (result.code !== 0) {
+      throw new ActionableError(
+        failed(invocation, result.tail, result.code),
+        'read the CDK messages above (a stack stuck in *_IN_PROGRESS must settle first), then run `npm run destroy` again',
+      );
+    }
+    // The saved outputs describe a stack that is gone now.
+    rmSync(outputsFile(this.opts.root, this.target.customerCode), { force: true });
+  }
+
+  /**
+   * CloudFormation through the AWS CLI when it is installed (until @aws-sdk/client-cloudformation
+   * is a dependency), otherwise the outputs the last deploy from this machine saved. Undefined only
+   * when CloudFormation says the stack does not exist; without an answer the status is `unknown`.
+   */
+  async describeStack(): Promise<StackDescription | undefined> {
+    const env = cdkEnvironment(this.target, this.opts.baseEnv, this.opts.root);
+    const args = ['cloudformation', 'describe-stacks', '--stack-name', this.target.stackName, '--region', this.target.region, '--output', 'json'];
+    let result: Awaited<ReturnType<ProcessRunner>> | undefined;
+    try {
+      result = await this.opts.run({ command: 'aws', args, cwd: this.opts.root, env });
+    } catch {
+      result = undefined;
+    }
+    if (result && result.code === 0) {
+      const stack = (JSON.parse(result.stdout) as { Stacks?: { StackName: string; StackStatus: string; Outputs?: { OutputKey: string; OutputValue: string }[] }[] }).Stacks?.[0];
+      if (!stack) return undefined;
+      return {
+        name: stack.StackName,
+        status: stack.StackStatus,
+        outputs: Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue])) as Partial<StackOutputs>,
+        source: 'CloudFormation (aws cli)',
+      };
+    }
+    if (result && result.tail.some((l) => /does not exist/.test(l))) return undefined;
+    const file = outputsFile(this.opts.root, this.target.customerCode);
+    const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, Partial<StackOutputs> | undefined>)[this.target.stackName] : undefined;
+    if (saved) {
+      return { name: this.target.stackName, status: 'unknown', outputs: saved, source: `outputs of the last deploy from this machine (${path.relative(this.opts.root, file)})` };
+    }
+    return { name: this.target.stackName, status: 'unknown', outputs: {}, source: 'not checked: no AWS CLI, and no outputs of an earlier deploy on this machine' };
+  }
+
+  async putTwilioSecret(arn: string, value: TwilioSecretValue): Promise<'updated' | 'unchanged'> {
+    const wanted = JSON.stringify(value);
+    try {
+      const current = await this.secrets.send(new GetSecretValueCommand({ SecretId: arn }));
+      if (current.SecretString === wanted) return 'unchanged';
+    } catch (err) {
+      if (!(err instanceof ResourceNotFoundException)) throw err;
+    }
+    await this.secrets.send(new PutSecretValueCommand({ SecretId: arn, SecretString: wanted }));
+    return 'updated';
+  }
+
+  async readFunctionsKey(arn: string): Promise<FunctionsKey> {
+    const res = await this.secrets.send(new GetSecretValueCommand({ SecretId: arn }));
+    const parsed = z
+      .object({ AWS_ACCESS_KEY_ID: z.string().min(16), AWS_SECRET_ACCESS_KEY: z.string().min(16) })
+      .safeParse(JSON.parse(res.SecretString ?? '{}'));
+    if (!parsed.success) throw new Error(`the secret ${arn} does not hold AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
+    return { accessKeyId: parsed.data.AWS_ACCESS_KEY_ID, secretAccessKey: parsed.data.AWS_SECRET_ACCESS_KEY };
+  }
+}

@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import { loadFlowTemplate, renderFlow } from '../../../studio/render-flow';
+import type { StackOutputs } from './aws';
+import { stackContext } from './cdk';
+import { printFailure, printProblems, startSteps, twilioAuthHint, verifyServiceName, type CommandDeps, type CommandResult } from './common';
+import { functionsEnvironment, functionsEnvironmentProblems } from './functions-env';
+import { ActionableError, formatDuration, StepFailure } from './report';
+import { loadDeploySettings, type DeploySettings } from './settings';
+import { integrationDetails } from './summary';
+import type { FlowInfo, FunctionsDeployment, Outcome, TwilioInventory } from './twilio';
+
+export interface DeployDeps extends CommandDeps {
+  /** Builds the Functions service folder (build/service) and returns it. */
+  build: () => Promise<{ dir: string; functions: string[] }>;
+  /** Generates SESSION_SECRET the first time (kept on the service afterwards). */
+  randomSecret?: () => string;
+}
+
+export interface DeploySummary {
+  stackName: string;
+  outputs: StackOutputs;
+  functions: FunctionsDeployment;
+  flow: FlowInfo & { outcome: Outcome };
+  numberSid: string;
+  verifyServiceSid: string;
+}
+
+const RERUN = '`npm run deploy`';
+
+/**
+ * `npm run deploy`: from `.env` to a working deployment, in an order where every step only needs
+ * what the steps before it produced. Re-running finds what exists (service and flow by name, the
+ * stack by its name) and updates it, so a second run adds nothing but new versions.
+ */
+export async function deploy(deps: DeployDeps): Promise<CommandResult<DeploySummary>> {
+  const { steps, masker } = startSteps(deps);
+  const started = (deps.now ?? (() => performance.now()))();
+  const loaded = loadDeploySettings(deps.env, { hasSharedAwsConfig: deps.hasSharedAwsConfig ?? false });
+  if (!loaded.ok) {
+    printProblems(deps.out, masker, loaded.problems, 'npm run deploy');
+    return { ok: false, reason: 'invalid-configuration', problems: loaded.problems };
+  }
+  const s = loaded.settings;
+  steps.line(`Deploying "${s.customerName}" (customer code ${s.customerCode}) to Twilio account ${s.twilio.accountSid} and AWS ${s.region}`);
+  const twilio = deps.twilio(s);
+  const aws = deps.aws(s);
+
+  try {
+    const inventory = await steps.run('Find what already exists on Twilio', 'check the Twilio credentials in .env and your network, then run `npm run deploy` again', async (ctx) => {
+      const found = await twilio
+        .inspect({ phoneNumber: s.phoneNumber, verifyServiceName: verifyServiceName(s.customerCode), ...(s.verifyServiceSid ? { verifyServiceSid: s.verifyServiceSid } : {}) })
+        .catch(twilioAuthHint);
+      checkInventory(s, found);
+      if (found.flows.length > 1) ctx.note(`${found.flows.length} flows are named patient-appointment-management; using ${found.flows[0]?.sid}`);
+      return { value: found, summary: describeInventory(found) };
+    });
+    // checkInventory guarantees the number is there.
+    const number = inventory.number as NonNullable<TwilioInventory['number']>;
+    const knownFlowSid = inventory.flows[0]?.sid;
+
+    const built = await steps.run('Build the Functions', 'run `npm run build` to see the compiler errors, fix them, and run `npm run deploy` again', async () => {
+      const b = await deps.build();
+      return { value: b, summary: `${b.functions.length} functions bundled` };
+    });
+
+    const outputs = await steps.run(`Deploy the AWS stack ${s.stackName}`, 'read the CDK messages above, fix the cause, and run `npm run deploy` again', async (ctx) => {
+      const o = await aws.deployStack(stackContext(s, knownFlowSid), ctx.note);
+      return { value: o, summary: `bucket ${o.BucketName}, sweep ${o.SweepFunctionName}` };
+    });
+
+    const key = await steps.run('Store the Twilio credentials for the reminder sweep', 'check that the AWS credentials may read and write Secrets Manager secrets, then run `npm run deploy` again', async () => {
+      const stored = await aws.putTwilioSecret(outputs.TwilioSecretArn, {
+        account_sid: s.twilio.accountSid,
+        api_key_sid: s.twilio.apiKeySid,
+        api_key_secret: s.twilio.apiKeySecret,
+        ie_signing_secret: s.ieSigningSecret,
+      });
+      const k = await aws.readFunctionsKey(outputs.FunctionsAccessKeySecretArn);
+      return { value: k, summary: `Twilio secret ${stored}; the Functions' S3 key read from Secrets Manager` };
+    });
+
+    const verifyServiceSid = await steps.run('Prepare the admin login (Twilio Verify)', 'check that the API key may manage Verify services, then run `npm run deploy` again', async () => {
+      if (inventory.verifyService) return { value: inventory.verifyService.sid, summary: `${inventory.verifyService.sid} (existing)` };
+      const v = await twilio.ensureVerifyService(verifyServiceName(s.customerCode));
+      return { value: v.sid, summary: `${v.sid} (${v.outcome})` };
+    });
+
+    const sessionSecret = s.sessionSecret ?? inventory.variables.SESSION_SECRET ?? (deps.randomSecret ?? (() => randomBytes(32).toString('hex')))();
+    const envFor = (flowSid: string | undefined) => functionsEnvironment(s, { outputs, key, verifyServiceSid, sessionSecret, ...(flowSid ? { flowSid } : {}) });
+
+    const functions = await steps.run('Deploy the Functions and assets', 'read the Twilio error above, fix the cause, and run `npm run deploy` again', async (ctx) => {
+      const env = envFor(knownFlowSid);
+      const problems = functionsEnvironmentProblems(env);
+      if (problems.length > 0) {
+        throw new Error(`the computed Functions environment is invalid (a deploy bug): ${problems.map((p) => `${p.variable} ${p.problem}`).join('; ')}`);
+      }
+      const d = await twilio.deployFunctions({ ...(inventory.service ? { serviceSid: inventory.service.sid } : {}), serviceDir: built.dir, env, onProgress: ctx.note });
+      return { value: d, summary: `${inventory.service ? 'updated' : 'created'} ${d.serviceSid} at https://${d.domain} (build ${d.buildSid})` };
+    });
+
+    const flow = await steps.run('Publish the Studio Flow', 'read the Studio errors above (they name the widget and property), fix studio/flow.json, and run `npm run deploy` again', async () => {
+      const definition = renderFlow(loadFlowTemplate(), {
+        functionsBaseUrl: `https://${functions.domain}`,
+        ieEndpoint: s.ieEndpoint,
+        customerName: s.customerName,
+        serviceSid: functions.serviceSid,
+        environmentSid: functions.environmentSid,
+        functionSids: functions.functionSids,
+      });
+      await twilio.validateFlow(definition).catch((err: unknown) => {
+        throw new ActionableError(`Studio refused studio/flow.json: ${(err as Error).message}${validationDetails(err)}`, 'fix studio/flow.json where the errors point, check it with `npm test`, and run `npm run deploy` again');
+      });
+      const f = await twilio.saveFlow(knownFlowSid, definition);
+      return { value: f, summary: `${f.outcome} ${f.sid}, revision ${f.revision}, published` };
+    });
+
+    await steps.run('Connect the flow to the Functions and the phone number', 'check the Twilio error above, then run `npm run deploy` again', async () => {
+      const vars = await twilio.setVariables(functions.serviceSid, functions.environmentSid, envFor(flow.sid));
+      const pointed = await twilio.pointNumber(number.sid, flow.webhookUrl);
+      const changed = vars.changed.length + vars.removed.length;
+      return {
+        value: undefined,
+        summary: `${changed === 0 ? 'variables unchanged' : `variables changed: ${[...vars.changed, ...vars.removed.map((k) => `-${k}`)].join(', ')}`}; ${s.phoneNumber} → flow ${pointed}`,
+      };
+    });
+
+    if (flow.sid !== knownFlowSid) {
+      await steps.run('Give the reminder sweep the new flow', 'run `npm run deploy` again: the stack is then deployed with the flow from the start', async (ctx) => {
+        await aws.deployStack(stackContext(s, flow.sid), ctx.note);
+        return { value: undefined, summary: `TWILIO_FLOW_SID=${flow.sid}` };
+      });
+    }
+
+    steps.line('');
+    steps.line(`Deployed in ${formatDuration((deps.now ?? (() => performance.now()))() - started)}.`);
+    steps.line('');
+    for (const line of integrationDetails(s, functions.domain)) steps.line(line);
+    return { ok: true, value: { stackName: s.stackName, outputs, functions, flow, numberSid: number.sid, verifyServiceSid } };
+  } catch (err) {
+    if (err instanceof StepFailure) {
+      printFailure(deps.out, err, RERUN);
+      return { ok: false, reason: 'step-failed', failure: err };
+    }
+    throw err;
+  }
+}
+
+function validationDetails(err: unknown): string {
+  const errors = (err as { details?: { errors?: { property_path?: string; message?: string }[] } }).details?.errors ?? [];
+  return errors.length === 0 ? '' : `\n        ${errors.map((e) => `${e.property_path ?? ''}: ${e.message ?? ''}`).join('\n        ')}`;
+}
+
+function checkInventory(s: DeploySettings, inventory: TwilioInventory): void {
+  if (!inventory.number) {
+    throw new ActionableError(
+      `${s.phoneNumber} is not a phone number of Twilio account ${s.twilio.accountSid}`,
+      'buy or port the number in the Twilio Console (Phone Numbers → Manage), or set TWILIO_PHONE_NUMBER to one the account owns',
+    );
+  }
+  if (s.verifyServiceSid && !inventory.verifyService) {
+    throw new ActionableError(
+      `VERIFY_SERVICE_SID ${s.verifyServiceSid} is not a Verify service of this account`,
+      'use the SID of one of your Verify services, or leave VERIFY_SERVICE_SID empty and the deploy creates one',
+    );
+  }
+}
+
+function describeInventory(i: TwilioInventory): string {
+  const parts = [
+    i.service ? `service ${i.service.sid}` : 'no service yet',
+    i.flows[0] ? `flow ${i.flows[0].sid} (revision ${i.flows[0].revision})` : 'no flow yet',
+    i.number ? `number ${i.number.sid}` : 'number not found',
+  ];
+  return parts.join(', ');
+}

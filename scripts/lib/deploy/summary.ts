@@ -1,0 +1,40 @@
+import type { DeploySettings } from './settings';
+
+/** The intake Function's path (functions/ehr/events.ts). */
+export const INTAKE_PATH = '/ehr/events';
+export const CONTRACT_LINK = 'README.md, section "The EHR event contract"';
+
+/**
+ * What the EHR integrator needs, and where the admin page is. The key itself is not printed (it is
+ * in `.env`, and deploy logs get pasted into tickets); the example reads it from the shell.
+ */
+export function integrationDetails(s: DeploySettings, domain: string): string[] {
+  const base = `https://${domain}`;
+  const example = JSON.stringify({
+    event_type: 'BOOKED',
+    event_datetime_utc: '2026-11-25T15:00:00Z',
+    appointment_id: 'A-1001',
+    appointment_datetime: '2026-12-01T09:30:00',
+    appointment_timezone: 'America/New_York',
+    patient_id: 'P-77',
+    patient_first_name: 'Ana',
+    patient_phone: s.administratorPhone,
+    provider_id: 'D-9',
+    provider_first_name: 'Sam',
+    provider_last_name: 'Lee',
+  });
+  return [
+    'EHR integration',
+    `  Intake URL      POST ${base}${INTAKE_PATH}`,
+    `  Auth header     Authorization: Bearer <EHR_API_KEY> (the ${s.ehrApiKey.length}-character value of EHR_API_KEY in .env)`,
+    `  Content type    application/json: one event, an array of up to 100, or {"events": [...]}`,
+    `  Event contract  ${CONTRACT_LINK}`,
+    `  Patient replies POST to ${s.ieEndpoint}, signed with IE_SIGNING_SECRET`,
+    '  Try it (texts the administrator phone):',
+    `    curl -sS ${base}${INTAKE_PATH} \\`,
+    '      -H "Authorization: Bearer $EHR_API_KEY" -H "Content-Type: application/json" \\',
+    `      -d '${example}'`,
+    '',
+    `Admin page        ${base}/  (APPLICATION_PASSWORD, then the code texted to ADMINISTRATOR_PHONE)`,
+  ];
+}

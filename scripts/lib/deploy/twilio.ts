@@ -1,0 +1,275 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fsHelpers } from '@twilio-labs/serverless-api';
+import { createTwilioClient, type TwilioClient } from '../../../src/twilio/client';
+import { createServerlessClient } from './serverless-client';
+import { FLOW_NAME, SERVICE_NAME } from './settings';
+
+/**
+ * The Twilio half of the operator commands. Functions and assets go up with
+ * `@twilio-labs/serverless-api` (what `twilio serverless:deploy` uses); everything else with the
+ * `twilio` SDK. Both reach the local stand-in when `apiBaseUrl` is set.
+ */
+
+/** The environment without a domain suffix (Twilio calls it `production`): the live service. */
+const ENVIRONMENT_SUFFIX = '';
+const COMMIT_MESSAGE = 'npm run deploy';
+
+export interface ServiceInfo {
+  sid: string;
+  uniqueName: string;
+}
+
+export interface EnvironmentInfo {
+  sid: string;
+  uniqueName: string;
+  domainName: string;
+  buildSid: string | null;
+}
+
+export interface BuildInfo {
+  sid: string;
+  status: string;
+  functions: { path: string; sid: string }[];
+  assets: string[];
+}
+
+export interface FlowInfo {
+  sid: string;
+  revision: number;
+  status: string;
+  valid: boolean;
+  webhookUrl: string;
+}
+
+export interface NumberInfo {
+  sid: string;
+  phoneNumber: string;
+  smsUrl: string;
+}
+
+export interface TwilioInventory {
+  service?: ServiceInfo;
+  environment?: EnvironmentInfo;
+  build?: BuildInfo;
+  /** The environment's variables, by key (values are secrets: never print them). */
+  variables: Record<string, string>;
+  /** Every flow named FLOW_NAME; more than one means someone created duplicates by hand. */
+  flows: FlowInfo[];
+  /** Undefined when no number was asked for, or when the account does not own it. */
+  number?: NumberInfo;
+  verifyService?: { sid: string; friendlyName: string };
+}
+
+export interface FunctionsDeployment {
+  serviceSid: string;
+  environmentSid: string;
+  buildSid: string;
+  domain: string;
+  /** Function SIDs by path without the leading slash (`studio/reply`), as renderFlow takes them. */
+  functionSids: Record<string, string>;
+  functionPaths: string[];
+  assetPaths: string[];
+}
+
+export type Outcome = 'created' | 'updated' | 'unchanged';
+
+export interface TwilioTarget {
+  inspect(query: { phoneNumber?: string; verifyServiceSid?: string; verifyServiceName: string }): Promise<TwilioInventory>;
+  deployFunctions(input: { serviceSid?: string; serviceDir: string; env: Record<string, string>; onProgress: (line: string) => void }): Promise<FunctionsDeployment>;
+  /** Makes the environment's variables exactly `env`; returns the keys that changed. */
+  setVariables(serviceSid: string, environmentSid: string, env: Record<string, string>): Promise<{ changed: string[]; removed: string[] }>;
+  validateFlow(definition: Record<string, unknown>): Promise<void>;
+  saveFlow(existingSid: string | undefined, definition: Record<string, unknown>): Promise<FlowInfo & { outcome: Outcome }>;
+  pointNumber(numberSid: string, smsUrl: string): Promise<Outcome>;
+  ensureVerifyService(friendlyName: string): Promise<{ sid: string; outcome: Outcome }>;
+  deleteService(sid: string): Promise<void>;
+  deleteFlow(sid: string): Promise<void>;
+  deleteVerifyService(sid: string): Promise<void>;
+}
+
+export interface TwilioCredentials {
+  accountSid: string;
+  apiKeySid: string;
+  apiKeySecret: string;
+  /** The local stand-in; unset in production. */
+  apiBaseUrl?: string;
+}
+
+/** JSON with sorted keys, so two definitions compare by content, not by key order. */
+function canonical(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sort(x)]));
+    return v;
+  };
+  return JSON.stringify(sort(value));
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as { status?: number }).status === 404;
+}
+
+export class TwilioDeployTarget implements TwilioTarget {
+  private readonly sdk: TwilioClient;
+
+  constructor(private readonly credentials: TwilioCredentials) {
+    this.sdk = createTwilioClient({
+      accountSid: credentials.accountSid,
+      apiKeySid: credentials.apiKeySid,
+      apiKeySecret: credentials.apiKeySecret,
+      ...(credentials.apiBaseUrl ? { apiBaseUrl: credentials.apiBaseUrl } : {}),
+    });
+  }
+
+  async inspect(query: { phoneNumber?: string; verifyServiceSid?: string; verifyServiceName: string }): Promise<TwilioInventory> {
+    const inventory: TwilioInventory = { variables: {}, flows: [] };
+    const services = await this.sdk.serverless.v1.services.list();
+    const service = services.find((s) => s.uniqueName === SERVICE_NAME);
+    if (service) {
+      inventory.service = { sid: service.sid, uniqueName: service.uniqueName };
+      const environments = await this.sdk.serverless.v1.services(service.sid).environments.list();
+      const env = environments.find((e) => (e.domainSuffix ?? '') === ENVIRONMENT_SUFFIX);
+      if (env) {
+        inventory.environment = { sid: env.sid, uniqueName: env.uniqueName, domainName: env.domainName, buildSid: env.buildSid ?? null };
+        const variables = await this.sdk.serverless.v1.services(service.sid).environments(env.sid).variables.list();
+        inventory.variables = Object.fromEntries(variables.map((v) => [v.key, v.value]));
+        if (env.buildSid) {
+          const b = await this.sdk.serverless.v1.services(service.sid).builds(env.buildSid).fetch();
+          const fns = (b.functionVersions ?? []) as { path?: string; function_sid?: string }[];
+          const assets = (b.assetVersions ?? []) as { path?: string }[];
+          inventory.build = {
+            sid: b.sid,
+            status: b.status,
+            functions: fns.map((f) => ({ path: f.path ?? '', sid: f.function_sid ?? '' })),
+            assets: assets.map((a) => a.path ?? ''),
+          };
+        }
+      }
+    }
+    const flows = await this.sdk.studio.v2.flows.list();
+    inventory.flows = flows
+      .filter((f) => f.friendlyName === FLOW_NAME)
+      .map((f) => ({ sid: f.sid, revision: f.revision, status: f.status, valid: f.valid, webhookUrl: f.webhookUrl }));
+    if (query.phoneNumber) {
+      const numbers = await this.sdk.incomingPhoneNumbers.list({ phoneNumber: query.phoneNumber, limit: 20 });
+      const n = numbers.find((x) => x.phoneNumber === query.phoneNumber);
+      if (n) inventory.number = { sid: n.sid, phoneNumber: n.phoneNumber, smsUrl: n.smsUrl };
+    }
+    if (query.verifyServiceSid) {
+      try {
+        const v = await this.sdk.verify.v2.services(query.verifyServiceSid).fetch();
+        inventory.verifyService = { sid: v.sid, friendlyName: v.friendlyName };
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    } else {
+      const v = (await this.sdk.verify.v2.services.list()).find((s) => s.friendlyName === query.verifyServiceName);
+      if (v) inventory.verifyService = { sid: v.sid, friendlyName: v.friendlyName };
+    }
+    return inventory;
+  }
+
+  async deployFunctions(input: { serviceSid?: string; serviceDir: string; env: Record<string, string>; onProgress: (line: string) => void }): Promise<FunctionsDeployment> {
+    const client = createServerlessClient({
+      username: this.credentials.apiKeySid,
+      password: this.credentials.apiKeySecret,
+      ...(this.credentials.apiBaseUrl ? { apiBaseUrl: this.credentials.apiBaseUrl } : {}),
+    });
+    client.on('status-update', (u: { message: string }) => input.onProgress(u.message));
+    const dir = path.resolve(input.serviceDir);
+    const { functions, assets } = await fsHelpers.getListOfFunctionsAndAssets(dir, { functionsFolderNames: ['functions'], assetsFolderNames: ['assets'] });
+    const pkgJson = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const result = await client.deployProject({
+      username: this.credentials.apiKeySid,
+      password: this.credentials.apiKeySecret,
+      ...(input.serviceSid ? { serviceSid: input.serviceSid } : {}),
+      serviceName: SERVICE_NAME,
+      functionsEnv: ENVIRONMENT_SUFFIX,
+      env: input.env,
+      pkgJson,
+      functions,
+      assets,
+      // A service created by a previous, interrupted run is reused instead of refused.
+      overrideExistingService: true,
+      uiEditable: false,
+    });
+    return {
+      serviceSid: result.serviceSid,
+      environmentSid: result.environmentSid,
+      buildSid: result.buildSid,
+      domain: result.domain,
+      functionSids: Object.fromEntries(result.functionResources.map((f) => [f.path.replace(/^\//, ''), f.sid])),
+      functionPaths: result.functionResources.map((f) => f.path).sort(),
+      assetPaths: result.assetResources.map((a) => a.path).sort(),
+    };
+  }
+
+  async setVariables(serviceSid: string, environmentSid: string, env: Record<string, string>): Promise<{ changed: string[]; removed: string[] }> {
+    const variables = this.sdk.serverless.v1.services(serviceSid).environments(environmentSid).variables;
+    const existing = await variables.list();
+    const changed: string[] = [];
+    for (const [key, value] of Object.entries(env)) {
+      const current = existing.find((v) => v.key === key);
+      if (!current) await variables.create({ key, value });
+      else if (current.value !== value) await variables(current.sid).update({ value });
+      else continue;
+      changed.push(key);
+    }
+    // The service belongs to this deployment: a variable no longer in the configuration goes.
+    const removed = existing.filter((v) => !(v.key in env));
+    for (const v of removed) await variables(v.sid).remove();
+    return { changed, removed: removed.map((v) => v.key) };
+  }
+
+  async validateFlow(definition: Record<string, unknown>): Promise<void> {
+    await this.sdk.studio.v2.flowValidate.update({ friendlyName: FLOW_NAME, status: 'published', definition });
+  }
+
+  async saveFlow(existingSid: string | undefined, definition: Record<string, unknown>): Promise<FlowInfo & { outcome: Outcome }> {
+    let outcome: Outcome;
+    let flow;
+    if (!existingSid) {
+      flow = await this.sdk.studio.v2.flows.create({ friendlyName: FLOW_NAME, status: 'published', definition, commitMessage: COMMIT_MESSAGE });
+      outcome = 'created';
+    } else {
+      const current = await this.sdk.studio.v2.flows(existingSid).fetch();
+      // An unchanged, published flow is left alone: every save would add a revision.
+      if (current.status === 'published' && canonical(current.definition) === canonical(definition)) {
+        flow = current;
+        outcome = 'unchanged';
+      } else {
+        flow = await this.sdk.studio.v2.flows(existingSid).update({ status: 'published', definition, commitMessage: COMMIT_MESSAGE });
+        outcome = 'updated';
+      }
+    }
+    if (!flow.valid) throw new Error(`Studio saved the flow ${flow.sid} but reports it invalid: ${JSON.stringify(flow.errors)}`);
+    return { sid: flow.sid, revision: flow.revision, status: flow.status, valid: flow.valid, webhookUrl: flow.webhookUrl, outcome };
+  }
+
+  async pointNumber(numberSid: string, smsUrl: string): Promise<Outcome> {
+    const n = await this.sdk.incomingPhoneNumbers(numberSid).fetch();
+    if (n.smsUrl === smsUrl && n.smsMethod === 'POST') return 'unchanged';
+    await this.sdk.incomingPhoneNumbers(numberSid).update({ smsUrl, smsMethod: 'POST' });
+    return 'updated';
+  }
+
+  async ensureVerifyService(friendlyName: string): Promise<{ sid: string; outcome: Outcome }> {
+    const existing = (await this.sdk.verify.v2.services.list()).find((s) => s.friendlyName === friendlyName);
+    if (existing) return { sid: existing.sid, outcome: 'unchanged' };
+    const created = await this.sdk.verify.v2.services.create({ friendlyName });
+    return { sid: created.sid, outcome: 'created' };
+  }
+
+  async deleteService(sid: string): Promise<void> {
+    await this.sdk.serverless.v1.services(sid).remove();
+  }
+
+  async deleteFlow(sid: string): Promise<void> {
+    await this.sdk.studio.v2.flows(sid).remove();
+  }
+
+  async deleteVerifyService(sid: string): Promise<void> {
+    await this.sdk.verify.v2.services(sid).remove();
+  }
+}

@@ -1,0 +1,470 @@
+import { randomInt } from 'node:crypto';
+import { TwilioApiError } from './contracts';
+import { newSid } from './rest';
+
+/**
+ * The Serverless v1 resources the deploy uses (Services, Environments, Functions and Assets with
+ * their Versions, Builds, Deployments, Variables), held in memory. The REST surface lives in
+ * serverless-router.ts; tests read this model directly to see what a deploy left behind.
+ */
+
+export type Visibility = 'public' | 'protected' | 'private';
+export type ResourceKind = 'function' | 'asset';
+export type BuildStatus = 'building' | 'completed' | 'failed';
+
+export interface ServerlessService {
+  sid: string;
+  accountSid: string;
+  uniqueName: string;
+  friendlyName: string;
+  includeCredentials: boolean;
+  uiEditable: boolean;
+  /** `<unique name>-<4 digits>`: every environment's domain starts with it. */
+  domainBase: string;
+  dateCreated: Date;
+  dateUpdated: Date;
+}
+
+export interface ServerlessEnvironment {
+  sid: string;
+  serviceSid: string;
+  uniqueName: string;
+  domainSuffix: string | null;
+  domainName: string;
+  buildSid: string | null;
+  dateCreated: Date;
+  dateUpdated: Date;
+}
+
+/** A Function or an Asset: only a name; its code or content lives in versions. */
+export interface ServerlessResource {
+  sid: string;
+  serviceSid: string;
+  kind: ResourceKind;
+  friendlyName: string;
+  dateCreated: Date;
+  dateUpdated: Date;
+}
+
+export interface ServerlessVersion {
+  sid: string;
+  serviceSid: string;
+  resourceSid: string;
+  kind: ResourceKind;
+  path: string;
+  visibility: Visibility;
+  content: Buffer;
+  contentType: string;
+  dateCreated: Date;
+}
+
+export interface ServerlessBuild {
+  sid: string;
+  serviceSid: string;
+  functionVersions: string[];
+  assetVersions: string[];
+  dependencies: { name: string; version: string }[];
+  runtime: string;
+  status: BuildStatus;
+  dateCreated: Date;
+  dateUpdated: Date;
+}
+
+export interface ServerlessDeployment {
+  sid: string;
+  serviceSid: string;
+  environmentSid: string;
+  buildSid: string;
+  dateCreated: Date;
+}
+
+export interface ServerlessVariable {
+  sid: string;
+  serviceSid: string;
+  environmentSid: string;
+  key: string;
+  value: string;
+  dateCreated: Date;
+  dateUpdated: Date;
+}
+
+export interface LocalServerlessOptions {
+  accountSid: string;
+  clock?: { now(): number };
+  /** How many status reads a new build answers `building` before `completed` (Twilio takes seconds). */
+  buildingReads?: number;
+  /** Twilio's default runtime when a build names none. */
+  defaultRuntime?: string;
+}
+
+interface StoredService extends ServerlessService {
+  environments: Map<string, ServerlessEnvironment>;
+  resources: Map<string, ServerlessResource>;
+  versions: Map<string, ServerlessVersion>;
+  builds: Map<string, ServerlessBuild & { readsLeft: number }>;
+  deployments: Map<string, ServerlessDeployment>;
+  variables: Map<string, ServerlessVariable>;
+}
+
+/** Twilio's public limits on these fields (Serverless API reference). */
+const UNIQUE_NAME = /^[A-Za-z0-9-]{1,50}$/;
+const DOMAIN_SUFFIX = /^[a-z0-9-]{1,16}$/;
+const VARIABLE_KEY_MAX = 128;
+const VARIABLE_VALUE_MAX_BYTES = 450;
+const VISIBILITIES: readonly Visibility[] = ['public', 'protected', 'private'];
+
+function notFound(what: string, sid: string): TwilioApiError {
+  return new TwilioApiError(404, 20404, `The requested resource ${what} ${sid} was not found`);
+}
+
+function badRequest(message: string): TwilioApiError {
+  return new TwilioApiError(400, 20001, message);
+}
+
+function conflict(message: string): TwilioApiError {
+  return new TwilioApiError(409, 20409, message);
+}
+
+export class LocalServerless {
+  readonly accountSid: string;
+  private readonly services = new Map<string, StoredService>();
+  private readonly now: () => Date;
+  private readonly buildingReads: number;
+  private readonly defaultRuntime: string;
+
+  constructor(options: LocalServerlessOptions) {
+    this.accountSid = options.accountSid;
+    const clock = options.clock ?? { now: () => Date.now() };
+    this.now = () => new Date(clock.now());
+    this.buildingReads = options.buildingReads ?? 1;
+    this.defaultRuntime = options.defaultRuntime ?? 'node22';
+  }
+
+  // Services -----------------------------------------------------------------------------------
+
+  createService(input: { uniqueName: string; friendlyName: string; includeCredentials?: boolean; uiEditable?: boolean }): ServerlessService {
+    if (!UNIQUE_NAME.test(input.uniqueName)) {
+      throw badRequest('UniqueName must be 1-50 letters, digits or hyphens (it becomes part of the domain)');
+    }
+    if (input.friendlyName.length === 0 || input.friendlyName.length > 255) throw badRequest('FriendlyName must be 1-255 characters');
+    if (this.listServices().some((s) => s.uniqueName === input.uniqueName)) {
+      throw conflict(`Service with UniqueName ${input.uniqueName} already exists`);
+    }
+    const at = this.now();
+    const service: StoredService = {
+      sid: newSid('ZS'),
+      accountSid: this.accountSid,
+      uniqueName: input.uniqueName,
+      friendlyName: input.friendlyName,
+      includeCredentials: input.includeCredentials ?? true,
+      uiEditable: input.uiEditable ?? false,
+      domainBase: `${input.uniqueName.toLowerCase()}-${String(randomInt(1000, 10000))}`,
+      dateCreated: at,
+      dateUpdated: at,
+      environments: new Map(),
+      resources: new Map(),
+      versions: new Map(),
+      builds: new Map(),
+      deployments: new Map(),
+      variables: new Map(),
+    };
+    this.services.set(service.sid, service);
+    return serviceView(service);
+  }
+
+  listServices(): ServerlessService[] {
+    return [...this.services.values()].map(serviceView);
+  }
+
+  /** Twilio accepts a Service's unique name wherever its SID goes in a URL. */
+  getService(sidOrName: string): ServerlessService {
+    return serviceView(this.service(sidOrName));
+  }
+
+  deleteService(sidOrName: string): void {
+    this.services.delete(this.service(sidOrName).sid);
+  }
+
+  // Environments -------------------------------------------------------------------------------
+
+  createEnvironment(serviceSid: string, input: { uniqueName: string; domainSuffix?: string }): ServerlessEnvironment {
+    const service = this.service(serviceSid);
+    if (input.uniqueName.length === 0 || input.uniqueName.length > 100) throw badRequest('UniqueName must be 1-100 characters');
+    const suffix = input.domainSuffix === undefined || input.domainSuffix === '' ? null : input.domainSuffix;
+    if (suffix !== null && !DOMAIN_SUFFIX.test(suffix)) throw badRequest('DomainSuffix must be 1-16 lowercase letters, digits or hyphens');
+    const clash = [...service.environments.values()].some((e) => e.uniqueName === input.uniqueName || e.domainSuffix === suffix);
+    if (clash) throw conflict('Environment with this UniqueName or DomainSuffix already exists.');
+    const at = this.now();
+    const env: ServerlessEnvironment = {
+      sid: newSid('ZE'),
+      serviceSid: service.sid,
+      uniqueName: input.uniqueName,
+      domainSuffix: suffix,
+      domainName: `${service.domainBase}${suffix ? `-${suffix}` : ''}.twil.io`,
+      buildSid: null,
+      dateCreated: at,
+      dateUpdated: at,
+    };
+    service.environments.set(env.sid, env);
+    return { ...env };
+  }
+
+  listEnvironments(serviceSid: string): ServerlessEnvironment[] {
+    return [...this.service(serviceSid).environments.values()].map((e) => ({ ...e }));
+  }
+
+  getEnvironment(serviceSid: string, sid: string): ServerlessEnvironment {
+    return { ...this.environment(this.service(serviceSid), sid) };
+  }
+
+  deleteEnvironment(serviceSid: string, sid: string): void {
+    const service = this.service(serviceSid);
+    this.environment(service, sid);
+    service.environments.delete(sid);
+    for (const [k, v] of service.variables) if (v.environmentSid === sid) service.variables.delete(k);
+  }
+
+  // Functions and Assets -----------------------------------------------------------------------
+
+  createResource(serviceSid: string, kind: ResourceKind, friendlyName: string): ServerlessResource {
+    const service = this.service(serviceSid);
+    if (friendlyName.length === 0 || friendlyName.length > 255) throw badRequest('FriendlyName must be 1-255 characters');
+    const at = this.now();
+    const resource: ServerlessResource = { sid: newSid('ZH'), serviceSid: service.sid, kind, friendlyName, dateCreated: at, dateUpdated: at };
+    service.resources.set(resource.sid, resource);
+    return { ...resource };
+  }
+
+  listResources(serviceSid: string, kind: ResourceKind): ServerlessResource[] {
+    return [...this.service(serviceSid).resources.values()].filter((r) => r.kind === kind).map((r) => ({ ...r }));
+  }
+
+  getResource(serviceSid: string, kind: ResourceKind, sid: string): ServerlessResource {
+    return { ...this.resource(this.service(serviceSid), kind, sid) };
+  }
+
+  deleteResource(serviceSid: string, kind: ResourceKind, sid: string): void {
+    const service = this.service(serviceSid);
+    this.resource(service, kind, sid);
+    service.resources.delete(sid);
+  }
+
+  createVersion(
+    serviceSid: string,
+    kind: ResourceKind,
+    resourceSid: string,
+    input: { path: string; visibility: string; content: Buffer; contentType: string },
+  ): ServerlessVersion {
+    const service = this.service(serviceSid);
+    this.resource(service, kind, resourceSid);
+    if (!input.path.startsWith('/') || input.path.length > 255) throw badRequest('Path must start with / and be at most 255 characters');
+    if (!VISIBILITIES.includes(input.visibility as Visibility)) throw badRequest('Visibility must be public, protected or private');
+    const version: ServerlessVersion = {
+      sid: newSid('ZN'),
+      serviceSid: service.sid,
+      resourceSid,
+      kind,
+      path: input.path,
+      visibility: input.visibility as Visibility,
+      content: input.content,
+      contentType: input.contentType,
+      dateCreated: this.now(),
+    };
+    service.versions.set(version.sid, version);
+    return { ...version };
+  }
+
+  listVersions(serviceSid: string, kind: ResourceKind, resourceSid: string): ServerlessVersion[] {
+    const service = this.service(serviceSid);
+    this.resource(service, kind, resourceSid);
+    return [...service.versions.values()].filter((v) => v.resourceSid === resourceSid).map((v) => ({ ...v }));
+  }
+
+  getVersion(serviceSid: string, kind: ResourceKind, resourceSid: string, sid: string): ServerlessVersion {
+    const v = this.service(serviceSid).versions.get(sid);
+    if (!v || v.resourceSid !== resourceSid || v.kind !== kind) throw notFound(`${kind === 'function' ? 'Function' : 'Asset'} Version`, sid);
+    return { ...v };
+  }
+
+  // Builds and Deployments ---------------------------------------------------------------------
+
+  createBuild(
+    serviceSid: string,
+    input: { functionVersions: string[]; assetVersions: string[]; dependencies: { name: string; version: string }[]; runtime?: string },
+  ): ServerlessBuild {
+    const service = this.service(serviceSid);
+    const check = (sids: string[], kind: ResourceKind) => {
+      for (const sid of sids) {
+        if (service.versions.get(sid)?.kind !== kind) throw badRequest(`${kind === 'function' ? 'FunctionVersions' : 'AssetVersions'}: ${sid} is not a version of this Service`);
+      }
+    };
+    check(input.functionVersions, 'function');
+    check(input.assetVersions, 'asset');
+    // Twilio answers every path from one version; two versions on one path make the build fail.
+    const paths = [...input.functionVersions, ...input.assetVersions].map((sid) => service.versions.get(sid)?.path);
+    const duplicated = paths.find((p, i) => paths.indexOf(p) !== i);
+    const at = this.now();
+    const build = {
+      sid: newSid('ZB'),
+      serviceSid: service.sid,
+      functionVersions: [...input.functionVersions],
+      assetVersions: [...input.assetVersions],
+      dependencies: input.dependencies.map((d) => ({ ...d })),
+      runtime: input.runtime ?? this.defaultRuntime,
+      status: (duplicated === undefined ? 'building' : 'failed') as BuildStatus,
+      dateCreated: at,
+      dateUpdated: at,
+      readsLeft: this.buildingReads,
+    };
+    if (build.status === 'building' && build.readsLeft === 0) build.status = 'completed';
+    service.builds.set(build.sid, build);
+    return buildView(build);
+  }
+
+  /** Reading the status is what moves a build along, so a poller sees `building` before `completed`. */
+  readBuildStatus(serviceSid: string, sid: string): BuildStatus {
+    const build = this.build(this.service(serviceSid), sid);
+    const status = build.status;
+    if (build.status === 'building') {
+      build.readsLeft -= 1;
+      if (build.readsLeft <= 0) {
+        build.status = 'completed';
+        build.dateUpdated = this.now();
+      }
+    }
+    return status;
+  }
+
+  getBuild(serviceSid: string, sid: string): ServerlessBuild {
+    return buildView(this.build(this.service(serviceSid), sid));
+  }
+
+  listBuilds(serviceSid: string): ServerlessBuild[] {
+    return [...this.service(serviceSid).builds.values()].map(buildView);
+  }
+
+  createDeployment(serviceSid: string, environmentSid: string, buildSid: string): ServerlessDeployment {
+    const service = this.service(serviceSid);
+    const env = this.environment(service, environmentSid);
+    const build = this.build(service, buildSid);
+    if (build.status !== 'completed') throw badRequest(`Build ${buildSid} is ${build.status}; only a completed build can be deployed`);
+    const deployment: ServerlessDeployment = { sid: newSid('ZD'), serviceSid: service.sid, environmentSid, buildSid, dateCreated: this.now() };
+    service.deployments.set(deployment.sid, deployment);
+    env.buildSid = buildSid;
+    env.dateUpdated = deployment.dateCreated;
+    return { ...deployment };
+  }
+
+  listDeployments(serviceSid: string, environmentSid: string): ServerlessDeployment[] {
+    const service = this.service(serviceSid);
+    this.environment(service, environmentSid);
+    return [...service.deployments.values()].filter((d) => d.environmentSid === environmentSid).map((d) => ({ ...d }));
+  }
+
+  // Variables ----------------------------------------------------------------------------------
+
+  createVariable(serviceSid: string, environmentSid: string, key: string, value: string): ServerlessVariable {
+    const service = this.service(serviceSid);
+    this.environment(service, environmentSid);
+    checkVariable(key, value);
+    if ([...service.variables.values()].some((v) => v.environmentSid === environmentSid && v.key === key)) {
+      throw conflict(`Variable with Key ${key} already exists in this Environment`);
+    }
+    const at = this.now();
+    const variable: ServerlessVariable = { sid: newSid('ZV'), serviceSid: service.sid, environmentSid, key, value, dateCreated: at, dateUpdated: at };
+    service.variables.set(variable.sid, variable);
+    return { ...variable };
+  }
+
+  listVariables(serviceSid: string, environmentSid: string): ServerlessVariable[] {
+    const service = this.service(serviceSid);
+    this.environment(service, environmentSid);
+    return [...service.variables.values()].filter((v) => v.environmentSid === environmentSid).map((v) => ({ ...v }));
+  }
+
+  getVariable(serviceSid: string, environmentSid: string, sid: string): ServerlessVariable {
+    return { ...this.variable(this.service(serviceSid), environmentSid, sid) };
+  }
+
+  updateVariable(serviceSid: string, environmentSid: string, sid: string, input: { key?: string; value?: string }): ServerlessVariable {
+    const service = this.service(serviceSid);
+    const variable = this.variable(service, environmentSid, sid);
+    const key = input.key ?? variable.key;
+    const value = input.value ?? variable.value;
+    checkVariable(key, value);
+    if (key !== variable.key && [...service.variables.values()].some((v) => v.environmentSid === environmentSid && v.key === key)) {
+      throw conflict(`Variable with Key ${key} already exists in this Environment`);
+    }
+    Object.assign(variable, { key, value, dateUpdated: this.now() });
+    return { ...variable };
+  }
+
+  deleteVariable(serviceSid: string, environmentSid: string, sid: string): void {
+    const service = this.service(serviceSid);
+    this.variable(service, environmentSid, sid);
+    service.variables.delete(sid);
+  }
+
+  // For tests and the local page ---------------------------------------------------------------
+
+  /** What an environment serves: the versions of its active build, with their paths. */
+  deployedVersions(serviceSid: string, environmentSid: string): ServerlessVersion[] {
+    const service = this.service(serviceSid);
+    const env = this.environment(service, environmentSid);
+    if (!env.buildSid) return [];
+    const build = this.build(service, env.buildSid);
+    return [...build.functionVersions, ...build.assetVersions].flatMap((sid) => {
+      const v = service.versions.get(sid);
+      return v ? [{ ...v }] : [];
+    });
+  }
+
+  // Lookups ------------------------------------------------------------------------------------
+
+  private service(sidOrName: string): StoredService {
+    const s = this.services.get(sidOrName) ?? [...this.services.values()].find((x) => x.uniqueName === sidOrName);
+    if (!s) throw notFound('Service', sidOrName);
+    return s;
+  }
+
+  private environment(service: StoredService, sid: string): ServerlessEnvironment {
+    const e = service.environments.get(sid) ?? [...service.environments.values()].find((x) => x.uniqueName === sid);
+    if (!e) throw notFound('Environment', sid);
+    return e;
+  }
+
+  private resource(service: StoredService, kind: ResourceKind, sid: string): ServerlessResource {
+    const r = service.resources.get(sid);
+    if (!r || r.kind !== kind) throw notFound(kind === 'function' ? 'Function' : 'Asset', sid);
+    return r;
+  }
+
+  private build(service: StoredService, sid: string): ServerlessBuild & { readsLeft: number } {
+    const b = service.builds.get(sid);
+    if (!b) throw notFound('Build', sid);
+    return b;
+  }
+
+  private variable(service: StoredService, environmentSid: string, sid: string): ServerlessVariable {
+    const v = service.variables.get(sid);
+    if (!v || v.environmentSid !== this.environment(service, environmentSid).sid) throw notFound('Variable', sid);
+    return v;
+  }
+}
+
+function checkVariable(key: string, value: string): void {
+  if (key.length === 0 || key.length > VARIABLE_KEY_MAX) throw badRequest(`Key must be 1-${VARIABLE_KEY_MAX} characters`);
+  if (Buffer.byteLength(value, 'utf8') > VARIABLE_VALUE_MAX_BYTES) {
+    throw badRequest(`Value of ${key} is longer than ${VARIABLE_VALUE_MAX_BYTES} bytes`);
+  }
+}
+
+function serviceView(s: StoredService): ServerlessService {
+  const { sid, accountSid, uniqueName, friendlyName, includeCredentials, uiEditable, domainBase, dateCreated, dateUpdated } = s;
+  return { sid, accountSid, uniqueName, friendlyName, includeCredentials, uiEditable, domainBase, dateCreated, dateUpdated };
+}
+
+function buildView(b: ServerlessBuild & { readsLeft: number }): ServerlessBuild {
+  const { readsLeft: _readsLeft, ...view } = b;
+  return { ...view, functionVersions: [...view.functionVersions], assetVersions: [...view.assetVersions] };
+}

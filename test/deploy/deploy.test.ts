@@ -1,0 +1,456 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { deploy, type DeploySummary } from '../../scripts/lib/deploy/deploy';
+import { destroy } from '../../scripts/lib/deploy/destroy';
+import { status } from '../../scripts/lib/deploy/status';
+import {
+  API_KEY_SECRET,
+  FUNCTIONS_SECRET_KEY,
+  harness,
+  OTHER_WEBHOOK,
+  SECRETS,
+  STACK_OUTPUTS,
+  startSecretsStandIn,
+  startTwilioStandIn,
+  TWILIO_NUMBER,
+  validEnv,
+  ACCOUNT_SID,
+  API_KEY_SID,
+  type Harness,
+  type SecretsStandIn,
+  type TwilioStandIn,
+} from './support';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- flow definitions are JSON read loosely and asserted on */
+
+let twilio: TwilioStandIn;
+let secrets: SecretsStandIn;
+
+// The service the global setup built for this run (build/service may be rebuilt by `npm start`).
+const serviceDir = inject('serviceDir');
+const build = async () => ({ dir: serviceDir, functions: builtPaths().functions.map(([p]) => p) });
+
+/** What the build produced, as Twilio paths: `functions/studio/reply.protected.js` → `/studio/reply`. */
+function builtPaths(): { functions: [string, string][]; assets: string[] } {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  const functions = walk(path.join(serviceDir, 'functions')).map((f): [string, string] => {
+    const rel = `/${path.relative(path.join(serviceDir, 'functions'), f)}`.replace(/\.js$/, '');
+    const m = /^(.*)\.(protected|private)$/.exec(rel);
+    return m ? [m[1]!, m[2]!] : [rel, 'public'];
+  });
+  const assets = walk(path.join(serviceDir, 'assets')).map((f) => `/${path.relative(path.join(serviceDir, 'assets'), f)}`);
+  return { functions, assets };
+}
+
+const freshSecrets = () =>
+  startSecretsStandIn({
+    [STACK_OUTPUTS.TwilioSecretArn]: JSON.stringify({ account_sid: '', api_key_sid: '', api_key_secret: 'generated-placeholder' }),
+    [STACK_OUTPUTS.FunctionsAccessKeySecretArn]: JSON.stringify({ AWS_ACCESS_KEY_ID: STACK_OUTPUTS.FunctionsAccessKeyId, AWS_SECRET_ACCESS_KEY: FUNCTIONS_SECRET_KEY }),
+  });
+
+function runDeploy(h: Harness) {
+  return deploy({ ...h.deps, build, randomSecret: () => 'generated-session-secret-0123456789abcdef0123456789' });
+}
+
+function value<T>(result: { ok: true; value: T } | { ok: false }): T {
+  if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result, (_k, v: unknown) => (v instanceof Error ? { ...v, message: v.message } : v))}`);
+  return result.value;
+}
+
+function flowStates(definition: any): any[] {
+  return definition.states as any[];
+}
+
+describe('npm run deploy against the local Twilio stand-in', () => {
+  let first: Harness;
+  let firstResult: DeploySummary;
+
+  beforeAll(async () => {
+    twilio = await startTwilioStandIn();
+    secrets = await freshSecrets();
+    first = harness(validEnv(), twilio, secrets);
+    firstResult = value(await runDeploy(first));
+  });
+
+  afterAll(async () => {
+    await twilio.close();
+    await secrets.close();
+  });
+
+  it('leaves one service with a production environment on the twil.io domain, serving the built functions and the page', () => {
+    const services = twilio.serverless.listServices();
+    expect(services.map((s) => s.uniqueName)).toEqual(['patient-appointment-management']);
+    const service = services[0]!;
+    expect(service.includeCredentials).toBe(true);
+    const [env] = twilio.serverless.listEnvironments(service.sid);
+    expect(env).toMatchObject({ uniqueName: 'production', domainSuffix: null });
+    expect(env!.domainName).toMatch(/^patient-appointment-management-\d{4}\.twil\.io$/);
+    expect(firstResult.functions.domain).toBe(env!.domainName);
+    const served = twilio.serverless.deployedVersions(service.sid, env!.sid).map((v) => [v.kind, v.path, v.visibility]);
+    const expected = builtPaths();
+    expect(served.sort()).toEqual(
+      [...expected.functions.map(([p, access]) => ['function', p, access]), ...expected.assets.map((p) => ['asset', p, expect.any(String)])].sort(),
+    );
+    expect(served).toContainEqual(['function', '/ehr/events', 'public']);
+    expect(served).toContainEqual(['function', '/studio/reply', 'protected']);
+    expect(served).toContainEqual(['asset', '/index.html', 'public']);
+    const events = twilio.serverless.deployedVersions(service.sid, env!.sid).find((v) => v.path === '/ehr/events')!;
+    expect(events.content.toString("utf8")).toMatch(/module\.exports/);
+  });
+
+  it('built the upload after polling its status from building to completed, with the package dependencies', () => {
+    const service = twilio.serverless.listServices()[0]!;
+    const builds = twilio.serverless.listBuilds(service.sid);
+    expect(builds).toHaveLength(1);
+    expect(builds[0]).toMatchObject({ status: 'completed', dependencies: [{ name: 'twilio', version: '6.2.0' }] });
+    const [env] = twilio.serverless.listEnvironments(service.sid);
+    expect(env!.buildSid).toBe(builds[0]!.sid);
+    expect(twilio.serverless.listDeployments(service.sid, env!.sid)).toHaveLength(1);
+    // serverless-api polled the status endpoint until it stopped saying "building".
+    expect(twilio.requests.filter((r) => r.endsWith(`/Builds/${builds[0]!.sid}/Status`)).length).toBeGreaterThanOrEqual(2);
+    // Versions went to the upload host, as with Twilio.
+    const { functions, assets } = builtPaths();
+    expect(twilio.requests.filter((r) => r.startsWith('POST /__twilio/serverless-upload/')).length).toBe(functions.length + assets.length);
+  });
+
+  it('gives the Functions their variables: the bucket and their own S3 key from the stack, the flow, the EHR and admin settings', () => {
+    const service = twilio.serverless.listServices()[0]!;
+    const [env] = twilio.serverless.listEnvironments(service.sid);
+    const vars = Object.fromEntries(twilio.serverless.listVariables(service.sid, env!.sid).map((v) => [v.key, v.value]));
+    const flow = twilio.studio.listFlows()[0]!;
+    expect(vars).toEqual({
+      CUSTOMER_CODE: 'acme',
+      CUSTOMER_NAME: "Owl Health O'Brien Clinic",
+      TWILIO_PHONE_NUMBER: TWILIO_NUMBER,
+      TWILIO_FLOW_SID: flow.sid,
+      EHR_API_KEY: validEnv().EHR_API_KEY,
+      IE_ENDPOINT: 'https://ehr.example.org/twilio/requests',
+      IE_SIGNING_SECRET: validEnv().IE_SIGNING_SECRET,
+      DEFAULT_PHONE_COUNTRY: 'US',
+      REMINDER_FIRST_TIMING: '7200',
+      REMINDER_SECOND_TIMING: '2400',
+      REMINDER_OUTREACH_START: '0800',
+      REMINDER_OUTREACH_FINISH: '2000',
+      S3_BUCKET: STACK_OUTPUTS.BucketName,
+      AWS_REGION: 'us-west-2',
+      AWS_ACCESS_KEY_ID: STACK_OUTPUTS.FunctionsAccessKeyId,
+      AWS_SECRET_ACCESS_KEY: FUNCTIONS_SECRET_KEY,
+      APPLICATION_PASSWORD: validEnv().APPLICATION_PASSWORD,
+      ADMINISTRATOR_PHONE: '+14155550199',
+      VERIFY_SERVICE_SID: firstResult.verifyServiceSid,
+      SESSION_SECRET: 'generated-session-secret-0123456789abcdef0123456789',
+    });
+    // The deployer's own AWS key never reaches the Functions.
+    expect(Object.values(vars)).not.toContain(validEnv().AWS_SECRET_ACCESS_KEY);
+  });
+
+  it('publishes the flow with every placeholder filled: the run-function widget calls the deployed reply Function', () => {
+    const flows = twilio.studio.listFlows();
+    expect(flows).toHaveLength(1);
+    const flow = twilio.studio.getFlow(flows[0]!.sid);
+    expect(flow).toMatchObject({ friendlyName: 'patient-appointment-management', status: 'published', valid: true, revision: 1 });
+    const text = JSON.stringify(flow.definition);
+    expect(text).not.toMatch(/__[A-Z][A-Z0-9_]*__/);
+    const run = flowStates(flow.definition).find((s) => s.type === 'run-function');
+    const service = twilio.serverless.listServices()[0]!;
+    const [env] = twilio.serverless.listEnvironments(service.sid);
+    const reply = twilio.serverless.listResources(service.sid, 'function').find((f) => f.friendlyName.includes('studio/reply'))!;
+    expect(run.properties).toMatchObject({
+      url: `https://${env!.domainName}/studio/reply`,
+      service_sid: service.sid,
+      environment_sid: env!.sid,
+      function_sid: reply.sid,
+    });
+    expect(text).toContain("Owl Health O'Brien Clinic");
+    expect(text).toContain('https://ehr.example.org/twilio/requests');
+  });
+
+  it("points the number's incoming messages at the flow's webhook", () => {
+    const flow = twilio.studio.listFlows()[0]!;
+    const n = twilio.carrier.getNumber(twilio.numberSid)!;
+    expect(n.smsUrl).toBe(`https://webhooks.twilio.com/v1/Accounts/${ACCOUNT_SID}/Flows/${flow.sid}`);
+    expect(n.smsMethod).toBe('POST');
+  });
+
+  it('creates the Verify service for the admin login', () => {
+    expect(twilio.verify.service(firstResult.verifyServiceSid)).toMatchObject({ friendlyName: 'acme admin' });
+  });
+
+  it('stores the API key (not an auth token) and the EHR signing secret in the Twilio secret for the sweep', () => {
+    expect(JSON.parse(secrets.values.get(STACK_OUTPUTS.TwilioSecretArn)!)).toEqual({
+      account_sid: ACCOUNT_SID,
+      api_key_sid: API_KEY_SID,
+      api_key_secret: API_KEY_SECRET,
+      ie_signing_secret: validEnv().IE_SIGNING_SECRET,
+    });
+  });
+
+  it('deploys the stack first without a flow, then once more with the flow it created, for the sweep', () => {
+    const deploys = first.processes.cdk('deploy');
+    expect(deploys).toHaveLength(2);
+    expect(deploys[0]!.args.join(' ')).not.toContain('TWILIO_FLOW_SID');
+    expect(deploys[1]!.args).toContain(`TWILIO_FLOW_SID=${firstResult.flow.sid}`);
+  });
+
+  it('prints each step with its duration, then the EHR integration details and the admin page, and no secret anywhere', () => {
+    const text = first.output.join('\n');
+    expect(text).toMatch(/\[1\] Find what already exists on Twilio\n {4}✓ \d+(\.\d)? m?s/);
+    for (const step of ['Build the Functions', 'Deploy the AWS stack Appointments-acme', 'Store the Twilio credentials', 'Deploy the Functions and assets', 'Publish the Studio Flow', 'Connect the flow']) {
+      expect(text).toContain(step);
+    }
+    expect(text).toContain(`Intake URL      POST https://${firstResult.functions.domain}/ehr/events`);
+    expect(text).toContain('Authorization: Bearer <EHR_API_KEY>');
+    expect(text).toContain('README.md, section "The EHR event contract"');
+    expect(text).toContain(`curl -sS https://${firstResult.functions.domain}/ehr/events`);
+    expect(text).toContain(`Admin page        https://${firstResult.functions.domain}/`);
+    for (const secret of [...SECRETS, FUNCTIONS_SECRET_KEY, 'generated-session-secret-0123456789abcdef0123456789']) expect(text).not.toContain(secret);
+  });
+
+  describe('run again', () => {
+    let again: Harness;
+    let requestsBefore: number;
+    let secondResult: DeploySummary;
+
+    beforeAll(async () => {
+      requestsBefore = twilio.requests.length;
+      again = harness(validEnv(), twilio, secrets);
+      secondResult = value(await runDeploy(again));
+    });
+
+    it('finds and updates what exists: same service, environment, functions, flow and Verify service; nothing duplicated', () => {
+      expect(secondResult.functions.serviceSid).toBe(firstResult.functions.serviceSid);
+      expect(secondResult.functions.environmentSid).toBe(firstResult.functions.environmentSid);
+      expect(secondResult.functions.functionSids).toEqual(firstResult.functions.functionSids);
+      expect(secondResult.flow.sid).toBe(firstResult.flow.sid);
+      expect(secondResult.verifyServiceSid).toBe(firstResult.verifyServiceSid);
+      const service = twilio.serverless.listServices();
+      expect(service).toHaveLength(1);
+      expect(twilio.serverless.listEnvironments(service[0]!.sid)).toHaveLength(1);
+      expect(twilio.serverless.listResources(service[0]!.sid, 'function')).toHaveLength(builtPaths().functions.length);
+      expect(twilio.serverless.listResources(service[0]!.sid, 'asset')).toHaveLength(builtPaths().assets.length);
+      expect(twilio.serverless.listVariables(service[0]!.sid, firstResult.functions.environmentSid)).toHaveLength(20);
+      expect(twilio.studio.listFlows()).toHaveLength(1);
+      expect(twilio.verify.listServices()).toHaveLength(1);
+      expect(twilio.requests.length).toBeGreaterThan(requestsBefore);
+    });
+
+    it('leaves the unchanged flow at its revision, keeps the session secret, and needs one stack deploy', () => {
+      expect(secondResult.flow).toMatchObject({ outcome: 'unchanged', revision: 1 });
+      expect(twilio.studio.getFlow(secondResult.flow.sid).revision).toBe(1);
+      expect(again.processes.cdk('deploy')).toHaveLength(1);
+      expect(again.processes.cdk('deploy')[0]!.args).toContain(`TWILIO_FLOW_SID=${firstResult.flow.sid}`);
+      expect(secrets.writes).toHaveLength(1);
+      expect(again.output.join('\n')).toContain('Twilio secret unchanged');
+      expect(again.output.join('\n')).toContain('variables unchanged');
+    });
+
+    it('uploads a new build (the only change), activated on the same environment', () => {
+      const service = twilio.serverless.listServices()[0]!;
+      expect(twilio.serverless.listBuilds(service.sid)).toHaveLength(2);
+      expect(twilio.serverless.getEnvironment(service.sid, secondResult.functions.environmentSid).buildSid).toBe(secondResult.functions.buildSid);
+    });
+
+    it('updates the flow to a new revision when the rendered definition changes', async () => {
+      const renamed = harness(validEnv({ CUSTOMER_NAME: 'Owl Health Downtown' }), twilio, secrets);
+      const r = value(await runDeploy(renamed));
+      expect(r.flow).toMatchObject({ sid: firstResult.flow.sid, outcome: 'updated', revision: 2 });
+      expect(JSON.stringify(twilio.studio.getFlow(r.flow.sid).definition)).toContain('Owl Health Downtown');
+      const service = twilio.serverless.listServices()[0]!;
+      const name = twilio.serverless.listVariables(service.sid, r.functions.environmentSid).find((v) => v.key === 'CUSTOMER_NAME');
+      expect(name?.value).toBe('Owl Health Downtown');
+    });
+  });
+
+  describe('status', () => {
+    it('reports the service, environment, build, flow, number and stack', async () => {
+      const h = harness(validEnv(), twilio, secrets, first.root);
+      const r = value(await status(h.deps));
+      expect(r.complete).toBe(true);
+      const text = h.output.join('\n');
+      expect(text).toContain(`Functions service  ${firstResult.functions.serviceSid} (patient-appointment-management)`);
+      const { functions, assets } = builtPaths();
+      expect(text).toMatch(new RegExp(`Build {14}ZB[0-9a-f]{32} completed: ${functions.length} functions, ${assets.length} assets`));
+      expect(text).toContain(`Studio Flow        ${firstResult.flow.sid} revision 2, published`);
+      expect(text).toContain(`${TWILIO_NUMBER} (${twilio.numberSid}): incoming SMS → the Studio Flow`);
+      // No AWS CLI here: the outputs saved by the last deploy stand in for CloudFormation.
+      expect(text).toContain('Appointments-acme: unknown (outputs of the last deploy from this machine (build/deploy/acme/stack-outputs.json))');
+      expect(text).toContain(STACK_OUTPUTS.BucketName);
+      expect(text).not.toContain(FUNCTIONS_SECRET_KEY);
+      for (const secret of SECRETS) expect(text).not.toContain(secret);
+    });
+
+    it('asks CloudFormation through the AWS CLI when it is installed', async () => {
+      const h = harness(validEnv(), twilio, secrets, first.root);
+      h.processes.awsCli = () => ({
+        code: 0,
+        stdout: JSON.stringify({ Stacks: [{ StackName: 'Appointments-acme', StackStatus: 'UPDATE_COMPLETE', Outputs: [{ OutputKey: 'BucketName', OutputValue: 'from-cloudformation' }] }] }),
+        tail: [],
+      });
+      value(await status(h.deps));
+      const [aws] = h.processes.requests;
+      expect(aws!.args).toEqual(['cloudformation', 'describe-stacks', '--stack-name', 'Appointments-acme', '--region', 'us-west-2', '--output', 'json']);
+      expect(h.output.join('\n')).toContain('Appointments-acme: UPDATE_COMPLETE (CloudFormation (aws cli))');
+    });
+  });
+
+  describe('destroy', () => {
+    it('refuses --delete-data without a confirmation and touches nothing', async () => {
+      const h = harness(validEnv(), twilio, secrets, first.root);
+      const before = twilio.requests.length;
+      const r = await destroy(h.deps, { deleteData: true, yes: false });
+      expect(r).toMatchObject({ ok: false, reason: 'refused' });
+      expect(twilio.requests.length).toBe(before);
+      expect(h.processes.requests).toHaveLength(0);
+    });
+
+    it('refuses --delete-data when the typed confirmation is not the customer code', async () => {
+      const h = harness(validEnv(), twilio, secrets, first.root);
+      const r = await destroy(h.deps, { deleteData: true, yes: false, ask: async () => 'yes' });
+      expect(r).toMatchObject({ ok: false, reason: 'refused' });
+      expect(h.processes.requests).toHaveLength(0);
+      expect(twilio.serverless.listServices()).toHaveLength(1);
+    });
+
+    it('removes the flow, the service, the Verify service and the webhook, destroys the stack, and keeps the bucket', async () => {
+      const h = harness(validEnv(), twilio, secrets, first.root);
+      const r = value(await destroy(h.deps, { deleteData: false, yes: false }));
+      expect(twilio.serverless.listServices()).toEqual([]);
+      expect(twilio.studio.listFlows()).toEqual([]);
+      expect(twilio.verify.listServices()).toEqual([]);
+      expect(twilio.carrier.getNumber(twilio.numberSid)!.smsUrl).toBe('');
+      const cdk = h.processes.cdk();
+      expect(cdk).toHaveLength(1);
+      expect(cdk[0]!.args).toEqual(['--no-install', 'cdk', 'destroy', 'Appointments-acme', '--force', '-c', 'customerCode=acme']);
+      expect(r.kept).toEqual([`bucket ${STACK_OUTPUTS.BucketName} with all appointment data (retained by design)`]);
+      expect(h.output.join('\n')).toContain('Kept: bucket appointments-acme-123456789012-us-west-2');
+    });
+
+    it('finds nothing to remove the second time', async () => {
+      const h = harness(validEnv(), twilio, secrets, first.root);
+      const r = value(await destroy(h.deps, { deleteData: false, yes: false }));
+      // Without the AWS CLI nobody says the stack is gone, so `cdk destroy` runs again (a no-op for a missing stack).
+      expect(r.removed).toEqual(['AWS stack Appointments-acme']);
+      expect(h.output.join('\n')).toContain('not checked: no AWS CLI');
+    });
+  });
+});
+
+describe('npm run destroy -- --delete-data --yes', () => {
+  it('redeploys the stack with the bucket deletable, then destroys it', async () => {
+    const standIn = await startTwilioStandIn({ buildingReads: 0 });
+    const store = await freshSecrets();
+    try {
+      const deployed = harness(validEnv(), standIn, store);
+      value(await runDeploy(deployed));
+      const h = harness(validEnv(), standIn, store, deployed.root);
+      const r = value(await destroy(h.deps, { deleteData: true, yes: true }));
+      const cdk = h.processes.cdk().map((x) => x.args.slice(2));
+      expect(cdk).toEqual([
+        ['deploy', 'Appointments-acme', '--require-approval', 'never', '--outputs-file', expect.stringMatching(/build\/deploy\/acme\/stack-outputs\.json$/), '-c', 'customerCode=acme', '-c', 'deleteData=true'],
+        ['destroy', 'Appointments-acme', '--force', '-c', 'customerCode=acme', '-c', 'deleteData=true'],
+      ]);
+      expect(r.removed).toContain(`bucket ${STACK_OUTPUTS.BucketName} and its data`);
+    } finally {
+      await standIn.close();
+      await store.close();
+    }
+  });
+});
+
+describe('an invalid .env', () => {
+  it('lists every problem with its fix and touches nothing: no Twilio request, no process', async () => {
+    const standIn = await startTwilioStandIn();
+    const store = await freshSecrets();
+    try {
+      const env = validEnv({
+        CUSTOMER_CODE: 'Acme Clinic',
+        TWILIO_API_KEY_SID: undefined,
+        IE_ENDPOINT: 'http://ehr.example.org/requests',
+        REMINDER_FIRST_TIMING: '48h',
+        ADMINISTRATOR_PHONE: '415 555 0199',
+        AWS_SECRET_ACCESS_KEY: '',
+      });
+      const h = harness(env, standIn, store);
+      const r = await runDeploy(h);
+      expect(r.ok).toBe(false);
+      if (r.ok || r.reason !== 'invalid-configuration') throw new Error('expected invalid-configuration');
+      expect(r.problems.map((p) => p.variable).sort()).toEqual(
+        ['ADMINISTRATOR_PHONE', 'AWS_SECRET_ACCESS_KEY', 'CUSTOMER_CODE', 'IE_ENDPOINT', 'REMINDER_FIRST_TIMING', 'TWILIO_API_KEY_SID'].sort(),
+      );
+      expect(r.problems.every((p) => p.fix.length > 0)).toBe(true);
+      const text = h.output.join('\n');
+      expect(text).toContain('.env has 6 problems; nothing was changed:');
+      expect(text).toContain('CUSTOMER_CODE must be 1-20 lowercase letters or digits');
+      expect(text).toContain('IE_ENDPOINT must use https');
+      expect(text).toMatch(/fix: create a Standard API key/);
+      expect(standIn.requests).toEqual([]);
+      expect(h.processes.requests).toEqual([]);
+      expect(h.twilioCalls + h.awsCalls).toBe(0);
+      for (const secret of SECRETS) expect(text).not.toContain(secret);
+    } finally {
+      await standIn.close();
+      await store.close();
+    }
+  });
+});
+
+describe('a failing step', () => {
+  it('names the step and what to do, and changes nothing after it', async () => {
+    const standIn = await startTwilioStandIn();
+    const store = await freshSecrets();
+    try {
+      const h = harness(validEnv(), standIn, store);
+      h.processes.failNextCdk = 1;
+      const r = await runDeploy(h);
+      if (r.ok || r.reason !== 'step-failed') throw new Error('expected step-failed');
+      expect(r.failure.step).toBe('Deploy the AWS stack Appointments-acme');
+      const text = h.output.join('\n');
+      expect(text).toContain('Step "Deploy the AWS stack Appointments-acme" failed: `cdk deploy Appointments-acme` exited with 1');
+      expect(text).toContain('AccessDenied');
+      expect(text).toMatch(/What to do: .*npx cdk bootstrap/);
+      expect(text).toContain('`npm run deploy` is safe to run again');
+      expect(standIn.serverless.listServices()).toEqual([]);
+      expect(standIn.studio.listFlows()).toEqual([]);
+      expect(standIn.carrier.getNumber(standIn.numberSid)!.smsUrl).toBe(OTHER_WEBHOOK);
+      expect(store.writes).toEqual([]);
+    } finally {
+      await standIn.close();
+      await store.close();
+    }
+  });
+
+  it('stops before anything is deployed when the number is not in the Twilio account', async () => {
+    const standIn = await startTwilioStandIn();
+    const store = await freshSecrets();
+    try {
+      const h = harness(validEnv({ TWILIO_PHONE_NUMBER: '+14155550111' }), standIn, store);
+      const r = await runDeploy(h);
+      if (r.ok || r.reason !== 'step-failed') throw new Error('expected step-failed');
+      expect(r.failure.message).toBe(`+14155550111 is not a phone number of Twilio account ${ACCOUNT_SID}`);
+      expect(h.output.join('\n')).toContain('What to do: buy or port the number in the Twilio Console');
+      expect(h.processes.requests).toEqual([]);
+      expect(standIn.serverless.listServices()).toEqual([]);
+    } finally {
+      await standIn.close();
+      await store.close();
+    }
+  });
+
+  it('explains refused Twilio credentials by the variables to check', async () => {
+    const standIn = await startTwilioStandIn();
+    const store = await freshSecrets();
+    try {
+      const h = harness(validEnv({ TWILIO_API_KEY_SECRET: 'not-the-secret-of-this-api-key-at-all' }), standIn, store);
+      const r = await runDeploy(h);
+      if (r.ok || r.reason !== 'step-failed') throw new Error('expected step-failed');
+      expect(r.failure.message).toContain('Twilio refused the credentials');
+      expect(r.failure.whatToDo).toContain('TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET');
+      expect(h.output.join('\n')).not.toContain('not-the-secret-of-this-api-key-at-all');
+    } finally {
+      await standIn.close();
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,222 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import express from 'express';
+import { LocalClock } from '../../src/local/clock';
+import { Carrier } from '../../src/local/phones/carrier';
+import { StudioEngine } from '../../src/local/studio/engine';
+import { createStudioRouter } from '../../src/local/studio/router';
+import { createMessagingRouter } from '../../src/local/twilio/messaging-router';
+import type { StandInCredentials } from '../../src/local/twilio/rest';
+import { LocalServerless } from '../../src/local/twilio/serverless';
+import { createServerlessRouter, createServerlessUploadRouter } from '../../src/local/twilio/serverless-router';
+import { LocalVerify } from '../../src/local/twilio/verify';
+import { createVerifyRouter } from '../../src/local/twilio/verify-router';
+import { CdkAwsTarget } from '../../scripts/lib/deploy/aws';
+import type { CommandDeps } from '../../scripts/lib/deploy/common';
+import type { ProcessRequest, ProcessResult, ProcessRunner } from '../../scripts/lib/deploy/process-runner';
+import { TwilioDeployTarget } from '../../scripts/lib/deploy/twilio';
+import { listen, type Listening } from '../local/helpers';
+
+export const ACCOUNT_SID = `AC${'3c'.repeat(16)}`;
+export const AUTH_TOKEN = 'e'.repeat(32);
+export const API_KEY_SID = `SK${'5d'.repeat(16)}`;
+export const API_KEY_SECRET = 'Zs8yQk2fV7rT1pLw9xN4bH6cJ3mD0aGe';
+export const TWILIO_NUMBER = '+14155550100';
+export const OTHER_WEBHOOK = 'https://demo.twilio.com/welcome/sms/reply';
+
+/** A complete, valid `.env` for customer `acme` (every secret distinct and recognisable in output). */
+export function validEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+    TWILIO_API_KEY_SID: API_KEY_SID,
+    TWILIO_API_KEY_SECRET: API_KEY_SECRET,
+    TWILIO_PHONE_NUMBER: TWILIO_NUMBER,
+    CUSTOMER_CODE: 'acme',
+    CUSTOMER_NAME: "Owl Health O'Brien Clinic",
+    EHR_API_KEY: 'ehr-key-0123456789abcdef0123456789',
+    IE_ENDPOINT: 'https://ehr.example.org/twilio/requests',
+    IE_SIGNING_SECRET: 'ie-signing-0123456789abcdef01234567',
+    APPLICATION_PASSWORD: 'correct horse battery staple',
+    ADMINISTRATOR_PHONE: '+14155550199',
+    AWS_REGION: 'us-west-2',
+    AWS_ACCESS_KEY_ID: 'AKIADEPLOYER00000001',
+    AWS_SECRET_ACCESS_KEY: 'deployer/secret/key/0123456789abcdefABCD',
+    REMINDER_FIRST_TIMING: '7200',
+    REMINDER_OUTREACH_START: '0800',
+    REMINDER_OUTREACH_FINISH: '2000',
+    ...overrides,
+  };
+}
+
+/** Every secret of validEnv(), to prove none of them is printed or put on a command line. */
+export const SECRETS = ['TWILIO_API_KEY_SECRET', 'EHR_API_KEY', 'IE_SIGNING_SECRET', 'APPLICATION_PASSWORD', 'AWS_SECRET_ACCESS_KEY'].map((k) => validEnv()[k] as string);
+
+export interface TwilioStandIn {
+  url: string;
+  /** `<url>/__twilio`: what the deploy's clients are pointed at. */
+  apiBaseUrl: string;
+  serverless: LocalServerless;
+  studio: StudioEngine;
+  carrier: Carrier;
+  verify: LocalVerify;
+  numberSid: string;
+  /** Every request that reached the stand-in, `METHOD /path`. */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+/** Messages/IncomingPhoneNumbers, Studio, Verify and Serverless on loopback, as the local stack mounts them. */
+export async function startTwilioStandIn(options: { buildingReads?: number } = {}): Promise<TwilioStandIn> {
+  const clock = new LocalClock();
+  const credentials: StandInCredentials = { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiKeys: [{ sid: API_KEY_SID, secret: API_KEY_SECRET }] };
+  const carrier = new Carrier({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, clock });
+  const studio = new StudioEngine({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, messages: carrier, clock });
+  carrier.studio = studio;
+  const verify = new LocalVerify({ accountSid: ACCOUNT_SID, sender: carrier, from: TWILIO_NUMBER, clock });
+  const serverless = new LocalServerless({ accountSid: ACCOUNT_SID, clock, buildingReads: options.buildingReads ?? 1 });
+  const numberSid = carrier.addNumber(TWILIO_NUMBER, { smsUrl: OTHER_WEBHOOK });
+  const requests: string[] = [];
+  const app = express();
+  const api = express.Router();
+  api.use((req, _res, next) => {
+    requests.push(`${req.method} ${req.originalUrl.split('?')[0]}`);
+    next();
+  });
+  api.use('/api', createMessagingRouter(carrier, () => credentials));
+  api.use('/studio', createStudioRouter(studio, () => credentials));
+  api.use('/verify', createVerifyRouter(verify, () => credentials));
+  api.use('/serverless', createServerlessRouter(serverless, () => credentials));
+  api.use('/serverless-upload', createServerlessUploadRouter(serverless, () => credentials));
+  app.use('/__twilio', api);
+  const server: Listening = await listen(app);
+  return {
+    url: server.url,
+    apiBaseUrl: `${server.url}/__twilio`,
+    serverless,
+    studio,
+    carrier,
+    verify,
+    numberSid,
+    requests,
+    close: () => server.close(),
+  };
+}
+
+/** A Secrets Manager stand-in speaking the SDK's JSON protocol (GetSecretValue, PutSecretValue). */
+export interface SecretsStandIn {
+  endpoint: string;
+  values: Map<string, string>;
+  writes: { arn: string; value: string }[];
+  close(): Promise<void>;
+}
+
+export async function startSecretsStandIn(initial: Record<string, string>): Promise<SecretsStandIn> {
+  const values = new Map(Object.entries(initial));
+  const writes: { arn: string; value: string }[] = [];
+  const app = express();
+  app.use(express.json({ type: () => true }));
+  app.post('/', (req, res) => {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const body = req.body as { SecretId?: string; SecretString?: string };
+    const arn = body.SecretId ?? '';
+    if (!values.has(arn)) {
+      res.status(400).set('x-amzn-errortype', 'ResourceNotFoundException').json({ __type: 'ResourceNotFoundException', message: 'Secrets Manager can’t find the specified secret.' });
+      return;
+    }
+    if (target.endsWith('.GetSecretValue')) {
+      res.json({ ARN: arn, Name: arn.split(':').at(-1), SecretString: values.get(arn), VersionId: 'v1', VersionStages: ['AWSCURRENT'], CreatedDate: 1_700_000_000 });
+    } else if (target.endsWith('.PutSecretValue')) {
+      values.set(arn, body.SecretString ?? '');
+      writes.push({ arn, value: body.SecretString ?? '' });
+      res.json({ ARN: arn, Name: arn.split(':').at(-1), VersionId: `v${writes.length + 1}`, VersionStages: ['AWSCURRENT'] });
+    } else {
+      res.status(400).json({ __type: 'InvalidRequestException', message: `not supported here: ${target}` });
+    }
+  });
+  const server = await listen(app);
+  return { endpoint: server.url, values, writes, close: () => server.close() };
+}
+
+export const STACK_OUTPUTS = {
+  BucketName: 'appointments-acme-123456789012-us-west-2',
+  Region: 'us-west-2',
+  SweepFunctionName: 'appointment-sweep-acme',
+  TwilioSecretArn: 'arn:aws:secretsmanager:us-west-2:123456789012:secret:appointments-acme/twilio-AbCdEf',
+  FunctionsAccessKeyId: 'AKIAFUNCTIONS0000001',
+  FunctionsAccessKeySecretArn: 'arn:aws:secretsmanager:us-west-2:123456789012:secret:appointments-acme/functions-s3-key-GhIjKl',
+};
+export const FUNCTIONS_SECRET_KEY = 'functions/secret/key/abcdefghijklmnopqrst';
+
+/**
+ * The process boundary: records every command and plays the CDK's part (writes the outputs file
+ * `cdk deploy` was asked for). `aws` is "not installed" unless told otherwise.
+ */
+export class FakeProcesses {
+  readonly requests: ProcessRequest[] = [];
+  /** Exit code of the next `cdk` command (then back to 0). */
+  failNextCdk: number | undefined;
+  awsCli: ((req: ProcessRequest) => ProcessResult) | undefined;
+
+  readonly run: ProcessRunner = async (req) => {
+    this.requests.push(req);
+    if (req.command === 'aws') {
+      if (!this.awsCli) throw Object.assign(new Error('spawn aws ENOENT'), { code: 'ENOENT' });
+      return this.awsCli(req);
+    }
+    if (this.failNextCdk !== undefined) {
+      const code = this.failNextCdk;
+      this.failNextCdk = undefined;
+      req.onLine?.('❌  Appointments-acme failed: AccessDenied: User is not authorized to perform: cloudformation:CreateChangeSet');
+      return { code, stdout: '', tail: ['❌  Appointments-acme failed: AccessDenied: User is not authorized to perform: cloudformation:CreateChangeSet'] };
+    }
+    const verb = req.args[2];
+    if (verb === 'deploy') {
+      const file = req.args[req.args.indexOf('--outputs-file') + 1] ?? '';
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify({ 'Appointments-acme': STACK_OUTPUTS }, null, 2));
+      req.onLine?.('✅  Appointments-acme');
+    }
+    return { code: 0, stdout: '', tail: [] };
+  };
+
+  cdk(verb?: string): ProcessRequest[] {
+    return this.requests.filter((r) => r.command === 'npx' && (verb === undefined || r.args[2] === verb));
+  }
+}
+
+export interface Harness {
+  deps: CommandDeps;
+  output: string[];
+  processes: FakeProcesses;
+  twilioCalls: number;
+  awsCalls: number;
+  root: string;
+}
+
+/** The operator commands wired as in production, except Twilio is the stand-in, and AWS is the fake process runner plus the Secrets Manager stand-in. */
+export function harness(env: Record<string, string | undefined>, twilio: TwilioStandIn, secrets: SecretsStandIn, root = mkdtempSync(path.join(os.tmpdir(), 'pam-deploy-'))): Harness {
+  const processes = new FakeProcesses();
+  const h: Harness = {
+    output: [],
+    processes,
+    twilioCalls: 0,
+    awsCalls: 0,
+    root,
+    deps: {
+      env,
+      root,
+      out: (line) => h.output.push(line),
+      twilio: (s) => {
+        h.twilioCalls += 1;
+        return new TwilioDeployTarget({ ...s.twilio, apiBaseUrl: twilio.apiBaseUrl });
+      },
+      aws: (s) => {
+        h.awsCalls += 1;
+        return new CdkAwsTarget(s, { root, run: processes.run, baseEnv: { PATH: '/usr/bin:/bin', HOME: '/home/operator' }, secretsEndpoint: secrets.endpoint });
+      },
+      hasSharedAwsConfig: false,
+    },
+  };
+  return h;
+}
