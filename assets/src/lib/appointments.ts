@@ -165,10 +165,10 @@ export function setUpAppointments(options: { highlight: () => string | undefined
                 h(
                   'tr',
                   {},
-                  h('td', {}, formatTime(e.event_datetime_utc)),
+                  h('td', {}, formatTime(e.event_datetime_utc, true)),
                   h('td', {}, h('strong', {}, e.event_type)),
                   h('td', {}, e.appointment_local),
-                  h('td', {}, formatTime(e.received_at)),
+                  h('td', {}, formatTime(e.received_at, true)),
                   h('td', { class: 'mono' }, e.detail ? Object.entries(e.detail).map(([k, val]) => `${k}=${val}`).join(' ') : ''),
                 ),
               ),

@@ -54,9 +54,10 @@ export async function whileBusy<T>(button: HTMLButtonElement, task: () => Promis
   }
 }
 
-export function formatTime(iso: string): string {
+/** A moment in the admin's own time zone; with seconds where the order of close events matters. */
+export function formatTime(iso: string, seconds = false): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: seconds ? 'medium' : 'short' });
 }
 
 /** Runs `fn` once `ms` after the last call. */

@@ -1,0 +1,157 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../scripts/lib/build-service';
+import { startTestStack, type TestStack } from '../support/local-stack';
+
+/**
+ * The admin page in a real browser: Debian's Chromium driven by playwright-core, against the whole
+ * local stack. CI installs Chromium (`apt-get install -y --no-install-recommends chromium`); without
+ * it this test fails rather than skipping, so a missing browser cannot pass unnoticed.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = path.join(ROOT, 'test-output', 'screenshots');
+// The network is closed here: without these Chromium waits on connections it will never get.
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let t: TestStack;
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+const problems: string[] = [];
+let shot = 0;
+
+async function screenshot(name: string): Promise<void> {
+  shot += 1;
+  await page.screenshot({ path: path.join(SHOTS, `admin-${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}. The browser end-to-end test needs Debian's Chromium: ` +
+        'run `apt-get install -y --no-install-recommends chromium` (or set CHROMIUM_PATH).',
+    );
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  t = await startTestStack();
+  profile = mkdtempSync(path.join(os.tmpdir(), 'pam-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+    // Keeps Chromium's crash reports and caches out of the home folder.
+    env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: profile, XDG_CACHE_HOME: profile },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+}, 120_000);
+
+afterAll(async () => {
+  await context?.close();
+  await t?.stop();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+describe('admin page in Chromium', () => {
+  it('logs in with password and code, simulates a booking, a reminder and a reply, and shows the result everywhere', async () => {
+    await page.goto(t.stack.url);
+    await page.locator('#login').waitFor({ state: 'visible' });
+    await expect(page.locator('#local-panel')).toBeTruthy();
+    expect(await page.locator('#local-admin-phone').textContent()).toBe(t.stack.env.ADMINISTRATOR_PHONE);
+    await screenshot('login');
+
+    // Step 1 by keyboard: type the password, press Enter.
+    await page.locator('#password').fill(t.stack.env.APPLICATION_PASSWORD ?? '');
+    await page.locator('#password').press('Enter');
+    await page.locator('#code-form').waitFor({ state: 'visible' });
+    const code = page.locator('#local-code');
+    await expect.poll(async () => code.textContent(), { timeout: 10_000 }).toMatch(/^\d{6}$/);
+    await screenshot('code-in-local-panel');
+
+    await page.locator('#code').fill((await code.textContent()) ?? '');
+    await page.locator('#code').press('Enter');
+    await page.locator('#app').waitFor({ state: 'visible' });
+    await page.locator('#settings-summary[data-state="ok"]').waitFor();
+    expect(await page.locator('#settings-summary').textContent()).toBe('All settings are valid.');
+    await page.locator('#status-summary:not([data-state="loading"])').waitFor();
+    expect(await page.locator('#status-list li[data-component="studio-flow"] .badge').textContent()).toBe('OK');
+    await screenshot('settings-green');
+
+    // The admin plays the EHR for one patient.
+    const phone = '+14155553001';
+    await page.locator('#sim-patient_first_name').fill('Zoë');
+    await page.locator('#sim-patient_last_name').fill('Tester');
+    await page.locator('#sim-patient_phone').fill(phone);
+    const appointmentId = await page.locator('#sim-appointment_id').inputValue();
+    await page.locator('button[data-event="BOOKED"]').click();
+    const conversation = page.locator('#conversation');
+    await conversation.locator('li.msg.outbound', { hasText: 'is booked for' }).waitFor();
+    expect(await page.locator('#phone-number').textContent()).toBe(phone);
+    await screenshot('booked');
+
+    await page.locator('button[data-event="REMIND"]').click();
+    await conversation.locator('li.msg.outbound', { hasText: 'Reminder from Owl Health Clinic' }).waitFor();
+    await page.locator('#sim-result[data-state="ok"]', { hasText: 'REMIND' }).waitFor();
+    await screenshot('reminder');
+
+    // The patient answers from the virtual phone; the flow forwards the request to the EHR.
+    await page.locator('#reply-body').fill('CONFIRM APPT');
+    await page.locator('#reply-body').press('Enter');
+    await conversation.locator('li.msg.inbound', { hasText: 'CONFIRM APPT' }).waitFor();
+    await conversation.locator('li.msg.outbound', { hasText: "Thanks, Zoë! We've let Owl Health Clinic know" }).waitFor();
+    await page.locator('#ehr-requests li[data-event-type="CONFIRM"]', { hasText: appointmentId }).waitFor();
+    await screenshot('confirm-request-at-ehr');
+
+    const row = page.locator(`#appointments-table tr[data-appointment-id="${appointmentId}"]`);
+    await row.locator('.disposition', { hasText: 'patient asked: CONFIRM' }).waitFor();
+    expect(await row.locator('.disposition .badge').textContent()).toBe('REMINDED-1');
+    await screenshot('appointments-reminded');
+
+    // The EHR answers the request: the disposition becomes CONFIRMED.
+    await page.locator('button[data-event="CONFIRMED"]').click();
+    await conversation.locator('li.msg.outbound', { hasText: 'is confirmed. See you then!' }).waitFor();
+    await row.locator('.disposition .badge', { hasText: 'CONFIRMED' }).waitFor();
+    expect(await row.locator('td').nth(4).textContent()).toContain('No more reminders');
+    await screenshot('appointments-confirmed');
+
+    // The appointment's history, opened and closed by keyboard.
+    await row.getByRole('button', { name: `History of ${appointmentId}` }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.locator('#history-dialog');
+    await dialog.locator('td strong', { hasText: 'CONFIRMED' }).waitFor();
+    expect(await dialog.locator('td strong').allTextContents()).toEqual(['BOOKED', 'REMIND', 'CONFIRM', 'CONFIRMED']);
+    await screenshot('history');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export-appointments').click()]);
+    const csv = readFileSync((await download.path()) ?? '', 'utf8');
+    expect(csv.split('\r\n')[0]).toMatch(/^\ufeffappointment_id,disposition,/);
+    expect(csv).toContain(`${appointmentId},CONFIRMED,`);
+
+    // Readable at phone width: nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator('#simulation').scrollIntoViewIfNeeded();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenshot('phone-width');
+
+    expect(problems).toEqual([]);
+  }, 120_000);
+});
