@@ -15,8 +15,9 @@ export interface MessageView {
 
 /**
  * A phone's conversation with the account, oldest first, from Twilio's message log (both
- * directions). Twilio dates have one-second resolution, so messages within the same second keep
- * the order Twilio listed them in.
+ * directions). Twilio dates have one-second resolution: within one second the patient's message
+ * comes first (what the clinic sends in the same second is the flow's answer to it), and messages
+ * of one direction keep the order Twilio listed them in.
  */
 export async function conversation(client: TwilioClient, phone: string, limit = 50): Promise<MessageView[]> {
   const [to, from] = await Promise.all([client.messages.list({ to: phone, limit }), client.messages.list({ from: phone, limit })]);
@@ -39,10 +40,12 @@ export async function conversation(client: TwilioClient, phone: string, limit = 
     });
   }
   return all
-    .sort((a, b) => a.date_created.localeCompare(b.date_created) || b.order - a.order)
+    .sort((a, b) => a.date_created.localeCompare(b.date_created) || rank(a) - rank(b) || b.order - a.order)
     .slice(-limit)
     .map(({ order: _order, ...m }) => m);
 }
+
+const rank = (m: MessageView) => (m.direction === 'inbound' ? 0 : 1);
 
 export interface EhrRequestView {
   appointment_id: string;

@@ -5,6 +5,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/lib/build-service';
 import { startTestStack, type TestStack } from '../support/local-stack';
+import { phonesApi } from '../support/phones';
 
 /**
  * The admin page in a real browser: Debian's Chromium driven by playwright-core, against the whole
@@ -32,9 +33,9 @@ let profile: string;
 const problems: string[] = [];
 let shot = 0;
 
-async function screenshot(name: string): Promise<void> {
+async function screenshot(name: string, on: Page = page): Promise<void> {
   shot += 1;
-  await page.screenshot({ path: path.join(SHOTS, `admin-${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  await on.screenshot({ path: path.join(SHOTS, `admin-${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
 }
 
 beforeAll(async () => {
@@ -56,12 +57,17 @@ beforeAll(async () => {
     // Keeps Chromium's crash reports and caches out of the home folder.
     env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: profile, XDG_CACHE_HOME: profile },
   });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => {
+  page = watch(context.pages()[0] ?? (await context.newPage()));
+}, 120_000);
+
+/** Any console error or uncaught exception fails the test. */
+function watch(p: Page): Page {
+  p.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
   });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-}, 120_000);
+  p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  return p;
+}
 
 afterAll(async () => {
   await context?.close();
@@ -149,9 +155,51 @@ describe('admin page in Chromium', () => {
     // Readable at phone width: nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.locator('#simulation').scrollIntoViewIfNeeded();
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await screenshot('phone-width');
 
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('deployed mode: the same page follows the conversation and the EHR deliveries through the admin Functions', async () => {
+    // Deployed, the Functions report local=false: no local panel, no virtual-phone stream, no reply box.
+    const deployed = watch(await context.newPage());
+    await deployed.route('**/admin/environment', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ local: false, customer_name: 'Owl Health Clinic' }) }),
+    );
+    await deployed.goto(t.stack.url);
+    await deployed.locator('#password').fill(t.stack.env.APPLICATION_PASSWORD ?? '');
+    await deployed.locator('#password').press('Enter');
+    await deployed.locator('#code-form').waitFor({ state: 'visible' });
+    expect(await deployed.locator('#local-panel').isHidden()).toBe(true);
+    // The administrator reads the code on their phone.
+    await t.stack.settle();
+    await deployed.locator('#code').fill(t.stack.verify.lastCodeFor(t.stack.env.ADMINISTRATOR_PHONE ?? '') ?? '');
+    await deployed.locator('#code').press('Enter');
+    await deployed.locator('#settings-summary[data-state="ok"]').waitFor();
+    expect(await deployed.locator('#sweep-now-box').isHidden()).toBe(true);
+
+    const phone = '+14155553002';
+    await deployed.locator('#sim-patient_first_name').fill('Ana');
+    await deployed.locator('#sim-patient_phone').fill(phone);
+    const appointmentId = await deployed.locator('#sim-appointment_id').inputValue();
+    await deployed.locator('button[data-event="BOOKED"]').click();
+    const conversation = deployed.locator('#conversation');
+    await conversation.locator('li.msg.outbound', { hasText: 'is booked for' }).waitFor();
+    expect(await deployed.locator('#reply-form').isHidden()).toBe(true);
+    expect(await deployed.locator('#reply-deployed').isVisible()).toBe(true);
+
+    // The patient answers from their own phone; the message log and the delivery records show it.
+    await phonesApi(t).send(phone, 'CONFIRM APPT');
+    await conversation.locator('li.msg.inbound', { hasText: 'CONFIRM APPT' }).waitFor({ timeout: 15_000 });
+    await conversation.locator('li.msg.outbound', { hasText: 'Thanks, Ana!' }).waitFor({ timeout: 15_000 });
+    const texts = await conversation.locator('li.msg').allTextContents();
+    expect(texts.map((m) => (m.includes('is booked') ? 'booked' : m.includes('CONFIRM APPT') && m.startsWith('Patient') ? 'reply' : m.includes('Thanks') ? 'thanks' : m))).toEqual(['booked', 'reply', 'thanks']);
+    await deployed.locator('#ehr-requests li[data-event-type="CONFIRM"]', { hasText: appointmentId }).waitFor({ timeout: 15_000 });
+    expect(await deployed.locator('#ehr-requests li').first().textContent()).toContain('delivered');
+    await screenshot('deployed-mode', deployed);
+
+    await deployed.close();
     expect(problems).toEqual([]);
   }, 120_000);
 });
