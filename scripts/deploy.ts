@@ -1,5 +1,6 @@
 // `npm run deploy`: `.env` → the AWS stack, the Twilio Functions, the Studio Flow, the number's webhook.
-import { buildService, SERVICE_DIR } from './lib/build-service';
+import path from 'node:path';
+import { buildService, ROOT } from './lib/build-service';
 import { exitCode, parseArgs, productionDeps, runMain } from './lib/deploy/cli';
 import { deploy } from './lib/deploy/deploy';
 
@@ -7,9 +8,8 @@ runMain(async () => {
   const args = parseArgs(process.argv.slice(2), []);
   const deps = productionDeps(args.envFile);
   if (!deps.fileFound) console.log(`No ${args.envFile}: reading the variables from the environment only (copy .env.example to .env).`);
-  const result = await deploy({
-    ...deps,
-    build: async () => ({ dir: SERVICE_DIR, functions: (await buildService()).functions }),
-  });
+  // A folder of its own: build/service may be what a running `npm start` serves.
+  const dir = path.join(ROOT, 'build', 'deploy-service');
+  const result = await deploy({ ...deps, build: async () => ({ dir, functions: (await buildService(dir)).functions }) });
   return exitCode(result);
 });

@@ -12,7 +12,7 @@ const sandbox = vi.hoisted(() => {
   return { dir, realHome };
 });
 
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -23,7 +23,7 @@ import { CdkAwsTarget } from '../../scripts/lib/deploy/aws';
 import { cdkDeploy, cdkDestroy, stackContext } from '../../scripts/lib/deploy/cdk';
 import { spawnProcess, type ProcessRequest } from '../../scripts/lib/deploy/process-runner';
 import { loadDeploySettings, type DeploySettings } from '../../scripts/lib/deploy/settings';
-import { SECRETS, validEnv } from './support';
+import { SECRETS, STACK_OUTPUTS, validEnv } from './support';
 
 afterAll(() => {
   if (sandbox.realHome === undefined) delete process.env.HOME;
@@ -227,15 +227,43 @@ describe('reading the stack', () => {
     expect(requests[0]!.env).toMatchObject({ AWS_ACCESS_KEY_ID: 'AKIADEPLOYER00000001', AWS_REGION: 'us-west-2' });
   });
 
+  it('bootstraps the account/region once when the CLI says it is not, then deploys', async () => {
+    const requests: ProcessRequest[] = [];
+    const notes: string[] = [];
+    const target = new CdkAwsTarget(s, {
+      root: sandbox.dir,
+      baseEnv: {},
+      run: async (req) => {
+        requests.push(req);
+        const verb = req.args[2];
+        if (verb === 'deploy' && requests.filter((r) => r.args[2] === 'deploy').length === 1) {
+          return { code: 1, stdout: '', tail: ['', 'Appointments-acme failed: Error: This stack uses assets, so the toolkit stack must be deployed to the environment (Run "cdk bootstrap aws://123456789012/us-west-2")'] };
+        }
+        if (verb === 'deploy') {
+          const file = req.args[req.args.indexOf('--outputs-file') + 1] ?? '';
+          mkdirSync(path.dirname(file), { recursive: true });
+          writeFileSync(file, JSON.stringify({ 'Appointments-acme': STACK_OUTPUTS }));
+        }
+        return { code: 0, stdout: '', tail: [] };
+      },
+    });
+    const outputs = await target.deployStack({ customerCode: 'acme' }, (l) => notes.push(l));
+    expect(outputs).toEqual(STACK_OUTPUTS);
+    expect(requests.map((r) => r.args.slice(2, 3)[0])).toEqual(['deploy', 'bootstrap', 'deploy']);
+    expect(requests[1]!.args).toEqual(['--no-install', 'cdk', 'bootstrap', '-c', 'customerCode=acme']);
+    expect(requests[1]!.env).toMatchObject({ AWS_ACCESS_KEY_ID: 'AKIADEPLOYER00000001', AWS_REGION: 'us-west-2' });
+    expect(notes).toContain('us-west-2 is not bootstrapped for the CDK yet: running `cdk bootstrap` once');
+  });
+
   it('reports a failed cdk deploy with the last lines of its output and the remedy', async () => {
     const target = new CdkAwsTarget(s, {
       root: sandbox.dir,
       baseEnv: {},
-      run: async () => ({ code: 1, stdout: '', tail: ['Appointments-acme: deploying...', '', 'This stack uses assets, so the toolkit stack must be deployed to the environment (Run "cdk bootstrap aws://123456789012/us-west-2")'] }),
+      run: async () => ({ code: 1, stdout: '', tail: ['Appointments-acme: deploying...', '', 'Appointments-acme failed: ValidationError: Stack:arn:aws:cloudformation:us-west-2:1:stack/Appointments-acme is in ROLLBACK_COMPLETE state and can not be updated.'] }),
     });
     await expect(target.deployStack({ customerCode: 'acme' }, () => undefined)).rejects.toMatchObject({
-      message: expect.stringContaining('cdk bootstrap aws://123456789012/us-west-2'),
-      whatToDo: expect.stringContaining('npx cdk bootstrap'),
+      message: expect.stringMatching(/^`cdk deploy Appointments-acme` exited with 1:[\s\S]*ROLLBACK_COMPLETE state/),
+      whatToDo: expect.stringContaining('npm run destroy'),
     });
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deploy, type DeploySummary } from '../../scripts/lib/deploy/deploy';
 import { destroy } from '../../scripts/lib/deploy/destroy';
 import { status } from '../../scripts/lib/deploy/status';
+import { TwilioDeployTarget } from '../../scripts/lib/deploy/twilio';
 import {
   API_KEY_SECRET,
   FUNCTIONS_SECRET_KEY,
@@ -275,10 +276,21 @@ describe('npm run deploy against the local Twilio stand-in', () => {
       expect(text).toContain(`Studio Flow        ${firstResult.flow.sid} revision 2, published`);
       expect(text).toContain(`${TWILIO_NUMBER} (${twilio.numberSid}): incoming SMS → the Studio Flow`);
       // No AWS CLI here: the outputs saved by the last deploy stand in for CloudFormation.
-      expect(text).toContain('Appointments-acme: unknown (outputs of the last deploy from this machine (build/deploy/acme/stack-outputs.json))');
+      expect(text).toContain('Appointments-acme: unknown (no AWS CLI; outputs of the last deploy from this machine (build/deploy/acme/stack-outputs.json))');
       expect(text).toContain(STACK_OUTPUTS.BucketName);
       expect(text).not.toContain(FUNCTIONS_SECRET_KEY);
       for (const secret of SECRETS) expect(text).not.toContain(secret);
+    });
+
+    it('still shows the AWS side when Twilio cannot be reached, and fails', async () => {
+      const h = harness(validEnv(), twilio, secrets, first.root);
+      const unreachable = new TwilioDeployTarget({ accountSid: ACCOUNT_SID, apiKeySid: API_KEY_SID, apiKeySecret: API_KEY_SECRET, apiBaseUrl: 'http://127.0.0.1:1/__twilio' });
+      const r = await status({ ...h.deps, twilio: () => unreachable });
+      expect(r).toMatchObject({ ok: false, reason: 'step-failed', failure: { step: 'Read the Twilio account' } });
+      const text = h.output.join('\n');
+      expect(text).toContain('Twilio\n  (not readable: see the failure below)');
+      expect(text).toContain(STACK_OUTPUTS.BucketName);
+      expect(text).toContain('What to do: check the Twilio credentials in .env and the network');
     });
 
     it('asks CloudFormation through the AWS CLI when it is installed', async () => {
@@ -409,7 +421,7 @@ describe('a failing step', () => {
       const text = h.output.join('\n');
       expect(text).toContain('Step "Deploy the AWS stack Appointments-acme" failed: `cdk deploy Appointments-acme` exited with 1');
       expect(text).toContain('AccessDenied');
-      expect(text).toMatch(/What to do: .*npx cdk bootstrap/);
+      expect(text).toMatch(/What to do: read the CDK messages above\. Credentials refused\?/);
       expect(text).toContain('`npm run deploy` is safe to run again');
       expect(standIn.serverless.listServices()).toEqual([]);
       expect(standIn.studio.listFlows()).toEqual([]);

@@ -7,7 +7,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import { cdkDeploy, cdkDestroy, cdkEnvironment, outputsFile, type CdkInvocation } from './cdk';
+import { cdkBootstrap, cdkDeploy, cdkDestroy, cdkEnvironment, outputsFile, type CdkInvocation } from './cdk';
 import type { ProcessRunner } from './process-runner';
 import { ActionableError } from './report';
 import type { TargetSettings } from './settings';
@@ -64,9 +64,14 @@ export interface CdkAwsOptions {
   secretsEndpoint?: string;
 }
 
+/** What the CLI says when the toolkit stack is missing (asset-using stacks need it). */
+const NOT_BOOTSTRAPPED = /cdk bootstrap|been bootstrapped|toolkit stack must be deployed/i;
+
 function failed(invocation: CdkInvocation, tail: string[], code: number): string {
+  const [verb, name] = invocation.args.slice(2);
+  const command = `cdk ${verb ?? ''}${name && !name.startsWith('-') ? ` ${name}` : ''}`;
   const last = tail.filter((l) => l.trim() !== '').slice(-6).join('\n        ');
-  return `\`cdk ${invocation.args.slice(2, 4).join(' ')}\` exited with ${code}${last ? `:\n        ${last}` : ''}`;
+  return `\`${command}\` exited with ${code}${last ? `:\n        ${last}` : ''}`;
 }
 
 /** Deploys with the `cdk` CLI (as `npx cdk` would by hand) and reads secrets with the SDK. */
@@ -91,12 +96,23 @@ export class CdkAwsTarget implements AwsTarget {
   async deployStack(context: Record<string, string>, onLine: (line: string) => void): Promise<StackOutputs> {
     const file = outputsFile(this.opts.root, this.target.customerCode);
     mkdirSync(path.dirname(file), { recursive: true });
-    const invocation = cdkDeploy(this.target, context, { root: this.opts.root, baseEnv: this.opts.baseEnv });
-    const result = await this.opts.run({ ...invocation, cwd: this.opts.root, onLine });
+    const opts = { root: this.opts.root, baseEnv: this.opts.baseEnv };
+    const invocation = cdkDeploy(this.target, context, opts);
+    let result = await this.opts.run({ ...invocation, cwd: this.opts.root, onLine });
+    // A first deploy in an account/region needs the CDK's toolkit stack; one command does that too.
+    if (result.code !== 0 && result.tail.some((l) => NOT_BOOTSTRAPPED.test(l))) {
+      onLine(`${this.target.region} is not bootstrapped for the CDK yet: running \`cdk bootstrap\` once`);
+      const bootstrap = cdkBootstrap(this.target, context, opts);
+      const prepared = await this.opts.run({ ...bootstrap, cwd: this.opts.root, onLine });
+      if (prepared.code !== 0) {
+        throw new ActionableError(failed(bootstrap, prepared.tail, prepared.code), 'the AWS credentials must be allowed to create the CDKToolkit stack (an administrator can run `npx cdk bootstrap` once); then run `npm run deploy` again');
+      }
+      result = await this.opts.run({ ...invocation, cwd: this.opts.root, onLine });
+    }
     if (result.code !== 0) {
       throw new ActionableError(
         failed(invocation, result.tail, result.code),
-        'read the CDK messages above. First deploy in this account/region? Run `npx cdk bootstrap` once. Credentials refused? Check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE. Then run `npm run deploy` again.',
+        'read the CDK messages above. Credentials refused? Check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE and that they may deploy CloudFormation stacks. Stack in *_ROLLBACK_COMPLETE? Delete it with `npm run destroy` first. Then run `npm run deploy` again.',
       );
     }
     return this.readOutputs(file);
@@ -150,12 +166,13 @@ export class CdkAwsTarget implements AwsTarget {
       };
     }
     if (result && result.tail.some((l) => /does not exist/.test(l))) return undefined;
+    const why = result ? `the AWS CLI failed: ${result.tail.filter((l) => l.trim() !== '').at(-1) ?? `exit ${result.code}`}` : 'no AWS CLI';
     const file = outputsFile(this.opts.root, this.target.customerCode);
     const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, Partial<StackOutputs> | undefined>)[this.target.stackName] : undefined;
     if (saved) {
-      return { name: this.target.stackName, status: 'unknown', outputs: saved, source: `outputs of the last deploy from this machine (${path.relative(this.opts.root, file)})` };
+      return { name: this.target.stackName, status: 'unknown', outputs: saved, source: `${why}; outputs of the last deploy from this machine (${path.relative(this.opts.root, file)})` };
     }
-    return { name: this.target.stackName, status: 'unknown', outputs: {}, source: 'not checked: no AWS CLI, and no outputs of an earlier deploy on this machine' };
+    return { name: this.target.stackName, status: 'unknown', outputs: {}, source: `not checked: ${why}, and no outputs of an earlier deploy on this machine` };
   }
 
   async putTwilioSecret(arn: string, value: TwilioSecretValue): Promise<'updated' | 'unchanged'> {

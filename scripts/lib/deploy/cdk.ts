@@ -100,6 +100,11 @@ export function cdkDeploy(target: TargetSettings, context: Record<string, string
   };
 }
 
+/** Prepares an account/region for CDK deployments (the CDKToolkit stack); synthesizes the app, so it takes the same context. */
+export function cdkBootstrap(target: TargetSettings, context: Record<string, string>, opts: { root: string; baseEnv: Record<string, string | undefined> }): CdkInvocation {
+  return { command: 'npx', args: [...CDK, 'bootstrap', ...contextArgs(context)], env: cdkEnvironment(target, opts.baseEnv, opts.root) };
+}
+
 export function cdkDestroy(target: TargetSettings, context: Record<string, string>, opts: { root: string; baseEnv: Record<string, string | undefined> }): CdkInvocation {
   return {
     command: 'npx',

@@ -41,11 +41,11 @@ export function printProblems(out: Out, masker: Masker, problems: ConfigProblem[
   out(`Fix them and run \`${command}\` again.`);
 }
 
-export function printFailure(out: Out, failure: StepFailure, rerun: string): void {
+export function printFailure(out: Out, failure: StepFailure, rerun?: string): void {
   out('');
   out(`Step "${failure.step}" failed: ${failure.message}`);
   out(`What to do: ${failure.whatToDo}`);
-  out(`${rerun} is safe to run again: finished steps are found and kept, not repeated or duplicated.`);
+  if (rerun) out(`${rerun} is safe to run again: finished steps are found and kept, not repeated or duplicated.`);
 }
 
 /** Twilio's 401/20003 turned into the variables to check. */

@@ -76,6 +76,7 @@ export async function deploy(deps: DeployDeps): Promise<CommandResult<DeploySumm
         ie_signing_secret: s.ieSigningSecret,
       });
       const k = await aws.readFunctionsKey(outputs.FunctionsAccessKeySecretArn);
+      masker.add(k.secretAccessKey);
       return { value: k, summary: `Twilio secret ${stored}; the Functions' S3 key read from Secrets Manager` };
     });
 
@@ -86,6 +87,7 @@ export async function deploy(deps: DeployDeps): Promise<CommandResult<DeploySumm
     });
 
     const sessionSecret = s.sessionSecret ?? inventory.variables.SESSION_SECRET ?? (deps.randomSecret ?? (() => randomBytes(32).toString('hex')))();
+    masker.add(sessionSecret);
     const envFor = (flowSid: string | undefined) => functionsEnvironment(s, { outputs, key, verifyServiceSid, sessionSecret, ...(flowSid ? { flowSid } : {}) });
 
     const functions = await steps.run('Deploy the Functions and assets', 'read the Twilio error above, fix the cause, and run `npm run deploy` again', async (ctx) => {

@@ -7,10 +7,15 @@ export type Out = (line: string) => void;
 
 /** Replaces every known secret value in a text; short values are left alone (they would mask words). */
 export class Masker {
-  private readonly secrets: string[];
+  private secrets: string[] = [];
 
   constructor(secrets: string[]) {
-    this.secrets = [...new Set(secrets.filter((s) => s.length >= 8))].sort((a, b) => b.length - a.length);
+    this.add(...secrets);
+  }
+
+  /** For secrets that appear during a run (read from Secrets Manager, generated). */
+  add(...secrets: string[]): void {
+    this.secrets = [...new Set([...this.secrets, ...secrets.filter((s) => s.length >= 8)])].sort((a, b) => b.length - a.length);
   }
 
   mask(text: string): string {
