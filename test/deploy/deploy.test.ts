@@ -433,6 +433,31 @@ describe('a failing step', () => {
     }
   });
 
+  it('continues where it stopped when run again: a failure after the flow was created leaves nothing to duplicate', async () => {
+    const standIn = await startTwilioStandIn({ buildingReads: 0 });
+    const store = await freshSecrets();
+    try {
+      const h = harness(validEnv(), standIn, store);
+      h.processes.failCdkCall = 2;
+      const r = await runDeploy(h);
+      if (r.ok || r.reason !== 'step-failed') throw new Error('expected step-failed');
+      expect(r.failure.step).toBe('Give the reminder sweep the new flow');
+      const flow = standIn.studio.listFlows()[0]!;
+
+      const again = harness(validEnv(), standIn, store, h.root);
+      const done = value(await runDeploy(again));
+      expect(done.flow).toMatchObject({ sid: flow.sid, outcome: 'unchanged' });
+      expect(again.processes.cdk('deploy')).toHaveLength(1);
+      expect(again.processes.cdk('deploy')[0]!.args).toContain(`TWILIO_FLOW_SID=${flow.sid}`);
+      expect(standIn.serverless.listServices()).toHaveLength(1);
+      expect(standIn.studio.listFlows()).toHaveLength(1);
+      expect(standIn.verify.listServices()).toHaveLength(1);
+    } finally {
+      await standIn.close();
+      await store.close();
+    }
+  });
+
   it('stops before anything is deployed when the number is not in the Twilio account', async () => {
     const standIn = await startTwilioStandIn();
     const store = await freshSecrets();

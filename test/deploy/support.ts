@@ -156,6 +156,8 @@ export class FakeProcesses {
   readonly requests: ProcessRequest[] = [];
   /** Exit code of the next `cdk` command (then back to 0). */
   failNextCdk: number | undefined;
+  /** Fails the n-th `cdk` command (1-based) with exit code 1. */
+  failCdkCall: number | undefined;
   awsCli: ((req: ProcessRequest) => ProcessResult) | undefined;
 
   readonly run: ProcessRunner = async (req) => {
@@ -164,6 +166,7 @@ export class FakeProcesses {
       if (!this.awsCli) throw Object.assign(new Error('spawn aws ENOENT'), { code: 'ENOENT' });
       return this.awsCli(req);
     }
+    if (this.failCdkCall !== undefined && this.cdk().length === this.failCdkCall) this.failNextCdk = 1;
     if (this.failNextCdk !== undefined) {
       const code = this.failNextCdk;
       this.failNextCdk = undefined;

@@ -76,6 +76,10 @@ export const DeployVariables = TwilioTarget.extend({
     .meta({ fix: 'e.g. rate(15 minutes), or leave unset for every 15 minutes' }),
 });
 
+/**
+ * A variable's fix, also when the schema that carries it is wrapped (`.optional()`, `.default()`,
+ * a transform): the shared schemas put `meta({ fix })` on the inner one.
+ */
 function fixOf(schema: z.ZodType): string {
   const fix = (schema.meta() as { fix?: string } | undefined)?.fix;
   if (fix) return fix;
