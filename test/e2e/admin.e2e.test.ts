@@ -189,7 +189,9 @@ describe('admin page in Chromium', () => {
     expect(await deployed.locator('#reply-form').isHidden()).toBe(true);
     expect(await deployed.locator('#reply-deployed').isVisible()).toBe(true);
 
-    // The patient answers from their own phone; the message log and the delivery records show it.
+    // The patient answers from their own phone a moment later (the log's times have one-second
+    // resolution); the message log and the delivery records show it.
+    await new Promise((r) => setTimeout(r, 1100));
     await phonesApi(t).send(phone, 'CONFIRM APPT');
     await conversation.locator('li.msg.inbound', { hasText: 'CONFIRM APPT' }).waitFor({ timeout: 15_000 });
     await conversation.locator('li.msg.outbound', { hasText: 'Thanks, Ana!' }).waitFor({ timeout: 15_000 });
