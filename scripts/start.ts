@@ -7,10 +7,32 @@ import { buildService, ROOT, SERVICE_DIR } from './lib/build-service';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+/**
+ * What `.env` and the environment may change locally. Everything else (credentials, IE_ENDPOINT,
+ * the Twilio number, S3) stays local even when `.env` is filled in for a deploy, so a local run
+ * never texts real phones, posts to the real EHR or touches the real bucket.
+ */
+const LOCAL_VARIABLES = [
+  'PORT',
+  'HOST',
+  'LOCAL_DATA_DIR',
+  'LOG_LEVEL',
+  'CUSTOMER_NAME',
+  'DEFAULT_PHONE_COUNTRY',
+  'REMINDER_FIRST_TIMING',
+  'REMINDER_SECOND_TIMING',
+  'REMINDER_OUTREACH_START',
+  'REMINDER_OUTREACH_FINISH',
+  'SWEEP_INTERVAL_SECONDS',
+  'SWEEP_RATE_PER_SECOND',
+  'SWEEP_CONCURRENCY',
+];
+
 async function main() {
   const envFile = path.join(ROOT, '.env');
   const fromFile = existsSync(envFile) ? parse(readFileSync(envFile)) : {};
-  const env = { ...fromFile, ...process.env };
+  const merged: Record<string, string | undefined> = { ...fromFile, ...process.env };
+  const env = Object.fromEntries(LOCAL_VARIABLES.map((k) => [k, merged[k]]));
   const port = Number(env.PORT ?? 3000);
   const dataDir = path.resolve(ROOT, env.LOCAL_DATA_DIR ?? '.local');
 
