@@ -130,7 +130,7 @@ export async function deploymentStatus(deps: StatusDeps): Promise<StatusReport> 
         return { ...base, state: 'warning', detail: local ? 'has not run yet' : 'has not run yet: check the Lambda and its schedule (`npm run deploy`)', ...extra };
       }
       const age = deps.now().getTime() - at;
-      const counts = Object.entries(status.counts ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
+      const counts = Object.entries(status.counts ?? {}).filter(([, v]) => typeof v === 'number' && v > 0).map(([k, v]) => `${k} ${v}`).join(', ');
       const when = age < 0 ? 'just now' : `${minutes(age)} ago`;
       if (age > SWEEP_STALE_AFTER_MS) return { ...base, state: 'error', detail: `last ran ${when}: the schedule may be disabled or the Lambda failing`, ...extra };
       return { ...base, state: 'ok', detail: `last ran ${when}${counts ? ` (${counts})` : ''}`, ...extra };
