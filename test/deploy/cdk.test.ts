@@ -20,6 +20,7 @@ import { readDeploySettings } from '../../infra/settings';
 import { AppointmentStack } from '../../infra/stack';
 import { ROOT } from '../../scripts/lib/build-service';
 import { CdkAwsTarget } from '../../scripts/lib/deploy/aws';
+import { startSecretsStandIn } from './support';
 import { cdkDeploy, cdkDestroy, stackContext } from '../../scripts/lib/deploy/cdk';
 import { spawnProcess, type ProcessRequest } from '../../scripts/lib/deploy/process-runner';
 import { loadDeploySettings, type DeploySettings } from '../../scripts/lib/deploy/settings';
@@ -212,19 +213,26 @@ describe('the real cdk CLI', () => {
 describe('reading the stack', () => {
   const s = settings();
 
-  it('asks CloudFormation through the AWS CLI and says when the stack does not exist', async () => {
-    const requests: ProcessRequest[] = [];
-    const target = new CdkAwsTarget(s, {
-      root: sandbox.dir,
-      baseEnv: {},
-      run: async (req) => {
-        requests.push(req);
-        return { code: 255, stdout: '', tail: ['', 'An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id Appointments-acme does not exist'] };
-      },
-    });
-    expect(await target.describeStack()).toBeUndefined();
-    expect(requests[0]).toMatchObject({ command: 'aws', args: ['cloudformation', 'describe-stacks', '--stack-name', 'Appointments-acme', '--region', 'us-west-2', '--output', 'json'] });
-    expect(requests[0]!.env).toMatchObject({ AWS_ACCESS_KEY_ID: 'AKIADEPLOYER00000001', AWS_REGION: 'us-west-2' });
+  it('asks CloudFormation and says when the stack does not exist', async () => {
+    const cfn = await startSecretsStandIn({});
+    try {
+      const requests: ProcessRequest[] = [];
+      const target = new CdkAwsTarget(s, {
+        root: sandbox.dir,
+        baseEnv: {},
+        cloudFormationEndpoint: cfn.endpoint,
+        run: async (req) => {
+          requests.push(req);
+          return { code: 0, stdout: '', tail: [] };
+        },
+      });
+      expect(await target.describeStack()).toBeUndefined();
+      cfn.stacks.set('Appointments-acme', { status: 'CREATE_COMPLETE', outputs: { BucketName: 'b' } });
+      expect(await target.describeStack()).toMatchObject({ status: 'CREATE_COMPLETE', outputs: { BucketName: 'b' }, source: 'CloudFormation' });
+      expect(requests).toEqual([]);
+    } finally {
+      await cfn.close();
+    }
   });
 
   it('bootstraps the account/region once when the CLI says it is not, then deploys', async () => {

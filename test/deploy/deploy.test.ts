@@ -275,8 +275,7 @@ describe('npm run deploy against the local Twilio stand-in', () => {
       expect(text).toMatch(new RegExp(`Build {14}ZB[0-9a-f]{32} completed: ${functions.length} functions, ${assets.length} assets`));
       expect(text).toContain(`Studio Flow        ${firstResult.flow.sid} revision 2, published`);
       expect(text).toContain(`${TWILIO_NUMBER} (${twilio.numberSid}): incoming SMS → the Studio Flow`);
-      // No AWS CLI here: the outputs saved by the last deploy stand in for CloudFormation.
-      expect(text).toContain('Appointments-acme: unknown (no AWS CLI; outputs of the last deploy from this machine (build/deploy/acme/stack-outputs.json))');
+      expect(text).toContain('Appointments-acme: UPDATE_COMPLETE (CloudFormation)');
       expect(text).toContain(STACK_OUTPUTS.BucketName);
       expect(text).not.toContain(FUNCTIONS_SECRET_KEY);
       for (const secret of SECRETS) expect(text).not.toContain(secret);
@@ -293,17 +292,18 @@ describe('npm run deploy against the local Twilio stand-in', () => {
       expect(text).toContain('What to do: check the Twilio credentials in .env and the network');
     });
 
-    it('asks CloudFormation through the AWS CLI when it is installed', async () => {
+    it('asks CloudFormation for the stack and its outputs', async () => {
       const h = harness(validEnv(), twilio, secrets, first.root);
-      h.processes.awsCli = () => ({
-        code: 0,
-        stdout: JSON.stringify({ Stacks: [{ StackName: 'Appointments-acme', StackStatus: 'UPDATE_COMPLETE', Outputs: [{ OutputKey: 'BucketName', OutputValue: 'from-cloudformation' }] }] }),
-        tail: [],
-      });
-      value(await status(h.deps));
-      const [aws] = h.processes.requests;
-      expect(aws!.args).toEqual(['cloudformation', 'describe-stacks', '--stack-name', 'Appointments-acme', '--region', 'us-west-2', '--output', 'json']);
-      expect(h.output.join('\n')).toContain('Appointments-acme: UPDATE_COMPLETE (CloudFormation (aws cli))');
+      const before = secrets.stacks.get('Appointments-acme');
+      secrets.stacks.set('Appointments-acme', { status: 'UPDATE_ROLLBACK_COMPLETE', outputs: { BucketName: 'from-cloudformation' } });
+      try {
+        value(await status(h.deps));
+        expect(h.output.join('\n')).toContain('Appointments-acme: UPDATE_ROLLBACK_COMPLETE (CloudFormation)');
+        expect(h.output.join('\n')).toContain('from-cloudformation');
+        expect(h.processes.requests.filter((r) => r.command === 'aws')).toEqual([]);
+      } finally {
+        if (before) secrets.stacks.set('Appointments-acme', before);
+      }
     });
   });
 
@@ -342,9 +342,9 @@ describe('npm run deploy against the local Twilio stand-in', () => {
     it('finds nothing to remove the second time', async () => {
       const h = harness(validEnv(), twilio, secrets, first.root);
       const r = value(await destroy(h.deps, { deleteData: false, yes: false }));
-      // Without the AWS CLI nobody says the stack is gone, so `cdk destroy` runs again (a no-op for a missing stack).
-      expect(r.removed).toEqual(['AWS stack Appointments-acme']);
-      expect(h.output.join('\n')).toContain('not checked: no AWS CLI');
+      // CloudFormation says the stack is gone, so `cdk destroy` is not run again.
+      expect(r.removed).toEqual([]);
+      expect(h.processes.cdk()).toEqual([]);
     });
   });
 });

@@ -104,9 +104,12 @@ export async function startTwilioStandIn(options: { buildingReads?: number } = {
 }
 
 /** A Secrets Manager stand-in speaking the SDK's JSON protocol (GetSecretValue, PutSecretValue). */
+/** The AWS APIs the deploy reads: Secrets Manager (JSON protocol) and CloudFormation DescribeStacks (query protocol). */
 export interface SecretsStandIn {
   endpoint: string;
   values: Map<string, string>;
+  /** CloudFormation stacks by name. */
+  stacks: Map<string, { status: string; outputs: Record<string, string> }>;
   writes: { arn: string; value: string }[];
   close(): Promise<void>;
 }
@@ -114,7 +117,20 @@ export interface SecretsStandIn {
 export async function startSecretsStandIn(initial: Record<string, string>): Promise<SecretsStandIn> {
   const values = new Map(Object.entries(initial));
   const writes: { arn: string; value: string }[] = [];
+  const stacks = new Map<string, { status: string; outputs: Record<string, string> }>();
   const app = express();
+  app.post('/', express.urlencoded({ extended: false, type: 'application/x-www-form-urlencoded' }), (req, res, next) => {
+    const form = req.body as Record<string, string>;
+    if (form.Action !== 'DescribeStacks') return next();
+    const xml = (body: string) => res.type('text/xml').send(`<?xml version="1.0"?>\n${body}`);
+    const stack = stacks.get(form.StackName ?? '');
+    if (!stack) {
+      res.status(400);
+      return xml(`<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id ${form.StackName} does not exist</Message></Error><RequestId>r1</RequestId></ErrorResponse>`);
+    }
+    const outputs = Object.entries(stack.outputs).map(([k, v]) => `<member><OutputKey>${k}</OutputKey><OutputValue>${v}</OutputValue></member>`).join('');
+    return xml(`<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member><StackName>${form.StackName}</StackName><StackStatus>${stack.status}</StackStatus><CreationTime>2026-11-25T00:00:00Z</CreationTime><Outputs>${outputs}</Outputs></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata></DescribeStacksResponse>`);
+  });
   app.use(express.json({ type: () => true }));
   app.post('/', (req, res) => {
     const target = String(req.headers['x-amz-target'] ?? '');
@@ -135,7 +151,7 @@ export async function startSecretsStandIn(initial: Record<string, string>): Prom
     }
   });
   const server = await listen(app);
-  return { endpoint: server.url, values, writes, close: () => server.close() };
+  return { endpoint: server.url, values, stacks, writes, close: () => server.close() };
 }
 
 export const STACK_OUTPUTS = {
@@ -159,6 +175,8 @@ export class FakeProcesses {
   /** Fails the n-th `cdk` command (1-based) with exit code 1. */
   failCdkCall: number | undefined;
   awsCli: ((req: ProcessRequest) => ProcessResult) | undefined;
+  /** CloudFormation's view, kept in step with what the fake `cdk` deploys and destroys. */
+  stacks: Map<string, { status: string; outputs: Record<string, string> }> | undefined;
 
   readonly run: ProcessRunner = async (req) => {
     this.requests.push(req);
@@ -178,8 +196,10 @@ export class FakeProcesses {
       const file = req.args[req.args.indexOf('--outputs-file') + 1] ?? '';
       mkdirSync(path.dirname(file), { recursive: true });
       writeFileSync(file, JSON.stringify({ 'Appointments-acme': STACK_OUTPUTS }, null, 2));
+      this.stacks?.set('Appointments-acme', { status: 'UPDATE_COMPLETE', outputs: { ...STACK_OUTPUTS } });
       req.onLine?.('✅  Appointments-acme');
     }
+    if (verb === 'destroy') this.stacks?.delete('Appointments-acme');
     return { code: 0, stdout: '', tail: [] };
   };
 
@@ -200,6 +220,7 @@ export interface Harness {
 /** The operator commands wired as in production, except Twilio is the stand-in, and AWS is the fake process runner plus the Secrets Manager stand-in. */
 export function harness(env: Record<string, string | undefined>, twilio: TwilioStandIn, secrets: SecretsStandIn, root = mkdtempSync(path.join(os.tmpdir(), 'pam-deploy-'))): Harness {
   const processes = new FakeProcesses();
+  processes.stacks = secrets.stacks;
   const h: Harness = {
     output: [],
     processes,
@@ -216,7 +237,7 @@ export function harness(env: Record<string, string | undefined>, twilio: TwilioS
       },
       aws: (s) => {
         h.awsCalls += 1;
-        return new CdkAwsTarget(s, { root, run: processes.run, baseEnv: { PATH: '/usr/bin:/bin', HOME: '/home/operator' }, secretsEndpoint: secrets.endpoint });
+        return new CdkAwsTarget(s, { root, run: processes.run, baseEnv: { PATH: '/usr/bin:/bin', HOME: '/home/operator' }, secretsEndpoint: secrets.endpoint, cloudFormationEndpoint: secrets.endpoint });
       },
       hasSharedAwsConfig: false,
     },

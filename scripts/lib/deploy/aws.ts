@@ -6,6 +6,7 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { z } from 'zod';
 import { cdkBootstrap, cdkDeploy, cdkDestroy, cdkEnvironment, outputsFile, type CdkInvocation } from './cdk';
 import type { ProcessRunner } from './process-runner';
@@ -62,6 +63,8 @@ export interface CdkAwsOptions {
   baseEnv: Record<string, string | undefined>;
   /** Secrets Manager endpoint, for tests against a local fake. */
   secretsEndpoint?: string;
+  /** CloudFormation endpoint, for tests against a local fake. */
+  cloudFormationEndpoint?: string;
 }
 
 /** What the CLI says when the toolkit stack is missing (asset-using stacks need it). */
@@ -77,20 +80,22 @@ function failed(invocation: CdkInvocation, tail: string[], code: number): string
 /** Deploys with the `cdk` CLI (as `npx cdk` would by hand) and reads secrets with the SDK. */
 export class CdkAwsTarget implements AwsTarget {
   private readonly secrets: SecretsManagerClient;
+  private readonly cloudFormation: CloudFormationClient;
 
   constructor(
     private readonly target: TargetSettings,
     private readonly opts: CdkAwsOptions,
   ) {
     const aws = target.aws;
-    this.secrets = new SecretsManagerClient({
+    const common = {
       region: target.region,
       ...(aws.accessKeyId && aws.secretAccessKey
         ? { credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey, ...(aws.sessionToken ? { sessionToken: aws.sessionToken } : {}) } }
         : {}),
       ...(aws.profile ? { profile: aws.profile } : {}),
-      ...(opts.secretsEndpoint ? { endpoint: opts.secretsEndpoint } : {}),
-    });
+    };
+    this.secrets = new SecretsManagerClient({ ...common, ...(opts.secretsEndpoint ? { endpoint: opts.secretsEndpoint } : {}) });
+    this.cloudFormation = new CloudFormationClient({ ...common, ...(opts.cloudFormationEndpoint ? { endpoint: opts.cloudFormationEndpoint } : {}) });
   }
 
   async deployStack(context: Record<string, string>, onLine: (line: string) => void): Promise<StackOutputs> {
@@ -142,31 +147,27 @@ export class CdkAwsTarget implements AwsTarget {
   }
 
   /**
-   * CloudFormation through the AWS CLI when it is installed (until @aws-sdk/client-cloudformation
-   * is a dependency), otherwise the outputs the last deploy from this machine saved. Undefined only
-   * when CloudFormation says the stack does not exist; without an answer the status is `unknown`.
+   * The stack as CloudFormation describes it; when CloudFormation cannot be asked (no credentials,
+   * offline), the outputs the last deploy from this machine saved. Undefined only when
+   * CloudFormation says the stack does not exist; without an answer the status is `unknown`.
    */
   async describeStack(): Promise<StackDescription | undefined> {
-    const env = cdkEnvironment(this.target, this.opts.baseEnv, this.opts.root);
-    const args = ['cloudformation', 'describe-stacks', '--stack-name', this.target.stackName, '--region', this.target.region, '--output', 'json'];
-    let result: Awaited<ReturnType<ProcessRunner>> | undefined;
+    let why: string;
     try {
-      result = await this.opts.run({ command: 'aws', args, cwd: this.opts.root, env });
-    } catch {
-      result = undefined;
-    }
-    if (result && result.code === 0) {
-      const stack = (JSON.parse(result.stdout) as { Stacks?: { StackName: string; StackStatus: string; Outputs?: { OutputKey: string; OutputValue: string }[] }[] }).Stacks?.[0];
+      const res = await this.cloudFormation.send(new DescribeStacksCommand({ StackName: this.target.stackName }));
+      const stack = res.Stacks?.[0];
       if (!stack) return undefined;
       return {
-        name: stack.StackName,
-        status: stack.StackStatus,
-        outputs: Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue])) as Partial<StackOutputs>,
-        source: 'CloudFormation (aws cli)',
+        name: stack.StackName ?? this.target.stackName,
+        status: stack.StackStatus ?? 'unknown',
+        outputs: Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? ''])) as Partial<StackOutputs>,
+        source: 'CloudFormation',
       };
+    } catch (err) {
+      const e = err as { name?: string; message?: string };
+      if (e.name === 'ValidationError' && /does not exist/.test(e.message ?? '')) return undefined;
+      why = `CloudFormation could not be asked (${e.name ?? 'error'})`;
     }
-    if (result && result.tail.some((l) => /does not exist/.test(l))) return undefined;
-    const why = result ? `the AWS CLI failed: ${result.tail.filter((l) => l.trim() !== '').at(-1) ?? `exit ${result.code}`}` : 'no AWS CLI';
     const file = outputsFile(this.opts.root, this.target.customerCode);
     const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, Partial<StackOutputs> | undefined>)[this.target.stackName] : undefined;
     if (saved) {
