@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { z } from 'zod';
-import { cdkBootstrap, cdkDeploy, cdkDestroy, cdkEnvironment, outputsFile, type CdkInvocation } from './cdk';
+import { cdkBootstrap, cdkDeploy, cdkDestroy, outputsFile, type CdkInvocation } from './cdk';
 import type { ProcessRunner } from './process-runner';
 import { ActionableError } from './report';
 import type { TargetSettings } from './settings';
