@@ -19,6 +19,18 @@ export interface AppointmentZone {
  * Accepts an IANA zone (preferred: DST-correct) or the reference app's fixed `±HHMM` offset.
  */
 export function parseAppointmentZone(input: string): Parsed<AppointmentZone> {
+  // Resolving a zone builds Intl formatters, which is costly; the set of zones in use is small.
+  const cached = zoneCache.get(input);
+  if (cached) return cached;
+  const parsed = resolveZone(input);
+  if (zoneCache.size >= 1000) zoneCache.clear();
+  zoneCache.set(input, parsed);
+  return parsed;
+}
+
+const zoneCache = new Map<string, Parsed<AppointmentZone>>();
+
+function resolveZone(input: string): Parsed<AppointmentZone> {
   const text = input.trim();
   if (text === '') return { ok: false, reason: 'is empty; use an IANA zone such as America/New_York' };
   const legacy = LEGACY_OFFSET.exec(text);
