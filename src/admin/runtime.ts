@@ -1,8 +1,8 @@
 import { loadAdminConfig, type AdminRuntimeConfig } from '../config/admin-config';
 import { describeProblems, type Env } from '../config/config';
-import { ConfigError, type FunctionContext } from '../runtime/functions';
+import { ConfigError, envOf, type FunctionContext } from '../runtime/functions';
 import { S3AdminStore } from '../storage/s3-admin-store';
-import { createS3Client } from '../storage/s3-client';
+import { createS3Client, s3SettingsFrom } from '../storage/s3-client';
 import { createTwilioClient, type TwilioClient } from '../twilio/client';
 import { AttemptLimiter } from './rate-limit';
 import { TwilioVerifyCodes, type VerifyCodes } from './verify-codes';
@@ -25,10 +25,6 @@ export interface AdminRuntime {
 
 let cached: { key: string; runtime: AdminRuntime } | undefined;
 
-export function envOf(context: FunctionContext): Env {
-  return Object.fromEntries(Object.entries(context).filter(([, v]) => typeof v === 'string') as [string, string][]);
-}
-
 /** Built once per warm container; throws a ConfigError naming every variable that is wrong. */
 export function adminRuntime(context: FunctionContext): AdminRuntime {
   const env = envOf(context);
@@ -37,15 +33,7 @@ export function adminRuntime(context: FunctionContext): AdminRuntime {
   const loaded = loadAdminConfig(env);
   if (!loaded.ok) throw new ConfigError(loaded.problems.map((p) => p.variable), describeProblems(loaded.problems));
   const config = loaded.config;
-  const s3 = createS3Client({
-    region: config.AWS_REGION,
-    endpoint: config.S3_ENDPOINT,
-    credentials:
-      config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
-        ? { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY }
-        : undefined,
-    maxSockets: 16,
-  });
+  const s3 = createS3Client({ ...s3SettingsFrom(config), maxSockets: 16 });
   const twilio = createTwilioClient({ accountSid: config.ACCOUNT_SID, authToken: config.AUTH_TOKEN, apiBaseUrl: config.TWILIO_API_BASE_URL });
   const store = new S3AdminStore(s3, config.S3_BUCKET);
   const runtime: AdminRuntime = {

@@ -2,7 +2,7 @@ import { describeProblems, loadFunctionsConfig, type FunctionsConfig } from '../
 import type { HttpReply } from '../http/reply';
 import type { ReminderPolicy } from '../domain/reminders';
 import { S3AppointmentStore } from '../storage/s3-appointment-store';
-import { createS3Client } from '../storage/s3-client';
+import { createS3Client, s3SettingsFrom } from '../storage/s3-client';
 import type { AppointmentStore } from '../storage/appointment-store';
 import { log } from '../log';
 import { now } from './clock';
@@ -40,7 +40,8 @@ export interface FunctionsRuntime {
 
 let cached: { key: string; runtime: FunctionsRuntime } | undefined;
 
-function envOf(context: FunctionContext): Record<string, string | undefined> {
+/** The string-valued entries of a Function's context: its environment variables. */
+export function envOf(context: FunctionContext): Record<string, string | undefined> {
   return Object.fromEntries(
     Object.entries(context).filter(([, v]) => typeof v === 'string') as [string, string][],
   );
@@ -57,14 +58,7 @@ export function functionsRuntime(context: FunctionContext): FunctionsRuntime {
   const loaded = loadFunctionsConfig(env);
   if (!loaded.ok) throw new ConfigError(loaded.problems.map((p) => p.variable), describeProblems(loaded.problems));
   const config = loaded.config;
-  const s3 = createS3Client({
-    region: config.AWS_REGION,
-    endpoint: config.S3_ENDPOINT,
-    credentials:
-      config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
-        ? { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY }
-        : undefined,
-  });
+  const s3 = createS3Client(s3SettingsFrom(config));
   const store = new S3AppointmentStore(s3, config.S3_BUCKET);
   const twilio = createTwilioClient({ accountSid: config.ACCOUNT_SID, authToken: config.AUTH_TOKEN, apiBaseUrl: config.TWILIO_API_BASE_URL });
   const policy: ReminderPolicy = {

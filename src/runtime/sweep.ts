@@ -4,7 +4,7 @@ import { EhrNotifier } from '../ehr/notifier';
 import { log } from '../log';
 import { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
 import { S3AppointmentStore } from '../storage/s3-appointment-store';
-import { createS3Client } from '../storage/s3-client';
+import { createS3Client, s3SettingsFrom } from '../storage/s3-client';
 import { createTwilioClient } from '../twilio/client';
 import { runSweep, type SweepCounts, type SweepDeps } from '../use-cases/sweep';
 import { now } from './clock';
@@ -38,11 +38,7 @@ export async function sweepDepsFromEnv(env: Env): Promise<SweepDeps> {
   if (!secret.account_sid || !secret.api_key_sid || !secret.api_key_secret) {
     throw new Error('sweep configuration is invalid: set TWILIO_SECRET_ARN, or TWILIO_ACCOUNT_SID with TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET');
   }
-  const s3 = createS3Client({
-    region: c.AWS_REGION,
-    endpoint: c.S3_ENDPOINT,
-    credentials: c.AWS_ACCESS_KEY_ID && c.AWS_SECRET_ACCESS_KEY ? { accessKeyId: c.AWS_ACCESS_KEY_ID, secretAccessKey: c.AWS_SECRET_ACCESS_KEY } : undefined,
-  });
+  const s3 = createS3Client(s3SettingsFrom(c));
   const store = new S3AppointmentStore(s3, c.S3_BUCKET);
   const twilio = createTwilioClient({
     accountSid: secret.account_sid,

@@ -88,22 +88,10 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async appendHistory(record: HistoryRecord): Promise<'created' | 'exists'> {
     const { event } = record;
-    try {
-      await this.s3.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: historyKey(event.appointment_id, event.event_datetime_utc, event.event_id),
-          Body: JSON.stringify(record),
-          ContentType: JSON_TYPE,
-          IfNoneMatch: '*',
-        }),
-      );
-      return 'created';
-    } catch (err) {
-      if (isConditionFailure(err)) return 'exists';
-      throw err;
-    }
+    const key = historyKey(event.appointment_id, event.event_datetime_utc, event.event_id);
+    return (await this.putNew(key, record)).created ? 'created' : 'exists';
   }
+
 
   async listHistory(appointmentId: string): Promise<HistoryRecord[]> {
     const keys: string[] = [];
@@ -184,39 +172,18 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   async putReceipt(appointmentId: string, eventId: string, receipt: unknown): Promise<'created' | 'exists'> {
-    try {
-      await this.s3.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: receiptKey(appointmentId, eventId),
-          Body: JSON.stringify(receipt),
-          ContentType: JSON_TYPE,
-          IfNoneMatch: '*',
-        }),
-      );
-      return 'created';
-    } catch (err) {
-      if (isConditionFailure(err)) return 'exists';
-      throw err;
-    }
+    return (await this.putNew(receiptKey(appointmentId, eventId), receipt)).created ? 'created' : 'exists';
   }
+
 
   async getReceipt(appointmentId: string, eventId: string): Promise<unknown> {
     return (await this.getJson(receiptKey(appointmentId, eventId)))?.value ?? null;
   }
 
   async createClaim(claim: ReminderClaim): Promise<{ created: true; etag: string } | { created: false }> {
-    const key = reminderClaimKey(claim.appointment_id, claim.schedule_version, claim.n);
-    try {
-      const res = await this.s3.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(claim), ContentType: JSON_TYPE, IfNoneMatch: '*' }),
-      );
-      return { created: true, etag: res.ETag ?? '' };
-    } catch (err) {
-      if (isConditionFailure(err)) return { created: false };
-      throw err;
-    }
+    return this.putNew(reminderClaimKey(claim.appointment_id, claim.schedule_version, claim.n), claim);
   }
+
 
   async getClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<Versioned<ReminderClaim> | null> {
     const got = await this.getJson(reminderClaimKey(appointmentId, scheduleVersion, n));
@@ -237,6 +204,19 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async getSweepStatus(): Promise<unknown> {
     return (await this.getJson(SWEEP_STATUS_KEY))?.value ?? null;
+  }
+
+  /** Writes the object only if the key is free (If-None-Match: *). */
+  private async putNew(key: string, value: unknown): Promise<{ created: true; etag: string } | { created: false }> {
+    try {
+      const res = await this.s3.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: JSON_TYPE, IfNoneMatch: '*' }),
+      );
+      return { created: true, etag: res.ETag ?? '' };
+    } catch (err) {
+      if (isConditionFailure(err)) return { created: false };
+      throw err;
+    }
   }
 
   private async putConditional(key: string, value: unknown, condition: { IfMatch?: string; IfNoneMatch?: string }): Promise<'ok' | 'conflict'> {

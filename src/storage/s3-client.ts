@@ -32,3 +32,20 @@ export function createS3Client(settings: S3Settings): S3Client {
     }),
   });
 }
+
+/** The S3 settings every runtime's config carries (AWS_REGION, S3_ENDPOINT, optional static keys). */
+export function s3SettingsFrom(config: {
+  AWS_REGION: string;
+  S3_ENDPOINT?: string | undefined;
+  AWS_ACCESS_KEY_ID?: string | undefined;
+  AWS_SECRET_ACCESS_KEY?: string | undefined;
+}): S3Settings {
+  return {
+    region: config.AWS_REGION,
+    endpoint: config.S3_ENDPOINT,
+    credentials:
+      config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY }
+        : undefined,
+  };
+}

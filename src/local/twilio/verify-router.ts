@@ -34,7 +34,8 @@ function serviceJson(s: VerifyService) {
   };
 }
 
-function verificationJson(v: Verification) {
+/** Fields a Verification and a VerificationCheck share on the wire. */
+function sharedJson(v: Verification) {
   return {
     sid: v.sid,
     service_sid: v.serviceSid,
@@ -43,12 +44,18 @@ function verificationJson(v: Verification) {
     channel: v.channel,
     status: v.status,
     valid: v.valid,
-    lookup: { carrier: null },
     amount: null,
     payee: null,
-    send_code_attempts: v.sendCodeAttempts.map((a) => ({ attempt_sid: a.attemptSid, channel: a.channel, time: iso(a.time) })),
     date_created: iso(v.dateCreated),
     date_updated: iso(v.dateUpdated),
+  };
+}
+
+function verificationJson(v: Verification) {
+  return {
+    ...sharedJson(v),
+    lookup: { carrier: null },
+    send_code_attempts: v.sendCodeAttempts.map((a) => ({ attempt_sid: a.attemptSid, channel: a.channel, time: iso(a.time) })),
     sna: null,
     url: `${BASE}/Services/${v.serviceSid}/Verifications/${v.sid}`,
   };
@@ -56,17 +63,7 @@ function verificationJson(v: Verification) {
 
 function checkJson(v: Verification) {
   return {
-    sid: v.sid,
-    service_sid: v.serviceSid,
-    account_sid: v.accountSid,
-    to: v.to,
-    channel: v.channel,
-    status: v.status,
-    valid: v.valid,
-    amount: null,
-    payee: null,
-    date_created: iso(v.dateCreated),
-    date_updated: iso(v.dateUpdated),
+    ...sharedJson(v),
     sna_attempts_error_codes: [],
   };
 }
