@@ -4,6 +4,7 @@ import { SECRET_VARIABLES } from '../src/config/admin-config';
 import { adminApi } from './support/admin';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
+import { localTime } from './fixtures/time';
 
 /** Every admin Function that needs a session, with a request that would otherwise be valid. */
 const SESSION_FUNCTIONS: [string, { body?: unknown; query?: Record<string, string> }][] = [
@@ -33,7 +34,7 @@ function booking(phone: string, id: string, overrides: Record<string, unknown> =
     provider_first_name: 'Ana',
     provider_last_name: 'Lopez',
     appointment_location: 'Suite 100, "East" Wing',
-    appointment_datetime: '2026-12-01T10:00:00',
+    appointment_datetime: localTime(6, '10:00'),
     appointment_timezone: 'America/Los_Angeles',
     ...overrides,
   };

@@ -3,6 +3,7 @@ import { EHR_EVENT_TYPES } from '../src/domain/event';
 import { historyPrefix, stateKey } from '../src/storage/keys';
 import { ehrEvent } from './fixtures/events';
 import { startTestStack, type TestStack } from './support/local-stack';
+import { FIXTURE_NOW, HOUR, MINUTE, utcAt } from './fixtures/time';
 
 let t: TestStack;
 beforeAll(async () => {
@@ -38,7 +39,7 @@ describe('POST /ehr/events', () => {
     const res = await t.postEvents([
       ehrEvent({ appointment_id: 'APT-batch-1' }),
       ehrEvent({ appointment_id: 'APT-batch-2', event_type: 'CONFIRMED' }),
-      ehrEvent({ appointment_id: 'APT-batch-1', event_type: 'CANCELED', event_datetime_utc: '2026-11-25T08:05:00Z' }),
+      ehrEvent({ appointment_id: 'APT-batch-1', event_type: 'CANCELED', event_datetime_utc: utcAt(-8 * HOUR + 5 * MINUTE) }),
     ]);
     expect(res.status).toBe(202);
     expect(res.json.results.map((r: { appointment_id: string; disposition: string }) => [r.appointment_id, r.disposition])).toEqual([
@@ -50,7 +51,7 @@ describe('POST /ehr/events', () => {
 
   it('applies 50 concurrent events for one appointment without losing any', async () => {
     const id = 'APT-race';
-    const base = Date.UTC(2026, 10, 25, 8, 0, 0);
+    const base = FIXTURE_NOW - 8 * HOUR;
     const events = Array.from({ length: 50 }, (_, i) =>
       ehrEvent({
         appointment_id: id,
@@ -86,8 +87,8 @@ describe('POST /ehr/events', () => {
 
   it('keeps an older event in history but not in the state', async () => {
     const id = 'APT-stale';
-    await t.postEvents(ehrEvent({ appointment_id: id, event_type: 'CANCELED', event_datetime_utc: '2026-11-25T10:00:00Z' }));
-    const res = await t.postEvents(ehrEvent({ appointment_id: id, event_type: 'BOOKED', event_datetime_utc: '2026-11-25T09:00:00Z' }));
+    await t.postEvents(ehrEvent({ appointment_id: id, event_type: 'CANCELED', event_datetime_utc: utcAt(-6 * HOUR) }));
+    const res = await t.postEvents(ehrEvent({ appointment_id: id, event_type: 'BOOKED', event_datetime_utc: utcAt(-7 * HOUR) }));
     expect(res.json.results[0]).toMatchObject({ outcome: 'stale', stale: true, disposition: 'CANCELED' });
     expect(await t.listKeys(historyPrefix(id))).toHaveLength(2);
     expect((await t.getJson(stateKey(id))).disposition).toBe('CANCELED');

@@ -62,9 +62,9 @@ afterAll(async () => {
 describe('the sweep Lambda handler', () => {
   it('reads the Twilio API key from Secrets Manager once per cold start and sends due reminders', async () => {
     const phone = '+14155557001';
-    t.stack.clock.setOffset(Date.parse('2026-11-25T16:00:00Z') - Date.now());
+    t.stack.clock.set('2026-11-25T16:00:00Z');
     await t.postEvents(ehrEvent({ appointment_id: 'APT-lambda', patient_phone: phone, event_datetime_utc: '2026-11-25T15:00:00Z' }));
-    t.stack.clock.setOffset(Date.parse('2026-11-29T17:35:00Z') - Date.now());
+    t.stack.clock.set('2026-11-29T17:35:00Z');
 
     const first = await handler({ id: 'evt-1', 'detail-type': 'Scheduled Event' });
     const second = await handler({ id: 'evt-2', 'detail-type': 'Scheduled Event' });
@@ -78,11 +78,11 @@ describe('the sweep Lambda handler', () => {
   });
 
   it('leaves due reminders for the next run when Lambda is about to time out', async () => {
-    t.stack.clock.setOffset(Date.parse('2026-12-01T16:00:00Z') - Date.now());
+    t.stack.clock.set('2026-12-01T16:00:00Z');
     for (const k of [1, 2, 3]) {
       await t.postEvents(ehrEvent({ appointment_id: `APT-late-${k}`, patient_phone: `+1415555710${k}`, appointment_datetime: '2026-12-05T09:30:00', event_datetime_utc: '2026-12-01T15:00:00Z' }));
     }
-    t.stack.clock.setOffset(Date.parse('2026-12-03T17:40:00Z') - Date.now());
+    t.stack.clock.set('2026-12-03T17:40:00Z');
     const hurried = await handler({ id: 'evt-3' }, { getRemainingTimeInMillis: () => 30_000 });
     expect(hurried.sent).toBe(0);
     expect(hurried.left_for_next_run).toBeGreaterThanOrEqual(3);

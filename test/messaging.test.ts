@@ -3,6 +3,7 @@ import { stateKey } from '../src/storage/keys';
 import { ehrEvent } from './fixtures/events';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
+import { DAY, HOUR, localTime, MINUTE, utcAt } from './fixtures/time';
 
 let t: TestStack;
 let phones: ReturnType<typeof phonesApi>;
@@ -26,7 +27,8 @@ function event(p: { phone: string; id: string }, overrides: Record<string, unkno
   return ehrEvent({ patient_phone: p.phone, appointment_id: p.id, appointment_location: LOCATION, ...overrides });
 }
 let minute = 0;
-const later = () => new Date(Date.UTC(2026, 10, 25, 9, 0, 0) + (minute += 1) * 60_000).toISOString();
+/** Event times that increase test by test, all before the stack's clock start. */
+const later = () => utcAt(-7 * HOUR + (minute += 1) * MINUTE);
 
 describe('SMS for every EHR event', () => {
   it.each([
@@ -48,7 +50,7 @@ describe('SMS for every EHR event', () => {
 
   it('writes the time in the patient zone, not the clinic server zone', async () => {
     const p = patient();
-    await t.postEvents(event(p, { appointment_timezone: 'America/New_York', appointment_datetime: '2026-12-01T09:30:00' }));
+    await t.postEvents(event(p, { appointment_timezone: 'America/New_York', appointment_datetime: localTime(6, '09:30', 'America/New_York') }));
     expect((await phones.received(p.phone))[0]).toContain('Tue, Dec 1 at 9:30 AM EST');
   });
 
@@ -65,7 +67,7 @@ describe('SMS for every EHR event', () => {
     await t.postEvents(e);
     const dup = await t.postEvents(e);
     expect(dup.json.results[0].message).toBeUndefined();
-    const stale = await t.postEvents(event(p, { event_type: 'CANCELED', event_datetime_utc: '2026-11-20T00:00:00Z' }));
+    const stale = await t.postEvents(event(p, { event_type: 'CANCELED', event_datetime_utc: utcAt(-5 * DAY) }));
     expect(stale.json.results[0].outcome).toBe('stale');
     expect(await phones.received(p.phone)).toHaveLength(1);
   });
@@ -73,7 +75,7 @@ describe('SMS for every EHR event', () => {
   it('ends the waiting execution and starts a new one when another event comes (Studio 409)', async () => {
     const p = patient();
     await t.postEvents(event(p, { event_datetime_utc: later() }));
-    const res = await t.postEvents(event(p, { event_type: 'RESCHEDULED', appointment_datetime: '2026-12-02T10:00:00', event_datetime_utc: later() }));
+    const res = await t.postEvents(event(p, { event_type: 'RESCHEDULED', appointment_datetime: localTime(7, '10:00'), event_datetime_utc: later() }));
     expect(res.json.results[0].message).toBe('started');
     const received = await phones.received(p.phone);
     expect(received).toHaveLength(2);
@@ -160,8 +162,8 @@ describe('patient replies', () => {
 
   it('acts on the nearest upcoming appointment and says which when there are several', async () => {
     const p = patient();
-    await t.postEvents(event(p, { appointment_id: `${p.id}-far`, appointment_datetime: '2026-12-20T15:00:00' }));
-    await t.postEvents(event(p, { appointment_id: `${p.id}-near`, appointment_datetime: '2026-12-03T08:15:00' }));
+    await t.postEvents(event(p, { appointment_id: `${p.id}-far`, appointment_datetime: localTime(25, '15:00') }));
+    await t.postEvents(event(p, { appointment_id: `${p.id}-near`, appointment_datetime: localTime(8, '08:15') }));
     t.stack.clock.advance(5 * 3_600_000);
     await t.stack.studio.tick();
     await phones.send(p.phone, 'confirm appt');

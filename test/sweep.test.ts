@@ -19,7 +19,7 @@ afterAll(async () => {
 
 /** Moves the whole local stack (Functions, sweep, Studio timers) to `iso`. */
 function setNow(iso: string) {
-  t.stack.clock.setOffset(Date.parse(iso) - Date.now());
+  t.stack.clock.set(iso);
 }
 
 function parsed(overrides: Record<string, unknown>): AppointmentEvent {

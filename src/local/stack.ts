@@ -39,6 +39,11 @@ export interface LocalStackOptions {
   host?: string;
   /** Values from `.env` / the environment; local plumbing (S3 endpoint, bucket) is always ours. */
   env?: Record<string, string | undefined>;
+  /**
+   * The instant (epoch ms) the stack's clock starts at; it runs on at real speed from there. Tests
+   * pin it so that what they book is in the future whatever today's date is. Real time by default.
+   */
+  clockStart?: number;
 }
 
 export interface LocalStack {
@@ -123,7 +128,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const credentials: StandInCredentials = { accountSid, authToken, apiKeys: [sweepKey] };
 
     // The local Twilio: a carrier with virtual phones, Studio, Verify, and the sandbox EHR.
-    const clock = new LocalClock();
+    const clock = new LocalClock({ startAt: options.clockStart });
     installClock(clock);
     const carrier = new Carrier({ accountSid, authToken, clock });
     const studio = new StudioEngine({ accountSid, authToken, messages: carrier, clock });
@@ -132,7 +137,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const verify = new LocalVerify({ accountSid, sender: carrier, from: twilioNumber, clock });
     // The admin page's login codes (its name is what the SMS says the code is for).
     const verifyService = verify.createService({ friendlyName: customerName.slice(0, 30).trim() || 'Admin login' });
-    const ehr = new EhrSandbox({ secret: ieSecret });
+    const ehr = new EhrSandbox({ secret: ieSecret, clock });
     const serverless = new LocalServerless({ accountSid, clock });
     const ieEndpoint = given.IE_ENDPOINT ?? `${url}/__local/ehr/requests`;
 
@@ -254,11 +259,12 @@ function localClockRouter(clock: LocalClock): express.Router {
   const show = (res: express.Response) => res.json({ now: clock.date().toISOString(), offset_ms: clock.offset() });
   r.get('/', (_req, res) => show(res));
   r.post('/', (req, res) => {
-    const body = (req.body ?? {}) as { advance_ms?: unknown; offset_ms?: unknown };
+    const body = (req.body ?? {}) as { advance_ms?: unknown; offset_ms?: unknown; now?: unknown };
     if (typeof body.advance_ms === 'number' && Number.isFinite(body.advance_ms)) clock.advance(body.advance_ms);
     else if (typeof body.offset_ms === 'number' && Number.isFinite(body.offset_ms)) clock.setOffset(body.offset_ms);
+    else if (typeof body.now === 'string' && Number.isFinite(Date.parse(body.now))) clock.set(body.now);
     else {
-      res.status(400).json({ error: { code: 'invalid-request', message: 'send {"advance_ms": number} or {"offset_ms": number}' } });
+      res.status(400).json({ error: { code: 'invalid-request', message: 'send {"advance_ms": number}, {"offset_ms": number} or {"now": ISO 8601 instant}' } });
       return;
     }
     show(res);

@@ -13,6 +13,7 @@ import { recordEvent } from '../../src/use-cases/record-event';
 import { buildService, ROOT } from '../../scripts/lib/build-service';
 import { ehrEvent } from '../fixtures/events';
 import { setLogSink } from '../../src/log';
+import { FIXTURE_NOW, HOUR, localTime, utcAt } from '../fixtures/time';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.LOG_LEVEL ??= 'warn';
@@ -31,8 +32,8 @@ function makeEvents(prefix: string): Record<string, unknown>[] {
     return ehrEvent({
       appointment_id: `${prefix}-${i % APPOINTMENTS}`,
       event_type: types[round % types.length],
-      event_datetime_utc: new Date(Date.UTC(2026, 10, 25, 8, 0, 0) + i * 1000).toISOString(),
-      appointment_datetime: `2026-12-${String(1 + (i % 27)).padStart(2, '0')}T09:30:00`,
+      event_datetime_utc: utcAt(-8 * HOUR + i * 1000),
+      appointment_datetime: localTime(6 + (i % 27), '09:30'),
     });
   });
 }
@@ -70,7 +71,7 @@ async function main() {
   mkdirSync(path.join(ROOT, 'build'), { recursive: true });
   const serviceDir = mkdtempSync(path.join(ROOT, 'build', 'bench-service-'));
   await buildService(serviceDir);
-  const stack = await startLocalStack({ dataDir, serviceDir, port: 0, env: { SWEEP_INTERVAL_SECONDS: '0' } });
+  const stack = await startLocalStack({ dataDir, serviceDir, port: 0, env: { SWEEP_INTERVAL_SECONDS: '0' }, clockStart: FIXTURE_NOW });
   try {
     console.log(`intake benchmark: ${EVENTS} events over ${APPOINTMENTS} appointments, one event per request`);
     console.log(`machine: ${os.cpus().length} CPUs, node ${process.version}; embedded S3 (s3rver + guard) in its own process`);
@@ -100,7 +101,7 @@ async function main() {
       if (!r.ok) throw new Error('fixture');
       return r.event;
     });
-    show(`storage only (recordEvent), ${CONCURRENCY}`, await drive(EVENTS, CONCURRENCY, (i) => recordEvent({ store, policy, now: () => new Date() }, parsed[i] as AppointmentEvent).then(() => undefined)));
+    show(`storage only (recordEvent), ${CONCURRENCY}`, await drive(EVENTS, CONCURRENCY, (i) => recordEvent({ store, policy, now: () => stack.clock.date() }, parsed[i] as AppointmentEvent).then(() => undefined)));
     console.log('Each HTTP event is validated, stored (S3) and starts the Studio Flow, which texts the virtual phone: Functions,');
     console.log('the Twilio stand-in, the Studio engine and the embedded S3 all run on this machine. "storage only" is the same');
     console.log('recordEvent against the embedded S3 without HTTP, Functions or messaging: the S3 share of the cost.');

@@ -17,6 +17,7 @@ import type { CommandDeps } from '../../scripts/lib/deploy/common';
 import type { ProcessRequest, ProcessResult, ProcessRunner } from '../../scripts/lib/deploy/process-runner';
 import { TwilioDeployTarget } from '../../scripts/lib/deploy/twilio';
 import { listen, type Listening } from '../local/helpers';
+import { FIXTURE_NOW } from '../fixtures/time';
 
 export const ACCOUNT_SID = `AC${'3c'.repeat(16)}`;
 export const AUTH_TOKEN = 'e'.repeat(32);
@@ -68,7 +69,7 @@ export interface TwilioStandIn {
 
 /** Messages/IncomingPhoneNumbers, Studio, Verify and Serverless on loopback, as the local stack mounts them. */
 export async function startTwilioStandIn(options: { buildingReads?: number } = {}): Promise<TwilioStandIn> {
-  const clock = new LocalClock();
+  const clock = new LocalClock({ startAt: FIXTURE_NOW });
   const credentials: StandInCredentials = { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiKeys: [{ sid: API_KEY_SID, secret: API_KEY_SECRET }] };
   const carrier = new Carrier({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, clock });
   const studio = new StudioEngine({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, messages: carrier, clock });

@@ -12,6 +12,7 @@ import type { StandInCredentials } from '../../src/local/twilio/rest';
 import { LocalVerify } from '../../src/local/twilio/verify';
 import { createVerifyRouter } from '../../src/local/twilio/verify-router';
 import { createTwilioClient, type TwilioClient } from '../../src/twilio/client';
+import { FIXTURE_NOW } from '../fixtures/time';
 
 export interface Listening {
   url: string;
@@ -62,7 +63,7 @@ export interface StandIn extends Listening {
 
 /** The messaging side of the local Twilio stand-in, composed as the local stack would. */
 export async function startStandIn(options: { ehr?: EhrSandboxOptions } = {}): Promise<StandIn> {
-  const clock = new LocalClock();
+  const clock = new LocalClock({ startAt: FIXTURE_NOW });
   const studio = new RecordingStudio();
   const credentials: StandInCredentials = { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN };
   const carrier = new Carrier({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, clock, studio });

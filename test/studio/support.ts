@@ -2,6 +2,7 @@ import { LocalClock } from '../../src/local/clock';
 import { TwilioApiError, type MessageRecord, type MessageSender, type OutboundMessageRequest } from '../../src/local/twilio/contracts';
 import { newSid } from '../../src/local/twilio/rest';
 import { StudioEngine, type StudioEngineOptions } from '../../src/local/studio/engine';
+import { FIXTURE_NOW } from '../fixtures/time';
 
 export const ACCOUNT_SID = `AC${'1'.repeat(32)}`;
 export const AUTH_TOKEN = 'a'.repeat(32);
@@ -68,7 +69,7 @@ export class RecordingSender implements MessageSender {
 }
 
 export function makeEngine(overrides: Partial<StudioEngineOptions> = {}) {
-  const clock = new LocalClock();
+  const clock = new LocalClock({ startAt: FIXTURE_NOW });
   const messages = new RecordingSender();
   const engine = new StudioEngine({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, messages, clock, ...overrides });
   return { engine, clock, messages };

@@ -6,6 +6,7 @@ import { startLocalStack, type LocalStack } from '../../src/local/stack';
 import { LOCAL_S3_CREDENTIALS } from '../../src/local/s3/embedded-s3';
 import { createS3Client } from '../../src/storage/s3-client';
 import { inject } from 'vitest';
+import { FIXTURE_NOW } from '../fixtures/time';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests read JSON answers loosely and assert on them */
 
@@ -21,12 +22,21 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-/** The whole local stack on free loopback ports, with its data in a fresh temporary folder. */
-export async function startTestStack(overrides: Record<string, string> = {}): Promise<TestStack> {
+export interface TestStackOptions {
+  /** The instant (epoch ms) the stack's clock starts at; FIXTURE_NOW unless a test chooses another. */
+  now?: number;
+}
+
+/**
+ * The whole local stack on free loopback ports, with its data in a fresh temporary folder and its
+ * clock pinned (Functions, sweep, Studio timers, carrier), so no test depends on today's date.
+ */
+export async function startTestStack(overrides: Record<string, string> = {}, options: TestStackOptions = {}): Promise<TestStack> {
   // Tests run the sweep themselves, at the moments they choose.
   const env = { SWEEP_INTERVAL_SECONDS: '0', ...overrides };
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pam-test-'));
-  let stack = await startLocalStack({ dataDir, serviceDir: inject('serviceDir'), port: 0, env });
+  const serviceDir = inject('serviceDir');
+  let stack = await startLocalStack({ dataDir, serviceDir, port: 0, env, clockStart: options.now ?? FIXTURE_NOW });
   let s3 = client(stack);
   const t: TestStack = {
     get stack() {
@@ -66,8 +76,10 @@ export async function startTestStack(overrides: Record<string, string> = {}): Pr
       return JSON.parse((await res.Body?.transformToString()) ?? 'null');
     },
     async restart() {
+      // The restarted stack's clock goes on from where the old one was.
+      const resumeAt = stack.clock.now();
       await stack.stop();
-      stack = await startLocalStack({ dataDir, serviceDir: inject('serviceDir'), port: 0, env });
+      stack = await startLocalStack({ dataDir, serviceDir, port: 0, env, clockStart: resumeAt });
       s3 = client(stack);
     },
     async stop() {

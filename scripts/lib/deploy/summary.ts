@@ -4,6 +4,10 @@ import type { DeploySettings } from './settings';
 export const INTAKE_PATH = '/ehr/events';
 export const CONTRACT_LINK = 'README.md, section "The EHR event contract"';
 
+// Placeholders for values the shell computes when the example is pasted, so it never books a past date.
+const SHELL_NOW = '@@NOW@@';
+const SHELL_DAY = '@@DAY@@';
+
 /**
  * What the EHR integrator needs, and where the admin page is. The key itself is not printed (it is
  * in `.env`, and deploy logs get pasted into tickets); the example reads it from the shell.
@@ -12,9 +16,9 @@ export function integrationDetails(s: DeploySettings, domain: string): string[] 
   const base = `https://${domain}`;
   const example = JSON.stringify({
     event_type: 'BOOKED',
-    event_datetime_utc: '2026-11-25T15:00:00Z',
+    event_datetime_utc: SHELL_NOW,
     appointment_id: 'A-1001',
-    appointment_datetime: '2026-12-01T09:30:00',
+    appointment_datetime: `${SHELL_DAY}T09:30:00`,
     appointment_timezone: 'America/New_York',
     patient_id: 'P-77',
     patient_first_name: 'Ana',
@@ -30,10 +34,12 @@ export function integrationDetails(s: DeploySettings, domain: string): string[] 
     `  Content type    application/json: one event, an array of up to 100, or {"events": [...]}`,
     `  Event contract  ${CONTRACT_LINK}`,
     `  Patient replies POST to ${s.ieEndpoint}, signed with IE_SIGNING_SECRET`,
-    '  Try it (texts the administrator phone):',
+    '  Try it (texts the administrator phone; books three days from today):',
+    '    NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)',
+    "    DAY=$(date -d '+3 days' +%Y-%m-%d 2>/dev/null || date -v+3d +%Y-%m-%d)",
     `    curl -sS ${base}${INTAKE_PATH} \\`,
     '      -H "Authorization: Bearer $EHR_API_KEY" -H "Content-Type: application/json" \\',
-    `      -d '${example}'`,
+    `      -d '${example.replaceAll(SHELL_NOW, `'"$NOW"'`).replaceAll(SHELL_DAY, `'"$DAY"'`)}'`,
     '',
     `Admin page        ${base}/  (APPLICATION_PASSWORD, then the code texted to ADMINISTRATOR_PHONE)`,
   ];

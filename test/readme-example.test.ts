@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../scripts/lib/build-service';
+import { stateKey } from '../src/storage/keys';
+import { startTestStack, type TestStack } from './support/local-stack';
+import { phonesApi } from './support/phones';
+
+/** The README's "try it" block, exactly as a newcomer would paste it. */
+function readmeExample(): string {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const marker = readme.indexOf('<!-- readme-example:');
+  const start = readme.indexOf('```sh\n', marker);
+  const end = readme.indexOf('\n```', start + 6);
+  if (marker < 0 || start < 0 || end < 0) throw new Error('README.md has no readme-example block');
+  return readme.slice(start + 6, end);
+}
+
+let t: TestStack;
+let cwd: string;
+beforeAll(async () => {
+  // This test is about today: the stack runs on the real clock, as `npm start` does.
+  t = await startTestStack({}, { now: Date.now() });
+  // The block reads the key from ./.local/local-secrets.json, where `npm start` keeps it.
+  cwd = mkdtempSync(path.join(os.tmpdir(), 'pam-readme-'));
+  symlinkSync(t.dataDir, path.join(cwd, '.local'));
+});
+afterAll(async () => {
+  await t?.stop();
+  if (cwd) rmSync(cwd, { recursive: true, force: true });
+});
+
+describe("the README's first example", () => {
+  it('books an appointment in the future whatever the date, and the patient gets the booking text', async () => {
+    const script = readmeExample().replaceAll('localhost:3000', new URL(t.stack.url).host);
+    const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], { cwd, timeout: 30_000 });
+    // The first curl prints the intake's answer; the second, the phone's conversation.
+    const answer = JSON.parse(stdout.slice(0, stdout.indexOf('}{') + 1));
+    expect(answer.results[0]).toMatchObject({ appointment_id: 'A-1001', outcome: 'applied', disposition: 'QUEUED' });
+
+    const state = await t.getJson(stateKey('A-1001'));
+    const startsAt = Date.parse(state.facts.appointment_datetime_utc);
+    expect(startsAt - t.stack.clock.now()).toBeGreaterThan(2 * 24 * 3_600_000);
+    expect(await phonesApi(t).received('+14155550134')).toEqual([expect.stringMatching(/^Hi Ana, your appointment with Sam Lee at .* is booked for /)]);
+  });
+});
