@@ -168,6 +168,8 @@ describe('admin page in Chromium', () => {
 
   it('deployed mode: the same page follows the conversation and the EHR deliveries through the admin Functions', async () => {
     // Deployed, the Functions report local=false: no local panel, no virtual-phone stream, no reply box.
+    // Nor a local clock: the page books from the browser's time, so the service runs on real time too.
+    t.stack.clock.set(Date.now());
     const deployed = watch(await context.newPage());
     await deployed.route('**/admin/environment', (route) =>
       route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ local: false, customer_name: 'Owl Health Clinic' }) }),
