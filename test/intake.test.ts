@@ -68,10 +68,9 @@ describe('POST /ehr/events', () => {
     const state = await t.getJson(stateKey(id));
     expect(state.facts.appointment_location).toBe('Room 49');
     expect(state.ehr_event_at).toBe(new Date(base + 49_000).toISOString());
-    const applied = responses.filter((r) => r.json.results[0].outcome === 'applied').length;
-    const stale = responses.filter((r) => r.json.results[0].outcome === 'stale').length;
-    expect(applied + stale).toBe(50);
-    expect(state.revision).toBe(applied);
+    // Every event is applied, late ones at their place: the log holds all 50 in time order.
+    expect(responses.map((r) => r.json.results[0].outcome)).toEqual(Array(50).fill('applied'));
+    expect(state.log.map((e: { at: string }) => e.at)).toEqual(events.map((e) => new Date(String(e.event_datetime_utc)).toISOString()));
   });
 
   it('treats the same event delivered three times as one change and two duplicates', async () => {
@@ -81,17 +80,28 @@ describe('POST /ehr/events', () => {
     expect(results.map((r) => r.outcome)).toEqual(['applied', 'duplicate', 'duplicate']);
     expect(results.map((r) => r.duplicate)).toEqual([false, true, true]);
     const state = await t.getJson(stateKey('APT-dup'));
-    expect(state.revision).toBe(1);
+    expect(state.log).toHaveLength(1);
+    expect(state.log[0].text).toBe('sent');
     expect(await t.listKeys(historyPrefix('APT-dup'))).toHaveLength(1);
   });
 
-  it('keeps an older event in history but not in the state', async () => {
+  it('inserts an older event at its place: in history and in the state, which stays as time order says', async () => {
     const id = 'APT-stale';
     await t.postEvents(ehrEvent({ appointment_id: id, event_type: 'CANCELED', event_datetime_utc: utcAt(-6 * HOUR) }));
     const res = await t.postEvents(ehrEvent({ appointment_id: id, event_type: 'BOOKED', event_datetime_utc: utcAt(-7 * HOUR) }));
-    expect(res.json.results[0]).toMatchObject({ outcome: 'stale', stale: true, disposition: 'CANCELED' });
+    expect(res.json.results[0]).toMatchObject({ outcome: 'applied', late: true, stale: false, disposition: 'CANCELED', message: 'superseded' });
     expect(await t.listKeys(historyPrefix(id))).toHaveLength(2);
-    expect((await t.getJson(stateKey(id))).disposition).toBe('CANCELED');
+    const state = await t.getJson(stateKey(id));
+    expect(state.disposition).toBe('CANCELED');
+    expect(state.log.map((e: { type: string; text: string }) => [e.type, e.text])).toEqual([['BOOKED', 'superseded'], ['CANCELED', 'sent']]);
+  });
+
+  it('refuses an event dated more than 24 hours ahead of the server clock, naming the field', async () => {
+    const res = await t.postEvents(ehrEvent({ appointment_id: 'APT-future', event_datetime_utc: '9999-12-31T00:00:00Z' }));
+    expect(res.status).toBe(400);
+    expect(res.json.error.problems).toEqual([expect.objectContaining({ field: 'event_datetime_utc', message: expect.stringMatching(/ahead/) })]);
+    expect(await t.listKeys(historyPrefix('APT-future'))).toEqual([]);
+    expect((await t.postEvents(ehrEvent({ appointment_id: 'APT-future', event_datetime_utc: utcAt(23 * HOUR) }))).status).toBe(202);
   });
 
   it('encodes ids so they cannot escape or collide in the key space', async () => {

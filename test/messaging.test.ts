@@ -61,14 +61,14 @@ describe('SMS for every EHR event', () => {
     expect(text).toBe('Hi Zoë, your appointment at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST. Reply CONFIRM APPT to confirm or CANCEL APPT to cancel.');
   });
 
-  it('sends nothing for a duplicate or a stale event', async () => {
+  it('sends nothing for a duplicate, nor for a late event that changes nothing the patient knows', async () => {
     const p = patient();
     const e = event(p);
     await t.postEvents(e);
     const dup = await t.postEvents(e);
     expect(dup.json.results[0].message).toBeUndefined();
-    const stale = await t.postEvents(event(p, { event_type: 'CANCELED', event_datetime_utc: utcAt(-5 * DAY) }));
-    expect(stale.json.results[0].outcome).toBe('stale');
+    const late = await t.postEvents(event(p, { event_type: 'CANCELED', event_datetime_utc: utcAt(-5 * DAY) }));
+    expect(late.json.results[0]).toMatchObject({ outcome: 'applied', late: true, disposition: 'QUEUED', message: 'superseded' });
     expect(await phones.received(p.phone)).toHaveLength(1);
   });
 

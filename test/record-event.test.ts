@@ -37,12 +37,12 @@ function event(overrides: Record<string, unknown>): AppointmentEvent {
 /** The real store, made to fail the next state write: a crash between history and state. */
 class FailingStateWrites extends S3AppointmentStore {
   failures = 1;
-  override putState(state: AppointmentState, etag: string | null) {
+  override writeState(state: AppointmentState, etag: string | null) {
     if (this.failures > 0) {
       this.failures -= 1;
       return Promise.reject(new Error('simulated crash'));
     }
-    return super.putState(state, etag);
+    return super.writeState(state, etag);
   }
 }
 
@@ -65,6 +65,9 @@ describe('recordEvent', () => {
     const due = [];
     for await (const e of store.listDueEntries('2026-12-31T00:00:00.000Z')) if (e.appointment_id === 'APT-due') due.push(e);
     expect(due).toHaveLength(1);
-    expect(due[0]?.bucket).toBe('2026-12-08T17');
+    // The booking text is claimed with the state but not sent here: the entry is for when its lease
+    // runs out, so a sweep finishes the text if the dispatcher died; then it moves to the reminder.
+    expect(due[0]?.bucket).toBe('2026-11-25T08');
+    expect((await store.getState('APT-due'))?.value.outbox?.sending?.lease_until).toBe('2026-11-25T08:32:00.000Z');
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEhrEvent, withEventId, type AppointmentEvent } from '../src/domain/event';
 import { stateKey } from '../src/storage/keys';
 import { recordEvent } from '../src/use-cases/record-event';
+import { sendMessagesForEvents } from '../src/use-cases/send-messages';
 import { runSweep } from '../src/use-cases/sweep';
 import { ehrEvent } from './fixtures/events';
 import { startTestStack, type TestStack } from './support/local-stack';
@@ -138,7 +139,10 @@ describe('scale', () => {
     for (let i = 0; i < n; i += 50) {
       await Promise.all(
         ids.slice(i, i + 50).map((k) =>
-          recordEvent({ ...deps, now: at }, parsed({ appointment_id: `APT-bulk-${k}`, patient_phone: `+1415556${String(k).padStart(4, '0')}`, appointment_datetime: '2026-12-19T10:00:00', event_datetime_utc: '2026-12-15T15:00:00Z' })),
+          // Recorded and texted as the intake does, so the booking texts are out before the sweep.
+          recordEvent({ ...deps, now: at }, parsed({ appointment_id: `APT-bulk-${k}`, patient_phone: `+1415556${String(k).padStart(4, '0')}`, appointment_datetime: '2026-12-19T10:00:00', event_datetime_utc: '2026-12-15T15:00:00Z' })).then((r) =>
+            sendMessagesForEvents({ ...deps, now: at }, [r], []),
+          ),
         ),
       );
     }

@@ -21,6 +21,7 @@ export async function handler(context: FunctionContext, event: FunctionEvent, ca
       {
         apiKey: runtime.config.EHR_API_KEY,
         defaultCountry: runtime.config.DEFAULT_PHONE_COUNTRY,
+        maxFutureHours: runtime.config.EHR_EVENT_MAX_FUTURE_HOURS,
         record: runtime.record,
         sendMessages: (results, events) => sendMessagesForEvents({ flows: runtime.flows, store: runtime.store, now: runtime.record.now }, results, events),
       },

@@ -86,6 +86,14 @@ export const FunctionsConfig = z.object({
   REMINDER_SECOND_TIMING: hhmm('REMINDER_SECOND_TIMING', 30 * 24 * 60, 'use HHMM, e.g. 2400, or 0000 to turn it off').default(24 * 60),
   REMINDER_OUTREACH_START: hhmm('REMINDER_OUTREACH_START', 24 * 60, 'use HHMM local time, e.g. 0800').default(0),
   REMINDER_OUTREACH_FINISH: hhmm('REMINDER_OUTREACH_FINISH', 24 * 60, 'use HHMM local time, e.g. 2000 (2400 = midnight)').default(24 * 60),
+  /** An event dated further ahead than this is refused: it would outrank every real event that follows. */
+  EHR_EVENT_MAX_FUTURE_HOURS: z.coerce
+    .number({ error: 'is not a number' })
+    .int({ error: 'is not a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(720, { error: 'must be at most 720' })
+    .default(24)
+    .meta({ fix: 'use a whole number of hours, e.g. 24' }),
 });
 export type FunctionsConfig = z.infer<typeof FunctionsConfig>;
 

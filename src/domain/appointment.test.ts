@@ -1,29 +1,36 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ehrEvent } from '../../test/fixtures/events';
 import { applyEvent, type AppointmentState, type Disposition } from './appointment';
 import { parseEhrEvent, withEventId, type AppointmentEvent, type EventType } from './event';
 
 const NOW = '2026-11-25T09:00:00.000Z';
 let clock = 0;
+/** One clock for every event of a test, EHR's and ours: each event happens after the one before. */
+const START = Date.UTC(2026, 10, 25, 8, 0, 0);
+let instant = START;
+beforeEach(() => {
+  instant = START;
+});
+function tick(at?: string): string {
+  instant = at ? Math.max(instant, Date.parse(at)) : instant + 1000;
+  return at ?? new Date(instant).toISOString();
+}
 
 /** EHR events get increasing event times unless one is given. */
 function ehr(type: string, overrides: Record<string, unknown> = {}): AppointmentEvent {
   clock += 1;
-  const r = parseEhrEvent(
-    ehrEvent({ event_type: type, event_datetime_utc: new Date(Date.UTC(2026, 10, 25, 8, 0, clock)).toISOString(), ...overrides }),
-    { defaultCountry: 'US' },
-  );
+  const r = parseEhrEvent(ehrEvent({ event_type: type, event_datetime_utc: tick(), ...overrides }), { defaultCountry: 'US' });
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return r.event;
 }
 
 /** Patient and system events are built from the state's facts, as the Functions and sweep do. */
-function ours(type: EventType, state: AppointmentState, detail?: Record<string, string>, at = NOW): AppointmentEvent {
+function ours(type: EventType, state: AppointmentState, detail?: Record<string, string>, at?: string): AppointmentEvent {
   clock += 1;
   return withEventId({
     ...state.facts,
     event_type: type,
-    event_datetime_utc: at,
+    event_datetime_utc: tick(at),
     ...(detail ? { detail: { ...detail, nonce: String(clock) } } : { detail: { nonce: String(clock) } }),
   });
 }
@@ -140,11 +147,13 @@ describe('applyEvent: first event seen', () => {
 });
 
 describe('applyEvent: ordering and duplicates', () => {
-  it('keeps an older EHR event out of the state (stale)', () => {
+  it('inserts an older EHR event at its place and derives the state again', () => {
     const newer = apply(null, ehr('CANCELED', { event_datetime_utc: '2026-11-25T10:00:00Z' }));
-    const o = applyEvent(newer, ehr('BOOKED', { event_datetime_utc: '2026-11-25T09:00:00Z' }), NOW);
-    expect(o.kind).toBe('stale');
-    expect(o.state).toBe(newer);
+    const o = applyEvent(newer, ehr('BOOKED', { event_datetime_utc: '2026-11-25T09:00:00Z', appointment_location: 'Old room' }), NOW);
+    expect(o).toMatchObject({ kind: 'applied', late: true });
+    expect(o.state?.disposition).toBe('CANCELED');
+    expect(o.state?.facts.appointment_location).toBe(newer.facts.appointment_location);
+    expect(o.state?.log?.map((e) => e.type)).toEqual(['BOOKED', 'CANCELED']);
   });
 
   it('settles ties on the event time by event id, whatever the arrival order', () => {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { isEhrEventType, type AppointmentEvent, type EhrEventType } from './event';
+import { isEhrEventType, type AppointmentEvent } from './event';
+import { Checkpoint, compactLog, EMPTY_FOLD, foldLog, insertEntry, LogEntry } from './event-log';
+import { Outbox, Told } from './notice';
 
 export const DISPOSITIONS = [
   'QUEUED',
@@ -17,7 +19,6 @@ export type Disposition = (typeof DISPOSITIONS)[number];
 export const ACTIVE_DISPOSITIONS: readonly Disposition[] = ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED'];
 
 const Base = z.enum(['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED', 'CANCELED', 'NOSHOWED', 'EXPIRED']);
-type BaseDisposition = z.infer<typeof Base>;
 
 /** The facts about an appointment, as last told by the EHR. */
 export const AppointmentFacts = z.object({
@@ -72,6 +73,16 @@ export const AppointmentState = z.object({
   schedule_since: z.string().optional(),
   /** Reminders the policy decided not to send, with why (src/domain/reminders.ts SkipReason). */
   reminders_skipped: z.array(ReminderSkip).optional(),
+  /** Id of the event that began the current schedule (absent in states written before the log). */
+  schedule_anchor: z.string().optional(),
+  /** Every accepted event, sorted by (event_datetime_utc, event id): the state is folded from it. */
+  log: z.array(LogEntry).optional(),
+  /** What the entries folded out of `log` (beyond MAX_LOG_ENTRIES) came to. */
+  checkpoint: Checkpoint.optional(),
+  /** Texts about this appointment waiting to go out or in flight (src/domain/notice.ts). */
+  outbox: Outbox.optional(),
+  /** The last text about the appointment the patient was sent (reminders aside). */
+  told: Told.optional(),
   /** Ids of recently applied events, to recognise redeliveries that are not the newest. */
   recent_event_ids: z.array(z.string()),
   revision: z.number().int(),
@@ -81,8 +92,10 @@ export const AppointmentState = z.object({
 export type AppointmentState = z.infer<typeof AppointmentState>;
 
 export type Outcome =
-  | { kind: 'applied'; state: AppointmentState }
+  /** `late`: an EHR event older than the newest one, inserted at its place and the state re-derived. */
+  | { kind: 'applied'; state: AppointmentState; late?: boolean }
   | { kind: 'duplicate'; state: AppointmentState | null }
+  /** Older than every event the state still keeps in its log (see MAX_LOG_ENTRIES): kept in history only. */
   | { kind: 'stale'; state: AppointmentState }
   | { kind: 'ignored'; reason: IgnoredReason; state: AppointmentState | null };
 
@@ -101,81 +114,111 @@ function factsOf(e: AppointmentEvent): AppointmentFacts {
   return AppointmentFacts.parse(e);
 }
 
-function isNewer(e: AppointmentEvent, s: AppointmentState): boolean {
-  // Ties on the timestamp are broken by event id so every replica settles on the same winner.
-  if (e.event_datetime_utc !== s.ehr_event_at) return e.event_datetime_utc > s.ehr_event_at;
-  return e.event_id > s.ehr_event_id;
-}
-
 function remember(ids: string[], id: string): string[] {
   return [...ids.filter((x) => x !== id), id].slice(-RECENT_IDS);
+}
+
+function scheduleOf(state: AppointmentState): string {
+  return state.schedule_anchor ?? `v${state.schedule_version}`;
+}
+
+/**
+ * The log and checkpoint of a state. A state written before the log existed becomes a checkpoint
+ * of itself: later events fold on top of it, older EHR events are stale as they were then.
+ */
+function logOf(state: AppointmentState): { log: LogEntry[]; checkpoint: Checkpoint | undefined } {
+  if (state.log) return { log: state.log, checkpoint: state.checkpoint };
+  return {
+    log: [],
+    checkpoint: {
+      fold: {
+        status: state.status,
+        appt_at: state.facts.appointment_datetime_utc,
+        schedule: scheduleOf(state),
+        reminders_sent: state.reminders_sent,
+        patient_request: state.patient_request,
+        opted_out: state.opted_out,
+        last_ehr: { type: state.ehr_event_type, at: state.ehr_event_at, id: state.ehr_event_id },
+      },
+      at: state.ehr_event_at,
+      id: state.ehr_event_id,
+    },
+  };
+}
+
+function entryFor(event: AppointmentEvent, state: AppointmentState | null): LogEntry {
+  const entry: LogEntry = { id: event.event_id, type: event.event_type, at: event.event_datetime_utc };
+  if (isEhrEventType(event.event_type)) entry.appt_at = event.appointment_datetime_utc;
+  if (event.event_type === 'REMIND') {
+    entry.n = Number(event.detail?.reminder ?? '0');
+    if (state) entry.schedule = scheduleOf(state);
+  }
+  return entry;
+}
+
+/** Inserts the event's entry into the state's log and derives the state again from the log. */
+function refold(state: AppointmentState | null, event: AppointmentEvent, now: string): Outcome {
+  const { log, checkpoint } = state ? logOf(state) : { log: [], checkpoint: undefined };
+  const inserted = insertEntry(log, entryFor(event, state), checkpoint);
+  if (!inserted) return state ? { kind: 'stale', state } : { kind: 'ignored', reason: 'unknown-appointment', state: null };
+  const compacted = compactLog(inserted.log, checkpoint);
+  const fold = foldLog(compacted.checkpoint?.fold ?? EMPTY_FOLD, compacted.log);
+  if (!fold.status || !fold.last_ehr || !fold.schedule) return { kind: 'ignored', reason: 'unknown-appointment', state };
+  // The patient-facing facts are the newest EHR event's.
+  const newest = fold.last_ehr.id === event.event_id;
+  const facts = newest || !state ? factsOf(event) : state.facts;
+  const rescheduled = !state || fold.schedule !== scheduleOf(state);
+  const next = withDisposition({
+    facts,
+    status: fold.status,
+    opted_out: fold.opted_out,
+    ehr_event_type: fold.last_ehr.type,
+    ehr_event_at: fold.last_ehr.at,
+    ehr_event_id: fold.last_ehr.id,
+    ...(fold.patient_request ? { patient_request: fold.patient_request } : {}),
+    schedule_version: !state ? 1 : rescheduled ? state.schedule_version + 1 : state.schedule_version,
+    schedule_anchor: fold.schedule,
+    schedule_since: rescheduled ? now : (state?.schedule_since ?? now),
+    reminders_sent: fold.reminders_sent,
+    ...(state?.reminders_skipped ? { reminders_skipped: state.reminders_skipped } : {}),
+    ...(state?.outbox ? { outbox: state.outbox } : {}),
+    ...(state?.told ? { told: state.told } : {}),
+    log: compacted.log,
+    ...(compacted.checkpoint ? { checkpoint: compacted.checkpoint } : {}),
+    recent_event_ids: remember(state?.recent_event_ids ?? [], event.event_id),
+    revision: (state?.revision ?? 0) + 1,
+    created_at: state?.created_at ?? now,
+    updated_at: now,
+  });
+  const late = isEhrEventType(event.event_type) && !newest;
+  return { kind: 'applied', state: next, ...(late ? { late } : {}) };
 }
 
 function withDisposition(s: Omit<AppointmentState, 'disposition'>): AppointmentState {
   return { ...s, disposition: s.opted_out ? 'OPTED-OUT' : s.status };
 }
 
-/** The disposition an EHR event implies, given what we had (undefined when first seen). */
-function statusAfterEhrEvent(
-  type: EhrEventType,
-  previous: BaseDisposition | undefined,
-  timeChanged: boolean,
-): BaseDisposition {
-  switch (type) {
-    case 'BOOKED':
-      // A repeated booking of an appointment that is still on keeps its reminder progress.
-      return previous && !timeChanged && ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED'].includes(previous)
-        ? previous
-        : 'QUEUED';
-    case 'RESCHEDULED':
-      return 'QUEUED';
-    case 'MODIFIED':
-      if (previous === undefined) return 'QUEUED';
-      if (timeChanged && ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'EXPIRED'].includes(previous)) return 'QUEUED';
-      return previous;
-    case 'CONFIRMED':
-      return 'CONFIRMED';
-    case 'CANCELED':
-      return 'CANCELED';
-    case 'NOSHOWED':
-      return 'NOSHOWED';
-  }
-}
-
 /**
  * Applies one event to an appointment's state. Pure: the caller supplies the clock reading `now`.
- * EHR events carry the appointment's facts and win by `event_datetime_utc`; patient and system
- * events are ours and are applied in arrival order.
+ * The state is derived from the appointment's event log sorted by (`event_datetime_utc`, event
+ * id), so EHR events may arrive in any order: the result is the same. Patient and system events
+ * are ours; whether one is accepted is decided against the state as it is when it arrives.
  */
 export function applyEvent(state: AppointmentState | null, event: AppointmentEvent, now: string): Outcome {
-  if (state && (state.ehr_event_id === event.event_id || state.recent_event_ids.includes(event.event_id))) {
+  if (state && (state.ehr_event_id === event.event_id || state.recent_event_ids.includes(event.event_id) || state.log?.some((e) => e.id === event.event_id))) {
     return { kind: 'duplicate', state };
   }
-  if (isEhrEventType(event.event_type)) return applyEhrEvent(state, event, event.event_type, now);
+  if (isEhrEventType(event.event_type)) return refold(state, event, now);
   if (!state) return { kind: 'ignored', reason: 'unknown-appointment', state: null };
 
-  const base = {
-    ...state,
-    recent_event_ids: remember(state.recent_event_ids, event.event_id),
-    revision: state.revision + 1,
-    updated_at: now,
-  };
   switch (event.event_type) {
     case 'CONFIRM':
-    case 'CANCEL': {
+    case 'CANCEL':
       if (!ACTIVE_DISPOSITIONS.includes(state.status)) return { kind: 'ignored', reason: 'not-active', state };
-      return {
-        kind: 'applied',
-        state: withDisposition({
-          ...base,
-          patient_request: { type: event.event_type, at: event.event_datetime_utc, event_id: event.event_id },
-        }),
-      };
-    }
+      return refold(state, event, now);
     case 'OPTED-OUT':
-      return { kind: 'applied', state: withDisposition({ ...base, opted_out: true }) };
     case 'OPTED-IN':
-      return { kind: 'applied', state: withDisposition({ ...base, opted_out: false }) };
+      return refold(state, event, now);
     case 'REMIND': {
       const n = Number(event.detail?.reminder ?? '0');
       const version = Number(event.detail?.schedule_version ?? String(state.schedule_version));
@@ -186,15 +229,7 @@ export function applyEvent(state: AppointmentState | null, event: AppointmentEve
         return { kind: 'ignored', reason: 'not-active', state };
       }
       if (state.reminders_sent.some((r) => r.n === n)) return { kind: 'ignored', reason: 'already-reminded', state };
-      const status: BaseDisposition = n >= 2 ? 'REMINDED-2' : 'REMINDED-1';
-      return {
-        kind: 'applied',
-        state: withDisposition({
-          ...base,
-          status,
-          reminders_sent: [...state.reminders_sent, { n, at: event.event_datetime_utc }],
-        }),
-      };
+      return refold(state, event, now);
     }
     case 'EXPIRED': {
       if (event.event_datetime_utc < state.facts.appointment_datetime_utc) {
@@ -204,65 +239,10 @@ export function applyEvent(state: AppointmentState | null, event: AppointmentEve
       if (!['QUEUED', 'REMINDED-1', 'REMINDED-2'].includes(state.status)) {
         return { kind: 'ignored', reason: 'not-active', state };
       }
-      return { kind: 'applied', state: withDisposition({ ...base, status: 'EXPIRED' }) };
+      return refold(state, event, now);
     }
   }
   return { kind: 'ignored', reason: 'not-active', state };
-}
-
-function applyEhrEvent(
-  state: AppointmentState | null,
-  event: AppointmentEvent,
-  type: EhrEventType,
-  now: string,
-): Outcome {
-  const facts = factsOf(event);
-  if (!state) {
-    return {
-      kind: 'applied',
-      state: withDisposition({
-        facts,
-        status: statusAfterEhrEvent(type, undefined, false),
-        opted_out: false,
-        ehr_event_type: type,
-        ehr_event_at: event.event_datetime_utc,
-        ehr_event_id: event.event_id,
-        schedule_version: 1,
-        schedule_since: now,
-        reminders_sent: [],
-        recent_event_ids: [event.event_id],
-        revision: 1,
-        created_at: now,
-        updated_at: now,
-      }),
-    };
-  }
-  if (!isNewer(event, state)) return { kind: 'stale', state };
-
-  const timeChanged = facts.appointment_datetime_utc !== state.facts.appointment_datetime_utc;
-  const status = statusAfterEhrEvent(type, state.status, timeChanged);
-  // Reminders are planned afresh when the time moves or the appointment comes back to life.
-  const revived = status === 'QUEUED' && ['CANCELED', 'NOSHOWED', 'EXPIRED'].includes(state.status);
-  // Reminders are planned afresh when the time moves or the appointment comes back to life.
-  const replan = timeChanged || type === 'RESCHEDULED' || revived;
-  return {
-    kind: 'applied',
-    state: withDisposition({
-      ...state,
-      facts,
-      status,
-      ehr_event_type: type,
-      ehr_event_at: event.event_datetime_utc,
-      ehr_event_id: event.event_id,
-      patient_request: replan ? undefined : state.patient_request,
-      schedule_version: replan ? state.schedule_version + 1 : state.schedule_version,
-      schedule_since: replan ? now : state.schedule_since,
-      reminders_sent: replan ? [] : state.reminders_sent,
-      recent_event_ids: remember(state.recent_event_ids, event.event_id),
-      revision: state.revision + 1,
-      updated_at: now,
-    }),
-  };
 }
 
 /** Whether reminders may still go out for this appointment (policy details live in reminders). */

@@ -95,6 +95,11 @@ export interface FieldProblem {
 
 export interface ParseOptions {
   defaultCountry: CountryCode;
+  /**
+   * The latest `event_datetime_utc` accepted (ISO, UTC): the server clock plus the allowed skew.
+   * An event from the future would outrank every real event after it, so it is refused.
+   */
+  latestEventTime?: string;
 }
 
 /** Validates one EHR event and normalises it. Every problem is reported, not just the first. */
@@ -126,6 +131,9 @@ export function parseEhrEvent(
   const eventTime = str('event_datetime_utc');
   const eventInstant = eventTime === undefined ? undefined : parseInstant(eventTime);
   if (eventInstant && !eventInstant.ok) problems.push({ field: 'event_datetime_utc', message: eventInstant.reason });
+  if (eventInstant?.ok && options.latestEventTime && toUtcIso(eventInstant.value) > options.latestEventTime) {
+    problems.push({ field: 'event_datetime_utc', message: `is too far ahead of the server clock (latest accepted ${options.latestEventTime}); check the sending system's clock` });
+  }
 
   const zoneText = str('appointment_timezone');
   const zone = zoneText === undefined ? undefined : parseAppointmentZone(zoneText);

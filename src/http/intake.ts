@@ -20,6 +20,8 @@ export interface IntakeRequest {
 export interface IntakeDeps {
   apiKey: string;
   defaultCountry: CountryCode;
+  /** How far ahead of the server clock `event_datetime_utc` may be (EHR_EVENT_MAX_FUTURE_HOURS). */
+  maxFutureHours?: number;
   record: RecordDeps;
   /** Starts the Studio Flow for the events that were applied; says per event what happened. */
   sendMessages?: (results: RecordResult[], events: AppointmentEvent[]) => Promise<(string | undefined)[]>;
@@ -80,8 +82,9 @@ export async function handleIntake(req: IntakeRequest, deps: IntakeDeps, request
 
   const problems: FieldProblem[] = [];
   const events: AppointmentEvent[] = [];
+  const latestEventTime = new Date(deps.record.now().getTime() + (deps.maxFutureHours ?? 24) * 3_600_000).toISOString();
   items.forEach((item, i) => {
-    const parsed = parseEhrEvent(item, { defaultCountry: deps.defaultCountry });
+    const parsed = parseEhrEvent(item, { defaultCountry: deps.defaultCountry, latestEventTime });
     const prefix = asArray ? `[${i}]` : wrapped ? `events[${i}]` : '';
     if (parsed.ok) events.push(parsed.event);
     else {

@@ -66,6 +66,8 @@ export interface DueRef {
 export interface AppointmentStore {
   getState(appointmentId: string): Promise<Versioned<AppointmentState> | null>;
   putState(state: AppointmentState, expectedEtag: string | null): Promise<'ok' | 'conflict'>;
+  /** `putState` that answers the new version's ETag, or null when the expected version was not there. */
+  writeState(state: AppointmentState, expectedEtag: string | null): Promise<string | null>;
   /** Writes the record unless one already exists for the same event; says which happened. */
   appendHistory(record: HistoryRecord): Promise<'created' | 'exists'>;
   listHistory(appointmentId: string): Promise<HistoryRecord[]>;

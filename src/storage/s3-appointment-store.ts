@@ -69,8 +69,12 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   async putState(state: AppointmentState, expectedEtag: string | null): Promise<'ok' | 'conflict'> {
+    return (await this.writeState(state, expectedEtag)) === null ? 'conflict' : 'ok';
+  }
+
+  async writeState(state: AppointmentState, expectedEtag: string | null): Promise<string | null> {
     try {
-      await this.s3.send(
+      const out = await this.s3.send(
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: stateKey(state.facts.appointment_id),
@@ -79,9 +83,9 @@ export class S3AppointmentStore implements AppointmentStore {
           ...(expectedEtag === null ? { IfNoneMatch: '*' } : { IfMatch: expectedEtag }),
         }),
       );
-      return 'ok';
+      return out.ETag ?? '';
     } catch (err) {
-      if (isConditionFailure(err)) return 'conflict';
+      if (isConditionFailure(err)) return null;
       throw err;
     }
   }

@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { applyEvent, type AppointmentState, type Disposition } from '../domain/appointment';
 import type { AppointmentEvent } from '../domain/event';
+import { outboxDueAt } from '../domain/notice';
 import { nextCheckAt, type ReminderPolicy } from '../domain/reminders';
+import { planText, type TextPlan } from '../domain/text-outbox';
 import type { AppointmentStore, Versioned } from '../storage/appointment-store';
 
 export interface RecordDeps {
@@ -20,8 +23,29 @@ export interface RecordResult {
   duplicate: boolean;
   stale: boolean;
   disposition: Disposition | null;
+  /** An EHR event older than the newest one: inserted at its place, the state derived again. */
+  late?: boolean;
+  /**
+   * The text the event warranted: claimed by this call (dispatch it with `owner`), queued behind
+   * one in flight, superseded, refused; `pending` for a redelivered event whose text has not gone out.
+   */
+  text?: TextPlan | 'pending';
+  /** The claim token the text was claimed with, and the version written, for the dispatcher. */
+  owner?: string;
   /** The state after the event (unchanged unless `outcome` is applied); null for an unknown appointment. */
   state: AppointmentState | null;
+  etag?: string;
+}
+
+/** When the sweep must next look at the appointment: a reminder, or a text that is overdue. */
+export function dueAt(state: AppointmentState, policy: ReminderPolicy, nowIso: string): string | undefined {
+  const times = [nextCheckAt(state, policy, nowIso), outboxDueAt(state.outbox)].filter((t): t is string => !!t);
+  return times.sort()[0];
+}
+
+function pendingText(state: AppointmentState | null, eventId: string): boolean {
+  const o = state?.outbox;
+  return !!o && [o.sending, o.pending].some((n) => n?.covers.includes(eventId));
 }
 
 export class StateConflictError extends Error {
@@ -57,6 +81,8 @@ export async function recordEvent(
 
     if (outcome.kind !== 'applied') {
       const duplicate = outcome.kind === 'duplicate' || seenBefore;
+      // A redelivery must not hide a text that has not gone out yet: the caller dispatches it.
+      const waiting = duplicate && pendingText(outcome.state, event.event_id);
       return {
         ...base,
         outcome: duplicate ? 'duplicate' : outcome.kind,
@@ -65,12 +91,15 @@ export async function recordEvent(
         stale: outcome.kind === 'stale',
         disposition: outcome.state?.disposition ?? null,
         state: outcome.state ?? null,
+        ...(waiting && current ? { text: 'pending' as const, etag: current.etag } : {}),
       };
     }
 
-    const next = outcome.state;
-    const due = nextCheckAt(next, deps.policy, now);
-    const dueBefore = current ? nextCheckAt(current.value, deps.policy, now) : undefined;
+    const owner = randomUUID();
+    const planned = planText(outcome.state, event, owner, now);
+    const next = planned.state;
+    const due = dueAt(next, deps.policy, now);
+    const dueBefore = current ? dueAt(current.value, deps.policy, now) : undefined;
     // Index entries are written before the state: if we crash in between, a reader finds an
     // entry that does not match the state and drops it; the reverse order could lose a reminder.
     const indexWrites: Promise<void>[] = [];
@@ -83,9 +112,19 @@ export async function recordEvent(
       indexWrites.push(deps.store.putPhoneIndex(next.facts.patient_phone, next.facts.appointment_id));
     }
     await Promise.all(indexWrites);
-    const written = await deps.store.putState(next, current?.etag ?? null);
-    if (written === 'ok') {
-      return { ...base, outcome: 'applied', duplicate: false, stale: false, disposition: next.disposition, state: next };
+    const etag = await deps.store.writeState(next, current?.etag ?? null);
+    if (etag !== null) {
+      return {
+        ...base,
+        outcome: 'applied',
+        duplicate: false,
+        stale: false,
+        disposition: next.disposition,
+        state: next,
+        etag,
+        ...(outcome.late ? { late: true } : {}),
+        ...(planned.plan ? { text: planned.plan, owner } : {}),
+      };
     }
     await sleep(Math.random() * Math.min(100, 2 ** Math.min(attempt, 7)));
   }

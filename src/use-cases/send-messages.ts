@@ -1,52 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import type { AppointmentState } from '../domain/appointment';
 import type { AppointmentEvent } from '../domain/event';
-import { isEhrEventType } from '../domain/event';
-import { FlowStartError, type FlowStarter } from '../messaging/flow-starter';
-import { log } from '../log';
+import type { FlowStarter } from '../messaging/flow-starter';
 import type { AppointmentStore } from '../storage/appointment-store';
+import { dispatchTexts } from './dispatch-texts';
 import type { RecordResult } from './record-event';
 
-export type MessageStatus = 'started' | 'opted-out' | 'queued-for-retry';
+/**
+ * What became of an event's text, as the intake reports it: `started` (the flow is sending it),
+ * `queued` (it goes out after the text in flight), `superseded` (a newer text says it, or the
+ * patient already knows), `opted-out`, `refused`, or `queued-for-retry` (the sweep retries it).
+ */
+export type MessageStatus = 'started' | 'queued' | 'superseded' | 'opted-out' | 'refused' | 'queued-for-retry';
 
-export interface FlowOutboxPayload {
-  appointment_id: string;
-  event: AppointmentEvent;
+function statusOf(state: AppointmentState | undefined, eventId: string, retrying: boolean): MessageStatus | undefined {
+  const text = state?.log?.find((e) => e.id === eventId)?.text;
+  if (!text) return undefined;
+  if (text === 'sent') return 'started';
+  if (text === 'pending') return retrying ? 'queued-for-retry' : 'queued';
+  if (text === 'superseded') return 'superseded';
+  return text === 'refused:opted-out' ? 'opted-out' : 'refused';
 }
 
 /**
- * Starts the flow for each applied EHR event, in order. Duplicates and stale events send nothing.
- * A start that fails is put in the outbox for the sweep to retry: the event itself is already
- * safely stored.
+ * Sends the texts the recorded events claimed (each about the state as it is when it goes out),
+ * and re-dispatches the text of a redelivered event that has not gone out yet. Says per event what
+ * became of its text. The texts were written to the state's outbox with the state change, so a
+ * crash here loses nothing: the sweep finishes them.
  */
 export async function sendMessagesForEvents(
   deps: { flows: FlowStarter; store: AppointmentStore; now: () => Date },
   results: RecordResult[],
-  events: AppointmentEvent[],
+  _events: AppointmentEvent[],
 ): Promise<(MessageStatus | undefined)[]> {
-  const statuses: (MessageStatus | undefined)[] = [];
-  for (const [i, r] of results.entries()) {
-    const event = events[i];
-    if (r.outcome !== 'applied' || !r.state || !event || !isEhrEventType(event.event_type)) {
-      statuses.push(undefined);
-      continue;
-    }
-    try {
-      const started = await deps.flows.start({ state: r.state, event });
-      statuses.push(started.started ? 'started' : 'opted-out');
-    } catch (err) {
-      const retryable = err instanceof FlowStartError ? err.retryable : true;
-      log('warn', 'flow start failed; queued for the sweep', { appointment_id: r.appointment_id, event_id: r.event_id, code: retryable ? 'retryable' : 'permanent' });
-      const now = deps.now().toISOString();
-      await deps.store.putOutbox<FlowOutboxPayload>({
-        kind: 'flow',
-        id: event.event_id,
-        created_at: now,
-        attempts: 1,
-        last_error: err instanceof Error ? err.message : 'unknown',
-        next_attempt_at: now,
-        payload: { appointment_id: r.appointment_id, event },
-      });
-      statuses.push('queued-for-retry');
-    }
+  const latest = new Map<string, { state?: AppointmentState; retrying: boolean }>();
+  for (const r of results) {
+    if (!r.state || (r.text !== 'claimed' && r.text !== 'pending')) continue;
+    const known = r.etag !== undefined ? { value: r.state, etag: r.etag } : undefined;
+    const owner = r.text === 'claimed' && r.owner ? r.owner : randomUUID();
+    const done = await dispatchTexts(deps, r.appointment_id, owner, known);
+    latest.set(r.appointment_id, { state: done.state, retrying: done.status === 'queued-for-retry' });
   }
-  return statuses;
+  return results.map((r) => {
+    if (!r.text) return undefined;
+    const seen = latest.get(r.appointment_id);
+    return statusOf(seen?.state ?? r.state ?? undefined, r.event_id, seen?.retrying ?? false);
+  });
 }

@@ -7,8 +7,9 @@ import { FlowStartError, type FlowStarter } from '../messaging/flow-starter';
 import { describeError, log } from '../log';
 import type { AppointmentStore, DueRef, OutboxEntry, ReminderClaim, Versioned } from '../storage/appointment-store';
 import { dueBucket } from '../storage/keys';
+import { outboxDueAt } from '../domain/notice';
 import { recordEvent, type RecordDeps } from './record-event';
-import type { FlowOutboxPayload } from './send-messages';
+import { dispatchTexts } from './dispatch-texts';
 import { updateState } from './update-state';
 
 export interface SweepDeps {
@@ -44,6 +45,12 @@ export interface SweepCounts {
   retried_ehr_requests: number;
   /** Entries not looked at because the run's time was up; the next run takes them. */
   left_for_next_run: number;
+}
+
+/** Flow starts queued by versions before the in-state outbox (outbox/flow/); still drained. */
+interface FlowOutboxPayload {
+  appointment_id: string;
+  event: AppointmentEvent;
 }
 
 const emptyCounts = (): SweepCounts => ({
@@ -176,11 +183,25 @@ function context(deps: SweepDeps): Ctx {
 async function processEntry(ctx: Ctx, entry: DueRef): Promise<void> {
   const { store } = ctx.deps;
   const nowIso = ctx.deps.now().toISOString();
-  const current = await store.getState(entry.appointment_id);
+  let current = await store.getState(entry.appointment_id);
   if (!current) {
     await store.deleteDueEntry(entry.bucket, entry.appointment_id);
     ctx.counts.stale += 1;
     return;
+  }
+  // A text left behind (its dispatcher crashed, or Studio refused it for now) goes out first.
+  const textDue = outboxDueAt(current.value.outbox);
+  if (textDue && textDue <= nowIso) {
+    const done = await dispatchTexts(ctx.deps, entry.appointment_id, ctx.sweepId, current);
+    ctx.counts.retried_messages += done.sent;
+    current = await store.getState(entry.appointment_id);
+    if (!current) return;
+    const still = outboxDueAt(current.value.outbox);
+    // Still waiting (retry later, or in flight elsewhere): keep an entry for when it is due.
+    if (still) {
+      if (dueBucket(still) !== entry.bucket) await moveEntry(ctx, entry, current.value, still);
+      return;
+    }
   }
   // The entry only says "look at this appointment around then"; what is due comes from the state,
   // so an entry left over from an earlier schedule is harmless: it is moved or dropped here.

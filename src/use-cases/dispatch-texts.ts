@@ -1,0 +1,120 @@
+import type { AppointmentState } from '../domain/appointment';
+import type { AppointmentEvent } from '../domain/event';
+import type { Notice } from '../domain/notice';
+import { claimPending, markRefused, markSent, releaseForRetry, takeOver } from '../domain/text-outbox';
+import { FlowStartError, type FlowStarter } from '../messaging/flow-starter';
+import { describeError, log } from '../log';
+import type { AppointmentStore, Versioned } from '../storage/appointment-store';
+
+export interface DispatchDeps {
+  store: AppointmentStore;
+  flows: FlowStarter;
+  now: () => Date;
+}
+
+export interface DispatchResult {
+  /** Texts started by this call. */
+  sent: number;
+  /** What the appointment's outbox is left with. */
+  status: 'idle' | 'in-flight' | 'queued-for-retry' | 'refused';
+  /** The state as this call last saw it. */
+  state?: AppointmentState;
+}
+
+/** Texts go out at most this many times per call; whatever is left waits for the next caller or the sweep. */
+const MAX_ROUNDS = 6;
+const MAX_COMMIT_ATTEMPTS = 30;
+
+/** Backoff before a failed start is tried again: 1, 2, 4 … minutes, at most an hour. */
+export function retryDelayMs(attempts: number): number {
+  return Math.min(60, 2 ** Math.min(attempts, 6)) * 60_000;
+}
+
+/** The event the flow receives for a text: the state's facts, the text's kind and event id. */
+export function textEvent(state: AppointmentState, notice: Notice): AppointmentEvent {
+  return { ...state.facts, event_id: notice.id, event_type: notice.kind, event_datetime_utc: notice.created_at };
+}
+
+/**
+ * Applies `change` to the stored state with a conditional write, re-reading and re-applying it on
+ * conflict. Answers the state written (and its ETag), or the current one when `change` declined.
+ */
+async function commit(
+  store: AppointmentStore,
+  id: string,
+  known: Versioned<AppointmentState> | null | undefined,
+  change: (s: AppointmentState) => AppointmentState | null,
+): Promise<{ current: Versioned<AppointmentState> | null; changed: boolean }> {
+  let current = known ?? (await store.getState(id));
+  for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS && current; attempt += 1) {
+    const next = change(current.value);
+    if (!next) return { current, changed: false };
+    const etag = await store.writeState(next, current.etag);
+    if (etag !== null) return { current: { value: next, etag }, changed: true };
+    await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+    current = await store.getState(id);
+  }
+  if (!current) return { current: null, changed: false };
+  throw new Error(`state of ${id} kept changing while its text outbox was updated`);
+}
+
+/**
+ * Sends the appointment's waiting texts, one at a time, each about the state as it is when it is
+ * sent. `owner` is the caller's claim token: a text claimed by someone else is left to them while
+ * their lease runs; after it (their process died), Studio is asked whether the flow was started
+ * before the text is sent again, so a crash never doubles a text nor loses one.
+ */
+export async function dispatchTexts(
+  deps: DispatchDeps,
+  appointmentId: string,
+  owner: string,
+  known?: Versioned<AppointmentState>,
+): Promise<DispatchResult> {
+  const { store } = deps;
+  let current: Versioned<AppointmentState> | null = known ?? (await store.getState(appointmentId));
+  let sent = 0;
+  for (let round = 0; round < MAX_ROUNDS && current; round += 1) {
+    const nowIso = deps.now().toISOString();
+    const notice = current.value.outbox?.sending;
+    if (!notice) {
+      const claimed = await commit(store, appointmentId, current, (s) => claimPending(s, owner, nowIso));
+      if (!claimed.changed) return { sent, status: claimed.current?.value.outbox?.pending ? 'queued-for-retry' : 'idle', state: claimed.current?.value };
+      current = claimed.current;
+      continue;
+    }
+    if (notice.owner !== owner) {
+      if (notice.lease_until && notice.lease_until > nowIso) return { sent, status: 'in-flight', state: current.value };
+      const state = current.value;
+      if (await deps.flows.wasStarted({ to: state.facts.patient_phone, eventId: notice.id, since: notice.created_at })) {
+        current = (await commit(store, appointmentId, current, (s) => markSent(s, notice.id, undefined, nowIso))).current;
+        log('info', 'text found sent after a crash', { appointment_id: appointmentId, event_id: notice.id });
+        continue;
+      }
+      const taken = await commit(store, appointmentId, current, (s) => takeOver(s, owner, nowIso));
+      if (!taken.changed) return { sent, status: 'in-flight', state: taken.current?.value };
+      current = taken.current;
+      continue;
+    }
+
+    const state = current.value;
+    try {
+      const started = await deps.flows.start({ state, event: textEvent(state, notice) });
+      if (started.started) {
+        sent += 1;
+        log('info', 'text sent', { appointment_id: appointmentId, event_id: notice.id, event_type: notice.kind, execution_sid: started.executionSid, count: notice.covers.length });
+        current = (await commit(store, appointmentId, current, (s) => markSent(s, notice.id, started.executionSid, nowIso))).current;
+      } else {
+        current = (await commit(store, appointmentId, current, (s) => markRefused(s, notice.id, started.reason, nowIso))).current;
+        if (!current?.value.outbox) return { sent, status: 'refused', state: current?.value };
+      }
+    } catch (err) {
+      const retryable = err instanceof FlowStartError ? err.retryable : true;
+      log('warn', retryable ? 'text not sent; the sweep retries it' : 'text refused', { appointment_id: appointmentId, event_id: notice.id, code: retryable ? 'retryable' : 'permanent', error: describeError(err) });
+      const retryAt = new Date(Date.parse(nowIso) + retryDelayMs(notice.attempts)).toISOString();
+      const change = retryable ? (s: AppointmentState) => releaseForRetry(s, notice.id, retryAt, nowIso) : (s: AppointmentState) => markRefused(s, notice.id, 'undeliverable', nowIso);
+      const after = await commit(store, appointmentId, current, change);
+      return { sent, status: retryable ? 'queued-for-retry' : 'refused', state: after.current?.value };
+    }
+  }
+  return { sent, status: current?.value.outbox ? 'in-flight' : 'idle', state: current?.value };
+}
