@@ -19,6 +19,28 @@ const placeholders = {
 };
 const flow = renderFlow(loadFlowTemplate(), placeholders) as { states: State[]; initial_state: string };
 
+function state(name: string): State {
+  const s = flow.states.find((x) => x.name === name);
+  if (!s) throw new Error(`no state ${name}`);
+  return s;
+}
+
+function nextOf(s: State, event: string): string | undefined {
+  return s.transitions.find((t) => t.event === event)?.next;
+}
+
+/** Every state reachable from `start` (inclusive) by following transitions. */
+function reachable(start: string | undefined): string[] {
+  const seen = new Set<string>();
+  const todo = start ? [start] : [];
+  for (let name = todo.pop(); name !== undefined; name = todo.pop()) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    for (const t of state(name).transitions) if (t.next) todo.push(t.next);
+  }
+  return [...seen];
+}
+
 describe('studio/flow.json', () => {
   it('is a definition FlowValidate accepts (local validator)', () => {
     const result = validateFlowDefinition(flow);
@@ -56,6 +78,47 @@ describe('studio/flow.json', () => {
     const split = flow.states.find((s) => s.name === 'split_event') as unknown as { transitions: { conditions?: { value: string }[] }[] };
     const values = split.transitions.flatMap((t) => t.conditions?.map((c) => c.value) ?? []);
     expect(values.sort()).toEqual(['BOOKED', 'CANCELED', 'CONFIRMED', 'MODIFIED', 'NOSHOWED', 'REMIND', 'RESCHEDULED']);
+  });
+
+  it('has no send-and-wait-for-reply widget: no execution holds the contact waiting for a reply', () => {
+    expect(flow.states.filter((s) => s.type === 'send-and-wait-for-reply').map((s) => s.name)).toEqual([]);
+  });
+
+  it('ends every outbound branch right after one send-message, and sends nothing for an unknown event_type', () => {
+    const split = state('split_event');
+    expect(split.transitions.find((t) => t.event === 'noMatch')?.next).toBeUndefined();
+    const branches = split.transitions.filter((t) => t.event === 'match');
+    expect(branches).toHaveLength(7);
+    for (const b of branches) {
+      const send = state(String(b.next));
+      expect(send.type, send.name).toBe('send-message');
+      expect(send.transitions.map((t) => t.next), send.name).toEqual([undefined, undefined]);
+    }
+  });
+
+  it('routes an incoming SMS from the trigger to the reply Function, never through the EHR-event split', () => {
+    const viaMessage = reachable(nextOf(state('Trigger'), 'incomingMessage'));
+    expect(viaMessage).not.toContain('split_event');
+    expect(viaMessage).toContain('capture_inbound');
+    expect(viaMessage).toContain('process_reply');
+    const viaRest = reachable(nextOf(state('Trigger'), 'incomingRequest'));
+    expect(viaRest).toContain('split_event');
+    expect(viaRest).not.toContain('process_reply');
+    // The reply path reads the message from the trigger, not from a waiting widget.
+    const captured = state('capture_inbound').properties.variables as { value: string }[];
+    for (const v of captured) expect(v.value).toMatch(/^\{\{trigger\.message\.\w+\}\}$/);
+  });
+
+  it('sets the same settings on both paths', () => {
+    expect(state('set_reply_settings').properties.variables).toEqual(state('set_settings').properties.variables);
+  });
+
+  it('writes every timeout as a plain number of seconds, never Liquid', () => {
+    for (const s of flow.states) {
+      const timeout = s.properties.timeout;
+      if (timeout === undefined) continue;
+      expect(String(timeout), `${s.name}.timeout`).toMatch(/^\d+$/);
+    }
   });
 
   it('passes appointment data to Functions as separate parameters, never as a rendered object', () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateKey } from '../src/storage/keys';
+import { createTwilioClient } from '../src/twilio/client';
 import { ehrEvent } from './fixtures/events';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
@@ -26,6 +27,8 @@ function patient() {
 function event(p: { phone: string; id: string }, overrides: Record<string, unknown> = {}) {
   return ehrEvent({ patient_phone: p.phone, appointment_id: p.id, appointment_location: LOCATION, ...overrides });
 }
+/** flow.data for a booking, as the intake would pass it. */
+const BOOKING_DATA = { patient_first_name: 'Zoë', provider_name: '', appointment_when: 'Tue, Dec 1 at 9:30 AM PST', appointment_location: '', provider_callback_phone: '' };
 let minute = 0;
 /** Event times that increase test by test, all before the stack's clock start. */
 const later = () => utcAt(-7 * HOUR + (minute += 1) * MINUTE);
@@ -72,16 +75,47 @@ describe('SMS for every EHR event', () => {
     expect(await phones.received(p.phone)).toHaveLength(1);
   });
 
-  it('ends the waiting execution and starts a new one when another event comes (Studio 409)', async () => {
+  it('two quick events for one patient both send their text, and every execution ends by itself right after its text', async () => {
     const p = patient();
-    await t.postEvents(event(p, { event_datetime_utc: later() }));
-    const res = await t.postEvents(event(p, { event_type: 'RESCHEDULED', appointment_datetime: localTime(7, '10:00'), event_datetime_utc: later() }));
+    // Two appointments of one patient booked at once: their flow starts meet Studio's one-active-execution rule.
+    const [a, b] = await Promise.all([
+      t.postEvents(event(p, { appointment_id: `${p.id}-a`, event_datetime_utc: later() })),
+      t.postEvents(event(p, { appointment_id: `${p.id}-b`, appointment_datetime: localTime(7, '10:00'), event_datetime_utc: later() })),
+    ]);
+    expect([a.json.results[0].message, b.json.results[0].message]).toEqual(['started', 'started']);
+    const res = await t.postEvents(event(p, { appointment_id: `${p.id}-a`, event_type: 'RESCHEDULED', appointment_datetime: localTime(8, '11:00'), event_datetime_utc: later() }));
     expect(res.json.results[0].message).toBe('started');
     const received = await phones.received(p.phone);
-    expect(received).toHaveLength(2);
-    expect(received[1]).toContain('has moved to Wed, Dec 2 at 10:00 AM PST');
-    const active = t.stack.studio.listExecutions(t.stack.flowSid, { status: 'active' }).filter((x) => x.contactChannelAddress === p.phone);
-    expect(active).toHaveLength(1);
+    expect(received).toHaveLength(3);
+    expect(received.filter((x) => x.includes('is booked for'))).toHaveLength(2);
+    expect(received[2]).toContain('has moved to Thu, Dec 3 at 11:00 AM PST');
+
+    const studio = t.stack.studio;
+    const executions = studio.listExecutions(t.stack.flowSid).filter((x) => x.contactChannelAddress === p.phone);
+    expect(executions).toHaveLength(3);
+    for (const x of executions) {
+      expect(x.status).toBe('ended');
+      const log = studio.getExecutionLog(t.stack.flowSid, x.sid);
+      expect(log.steps.at(-1)).toMatchObject({ name: 'sent', transitionedTo: 'Ended' });
+      expect(log.entries.map((e) => e.message)).not.toContain('ended via API');
+    }
+  });
+
+  it('texts nothing for an event_type the flow does not know, started through the Studio REST API', async () => {
+    const p = patient();
+    const env = t.stack.env;
+    const client = createTwilioClient({ accountSid: env.ACCOUNT_SID!, authToken: env.AUTH_TOKEN!, apiBaseUrl: env.TWILIO_API_BASE_URL });
+    const flow = client.studio.v2.flows(t.stack.flowSid);
+    const x = await flow.executions.create({ to: p.phone, from: env.TWILIO_PHONE_NUMBER!, parameters: { ...BOOKING_DATA, event_type: 'ARCHIVED' } });
+    await t.stack.settle();
+    expect(await phones.received(p.phone)).toEqual([]);
+    expect((await flow.executions(x.sid).fetch()).status).toBe('ended');
+    const steps = await flow.executions(x.sid).steps.list();
+    expect(steps.map((s) => [s.transitionedFrom, s.name, s.transitionedTo])).toEqual([
+      ['Trigger', 'incomingRequest', 'set_settings'],
+      ['set_settings', 'next', 'split_event'],
+      ['split_event', 'noMatch', 'Ended'],
+    ]);
   });
 });
 
@@ -111,16 +145,37 @@ describe('patient replies', () => {
     expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, Zoë! We've let Owl Health Clinic know you'll be at your appointment/);
   });
 
-  it('handles a reply that comes hours after the booking text, past the wait timeout', async () => {
+  it('handles a reply that comes hours after the booking text: nothing waits for it, the reply starts its own execution', async () => {
     const p = patient();
     await t.postEvents(event(p));
-    t.stack.clock.advance(5 * 3_600_000);
-    await t.stack.studio.tick();
-    const waiting = t.stack.studio.listExecutions(t.stack.flowSid, { status: 'active' }).filter((x) => x.contactChannelAddress === p.phone);
-    expect(waiting).toHaveLength(0);
+    const active = () => t.stack.studio.listExecutions(t.stack.flowSid, { status: 'active' }).filter((x) => x.contactChannelAddress === p.phone);
+    expect(active()).toHaveLength(0);
+    t.stack.clock.advance(5 * HOUR);
     await phones.send(p.phone, 'CONFIRM APPT');
     const requests = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
     expect(requests.map((r) => r.json.event_type)).toEqual(['CONFIRM']);
+    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, Zoë! We've let Owl Health Clinic know/);
+    expect(active()).toHaveLength(0);
+  });
+
+  it('an incoming SMS goes from the trigger to the reply Function, never through the EHR-event split', async () => {
+    const p = patient();
+    await t.postEvents(event(p));
+    await phones.send(p.phone, 'confirm appt');
+    const studio = t.stack.studio;
+    const [reply] = studio.listExecutions(t.stack.flowSid).filter((x) => x.contactChannelAddress === p.phone && x.initiatedBy.startsWith('SM'));
+    expect(reply).toBeDefined();
+    const steps = studio.listSteps(t.stack.flowSid, reply!.sid);
+    expect(steps.map((s) => s.transitionedFrom)).not.toContain('split_event');
+    expect(steps.map((s) => [s.transitionedFrom, s.name, s.transitionedTo])).toEqual([
+      ['Trigger', 'incomingMessage', 'set_reply_settings'],
+      ['set_reply_settings', 'next', 'capture_inbound'],
+      ['capture_inbound', 'next', 'process_reply'],
+      ['process_reply', 'success', 'split_action'],
+      ['split_action', 'match', 'send_confirm_ack'],
+      ['send_confirm_ack', 'sent', 'Ended'],
+    ]);
+    expect(studio.getExecution(t.stack.flowSid, reply!.sid).status).toBe('ended');
   });
 
   it('STOP silences later events, START brings them back, HELP answers with the clinic and callback', async () => {
@@ -162,10 +217,9 @@ describe('patient replies', () => {
 
   it('acts on the nearest upcoming appointment and says which when there are several', async () => {
     const p = patient();
-    await t.postEvents(event(p, { appointment_id: `${p.id}-far`, appointment_datetime: localTime(25, '15:00') }));
+    // The far one is booked last, so its text is the latest the patient got.
     await t.postEvents(event(p, { appointment_id: `${p.id}-near`, appointment_datetime: localTime(8, '08:15') }));
-    t.stack.clock.advance(5 * 3_600_000);
-    await t.stack.studio.tick();
+    await t.postEvents(event(p, { appointment_id: `${p.id}-far`, appointment_datetime: localTime(25, '15:00') }));
     await phones.send(p.phone, 'confirm appt');
     const requests = (await phones.ehrRequests()).filter((r) => String(r.json?.appointment_id).startsWith(p.id));
     expect(requests.map((r) => r.json.appointment_id)).toEqual([`${p.id}-near`]);
