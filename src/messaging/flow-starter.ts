@@ -4,7 +4,8 @@ import type { AppointmentEvent } from '../domain/event';
 /**
  * Starts the Studio Flow for an appointment event (the intake Function after persisting an EHR
  * event; the reminder sweep with event REMIND). Implementations check the opt-out ledger first and
- * handle Studio's one-active-execution-per-contact rule (409/20409: end the other one, retry).
+ * handle Studio's one-active-execution-per-contact rule (409/20409) by waiting for the other
+ * execution to end on its own and retrying with backoff; they never end another execution.
  */
 export interface FlowStarter {
   start(request: FlowStartRequest): Promise<FlowStartResult>;
@@ -24,7 +25,10 @@ export type FlowStartResult =
   | { started: true; executionSid: string }
   | { started: false; reason: 'opted-out' | 'not-messaged' };
 
-/** A failure to start; `retryable` for 429 / 5xx / network errors (back off and try again). */
+/**
+ * A failure to start; `retryable` for 429 / 5xx / network errors, and for a contact whose other
+ * execution did not end within the backoff (back off and try again).
+ */
 export class FlowStartError extends Error {
   constructor(
     message: string,

@@ -8,18 +8,57 @@ import { FlowStartError, type FlowStarter, type FlowStartRequest, type FlowStart
 interface RestErrorShape {
   status?: number;
   code?: number;
-  details?: { conflicting_execution_sid?: string };
 }
 
+/** Studio's "an execution is already active for this contact" (HTTP 409). */
+const CONFLICTING_EXECUTION = 20409;
+
+/** How long to wait for the contact's other execution to end before giving up. */
+export interface ConflictBackoff {
+  /** Creates retried after the first one was refused with 20409. */
+  retries: number;
+  /** The longest wait before the first retry; doubled for each later retry, up to `maxDelayMs`. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** 100, 200, 400, 800, 1600 ms at most (each wait jittered to between half and all of that). */
+export const DEFAULT_CONFLICT_BACKOFF: ConflictBackoff = { retries: 5, baseDelayMs: 100, maxDelayMs: 1600 };
+
+export interface TwilioFlowStarterOptions {
+  flowSid: string;
+  from: string;
+  store: Pick<AppointmentStore, 'getOptOut'>;
+  homeCountry: CountryCode;
+  backoff?: ConflictBackoff;
+  /** Tests inject these to run the backoff without real waiting. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
- * Starts Studio executions with the real SDK. Studio allows one active execution per contact: a
- * 409/20409 names the conflicting execution, which we end and then retry, as Studio documents.
+ * Starts Studio executions with the real SDK. Studio allows one active execution per contact and
+ * flow. Outbound executions end right after their text and a reply's execution ends once the reply
+ * Function has answered, so a 409/20409 means another execution (someone else's, possibly mid-way)
+ * is about to end: we wait with bounded, jittered exponential backoff and retry the create. We never
+ * end the other execution. If it is still active after the last retry the start fails retryable,
+ * and the caller queues it.
  */
 export class TwilioFlowStarter implements FlowStarter {
+  private readonly backoff: ConflictBackoff;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
   constructor(
     private readonly client: TwilioClient,
-    private readonly options: { flowSid: string; from: string; store: AppointmentStore; homeCountry: CountryCode },
-  ) {}
+    private readonly options: TwilioFlowStarterOptions,
+  ) {
+    this.backoff = options.backoff ?? DEFAULT_CONFLICT_BACKOFF;
+    this.sleep = options.sleep ?? sleepFor;
+    this.random = options.random ?? Math.random;
+  }
 
   async start({ state, event }: FlowStartRequest): Promise<FlowStartResult> {
     const to = state.facts.patient_phone;
@@ -28,24 +67,41 @@ export class TwilioFlowStarter implements FlowStarter {
 
     const parameters = flowParameters(state, event, this.options.homeCountry);
     const flow = this.client.studio.v2.flows(this.options.flowSid);
-    for (let attempt = 1; attempt <= 3; attempt += 1) {
+    for (let retry = 0; ; retry += 1) {
       try {
         const execution = await flow.executions.create({ to, from: this.options.from, parameters });
-        log('info', 'flow started', { appointment_id: state.facts.appointment_id, event_id: event.event_id, execution_sid: execution.sid });
+        log('info', 'flow started', {
+          appointment_id: state.facts.appointment_id,
+          event_id: event.event_id,
+          execution_sid: execution.sid,
+          ...(retry > 0 ? { count: retry } : {}),
+        });
         return { started: true, executionSid: execution.sid };
       } catch (err) {
         const e = err as RestErrorShape;
-        const conflicting = e.details?.conflicting_execution_sid;
-        if (e.status === 409 && conflicting && attempt < 3) {
-          await this.endExecution(conflicting);
-          continue;
+        if (e.status === 409 && e.code === CONFLICTING_EXECUTION) {
+          if (retry < this.backoff.retries) {
+            await this.sleep(this.delay(retry));
+            continue;
+          }
+          log('warn', 'flow start gave up: the contact still has an active execution', {
+            appointment_id: state.facts.appointment_id,
+            event_id: event.event_id,
+            count: retry,
+          });
+          throw new FlowStartError(`the contact still had an active execution after ${retry} retries (status 409, code 20409)`, true, 409);
         }
         const retryable = e.status === undefined || e.status === 429 || e.status >= 500;
         // Twilio's messages can quote the phone number: only the status and code are kept.
         throw new FlowStartError(`Studio refused the execution (status ${e.status ?? 'none'}, code ${e.code ?? 'none'})`, retryable, e.status);
       }
     }
-    throw new FlowStartError('Studio kept reporting a conflicting execution', true, 409);
+  }
+
+  /** The wait before retry `retry` (0-based): between half and all of base · 2^retry, capped. */
+  private delay(retry: number): number {
+    const ceiling = Math.min(this.backoff.maxDelayMs, this.backoff.baseDelayMs * 2 ** retry);
+    return Math.round(ceiling / 2 + (ceiling / 2) * this.random());
   }
 
   async wasStarted({ to, eventId, since }: { to: string; eventId: string; since: string }): Promise<boolean> {
@@ -57,15 +113,5 @@ export class TwilioFlowStarter implements FlowStarter {
       if (data?.event_id === eventId) return true;
     }
     return false;
-  }
-
-  private async endExecution(sid: string): Promise<void> {
-    try {
-      await this.client.studio.v2.flows(this.options.flowSid).executions(sid).update({ status: 'ended' });
-      log('info', 'ended conflicting execution', { execution_sid: sid });
-    } catch (err) {
-      // Already ended (409) or gone (404): the retry will tell whether the way is clear.
-      log('warn', 'could not end conflicting execution', { execution_sid: sid, status: (err as RestErrorShape).status });
-    }
   }
 }
