@@ -121,6 +121,16 @@ describe('studio/flow.json', () => {
     }
   });
 
+  it('uses Liquid only in the properties Studio documents for it', () => {
+    const liquid: Partial<Record<State['type'], string[]>> = { 'send-message': ['from', 'to', 'body'], 'split-based-on': ['input'] };
+    for (const s of flow.states) {
+      for (const [key, value] of Object.entries(s.properties)) {
+        if (typeof value !== 'string' || !/\{\{|\{%/.test(value)) continue;
+        expect(liquid[s.type] ?? [], `${s.name}.${key}`).toContain(key);
+      }
+    }
+  });
+
   it('passes appointment data to Functions as separate parameters, never as a rendered object', () => {
     for (const s of flow.states.filter((x) => x.type === 'run-function')) {
       for (const p of s.properties.parameters as { value: string }[]) {
