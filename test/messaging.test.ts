@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stateKey } from '../src/storage/keys';
+import twilio from 'twilio';
+import { historyPrefix, stateKey } from '../src/storage/keys';
 import { createTwilioClient } from '../src/twilio/client';
 import { ehrEvent } from './fixtures/events';
 import { startTestStack, type TestStack } from './support/local-stack';
@@ -234,6 +235,32 @@ describe('patient replies', () => {
     const attempts = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
     expect(attempts.map((r) => r.outcome)).toEqual(['failed-by-config', 'failed-by-config', 'delivered']);
     expect(new Set(attempts.map((r) => r.idempotency_key)).size).toBe(1);
+  });
+});
+
+describe('replies are idempotent by MessageSid', () => {
+  it('a signed reply replayed three times is one history record and one EHR request with one Idempotency-Key', async () => {
+    const p = patient();
+    await t.postEvents(event(p));
+    const url = `${t.stack.url}/studio/reply`;
+    const params = { From: p.phone, Body: 'CONFIRM APPT', MessageSid: `SM${'7'.repeat(32)}` };
+    const signature = twilio.getExpectedTwilioSignature(t.stack.env.AUTH_TOKEN ?? '', url, params);
+    const answers = [];
+    for (let i = 0; i < 3; i += 1) {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body: new URLSearchParams(params) });
+      expect(res.status).toBe(200);
+      answers.push(await res.json());
+      // Replays come later: the reply's time must not make them new events.
+      t.stack.clock.advance(90_000);
+    }
+    expect(answers.map((a) => a.action)).toEqual(['confirm', 'confirm', 'confirm']);
+    const history = await t.listKeys(historyPrefix(p.id));
+    const requests = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
+    expect(requests).toHaveLength(1);
+    expect(new Set(requests.map((r) => r.idempotency_key)).size).toBe(1);
+    const state = await t.getJson(stateKey(p.id));
+    expect(state.log.filter((e: { type: string }) => e.type === 'CONFIRM')).toHaveLength(1);
+    expect(history).toHaveLength(2); // the booking and one CONFIRM
   });
 });
 

@@ -95,6 +95,11 @@ export interface AppointmentStore {
   /** Replaces the claim only if it is still the version read. */
   replaceClaim(claim: ReminderClaim, etag: string): Promise<'ok' | 'conflict'>;
   deleteClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<void>;
+  /**
+   * When the inbound message was first seen: records `at` unless a sighting exists (conditional
+   * create), and answers the recorded time either way.
+   */
+  firstSeen(messageSid: string, at: string): Promise<string>;
   putSweepStatus(status: unknown): Promise<void>;
   getSweepStatus(): Promise<unknown>;
   /**

@@ -12,6 +12,7 @@
  *   appointments/<id>/requests/<event_id>.json            receipts of requests delivered to the EHR
  *   claims/reminders/<id>/<version>-<n>.json              who is sending reminder n (exactly once)
  *   status/sweep.json                                     the last sweep's heartbeat and counts
+ *   inbound/<message_sid>.json                            when an inbound SMS was first seen (replies are idempotent)
  */
 export function encodeSegment(value: string): string {
   return Buffer.from(value, 'utf8').toString('base64url');
@@ -83,6 +84,11 @@ export function reminderClaimKey(appointmentId: string, scheduleVersion: number,
 }
 
 export const SWEEP_STATUS_KEY = 'status/sweep.json';
+
+/** First sighting of an inbound SMS (by MessageSid): a replayed webhook gets the same event time. */
+export function inboundKey(messageSid: string): string {
+  return `inbound/${encodeSegment(messageSid)}.json`;
+}
 
 export const APPOINTMENTS_PREFIX = 'appointments/';
 

@@ -16,6 +16,7 @@ import {
   dueKey,
   historyKey,
   historyPrefix,
+  inboundKey,
   optOutKey,
   outboxKey,
   outboxPrefix,
@@ -211,6 +212,14 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   /** Writes the object only if the key is free (If-None-Match: *). */
+  async firstSeen(messageSid: string, at: string): Promise<string> {
+    const key = inboundKey(messageSid);
+    if ((await this.putNew(key, { message_sid: messageSid, at })).created) return at;
+    const got = await this.getJson(key);
+    const seen = (got?.value as { at?: unknown } | undefined)?.at;
+    return typeof seen === 'string' ? seen : at;
+  }
+
   private async putNew(key: string, value: unknown): Promise<{ created: true; etag: string } | { created: false }> {
     try {
       const res = await this.s3.send(

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ACTIVE_DISPOSITIONS, type AppointmentState } from '../domain/appointment';
 import { withEventId, type AppointmentEvent, type PatientEventType } from '../domain/event';
 import { formatAppointmentTime, formatPhone, providerName } from '../domain/format';
@@ -59,14 +60,17 @@ async function upcomingAppointments(deps: ReplyDeps, phone: string, nowIso: stri
     .sort((a, b) => a.facts.appointment_datetime_utc.localeCompare(b.facts.appointment_datetime_utc));
 }
 
-function patientEvent(type: PatientEventType, state: AppointmentState, reply: InboundReply, nowIso: string): AppointmentEvent {
-  // The inbound message sid makes the event id stable, so Studio retrying the Function call is a duplicate.
-  return withEventId({
+function patientEvent(type: PatientEventType, state: AppointmentState, reply: InboundReply, seenAt: string): AppointmentEvent {
+  const event = withEventId({
     ...state.facts,
     event_type: type,
-    event_datetime_utc: nowIso,
+    event_datetime_utc: seenAt,
     detail: { message_sid: reply.messageSid, ...(reply.executionSid ? { execution_sid: reply.executionSid } : {}) },
   });
+  // The id comes from the message alone (not the time or execution), so the same SMS redelivered
+  // or replayed is one event: one history record, one EHR request, one Idempotency-Key.
+  const id = createHash('sha256').update(JSON.stringify([type, state.facts.appointment_id, reply.messageSid])).digest('hex').slice(0, 32);
+  return { ...event, event_id: id };
 }
 
 /**
@@ -78,6 +82,8 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
   const now = deps.record.now().toISOString();
   const intent = classifyReply(reply.body, reply.optOutType);
   const store = deps.record.store;
+  // A replay of the same message carries the time it was first seen, so it maps to the same events.
+  const seenAt = intent === 'help' || intent === 'unknown' ? now : await store.firstSeen(reply.messageSid, now);
 
   if (intent === 'opt-out' || intent === 'opt-in') {
     await store.putOptOut({ phone: reply.from, opted_out: intent === 'opt-out', at: now, message_sid: reply.messageSid });
@@ -85,7 +91,7 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
     for (const id of ids) {
       const current = await store.getState(id);
       if (!current || current.value.facts.patient_phone !== reply.from) continue;
-      await recordEvent(deps.record, patientEvent(intent === 'opt-out' ? 'OPTED-OUT' : 'OPTED-IN', current.value, reply, now));
+      await recordEvent(deps.record, patientEvent(intent === 'opt-out' ? 'OPTED-OUT' : 'OPTED-IN', current.value, reply, seenAt));
     }
     log('info', 'opt-out ledger updated', { message_sid: reply.messageSid, code: intent, count: ids.length });
     return outcome(intent, undefined, 0, deps.homeCountry);
@@ -98,9 +104,14 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
   if (intent === 'help' || intent === 'unknown') return outcome(intent, target, others, deps.homeCountry);
   if (!target) return outcome('no-appointment', undefined, 0, deps.homeCountry);
 
-  const event = patientEvent(intent === 'confirm' ? 'CONFIRM' : 'CANCEL', target, reply, now);
+  const event = patientEvent(intent === 'confirm' ? 'CONFIRM' : 'CANCEL', target, reply, seenAt);
   const recorded = await recordEvent(deps.record, event);
   if (recorded.outcome === 'ignored') return outcome('no-appointment', undefined, 0, deps.homeCountry);
+  if (recorded.duplicate) {
+    // Already recorded and sent to the EHR (or waiting in its outbox for the sweep): not again.
+    const receipt = await store.getReceipt(target.facts.appointment_id, event.event_id);
+    return { ...outcome(intent, target, others, deps.homeCountry), ehr_delivery: receipt ? 'already-delivered' : 'pending' };
+  }
 
   const delivery = await deps.notifier.deliver({
     event_type: intent === 'confirm' ? 'CONFIRM' : 'CANCEL',
