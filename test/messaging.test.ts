@@ -245,11 +245,11 @@ describe('replies are idempotent by MessageSid', () => {
     const url = `${t.stack.url}/studio/reply`;
     const params = { From: p.phone, Body: 'CONFIRM APPT', MessageSid: `SM${'7'.repeat(32)}` };
     const signature = twilio.getExpectedTwilioSignature(t.stack.env.AUTH_TOKEN ?? '', url, params);
-    const answers = [];
+    const answers: { action: string }[] = [];
     for (let i = 0; i < 3; i += 1) {
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body: new URLSearchParams(params) });
       expect(res.status).toBe(200);
-      answers.push(await res.json());
+      answers.push((await res.json()) as { action: string });
       // Replays come later: the reply's time must not make them new events.
       t.stack.clock.advance(90_000);
     }
