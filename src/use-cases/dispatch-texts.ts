@@ -97,6 +97,11 @@ export async function dispatchTexts(
     }
 
     const state = current.value;
+    // A start that failed before may have reached Studio all the same (a lost response): look first.
+    if (notice.attempts > 0 && (await deps.flows.wasStarted({ to: state.facts.patient_phone, eventId: notice.id, since: notice.created_at }))) {
+      current = (await commit(store, appointmentId, current, (s) => markSent(s, notice.id, undefined, nowIso))).current;
+      continue;
+    }
     try {
       const started = await deps.flows.start({ state, event: textEvent(state, notice) });
       if (started.started) {

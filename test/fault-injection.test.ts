@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseEhrEvent, type AppointmentEvent } from '../src/domain/event';
+import { EhrNotifier } from '../src/ehr/notifier';
+import type { FlowStarter } from '../src/messaging/flow-starter';
+import type { AppointmentStore } from '../src/storage/appointment-store';
+import { handleReply } from '../src/use-cases/handle-reply';
+import { recordEvents, type RecordDeps } from '../src/use-cases/record-event';
+import { sendMessagesForEvents } from '../src/use-cases/send-messages';
+import { runSweep, type SweepDeps } from '../src/use-cases/sweep';
+import { ehrEvent } from './fixtures/events';
+import { MINUTE } from './fixtures/time';
+import { startTestStack, type TestStack } from './support/local-stack';
+import { phonesApi } from './support/phones';
+
+/**
+ * Crashes the intake pipeline right after each of its steps, against the real embedded S3 and the
+ * local Twilio, then lets the integration engine redeliver and the sweep run, and checks that the
+ * state is right, the patient got exactly one text, and nothing sent to the EHR was lost or doubled.
+ */
+
+class Crash extends Error {}
+
+/** `target` whose `method` does its work and then "crashes" (throws) on its `onCall`-th call. */
+function crashingAfter<T extends object>(target: T, method: keyof T, onCall = 1): T {
+  let calls = 0;
+  return new Proxy(target, {
+    get(obj, prop) {
+      const value = Reflect.get(obj, prop, obj) as unknown;
+      if (typeof value !== 'function') return value;
+      if (prop !== method) return value.bind(obj);
+      return async (...args: unknown[]) => {
+        const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
+        calls += 1;
+        if (calls === onCall) throw new Crash(`crash after ${String(method)}`);
+        return result;
+      };
+    },
+  });
+}
+
+let t: TestStack;
+let deps: SweepDeps;
+beforeAll(async () => {
+  t = await startTestStack();
+  deps = await t.stack.sweepDeps();
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+/** What the intake Function does with one event. */
+async function intake(store: AppointmentStore, flows: FlowStarter, event: AppointmentEvent) {
+  const record: RecordDeps = { store, policy: deps.policy, now: deps.now };
+  const results = await recordEvents(record, [event]);
+  return sendMessagesForEvents({ store, flows, now: deps.now }, results, [event]);
+}
+
+function booking(k: number): AppointmentEvent {
+  const r = parseEhrEvent(ehrEvent({ appointment_id: `APT-fault-${k}`, patient_phone: `+1415555${String(8100 + k)}` }), { defaultCountry: 'US' });
+  if (!r.ok) throw new Error('fixture');
+  return r.event;
+}
+
+const textsTo = (phone: string) => t.stack.carrier.conversation(phone).filter((m) => m.to === phone && m.body.includes('is booked for'));
+
+describe('fault injection: a crash after each step of the intake, then redelivery and the sweep', () => {
+  const steps: [string, (store: AppointmentStore, flows: FlowStarter) => [AppointmentStore, FlowStarter]][] = [
+    ['after the history record', (s, f) => [crashingAfter(s, 'appendHistory'), f]],
+    ['after the index entries', (s, f) => [crashingAfter(s, 'putPhoneIndex'), f]],
+    ['after the state write', (s, f) => [crashingAfter(s, 'writeState'), f]],
+    ['after the flow start, its answer lost', (s, f) => [s, crashingAfter(f, 'start')]],
+    ['after the flow start, before the text is recorded as sent', (s, f) => [crashingAfter(s, 'writeState', 2), f]],
+  ];
+
+  it.each(steps.map(([name, wrap], k) => [name, wrap, k] as const))('%s: state right, exactly one text', async (_name, wrap, k) => {
+    const event = booking(k);
+    const phone = event.patient_phone;
+    const [store, flows] = wrap(deps.store, deps.flows);
+    // The crash is a 5xx to the engine (or a Function that died): it delivers the event again.
+    const first = await intake(store, flows, event).then(() => 'answered', (err: unknown) => (err instanceof Crash ? 'crashed' : 'failed'));
+    await t.stack.settle();
+    if (first !== 'answered') expect(first).toBe('crashed');
+    await intake(deps.store, deps.flows, event);
+    await t.stack.settle();
+    // Whatever is still in flight belongs to the crashed dispatcher: the sweep finishes it after the lease.
+    t.stack.clock.advance(3 * MINUTE);
+    const counts = await runSweep(deps);
+    expect(counts.failed).toBe(0);
+    await t.stack.settle();
+
+    const state = (await deps.store.getState(event.appointment_id))?.value;
+    expect(state).toMatchObject({ disposition: 'QUEUED', ehr_event_id: event.event_id });
+    expect(state?.outbox).toBeUndefined();
+    expect(state?.log?.map((e) => [e.id, e.text])).toEqual([[event.event_id, 'sent']]);
+    expect(textsTo(phone)).toHaveLength(1);
+    expect(await deps.store.listHistory(event.appointment_id)).toHaveLength(1);
+  });
+
+  it('a crash after the EHR accepted a patient request: redelivered by the sweep with the same Idempotency-Key, never lost', async () => {
+    const event = booking(20);
+    await intake(deps.store, deps.flows, event);
+    await t.stack.settle();
+    const env = t.stack.env;
+    const store = crashingAfter(deps.store, 'putReceipt');
+    const notifier = new EhrNotifier({ endpoint: env.IE_ENDPOINT ?? '', secret: env.IE_SIGNING_SECRET ?? '', store, now: deps.now });
+    const reply = { from: event.patient_phone, body: 'CONFIRM APPT', messageSid: `SM${'8'.repeat(32)}` };
+    await expect(handleReply({ record: { store, policy: deps.policy, now: deps.now }, notifier, homeCountry: 'US' }, reply)).rejects.toBeInstanceOf(Crash);
+
+    // Studio's retry of the reply Function, then the sweep's outbox run.
+    const healthy = new EhrNotifier({ endpoint: env.IE_ENDPOINT ?? '', secret: env.IE_SIGNING_SECRET ?? '', store: deps.store, now: deps.now });
+    await handleReply({ record: { store: deps.store, policy: deps.policy, now: deps.now }, notifier: healthy, homeCountry: 'US' }, reply);
+    await runSweep({ ...deps, notifier: healthy });
+
+    const requests = (await phonesApi(t).ehrRequests()).filter((r) => r.json?.appointment_id === event.appointment_id);
+    expect(requests.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(requests.map((r) => r.idempotency_key)).size).toBe(1);
+    expect(requests.map((r) => r.json.event_type)).toEqual(requests.map(() => 'CONFIRM'));
+    const state = (await deps.store.getState(event.appointment_id))?.value;
+    expect(state?.patient_request?.type).toBe('CONFIRM');
+    expect(state?.log?.filter((e) => e.type === 'CONFIRM')).toHaveLength(1);
+    expect(await deps.store.getReceipt(event.appointment_id, state?.patient_request?.event_id ?? '')).toBeTruthy();
+    expect(await deps.store.listOutbox('ehr')).toEqual([]);
+  });
+});
