@@ -5,7 +5,7 @@ import { createTwilioClient } from '../src/twilio/client';
 import { ehrEvent } from './fixtures/events';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
-import { DAY, HOUR, localTime, MINUTE, utcAt } from './fixtures/time';
+import { DAY, FIXTURE_NOW, HOUR, localTime, MINUTE, utcAt } from './fixtures/time';
 
 let t: TestStack;
 let phones: ReturnType<typeof phonesApi>;
@@ -235,6 +235,31 @@ describe('patient replies', () => {
     const attempts = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
     expect(attempts.map((r) => r.outcome)).toEqual(['failed-by-config', 'failed-by-config', 'delivered']);
     expect(new Set(attempts.map((r) => r.idempotency_key)).size).toBe(1);
+  });
+});
+
+describe('texts never contradict the record', () => {
+  it('30 parallel MODIFIED events: the last text names the stored room, and every event has one outcome', async () => {
+    const p = patient();
+    await t.postEvents(event(p));
+    const base = FIXTURE_NOW - 6 * HOUR;
+    const events = Array.from({ length: 30 }, (_, i) =>
+      event(p, { event_type: 'MODIFIED', appointment_location: `Room ${i}`, event_datetime_utc: new Date(base + i * 1000).toISOString() }),
+    );
+    const shuffled = events.map((e, i) => ({ e, k: (i * 17) % 30 })).sort((a, b) => a.k - b.k);
+    const responses = await Promise.all(shuffled.map(({ e }) => t.postEvents(e)));
+    expect(responses.map((r) => r.status)).toEqual(Array(30).fill(202));
+    await t.stack.settle();
+    const state = await t.getJson(stateKey(p.id));
+    expect(state.facts.appointment_location).toBe('Room 29');
+    expect(state.outbox).toBeUndefined();
+    const outcomes = state.log.map((e: { text?: string }) => e.text);
+    expect(outcomes.every((x: string | undefined) => x === 'sent' || x === 'superseded')).toBe(true);
+    const received = await phones.received(p.phone);
+    expect(received.at(-1)).toContain('Room 29');
+    // One text per sent outcome (the booking's included): coalesced, not one per event.
+    expect(received).toHaveLength(outcomes.filter((x: string | undefined) => x === 'sent').length);
+    expect(received.length).toBeLessThan(31);
   });
 });
 
