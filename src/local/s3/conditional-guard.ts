@@ -17,6 +17,15 @@ export interface ConditionalGuard {
 
 type Etag = string | null;
 
+/** A client's request as the guard answered it (key URL-decoded; empty for bucket-level requests). */
+export interface AnsweredRequest {
+  method: string;
+  bucket: string;
+  key: string;
+  query: URLSearchParams;
+  status: number;
+}
+
 /**
  * Per-key readers-writer locks. s3rver writes object files in place, so a GET racing a PUT can read
  * a half-written file; reads therefore wait for writes to the same key, and writes for reads.
@@ -67,6 +76,14 @@ function splitPath(url: string): { bucket: string; key: string; query: URLSearch
   return { bucket, key: rest.join('/'), query: u.searchParams };
 }
 
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 function normaliseEtag(tag: string): string {
   return tag.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
 }
@@ -90,6 +107,11 @@ export async function startConditionalGuard(options: {
   host?: string;
   /** Reads a key's current ETag directly (same process as the server); HEAD upstream otherwise. */
   currentEtag?: (bucket: string, key: string) => Promise<string | null>;
+  /**
+   * Called once for every request a client sent, when its answer is done (the guard's own probes
+   * upstream are not requests). Benchmarks count S3 requests with it.
+   */
+  onAnswered?: (request: AnsweredRequest) => void;
 }): Promise<ConditionalGuard> {
   const host = options.host ?? '127.0.0.1';
   const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
@@ -211,6 +233,13 @@ export async function startConditionalGuard(options: {
   };
 
   const server = http.createServer((req, res) => {
+    const onAnswered = options.onAnswered;
+    if (onAnswered) {
+      res.once('close', () => {
+        const { bucket, key, query } = splitPath(req.url ?? '/');
+        onAnswered({ method: req.method ?? 'GET', bucket, key: safeDecode(key), query, status: res.statusCode });
+      });
+    }
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) s3Error(res, 503, 'ServiceUnavailable', `guard: ${(err as Error).message}`);
       else res.destroy();

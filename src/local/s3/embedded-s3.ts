@@ -7,8 +7,17 @@ export interface EmbeddedS3 {
   endpoint: string;
   port: number;
   directory: string;
+  /**
+   * The requests the server has answered since it started, by `METHOD key-shape status` (e.g.
+   * `PUT appointments/*\/state.json 412`); null unless the environment had
+   * EMBEDDED_S3_COUNT_REQUESTS=1 when it started (benchmarks set it).
+   */
+  requestCounts(): Promise<Record<string, number> | null>;
   stop(): Promise<void>;
 }
+
+/** Set to 1 in the environment before starting the server to have it count requests. */
+export const COUNT_REQUESTS_ENV = 'EMBEDDED_S3_COUNT_REQUESTS';
 
 export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
@@ -47,10 +56,28 @@ export async function startEmbeddedS3(options: {
     });
   });
   child.removeAllListeners('exit');
+  const asked = new Map<number, { resolve: (counts: Record<string, number> | null) => void; reject: (err: Error) => void }>();
+  let asks = 0;
+  child.on('message', (m: { requestCounts?: number; counts?: Record<string, number> | null }) => {
+    if (typeof m.requestCounts !== 'number') return;
+    asked.get(m.requestCounts)?.resolve(m.counts ?? null);
+    asked.delete(m.requestCounts);
+  });
+  child.on('exit', () => {
+    for (const ask of asked.values()) ask.reject(new Error('embedded S3 stopped before answering'));
+    asked.clear();
+  });
   return {
     endpoint: ready.endpoint,
     port: ready.port,
     directory: options.directory,
+    requestCounts: () =>
+      new Promise((resolve, reject) => {
+        if (child.exitCode !== null || child.signalCode !== null) return reject(new Error('embedded S3 has stopped'));
+        asks += 1;
+        asked.set(asks, { resolve, reject });
+        child.send({ requestCounts: asks });
+      }),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

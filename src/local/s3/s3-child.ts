@@ -5,7 +5,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import S3rver from 's3rver';
-import { startConditionalGuard } from './conditional-guard';
+import { startConditionalGuard, type AnsweredRequest } from './conditional-guard';
+import { COUNT_REQUESTS_ENV } from './embedded-s3';
+import { requestLabel } from './request-label';
 
 interface StartMessage {
   directory: string;
@@ -44,6 +46,7 @@ function makeWritesAtomic(store: S3rverStore): void {
 }
 
 async function main(options: StartMessage) {
+  const counts = process.env[COUNT_REQUESTS_ENV] === '1' ? new Map<string, number>() : null;
   const s3rver = new S3rver({
     address: '127.0.0.1',
     port: 0,
@@ -58,6 +61,14 @@ async function main(options: StartMessage) {
     upstreamPort: address.port,
     port: options.port,
     host: options.host,
+    ...(counts
+      ? {
+          onAnswered: (r: AnsweredRequest) => {
+            const label = requestLabel(r);
+            counts.set(label, (counts.get(label) ?? 0) + 1);
+          },
+        }
+      : {}),
     currentEtag: async (bucket, key) => {
       try {
         return (await store.getMetadata(bucket, key)).etag;
@@ -72,8 +83,12 @@ async function main(options: StartMessage) {
     await s3rver.close();
     process.exit(0);
   };
-  process.on('message', (m) => {
+  process.on('message', (m: unknown) => {
     if (m === 'stop') void stop();
+    const ask = m as { requestCounts?: number } | null;
+    if (typeof ask?.requestCounts === 'number') {
+      process.send?.({ requestCounts: ask.requestCounts, counts: counts ? Object.fromEntries(counts) : null });
+    }
   });
   process.on('disconnect', () => void stop());
   process.send?.({ ready: true, endpoint: guard.endpoint, port: guard.port });
