@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { isEhrEventType, type AppointmentEvent } from './event';
-import { Checkpoint, compactLog, EMPTY_FOLD, foldLog, insertEntry, LogEntry } from './event-log';
+import { EHR_EVENT_TYPES, isEhrEventType, type AppointmentEvent } from './event';
+import { BaseStatus, Checkpoint, compactLog, EMPTY_FOLD, foldLog, insertEntry, LogEntry, PatientRequest } from './event-log';
 import { Outbox, Told } from './notice';
 
 export const DISPOSITIONS = [
@@ -18,7 +18,6 @@ export type Disposition = (typeof DISPOSITIONS)[number];
 /** Dispositions in which the appointment is still ahead and the patient may be messaged about it. */
 export const ACTIVE_DISPOSITIONS: readonly Disposition[] = ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED'];
 
-const Base = z.enum(['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED', 'CANCELED', 'NOSHOWED', 'EXPIRED']);
 
 /** The facts about an appointment, as last told by the EHR. */
 export const AppointmentFacts = z.object({
@@ -50,17 +49,14 @@ export type ReminderSkip = z.infer<typeof ReminderSkip>;
 export const AppointmentState = z.object({
   facts: AppointmentFacts,
   /** What the EHR and our reminders say, ignoring opt-out. */
-  status: Base,
+  status: BaseStatus,
   opted_out: z.boolean(),
   /** `status`, or OPTED-OUT while the patient is opted out: the reference app's single word. */
   disposition: z.enum(DISPOSITIONS),
-  ehr_event_type: z.enum(['BOOKED', 'RESCHEDULED', 'MODIFIED', 'CONFIRMED', 'CANCELED', 'NOSHOWED']),
+  ehr_event_type: z.enum(EHR_EVENT_TYPES),
   ehr_event_at: z.string(),
   ehr_event_id: z.string(),
-  /** The patient's latest request, forwarded to the EHR; the EHR answers with CONFIRMED/CANCELED. */
-  patient_request: z
-    .object({ type: z.enum(['CONFIRM', 'CANCEL']), at: z.string(), event_id: z.string() })
-    .optional(),
+  patient_request: PatientRequest.optional(),
   /** Bumped whenever the appointment time changes, so reminders are planned afresh. */
   schedule_version: z.number().int(),
   /** Reminders sent for the current schedule_version: 1, 2. */

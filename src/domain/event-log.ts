@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_TYPES, isEhrEventType, type EhrEventType } from './event';
+import { EHR_EVENT_TYPES, EVENT_TYPES, isEhrEventType, type EhrEventType } from './event';
 
 /**
  * The compact event log kept inside an appointment's state document, and the fold that derives the
@@ -14,7 +14,9 @@ import { EVENT_TYPES, isEhrEventType, type EhrEventType } from './event';
 const BASE_STATUSES = ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED', 'CANCELED', 'NOSHOWED', 'EXPIRED'] as const;
 export const BaseStatus = z.enum(BASE_STATUSES);
 export type BaseStatus = z.infer<typeof BaseStatus>;
-const EhrType = z.enum(['BOOKED', 'RESCHEDULED', 'MODIFIED', 'CONFIRMED', 'CANCELED', 'NOSHOWED']);
+
+/** The patient's latest request, forwarded to the EHR; the EHR answers with CONFIRMED/CANCELED. */
+export const PatientRequest = z.object({ type: z.enum(['CONFIRM', 'CANCEL']), at: z.string(), event_id: z.string() });
 
 export const LogEntry = z.object({
   id: z.string(),
@@ -38,9 +40,9 @@ export const FoldState = z.object({
   /** Id of the event that began the current reminder schedule (booking, new time, revival). */
   schedule: z.string().optional(),
   reminders_sent: z.array(z.object({ n: z.number().int(), at: z.string() })),
-  patient_request: z.object({ type: z.enum(['CONFIRM', 'CANCEL']), at: z.string(), event_id: z.string() }).optional(),
+  patient_request: PatientRequest.optional(),
   opted_out: z.boolean(),
-  last_ehr: z.object({ type: EhrType, at: z.string(), id: z.string() }).optional(),
+  last_ehr: z.object({ type: z.enum(EHR_EVENT_TYPES), at: z.string(), id: z.string() }).optional(),
 });
 export type FoldState = z.infer<typeof FoldState>;
 
@@ -59,14 +61,15 @@ export function compareEntries(a: { at: string; id: string }, b: { at: string; i
 }
 
 const REMINDABLE: readonly BaseStatus[] = ['QUEUED', 'REMINDED-1', 'REMINDED-2'];
-const ACTIVE: readonly BaseStatus[] = ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED'];
+/** Statuses in which the appointment is still on. */
+export const ACTIVE_STATUSES: readonly BaseStatus[] = ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED'];
 
 /** The status an EHR event implies, given the one before (undefined when it is the first). */
 export function statusAfterEhrEvent(type: EhrEventType, previous: BaseStatus | undefined, timeChanged: boolean): BaseStatus {
   switch (type) {
     case 'BOOKED':
       // A repeated booking of an appointment that is still on keeps its reminder progress.
-      return previous && !timeChanged && ACTIVE.includes(previous) ? previous : 'QUEUED';
+      return previous && !timeChanged && ACTIVE_STATUSES.includes(previous) ? previous : 'QUEUED';
     case 'RESCHEDULED':
       return 'QUEUED';
     case 'MODIFIED':
@@ -106,7 +109,7 @@ export function foldStep(s: FoldState, e: LogEntry): FoldState {
   switch (e.type) {
     case 'CONFIRM':
     case 'CANCEL':
-      if (s.status !== undefined && !ACTIVE.includes(s.status)) return s;
+      if (s.status !== undefined && !ACTIVE_STATUSES.includes(s.status)) return s;
       return { ...s, patient_request: { type: e.type, at: e.at, event_id: e.id } };
     case 'OPTED-OUT':
       return { ...s, opted_out: true };

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { AppointmentFacts } from './appointment';
-import type { EhrEventType } from './event';
-import type { BaseStatus } from './event-log';
+import { EHR_EVENT_TYPES, type EhrEventType } from './event';
+import { ACTIVE_STATUSES, type BaseStatus } from './event-log';
 
 /**
  * The transactional outbox of an appointment's texts, kept inside its state document so that the
@@ -14,7 +14,8 @@ import type { BaseStatus } from './event-log';
  * outcome of its text: `sent`, `superseded` or `refused:<why>`.
  */
 
-export const NOTICE_KINDS = ['BOOKED', 'RESCHEDULED', 'MODIFIED', 'CONFIRMED', 'CANCELED', 'NOSHOWED'] as const;
+/** A text about an appointment is one of the EHR events' texts. */
+export const NOTICE_KINDS = EHR_EVENT_TYPES;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
 export const Notice = z.object({
@@ -44,14 +45,12 @@ export type Told = z.infer<typeof Told>;
 /** How long a claimed text is protected before the sweep may finish it for a crashed dispatcher. */
 export const NOTICE_LEASE_MS = 2 * 60_000;
 
-const ACTIVE: readonly BaseStatus[] = ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED'];
-
 function consistent(kind: EhrEventType, status: BaseStatus): boolean {
   switch (kind) {
     case 'BOOKED':
     case 'RESCHEDULED':
     case 'MODIFIED':
-      return ACTIVE.includes(status);
+      return ACTIVE_STATUSES.includes(status);
     case 'CONFIRMED':
       return status === 'CONFIRMED';
     case 'CANCELED':
@@ -104,7 +103,7 @@ export function decideNotice(s: NoticeSubject, type: EhrEventType, nowIso: strin
   if (s.opted_out) return { action: 'refused', reason: 'opted-out' };
   const kind = consistent(type, s.status) ? type : describingKind(s.status, s.told);
   if (!kind) return { action: 'refused', reason: 'expired' };
-  if (ACTIVE.includes(s.status) && s.facts.appointment_datetime_utc <= nowIso) return { action: 'refused', reason: 'past' };
+  if (ACTIVE_STATUSES.includes(s.status) && s.facts.appointment_datetime_utc <= nowIso) return { action: 'refused', reason: 'past' };
   const digest = noticeDigest(s.status, s.facts);
   const latest = s.outbox?.pending ?? s.outbox?.sending ?? s.told;
   if (latest?.digest === digest) return { action: 'superseded' };
