@@ -5,6 +5,7 @@ import { claimPending, markRefused, markSent, releaseForRetry, takeOver } from '
 import { FlowStartError, type FlowStarter } from '../messaging/flow-starter';
 import { describeError, log } from '../log';
 import type { AppointmentStore, Versioned } from '../storage/appointment-store';
+import { commitState } from './update-state';
 
 export interface DispatchDeps {
   store: AppointmentStore;
@@ -23,7 +24,6 @@ export interface DispatchResult {
 
 /** Texts go out at most this many times per call; whatever is left waits for the next caller or the sweep. */
 const MAX_ROUNDS = 6;
-const MAX_COMMIT_ATTEMPTS = 30;
 
 /** Backoff before a failed start is tried again: 1, 2, 4 … minutes, at most an hour. */
 export function retryDelayMs(attempts: number): number {
@@ -33,29 +33,6 @@ export function retryDelayMs(attempts: number): number {
 /** The event the flow receives for a text: the state's facts, the text's kind and event id. */
 export function textEvent(state: AppointmentState, notice: Notice): AppointmentEvent {
   return { ...state.facts, event_id: notice.id, event_type: notice.kind, event_datetime_utc: notice.created_at };
-}
-
-/**
- * Applies `change` to the stored state with a conditional write, re-reading and re-applying it on
- * conflict. Answers the state written (and its ETag), or the current one when `change` declined.
- */
-async function commit(
-  store: AppointmentStore,
-  id: string,
-  known: Versioned<AppointmentState> | null | undefined,
-  change: (s: AppointmentState) => AppointmentState | null,
-): Promise<{ current: Versioned<AppointmentState> | null; changed: boolean }> {
-  let current = known ?? (await store.getState(id));
-  for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS && current; attempt += 1) {
-    const next = change(current.value);
-    if (!next) return { current, changed: false };
-    const etag = await store.writeState(next, current.etag);
-    if (etag !== null) return { current: { value: next, etag }, changed: true };
-    await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
-    current = await store.getState(id);
-  }
-  if (!current) return { current: null, changed: false };
-  throw new Error(`state of ${id} kept changing while its text outbox was updated`);
 }
 
 /**
@@ -73,24 +50,29 @@ export async function dispatchTexts(
   const { store } = deps;
   let current: Versioned<AppointmentState> | null = known ?? (await store.getState(appointmentId));
   let sent = 0;
+  /** Asks Studio whether the text's flow was started (by a dispatcher that died, or whose answer was lost); if so, records it as sent. */
+  const recordIfStarted = async (at: Versioned<AppointmentState>, notice: Notice, nowIso: string) => {
+    if (!(await deps.flows.wasStarted({ to: at.value.facts.patient_phone, eventId: notice.id, since: notice.created_at }))) return undefined;
+    log('info', 'text found already started', { appointment_id: appointmentId, event_id: notice.id });
+    return (await commitState(store, appointmentId, (s) => markSent(s, notice.id, undefined, nowIso), { known: at })).current;
+  };
   for (let round = 0; round < MAX_ROUNDS && current; round += 1) {
     const nowIso = deps.now().toISOString();
     const notice = current.value.outbox?.sending;
     if (!notice) {
-      const claimed = await commit(store, appointmentId, current, (s) => claimPending(s, owner, nowIso));
+      const claimed = await commitState(store, appointmentId, (s) => claimPending(s, owner, nowIso), { known: current });
       if (!claimed.changed) return { sent, status: claimed.current?.value.outbox?.pending ? 'queued-for-retry' : 'idle', state: claimed.current?.value };
       current = claimed.current;
       continue;
     }
     if (notice.owner !== owner) {
       if (notice.lease_until && notice.lease_until > nowIso) return { sent, status: 'in-flight', state: current.value };
-      const state = current.value;
-      if (await deps.flows.wasStarted({ to: state.facts.patient_phone, eventId: notice.id, since: notice.created_at })) {
-        current = (await commit(store, appointmentId, current, (s) => markSent(s, notice.id, undefined, nowIso))).current;
-        log('info', 'text found sent after a crash', { appointment_id: appointmentId, event_id: notice.id });
+      const found = await recordIfStarted(current, notice, nowIso);
+      if (found !== undefined) {
+        current = found;
         continue;
       }
-      const taken = await commit(store, appointmentId, current, (s) => takeOver(s, owner, nowIso));
+      const taken = await commitState(store, appointmentId, (s) => takeOver(s, owner, nowIso), { known: current });
       if (!taken.changed) return { sent, status: 'in-flight', state: taken.current?.value };
       current = taken.current;
       continue;
@@ -98,8 +80,9 @@ export async function dispatchTexts(
 
     const state = current.value;
     // A start that failed before may have reached Studio all the same (a lost response): look first.
-    if (notice.attempts > 0 && (await deps.flows.wasStarted({ to: state.facts.patient_phone, eventId: notice.id, since: notice.created_at }))) {
-      current = (await commit(store, appointmentId, current, (s) => markSent(s, notice.id, undefined, nowIso))).current;
+    const found = notice.attempts > 0 ? await recordIfStarted(current, notice, nowIso) : undefined;
+    if (found !== undefined) {
+      current = found;
       continue;
     }
     try {
@@ -107,9 +90,9 @@ export async function dispatchTexts(
       if (started.started) {
         sent += 1;
         log('info', 'text sent', { appointment_id: appointmentId, event_id: notice.id, event_type: notice.kind, execution_sid: started.executionSid, count: notice.covers.length });
-        current = (await commit(store, appointmentId, current, (s) => markSent(s, notice.id, started.executionSid, nowIso))).current;
+        current = (await commitState(store, appointmentId, (s) => markSent(s, notice.id, started.executionSid, nowIso), { known: current })).current;
       } else {
-        current = (await commit(store, appointmentId, current, (s) => markRefused(s, notice.id, started.reason, nowIso))).current;
+        current = (await commitState(store, appointmentId, (s) => markRefused(s, notice.id, started.reason, nowIso), { known: current })).current;
         if (!current?.value.outbox) return { sent, status: 'refused', state: current?.value };
       }
     } catch (err) {
@@ -117,7 +100,7 @@ export async function dispatchTexts(
       log('warn', retryable ? 'text not sent; the sweep retries it' : 'text refused', { appointment_id: appointmentId, event_id: notice.id, code: retryable ? 'retryable' : 'permanent', error: describeError(err) });
       const retryAt = new Date(Date.parse(nowIso) + retryDelayMs(notice.attempts)).toISOString();
       const change = retryable ? (s: AppointmentState) => releaseForRetry(s, notice.id, retryAt, nowIso) : (s: AppointmentState) => markRefused(s, notice.id, 'undeliverable', nowIso);
-      const after = await commit(store, appointmentId, current, change);
+      const after = await commitState(store, appointmentId, change, { known: current });
       return { sent, status: retryable ? 'queued-for-retry' : 'refused', state: after.current?.value };
     }
   }

@@ -9,7 +9,7 @@ import type { AppointmentStore, DueRef, OutboxEntry, ReminderClaim, Versioned } 
 import { dueBucket } from '../storage/keys';
 import { outboxDueAt } from '../domain/notice';
 import { recordEvent, type RecordDeps } from './record-event';
-import { dispatchTexts } from './dispatch-texts';
+import { dispatchTexts, retryDelayMs } from './dispatch-texts';
 import { updateState } from './update-state';
 
 export interface SweepDeps {
@@ -430,7 +430,7 @@ async function retryFlowStart(ctx: Ctx, entry: OutboxEntry<FlowOutboxPayload>): 
   } catch (err) {
     entry.attempts += 1;
     entry.last_error = err instanceof Error ? err.message : 'unknown';
-    entry.next_attempt_at = new Date(ctx.deps.now().getTime() + Math.min(60, 2 ** Math.min(entry.attempts, 6)) * 60_000).toISOString();
+    entry.next_attempt_at = new Date(ctx.deps.now().getTime() + retryDelayMs(entry.attempts)).toISOString();
     await store.putOutbox(entry);
     throw err;
   }

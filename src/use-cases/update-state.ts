@@ -1,23 +1,38 @@
 import type { AppointmentState } from '../domain/appointment';
-import type { AppointmentStore } from '../storage/appointment-store';
+import type { AppointmentStore, Versioned } from '../storage/appointment-store';
 
 /**
- * Read-modify-write of an appointment's state with a conditional write, retried on conflict, for
- * changes that are not events (recording reminder skips). `change` returns null for "nothing to do".
+ * Read-modify-write of an appointment's state with a conditional write, re-reading and re-applying
+ * `change` on conflict. `change` returns null for "nothing to do". Answers the state written with
+ * its ETag (`changed`), or the current one when `change` declined; `current` is null when there is
+ * no state. `known` saves the first read when the caller just read or wrote the state.
  */
+export async function commitState(
+  store: AppointmentStore,
+  appointmentId: string,
+  change: (state: AppointmentState) => AppointmentState | null,
+  options: { known?: Versioned<AppointmentState> | null; attempts?: number } = {},
+): Promise<{ current: Versioned<AppointmentState> | null; changed: boolean }> {
+  const attempts = options.attempts ?? 50;
+  let current = options.known ?? (await store.getState(appointmentId));
+  for (let i = 0; i < attempts && current; i += 1) {
+    const next = change(current.value);
+    if (!next) return { current, changed: false };
+    const etag = await store.writeState(next, current.etag);
+    if (etag !== null) return { current: { value: next, etag }, changed: true };
+    await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** i)));
+    current = await store.getState(appointmentId);
+  }
+  if (!current) return { current: null, changed: false };
+  throw new Error(`state of ${appointmentId} kept changing; giving up after ${attempts} attempts`);
+}
+
+/** `commitState` for changes that are not events (recording reminder skips): answers the state. */
 export async function updateState(
   store: AppointmentStore,
   appointmentId: string,
   change: (state: AppointmentState) => AppointmentState | null,
   attempts = 50,
 ): Promise<AppointmentState | null> {
-  for (let i = 0; i < attempts; i += 1) {
-    const current = await store.getState(appointmentId);
-    if (!current) return null;
-    const next = change(current.value);
-    if (!next) return current.value;
-    if ((await store.putState(next, current.etag)) === 'ok') return next;
-    await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** i)));
-  }
-  throw new Error(`state of ${appointmentId} kept changing; giving up after ${attempts} attempts`);
+  return (await commitState(store, appointmentId, change, { attempts })).current?.value ?? null;
 }
