@@ -74,10 +74,10 @@ function describingKind(status: BaseStatus, told: Told | undefined): NoticeKind 
 export function noticeDigest(status: BaseStatus, f: AppointmentFacts): string {
   const standing = status === 'CONFIRMED' || status === 'CANCELED' || status === 'NOSHOWED' || status === 'EXPIRED' ? status : 'ON';
   // A canceled or missed appointment's details no longer matter to the patient: only that it is off.
-  if (standing === 'CANCELED' || standing === 'NOSHOWED' || standing === 'EXPIRED') {
-    return createHash('sha256').update(JSON.stringify([standing, f.appointment_datetime_utc])).digest('base64url').slice(0, 22);
-  }
-  const said = [standing, f.patient_first_name, f.provider_first_name, f.provider_last_name, f.appointment_datetime_utc, f.appointment_timezone, f.appointment_location, f.provider_callback_phone];
+  const off = standing === 'CANCELED' || standing === 'NOSHOWED' || standing === 'EXPIRED';
+  const said = off
+    ? [standing, f.appointment_datetime_utc]
+    : [standing, f.patient_first_name, f.provider_first_name, f.provider_last_name, f.appointment_datetime_utc, f.appointment_timezone, f.appointment_location, f.provider_callback_phone];
   return createHash('sha256').update(JSON.stringify(said)).digest('base64url').slice(0, 22);
 }
 

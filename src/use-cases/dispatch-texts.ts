@@ -18,8 +18,8 @@ export interface DispatchResult {
   sent: number;
   /** What the appointment's outbox is left with. */
   status: 'idle' | 'in-flight' | 'queued-for-retry' | 'refused';
-  /** The state as this call last saw it. */
-  state?: AppointmentState;
+  /** The state (with its ETag) as this call last read or wrote it; null when there is none. */
+  current: Versioned<AppointmentState> | null;
 }
 
 /** Texts go out at most this many times per call; whatever is left waits for the next caller or the sweep. */
@@ -61,19 +61,19 @@ export async function dispatchTexts(
     const notice = current.value.outbox?.sending;
     if (!notice) {
       const claimed = await commitState(store, appointmentId, (s) => claimPending(s, owner, nowIso), { known: current });
-      if (!claimed.changed) return { sent, status: claimed.current?.value.outbox?.pending ? 'queued-for-retry' : 'idle', state: claimed.current?.value };
+      if (!claimed.changed) return { sent, status: claimed.current?.value.outbox?.pending ? 'queued-for-retry' : 'idle', current: claimed.current };
       current = claimed.current;
       continue;
     }
     if (notice.owner !== owner) {
-      if (notice.lease_until && notice.lease_until > nowIso) return { sent, status: 'in-flight', state: current.value };
+      if (notice.lease_until && notice.lease_until > nowIso) return { sent, status: 'in-flight', current };
       const found = await recordIfStarted(current, notice, nowIso);
       if (found !== undefined) {
         current = found;
         continue;
       }
       const taken = await commitState(store, appointmentId, (s) => takeOver(s, owner, nowIso), { known: current });
-      if (!taken.changed) return { sent, status: 'in-flight', state: taken.current?.value };
+      if (!taken.changed) return { sent, status: 'in-flight', current: taken.current };
       current = taken.current;
       continue;
     }
@@ -93,7 +93,7 @@ export async function dispatchTexts(
         current = (await commitState(store, appointmentId, (s) => markSent(s, notice.id, started.executionSid, nowIso), { known: current })).current;
       } else {
         current = (await commitState(store, appointmentId, (s) => markRefused(s, notice.id, started.reason, nowIso), { known: current })).current;
-        if (!current?.value.outbox) return { sent, status: 'refused', state: current?.value };
+        if (!current?.value.outbox) return { sent, status: 'refused', current };
       }
     } catch (err) {
       const retryable = err instanceof FlowStartError ? err.retryable : true;
@@ -101,8 +101,8 @@ export async function dispatchTexts(
       const retryAt = new Date(Date.parse(nowIso) + retryDelayMs(notice.attempts)).toISOString();
       const change = retryable ? (s: AppointmentState) => releaseForRetry(s, notice.id, retryAt, nowIso) : (s: AppointmentState) => markRefused(s, notice.id, 'undeliverable', nowIso);
       const after = await commitState(store, appointmentId, change, { known: current });
-      return { sent, status: retryable ? 'queued-for-retry' : 'refused', state: after.current?.value };
+      return { sent, status: retryable ? 'queued-for-retry' : 'refused', current: after.current };
     }
   }
-  return { sent, status: current?.value.outbox ? 'in-flight' : 'idle', state: current?.value };
+  return { sent, status: current?.value.outbox ? 'in-flight' : 'idle', current };
 }

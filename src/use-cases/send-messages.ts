@@ -39,7 +39,7 @@ export async function sendMessagesForEvents(
     const known = r.etag !== undefined ? { value: r.state, etag: r.etag } : undefined;
     const owner = r.text === 'claimed' && r.owner ? r.owner : randomUUID();
     const done = await dispatchTexts(deps, r.appointment_id, owner, known);
-    latest.set(r.appointment_id, { state: done.state, retrying: done.status === 'queued-for-retry' });
+    latest.set(r.appointment_id, { state: done.current?.value, retrying: done.status === 'queued-for-retry' });
   }
   return results.map((r) => {
     if (!r.text) return undefined;

@@ -194,7 +194,7 @@ async function processEntry(ctx: Ctx, entry: DueRef): Promise<void> {
   if (textDue && textDue <= nowIso) {
     const done = await dispatchTexts(ctx.deps, entry.appointment_id, ctx.sweepId, current);
     ctx.counts.retried_messages += done.sent;
-    current = await store.getState(entry.appointment_id);
+    current = done.current;
     if (!current) return;
     const still = outboxDueAt(current.value.outbox);
     // Still waiting (retry later, or in flight elsewhere): keep an entry for when it is due.
