@@ -201,6 +201,35 @@ describe('patient replies', () => {
     );
   });
 
+  it('a booking for a phone that already opted out is OPTED-OUT from the start: no text, no reminder planned', async () => {
+    const p = patient();
+    await t.postEvents(event(p, { event_datetime_utc: later() }));
+    await phones.send(p.phone, 'STOP');
+    const afterStop = await phones.received(p.phone);
+    const second = { phone: p.phone, id: `${p.id}-second` };
+    const res = await t.postEvents(event(second, { event_datetime_utc: later() }));
+    expect(res.json.results[0]).toMatchObject({ outcome: 'applied', disposition: 'OPTED-OUT', message: 'opted-out' });
+    const state = await t.getJson(stateKey(second.id));
+    expect(state).toMatchObject({ disposition: 'OPTED-OUT', opted_out: true });
+    expect(state.outbox).toBeUndefined();
+    // Nothing is planned before the appointment time (then the sweep only expires it); an entry
+    // written before the ledger answered is dropped by the next sweep.
+    await t.stack.sweep();
+    const mine = (await t.listKeys('index/due/')).filter((k: string) => k.endsWith(`/${Buffer.from(second.id).toString('base64url')}`));
+    expect(mine.map((k: string) => k.split('/')[2])).toEqual([state.facts.appointment_datetime_utc.slice(0, 13)]);
+    expect(await phones.received(p.phone)).toEqual(afterStop);
+  });
+
+  it('a booking for a time already past is recorded but not texted, and the answer says why', async () => {
+    const p = patient();
+    const res = await t.postEvents(event(p, { appointment_datetime: localTime(-1, '09:30'), event_datetime_utc: later() }));
+    expect(res.json.results[0]).toMatchObject({ outcome: 'applied', message: 'refused', message_reason: 'past' });
+    expect(res.json.results[0]).not.toHaveProperty('owner');
+    const state = await t.getJson(stateKey(p.id));
+    expect(state.log.at(-1).text).toBe('refused:past');
+    expect(await phones.received(p.phone)).toEqual([]);
+  });
+
   it('a bare CANCEL is an opt-out, not a cancel request', async () => {
     const p = patient();
     await t.postEvents(event(p));

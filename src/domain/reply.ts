@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import type { PatientEventType } from './event';
+
 /**
  * What a patient's SMS asks for. Carrier keywords come first: STOP-family words (including a bare
  * CANCEL, which carriers treat as an opt-out) and START/UNSTOP are handled by Twilio's opt-out
@@ -58,4 +61,14 @@ export function classifyReply(body: string, optOutType?: string): ReplyIntent {
   if (CONFIRM.has(text)) return 'confirm';
   if (CANCEL.has(text)) return 'cancel';
   return 'unknown';
+}
+
+/**
+ * The id of the event a patient's SMS makes for one appointment. It comes from the message alone
+ * (not the time or the execution), so the same SMS redelivered or replayed is one event: one
+ * history record, one EHR request, one Idempotency-Key. Intake uses it too, when it applies an
+ * opt-out the ledger already holds to an appointment booked afterwards.
+ */
+export function replyEventId(type: PatientEventType, appointmentId: string, messageSid: string): string {
+  return createHash('sha256').update(JSON.stringify([type, appointmentId, messageSid])).digest('hex').slice(0, 32);
 }

@@ -24,7 +24,7 @@ export interface IntakeDeps {
   maxFutureHours?: number;
   record: RecordDeps;
   /** Starts the Studio Flow for the events that were applied; says per event what happened. */
-  sendMessages?: (results: RecordResult[], events: AppointmentEvent[]) => Promise<(string | undefined)[]>;
+  sendMessages?: (results: RecordResult[], events: AppointmentEvent[]) => Promise<({ message: string; reason?: string } | undefined)[]>;
 }
 
 function header(headers: Headers, name: string): string | undefined {
@@ -115,7 +115,7 @@ export async function handleIntake(req: IntakeRequest, deps: IntakeDeps, request
       202,
       {
         request_id: requestId,
-        results: results.map(({ state: _state, ...rest }, i) => (messages[i] ? { ...rest, message: messages[i] } : rest)),
+        results: results.map((r, i) => answerFor(r, messages[i])),
       },
       requestId,
     );
@@ -130,4 +130,20 @@ export async function handleIntake(req: IntakeRequest, deps: IntakeDeps, request
       requestId,
     );
   }
+}
+
+/** One event's line of the answer: what happened to it and to its text (no internal claim tokens). */
+function answerFor(r: RecordResult, text: { message: string; reason?: string } | undefined) {
+  return {
+    appointment_id: r.appointment_id,
+    event_id: r.event_id,
+    event_type: r.event_type,
+    outcome: r.outcome,
+    ...(r.reason ? { reason: r.reason } : {}),
+    disposition: r.disposition,
+    duplicate: r.duplicate,
+    stale: r.stale,
+    ...(r.late ? { late: true } : {}),
+    ...(text ? { message: text.message, ...(text.reason ? { message_reason: text.reason } : {}) } : {}),
+  };
 }

@@ -1,6 +1,5 @@
 import type { CountryCode } from '../domain/phone';
 import { log } from '../log';
-import type { AppointmentStore } from '../storage/appointment-store';
 import type { TwilioClient } from '../twilio/client';
 import { flowParameters } from './flow-parameters';
 import { FlowStartError, type FlowStarter, type FlowStartRequest, type FlowStartResult } from './flow-starter';
@@ -28,7 +27,6 @@ export const DEFAULT_CONFLICT_BACKOFF: ConflictBackoff = { retries: 5, baseDelay
 export interface TwilioFlowStarterOptions {
   flowSid: string;
   from: string;
-  store: Pick<AppointmentStore, 'getOptOut'>;
   homeCountry: CountryCode;
   backoff?: ConflictBackoff;
   /** Tests inject these to run the backoff without real waiting. */
@@ -62,8 +60,9 @@ export class TwilioFlowStarter implements FlowStarter {
 
   async start({ state, event }: FlowStartRequest): Promise<FlowStartResult> {
     const to = state.facts.patient_phone;
-    const optOut = await this.options.store.getOptOut(to);
-    if (optOut?.opted_out || state.opted_out) return { started: false, reason: 'opted-out' };
+    // The state knows: intake reads the opt-out ledger when a phone comes to an appointment, and
+    // the reply handler applies every later STOP/START to each of the phone's appointments.
+    if (state.opted_out) return { started: false, reason: 'opted-out' };
 
     const parameters = flowParameters(state, event, this.options.homeCountry);
     const flow = this.client.studio.v2.flows(this.options.flowSid);

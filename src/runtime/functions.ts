@@ -72,7 +72,7 @@ export function functionsRuntime(context: FunctionContext): FunctionsRuntime {
     store,
     policy,
     twilio,
-    flows: new TwilioFlowStarter(twilio, { flowSid: config.TWILIO_FLOW_SID, from: config.TWILIO_PHONE_NUMBER, store, homeCountry: config.DEFAULT_PHONE_COUNTRY }),
+    flows: new TwilioFlowStarter(twilio, { flowSid: config.TWILIO_FLOW_SID, from: config.TWILIO_PHONE_NUMBER, homeCountry: config.DEFAULT_PHONE_COUNTRY }),
     notifier: new EhrNotifier({ endpoint: config.IE_ENDPOINT, secret: config.IE_SIGNING_SECRET, store, now }),
     record: { store, policy, now },
   };

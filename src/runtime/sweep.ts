@@ -49,7 +49,7 @@ export async function sweepDepsFromEnv(env: Env): Promise<SweepDeps> {
   const ieSecret = secret.ie_signing_secret ?? c.IE_SIGNING_SECRET;
   return {
     store,
-    flows: new TwilioFlowStarter(twilio, { flowSid: c.TWILIO_FLOW_SID, from: c.TWILIO_PHONE_NUMBER, store, homeCountry: c.DEFAULT_PHONE_COUNTRY }),
+    flows: new TwilioFlowStarter(twilio, { flowSid: c.TWILIO_FLOW_SID, from: c.TWILIO_PHONE_NUMBER, homeCountry: c.DEFAULT_PHONE_COUNTRY }),
     ...(c.IE_ENDPOINT && ieSecret ? { notifier: new EhrNotifier({ endpoint: c.IE_ENDPOINT, secret: ieSecret, store, now }) } : {}),
     policy: {
       firstLeadMinutes: c.REMINDER_FIRST_TIMING,

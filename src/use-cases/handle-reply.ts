@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { ACTIVE_DISPOSITIONS, type AppointmentState } from '../domain/appointment';
 import { withEventId, type AppointmentEvent, type PatientEventType } from '../domain/event';
 import { formatAppointmentTime, formatPhone, providerName } from '../domain/format';
 import type { CountryCode } from '../domain/phone';
-import { classifyReply } from '../domain/reply';
+import { classifyReply, replyEventId } from '../domain/reply';
 import type { EhrNotifier } from '../ehr/notifier';
 import { log } from '../log';
 import { recordEvent, type RecordDeps } from './record-event';
@@ -42,6 +41,10 @@ export interface ReplyDeps {
   homeCountry: CountryCode;
 }
 
+/** How long an opt-out waits for the state of an appointment whose index entry has none yet. */
+const STATE_SETTLE_MS = 500;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 function isUpcomingFor(state: AppointmentState, phone: string, nowIso: string): boolean {
   return (
     state.facts.patient_phone === phone &&
@@ -67,10 +70,7 @@ function patientEvent(type: PatientEventType, state: AppointmentState, reply: In
     event_datetime_utc: seenAt,
     detail: { message_sid: reply.messageSid, ...(reply.executionSid ? { execution_sid: reply.executionSid } : {}) },
   });
-  // The id comes from the message alone (not the time or execution), so the same SMS redelivered
-  // or replayed is one event: one history record, one EHR request, one Idempotency-Key.
-  const id = createHash('sha256').update(JSON.stringify([type, state.facts.appointment_id, reply.messageSid])).digest('hex').slice(0, 32);
-  return { ...event, event_id: id };
+  return { ...event, event_id: replyEventId(type, state.facts.appointment_id, reply.messageSid) };
 }
 
 /**
@@ -89,7 +89,9 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
     await store.putOptOut({ phone: reply.from, opted_out: intent === 'opt-out', at: now, message_sid: reply.messageSid });
     const ids = await store.listAppointmentIdsForPhone(reply.from);
     for (const id of ids) {
-      const current = await store.getState(id);
+      // An index entry comes before its state: a booking being recorded right now has its state
+      // written a moment later, and has read the ledger before this change (or it would have it).
+      const current = (await store.getState(id)) ?? (await sleep(STATE_SETTLE_MS).then(() => store.getState(id)));
       if (!current || current.value.facts.patient_phone !== reply.from) continue;
       await recordEvent(deps.record, patientEvent(intent === 'opt-out' ? 'OPTED-OUT' : 'OPTED-IN', current.value, reply, seenAt));
     }

@@ -4,7 +4,8 @@ import type { AppointmentEvent } from '../domain/event';
 import { outboxDueAt } from '../domain/notice';
 import { nextCheckAt, type ReminderPolicy } from '../domain/reminders';
 import { planText, type TextPlan } from '../domain/text-outbox';
-import type { AppointmentStore, Versioned } from '../storage/appointment-store';
+import { replyEventId } from '../domain/reply';
+import type { AppointmentStore, OptOutRecord, Versioned } from '../storage/appointment-store';
 
 export interface RecordDeps {
   store: AppointmentStore;
@@ -48,6 +49,22 @@ function pendingText(state: AppointmentState | null, eventId: string): boolean {
   return !!o && [o.sending, o.pending].some((n) => n?.covers.includes(eventId));
 }
 
+/**
+ * The opt-out the ledger holds for a phone, as an event of an appointment that came to that phone
+ * afterwards. Its id is the one the reply handler gives the same SMS for this appointment, so if
+ * both apply it, it is one event.
+ */
+function optOutFromLedger(event: AppointmentEvent, ledger: OptOutRecord): AppointmentEvent {
+  const sid = ledger.message_sid ?? `ledger:${ledger.at}`;
+  return {
+    ...event,
+    event_type: 'OPTED-OUT',
+    event_id: replyEventId('OPTED-OUT', event.appointment_id, sid),
+    event_datetime_utc: ledger.at,
+    detail: ledger.message_sid ? { message_sid: ledger.message_sid } : {},
+  };
+}
+
 export class StateConflictError extends Error {
   constructor(readonly appointmentId: string, readonly attempts: number) {
     super(`state update kept conflicting after ${attempts} attempts`);
@@ -73,8 +90,11 @@ export async function recordEvent(
   const history = await deps.store.appendHistory({ event, received_at: receivedAt });
   const seenBefore = history === 'exists';
 
+  // A first-seen booking is almost always a new appointment: try to create its state without
+  // reading first (a conditional create fails if it exists, and the loop then reads it).
+  const guessNew = known === undefined && !seenBefore && event.event_type === 'BOOKED';
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    const current = attempt === 1 && known !== undefined ? known : await deps.store.getState(event.appointment_id);
+    const current = attempt === 1 && known !== undefined ? known : attempt === 1 && guessNew ? null : await deps.store.getState(event.appointment_id);
     const now = deps.now().toISOString();
     const outcome = applyEvent(current?.value ?? null, event, now);
     const base = { appointment_id: event.appointment_id, event_id: event.event_id, event_type: event.event_type };
@@ -96,22 +116,36 @@ export async function recordEvent(
     }
 
     const owner = randomUUID();
-    const planned = planText(outcome.state, event, owner, now);
-    const next = planned.state;
-    const due = dueAt(next, deps.policy, now);
-    const dueBefore = current ? dueAt(current.value, deps.policy, now) : undefined;
+    const phone = outcome.state.facts.patient_phone;
+    const newPhone = !current || current.value.facts.patient_phone !== phone;
     // Index entries are written before the state: if we crash in between, a reader finds an
     // entry that does not match the state and drops it; the reverse order could lose a reminder.
-    const indexWrites: Promise<void>[] = [];
-    if (due && (due !== dueBefore || next.schedule_version !== current?.value.schedule_version)) {
-      indexWrites.push(
-        deps.store.putDueEntry({ appointment_id: next.facts.appointment_id, due_at: due, schedule_version: next.schedule_version }),
-      );
+    // A phone new to the appointment is looked up in the opt-out ledger, after its index entry
+    // is written: an opt-out recorded at the same moment either is in the ledger read here or
+    // finds this appointment through the index (and is applied to it by the reply handler).
+    const optedOut = newPhone ? deps.store.putPhoneIndex(phone, event.appointment_id).then(() => deps.store.getOptOut(phone)) : undefined;
+    const dueBefore = current ? dueAt(current.value, deps.policy, now) : undefined;
+    const scheduleChanged = outcome.state.schedule_version !== current?.value.schedule_version;
+    const plan = (applied: AppointmentState) => {
+      const planned = planText(applied, event, owner, now);
+      const due = dueAt(planned.state, deps.policy, now);
+      return { ...planned, due, writeDue: !!due && (due !== dueBefore || scheduleChanged) };
+    };
+    let planned = plan(outcome.state);
+    const dueWrite = (p: typeof planned) =>
+      deps.store.putDueEntry({ appointment_id: event.appointment_id, due_at: p.due as string, schedule_version: p.state.schedule_version });
+    // The due entry is written alongside the ledger look-up; an opt-out found there re-plans
+    // (no text, usually no reminder), and an entry that is no longer wanted is dropped by the sweep.
+    const [ledger] = await Promise.all([optedOut, planned.writeDue ? dueWrite(planned) : undefined]);
+    if (ledger?.opted_out && !outcome.state.opted_out) {
+      const withOptOut = applyEvent(outcome.state, optOutFromLedger(event, ledger), now);
+      if (withOptOut.kind === 'applied') {
+        const before = planned;
+        planned = plan(withOptOut.state);
+        if (planned.writeDue && planned.due !== before.due) await dueWrite(planned);
+      }
     }
-    if (!current || current.value.facts.patient_phone !== next.facts.patient_phone) {
-      indexWrites.push(deps.store.putPhoneIndex(next.facts.patient_phone, next.facts.appointment_id));
-    }
-    await Promise.all(indexWrites);
+    const next = planned.state;
     const etag = await deps.store.writeState(next, current?.etag ?? null);
     if (etag !== null) {
       return {

@@ -13,13 +13,20 @@ import type { RecordResult } from './record-event';
  */
 export type MessageStatus = 'started' | 'queued' | 'superseded' | 'opted-out' | 'refused' | 'queued-for-retry';
 
-function statusOf(state: AppointmentState | undefined, eventId: string, retrying: boolean): MessageStatus | undefined {
+/** What became of an event's text; `reason` says why a text was refused (e.g. `past`, `undeliverable`). */
+export interface MessageReport {
+  message: MessageStatus;
+  reason?: string;
+}
+
+function statusOf(state: AppointmentState | undefined, eventId: string, retrying: boolean): MessageReport | undefined {
   const text = state?.log?.find((e) => e.id === eventId)?.text;
   if (!text) return undefined;
-  if (text === 'sent') return 'started';
-  if (text === 'pending') return retrying ? 'queued-for-retry' : 'queued';
-  if (text === 'superseded') return 'superseded';
-  return text === 'refused:opted-out' ? 'opted-out' : 'refused';
+  if (text === 'sent') return { message: 'started' };
+  if (text === 'pending') return { message: retrying ? 'queued-for-retry' : 'queued' };
+  if (text === 'superseded') return { message: 'superseded' };
+  if (text === 'refused:opted-out') return { message: 'opted-out' };
+  return { message: 'refused', reason: text.replace(/^refused:/, '') };
 }
 
 /**
@@ -32,7 +39,7 @@ export async function sendMessagesForEvents(
   deps: { flows: FlowStarter; store: AppointmentStore; now: () => Date },
   results: RecordResult[],
   _events: AppointmentEvent[],
-): Promise<(MessageStatus | undefined)[]> {
+): Promise<(MessageReport | undefined)[]> {
   const latest = new Map<string, { state?: AppointmentState; retrying: boolean }>();
   for (const r of results) {
     if (!r.state || (r.text !== 'claimed' && r.text !== 'pending')) continue;

@@ -7,7 +7,6 @@ import { parseEhrEvent, type AppointmentEvent } from '../../src/domain/event';
 import { createStudioRouter } from '../../src/local/studio/router';
 import { FlowStartError } from '../../src/messaging/flow-starter';
 import { TwilioFlowStarter } from '../../src/messaging/twilio-flow-starter';
-import type { OptOutRecord } from '../../src/storage/appointment-store';
 import { createTwilioClient, type TwilioClient } from '../../src/twilio/client';
 import { loadFlowTemplate, renderFlow } from '../../studio/render-flow';
 import { ehrEvent } from '../fixtures/events';
@@ -58,10 +57,9 @@ function booked(): { state: AppointmentState; event: AppointmentEvent; phone: st
   return { state: applied.state, event: parsed.event, phone };
 }
 
-const noOptOuts = { getOptOut: (): Promise<OptOutRecord | null> => Promise.resolve(null) };
 
 function starter(sleep: (ms: number) => Promise<void>, random = () => 0.5) {
-  return new TwilioFlowStarter(client, { flowSid, from: TWILIO_NUMBER, store: noOptOuts, homeCountry: 'US', sleep, random });
+  return new TwilioFlowStarter(client, { flowSid, from: TWILIO_NUMBER, homeCountry: 'US', sleep, random });
 }
 
 /** Starts an execution for `phone` whose text is held at the carrier, so it stays active until released. */
@@ -150,7 +148,7 @@ describe('TwilioFlowStarter against the Studio stand-in', () => {
 
   it('does not retry an error other than a conflict', async () => {
     const { state, event } = booked();
-    const other = new TwilioFlowStarter(client, { flowSid: `FW${'9'.repeat(32)}`, from: TWILIO_NUMBER, store: noOptOuts, homeCountry: 'US', sleep: () => Promise.reject(new Error('no wait expected')) });
+    const other = new TwilioFlowStarter(client, { flowSid: `FW${'9'.repeat(32)}`, from: TWILIO_NUMBER, homeCountry: 'US', sleep: () => Promise.reject(new Error('no wait expected')) });
     await expect(other.start({ state, event })).rejects.toMatchObject({ retryable: false, status: 404 });
   });
 });
