@@ -14,6 +14,29 @@ export default tseslint.config(
     },
   },
   {
+    // Use cases see storage only through its ports; the domain does not see storage at all.
+    files: ['src/use-cases/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/storage/*', '!**/storage/appointment-store'], message: 'Use cases depend on the storage ports (src/storage/appointment-store.ts), not on the key layout or an adapter.' },
+          { group: ['@aws-sdk/*'], message: 'Use cases reach AWS only through a port.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/storage/*', '**/use-cases/*', '**/messaging/*', '**/ehr/*'], message: 'Domain code is pure: no storage, adapters or use cases.' },
+          { group: ['@aws-sdk/*', 'twilio', 'twilio/*'], message: 'Domain code is pure: no network clients.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['assets/**/*.ts'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', fetch: 'readonly' } },
   },

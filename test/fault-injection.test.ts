@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEhrEvent, type AppointmentEvent } from '../src/domain/event';
 import { EhrNotifier } from '../src/ehr/notifier';
 import type { FlowStarter } from '../src/messaging/flow-starter';
+import { LOCAL_S3_CREDENTIALS } from '../src/local/s3/embedded-s3';
 import type { AppointmentStore } from '../src/storage/appointment-store';
+import { S3AppointmentStore } from '../src/storage/s3-appointment-store';
+import { createS3Client } from '../src/storage/s3-client';
 import { handleReply } from '../src/use-cases/handle-reply';
 import { recordEvents, type RecordDeps } from '../src/use-cases/record-event';
 import { sendMessagesForEvents } from '../src/use-cases/send-messages';
@@ -39,10 +42,12 @@ function crashingAfter<T extends object>(target: T, method: keyof T, onCall = 1)
 }
 
 let t: TestStack;
-let deps: SweepDeps;
+/** The sweep's dependencies, with the whole store (the sweep's own port list lacks what intake and replies use). */
+let deps: SweepDeps & { store: AppointmentStore };
 beforeAll(async () => {
   t = await startTestStack();
-  deps = await t.stack.sweepDeps();
+  const s3 = createS3Client({ region: 'us-east-1', endpoint: t.stack.s3.endpoint, credentials: LOCAL_S3_CREDENTIALS });
+  deps = { ...(await t.stack.sweepDeps()), store: new S3AppointmentStore(s3, t.stack.bucket) };
 });
 afterAll(async () => {
   await t?.stop();

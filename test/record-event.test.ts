@@ -67,7 +67,7 @@ describe('recordEvent', () => {
     expect(due).toHaveLength(1);
     // The booking text is claimed with the state but not sent here: the entry is for when its lease
     // runs out, so a sweep finishes the text if the dispatcher died; then it moves to the reminder.
-    expect(due[0]?.bucket).toBe('2026-11-25T08');
+    expect(due[0]?.slot).toBe('2026-11-25T08');
     expect((await store.getState('APT-due'))?.value.outbox?.sending?.lease_until).toBe('2026-11-25T08:32:00.000Z');
   });
 });

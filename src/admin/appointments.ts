@@ -1,7 +1,7 @@
 import type { AppointmentState } from '../domain/appointment';
 import { formatAppointmentTime, providerName } from '../domain/format';
 import { planReminders, type ReminderPlan, type ReminderPolicy, type SkipReason, type StopReason } from '../domain/reminders';
-import type { AppointmentStore, HistoryRecord } from '../storage/appointment-store';
+import type { AppointmentRecords, EventHistory, HistoryRecord } from '../storage/appointment-store';
 
 /** What the appointments table and the CSV show for one appointment. */
 export interface AppointmentRow {
@@ -106,7 +106,7 @@ export function appointmentRow(state: AppointmentState, policy: ReminderPolicy, 
 }
 
 export interface ViewDeps {
-  store: AppointmentStore;
+  store: AppointmentRecords & EventHistory;
   policy: ReminderPolicy;
   now: () => Date;
 }

@@ -1,5 +1,5 @@
 import type { EhrReceipt, EhrRequest } from '../ehr/notifier';
-import type { AppointmentStore, OutboxEntry } from '../storage/appointment-store';
+import type { AppointmentRecords, EhrReceipts, EventHistory, OutboxEntry, PhoneDirectory, RetryOutbox } from '../storage/appointment-store';
 import type { TwilioClient } from '../twilio/client';
 
 export interface MessageView {
@@ -62,7 +62,7 @@ export interface EhrRequestView {
  * What the app sent (or is still trying to send) to the EHR endpoint for a phone's appointments:
  * the patient's confirm and cancel requests with their delivery receipt or outbox entry.
  */
-export async function ehrRequestsForPhone(store: AppointmentStore, phone: string): Promise<EhrRequestView[]> {
+export async function ehrRequestsForPhone(store: AppointmentRecords & EventHistory & PhoneDirectory & RetryOutbox & EhrReceipts, phone: string): Promise<EhrRequestView[]> {
   const ids = await store.listAppointmentIdsForPhone(phone);
   const outbox = new Map((await store.listOutbox<EhrRequest>('ehr')).map((e): [string, OutboxEntry<EhrRequest>] => [e.id, e]));
   const views: EhrRequestView[] = [];

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { log } from '../log';
-import type { AppointmentStore, OutboxEntry } from '../storage/appointment-store';
+import type { EhrReceipts, OutboxEntry, RetryOutbox } from '../storage/appointment-store';
 
 /** What we POST to the EHR integration endpoint when a patient asks to confirm or cancel. */
 export interface EhrRequest {
@@ -26,7 +26,7 @@ export interface EhrReceipt {
 export interface NotifierOptions {
   endpoint: string;
   secret: string;
-  store: AppointmentStore;
+  store: EhrReceipts & RetryOutbox;
   now: () => Date;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;

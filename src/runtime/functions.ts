@@ -10,7 +10,7 @@ import { createTwilioClient, type TwilioClient } from '../twilio/client';
 import { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
 import type { FlowStarter } from '../messaging/flow-starter';
 import { EhrNotifier } from '../ehr/notifier';
-import type { RecordDeps } from '../use-cases/record-event';
+import type { ReplyDeps } from '../use-cases/handle-reply';
 
 /** The subset of the Twilio Functions runtime our entry points use. */
 export interface FunctionContext {
@@ -30,12 +30,14 @@ declare const Twilio: { Response: new () => TwilioResponse };
 
 export interface FunctionsRuntime {
   config: FunctionsConfig;
+  /** Every port: the Functions between them use all of them (this is where they are wired). */
   store: AppointmentStore;
   policy: ReminderPolicy;
   twilio: TwilioClient;
   flows: FlowStarter;
   notifier: EhrNotifier;
-  record: RecordDeps;
+  /** Recording events, and what handling a reply needs besides. */
+  record: ReplyDeps['record'];
 }
 
 let cached: { key: string; runtime: FunctionsRuntime } | undefined;

@@ -1,6 +1,5 @@
 import type { AppointmentState } from '../domain/appointment';
 import type { AppointmentEvent } from '../domain/event';
-import type { OutboxKind } from './keys';
 
 /** A state read together with the version token needed to replace it atomically. */
 export interface Versioned<T> {
@@ -53,61 +52,124 @@ export interface ReminderClaim {
   execution_sid?: string;
 }
 
-/** An entry of the due index as listed: the appointment and its hour bucket (`YYYY-MM-DDTHH`). */
+/** An entry of the due index as listed: the appointment and the slot it is filed under. */
 export interface DueRef {
   appointment_id: string;
-  bucket: string;
+  /** The entry's slot (an hour, e.g. `2026-11-25T08`): pass it to `deleteDueEntry`, compare it with `slotOf`. */
+  slot: string;
 }
 
-/**
- * Persistence for appointments. Implementations must make `putState` atomic: it succeeds only
- * when the stored version still equals `expectedEtag` (or nothing is stored when it is null).
+/*
+ * The storage ports, one per concern. They live here, beside their adapters (as the FlowStarter
+ * port lives in src/messaging/flow-starter.ts), and this is the only storage module domain code and
+ * use cases may import: eslint.config.mjs rejects the key layout and the S3 adapter there. Each
+ * consumer declares the ports it uses; `AppointmentStore` is their sum, for wiring.
  */
-export interface AppointmentStore {
+
+/**
+ * Current appointment states. Writes are compare-and-set: they succeed only when the stored version
+ * still has `expectedEtag` (or nothing is stored when it is null), and every write makes a new ETag.
+ */
+export interface AppointmentRecords {
   getState(appointmentId: string): Promise<Versioned<AppointmentState> | null>;
   putState(state: AppointmentState, expectedEtag: string | null): Promise<'ok' | 'conflict'>;
   /** `putState` that answers the new version's ETag, or null when the expected version was not there. */
   writeState(state: AppointmentState, expectedEtag: string | null): Promise<string | null>;
-  /** Writes the record unless one already exists for the same event; says which happened. */
-  appendHistory(record: HistoryRecord): Promise<'created' | 'exists'>;
-  listHistory(appointmentId: string): Promise<HistoryRecord[]>;
-  putDueEntry(entry: DueEntry): Promise<void>;
-  deleteDueEntry(dueAt: string, appointmentId: string): Promise<void>;
-  /**
-   * Appointments indexed in hour buckets at or before `untilIso`, oldest first. Read from the key
-   * names alone (no object reads): the sweep decides from the state what is actually due.
-   */
-  listDueEntries(untilIso: string, limit?: number): AsyncIterable<DueRef>;
-  /** Remembers that `appointmentId` belongs to `phone` (entries are checked against the state when read). */
-  putPhoneIndex(phone: string, appointmentId: string): Promise<void>;
-  listAppointmentIdsForPhone(phone: string): Promise<string[]>;
-  getOptOut(phone: string): Promise<OptOutRecord | null>;
-  putOptOut(record: OptOutRecord): Promise<void>;
-  putOutbox<T>(entry: OutboxEntry<T>): Promise<void>;
-  deleteOutbox(kind: OutboxKind, id: string): Promise<void>;
-  listOutbox<T>(kind: OutboxKind, limit?: number): Promise<OutboxEntry<T>[]>;
-  /** Writes a receipt unless one exists; says which. */
-  putReceipt(appointmentId: string, eventId: string, receipt: unknown): Promise<'created' | 'exists'>;
-  getReceipt(appointmentId: string, eventId: string): Promise<unknown>;
-  /** Creates the claim unless one exists (conditional write); returns its ETag when created. */
-  createClaim(claim: ReminderClaim): Promise<{ created: true; etag: string } | { created: false }>;
-  getClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<Versioned<ReminderClaim> | null>;
-  /** Replaces the claim only if it is still the version read. */
-  replaceClaim(claim: ReminderClaim, etag: string): Promise<'ok' | 'conflict'>;
-  deleteClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<void>;
-  /**
-   * When the inbound message was first seen: records `at` unless a sighting exists (conditional
-   * create), and answers the recorded time either way.
-   */
-  firstSeen(messageSid: string, at: string): Promise<string>;
-  putSweepStatus(status: unknown): Promise<void>;
-  getSweepStatus(): Promise<unknown>;
   /**
    * A page of appointments (current states) in storage order; pass the returned cursor for the
    * next page. Reads only the state of each appointment, never its history.
    */
   listAppointments(limit: number, cursor?: string): Promise<AppointmentPage>;
 }
+
+/** The append-only record of every event received, per appointment. */
+export interface EventHistory {
+  /** Writes the record unless one already exists for the same event; says which happened. */
+  appendHistory(record: HistoryRecord): Promise<'created' | 'exists'>;
+  /** In event time order, then event id. */
+  listHistory(appointmentId: string): Promise<HistoryRecord[]>;
+}
+
+/** When the sweep must next look at an appointment, filed in hour slots. */
+export interface DueIndex {
+  /** One entry per appointment and slot: a second put in the same slot replaces the first. */
+  putDueEntry(entry: DueEntry): Promise<void>;
+  /** `dueAt` is any instant of the entry's slot, or the slot itself (`DueRef.slot`). */
+  deleteDueEntry(dueAt: string, appointmentId: string): Promise<void>;
+  /**
+   * Entries in slots up to and including the slot of `untilIso`, by slot then appointment id. Read
+   * from the index alone (no object reads): the sweep decides from the state what is actually due.
+   */
+  listDueEntries(untilIso: string, limit?: number): AsyncIterable<DueRef>;
+  /** The slot an entry due at `isoUtc` is filed under: two instants share an entry when equal. */
+  slotOf(isoUtc: string): string;
+}
+
+/** Which appointments belong to a patient phone. */
+export interface PhoneDirectory {
+  /** Remembers that `appointmentId` belongs to `phone` (entries are checked against the state when read). */
+  putPhoneIndex(phone: string, appointmentId: string): Promise<void>;
+  listAppointmentIdsForPhone(phone: string): Promise<string[]>;
+}
+
+/** The per-phone opt-out ledger. */
+export interface OptOutLedger {
+  getOptOut(phone: string): Promise<OptOutRecord | null>;
+  putOptOut(record: OptOutRecord): Promise<void>;
+}
+
+/** Work to retry later (EHR requests, flow starts of older versions), one entry per kind and id. */
+export interface RetryOutbox {
+  putOutbox<T>(entry: OutboxEntry<T>): Promise<void>;
+  deleteOutbox(kind: OutboxKind, id: string): Promise<void>;
+  /** Oldest id first (ids are compared as stored, not by time); at most `limit` (1000). */
+  listOutbox<T>(kind: OutboxKind, limit?: number): Promise<OutboxEntry<T>[]>;
+}
+
+/** Receipts of requests the EHR accepted, so none is delivered twice. */
+export interface EhrReceipts {
+  /** Writes a receipt unless one exists; says which. */
+  putReceipt(appointmentId: string, eventId: string, receipt: unknown): Promise<'created' | 'exists'>;
+  getReceipt(appointmentId: string, eventId: string): Promise<unknown>;
+}
+
+/** Who is sending reminder n of a schedule version: the exactly-once guard of the sweep. */
+export interface ReminderClaims {
+  /** Creates the claim unless one exists (conditional write); returns its ETag when created. */
+  createClaim(claim: ReminderClaim): Promise<{ created: true; etag: string } | { created: false }>;
+  getClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<Versioned<ReminderClaim> | null>;
+  /** Replaces the claim only if it is still the version read. */
+  replaceClaim(claim: ReminderClaim, etag: string): Promise<'ok' | 'conflict'>;
+  deleteClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<void>;
+}
+
+/** Inbound SMS seen before, by MessageSid: a replayed webhook maps to the same events. */
+export interface InboundSightings {
+  /**
+   * When the inbound message was first seen: records `at` unless a sighting exists (conditional
+   * create), and answers the recorded time either way.
+   */
+  firstSeen(messageSid: string, at: string): Promise<string>;
+}
+
+/** The last sweep's heartbeat and counts (the admin page reads it). */
+export interface SweepHeartbeat {
+  putSweepStatus(status: unknown): Promise<void>;
+  getSweepStatus(): Promise<unknown>;
+}
+
+export type OutboxKind = 'ehr' | 'flow';
+
+export type AppointmentStore = AppointmentRecords &
+  EventHistory &
+  DueIndex &
+  PhoneDirectory &
+  OptOutLedger &
+  RetryOutbox &
+  EhrReceipts &
+  ReminderClaims &
+  InboundSightings &
+  SweepHeartbeat;
 
 export interface AppointmentPage {
   appointments: AppointmentState[];

@@ -1,3 +1,5 @@
+import type { OutboxKind } from './appointment-store';
+
 /**
  * The S3 key layout. Ids from outside (appointment ids, phones) never become raw path segments:
  * they are base64url-encoded UTF-8, which is injective and uses only [A-Za-z0-9_-], so `../x`,
@@ -64,8 +66,6 @@ export function phoneIndexPrefix(phoneE164: string): string {
 export function phoneIndexKey(phoneE164: string, appointmentId: string): string {
   return `${phoneIndexPrefix(phoneE164)}${encodeSegment(appointmentId)}`;
 }
-
-export type OutboxKind = 'ehr' | 'flow';
 
 export function outboxPrefix(kind: OutboxKind): string {
   return `outbox/${kind}/`;

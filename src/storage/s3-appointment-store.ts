@@ -6,7 +6,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { AppointmentState } from '../domain/appointment';
-import type { AppointmentPage, AppointmentStore, DueEntry, DueRef, HistoryRecord, OptOutRecord, OutboxEntry, ReminderClaim, Versioned } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DueEntry, DueRef, HistoryRecord, OptOutRecord, OutboxEntry, OutboxKind, ReminderClaim, Versioned } from './appointment-store';
 import {
   APPOINTMENTS_PREFIX,
   appointmentIdOfPrefix,
@@ -26,7 +26,6 @@ import {
   reminderClaimKey,
   stateKey,
   SWEEP_STATUS_KEY,
-  type OutboxKind,
 } from './keys';
 
 interface S3ErrorShape {
@@ -131,11 +130,15 @@ export class S3AppointmentStore implements AppointmentStore {
     let yielded = 0;
     for await (const key of this.listKeys(DUE_INDEX_PREFIX)) {
       if (key > stopAfter || yielded >= limit) return;
-      const [bucket, encoded] = key.slice(DUE_INDEX_PREFIX.length).split('/');
-      if (!bucket || !encoded) continue;
+      const [slot, encoded] = key.slice(DUE_INDEX_PREFIX.length).split('/');
+      if (!slot || !encoded) continue;
       yielded += 1;
-      yield { appointment_id: decodeSegment(encoded), bucket };
+      yield { appointment_id: decodeSegment(encoded), slot };
     }
+  }
+
+  slotOf(isoUtc: string): string {
+    return dueBucket(isoUtc);
   }
 
 

@@ -4,11 +4,11 @@ import type { Notice } from '../domain/notice';
 import { claimPending, markRefused, markSent, releaseForRetry, takeOver } from '../domain/text-outbox';
 import { FlowStartError, type FlowStarter } from '../messaging/flow-starter';
 import { describeError, log } from '../log';
-import type { AppointmentStore, Versioned } from '../storage/appointment-store';
+import type { AppointmentRecords, Versioned } from '../storage/appointment-store';
 import { commitState } from './update-state';
 
 export interface DispatchDeps {
-  store: AppointmentStore;
+  store: AppointmentRecords;
   flows: FlowStarter;
   now: () => Date;
 }

@@ -5,7 +5,8 @@ import type { CountryCode } from '../domain/phone';
 import { classifyReply, replyEventId } from '../domain/reply';
 import type { EhrNotifier } from '../ehr/notifier';
 import { log } from '../log';
-import { recordEvent, type RecordDeps } from './record-event';
+import type { EhrReceipts, InboundSightings, OptOutLedger } from '../storage/appointment-store';
+import { recordEvent, type RecordDeps, type RecordStore } from './record-event';
 
 export interface InboundReply {
   /** The patient's phone (E.164). */
@@ -35,8 +36,11 @@ export interface ReplyOutcome {
   ehr_delivery: string;
 }
 
+/** Besides recording events, a reply keeps the opt-out ledger, dedupes by MessageSid and reads EHR receipts. */
+export type ReplyStore = RecordStore & InboundSightings & OptOutLedger & EhrReceipts;
+
 export interface ReplyDeps {
-  record: RecordDeps;
+  record: RecordDeps & { store: ReplyStore };
   notifier: EhrNotifier;
   homeCountry: CountryCode;
 }

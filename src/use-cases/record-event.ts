@@ -5,10 +5,16 @@ import { outboxDueAt } from '../domain/notice';
 import { nextCheckAt, type ReminderPolicy } from '../domain/reminders';
 import { planText, type TextPlan } from '../domain/text-outbox';
 import { replyEventId } from '../domain/reply';
-import type { AppointmentStore, OptOutRecord, Versioned } from '../storage/appointment-store';
+import type { AppointmentRecords, DueIndex, EventHistory, OptOutLedger, OptOutRecord, PhoneDirectory, Versioned } from '../storage/appointment-store';
+
+/**
+ * The ports recording an event uses: the history, the index entries, the opt-out ledger (read
+ * when a phone comes to an appointment), then the state.
+ */
+export type RecordStore = AppointmentRecords & EventHistory & DueIndex & PhoneDirectory & Pick<OptOutLedger, 'getOptOut'>;
 
 export interface RecordDeps {
-  store: AppointmentStore;
+  store: RecordStore;
   policy: ReminderPolicy;
   now: () => Date;
   /** Backoff between optimistic-concurrency retries; injectable so tests can run them fast. */

@@ -5,15 +5,17 @@ import { decide, recordSkips, reminderLocalDay, type ReminderPolicy, type SweepD
 import type { EhrNotifier } from '../ehr/notifier';
 import { FlowStartError, type FlowStarter } from '../messaging/flow-starter';
 import { describeError, log } from '../log';
-import type { AppointmentStore, DueRef, OutboxEntry, ReminderClaim, Versioned } from '../storage/appointment-store';
-import { dueBucket } from '../storage/keys';
+import type { DueRef, OutboxEntry, ReminderClaim, ReminderClaims, RetryOutbox, SweepHeartbeat, Versioned } from '../storage/appointment-store';
 import { outboxDueAt } from '../domain/notice';
-import { recordEvent, type RecordDeps } from './record-event';
+import { recordEvent, type RecordDeps, type RecordStore } from './record-event';
 import { dispatchTexts, retryDelayMs } from './dispatch-texts';
 import { updateState } from './update-state';
 
+/** The sweep records events (REMIND, EXPIRED), and keeps the claims, the legacy outbox and its heartbeat. */
+export type SweepStore = RecordStore & ReminderClaims & RetryOutbox & SweepHeartbeat;
+
 export interface SweepDeps {
-  store: AppointmentStore;
+  store: SweepStore;
   flows: FlowStarter;
   notifier?: EhrNotifier;
   policy: ReminderPolicy;
@@ -185,7 +187,7 @@ async function processEntry(ctx: Ctx, entry: DueRef): Promise<void> {
   const nowIso = ctx.deps.now().toISOString();
   let current = await store.getState(entry.appointment_id);
   if (!current) {
-    await store.deleteDueEntry(entry.bucket, entry.appointment_id);
+    await store.deleteDueEntry(entry.slot, entry.appointment_id);
     ctx.counts.stale += 1;
     return;
   }
@@ -199,7 +201,7 @@ async function processEntry(ctx: Ctx, entry: DueRef): Promise<void> {
     const still = outboxDueAt(current.value.outbox);
     // Still waiting (retry later, or in flight elsewhere): keep an entry for when it is due.
     if (still) {
-      if (dueBucket(still) !== entry.bucket) await moveEntry(ctx, entry, current.value, still);
+      if (store.slotOf(still) !== entry.slot) await moveEntry(ctx, entry, current.value, still);
       return;
     }
   }
@@ -215,13 +217,13 @@ async function processEntry(ctx: Ctx, entry: DueRef): Promise<void> {
   switch (decision.action) {
     case 'none':
       if (decision.record.length > 0) await saveSkips(ctx, entry.appointment_id, decision.record);
-      await store.deleteDueEntry(entry.bucket, entry.appointment_id);
+      await store.deleteDueEntry(entry.slot, entry.appointment_id);
       if (decision.record.length > 0) ctx.counts.skipped += 1;
       else ctx.counts.stale += 1;
       return;
     case 'wait':
       await moveEntry(ctx, entry, state, decision.next_check_at);
-      if (dueBucket(decision.next_check_at) !== entry.bucket) ctx.counts.deferred += 1;
+      if (store.slotOf(decision.next_check_at) !== entry.slot) ctx.counts.deferred += 1;
       return;
     case 'skip':
       await saveSkips(ctx, entry.appointment_id, decision.record);
@@ -231,7 +233,7 @@ async function processEntry(ctx: Ctx, entry: DueRef): Promise<void> {
     case 'expire': {
       if (decision.record.length > 0) await saveSkips(ctx, entry.appointment_id, decision.record);
       const expired = await recordEvent(ctx.record, systemEvent(state, 'EXPIRED', nowIso, {}), decision.record.length > 0 ? undefined : current);
-      await store.deleteDueEntry(entry.bucket, entry.appointment_id);
+      await store.deleteDueEntry(entry.slot, entry.appointment_id);
       if (expired.outcome === 'applied') ctx.counts.expired += 1;
       else ctx.counts.stale += 1;
       return;
@@ -249,9 +251,9 @@ async function sendDue(ctx: Ctx, entry: DueRef, current: Versioned<AppointmentSt
   const result = await sendReminder(ctx, state, decision.n, decision.deferred_from, skipsFirst ? undefined : current);
   if (result.sent) {
     ctx.counts.sent += 1;
-    // Recording the reminder wrote the entry for the next check; only a different bucket's is left.
-    if (!decision.next_check_at || dueBucket(decision.next_check_at) !== entry.bucket) {
-      await ctx.deps.store.deleteDueEntry(entry.bucket, entry.appointment_id);
+    // Recording the reminder wrote the entry for the next check; only a different slot's is left.
+    if (!decision.next_check_at || ctx.deps.store.slotOf(decision.next_check_at) !== entry.slot) {
+      await ctx.deps.store.deleteDueEntry(entry.slot, entry.appointment_id);
     }
   } else if (result.reason === 'busy') {
     ctx.counts.busy += 1;
@@ -375,10 +377,10 @@ async function saveSkips(ctx: Ctx, appointmentId: string, skips: ReminderSkip[])
 async function moveEntry(ctx: Ctx, entry: DueRef, state: AppointmentState, nextAt: string | undefined): Promise<void> {
   const { store } = ctx.deps;
   if (nextAt) {
-    if (dueBucket(nextAt) === entry.bucket) return; // same key: the entry already points here
+    if (store.slotOf(nextAt) === entry.slot) return; // same slot: the entry already points here
     await store.putDueEntry({ appointment_id: entry.appointment_id, due_at: nextAt, schedule_version: state.schedule_version });
   }
-  await store.deleteDueEntry(entry.bucket, entry.appointment_id);
+  await store.deleteDueEntry(entry.slot, entry.appointment_id);
 }
 
 /** Reminders this patient got on the local day of `nowIso`, across all their appointments. */

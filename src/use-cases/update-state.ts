@@ -1,5 +1,5 @@
 import type { AppointmentState } from '../domain/appointment';
-import type { AppointmentStore, Versioned } from '../storage/appointment-store';
+import type { AppointmentRecords, Versioned } from '../storage/appointment-store';
 
 /**
  * Read-modify-write of an appointment's state with a conditional write, re-reading and re-applying
@@ -8,7 +8,7 @@ import type { AppointmentStore, Versioned } from '../storage/appointment-store';
  * no state. `known` saves the first read when the caller just read or wrote the state.
  */
 export async function commitState(
-  store: AppointmentStore,
+  store: AppointmentRecords,
   appointmentId: string,
   change: (state: AppointmentState) => AppointmentState | null,
   options: { known?: Versioned<AppointmentState> | null; attempts?: number } = {},
@@ -29,7 +29,7 @@ export async function commitState(
 
 /** `commitState` for changes that are not events (recording reminder skips): answers the state. */
 export async function updateState(
-  store: AppointmentStore,
+  store: AppointmentRecords,
   appointmentId: string,
   change: (state: AppointmentState) => AppointmentState | null,
   attempts = 50,
