@@ -1,0 +1,237 @@
+import { AppointmentState } from '../domain/appointment';
+import type { AppointmentPage, AppointmentStore, DueEntry, DueRef, HistoryRecord, OptOutRecord, OutboxEntry, OutboxKind, ReminderClaim, Versioned } from './appointment-store';
+import {
+  APPOINTMENTS_PREFIX,
+  appointmentIdOfPrefix,
+  decodeSegment,
+  DUE_INDEX_PREFIX,
+  dueBucket,
+  dueKey,
+  historyKey,
+  historyPrefix,
+  inboundKey,
+  optOutKey,
+  outboxKey,
+  outboxPrefix,
+  phoneIndexKey,
+  phoneIndexPrefix,
+  receiptKey,
+  reminderClaimKey,
+  stateKey,
+  SWEEP_STATUS_KEY,
+} from './keys';
+
+interface StoredObject {
+  /** The value as JSON, as S3 would hold it: every read parses a fresh copy, so nothing is shared. */
+  body: string;
+  etag: string;
+}
+
+/** Byte order of the UTF-8 keys, which is how S3 lists them. */
+function byKey(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * All the storage ports in one process, with the S3 adapter's semantics: conditional writes are
+ * compare-and-set on an ETag that changes with every write, creates of history records, receipts,
+ * claims and sightings succeed once, and listings come in the S3 adapter's order. Objects are filed
+ * under the keys of src/storage/keys.ts so that order is the same by construction (S3 lists keys in
+ * byte order). For unit tests of the use cases, and the contract suite's reference.
+ */
+export class MemoryAppointmentStore implements AppointmentStore {
+  private readonly objects = new Map<string, StoredObject>();
+  private writes = 0;
+
+  async getState(appointmentId: string): Promise<Versioned<AppointmentState> | null> {
+    const got = await this.read(stateKey(appointmentId));
+    return got ? { value: AppointmentState.parse(got.value), etag: got.etag } : null;
+  }
+
+  async putState(state: AppointmentState, expectedEtag: string | null): Promise<'ok' | 'conflict'> {
+    return (await this.writeState(state, expectedEtag)) === null ? 'conflict' : 'ok';
+  }
+
+  async writeState(state: AppointmentState, expectedEtag: string | null): Promise<string | null> {
+    await this.turn();
+    const key = stateKey(state.facts.appointment_id);
+    const stored = this.objects.get(key);
+    // S3 answers If-Match on a missing object with 404 NoSuchKey, which the S3 adapter throws.
+    if (expectedEtag !== null && !stored) throw new Error(`no state for ${state.facts.appointment_id} to replace`);
+    if (expectedEtag === null ? stored : stored?.etag !== expectedEtag) return null;
+    return this.write(key, state);
+  }
+
+  async appendHistory(record: HistoryRecord): Promise<'created' | 'exists'> {
+    const { event } = record;
+    return (await this.create(historyKey(event.appointment_id, event.event_datetime_utc, event.event_id), record)) ? 'created' : 'exists';
+  }
+
+  async listHistory(appointmentId: string): Promise<HistoryRecord[]> {
+    return (await this.list(historyPrefix(appointmentId))).map(([, o]) => JSON.parse(o.body) as HistoryRecord);
+  }
+
+  async putDueEntry(entry: DueEntry): Promise<void> {
+    await this.put(dueKey(entry.due_at, entry.appointment_id), entry);
+  }
+
+  async deleteDueEntry(dueAt: string, appointmentId: string): Promise<void> {
+    await this.remove(dueKey(dueAt, appointmentId));
+  }
+
+  async *listDueEntries(untilIso: string, limit = Number.POSITIVE_INFINITY): AsyncIterable<DueRef> {
+    const lastSlot = dueBucket(untilIso);
+    let yielded = 0;
+    for (const [key] of await this.list(DUE_INDEX_PREFIX)) {
+      const [slot, encoded] = key.slice(DUE_INDEX_PREFIX.length).split('/');
+      if (!slot || !encoded) continue;
+      if (slot > lastSlot || yielded >= limit) return;
+      yielded += 1;
+      yield { appointment_id: decodeSegment(encoded), slot };
+    }
+  }
+
+  slotOf(isoUtc: string): string {
+    return dueBucket(isoUtc);
+  }
+
+  async putPhoneIndex(phone: string, appointmentId: string): Promise<void> {
+    await this.put(phoneIndexKey(phone, appointmentId), { appointment_id: appointmentId });
+  }
+
+  async listAppointmentIdsForPhone(phone: string): Promise<string[]> {
+    const prefix = phoneIndexPrefix(phone);
+    return (await this.list(prefix)).map(([key]) => decodeSegment(key.slice(prefix.length)));
+  }
+
+  async getOptOut(phone: string): Promise<OptOutRecord | null> {
+    return ((await this.read(optOutKey(phone)))?.value as OptOutRecord | undefined) ?? null;
+  }
+
+  async putOptOut(record: OptOutRecord): Promise<void> {
+    await this.put(optOutKey(record.phone), record);
+  }
+
+  async putOutbox<T>(entry: OutboxEntry<T>): Promise<void> {
+    await this.put(outboxKey(entry.kind, entry.id), entry);
+  }
+
+  async deleteOutbox(kind: OutboxKind, id: string): Promise<void> {
+    await this.remove(outboxKey(kind, id));
+  }
+
+  async listOutbox<T>(kind: OutboxKind, limit = 1000): Promise<OutboxEntry<T>[]> {
+    return (await this.list(outboxPrefix(kind))).slice(0, limit).map(([, o]) => JSON.parse(o.body) as OutboxEntry<T>);
+  }
+
+  async putReceipt(appointmentId: string, eventId: string, receipt: unknown): Promise<'created' | 'exists'> {
+    return (await this.create(receiptKey(appointmentId, eventId), receipt)) ? 'created' : 'exists';
+  }
+
+  async getReceipt(appointmentId: string, eventId: string): Promise<unknown> {
+    return (await this.read(receiptKey(appointmentId, eventId)))?.value ?? null;
+  }
+
+  async createClaim(claim: ReminderClaim): Promise<{ created: true; etag: string } | { created: false }> {
+    const etag = await this.create(reminderClaimKey(claim.appointment_id, claim.schedule_version, claim.n), claim);
+    return etag === null ? { created: false } : { created: true, etag };
+  }
+
+  async getClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<Versioned<ReminderClaim> | null> {
+    const got = await this.read(reminderClaimKey(appointmentId, scheduleVersion, n));
+    return got ? { value: got.value as ReminderClaim, etag: got.etag } : null;
+  }
+
+  async replaceClaim(claim: ReminderClaim, etag: string): Promise<'ok' | 'conflict'> {
+    await this.turn();
+    const key = reminderClaimKey(claim.appointment_id, claim.schedule_version, claim.n);
+    if (this.objects.get(key)?.etag !== etag) return 'conflict';
+    this.write(key, claim);
+    return 'ok';
+  }
+
+  async deleteClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<void> {
+    await this.remove(reminderClaimKey(appointmentId, scheduleVersion, n));
+  }
+
+  async firstSeen(messageSid: string, at: string): Promise<string> {
+    const key = inboundKey(messageSid);
+    if ((await this.create(key, { message_sid: messageSid, at })) !== null) return at;
+    const seen = ((await this.read(key))?.value as { at?: unknown } | undefined)?.at;
+    return typeof seen === 'string' ? seen : at;
+  }
+
+  async putSweepStatus(status: unknown): Promise<void> {
+    await this.put(SWEEP_STATUS_KEY, status);
+  }
+
+  async getSweepStatus(): Promise<unknown> {
+    return (await this.read(SWEEP_STATUS_KEY))?.value ?? null;
+  }
+
+  async listAppointments(limit: number, cursor?: string): Promise<AppointmentPage> {
+    // As the S3 adapter lists `appointments/` by folder: a folder (state, history or receipts)
+    // counts towards the page even when it holds no state yet, and a malformed cursor starts over.
+    const size = Math.max(1, Math.min(limit, 1000));
+    const after = cursor && /^[A-Za-z0-9_-]+$/.test(cursor) ? `${APPOINTMENTS_PREFIX}${cursor}/~` : undefined;
+    const folders = new Set<string>();
+    for (const [key] of await this.list(APPOINTMENTS_PREFIX)) {
+      if (after !== undefined && byKey(key, after) <= 0) continue;
+      const end = key.indexOf('/', APPOINTMENTS_PREFIX.length);
+      if (end > 0) folders.add(key.slice(0, end + 1));
+    }
+    const sorted = [...folders].sort(byKey);
+    const taken = sorted.slice(0, size);
+    const appointments: AppointmentState[] = [];
+    for (const prefix of taken) {
+      const state = await this.getState(appointmentIdOfPrefix(prefix));
+      if (state) appointments.push(state.value);
+    }
+    const last = taken.at(-1);
+    return {
+      appointments,
+      ...(sorted.length > size && last ? { cursor: last.slice(APPOINTMENTS_PREFIX.length).replace(/\/$/, '') } : {}),
+    };
+  }
+
+  /** Lets other callers run between a caller's request and its effect, as a network round trip would. */
+  private async turn(): Promise<void> {
+    await Promise.resolve();
+  }
+
+  /** Stores a copy under a new ETag (unique across the store, so a replaced version never matches again). */
+  private write(key: string, value: unknown): string {
+    this.writes += 1;
+    const etag = `"m-${this.writes}"`;
+    this.objects.set(key, { body: JSON.stringify(value), etag });
+    return etag;
+  }
+
+  private async put(key: string, value: unknown): Promise<void> {
+    await this.turn();
+    this.write(key, value);
+  }
+
+  /** Writes only if the key is free (S3's If-None-Match: *); answers the new ETag, or null when it existed. */
+  private async create(key: string, value: unknown): Promise<string | null> {
+    await this.turn();
+    return this.objects.has(key) ? null : this.write(key, value);
+  }
+
+  private async remove(key: string): Promise<void> {
+    await this.turn();
+    this.objects.delete(key);
+  }
+
+  private async read(key: string): Promise<{ value: unknown; etag: string } | null> {
+    await this.turn();
+    const stored = this.objects.get(key);
+    return stored ? { value: JSON.parse(stored.body) as unknown, etag: stored.etag } : null;
+  }
+
+  /** The keys under `prefix` and their objects, in S3's listing order. */
+  private async list(prefix: string): Promise<[string, StoredObject][]> {
+    await this.turn();
+    return [...this.objects].filter(([key]) => key.startsWith(prefix)).sort(([a], [b]) => byKey(a, b));
+  }
+}

@@ -1,0 +1,294 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { applyEvent, type AppointmentState } from '../../src/domain/appointment';
+import { parseEhrEvent, type AppointmentEvent } from '../../src/domain/event';
+import type { AppointmentStore, DueRef, HistoryRecord, OutboxEntry, ReminderClaim } from '../../src/storage/appointment-store';
+import { ehrEvent } from '../fixtures/events';
+
+/**
+ * The behaviour every AppointmentStore must have, as vitest tests. `makeStore` gives each test an
+ * empty store. Run by test/storage/memory-store.test.ts and test/storage/s3-store.test.ts.
+ */
+export function defineStoreContract(name: string, makeStore: () => Promise<AppointmentStore>): void {
+  describe(`${name}: the AppointmentStore contract`, () => {
+    let store: AppointmentStore;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+
+    describe('appointment records', () => {
+      it('creates a state only where none exists, and answers it with the ETag the write returned', async () => {
+        expect(await store.getState('APT-1')).toBeNull();
+        const etag = await store.writeState(stateFor('APT-1'), null);
+        expect(etag).toEqual(expect.any(String));
+        expect(await store.getState('APT-1')).toEqual({ value: stateFor('APT-1'), etag });
+        expect(await store.writeState(stateFor('APT-1', { patient_first_name: 'Other' }), null)).toBeNull();
+        expect(await store.putState(stateFor('APT-1', { patient_first_name: 'Other' }), null)).toBe('conflict');
+        expect((await store.getState('APT-1'))?.value.facts.patient_first_name).toBe('Zoë');
+      });
+
+      it('replaces a state only at the version read; every write makes a new ETag', async () => {
+        const first = await store.writeState(stateFor('APT-1'), null);
+        const second = await store.writeState(stateFor('APT-1', { patient_first_name: 'Bea' }), first);
+        expect(second).not.toBeNull();
+        expect(second).not.toBe(first);
+        expect(await store.writeState(stateFor('APT-1', { patient_first_name: 'Cy' }), first)).toBeNull();
+        expect(await store.putState(stateFor('APT-1', { patient_first_name: 'Cy' }), second)).toBe('ok');
+        const now = await store.getState('APT-1');
+        expect(now?.value.facts.patient_first_name).toBe('Cy');
+        expect([first, second]).not.toContain(now?.etag);
+      });
+
+      it('lets exactly one of two writers holding the same ETag win', async () => {
+        const etag = await store.writeState(stateFor('APT-1'), null);
+        const names = ['Ann', 'Bob', 'Cat', 'Dan'];
+        const results = await Promise.all(names.map((n) => store.writeState(stateFor('APT-1', { patient_first_name: n }), etag)));
+        const winners = results.flatMap((r, i) => (r === null ? [] : [names[i]]));
+        expect(winners).toHaveLength(1);
+        const now = await store.getState('APT-1');
+        expect(now?.value.facts.patient_first_name).toBe(winners[0]);
+        expect(now?.etag).toBe(results.find((r) => r !== null));
+      });
+
+      it('lets exactly one of two creators win', async () => {
+        const results = await Promise.all(['Ann', 'Bob'].map((n) => store.putState(stateFor('APT-1', { patient_first_name: n }), null)));
+        expect(results.sort()).toEqual(['conflict', 'ok']);
+      });
+
+      it('rejects a replacement of a state that does not exist', async () => {
+        await expect(store.writeState(stateFor('APT-none'), '"not-there"')).rejects.toThrow();
+        expect(await store.getState('APT-none')).toBeNull();
+      });
+
+      it('keeps its own copy of what was written and hands out copies', async () => {
+        const state = stateFor('APT-1');
+        await store.writeState(state, null);
+        state.facts.patient_first_name = 'Changed after the write';
+        const read = await store.getState('APT-1');
+        if (!read) throw new Error('no state');
+        read.value.facts.patient_first_name = 'Changed after the read';
+        expect((await store.getState('APT-1'))?.value.facts.patient_first_name).toBe('Zoë');
+      });
+
+      it('pages through every appointment exactly once, whatever the page size', async () => {
+        const ids = Array.from({ length: 11 }, (_, i) => `APT-page-${i}`);
+        for (const id of ids) await store.writeState(stateFor(id), null);
+        // An appointment whose history was written but whose state was not (a crash in between).
+        await store.appendHistory(historyRecord('APT-page-orphan', '2026-11-20T10:00:00Z', 'e1'));
+        for (const size of [1, 3, 4, 11, 50]) {
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          let pages = 0;
+          do {
+            const page = await store.listAppointments(size, cursor);
+            expect(page.appointments.length).toBeLessThanOrEqual(size);
+            seen.push(...page.appointments.map((s) => s.facts.appointment_id));
+            cursor = page.cursor;
+            pages += 1;
+          } while (cursor && pages < 100);
+          expect(seen.sort()).toEqual([...ids].sort());
+        }
+        const one = await store.listAppointments(1);
+        const again = await store.listAppointments(1);
+        expect(again).toEqual(one);
+      });
+    });
+
+    describe('event history', () => {
+      it('writes a record once per event and keeps the first', async () => {
+        const record = historyRecord('APT-1', '2026-11-20T10:00:00Z', 'e1');
+        expect(await store.appendHistory(record)).toBe('created');
+        expect(await store.appendHistory({ ...record, received_at: '2026-11-21T00:00:00.000Z' })).toBe('exists');
+        expect(await store.listHistory('APT-1')).toEqual([record]);
+      });
+
+      it('lets exactly one of concurrent writers of the same event create it', async () => {
+        const record = historyRecord('APT-1', '2026-11-20T10:00:00Z', 'e1');
+        const results = await Promise.all([store.appendHistory(record), store.appendHistory(record), store.appendHistory(record)]);
+        expect(results.sort()).toEqual(['created', 'exists', 'exists']);
+      });
+
+      it('lists by event time, then event id, whatever the order of arrival', async () => {
+        const late = historyRecord('APT-1', '2026-11-20T12:00:00Z', 'a-late');
+        const b = historyRecord('APT-1', '2026-11-20T10:00:00Z', 'b');
+        const a = historyRecord('APT-1', '2026-11-20T10:00:00Z', 'a');
+        const early = historyRecord('APT-1', '2026-11-19T23:59:59Z', 'z-early');
+        for (const r of [late, b, early, a]) await store.appendHistory(r);
+        await store.appendHistory(historyRecord('APT-2', '2026-11-20T11:00:00Z', 'other'));
+        expect((await store.listHistory('APT-1')).map((r) => r.event.event_id)).toEqual(['z-early', 'a', 'b', 'a-late']);
+        expect(await store.listHistory('APT-none')).toEqual([]);
+      });
+    });
+
+    describe('due index', () => {
+      const list = async (until: string, limit?: number) => {
+        const refs: DueRef[] = [];
+        for await (const ref of store.listDueEntries(until, limit)) refs.push(ref);
+        return refs;
+      };
+
+      it('lists slots up to and including the slot of `until`, oldest first, then by appointment', async () => {
+        await store.putDueEntry({ appointment_id: 'apt-2', due_at: '2026-11-25T08:10:00.000Z', schedule_version: 1 });
+        await store.putDueEntry({ appointment_id: 'apt-3', due_at: '2026-11-25T09:00:00.000Z', schedule_version: 1 });
+        await store.putDueEntry({ appointment_id: 'apt-1', due_at: '2026-11-25T08:55:00.000Z', schedule_version: 1 });
+        await store.putDueEntry({ appointment_id: 'apt-4', due_at: '2026-11-24T23:00:00.000Z', schedule_version: 1 });
+        const slot8 = store.slotOf('2026-11-25T08:00:00.000Z');
+        const slot23 = store.slotOf('2026-11-24T23:00:00.000Z');
+        expect(await list('2026-11-25T08:30:00.000Z')).toEqual([
+          { appointment_id: 'apt-4', slot: slot23 },
+          { appointment_id: 'apt-1', slot: slot8 },
+          { appointment_id: 'apt-2', slot: slot8 },
+        ]);
+        expect((await list('2026-11-25T09:00:00.000Z')).map((r) => r.appointment_id)).toEqual(['apt-4', 'apt-1', 'apt-2', 'apt-3']);
+        expect((await list('2026-11-25T09:00:00.000Z', 2)).map((r) => r.appointment_id)).toEqual(['apt-4', 'apt-1']);
+        expect(await list('2026-11-24T22:59:59.999Z')).toEqual([]);
+      });
+
+      it('files one entry per appointment and slot, and deletes it by slot or by an instant in it', async () => {
+        await store.putDueEntry({ appointment_id: 'apt-1', due_at: '2026-11-25T08:10:00.000Z', schedule_version: 1 });
+        await store.putDueEntry({ appointment_id: 'apt-1', due_at: '2026-11-25T08:40:00.000Z', schedule_version: 2 });
+        await store.putDueEntry({ appointment_id: 'apt-1', due_at: '2026-11-26T08:40:00.000Z', schedule_version: 2 });
+        const refs = await list('2026-11-30T00:00:00.000Z');
+        expect(refs.map((r) => r.slot)).toEqual([store.slotOf('2026-11-25T08:00:00.000Z'), store.slotOf('2026-11-26T08:40:00.000Z')]);
+        await store.deleteDueEntry(refs[0]?.slot ?? '', 'apt-1');
+        await store.deleteDueEntry('2026-11-26T08:59:00.000Z', 'apt-1');
+        await store.deleteDueEntry('2026-11-26T08:59:00.000Z', 'apt-never');
+        expect(await list('2026-11-30T00:00:00.000Z')).toEqual([]);
+      });
+
+      it('says which instants share a slot', () => {
+        expect(store.slotOf('2026-11-25T08:00:00.000Z')).toBe(store.slotOf('2026-11-25T08:59:59.999Z'));
+        expect(store.slotOf('2026-11-25T08:59:59.999Z')).not.toBe(store.slotOf('2026-11-25T09:00:00.000Z'));
+        expect(store.slotOf('2026-11-25T08:00:00.000Z')).not.toBe(store.slotOf('2026-11-26T08:00:00.000Z'));
+      });
+    });
+
+    it('phone directory: lists the appointments indexed for a phone, each once', async () => {
+      await store.putPhoneIndex('+14155550134', 'apt-2');
+      await store.putPhoneIndex('+14155550134', 'apt-1');
+      await store.putPhoneIndex('+14155550134', 'apt-1');
+      await store.putPhoneIndex('+14155550999', 'apt-3');
+      expect(await store.listAppointmentIdsForPhone('+14155550134')).toEqual(['apt-1', 'apt-2']);
+      expect(await store.listAppointmentIdsForPhone('+14155550999')).toEqual(['apt-3']);
+      expect(await store.listAppointmentIdsForPhone('+1415555')).toEqual([]);
+    });
+
+    it('opt-out ledger: answers the last record written for the phone', async () => {
+      expect(await store.getOptOut('+14155550134')).toBeNull();
+      await store.putOptOut({ phone: '+14155550134', opted_out: true, at: '2026-11-25T08:00:00.000Z', message_sid: 'SM1' });
+      await store.putOptOut({ phone: '+14155550999', opted_out: true, at: '2026-11-25T08:00:00.000Z' });
+      await store.putOptOut({ phone: '+14155550134', opted_out: false, at: '2026-11-25T09:00:00.000Z', message_sid: 'SM2' });
+      expect(await store.getOptOut('+14155550134')).toEqual({ phone: '+14155550134', opted_out: false, at: '2026-11-25T09:00:00.000Z', message_sid: 'SM2' });
+    });
+
+    it('retry outbox: puts, replaces, lists per kind up to the limit, deletes', async () => {
+      const entry = (id: string, attempts = 0): OutboxEntry<{ n: string }> => ({
+        kind: 'ehr',
+        id,
+        created_at: '2026-11-25T08:00:00.000Z',
+        attempts,
+        next_attempt_at: '2026-11-25T08:01:00.000Z',
+        payload: { n: id },
+      });
+      for (const id of ['ev-c', 'ev-a', 'ev-b']) await store.putOutbox(entry(id));
+      await store.putOutbox(entry('ev-a', 2));
+      await store.putOutbox({ ...entry('ev-flow'), kind: 'flow' });
+      const listed = await store.listOutbox<{ n: string }>('ehr');
+      expect(listed.map((e) => [e.id, e.attempts])).toEqual([['ev-a', 2], ['ev-b', 0], ['ev-c', 0]]);
+      expect(listed[0]).toEqual(entry('ev-a', 2));
+      expect((await store.listOutbox('ehr', 2)).map((e) => e.id)).toEqual(['ev-a', 'ev-b']);
+      expect((await store.listOutbox('flow')).map((e) => e.id)).toEqual(['ev-flow']);
+      await store.deleteOutbox('ehr', 'ev-b');
+      await store.deleteOutbox('ehr', 'ev-never');
+      expect((await store.listOutbox('ehr')).map((e) => e.id)).toEqual(['ev-a', 'ev-c']);
+    });
+
+    it('EHR receipts: created once, the first one kept', async () => {
+      expect(await store.getReceipt('APT-1', 'ev-1')).toBeNull();
+      const results = await Promise.all([store.putReceipt('APT-1', 'ev-1', { n: 1 }), store.putReceipt('APT-1', 'ev-1', { n: 1 })]);
+      expect(results.sort()).toEqual(['created', 'exists']);
+      expect(await store.putReceipt('APT-1', 'ev-1', { n: 2 })).toBe('exists');
+      expect(await store.getReceipt('APT-1', 'ev-1')).toEqual({ n: 1 });
+      expect(await store.getReceipt('APT-1', 'ev-2')).toBeNull();
+    });
+
+    describe('reminder claims', () => {
+      it('creates a claim once, and answers it with the ETag of its creation', async () => {
+        const results = await Promise.all([store.createClaim(claim('sweep-a')), store.createClaim(claim('sweep-b'))]);
+        const created = results.filter((r) => r.created);
+        expect(created).toHaveLength(1);
+        const got = await store.getClaim('APT-1', 3, 1);
+        expect(got?.etag).toBe(created[0]?.created ? created[0].etag : undefined);
+        expect(await store.getClaim('APT-1', 3, 2)).toBeNull();
+        expect(await store.getClaim('APT-1', 4, 1)).toBeNull();
+      });
+
+      it('replaces a claim only at the version read, one winner among racers', async () => {
+        const created = await store.createClaim(claim('sweep-a'));
+        if (!created.created) throw new Error('not created');
+        const racers = ['sweep-b', 'sweep-c', 'sweep-d'];
+        const results = await Promise.all(racers.map((s) => store.replaceClaim(claim(s), created.etag)));
+        expect(results.filter((r) => r === 'ok')).toHaveLength(1);
+        const got = await store.getClaim('APT-1', 3, 1);
+        expect(got?.value.sweep_id).toBe(racers[results.indexOf('ok')]);
+        expect(got?.etag).not.toBe(created.etag);
+        expect(await store.replaceClaim({ ...claim('sweep-e'), status: 'sent' }, created.etag)).toBe('conflict');
+        expect(await store.replaceClaim({ ...claim('sweep-e'), status: 'sent' }, got?.etag ?? '')).toBe('ok');
+        expect((await store.getClaim('APT-1', 3, 1))?.value).toEqual({ ...claim('sweep-e'), status: 'sent' });
+      });
+
+      it('deletes a claim, after which it can be created again; a deleted claim cannot be replaced', async () => {
+        const created = await store.createClaim(claim('sweep-a'));
+        if (!created.created) throw new Error('not created');
+        await store.deleteClaim('APT-1', 3, 1);
+        expect(await store.getClaim('APT-1', 3, 1)).toBeNull();
+        expect(await store.replaceClaim(claim('sweep-b'), created.etag)).toBe('conflict');
+        expect(await store.getClaim('APT-1', 3, 1)).toBeNull();
+        expect((await store.createClaim(claim('sweep-c'))).created).toBe(true);
+      });
+    });
+
+    it('inbound sightings: the first time a message was seen, for every later and concurrent look', async () => {
+      const first = await Promise.all([store.firstSeen('SM1', '2026-11-25T08:00:00.000Z'), store.firstSeen('SM1', '2026-11-25T08:00:01.000Z')]);
+      expect(new Set(first).size).toBe(1);
+      expect(await store.firstSeen('SM1', '2026-11-25T09:00:00.000Z')).toBe(first[0]);
+      expect(await store.firstSeen('SM2', '2026-11-25T09:00:00.000Z')).toBe('2026-11-25T09:00:00.000Z');
+    });
+
+    it('sweep heartbeat: answers the last status written', async () => {
+      expect(await store.getSweepStatus()).toBeNull();
+      await store.putSweepStatus({ at: '2026-11-25T08:00:00.000Z', counts: { sent: 1 } });
+      await store.putSweepStatus({ at: '2026-11-25T08:15:00.000Z', counts: { sent: 2 } });
+      expect(await store.getSweepStatus()).toEqual({ at: '2026-11-25T08:15:00.000Z', counts: { sent: 2 } });
+    });
+  });
+}
+
+function bookingEvent(appointmentId: string, facts: Record<string, unknown> = {}): AppointmentEvent {
+  const parsed = parseEhrEvent(ehrEvent({ appointment_id: appointmentId, event_datetime_utc: '2026-11-20T10:00:00Z', ...facts }), { defaultCountry: 'US' });
+  if (!parsed.ok) throw new Error('fixture');
+  return parsed.event;
+}
+
+/** A booked appointment's state; `facts` vary it, so two versions differ in content (S3's ETag is a digest). */
+export function stateFor(appointmentId: string, facts: Record<string, unknown> = {}): AppointmentState {
+  const outcome = applyEvent(null, bookingEvent(appointmentId, facts), '2026-11-20T10:00:01.000Z');
+  if (outcome.kind !== 'applied') throw new Error('fixture');
+  return outcome.state;
+}
+
+function historyRecord(appointmentId: string, at: string, eventId: string): HistoryRecord {
+  return { event: { ...bookingEvent(appointmentId), event_id: eventId, event_datetime_utc: at }, received_at: '2026-11-20T10:00:02.000Z' };
+}
+
+function claim(sweepId: string): ReminderClaim {
+  return {
+    appointment_id: 'APT-1',
+    schedule_version: 3,
+    n: 1,
+    event_id: 'remind-1',
+    status: 'claimed',
+    claimed_at: '2026-11-25T08:00:00.000Z',
+    lease_until: '2026-11-25T08:05:00.000Z',
+    sweep_id: sweepId,
+  };
+}
