@@ -122,7 +122,7 @@ export interface OptOutLedger {
 export interface RetryOutbox {
   putOutbox<T>(entry: OutboxEntry<T>): Promise<void>;
   deleteOutbox(kind: OutboxKind, id: string): Promise<void>;
-  /** Oldest id first (ids are compared as stored, not by time); at most `limit` (1000). */
+  /** In storage order (the same from call to call, not by time), at most `limit` (default 1000). */
   listOutbox<T>(kind: OutboxKind, limit?: number): Promise<OutboxEntry<T>[]>;
 }
 
