@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { EhrNotifier } from '../../src/ehr/notifier';
+import { MemoryAppointmentStore } from '../../src/storage/memory-appointment-store';
+import { handleReply, type ReplyDeps } from '../../src/use-cases/handle-reply';
+import { recordEvent } from '../../src/use-cases/record-event';
+import { ehr, manualClock, policy } from './support';
+
+/** A booked appointment on the in-memory store, and an EHR that accepts every request. */
+async function setup() {
+  const store = new MemoryAppointmentStore();
+  const clock = manualClock('2026-11-25T16:00:00Z');
+  const ehrRequests: { key: string | null; body: string }[] = [];
+  const fakeFetch: typeof fetch = async (_url, init) => {
+    ehrRequests.push({ key: new Headers(init?.headers).get('Idempotency-Key'), body: String(init?.body) });
+    return new Response(null, { status: 200 });
+  };
+  const notifier = new EhrNotifier({ endpoint: 'http://ehr.invalid/requests', secret: 'secret', store, now: clock.now, fetch: fakeFetch, backoffMs: [0] });
+  const deps: ReplyDeps = { record: { store, policy, now: clock.now, sleep: async () => {} }, notifier, homeCountry: 'US' };
+  const booking = ehr({ appointment_id: 'APT-1' });
+  await recordEvent(deps.record, booking);
+  return { store, clock, deps, ehrRequests, phone: booking.patient_phone };
+}
+
+describe('handleReply on the in-memory store', () => {
+  it('records a confirmation once per MessageSid, however often the webhook is replayed', async () => {
+    const t = await setup();
+    const reply = { from: t.phone, body: 'CONFIRM APPT', messageSid: `SM${'1'.repeat(32)}` };
+    const first = await handleReply(t.deps, reply);
+    expect(first).toMatchObject({ action: 'confirm', appointment_id: 'APT-1', ehr_delivery: 'delivered' });
+
+    t.clock.advance(10 * 60_000);
+    const replayed = await handleReply(t.deps, reply);
+    expect(replayed).toMatchObject({ action: 'confirm', appointment_id: 'APT-1', ehr_delivery: 'already-delivered' });
+
+    expect(t.ehrRequests).toHaveLength(1);
+    const state = (await t.store.getState('APT-1'))?.value;
+    expect(state?.patient_request).toMatchObject({ type: 'CONFIRM', at: '2026-11-25T16:00:00.000Z' });
+    expect((await t.store.listHistory('APT-1')).map((h) => h.event.event_type)).toEqual(['BOOKED', 'CONFIRM']);
+    expect(await t.store.listOutbox('ehr')).toEqual([]);
+  });
+
+  it('treats a new message with the same words as a new request', async () => {
+    const t = await setup();
+    await handleReply(t.deps, { from: t.phone, body: 'CONFIRM APPT', messageSid: `SM${'1'.repeat(32)}` });
+    t.clock.advance(60_000);
+    await handleReply(t.deps, { from: t.phone, body: 'CONFIRM APPT', messageSid: `SM${'2'.repeat(32)}` });
+    expect(new Set(t.ehrRequests.map((r) => r.key)).size).toBe(2);
+  });
+
+  it('keeps the opt-out ledger and records the opt-out on the patient\'s appointments once per message', async () => {
+    const t = await setup();
+    const stop = { from: t.phone, body: 'STOP', messageSid: `SM${'3'.repeat(32)}`, optOutType: 'STOP' };
+    expect(await handleReply(t.deps, stop)).toMatchObject({ action: 'opt-out' });
+    t.clock.advance(60_000);
+    await handleReply(t.deps, stop);
+    expect(await t.store.getOptOut(t.phone)).toMatchObject({ phone: t.phone, opted_out: true, message_sid: stop.messageSid });
+    expect((await t.store.getState('APT-1'))?.value.disposition).toBe('OPTED-OUT');
+    expect((await t.store.listHistory('APT-1')).map((h) => h.event.event_type)).toEqual(['BOOKED', 'OPTED-OUT']);
+  });
+});
