@@ -100,4 +100,26 @@ describe('recordEvent on the in-memory store', () => {
     expect(final?.patient_request?.type).toBe('CONFIRM');
     expect(final).toEqual(result.state);
   });
+
+  it('a booking for a phone the ledger holds as opted out is OPTED-OUT at once, with no text, even when the booking is a guess that the state is new', async () => {
+    const { store, deps } = setup();
+    const booked = ehr({ appointment_id: 'APT-2' });
+    await store.putOptOut({ phone: booked.patient_phone, opted_out: true, at: '2026-11-20T10:00:00.000Z', message_sid: `SM${'1'.repeat(32)}` });
+    const result = await recordEvent(deps, booked);
+    expect(result).toMatchObject({ outcome: 'applied', disposition: 'OPTED-OUT', text: 'refused:opted-out' });
+    const stored = (await store.getState('APT-2'))?.value;
+    expect(stored).toMatchObject({ opted_out: true, disposition: 'OPTED-OUT' });
+    expect(stored?.outbox).toBeUndefined();
+  });
+
+  it('a BOOKED for an appointment that already exists falls back from the create to a read, and loses nothing', async () => {
+    const { store, deps } = setup();
+    await recordEvent(deps, ehr({ appointment_id: 'APT-3', event_type: 'MODIFIED', appointment_location: 'Room 1' }));
+    const booked = ehr({ appointment_id: 'APT-3', appointment_location: 'Room 2', event_datetime_utc: '2026-11-25T15:59:30Z' });
+    const result = await recordEvent(deps, booked);
+    expect(result).toMatchObject({ outcome: 'applied', disposition: 'QUEUED' });
+    const stored = (await store.getState('APT-3'))?.value;
+    expect(stored?.log?.map((e) => e.type)).toEqual(['MODIFIED', 'BOOKED']);
+    expect(stored?.facts.appointment_location).toBe('Room 2');
+  });
 });
