@@ -44,6 +44,7 @@ export interface ReminderClaim {
   schedule_version: number;
   n: number;
   event_id: string;
+  /** 'sent' only in claims written by earlier versions: the reminder recorded in the state is what marks it sent. */
   status: 'claimed' | 'sent';
   claimed_at: string;
   /** A claim still 'claimed' after this is an unfinished one (its sweep crashed) and may be taken over. */

@@ -296,7 +296,6 @@ async function sendReminder(
   let event = systemEvent(state, 'REMIND', nowIso, { reminder: String(n), schedule_version: String(version) });
   claim.event_id = event.event_id;
 
-  let etag: string;
   const created = await store.createClaim(claim);
   if (!created.created) {
     const existing = await store.getClaim(id, version, n);
@@ -311,18 +310,12 @@ async function sendReminder(
     if (other.lease_until > nowIso) return { sent: false, reason: 'busy' };
     // An unfinished claim: ask Studio whether that run got as far as starting the flow.
     if (await ctx.deps.flows.wasStarted({ to: state.facts.patient_phone, eventId: other.event_id, since: other.claimed_at })) {
-      await store.replaceClaim({ ...other, status: 'sent' }, existing.etag);
       await recordEvent(ctx.record, event);
       return { sent: true };
     }
     const takeover: ReminderClaim = { ...other, sweep_id: ctx.sweepId, lease_until: new Date(Date.parse(nowIso) + leaseMs).toISOString() };
     if ((await store.replaceClaim(takeover, existing.etag)) !== 'ok') return { sent: false, reason: 'busy' };
-    const again = await store.getClaim(id, version, n);
-    if (!again) return { sent: false, reason: 'busy' };
-    etag = again.etag;
     Object.assign(claim, takeover);
-  } else {
-    etag = created.etag;
   }
 
   let executionSid: string | undefined;
@@ -351,7 +344,9 @@ async function sendReminder(
     }
   }
 
-  await store.replaceClaim({ ...claim, status: 'sent', execution_sid: executionSid }, etag);
+  // Recording the reminder in the state is what marks it sent (the claim is not rewritten): a run
+  // that finds this claim still 'claimed' reads a state that already has the reminder, or, if we
+  // stop before recording it, waits for the lease and asks Studio whether the flow was started.
   await recordEvent(ctx.record, withExecution(event, executionSid), known);
   log('info', 'reminder sent', { appointment_id: id, event_id: event.event_id, execution_sid: executionSid, count: n, ...(deferredFrom ? { deferred_from: deferredFrom } : {}) });
   return { sent: true, executionSid };
