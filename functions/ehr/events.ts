@@ -1,6 +1,7 @@
 // POST /ehr/events: the EHR integration engine's entry point (see README, "Event contract").
 import { handleIntake, intakeRequestFromTwilioEvent } from '../../src/http/intake';
-import { newRequestId } from '../../src/http/reply';
+import { errorReply, newRequestId } from '../../src/http/reply';
+import { describeError, log } from '../../src/log';
 import {
   ConfigError,
   configErrorReply,
@@ -22,6 +23,7 @@ export async function handler(context: FunctionContext, event: FunctionEvent, ca
         apiKey: runtime.config.EHR_API_KEY,
         defaultCountry: runtime.config.DEFAULT_PHONE_COUNTRY,
         maxFutureHours: runtime.config.EHR_EVENT_MAX_FUTURE_HOURS,
+        maxAppointmentDays: runtime.config.EHR_APPOINTMENT_MAX_FUTURE_DAYS,
         record: runtime.record,
         sendMessages: (results, events) => sendMessagesForEvents({ flows: runtime.flows, store: runtime.store, now: runtime.record.now }, results, events),
       },
@@ -29,7 +31,9 @@ export async function handler(context: FunctionContext, event: FunctionEvent, ca
     );
     respond(callback, reply);
   } catch (err) {
-    if (err instanceof ConfigError) respond(callback, configErrorReply(err, requestId));
-    else callback(err);
+    if (err instanceof ConfigError) return respond(callback, configErrorReply(err, requestId));
+    // Never callback(err): the runtime would answer with the error's message and stack trace.
+    log('error', 'intake failed', { request_id: requestId, error: describeError(err) });
+    respond(callback, errorReply('internal', 'the request failed; nothing was recorded, retry it; the Functions logs have this request id', requestId));
   }
 }

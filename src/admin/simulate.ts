@@ -59,11 +59,12 @@ export async function simulate(runtime: FunctionsRuntime, params: Record<string,
     if (v !== undefined && v !== null && v !== '') event[field] = v;
   }
   const reply = await handleIntake(
-    { headers: { authorization: `Bearer ${runtime.config.EHR_API_KEY}`, 'content-type': 'application/json' }, body: event },
+    { method: 'POST', headers: { authorization: `Bearer ${runtime.config.EHR_API_KEY}`, 'content-type': 'application/json' }, body: event },
     {
       apiKey: runtime.config.EHR_API_KEY,
       defaultCountry: runtime.config.DEFAULT_PHONE_COUNTRY,
         maxFutureHours: runtime.config.EHR_EVENT_MAX_FUTURE_HOURS,
+      maxAppointmentDays: runtime.config.EHR_APPOINTMENT_MAX_FUTURE_DAYS,
       record: runtime.record,
       sendMessages: (results, events) => sendMessagesForEvents({ flows: runtime.flows, store: runtime.store, now: runtime.record.now }, results, events),
     },

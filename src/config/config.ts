@@ -94,6 +94,14 @@ export const FunctionsConfig = z.object({
     .max(720, { error: 'must be at most 720' })
     .default(24)
     .meta({ fix: 'use a whole number of hours, e.g. 24' }),
+  /** An appointment further ahead than this is refused: a date that far out is a typing or conversion error. */
+  EHR_APPOINTMENT_MAX_FUTURE_DAYS: z.coerce
+    .number({ error: 'is not a number' })
+    .int({ error: 'is not a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(3650, { error: 'must be at most 3650' })
+    .default(730)
+    .meta({ fix: 'use a whole number of days, e.g. 730 (two years)' }),
 });
 export type FunctionsConfig = z.infer<typeof FunctionsConfig>;
 

@@ -100,6 +100,11 @@ export interface ParseOptions {
    * An event from the future would outrank every real event after it, so it is refused.
    */
   latestEventTime?: string;
+  /**
+   * The latest appointment time accepted (ISO, UTC): the server clock plus the booking horizon.
+   * Beyond it a date is a typing or conversion error (2062 for 2026), not a booking.
+   */
+  latestAppointmentTime?: string;
 }
 
 /** Validates one EHR event and normalises it. Every problem is reported, not just the first. */
@@ -143,8 +148,10 @@ export function parseEhrEvent(
   let appointmentUtc: string | undefined;
   if (when !== undefined && zone?.ok) {
     const resolved = resolveAppointmentTime(when, zone.value);
-    if (resolved.ok) appointmentUtc = toUtcIso(resolved.value);
-    else problems.push({ field: 'appointment_datetime', message: resolved.reason });
+    if (!resolved.ok) problems.push({ field: 'appointment_datetime', message: resolved.reason });
+    else if (options.latestAppointmentTime && toUtcIso(resolved.value) > options.latestAppointmentTime) {
+      problems.push({ field: 'appointment_datetime', message: `is too far ahead (latest accepted ${options.latestAppointmentTime}, EHR_APPOINTMENT_MAX_FUTURE_DAYS)` });
+    } else appointmentUtc = toUtcIso(resolved.value);
   }
 
   if (problems.length > 0 || !parsed.success || !e164?.ok || !eventInstant?.ok || !zone?.ok || !appointmentUtc) {

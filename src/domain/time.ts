@@ -67,6 +67,26 @@ const ISO_LOCAL =
 const ISO_WITH_OFFSET =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
+/** Years outside this range are typing or conversion errors (0000, 20260), never real appointments. */
+export const MIN_YEAR = 1900;
+export const MAX_YEAR = 2199;
+/** Real UTC offsets run from -12:00 to +14:00 (ISO 8601 allows ±HH:MM, but not minutes ≥ 60). */
+const MAX_OFFSET_MINUTES = 14 * 60;
+
+/** Why the year or the UTC offset written in an ISO 8601 text is impossible, or undefined. */
+function dateTextProblem(text: string): string | undefined {
+  const year = Number(text.slice(0, 4));
+  if (year < MIN_YEAR || year > MAX_YEAR) return `year ${text.slice(0, 4)} is outside ${MIN_YEAR}–${MAX_YEAR}`;
+  const offset = /([+-])(\d{2}):?(\d{2})?$/.exec(text);
+  if (!offset || /z$/i.test(text)) return undefined;
+  const hours = Number(offset[2]);
+  const minutes = Number(offset[3] ?? 0);
+  if (minutes >= 60 || hours * 60 + minutes > MAX_OFFSET_MINUTES) {
+    return `offset ${offset[0]} is not a real UTC offset (hours up to 14, minutes below 60)`;
+  }
+  return undefined;
+}
+
 /**
  * Resolves an appointment time to an instant. With an offset (or Z) the instant is exact; without
  * one it is a wall-clock time in `zone`, and a time that a DST change skips or repeats is refused
@@ -75,6 +95,8 @@ const ISO_WITH_OFFSET =
 export function resolveAppointmentTime(input: string, zone: AppointmentZone): Parsed<DateTime> {
   const text = input.trim();
   if (ISO_WITH_OFFSET.test(text)) {
+    const impossible = dateTextProblem(text);
+    if (impossible) return { ok: false, reason: impossible };
     const dt = DateTime.fromISO(text.replace(' ', 'T'), { setZone: true });
     if (!dt.isValid) return { ok: false, reason: `"${text}" is not a real date and time (${dt.invalidExplanation ?? dt.invalidReason})` };
     return { ok: true, value: dt.toUTC() };
@@ -86,6 +108,8 @@ export function resolveAppointmentTime(input: string, zone: AppointmentZone): Pa
       reason: `"${text}" is not ISO 8601; send YYYY-MM-DDTHH:MM[:SS] with an optional offset such as -05:00 or Z`,
     };
   }
+  const impossible = dateTextProblem(text);
+  if (impossible) return { ok: false, reason: impossible };
   const parts = {
     year: Number(m[1]),
     month: Number(m[2]),
@@ -143,6 +167,8 @@ export function parseInstant(input: string): Parsed<DateTime> {
   if (!ISO_WITH_OFFSET.test(text)) {
     return { ok: false, reason: `"${text}" must be ISO 8601 with Z or an offset, e.g. 2026-11-25T14:05:00Z` };
   }
+  const impossible = dateTextProblem(text);
+  if (impossible) return { ok: false, reason: impossible };
   const dt = DateTime.fromISO(text.replace(' ', 'T'), { setZone: true });
   if (!dt.isValid) return { ok: false, reason: `"${text}" is not a real date and time` };
   return { ok: true, value: dt.toUTC() };

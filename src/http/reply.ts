@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'misconfigured'
   | 'storage-unavailable'
   | 'not-found'
+  | 'method-not-allowed'
   | 'rate-limited'
   | 'upstream-error'
   | 'internal';
@@ -33,6 +34,7 @@ const STATUS: Record<ErrorCode, number> = {
   misconfigured: 500,
   'storage-unavailable': 503,
   'not-found': 404,
+  'method-not-allowed': 405,
   'rate-limited': 429,
   'upstream-error': 502,
   internal: 500,

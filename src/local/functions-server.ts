@@ -37,6 +37,24 @@ export async function createFunctionsApp(options: {
 }
 
 /**
+ * What the Functions gateway does before a Function runs and the local runtime does not: it
+ * serves only GET, POST and OPTIONS, and refuses a GET that carries a body (403). Functions
+ * never see the method, so without this PUT or PATCH would look like POST to them locally.
+ */
+export function functionsGatewayMethods(req: Request, res: Response, next: NextFunction): void {
+  if (!['GET', 'HEAD', 'POST', 'OPTIONS'].includes(req.method)) {
+    res.status(405).set('Allow', 'GET, POST, OPTIONS').json({ error: { code: 'method-not-allowed', message: `${req.method} is not served by Twilio Functions` } });
+    return;
+  }
+  const framed = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (req.method === 'GET' && framed) {
+    res.status(403).json({ error: { code: 'forbidden', message: 'a GET request must not carry a body' } });
+    return;
+  }
+  next();
+}
+
+/**
  * Errors raised before a Function runs (body parsing) would otherwise be answered with an HTML
  * page; integration engines get the same JSON error shape as from the Functions.
  */

@@ -8,7 +8,7 @@ import { installClock } from '../runtime/clock';
 import { loadFlowTemplate, renderFlow } from '../../studio/render-flow';
 import { LocalClock } from './clock';
 import { createEhrSandboxRouter, EhrSandbox } from './ehr-sandbox';
-import { createFunctionsApp, jsonErrorHandler } from './functions-server';
+import { createFunctionsApp, functionsGatewayMethods, jsonErrorHandler } from './functions-server';
 import { Carrier } from './phones/carrier';
 import { createPhonesRouter } from './phones/router';
 import { LOCAL_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from './s3/embedded-s3';
@@ -212,7 +212,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       req.url = '/index.html';
       next();
     });
-    outer.use(functions);
+    outer.use(functionsGatewayMethods, functions);
     outer.use(jsonErrorHandler);
 
     return {
