@@ -66,8 +66,39 @@ const dateCases: Case[] = [
   { name: 'appointment in 2062 (typed for 2026)', request: () => ({ path: '/ehr/events', headers: jsonHeaders(), body: json({ ...good, appointment_datetime: '2062-12-01T09:30:00' }) }), status: 400, field: 'appointment_datetime', message: /too far ahead/ },
 ];
 
+// Invalid UTF-8 inside a JSON string: a lone continuation byte, an overlong "/", a truncated sequence, a UTF-16 surrogate in UTF-8.
+const badUtf8 = [Buffer.from([0x80]), Buffer.from([0xc0, 0xaf]), Buffer.from([0xe2, 0x82]), Buffer.from([0xed, 0xa0, 0x80])];
+const withBytes = (field: string, bytes: Buffer) => {
+  const [head, tail] = JSON.stringify({ ...good, [field]: 'Zo@@' }).split('@@') as [string, string];
+  return Buffer.concat([Buffer.from(head), bytes, Buffer.from(tail)]);
+};
+
+const textCases: Case[] = [
+  { name: 'appointment_id with a lone high surrogate', request: () => ({ path: '/ehr/events', headers: jsonHeaders(), body: json({ ...good, appointment_id: 'MRN-7\ud800' }) }), status: 400, field: 'appointment_id', message: /well-formed/ },
+  { name: 'appointment_id with a lone low surrogate', request: () => ({ path: '/ehr/events', headers: jsonHeaders(), body: json({ ...good, appointment_id: 'MRN-7\udfff' }) }), status: 400, field: 'appointment_id', message: /well-formed/ },
+  { name: 'patient_id with reversed surrogates', request: () => ({ path: '/ehr/events', headers: jsonHeaders(), body: json({ ...good, patient_id: 'P\udc00\ud800' }) }), status: 400, field: 'patient_id', message: /well-formed/ },
+  ...badUtf8.map((bytes): Case => ({ name: `patient_first_name with invalid UTF-8 ${bytes.toString('hex')}`, request: () => ({ path: '/ehr/events', headers: jsonHeaders(), body: withBytes('patient_first_name', bytes) }), status: 400, field: 'patient_first_name', message: /U\+FFFD/ })),
+  ...[
+    ['patient_last_name', '\u202e', 'right-to-left override'],
+    ['appointment_id', 'APT\u200b1', 'zero-width space'],
+    ['appointment_location', 'Suite 1\u2028Floor 2', 'line separator'],
+    ['appointment_location', 'Suite 1\u2029', 'paragraph separator'],
+    ['provider_last_name', 'Lopez\uffff', 'noncharacter U+FFFF'],
+    ['provider_first_name', 'Ana\ufdd0', 'noncharacter U+FDD0'],
+    ['patient_id', '\ufeffPAT-1', 'byte order mark'],
+    ['patient_first_name', 'Zo\u2066ë', 'left-to-right isolate'],
+    ['patient_first_name', 'Zoë\u200d', 'trailing zero-width joiner'],
+    ['patient_first_name', '\u200cZoë', 'leading zero-width non-joiner'],
+    ['patient_first_name', 'Zo\u0085ë', 'C1 control NEL'],
+    ['patient_first_name', 'Zo\u{e0041}ë', 'tag character'],
+    ['patient_first_name', '\u3164', 'Hangul filler'],
+  ].map(([field, value, what]): Case => ({ name: `${field} with a ${what}`, request: () => ({ path: '/ehr/events', headers: jsonHeaders(), body: json({ ...good, [field as string]: value }) }), status: 400, field })),
+  { name: 'a first name of soft hyphens only', request: () => ({ path: '/ehr/events', headers: jsonHeaders(), body: json({ ...good, patient_first_name: '\u00ad\u00ad' }) }), status: 400, field: 'patient_first_name', message: /visible/ },
+  { name: 'a last name of combining marks only', request: () => ({ path: '/ehr/events', headers: jsonHeaders(), body: json({ ...good, patient_last_name: '\u0301\u0308' }) }), status: 400, field: 'patient_last_name', message: /visible/ },
+];
+
 describe('POST /ehr/events parses strictly and writes nothing for what it refuses', () => {
-  it.each([...methodCases, ...bodyCases, ...dateCases].map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+  it.each([...methodCases, ...bodyCases, ...dateCases, ...textCases].map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const res = await rawRequest(t.stack.url, c.request());
     expect(res.status).toBe(c.status);
     if (c.allow) expect(res.headers.allow).toMatch(c.allow);
@@ -78,6 +109,12 @@ describe('POST /ehr/events parses strictly and writes nothing for what it refuse
     if (c.field) expect(res.json.error.problems.map((p: { field: string }) => p.field)).toContain(c.field);
     if (c.message) expect(JSON.stringify(res.json.error)).toMatch(c.message);
     expect(await t.listKeys()).toEqual(before);
+  });
+
+  it('never echoes the refused value in the error (patient data stays out of answers)', async () => {
+    const res = await t.postEvents({ ...good, patient_first_name: 'Hieronymus\u202e', patient_last_name: 'Bosch\ud800' });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.json)).not.toMatch(/Hieronymus|Bosch/);
   });
 });
 
@@ -101,5 +138,22 @@ describe('POST /ehr/events takes the events from the body only', () => {
   it('accepts an appointment two years less a day ahead', async () => {
     const res = await t.postEvents(ehrEvent({ appointment_id: 'APT-far', appointment_datetime: localTime(729, '09:30') }));
     expect(res.status).toBe(202);
+  });
+});
+
+describe('names in scripts that need joiners are stored byte for byte', () => {
+  it.each([
+    ['Persian, ZWNJ inside a name', 'فاطمه\u200cزهرا'],
+    ['Hindi, ZWJ after a virama', 'क्\u200dष्णा'],
+    ['Malayalam, ZWJ for a chillu form', 'അന്\u200d'],
+    ['Sinhala, ZWJ for a yansaya', 'ශ්\u200dරී'],
+    ['an emoji ZWJ sequence in the location', '👩\u200d⚕️ Clinic'],
+    ['a soft hyphen inside a long name', 'Wolfe\u00adschlegelstein'],
+  ])('%s', async (_what, value) => {
+    const id = `APT-joiner-${[...value].length}-${value.codePointAt(0)}`;
+    const field = value.includes('Clinic') ? 'appointment_location' : 'patient_first_name';
+    const res = await t.postEvents(ehrEvent({ appointment_id: id, [field]: value }));
+    expect(res.status).toBe(202);
+    expect((await t.getJson(stateKey(id))).facts[field]).toBe(value);
   });
 });

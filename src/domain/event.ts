@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { normalisePhone, type CountryCode } from './phone';
+import { hasVisibleCharacter, textProblem } from './text';
 import { parseAppointmentZone, parseInstant, resolveAppointmentTime, toUtcIso } from './time';
 
 export const EHR_EVENT_TYPES = ['BOOKED', 'RESCHEDULED', 'MODIFIED', 'CONFIRMED', 'CANCELED', 'NOSHOWED'] as const;
@@ -17,17 +18,19 @@ export function isEhrEventType(t: string): t is EhrEventType {
   return (EHR_EVENT_TYPES as readonly string[]).includes(t);
 }
 
-// Printable means no C0/C1 control characters; everything else (commas, =, quotes, accents,
-// apostrophes, emoji) is data and must survive byte for byte.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const MAX_ID_BYTES = 128;
 
+// Every string field follows the same character rules (src/domain/text.ts): well-formed, no
+// controls, no invisible or direction characters outside the places a script needs them.
 function text(max: number) {
   return z
     .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
     .max(max, { error: `must be at most ${max} characters` })
-    .refine((v) => !CONTROL.test(v), { error: 'must not contain control characters (tabs, newlines, NUL)' });
+    .superRefine((v, ctx) => {
+      const problem = textProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      else if (v.trim() !== '' && !hasVisibleCharacter(v)) ctx.addIssue({ code: 'custom', message: 'must contain a visible character (it is only spaces or invisible characters)' });
+    });
 }
 
 function requiredText(max: number) {

@@ -17,11 +17,21 @@ import type { OutboxKind } from './appointment-store';
  *   inbound/<message_sid>.json                            when an inbound SMS was first seen (replies are idempotent)
  */
 export function encodeSegment(value: string): string {
+  // UTF-8 is one-to-one only on well-formed text: Buffer writes every lone surrogate as U+FFFD, so
+  // "MRN-7\ud800" and "MRN-7\udbff" would share a key. The intake refuses such ids; this is the backstop.
+  if (!value.isWellFormed()) throw new IllFormedKeyError();
   return Buffer.from(value, 'utf8').toString('base64url');
 }
 
 export function decodeSegment(segment: string): string {
   return Buffer.from(segment, 'base64url').toString('utf8');
+}
+
+export class IllFormedKeyError extends Error {
+  constructor() {
+    super('an id with an unpaired surrogate cannot become a storage key');
+    this.name = 'IllFormedKeyError';
+  }
 }
 
 export function appointmentPrefix(appointmentId: string): string {
