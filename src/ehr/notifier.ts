@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { log } from '../log';
 import type { EhrReceipts, OutboxEntry, RetryOutbox } from '../storage/appointment-store';
+import { PostError, postJson, type PostJson } from './http-post';
 
 /** What we POST to the EHR integration endpoint when a patient asks to confirm or cancel. */
 export interface EhrRequest {
@@ -26,14 +27,23 @@ export interface EhrReceipt {
 export interface NotifierOptions {
   endpoint: string;
   secret: string;
-  store: EhrReceipts & RetryOutbox;
+  store: EhrOutboxStore;
   now: () => Date;
-  fetch?: typeof fetch;
+  post?: PostJson;
   sleep?: (ms: number) => Promise<void>;
   /** Pauses between attempts within one call; the sweep retries what is still pending later. */
   backoffMs?: number[];
+  /** Until the connection to the EHR is up. */
+  connectTimeoutMs?: number;
+  /** One attempt, from connecting to the end of the response. */
   timeoutMs?: number;
 }
+
+/** The part of the appointment store the notifier uses: its outbox and the delivery receipts. */
+export type EhrOutboxStore = EhrReceipts & RetryOutbox;
+
+export const EHR_CONNECT_TIMEOUT_MS = 3_000;
+export const EHR_TIMEOUT_MS = 5_000;
 
 /** `X-Signature: sha256=<hex HMAC-SHA256 of the raw body>` lets the EHR check the request is ours. */
 export function signBody(secret: string, body: string): string {
@@ -48,11 +58,11 @@ export type DeliveryOutcome = 'delivered' | 'already-delivered' | 'pending' | 'r
  * to retry; `Idempotency-Key` (the event id) lets the EHR drop a repeat.
  */
 export class EhrNotifier {
-  private readonly fetch: typeof fetch;
+  private readonly post: PostJson;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly o: NotifierOptions) {
-    this.fetch = o.fetch ?? fetch;
+    this.post = o.post ?? postJson;
     this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
@@ -97,8 +107,7 @@ export class EhrNotifier {
       entry.attempts += 1;
       let status = 0;
       try {
-        const res = await this.fetch(this.o.endpoint, {
-          method: 'POST',
+        const res = await this.post(this.o.endpoint, {
           headers: {
             'Content-Type': 'application/json',
             'X-Signature': signBody(this.o.secret, body),
@@ -106,12 +115,12 @@ export class EhrNotifier {
             'User-Agent': 'patient-appointment-management',
           },
           body,
-          signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000),
+          connectTimeoutMs: this.o.connectTimeoutMs ?? EHR_CONNECT_TIMEOUT_MS,
+          totalTimeoutMs: this.o.timeoutMs ?? EHR_TIMEOUT_MS,
         });
         status = res.status;
-        await res.arrayBuffer();
       } catch (err) {
-        lastError = (err as Error).name;
+        lastError = err instanceof PostError ? err.kind : 'network';
       }
       if (status >= 200 && status < 300) {
         const receipt: EhrReceipt = {
@@ -135,6 +144,7 @@ export class EhrNotifier {
         log('warn', 'EHR rejected request', { appointment_id: entry.payload.appointment_id, event_id: entry.id, status });
         return 'rejected';
       }
+      // A 3xx is not followed (see http-post.ts): a failed delivery like a 5xx, known by its status.
       if (status) lastError = `HTTP ${status}`;
     }
     entry.last_error = lastError;
