@@ -109,11 +109,14 @@ describe('fault injection: a crash after each step of the intake, then redeliver
     const store = crashingAfter(deps.store, 'putReceipt');
     const notifier = new EhrNotifier({ endpoint: env.IE_ENDPOINT ?? '', secret: env.IE_SIGNING_SECRET ?? '', store, now: deps.now });
     const reply = { from: event.patient_phone, body: 'CONFIRM APPT', messageSid: `SM${'8'.repeat(32)}` };
-    await expect(handleReply({ record: { store, policy: deps.policy, now: deps.now }, notifier, homeCountry: 'US' }, reply)).rejects.toBeInstanceOf(Crash);
+    // The request was recorded and queued before the crash: the patient still gets the normal answer.
+    const first = await handleReply({ record: { store, policy: deps.policy, now: deps.now }, notifier, homeCountry: 'US' }, reply);
+    expect(first).toMatchObject({ action: 'confirm', ehr_delivery: 'pending' });
 
-    // Studio's retry of the reply Function, then the sweep's outbox run.
+    // Studio's retry of the reply Function, then the sweep's outbox run once the first attempt's lease is over.
     const healthy = new EhrNotifier({ endpoint: env.IE_ENDPOINT ?? '', secret: env.IE_SIGNING_SECRET ?? '', store: deps.store, now: deps.now });
     await handleReply({ record: { store: deps.store, policy: deps.policy, now: deps.now }, notifier: healthy, homeCountry: 'US' }, reply);
+    t.stack.clock.advance(2 * MINUTE);
     await runSweep({ ...deps, notifier: healthy });
 
     const requests = (await phonesApi(t).ehrRequests()).filter((r) => r.json?.appointment_id === event.appointment_id);

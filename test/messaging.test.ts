@@ -256,11 +256,16 @@ describe('patient replies', () => {
     expect((await phones.received(p.phone)).at(-1)).toContain('That was about your appointment on Thu, Dec 3 at 8:15 AM PST');
   });
 
-  it('delivers to an EHR that fails twice exactly once', async () => {
+  it('delivers to an EHR that fails twice exactly once: one attempt in the reply, the rest by the sweep', async () => {
     const p = patient();
     await t.postEvents(event(p));
     await phones.ehrBehaviour({ fail_next: 2, status: 503 });
     await phones.send(p.phone, 'CONFIRM APPT');
+    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, Zoë! We've let Owl Health Clinic know/);
+    for (let i = 0; i < 3; i += 1) {
+      t.stack.clock.advance(70 * MINUTE);
+      await t.stack.sweep();
+    }
     const attempts = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
     expect(attempts.map((r) => r.outcome)).toEqual(['failed-by-config', 'failed-by-config', 'delivered']);
     expect(new Set(attempts.map((r) => r.idempotency_key)).size).toBe(1);

@@ -14,6 +14,14 @@ import {
 } from '../../src/runtime/functions';
 import { handleReply } from '../../src/use-cases/handle-reply';
 
+/**
+ * Studio gives a Function 10 s (the run-function widget then takes its fail branch and the patient
+ * is told their reply failed). We answer within 8 s: the EHR gets what is left minus a margin for
+ * the receipt write and the answer itself; the sweep retries the rest from the outbox.
+ */
+const REPLY_DEADLINE_MS = 8_000;
+const ANSWER_MARGIN_MS = 1_000;
+
 function param(event: FunctionEvent, key: string): string {
   const v = event[key];
   return typeof v === 'string' ? v : '';
@@ -21,6 +29,7 @@ function param(event: FunctionEvent, key: string): string {
 
 export async function handler(context: FunctionContext, event: FunctionEvent, callback: FunctionCallback) {
   const requestId = newRequestId();
+  const started = performance.now();
   try {
     const runtime = functionsRuntime(context);
     const headers = ((event.request as { headers?: Record<string, string> } | undefined)?.headers ?? {});
@@ -40,7 +49,12 @@ export async function handler(context: FunctionContext, event: FunctionEvent, ca
       return respond(callback, errorReply('invalid-request', 'From must be an E.164 phone number', requestId));
     }
     const outcome = await handleReply(
-      { record: runtime.record, notifier: runtime.notifier, homeCountry: runtime.config.DEFAULT_PHONE_COUNTRY },
+      {
+        record: runtime.record,
+        notifier: runtime.notifier,
+        homeCountry: runtime.config.DEFAULT_PHONE_COUNTRY,
+        ehrTimeoutMs: () => REPLY_DEADLINE_MS - ANSWER_MARGIN_MS - (performance.now() - started),
+      },
       {
         from,
         body: param(event, 'Body'),

@@ -77,7 +77,7 @@ describe('EHR notifier: where requests go', () => {
     });
     const logs = captureLogs();
     const store = new MemoryOutbox();
-    const notifier = new EhrNotifier({ endpoint: `${ehr}/requests`, secret: 's', store, now: () => new Date('2026-11-25T17:00:00Z'), backoffMs: [0] });
+    const notifier = new EhrNotifier({ endpoint: `${ehr}/requests`, secret: 's', store, now: () => new Date('2026-11-25T17:00:00Z') });
 
     expect(await notifier.deliver(REQUEST)).toBe('pending');
 
@@ -95,10 +95,10 @@ describe('EHR notifier: where requests go', () => {
   it('gives up on an EHR that accepts the connection and never answers, within the total timeout', async () => {
     const ehr = await serve(() => undefined);
     const store = new MemoryOutbox();
-    const notifier = new EhrNotifier({ endpoint: ehr, secret: 's', store, now: () => new Date(), backoffMs: [0], timeoutMs: 400 });
+    const notifier = new EhrNotifier({ endpoint: ehr, secret: 's', store, now: () => new Date(), timeoutMs: 1_000 });
     const started = Date.now();
     expect(await notifier.deliver(REQUEST)).toBe('pending');
-    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(Date.now() - started).toBeLessThan(2_500);
     expect((await store.listOutbox('ehr'))[0]?.last_error).toBe('timeout');
   });
 
@@ -107,9 +107,25 @@ describe('EHR notifier: where requests go', () => {
     const { port } = new URL(closed);
     for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
     const store = new MemoryOutbox();
-    const notifier = new EhrNotifier({ endpoint: `http://127.0.0.1:${port}`, secret: 's', store, now: () => new Date(), backoffMs: [0] });
+    const notifier = new EhrNotifier({ endpoint: `http://127.0.0.1:${port}`, secret: 's', store, now: () => new Date() });
     expect(await notifier.deliver(REQUEST)).toBe('pending');
     expect((await store.listOutbox('ehr'))[0]?.last_error).toBe('network');
+  });
+
+  it('with less time left than one attempt needs, queues the request for the sweep and sends nothing now', async () => {
+    let hits = 0;
+    const ehr = await serve((_req, res) => {
+      hits += 1;
+      res.end('{}');
+    });
+    const store = new MemoryOutbox();
+    const now = new Date('2026-11-25T17:00:00Z');
+    const notifier = new EhrNotifier({ endpoint: ehr, secret: 's', store, now: () => now });
+    expect(await notifier.deliver(REQUEST, { timeoutMs: 200 })).toBe('pending');
+    expect(hits).toBe(0);
+    expect((await store.listOutbox('ehr'))[0]?.next_attempt_at).toBe(now.toISOString());
+    expect(await notifier.retryPending()).toMatchObject({ delivered: 1 });
+    expect(hits).toBe(1);
   });
 
   it('delivers to a 2xx once and keeps the receipt', async () => {

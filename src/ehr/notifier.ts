@@ -30,12 +30,9 @@ export interface NotifierOptions {
   store: EhrOutboxStore;
   now: () => Date;
   post?: PostJson;
-  sleep?: (ms: number) => Promise<void>;
-  /** Pauses between attempts within one call; the sweep retries what is still pending later. */
-  backoffMs?: number[];
   /** Until the connection to the EHR is up. */
   connectTimeoutMs?: number;
-  /** One attempt, from connecting to the end of the response. */
+  /** One attempt, from connecting to the end of the response (the sweep's attempts). */
   timeoutMs?: number;
 }
 
@@ -43,7 +40,18 @@ export interface NotifierOptions {
 export type EhrOutboxStore = EhrReceipts & RetryOutbox;
 
 export const EHR_CONNECT_TIMEOUT_MS = 3_000;
-export const EHR_TIMEOUT_MS = 5_000;
+/** The sweep has minutes; an EHR that takes 6 s must not time out and be sent the request again. */
+export const EHR_TIMEOUT_MS = 10_000;
+/**
+ * While the first attempt is in flight its outbox entry is not due, so a sweep running meanwhile
+ * does not send the same request a second time. Longer than any attempt; a crashed Function's
+ * request is retried by the first sweep after it.
+ */
+export const FIRST_ATTEMPT_LEASE_MS = 60_000;
+/** Below this there is no point starting an attempt: the request waits for the sweep. */
+export const MIN_ATTEMPT_MS = 1_000;
+/** The sweep stops retrying for this run after this many attempts in a row got no answer. */
+const UNREACHABLE_AFTER = 3;
 
 /** `X-Signature: sha256=<hex HMAC-SHA256 of the raw body>` lets the EHR check the request is ours. */
 export function signBody(secret: string, body: string): string {
@@ -59,33 +67,50 @@ export type DeliveryOutcome = 'delivered' | 'already-delivered' | 'pending' | 'r
  */
 export class EhrNotifier {
   private readonly post: PostJson;
-  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly o: NotifierOptions) {
     this.post = o.post ?? postJson;
-    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  async deliver(request: EhrRequest): Promise<DeliveryOutcome> {
+  /**
+   * Queues the request and tries the EHR once, for at most `timeoutMs`; what does not get through
+   * is left to the sweep (`retryPending`). A caller with a deadline (the reply Function answers
+   * Studio within seconds) passes what it has left.
+   */
+  async deliver(request: EhrRequest, options: { timeoutMs?: number } = {}): Promise<DeliveryOutcome> {
     if (await this.o.store.getReceipt(request.appointment_id, request.event_id)) return 'already-delivered';
+    const timeoutMs = options.timeoutMs ?? this.o.timeoutMs ?? EHR_TIMEOUT_MS;
+    const now = this.o.now();
+    const tryNow = timeoutMs >= MIN_ATTEMPT_MS;
     const entry: OutboxEntry<EhrRequest> = {
       kind: 'ehr',
       id: request.event_id,
-      created_at: this.o.now().toISOString(),
+      created_at: now.toISOString(),
       attempts: 0,
-      next_attempt_at: this.o.now().toISOString(),
+      next_attempt_at: new Date(now.getTime() + (tryNow ? FIRST_ATTEMPT_LEASE_MS : 0)).toISOString(),
       payload: request,
     };
     await this.o.store.putOutbox(entry);
-    return this.attempt(entry, this.o.backoffMs ?? [0, 300, 1000, 2500]);
+    if (!tryNow) {
+      log('info', 'EHR request left for the sweep', { appointment_id: request.appointment_id, event_id: request.event_id, ms: timeoutMs });
+      return 'pending';
+    }
+    try {
+      return await this.attempt(entry, timeoutMs);
+    } catch (err) {
+      // The request is in the outbox: whatever failed after that (a receipt write), the sweep finishes.
+      log('warn', 'EHR request left for the sweep', { appointment_id: request.appointment_id, event_id: request.event_id, error: (err as Error).name });
+      return 'pending';
+    }
   }
 
   /** Retries what earlier calls left pending (called by the sweep). */
   async retryPending(limit = 200): Promise<Record<DeliveryOutcome, number>> {
     const counts: Record<DeliveryOutcome, number> = { delivered: 0, 'already-delivered': 0, pending: 0, rejected: 0 };
     const now = this.o.now().toISOString();
+    let unanswered = 0;
     for (const entry of await this.o.store.listOutbox<EhrRequest>('ehr', limit)) {
-      if (entry.next_attempt_at > now) {
+      if (entry.next_attempt_at > now || unanswered >= UNREACHABLE_AFTER) {
         counts.pending += 1;
         continue;
       }
@@ -94,64 +119,61 @@ export class EhrNotifier {
         counts['already-delivered'] += 1;
         continue;
       }
-      counts[await this.attempt(entry, [0])] += 1;
+      const outcome = await this.attempt(entry, this.o.timeoutMs ?? EHR_TIMEOUT_MS);
+      unanswered = outcome === 'pending' && !entry.last_error?.startsWith('HTTP') ? unanswered + 1 : 0;
+      counts[outcome] += 1;
     }
     return counts;
   }
 
-  private async attempt(entry: OutboxEntry<EhrRequest>, pauses: number[]): Promise<DeliveryOutcome> {
+  private async attempt(entry: OutboxEntry<EhrRequest>, timeoutMs: number): Promise<DeliveryOutcome> {
     const body = JSON.stringify(entry.payload);
+    entry.attempts += 1;
+    let status = 0;
     let lastError = '';
-    for (const pause of pauses) {
-      if (pause > 0) await this.sleep(pause);
-      entry.attempts += 1;
-      let status = 0;
-      try {
-        const res = await this.post(this.o.endpoint, {
-          headers: {
-            'Content-Type': 'application/json',
-            'X-Signature': signBody(this.o.secret, body),
-            'Idempotency-Key': entry.payload.event_id,
-            'User-Agent': 'patient-appointment-management',
-          },
-          body,
-          connectTimeoutMs: this.o.connectTimeoutMs ?? EHR_CONNECT_TIMEOUT_MS,
-          totalTimeoutMs: this.o.timeoutMs ?? EHR_TIMEOUT_MS,
-        });
-        status = res.status;
-      } catch (err) {
-        lastError = err instanceof PostError ? err.kind : 'network';
-      }
-      if (status >= 200 && status < 300) {
-        const receipt: EhrReceipt = {
-          event_id: entry.payload.event_id,
-          status: 'delivered',
-          delivered_at: this.o.now().toISOString(),
-          attempts: entry.attempts,
-          response_status: status,
-        };
-        await this.o.store.putReceipt(entry.payload.appointment_id, entry.payload.event_id, receipt);
-        await this.o.store.deleteOutbox('ehr', entry.id);
-        log('info', 'EHR request delivered', { appointment_id: entry.payload.appointment_id, event_id: entry.id, status, count: entry.attempts });
-        return 'delivered';
-      }
-      if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-        lastError = `HTTP ${status}`;
-        entry.last_error = lastError;
-        // A 4xx will not fix itself by retrying now; it stays in the outbox, slowly retried, for an operator to see.
-        entry.next_attempt_at = new Date(this.o.now().getTime() + 6 * 3_600_000).toISOString();
-        await this.o.store.putOutbox(entry);
-        log('warn', 'EHR rejected request', { appointment_id: entry.payload.appointment_id, event_id: entry.id, status });
-        return 'rejected';
-      }
-      // A 3xx is not followed (see http-post.ts): a failed delivery like a 5xx, known by its status.
-      if (status) lastError = `HTTP ${status}`;
+    try {
+      const res = await this.post(this.o.endpoint, {
+        headers: {
+          'Content-Type': 'application/json',
+          'X-Signature': signBody(this.o.secret, body),
+          'Idempotency-Key': entry.payload.event_id,
+          'User-Agent': 'patient-appointment-management',
+        },
+        body,
+        connectTimeoutMs: this.o.connectTimeoutMs ?? EHR_CONNECT_TIMEOUT_MS,
+        totalTimeoutMs: timeoutMs,
+      });
+      status = res.status;
+    } catch (err) {
+      lastError = err instanceof PostError ? err.kind : 'network';
     }
-    entry.last_error = lastError;
+    if (status >= 200 && status < 300) {
+      const receipt: EhrReceipt = {
+        event_id: entry.payload.event_id,
+        status: 'delivered',
+        delivered_at: this.o.now().toISOString(),
+        attempts: entry.attempts,
+        response_status: status,
+      };
+      await this.o.store.putReceipt(entry.payload.appointment_id, entry.payload.event_id, receipt);
+      await this.o.store.deleteOutbox('ehr', entry.id);
+      log('info', 'EHR request delivered', { appointment_id: entry.payload.appointment_id, event_id: entry.id, status, count: entry.attempts });
+      return 'delivered';
+    }
+    if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+      entry.last_error = `HTTP ${status}`;
+      // A 4xx will not fix itself by retrying now; it stays in the outbox, slowly retried, for an operator to see.
+      entry.next_attempt_at = new Date(this.o.now().getTime() + 6 * 3_600_000).toISOString();
+      await this.o.store.putOutbox(entry);
+      log('warn', 'EHR rejected request', { appointment_id: entry.payload.appointment_id, event_id: entry.id, status });
+      return 'rejected';
+    }
+    // A 3xx is not followed (see http-post.ts): a failed delivery like a 5xx, known by its status.
+    entry.last_error = status ? `HTTP ${status}` : lastError;
     const backoffMinutes = Math.min(60, 2 ** Math.min(entry.attempts, 6));
     entry.next_attempt_at = new Date(this.o.now().getTime() + backoffMinutes * 60_000).toISOString();
     await this.o.store.putOutbox(entry);
-    log('warn', 'EHR request pending retry', { appointment_id: entry.payload.appointment_id, event_id: entry.id, error: lastError, count: entry.attempts });
+    log('warn', 'EHR request pending retry', { appointment_id: entry.payload.appointment_id, event_id: entry.id, error: entry.last_error, count: entry.attempts });
     return 'pending';
   }
 }

@@ -3,7 +3,7 @@ import { withEventId, type AppointmentEvent, type PatientEventType } from '../do
 import { formatAppointmentTime, formatPhone, providerName } from '../domain/format';
 import type { CountryCode } from '../domain/phone';
 import { classifyReply, replyEventId } from '../domain/reply';
-import type { EhrNotifier } from '../ehr/notifier';
+import type { EhrNotifier, EhrRequest } from '../ehr/notifier';
 import { log } from '../log';
 import type { EhrReceipts, InboundSightings, OptOutLedger } from '../storage/appointment-store';
 import { recordEvent, type RecordDeps, type RecordStore } from './record-event';
@@ -43,6 +43,12 @@ export interface ReplyDeps {
   record: RecordDeps & { store: ReplyStore };
   notifier: EhrNotifier;
   homeCountry: CountryCode;
+  /**
+   * How long the one EHR attempt may take, asked just before it starts (the caller's deadline minus
+   * what has passed). The notifier's own timeout when absent; what does not get through in time
+   * is left in the outbox for the sweep.
+   */
+  ehrTimeoutMs?: () => number;
 }
 
 /** How long an opt-out waits for the state of an appointment whose index entry has none yet. */
@@ -119,7 +125,7 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
     return { ...outcome(intent, target, others, deps.homeCountry), ehr_delivery: receipt ? 'already-delivered' : 'pending' };
   }
 
-  const delivery = await deps.notifier.deliver({
+  const request: EhrRequest = {
     event_type: intent === 'confirm' ? 'CONFIRM' : 'CANCEL',
     event_id: event.event_id,
     event_datetime_utc: event.event_datetime_utc,
@@ -129,7 +135,8 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
     flow_sid: reply.flowSid ?? '',
     execution_sid: reply.executionSid ?? '',
     message_sid: reply.messageSid,
-  });
+  };
+  const delivery = await deps.notifier.deliver(request, deps.ehrTimeoutMs ? { timeoutMs: deps.ehrTimeoutMs() } : {});
   log('info', 'patient request recorded', {
     appointment_id: target.facts.appointment_id,
     event_id: event.event_id,
