@@ -2,6 +2,6 @@
 import { adminFunction } from '../../src/admin/handler';
 import { startLogin } from '../../src/admin/login';
 
-export const handler = adminFunction('none', ({ admin, params, client, requestId }) =>
-  startLogin(admin, { password: params.password }, { client, requestId }),
+export const handler = adminFunction('none', ({ admin, params, client, device, requestId }) =>
+  startLogin(admin, { password: params.password }, { client, device, requestId }),
 );

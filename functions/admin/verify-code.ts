@@ -2,6 +2,6 @@
 import { adminFunction } from '../../src/admin/handler';
 import { finishLogin } from '../../src/admin/login';
 
-export const handler = adminFunction('challenge', ({ admin, params, client, requestId }) =>
-  finishLogin(admin, { code: params.code }, { client, requestId }),
+export const handler = adminFunction('challenge', ({ admin, params, client, device, requestId }) =>
+  finishLogin(admin, { code: params.code }, { client, device, requestId }),
 );

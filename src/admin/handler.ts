@@ -23,13 +23,15 @@ export interface AdminCall {
   headers: Headers;
   /** The caller as far as rate limits can tell (see rate-limit.ts). */
   client: string;
+  /** The id of the browser's device token (`X-Device-Token`), when it presented a valid one. */
+  device?: string;
   requestId: string;
   /** The verified token's claims, for Functions that require one. */
   claims?: TokenClaims;
 }
 
 /** `none` only for the password step and the page's mode probe; everything else needs a token. */
-export type AdminAuth = TokenType | 'none';
+export type AdminAuth = Exclude<TokenType, 'device'> | 'none';
 
 const UNAUTHORIZED: Record<Exclude<TokenCheck, { ok: true }>['reason'], string> = {
   missing: 'log in first: send "Authorization: Bearer <session token>"',
@@ -48,6 +50,10 @@ export function unauthorized(message: string, requestId: string): HttpReply {
 /** Admin answers carry tokens and patient data: never cached by browsers or proxies. */
 function noStore(reply: HttpReply): HttpReply {
   return { ...reply, headers: { ...reply.headers, 'Cache-Control': 'no-store' } };
+}
+
+function stringHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
 }
 
 function string(v: unknown): string | undefined {
@@ -71,6 +77,8 @@ export function adminFunction(auth: AdminAuth, body: (call: AdminCall) => Promis
       const headers = ((event.request as { headers?: Headers } | undefined)?.headers ?? {}) as Headers;
       const params = Object.fromEntries(Object.entries(event).filter(([k]) => k !== 'request'));
       const call: AdminCall = { context, admin, params, headers, client: clientKey(headers['x-client-id']), requestId };
+      const device = verifyToken(admin.config.SESSION_SECRET, stringHeader(headers['x-device-token']), 'device', admin.wallClock());
+      if (device.ok) call.device = device.claims.jti;
       if (auth !== 'none') {
         const check = verifyToken(admin.config.SESSION_SECRET, bearerToken(headers.authorization), auth, admin.wallClock());
         if (!check.ok) {

@@ -16,6 +16,8 @@ export interface LoginDeps {
 
 export interface Caller {
   client: string;
+  /** The id of a valid device token the browser presented (see tokens.ts). */
+  device?: string;
   requestId: string;
 }
 
@@ -26,7 +28,7 @@ export function maskPhone(e164: string): string {
 
 function rateLimited(r: Exclude<Reservation, { ok: true }>, kind: AttemptKind, requestId: string): HttpReply {
   const what = kind === 'password' ? 'wrong passwords' : kind === 'code' ? 'wrong codes' : 'codes sent';
-  const who = r.scope === 'client' ? 'from this browser' : 'in total';
+  const who = r.scope === 'total' ? 'in total' : 'from this browser';
   log('warn', 'admin login rate-limited', { request_id: requestId, status: 429, code: `${kind}-${r.scope}` });
   const reply = errorReply('rate-limited', `too many ${what} ${who}; try again in ${Math.ceil(r.retryAfterSeconds / 60)} min`, requestId, {
     retry_after_seconds: r.retryAfterSeconds,
@@ -50,13 +52,15 @@ export async function startLogin(deps: LoginDeps, input: { password: unknown }, 
   if (typeof input.password !== 'string' || input.password === '') {
     return errorReply('invalid-request', 'password is required', caller.requestId, { problems: [{ field: 'password', message: 'is required' }] });
   }
-  const attempt = await deps.limiter.reserve('password', caller.client, deps.wallClock());
+  // Only wrong passwords are the attacker's to send without knowing anything: a known browser
+  // counts them on its own, outside the total an attacker fills (README.md, "Lockout").
+  const attempt = await deps.limiter.reserve('password', caller.client, deps.wallClock(), caller.device);
   if (!attempt.ok) return rateLimited(attempt, 'password', caller.requestId);
   if (!secretsEqual(input.password, deps.config.APPLICATION_PASSWORD)) {
-    log('warn', 'admin login: wrong password', { request_id: caller.requestId, status: 401 });
+    log('warn', 'admin login: wrong password', { request_id: caller.requestId, status: 401, code: caller.device ? 'device' : 'client' });
     return unauthorized('wrong password', caller.requestId);
   }
-  await deps.limiter.release('password', caller.client, attempt.id);
+  await deps.limiter.release('password', caller.client, attempt.id, caller.device);
 
   const sms = await deps.limiter.reserve('sms', caller.client, deps.wallClock());
   if (!sms.ok) return rateLimited(sms, 'sms', caller.requestId);
@@ -93,7 +97,10 @@ export async function finishLogin(deps: LoginDeps, input: { code: unknown }, cal
   }
   await deps.limiter.release('code', caller.client, attempt.id);
   log('info', 'admin login: session started', { request_id: caller.requestId });
-  return sessionReply(deps, undefined, caller.requestId);
+  // This browser has now passed both steps: its device token (renewed, same id) lets it log in
+  // while a global lock holds (README.md, "Lockout").
+  const device = issueToken(deps.config.SESSION_SECRET, 'device', deps.wallClock(), undefined, caller.device);
+  return sessionReply(deps, undefined, caller.requestId, { device_token: device.token, device_expires_at: new Date(device.claims.exp * 1000).toISOString() });
 }
 
 /** A fresh session token for a live session; the login time carries over, so sessions still end. */
@@ -104,7 +111,7 @@ export function refreshSession(deps: LoginDeps, claims: TokenClaims | undefined,
   return sessionReply(deps, claims.auth_time, requestId);
 }
 
-function sessionReply(deps: LoginDeps, authTime: number | undefined, requestId: string): HttpReply {
+function sessionReply(deps: LoginDeps, authTime: number | undefined, requestId: string, extra: Record<string, string> = {}): HttpReply {
   const { token, claims } = issueToken(deps.config.SESSION_SECRET, 'session', deps.wallClock(), authTime);
   return jsonReply(
     200,
@@ -112,6 +119,7 @@ function sessionReply(deps: LoginDeps, authTime: number | undefined, requestId: 
       token,
       expires_at: new Date(claims.exp * 1000).toISOString(),
       session_ends_at: new Date((claims.auth_time + SESSION_MAX_AGE_SECONDS) * 1000).toISOString(),
+      ...extra,
     },
     requestId,
   );

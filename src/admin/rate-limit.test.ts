@@ -41,6 +41,19 @@ describe('login attempt limits', () => {
     expect((await limiter.reserve('password', 'a', T0)).ok).toBe(true);
   });
 
+  it("counts a known device's attempts for that device alone, outside the total, so a full total does not lock it out", async () => {
+    const limiter = new AttemptLimiter(new MemoryStore(), limits);
+    for (const c of ['a', 'a', 'a', 'b', 'b']) expect((await limiter.reserve('password', c, T0)).ok).toBe(true);
+    expect(await limiter.reserve('password', 'c', T0)).toMatchObject({ ok: false, scope: 'total' });
+    for (let i = 0; i < 3; i += 1) expect((await limiter.reserve('password', 'c', T0, 'dev1')).ok).toBe(true);
+    expect(await limiter.reserve('password', 'c', T0, 'dev1')).toMatchObject({ ok: false, scope: 'device' });
+    expect((await limiter.reserve('password', 'c', T0, 'dev2')).ok).toBe(true);
+    const r = await limiter.reserve('password', 'c', T0 + 60_001, 'dev1');
+    expect(r.ok).toBe(true);
+    if (r.ok) await limiter.release('password', 'c', r.id, 'dev1');
+    expect((await limiter.reserve('password', 'c', T0 + 60_001, 'dev1')).ok).toBe(true);
+  });
+
   it('keeps the kinds apart', async () => {
     const limiter = new AttemptLimiter(new MemoryStore(), limits);
     for (let i = 0; i < 3; i += 1) await limiter.reserve('password', 'a', T0);

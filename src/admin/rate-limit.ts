@@ -12,6 +12,10 @@ import { attemptLogKey } from '../storage/keys';
  * so "client" is the id the page sends in `X-Client-Id`. A determined attacker can change it; the
  * total limit is what bounds the cost, the per-client limit keeps one browser from locking out
  * the others by accident.
+ *
+ * A browser with a device token (README.md, "Lockout") counts its attempts under the token's id
+ * instead, with the per-client limit, and outside the total: the total is what an attacker who
+ * rotates client ids fills, and it must not lock out the administrator's own browsers.
  */
 export type AttemptKind = 'password' | 'code' | 'sms';
 
@@ -38,7 +42,7 @@ interface AttemptLog {
 
 export type Reservation =
   | { ok: true; id: string }
-  | { ok: false; scope: 'client' | 'total'; retryAfterSeconds: number };
+  | { ok: false; scope: 'client' | 'device' | 'total'; retryAfterSeconds: number };
 
 export const ANONYMOUS_CLIENT = 'anonymous';
 
@@ -56,11 +60,16 @@ export class AttemptLimiter {
 
   /**
    * Takes one attempt from the client's and the total allowance, or says how long to wait. A
-   * reservation counts until the window passes unless it is released (a right answer).
+   * reservation counts until the window passes unless it is released (a right answer). With
+   * `device` (the id of a verified device token) the attempt counts for that device alone.
    */
-  async reserve(kind: AttemptKind, client: string, nowMs: number): Promise<Reservation> {
+  async reserve(kind: AttemptKind, client: string, nowMs: number, device?: string): Promise<Reservation> {
     const limit = this.limits[kind];
     const id = randomBytes(9).toString('base64url');
+    if (device !== undefined) {
+      const deviceWait = await this.take(attemptLogKey(kind, `device-${device}`), limit.perClient, limit.windowMs, id, nowMs);
+      return deviceWait === undefined ? { ok: true, id } : { ok: false, scope: 'device', retryAfterSeconds: deviceWait };
+    }
     const clientWait = await this.take(attemptLogKey(kind, `client-${client}`), limit.perClient, limit.windowMs, id, nowMs);
     if (clientWait !== undefined) return { ok: false, scope: 'client', retryAfterSeconds: clientWait };
     const totalWait = await this.take(attemptLogKey(kind, 'total'), limit.total, limit.windowMs, id, nowMs);
@@ -72,7 +81,8 @@ export class AttemptLimiter {
   }
 
   /** Gives a reserved attempt back (the answer was right, so it was no failure). */
-  async release(kind: AttemptKind, client: string, id: string): Promise<void> {
+  async release(kind: AttemptKind, client: string, id: string, device?: string): Promise<void> {
+    if (device !== undefined) return this.drop(attemptLogKey(kind, `device-${device}`), id);
     await this.drop(attemptLogKey(kind, `client-${client}`), id);
     await this.drop(attemptLogKey(kind, 'total'), id);
   }

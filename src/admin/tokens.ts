@@ -6,8 +6,10 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  *
  * - `challenge`: the password was right and a code was texted; only the code check accepts it.
  * - `session`: the administrator passed both steps; every other admin Function accepts it.
+ * - `device`: this browser once passed both steps (OWASP's "device cookie"). Only the password step
+ *   reads it, to give the browser attempts of its own that a global lock does not take away.
  */
-export type TokenType = 'challenge' | 'session';
+export type TokenType = 'challenge' | 'session' | 'device';
 
 export interface TokenClaims {
   typ: TokenType;
@@ -23,6 +25,10 @@ export const CHALLENGE_TTL_SECONDS = 10 * 60;
 export const SESSION_TTL_SECONDS = 30 * 60;
 /** However often the page refreshes, the administrator logs in again after this long. */
 export const SESSION_MAX_AGE_SECONDS = 12 * 60 * 60;
+/** Renewed at every login, so only a browser unused for this long loses its own attempts. */
+export const DEVICE_TTL_SECONDS = 90 * 24 * 60 * 60;
+
+const TTL_SECONDS: Record<TokenType, number> = { challenge: CHALLENGE_TTL_SECONDS, session: SESSION_TTL_SECONDS, device: DEVICE_TTL_SECONDS };
 
 export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: 'missing' | 'malformed' | 'forged' | 'expired' | 'wrong-type' };
 
@@ -30,12 +36,13 @@ function sign(secret: string, payload: string): Buffer {
   return createHmac('sha256', secret).update(`v1.${payload}`, 'utf8').digest();
 }
 
-export function issueToken(secret: string, typ: TokenType, nowMs: number, authTime?: number): { token: string; claims: TokenClaims } {
+/** `jti`: a device token renewed at login keeps its id, so the browser keeps one attempt log. */
+export function issueToken(secret: string, typ: TokenType, nowMs: number, authTime?: number, jti?: string): { token: string; claims: TokenClaims } {
   const iat = Math.floor(nowMs / 1000);
-  const ttl = typ === 'challenge' ? CHALLENGE_TTL_SECONDS : SESSION_TTL_SECONDS;
+  const ttl = TTL_SECONDS[typ];
   const auth_time = authTime ?? iat;
   const exp = typ === 'session' ? Math.min(iat + ttl, auth_time + SESSION_MAX_AGE_SECONDS) : iat + ttl;
-  const claims: TokenClaims = { typ, iat, exp, auth_time, jti: randomBytes(12).toString('base64url') };
+  const claims: TokenClaims = { typ, iat, exp, auth_time, jti: jti ?? randomBytes(12).toString('base64url') };
   const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
   return { token: `v1.${payload}.${sign(secret, payload).toString('base64url')}`, claims };
 }

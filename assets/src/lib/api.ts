@@ -27,8 +27,27 @@ export interface Session {
   session_ends_at: string;
 }
 
+/** What the code step answers: the session, and this browser's device token. */
+export interface LoginResult extends Session {
+  device_token?: string;
+}
+
 const SESSION_KEY = 'pam.admin.session';
 const CLIENT_KEY = 'pam.admin.client';
+const DEVICE_KEY = 'pam.admin.device';
+
+/**
+ * The device token outlives the tab (localStorage): it tells the password step this browser has
+ * logged in before, so an attack on the password cannot lock it out. It opens nothing by itself.
+ */
+export const deviceStore = {
+  get(): string | undefined {
+    return window.localStorage.getItem(DEVICE_KEY) ?? undefined;
+  },
+  set(token: string): void {
+    window.localStorage.setItem(DEVICE_KEY, token);
+  },
+};
 
 /** The session lives in this tab only (sessionStorage): closing the tab logs out. */
 export const sessionStore = {
@@ -101,6 +120,8 @@ export async function call<T>(path: string, options: CallOptions = {}): Promise<
   const headers: Record<string, string> = { Accept: 'application/json', 'X-Client-Id': clientId() };
   const token = auth === 'session' ? sessionStore.get()?.token : auth === 'none' ? undefined : auth.token;
   if (token) headers.Authorization = `Bearer ${token}`;
+  const device = path === 'admin/login' || path === 'admin/verify-code' ? deviceStore.get() : undefined;
+  if (device) headers['X-Device-Token'] = device;
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   let res: Response;
   try {

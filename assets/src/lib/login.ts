@@ -1,4 +1,4 @@
-import { ApiError, call, describe, sessionStore, type Session } from './api';
+import { ApiError, call, describe, deviceStore, sessionStore, type LoginResult, type Session } from './api';
 import { $, Poller, setBanner, whileBusy } from './dom';
 
 interface Challenge {
@@ -108,7 +108,8 @@ export function setUpLogin(options: { localAdminPhone?: string; onLoggedIn: (s: 
     void whileBusy($<HTMLButtonElement>('code-submit'), async () => {
       setBanner(message, 'loading', 'Checking the code…');
       try {
-        const s = await call<Session>('admin/verify-code', { method: 'POST', body: { code: value }, auth: { token } });
+        const { device_token: device, ...s } = await call<LoginResult>('admin/verify-code', { method: 'POST', body: { code: value }, auth: { token } });
+        if (device) deviceStore.set(device);
         sessionStore.set(s);
         code.value = '';
         challenge = undefined;
