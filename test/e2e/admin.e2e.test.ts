@@ -94,6 +94,9 @@ describe('admin page in Chromium', () => {
     await page.locator('#code').fill((await code.textContent()) ?? '');
     await page.locator('#code').press('Enter');
     await page.locator('#app').waitFor({ state: 'visible' });
+    // The browser is now known: its device token outlives the tab (src/admin/README.md, "Lockout").
+    expect(await page.evaluate("localStorage.getItem('pam.admin.device')")).toMatch(/^v1\./);
+    expect(await page.evaluate("sessionStorage.getItem('pam.admin.session')")).not.toContain('device_token');
     await page.locator('#settings-summary[data-state="ok"]').waitFor();
     expect(await page.locator('#settings-summary').textContent()).toBe('All settings are valid.');
     await page.locator('#status-summary:not([data-state="loading"])').waitFor();
