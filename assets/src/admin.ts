@@ -1,5 +1,5 @@
 // The admin and simulation page (served as assets/admin.js). Plain DOM, no framework.
-import { call, describe, onSessionLost, sessionStore, type Session } from './lib/api';
+import { call, describe, localFetch, onSessionLost, sessionStore, type Session } from './lib/api';
 import { setUpAppointments } from './lib/appointments';
 import { $, debounce, formatTime, Poller, setBanner } from './lib/dom';
 import { setUpEhrPanel } from './lib/ehr';
@@ -24,8 +24,8 @@ const REFRESH_EVERY_MS = 10 * 60_000;
 async function localInfo(env: Environment): Promise<{ adminPhone?: string; clockOffset: number }> {
   if (!env.local) return { clockOffset: 0 };
   const [stack, clock] = await Promise.all([
-    fetch('__local/stack', { cache: 'no-store' }).then((r) => r.json() as Promise<LocalStack>),
-    fetch('__local/clock', { cache: 'no-store' })
+    localFetch('__local/stack', { cache: 'no-store' }).then((r) => r.json() as Promise<LocalStack>),
+    localFetch('__local/clock', { cache: 'no-store' })
       .then((r) => r.json() as Promise<{ offset_ms?: number }>)
       .catch(() => ({ offset_ms: 0 })),
   ]);

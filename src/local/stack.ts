@@ -11,6 +11,7 @@ import { createEhrSandboxRouter, EhrSandbox } from './ehr-sandbox';
 import { createFunctionsApp, functionsGatewayMethods, jsonErrorHandler } from './functions-server';
 import { Carrier } from './phones/carrier';
 import { createPhonesRouter } from './phones/router';
+import { beyondLoopbackWarning, localOnly } from './loopback';
 import { LOCAL_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from './s3/embedded-s3';
 import { StudioEngine } from './studio/engine';
 import { createStudioRouter } from './studio/router';
@@ -44,6 +45,8 @@ export interface LocalStackOptions {
    * pin it so that what they book is in the future whatever today's date is. Real time by default.
    */
   clockStart?: number;
+  /** Where the warning about listening beyond loopback goes (stderr by default). */
+  warn?: (message: string) => void;
 }
 
 export interface LocalStack {
@@ -115,7 +118,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       server.listen(options.port ?? 0, host, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
-    const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+    const url = `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${port}`;
+    const warning = beyondLoopbackWarning(host, port);
+    if (warning) (options.warn ?? console.warn)(warning);
 
     const given = defined(options.env ?? {});
     const accountSid = given.ACCOUNT_SID ?? `AC${'0'.repeat(32)}`;
@@ -188,6 +193,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           }, sweepEverySeconds * 1000)
         : undefined;
     sweepTimer?.unref();
+    // The stand-ins hand out login codes and fake Twilio itself: this machine only, or an admin session.
+    outer.use(['/__local', '/__twilio'], localOnly(() => env.SESSION_SECRET ?? ''));
     outer.post('/__local/sweep', (_req, res) => {
       sweep({ 'detail-type': 'Local Sweep Now' })
         .then((counts) => res.json({ counts }))

@@ -25,6 +25,10 @@ export interface TestStack {
 export interface TestStackOptions {
   /** The instant (epoch ms) the stack's clock starts at; FIXTURE_NOW unless a test chooses another. */
   now?: number;
+  /** The address to listen on (loopback unless a test needs more). */
+  host?: string;
+  /** Receives the stack's warnings instead of stderr. */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -36,7 +40,8 @@ export async function startTestStack(overrides: Record<string, string> = {}, opt
   const env = { SWEEP_INTERVAL_SECONDS: '0', ...overrides };
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pam-test-'));
   const serviceDir = inject('serviceDir');
-  let stack = await startLocalStack({ dataDir, serviceDir, port: 0, env, clockStart: options.now ?? FIXTURE_NOW });
+  const listen = { host: options.host, warn: options.warn };
+  let stack = await startLocalStack({ dataDir, serviceDir, port: 0, env, clockStart: options.now ?? FIXTURE_NOW, ...listen });
   let s3 = client(stack);
   const t: TestStack = {
     get stack() {
@@ -79,7 +84,7 @@ export async function startTestStack(overrides: Record<string, string> = {}, opt
       // The restarted stack's clock goes on from where the old one was.
       const resumeAt = stack.clock.now();
       await stack.stop();
-      stack = await startLocalStack({ dataDir, serviceDir, port: 0, env, clockStart: resumeAt });
+      stack = await startLocalStack({ dataDir, serviceDir, port: 0, env, clockStart: resumeAt, ...listen });
       s3 = client(stack);
     },
     async stop() {

@@ -79,6 +79,17 @@ export function clientId(): string {
   return id;
 }
 
+/**
+ * `fetch` for the local stand-ins under `__local/`: they answer this machine, or a browser elsewhere
+ * that sends its admin session (when `npm start` listens beyond loopback).
+ */
+export function localFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  const token = sessionStore.get()?.token;
+  const headers = new Headers(init.headers);
+  if (token) headers.set('Authorization', `Bearer ${token}`);
+  return fetch(path, { ...init, headers });
+}
+
 let sessionLost: (message: string) => void = () => undefined;
 
 /** What to do when the session is refused (expired, or the secret changed): back to the login. */

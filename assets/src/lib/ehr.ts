@@ -1,4 +1,4 @@
-import { call, describe } from './api';
+import { call, describe, localFetch } from './api';
 import { $, formatTime, h, Poller, replaceChildren } from './dom';
 
 interface SandboxRequest {
@@ -27,7 +27,7 @@ export function setUpEhrPanel(options: { local: boolean; phone: () => string | u
   const state = $('ehr-state');
 
   async function loadLocal(): Promise<void> {
-    const res = await fetch('__local/ehr/requests', { cache: 'no-store' });
+    const res = await localFetch('__local/ehr/requests', { cache: 'no-store' });
     if (!res.ok) throw new Error(`the sandbox EHR answered ${res.status}`);
     const { requests } = (await res.json()) as { requests: SandboxRequest[] };
     state.textContent = requests.length === 0 ? 'Nothing received yet.' : `${requests.length} request${requests.length === 1 ? '' : 's'} received by the sandbox EHR.`;

@@ -1,4 +1,4 @@
-import { ApiError, call, describe, deviceStore, sessionStore, type LoginResult, type Session } from './api';
+import { ApiError, call, describe, deviceStore, localFetch, sessionStore, type LoginResult, type Session } from './api';
 import { $, Poller, setBanner, whileBusy } from './dom';
 
 interface Challenge {
@@ -28,7 +28,7 @@ export function setUpLogin(options: { localAdminPhone?: string; onLoggedIn: (s: 
   let knownCodeSids = new Set<string>();
   const codePoller = new Poller(async () => {
     if (!local) return;
-    const res = await fetch(`__local/phones/${encodeURIComponent(local)}/messages`, { cache: 'no-store' });
+    const res = await localFetch(`__local/phones/${encodeURIComponent(local)}/messages`, { cache: 'no-store' });
     if (!res.ok) return;
     const { messages } = (await res.json()) as { messages: LocalMessage[] };
     const fresh = messages.filter((m) => m.to === local && !knownCodeSids.has(m.sid) && /\b\d{4,10}\b/.test(m.body));
@@ -44,7 +44,7 @@ export function setUpLogin(options: { localAdminPhone?: string; onLoggedIn: (s: 
   async function rememberOldCodes(): Promise<void> {
     if (!local) return;
     try {
-      const res = await fetch(`__local/phones/${encodeURIComponent(local)}/messages`, { cache: 'no-store' });
+      const res = await localFetch(`__local/phones/${encodeURIComponent(local)}/messages`, { cache: 'no-store' });
       const { messages } = (await res.json()) as { messages: LocalMessage[] };
       knownCodeSids = new Set(messages.map((m) => m.sid));
     } catch {

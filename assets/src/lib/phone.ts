@@ -1,4 +1,4 @@
-import { call, describe } from './api';
+import { call, describe, localFetch } from './api';
 import { $, formatTime, h, Poller, replaceChildren } from './dom';
 
 /** A message as the panel shows it; `inbound` means from the patient. */
@@ -53,7 +53,7 @@ export function setUpPhonePanel(options: { local: boolean; onActivity: () => voi
 
   async function loadLocal(): Promise<void> {
     if (!phone) return;
-    const res = await fetch(`__local/phones/${encodeURIComponent(phone)}/messages`, { cache: 'no-store' });
+    const res = await localFetch(`__local/phones/${encodeURIComponent(phone)}/messages`, { cache: 'no-store' });
     if (!res.ok) throw new Error(`the local phone answered ${res.status}`);
     messages = ((await res.json()) as { messages: PanelMessage[] }).messages;
     render();
@@ -111,7 +111,7 @@ export function setUpPhonePanel(options: { local: boolean; onActivity: () => voi
     }
     const button = $<HTMLButtonElement>('reply-send');
     button.disabled = true;
-    fetch(`__local/phones/${encodeURIComponent(phone)}/messages`, {
+    localFetch(`__local/phones/${encodeURIComponent(phone)}/messages`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ body }),

@@ -1,4 +1,4 @@
-import { call, describe } from './api';
+import { call, describe, localFetch } from './api';
 import { $, h, replaceChildren, setBanner, whileBusy } from './dom';
 
 interface StatusReport {
@@ -46,7 +46,7 @@ export function setUpStatus(options: { local: boolean; afterSweep: () => void })
       void whileBusy(e.currentTarget as HTMLButtonElement, async () => {
         out.textContent = 'Running…';
         try {
-          const res = await fetch('__local/sweep', { method: 'POST', cache: 'no-store' });
+          const res = await localFetch('__local/sweep', { method: 'POST', cache: 'no-store' });
           const body = (await res.json()) as { counts?: Record<string, number>; error?: { message?: string } };
           out.textContent = res.ok
             ? `Done: ${Object.entries(body.counts ?? {}).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing was due'}.`
