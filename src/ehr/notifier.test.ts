@@ -2,8 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { setLogSink } from '../log';
-import type { OutboxEntry } from '../storage/appointment-store';
-import type { OutboxKind } from '../storage/keys';
+import type { OutboxEntry, OutboxKind } from '../storage/appointment-store';
 import { EhrNotifier, type EhrOutboxStore, type EhrRequest } from './notifier';
 
 /** The notifier's part of the appointment store, in memory (the S3 one runs in test/messaging.test.ts). */

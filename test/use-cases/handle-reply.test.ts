@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { PostJson } from '../../src/ehr/http-post';
 import { EhrNotifier } from '../../src/ehr/notifier';
 import { MemoryAppointmentStore } from '../../src/storage/memory-appointment-store';
 import { handleReply, type ReplyDeps } from '../../src/use-cases/handle-reply';
@@ -10,11 +11,11 @@ async function setup() {
   const store = new MemoryAppointmentStore();
   const clock = manualClock('2026-11-25T16:00:00Z');
   const ehrRequests: { key: string | null; body: string }[] = [];
-  const fakeFetch: typeof fetch = async (_url, init) => {
-    ehrRequests.push({ key: new Headers(init?.headers).get('Idempotency-Key'), body: String(init?.body) });
-    return new Response(null, { status: 200 });
+  const fakePost: PostJson = async (_url, options) => {
+    ehrRequests.push({ key: options.headers['Idempotency-Key'] ?? null, body: options.body });
+    return { status: 200 };
   };
-  const notifier = new EhrNotifier({ endpoint: 'http://ehr.invalid/requests', secret: 'secret', store, now: clock.now, fetch: fakeFetch, backoffMs: [0] });
+  const notifier = new EhrNotifier({ endpoint: 'http://ehr.invalid/requests', secret: 'secret', store, now: clock.now, post: fakePost });
   const deps: ReplyDeps = { record: { store, policy, now: clock.now, sleep: async () => {} }, notifier, homeCountry: 'US' };
   const booking = ehr({ appointment_id: 'APT-1' });
   await recordEvent(deps.record, booking);
