@@ -16,6 +16,7 @@ const placeholders = {
   functionsBaseUrl: 'https://patient-appointment-management-1234-dev.twil.io/',
   ieEndpoint: 'https://ehr.example.org/twilio/requests',
   customerName: 'Owl "Night" Clinic \\ Dr\'s',
+  originMarker: 'f'.repeat(32),
 };
 const flow = renderFlow(loadFlowTemplate(), placeholders) as { states: State[]; initial_state: string };
 
@@ -107,6 +108,23 @@ describe('studio/flow.json', () => {
     // The reply path reads the message from the trigger, not from a waiting widget.
     const captured = state('capture_inbound').properties.variables as { value: string }[];
     for (const v of captured) expect(v.value).toMatch(/^\{\{trigger\.message\.\w+\}\}$/);
+  });
+
+  it('texts a REST-started execution only if it carries our origin marker, or after /studio/event recorded it and said to', () => {
+    const origin = state('split_origin');
+    const ours = origin.transitions.find((t) => t.event === 'match') as { next?: string; conditions?: { arguments: string[]; value: string }[] };
+    expect(ours.conditions).toEqual([expect.objectContaining({ arguments: ['{{flow.data.origin}}'], type: 'equal_to', value: placeholders.originMarker })]);
+    expect(origin.transitions.find((t) => t.event === 'noMatch')?.next).toBe('record_event');
+    const record = state('record_event');
+    expect(String(record.properties.url)).toMatch(/\/studio\/event$/);
+    expect(record.transitions.find((t) => t.event === 'fail')?.next).toBeUndefined();
+    const recorded = state('split_recorded');
+    expect(recorded.transitions.find((t) => t.event === 'noMatch')?.next).toBeUndefined();
+    expect(reachable('record_event')).toContain('split_event');
+    // Every send on the event path reads the display values the path set, never flow.data directly.
+    for (const s of flow.states.filter((x) => x.type === 'send-message' && reachable('split_event').includes(x.name))) {
+      expect(String(s.properties.body), s.name).not.toContain('flow.data.');
+    }
   });
 
   it('sets the same settings on both paths', () => {

@@ -8,6 +8,11 @@ export interface FlowPlaceholders {
   /** The EHR integration endpoint (shown in the flow's variables; the Function posts to it). */
   ieEndpoint: string;
   customerName: string;
+  /**
+   * What our Functions put in `flow.data.origin` (see originMarker): an execution without it was
+   * started by someone else, and its event is recorded by /studio/event before anything is texted.
+   */
+  originMarker: string;
   serviceSid?: string;
   environmentSid?: string;
   /** Function SIDs by Function path without the leading slash, e.g. `studio/reply`. */
@@ -35,6 +40,8 @@ export function renderFlow(template: unknown, p: FlowPlaceholders): Record<strin
     SERVICE_SID: p.serviceSid ?? zero('ZS'),
     ENVIRONMENT_SID: p.environmentSid ?? zero('ZE'),
     FUNCTION_SID_STUDIO_REPLY: p.functionSids?.['studio/reply'] ?? zero('ZH'),
+    FUNCTION_SID_STUDIO_EVENT: p.functionSids?.['studio/event'] ?? zero('ZH'),
+    ORIGIN_MARKER: p.originMarker,
   };
   const missing = new Set<string>();
   const walk = (node: unknown): unknown => {

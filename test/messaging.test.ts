@@ -112,10 +112,13 @@ describe('SMS for every EHR event', () => {
     expect(await phones.received(p.phone)).toEqual([]);
     expect((await flow.executions(x.sid).fetch()).status).toBe('ended');
     const steps = await flow.executions(x.sid).steps.list();
+    // Not ours (no origin marker): recorded by /studio/event, which refuses the type; nothing texted.
     expect(steps.map((s) => [s.transitionedFrom, s.name, s.transitionedTo])).toEqual([
       ['Trigger', 'incomingRequest', 'set_settings'],
-      ['set_settings', 'next', 'split_event'],
-      ['split_event', 'noMatch', 'Ended'],
+      ['set_settings', 'next', 'split_origin'],
+      ['split_origin', 'noMatch', 'record_event'],
+      ['record_event', 'success', 'split_recorded'],
+      ['split_recorded', 'noMatch', 'Ended'],
     ]);
   });
 });

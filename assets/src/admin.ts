@@ -5,6 +5,7 @@ import { $, debounce, formatTime, Poller, setBanner } from './lib/dom';
 import { setUpEhrPanel } from './lib/ehr';
 import { setUpLogin } from './lib/login';
 import { setUpPhonePanel } from './lib/phone';
+import { setUpRejectedEvents } from './lib/rejected';
 import { setUpSettings } from './lib/settings';
 import { setUpSimulation } from './lib/simulation';
 import { setUpStatus } from './lib/status';
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
   };
 
   const settings = setUpSettings();
+  const rejected = setUpRejectedEvents();
   const appointments = setUpAppointments({ highlight: () => simulation.appointmentId() });
   const refreshData = debounce(() => void appointments.load(), 600);
   const phone = setUpPhonePanel({ local: env.local, onActivity: refreshData });
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
     void settings.load();
     void status.load();
     void appointments.load();
+    void rejected.load();
     ehr.start();
   };
 

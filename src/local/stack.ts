@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { originMarker } from '../messaging/origin-marker';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -149,7 +150,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const flow = studio.createFlow({
       friendlyName: 'patient-appointment-management',
       status: 'published',
-      definition: renderFlow(loadFlowTemplate(), { functionsBaseUrl: url, ieEndpoint, customerName }),
+      definition: renderFlow(loadFlowTemplate(), { functionsBaseUrl: url, ieEndpoint, customerName, originMarker: originMarker(ieSecret) }),
     });
     if (!flow.valid) throw new Error(`studio/flow.json is not valid: ${JSON.stringify(flow.errors)}`);
     carrier.addNumber(twilioNumber, { smsUrl: webhookUrl(accountSid, flow.sid), friendlyName: customerName });

@@ -27,6 +27,8 @@ export const DEFAULT_CONFLICT_BACKOFF: ConflictBackoff = { retries: 5, baseDelay
 export interface TwilioFlowStarterOptions {
   flowSid: string;
   from: string;
+  /** Sent as `flow.data.origin`, so the flow knows the execution is ours (see origin-marker.ts). */
+  originMarker: string;
   homeCountry: CountryCode;
   backoff?: ConflictBackoff;
   /** Tests inject these to run the backoff without real waiting. */
@@ -64,7 +66,7 @@ export class TwilioFlowStarter implements FlowStarter {
     // the reply handler applies every later STOP/START to each of the phone's appointments.
     if (state.opted_out) return { started: false, reason: 'opted-out' };
 
-    const parameters = flowParameters(state, event, this.options.homeCountry);
+    const parameters = { ...flowParameters(state, event, this.options.homeCountry), origin: this.options.originMarker };
     const flow = this.client.studio.v2.flows(this.options.flowSid);
     for (let retry = 0; ; retry += 1) {
       try {

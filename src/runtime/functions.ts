@@ -1,4 +1,5 @@
 import { describeProblems, loadFunctionsConfig, type FunctionsConfig } from '../config/config';
+import { originMarker } from '../messaging/origin-marker';
 import type { HttpReply } from '../http/reply';
 import type { ReminderPolicy } from '../domain/reminders';
 import { S3AppointmentStore } from '../storage/s3-appointment-store';
@@ -74,7 +75,7 @@ export function functionsRuntime(context: FunctionContext): FunctionsRuntime {
     store,
     policy,
     twilio,
-    flows: new TwilioFlowStarter(twilio, { flowSid: config.TWILIO_FLOW_SID, from: config.TWILIO_PHONE_NUMBER, homeCountry: config.DEFAULT_PHONE_COUNTRY }),
+    flows: new TwilioFlowStarter(twilio, { flowSid: config.TWILIO_FLOW_SID, from: config.TWILIO_PHONE_NUMBER, originMarker: originMarker(config.IE_SIGNING_SECRET), homeCountry: config.DEFAULT_PHONE_COUNTRY }),
     notifier: new EhrNotifier({ endpoint: config.IE_ENDPOINT, secret: config.IE_SIGNING_SECRET, store, now }),
     record: { store, policy, now },
   };

@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { originMarker } from '../messaging/origin-marker';
 import { describeProblems, loadSweepConfig, type Env, type SweepConfig } from '../config/config';
 import { EhrNotifier } from '../ehr/notifier';
 import { log } from '../log';
@@ -47,10 +48,12 @@ export async function sweepDepsFromEnv(env: Env): Promise<SweepDeps> {
     apiBaseUrl: c.TWILIO_API_BASE_URL,
   });
   const ieSecret = secret.ie_signing_secret ?? c.IE_SIGNING_SECRET;
+  // The flow tells our executions from an engine's by a marker derived from this secret.
+  if (!ieSecret) throw new Error('sweep configuration is invalid: IE_SIGNING_SECRET (or ie_signing_secret in the Twilio secret) is not set; run `npm run deploy`');
   return {
     store,
-    flows: new TwilioFlowStarter(twilio, { flowSid: c.TWILIO_FLOW_SID, from: c.TWILIO_PHONE_NUMBER, homeCountry: c.DEFAULT_PHONE_COUNTRY }),
-    ...(c.IE_ENDPOINT && ieSecret ? { notifier: new EhrNotifier({ endpoint: c.IE_ENDPOINT, secret: ieSecret, store, now }) } : {}),
+    flows: new TwilioFlowStarter(twilio, { flowSid: c.TWILIO_FLOW_SID, from: c.TWILIO_PHONE_NUMBER, originMarker: originMarker(ieSecret), homeCountry: c.DEFAULT_PHONE_COUNTRY }),
+    ...(c.IE_ENDPOINT ? { notifier: new EhrNotifier({ endpoint: c.IE_ENDPOINT, secret: ieSecret, store, now }) } : {}),
     policy: {
       firstLeadMinutes: c.REMINDER_FIRST_TIMING,
       secondLeadMinutes: c.REMINDER_SECOND_TIMING,

@@ -159,6 +159,27 @@ export interface SweepHeartbeat {
   getSweepStatus(): Promise<unknown>;
 }
 
+/**
+ * An event refused where the sender cannot see the refusal: an engine that starts a Studio
+ * execution gets Twilio's 201 whatever we decide. Kept (ids and reasons only, no patient data) so
+ * the admin page shows it.
+ */
+export interface RejectedEvent {
+  id: string;
+  at: string;
+  source: 'studio-execution';
+  execution_sid?: string;
+  appointment_id?: string;
+  event_type?: string;
+  problems: { field: string; message: string }[];
+}
+
+/** Rejected events, newest first. */
+export interface RejectedEvents {
+  putRejected(record: RejectedEvent): Promise<void>;
+  listRejected(limit: number): Promise<RejectedEvent[]>;
+}
+
 export type OutboxKind = 'ehr' | 'flow';
 
 export type AppointmentStore = AppointmentRecords &
@@ -170,7 +191,8 @@ export type AppointmentStore = AppointmentRecords &
   EhrReceipts &
   ReminderClaims &
   InboundSightings &
-  SweepHeartbeat;
+  SweepHeartbeat &
+  RejectedEvents;
 
 export interface AppointmentPage {
   appointments: AppointmentState[];

@@ -15,6 +15,7 @@ import type { OutboxKind } from './appointment-store';
  *   claims/reminders/<id>/<version>-<n>.json              who is sending reminder n (exactly once)
  *   status/sweep.json                                     the last sweep's heartbeat and counts
  *   inbound/<message_sid>.json                            when an inbound SMS was first seen (replies are idempotent)
+ *   rejected/<newest-first time>_<id>.json                events refused where the sender cannot see it
  */
 export function encodeSegment(value: string): string {
   // UTF-8 is one-to-one only on well-formed text: Buffer writes every lone surrogate as U+FFFD, so
@@ -113,4 +114,12 @@ export function appointmentIdOfPrefix(prefix: string): string {
  */
 export function attemptLogKey(kind: string, scope: string): string {
   return `admin/attempts/${encodeSegment(kind)}/${encodeSegment(scope)}.json`;
+}
+
+export const REJECTED_PREFIX = 'rejected/';
+
+/** Newest first in listing order: the time is written as the milliseconds left until year 2286. */
+export function rejectedKey(atIso: string, id: string): string {
+  const left = String(9_999_999_999_999 - Date.parse(atIso)).padStart(13, '0');
+  return `${REJECTED_PREFIX}${left}_${encodeSegment(id)}.json`;
 }

@@ -1,5 +1,5 @@
 import { AppointmentState } from '../domain/appointment';
-import type { AppointmentPage, AppointmentStore, DueEntry, DueRef, HistoryRecord, OptOutRecord, OutboxEntry, OutboxKind, ReminderClaim, Versioned } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DueEntry, DueRef, HistoryRecord, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, Versioned } from './appointment-store';
 import {
   APPOINTMENTS_PREFIX,
   appointmentIdOfPrefix,
@@ -17,6 +17,8 @@ import {
   phoneIndexPrefix,
   receiptKey,
   reminderClaimKey,
+  REJECTED_PREFIX,
+  rejectedKey,
   stateKey,
   SWEEP_STATUS_KEY,
 } from './keys';
@@ -159,6 +161,14 @@ export class MemoryAppointmentStore implements AppointmentStore {
     if ((await this.create(key, { message_sid: messageSid, at })) !== null) return at;
     const seen = ((await this.read(key))?.value as { at?: unknown } | undefined)?.at;
     return typeof seen === 'string' ? seen : at;
+  }
+
+  async putRejected(record: RejectedEvent): Promise<void> {
+    await this.put(rejectedKey(record.at, record.id), record);
+  }
+
+  async listRejected(limit: number): Promise<RejectedEvent[]> {
+    return (await this.list(REJECTED_PREFIX)).slice(0, Math.max(0, limit)).map(([, o]) => JSON.parse(o.body) as RejectedEvent);
   }
 
   async putSweepStatus(status: unknown): Promise<void> {

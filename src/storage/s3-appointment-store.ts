@@ -6,7 +6,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { AppointmentState } from '../domain/appointment';
-import type { AppointmentPage, AppointmentStore, DueEntry, DueRef, HistoryRecord, OptOutRecord, OutboxEntry, OutboxKind, ReminderClaim, Versioned } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DueEntry, DueRef, HistoryRecord, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, Versioned } from './appointment-store';
 import {
   APPOINTMENTS_PREFIX,
   appointmentIdOfPrefix,
@@ -24,6 +24,8 @@ import {
   phoneIndexPrefix,
   receiptKey,
   reminderClaimKey,
+  REJECTED_PREFIX,
+  rejectedKey,
   stateKey,
   SWEEP_STATUS_KEY,
 } from './keys';
@@ -204,6 +206,20 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async deleteClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<void> {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: reminderClaimKey(appointmentId, scheduleVersion, n) }));
+  }
+
+  async putRejected(record: RejectedEvent): Promise<void> {
+    await this.putJson(rejectedKey(record.at, record.id), record);
+  }
+
+  async listRejected(limit: number): Promise<RejectedEvent[]> {
+    const records: RejectedEvent[] = [];
+    for await (const key of this.listKeys(REJECTED_PREFIX)) {
+      if (records.length >= limit) break;
+      const got = await this.getJson(key);
+      if (got) records.push(got.value as RejectedEvent);
+    }
+    return records;
   }
 
   async putSweepStatus(status: unknown): Promise<void> {

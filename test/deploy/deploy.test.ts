@@ -147,23 +147,26 @@ describe('npm run deploy against the local Twilio stand-in', () => {
     expect(Object.values(vars)).not.toContain(validEnv().AWS_SECRET_ACCESS_KEY);
   });
 
-  it('publishes the flow with every placeholder filled: the run-function widget calls the deployed reply Function', () => {
+  it('publishes the flow with every placeholder filled: the run-function widgets call the deployed reply and event Functions', () => {
     const flows = twilio.studio.listFlows();
     expect(flows).toHaveLength(1);
     const flow = twilio.studio.getFlow(flows[0]!.sid);
     expect(flow).toMatchObject({ friendlyName: 'patient-appointment-management', status: 'published', valid: true, revision: 1 });
     const text = JSON.stringify(flow.definition);
     expect(text).not.toMatch(/__[A-Z][A-Z0-9_]*__/);
-    const run = flowStates(flow.definition).find((s) => s.type === 'run-function');
     const service = twilio.serverless.listServices()[0]!;
     const [env] = twilio.serverless.listEnvironments(service.sid);
-    const reply = twilio.serverless.listResources(service.sid, 'function').find((f) => f.friendlyName.includes('studio/reply'))!;
-    expect(run.properties).toMatchObject({
-      url: `https://${env!.domainName}/studio/reply`,
-      service_sid: service.sid,
-      environment_sid: env!.sid,
-      function_sid: reply.sid,
-    });
+    for (const [widget, path] of [['process_reply', 'studio/reply'], ['record_event', 'studio/event']] as const) {
+      const run = flowStates(flow.definition).find((s) => s.name === widget);
+      const fn = twilio.serverless.listResources(service.sid, 'function').find((f) => f.friendlyName.includes(path))!;
+      expect(fn, path).toBeDefined();
+      expect(run.properties).toMatchObject({
+        url: `https://${env!.domainName}/${path}`,
+        service_sid: service.sid,
+        environment_sid: env!.sid,
+        function_sid: fn.sid,
+      });
+    }
     expect(text).toContain("Owl Health O'Brien Clinic");
     expect(text).toContain('https://ehr.example.org/twilio/requests');
   });

@@ -260,6 +260,16 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
       await store.putSweepStatus({ at: '2026-11-25T08:15:00.000Z', counts: { sent: 2 } });
       expect(await store.getSweepStatus()).toEqual({ at: '2026-11-25T08:15:00.000Z', counts: { sent: 2 } });
     });
+
+    it('rejected events: newest first, at most the limit asked for', async () => {
+      const rejected = (id: string, at: string) => ({ id, at, source: 'studio-execution' as const, problems: [{ field: 'appointment_datetime', message: 'is missing' }] });
+      await store.putRejected(rejected('r1', '2026-11-25T08:00:00.000Z'));
+      await store.putRejected(rejected('r3', '2026-11-25T10:00:00.000Z'));
+      await store.putRejected(rejected('r2', '2026-11-25T09:00:00.000Z'));
+      expect((await store.listRejected(10)).map((r) => r.id)).toEqual(['r3', 'r2', 'r1']);
+      expect((await store.listRejected(2)).map((r) => r.id)).toEqual(['r3', 'r2']);
+      expect(await store.listRejected(10)).toContainEqual(rejected('r1', '2026-11-25T08:00:00.000Z'));
+    });
   });
 }
 

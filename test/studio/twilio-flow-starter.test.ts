@@ -19,6 +19,7 @@ import { ACCOUNT_SID, AUTH_TOKEN, TWILIO_NUMBER, makeEngine } from './support';
  */
 
 const { engine, messages } = makeEngine();
+const MARKER = 'a'.repeat(32);
 let server: Server;
 let client: TwilioClient;
 let flowSid = '';
@@ -33,6 +34,7 @@ beforeAll(async () => {
     functionsBaseUrl: 'https://functions.example.test',
     ieEndpoint: 'https://ehr.example.test/requests',
     customerName: 'Owl Health Clinic',
+    originMarker: MARKER,
   });
   const flow = engine.createFlow({ friendlyName: 'patient-appointment-management', status: 'published', definition });
   expect(flow.errors).toEqual([]);
@@ -59,13 +61,13 @@ function booked(): { state: AppointmentState; event: AppointmentEvent; phone: st
 
 
 function starter(sleep: (ms: number) => Promise<void>, random = () => 0.5) {
-  return new TwilioFlowStarter(client, { flowSid, from: TWILIO_NUMBER, homeCountry: 'US', sleep, random });
+  return new TwilioFlowStarter(client, { flowSid, from: TWILIO_NUMBER, originMarker: MARKER, homeCountry: 'US', sleep, random });
 }
 
 /** Starts an execution for `phone` whose text is held at the carrier, so it stays active until released. */
 async function liveExecution(phone: string): Promise<{ sid: string; release: () => Promise<void> }> {
   const release = messages.hold();
-  const created = engine.startExecution({ flowSid, to: phone, from: TWILIO_NUMBER, parameters: { event_type: 'CONFIRMED', patient_first_name: 'Ana', provider_name: '', appointment_when: 'Tue, Dec 1 at 9:30 AM PST', provider_callback_phone: '' } });
+  const created = engine.startExecution({ flowSid, to: phone, from: TWILIO_NUMBER, parameters: { origin: MARKER, event_type: 'CONFIRMED', patient_first_name: 'Ana', provider_name: '', appointment_when: 'Tue, Dec 1 at 9:30 AM PST', provider_callback_phone: '' } });
   await expect.poll(() => messages.waiting).toBe(1);
   const live = engine.listExecutions(flowSid, { status: 'active' }).find((x) => x.contactChannelAddress === phone);
   if (!live) throw new Error('no live execution');
@@ -87,7 +89,9 @@ describe('TwilioFlowStarter against the Studio stand-in', () => {
     expect(engine.getExecution(flowSid, sid).status).toBe('ended');
     expect(engine.listSteps(flowSid, sid).map((s) => [s.transitionedFrom, s.transitionedTo])).toEqual([
       ['Trigger', 'set_settings'],
-      ['set_settings', 'split_event'],
+      ['set_settings', 'split_origin'],
+      ['split_origin', 'set_display_ours'],
+      ['set_display_ours', 'split_event'],
       ['split_event', 'send_booked'],
       ['send_booked', 'Ended'],
     ]);
@@ -148,7 +152,7 @@ describe('TwilioFlowStarter against the Studio stand-in', () => {
 
   it('does not retry an error other than a conflict', async () => {
     const { state, event } = booked();
-    const other = new TwilioFlowStarter(client, { flowSid: `FW${'9'.repeat(32)}`, from: TWILIO_NUMBER, homeCountry: 'US', sleep: () => Promise.reject(new Error('no wait expected')) });
+    const other = new TwilioFlowStarter(client, { flowSid: `FW${'9'.repeat(32)}`, from: TWILIO_NUMBER, originMarker: MARKER, homeCountry: 'US', sleep: () => Promise.reject(new Error('no wait expected')) });
     await expect(other.start({ state, event })).rejects.toMatchObject({ retryable: false, status: 404 });
   });
 });

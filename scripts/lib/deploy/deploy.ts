@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { originMarker } from '../../../src/messaging/origin-marker';
 import { loadFlowTemplate, renderFlow } from '../../../studio/render-flow';
 import type { StackOutputs } from './aws';
 import { stackContext } from './cdk';
@@ -105,6 +106,7 @@ export async function deploy(deps: DeployDeps): Promise<CommandResult<DeploySumm
         functionsBaseUrl: `https://${functions.domain}`,
         ieEndpoint: s.ieEndpoint,
         customerName: s.customerName,
+        originMarker: originMarker(s.ieSigningSecret),
         serviceSid: functions.serviceSid,
         environmentSid: functions.environmentSid,
         functionSids: functions.functionSids,
