@@ -36,6 +36,8 @@ beforeAll(async () => {
     // The stack registers this API key with the local Twilio for the sweep (see src/local/stack.ts).
     api_key_sid: `SK${'5'.repeat(32)}`,
     api_key_secret: (JSON.parse(readFileSync(path.join(t.dataDir, 'local-secrets.json'), 'utf8')) as { API_KEY_SECRET: string }).API_KEY_SECRET,
+    // As the deploy stores it: the sweep derives the flow's origin marker from it.
+    ie_signing_secret: t.stack.env.IE_SIGNING_SECRET ?? '',
   });
   // The Lambda's environment, as infra/stack.ts sets it (plus the local endpoints).
   Object.assign(process.env, {
