@@ -3,7 +3,7 @@
 // the event like /ehr/events and tells the flow whether, and what, to text.
 import { DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS } from '../../src/http/intake';
 import { errorReply, jsonReply, newRequestId } from '../../src/http/reply';
-import { isSignedByTwilio } from '../../src/http/twilio-signature';
+import { isStudioCallSigned } from '../../src/http/twilio-signature';
 import { describeError, log } from '../../src/log';
 import {
   ConfigError,
@@ -20,14 +20,7 @@ export async function handler(context: FunctionContext, event: FunctionEvent, ca
   const requestId = newRequestId();
   try {
     const runtime = functionsRuntime(context);
-    const headers = (event.request as { headers?: Record<string, string> } | undefined)?.headers ?? {};
-    const signed = isSignedByTwilio({
-      authToken: runtime.config.AUTH_TOKEN,
-      signature: headers['x-twilio-signature'],
-      domainName: context.DOMAIN_NAME,
-      path: context.PATH,
-      params: event,
-    });
+    const signed = isStudioCallSigned(runtime.config.AUTH_TOKEN, context, event);
     if (!signed) {
       log('warn', 'studio event rejected: bad signature', { request_id: requestId, status: 403 });
       return respond(callback, errorReply('forbidden', 'missing or invalid X-Twilio-Signature', requestId));

@@ -1,7 +1,7 @@
 // Called by the Studio Flow (run-function) for every patient SMS: records confirm/cancel requests,
 // forwards them to the EHR, keeps the opt-out ledger, and tells the flow what to answer.
 import { errorReply, jsonReply, newRequestId } from '../../src/http/reply';
-import { isSignedByTwilio } from '../../src/http/twilio-signature';
+import { isStudioCallSigned } from '../../src/http/twilio-signature';
 import { describeError, log } from '../../src/log';
 import {
   ConfigError,
@@ -32,14 +32,7 @@ export async function handler(context: FunctionContext, event: FunctionEvent, ca
   const started = performance.now();
   try {
     const runtime = functionsRuntime(context);
-    const headers = ((event.request as { headers?: Record<string, string> } | undefined)?.headers ?? {});
-    const signed = isSignedByTwilio({
-      authToken: runtime.config.AUTH_TOKEN,
-      signature: headers['x-twilio-signature'],
-      domainName: context.DOMAIN_NAME,
-      path: context.PATH,
-      params: event,
-    });
+    const signed = isStudioCallSigned(runtime.config.AUTH_TOKEN, context, event);
     if (!signed) {
       log('warn', 'reply rejected: bad signature', { request_id: requestId, status: 403 });
       return respond(callback, errorReply('forbidden', 'missing or invalid X-Twilio-Signature', requestId));

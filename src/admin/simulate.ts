@@ -1,4 +1,4 @@
-import { EHR_EVENT_TYPES } from '../domain/event';
+import { EHR_EVENT_FIELDS, EHR_EVENT_TYPES } from '../domain/event';
 import { normalisePhone } from '../domain/phone';
 import { handleIntake } from '../http/intake';
 import { errorReply, jsonReply, type HttpReply } from '../http/reply';
@@ -9,21 +9,8 @@ import { remindNow } from '../use-cases/sweep';
 export const SIMULATED_EVENT_TYPES = [...EHR_EVENT_TYPES, 'REMIND'] as const;
 export type SimulatedEventType = (typeof SIMULATED_EVENT_TYPES)[number];
 
-/** The EHR contract's fields the page may send; anything else in the request is dropped. */
-const EVENT_FIELDS = [
-  'appointment_id',
-  'appointment_datetime',
-  'appointment_timezone',
-  'appointment_location',
-  'patient_id',
-  'patient_first_name',
-  'patient_last_name',
-  'patient_phone',
-  'provider_id',
-  'provider_first_name',
-  'provider_last_name',
-  'provider_callback_phone',
-] as const;
+/** The EHR contract's fields the page may send (type and time come from the simulation); anything else is dropped. */
+const EVENT_FIELDS = EHR_EVENT_FIELDS.filter((f) => f !== 'event_type' && f !== 'event_datetime_utc');
 
 /**
  * Simulates the EHR: builds the event the integration engine would post and runs it through the

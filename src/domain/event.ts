@@ -67,6 +67,9 @@ export const EhrEventInput = z.object({
 });
 export type EhrEventInput = z.infer<typeof EhrEventInput>;
 
+/** The contract's field names, in the order above. */
+export const EHR_EVENT_FIELDS = Object.keys(EhrEventInput.shape) as (keyof EhrEventInput)[];
+
 /** An event after validation: phones in E.164, zone canonical, times resolved to UTC. */
 export const AppointmentEvent = z.object({
   event_id: z.string(),

@@ -21,3 +21,9 @@ export function isSignedByTwilio(options: {
   const urls = local ? [`http://${domainName}${path}`, `https://${domainName}${path}`] : [`https://${domainName}${path}`];
   return urls.some((url) => validateRequest(options.authToken, signature, url, params));
 }
+
+/** `isSignedByTwilio` for a Function called by the Studio flow: the signature header, URL and parameters as the runtime hands them over. */
+export function isStudioCallSigned(authToken: string, context: { DOMAIN_NAME?: string; PATH?: string }, event: Record<string, unknown>): boolean {
+  const headers = (event.request as { headers?: Record<string, string> } | undefined)?.headers ?? {};
+  return isSignedByTwilio({ authToken, signature: headers['x-twilio-signature'], domainName: context.DOMAIN_NAME, path: context.PATH, params: event });
+}

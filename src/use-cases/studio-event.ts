@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parseEhrEvent, type FieldProblem } from '../domain/event';
+import { EHR_EVENT_FIELDS, parseEhrEvent, type FieldProblem } from '../domain/event';
 import { normalisePhone, type CountryCode } from '../domain/phone';
 import { markSent } from '../domain/text-outbox';
 import { log } from '../log';
@@ -9,23 +9,6 @@ import { textEvent } from './dispatch-texts';
 import { recordEvent, type RecordDeps } from './record-event';
 import { commitState } from './update-state';
 
-/** The contract's fields, as the flow passes them from `flow.data` (one parameter each). */
-export const CONTRACT_FIELDS = [
-  'event_type',
-  'event_datetime_utc',
-  'patient_id',
-  'patient_first_name',
-  'patient_last_name',
-  'patient_phone',
-  'provider_id',
-  'provider_first_name',
-  'provider_last_name',
-  'provider_callback_phone',
-  'appointment_location',
-  'appointment_id',
-  'appointment_timezone',
-  'appointment_datetime',
-] as const;
 
 export interface StudioEventDeps {
   record: RecordDeps;
@@ -65,7 +48,8 @@ const none = (outcome: string, reason: string): StudioEventAnswer => ({ action: 
 export async function recordStudioEvent(deps: StudioEventDeps, fields: Record<string, unknown>, execution: ExecutionContext): Promise<StudioEventAnswer> {
   const now = deps.record.now();
   const body: Record<string, string> = {};
-  for (const key of CONTRACT_FIELDS) {
+  // The flow passes each of the contract's fields from `flow.data` as its own parameter.
+  for (const key of EHR_EVENT_FIELDS) {
     const v = fields[key];
     // Studio renders a key the engine did not send as an empty string.
     if (typeof v === 'string' && v !== '') body[key] = v;
