@@ -17,7 +17,20 @@ import * as path from 'node:path';
 import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
-import { AppointmentStack, type AppointmentStackProps } from './stack';
+import {
+  attemptLogKey,
+  dueKey,
+  historyKey,
+  inboundKey,
+  optOutKey,
+  outboxKey,
+  phoneIndexKey,
+  receiptKey,
+  reminderClaimKey,
+  stateKey,
+  SWEEP_STATUS_KEY,
+} from '../src/storage/keys';
+import { AppointmentStack, FUNCTIONS_OBJECT_ACCESS, HISTORY_KEYS, SWEEP_OBJECT_ACCESS, type AppointmentStackProps } from './stack';
 
 afterAll(() => {
   if (sandbox.realHome === undefined) delete process.env.HOME;
@@ -50,6 +63,42 @@ function statementsOf(type: string, t = template): { id: string; statement: Stat
   );
 }
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const objectArn = (pattern: string) => ({ 'Fn::Join': ['', [bucketArn, `/${pattern}`]] });
+
+/** The key pattern of an object ARN as the stack renders it (`<bucket ARN>/<pattern>`). */
+function patternOf(resource: unknown): string | undefined {
+  const join = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  const [arn, suffix] = join?.[1] ?? [];
+  return JSON.stringify(arn) === JSON.stringify(bucketArn) && typeof suffix === 'string' ? suffix.slice(1) : undefined;
+}
+
+const globMatches = (pattern: string, key: string) =>
+  new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(key);
+
+function conditionHolds(condition: unknown, context: Record<string, string>): boolean {
+  for (const [operator, pairs] of Object.entries((condition ?? {}) as Record<string, Record<string, string>>)) {
+    for (const [key, value] of Object.entries(pairs)) {
+      if (operator === 'StringEquals') {
+        if (context[key] !== value) return false;
+      } else if (operator === 'StringNotEquals') {
+        // An absent key makes a negated operator true (IAM policy reference, condition operators).
+        if (context[key] === value) return false;
+      } else {
+        throw new Error(`operator ${operator} is not modelled here`);
+      }
+    }
+  }
+  return true;
+}
+
+/** IAM's decision on an object request of one principal: an explicit Deny wins, then any Allow. */
+function allowed(owner: string, action: string, key: string, context: Record<string, string>): boolean {
+  const applicable = statementsOf('AWS::IAM::Policy')
+    .filter(({ id, statement }) => id.startsWith(owner) && actionsOf(statement).includes(action) && conditionHolds(statement.Condition, context))
+    .map(({ statement }) => statement)
+    .filter((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).some((r) => globMatches(patternOf(r) ?? '', key)));
+  return !applicable.some((s) => s.Effect === 'Deny') && applicable.some((s) => s.Effect === 'Allow');
+}
 
 describe('the data bucket', () => {
   it('blocks public access, encrypts at rest, keeps versions, and names itself after the customer', () => {
@@ -233,14 +282,104 @@ describe('secrets and IAM', () => {
     });
   });
 
-  it('gives the Twilio Functions a user limited to this bucket: object read/write/delete and listing', () => {
+  it('gives the Twilio Functions a user of their own with one access key', () => {
     template.hasResourceProperties('AWS::IAM::User', { UserName: 'appointments-functions-test' });
-    const user = statementsOf('AWS::IAM::Policy').filter(({ id }) => id.startsWith('FunctionsUser'));
-    expect(user.map(({ statement }) => statement)).toEqual([
-      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objectsArn },
-      { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
-    ]);
     template.resourceCountIs('AWS::IAM::AccessKey', 1);
+  });
+
+  it.each([
+    ['FunctionsUser', FUNCTIONS_OBJECT_ACCESS],
+    ['SweepServiceRole', SWEEP_OBJECT_ACCESS],
+  ])('%s reads everything, writes and deletes its own key families, creates history records only with If-None-Match: * and never deletes them', (owner, access) => {
+    const s3 = statementsOf('AWS::IAM::Policy')
+      .filter(({ id, statement }) => id.startsWith(owner) && actionsOf(statement).some((a) => a.startsWith('s3:')))
+      .map(({ statement }) => statement);
+    const history = objectArn(HISTORY_KEYS);
+    // CloudFormation gets a lone resource as a value, several as a list.
+    const resources = (patterns: string[]) => (patterns.length === 1 ? objectArn(patterns[0] as string) : patterns.map(objectArn));
+    expect(s3).toEqual([
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: objectsArn },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: resources(access.writes) },
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: history, Condition: { StringEquals: { 's3:if-none-match': '*' } } },
+      { Effect: 'Allow', Action: 's3:DeleteObject', Resource: resources(access.deletes) },
+      { Effect: 'Deny', Action: 's3:PutObject', Resource: history, Condition: { StringNotEquals: { 's3:if-none-match': '*' } } },
+      { Effect: 'Deny', Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'], Resource: history },
+    ]);
+  });
+
+  it('denies every principal a history write without If-None-Match: * in the bucket policy', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: BUCKET },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 's3:PutObject',
+            Resource: objectArn(HISTORY_KEYS),
+            Condition: { StringNotEquals: { 's3:if-none-match': '*' } },
+          },
+        ]),
+      },
+    });
+  });
+
+  // The key layout of src/storage/keys.ts against the policies as IAM evaluates them, so a
+  // pattern that misses a family (or a family a principal should not touch) fails here.
+  const id = 'A-1/../x';
+  const phone = '+14155550100';
+  const at = '2026-11-25T08:00:00.000Z';
+  const keys = {
+    state: stateKey(id),
+    history: historyKey(id, at, 'ev-1'),
+    'due index': dueKey(at, id),
+    'phone index': phoneIndexKey(phone, id),
+    'opt-out': optOutKey(phone),
+    'EHR outbox': outboxKey('ehr', 'ev-1'),
+    'flow outbox': outboxKey('flow', 'ev-1'),
+    'EHR receipt': receiptKey(id, 'ev-1'),
+    'reminder claim': reminderClaimKey(id, 3, 1),
+    heartbeat: SWEEP_STATUS_KEY,
+    'inbound sighting': inboundKey('SM123'),
+    'login attempts': attemptLogKey('password', 'total'),
+  };
+  type Owner = 'FunctionsUser' | 'SweepServiceRole';
+  const [W, D, C] = ['write', 'delete', 'create once'];
+  const expected: Record<keyof typeof keys, Record<Owner, string[]>> = {
+    state: { FunctionsUser: [W], SweepServiceRole: [W] },
+    history: { FunctionsUser: [C], SweepServiceRole: [C] },
+    'due index': { FunctionsUser: [W], SweepServiceRole: [W, D] },
+    'phone index': { FunctionsUser: [W], SweepServiceRole: [W] },
+    'opt-out': { FunctionsUser: [W], SweepServiceRole: [] },
+    'EHR outbox': { FunctionsUser: [W, D], SweepServiceRole: [W, D] },
+    'flow outbox': { FunctionsUser: [], SweepServiceRole: [W, D] },
+    'EHR receipt': { FunctionsUser: [W], SweepServiceRole: [W] },
+    'reminder claim': { FunctionsUser: [], SweepServiceRole: [W, D] },
+    heartbeat: { FunctionsUser: [], SweepServiceRole: [W] },
+    'inbound sighting': { FunctionsUser: [W], SweepServiceRole: [] },
+    'login attempts': { FunctionsUser: [W], SweepServiceRole: [] },
+  };
+  it.each(Object.entries(keys))('%s (%s): each principal may read it and do exactly what its code does', (family, key) => {
+    for (const owner of ['FunctionsUser', 'SweepServiceRole'] as const) {
+      const may = (action: string, context: Record<string, string> = {}) => allowed(owner, action, key, context);
+      expect(may('s3:GetObject'), `${owner} reads ${key}`).toBe(true);
+      const can: string[] = [];
+      if (may('s3:PutObject')) can.push(W);
+      else if (may('s3:PutObject', { 's3:if-none-match': '*' })) can.push(C);
+      if (may('s3:DeleteObject')) can.push(D);
+      expect(can, `${owner} on ${key}`).toEqual(expected[family as keyof typeof keys][owner]);
+      expect(may('s3:DeleteObjectVersion'), `${owner} deletes versions of ${key}`).toBe(false);
+    }
+  });
+
+  it('keeps history/ append-only for a key that also matches another family’s pattern', () => {
+    const lookalike = historyKey(id, at, 'ev-1').replace(/[^/]+$/, 'state.json');
+    for (const owner of ['FunctionsUser', 'SweepServiceRole']) {
+      expect(allowed(owner, 's3:PutObject', lookalike, {})).toBe(false);
+      expect(allowed(owner, 's3:PutObject', lookalike, { 's3:if-none-match': '*' })).toBe(true);
+      expect(allowed(owner, 's3:DeleteObject', lookalike, {})).toBe(false);
+    }
   });
 
   it('never grants s3:* or *, and scopes every S3 grant to this bucket', () => {
@@ -249,7 +388,10 @@ describe('secrets and IAM', () => {
     for (const { statement } of all) {
       expect(actionsOf(statement)).not.toContain('s3:*');
       expect(actionsOf(statement)).not.toContain('*');
-      if (actionsOf(statement).some((a) => a.startsWith('s3:'))) expect([bucketArn, objectsArn]).toContainEqual(statement.Resource);
+      if (!actionsOf(statement).some((a) => a.startsWith('s3:'))) continue;
+      for (const r of Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]) {
+        expect(JSON.stringify(r) === JSON.stringify(bucketArn) || patternOf(r) !== undefined, JSON.stringify(r)).toBe(true);
+      }
     }
     const users = Object.values(template.findResources('AWS::IAM::User'));
     expect(users.every((u) => u.Properties.ManagedPolicyArns === undefined && u.Properties.Policies === undefined)).toBe(true);

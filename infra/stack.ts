@@ -94,7 +94,8 @@ function problemsWith(props: AppointmentStackProps, reminders: ReminderSettings)
  * Everything the product needs in AWS: the bucket that is the source of truth, the scheduled
  * sweep Lambda, the Twilio credentials secret, and a narrowly scoped principal for the Twilio
  * Functions. The reference used s3:* and a long-lived admin key; here every grant names its actions
- * and this bucket, and the Functions' secret key only ever lives in Secrets Manager.
+ * and the key families of this bucket it needs, the event history is append-only, and the Functions'
+ * secret key only ever lives in Secrets Manager.
  */
 export class AppointmentStack extends Stack {
   readonly bucket: s3.Bucket;
@@ -136,6 +137,18 @@ export class AppointmentStack extends Stack {
       removalPolicy: deleteData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       autoDeleteObjects: deleteData,
     });
+
+    // Whoever the principal (also one granted s3:PutObject later, by hand): a history record is only
+    // ever created, never overwritten. S3 evaluates If-None-Match: * atomically (conditional writes).
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects(HISTORY_KEYS)],
+        conditions: { StringNotEquals: CREATE_ONLY },
+      }),
+    );
 
     this.twilioSecret = new secretsmanager.Secret(this, 'TwilioCredentials', {
       secretName: `appointments-${code}/twilio`,
@@ -192,7 +205,7 @@ export class AppointmentStack extends Stack {
         forceDockerBundling: false,
       },
     });
-    grantObjectAccess(this.sweepFunction, this.bucket);
+    grantObjectAccess(this.sweepFunction, this.bucket, SWEEP_OBJECT_ACCESS);
     this.twilioSecret.grantRead(this.sweepFunction);
 
     this.sweepRule = new events.Rule(this, 'SweepSchedule', {
@@ -203,7 +216,7 @@ export class AppointmentStack extends Stack {
     });
 
     this.functionsUser = new iam.User(this, 'FunctionsUser', { userName: `appointments-functions-${code}` });
-    grantObjectAccess(this.functionsUser, this.bucket);
+    grantObjectAccess(this.functionsUser, this.bucket, FUNCTIONS_OBJECT_ACCESS);
     const accessKey = new iam.AccessKey(this, 'FunctionsAccessKey', { user: this.functionsUser });
     this.functionsKeySecret = new secretsmanager.Secret(this, 'FunctionsAccessKeySecret', {
       secretName: `appointments-${code}/functions-s3-key`,
@@ -225,12 +238,48 @@ export class AppointmentStack extends Stack {
   }
 }
 
-/** Read, write and delete objects and list keys in this one bucket: what the store needs, no s3:*. */
-function grantObjectAccess(grantee: iam.IGrantable, bucket: s3.IBucket): void {
-  iam.Grant.addToPrincipal({
-    grantee,
-    actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-    resourceArns: [bucket.arnForObjects('*')],
-  });
-  iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn] });
+/**
+ * What one principal may do with the bucket, by key family (src/storage/keys.ts documents the
+ * layout): read and list everything, write and delete only the families it owns, and create history
+ * records once.
+ */
+export interface ObjectAccess {
+  /** Key patterns written unconditionally or with If-Match (state, index entries, outbox, …). */
+  writes: string[];
+  deletes: string[];
+}
+
+/** One record per event, never overwritten or deleted (appendHistory writes with If-None-Match: *). */
+export const HISTORY_KEYS = 'appointments/*/history/*';
+
+/** The sweep records REMIND/EXPIRED events, keeps claims, the legacy outbox and its heartbeat. */
+export const SWEEP_OBJECT_ACCESS: ObjectAccess = {
+  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'outbox/*', 'claims/reminders/*', 'status/sweep.json'],
+  deletes: ['index/due/*', 'outbox/*', 'claims/reminders/*'],
+};
+
+/** Intake, replies and the admin page: events, opt-outs, EHR requests, inbound sightings, login attempts. */
+export const FUNCTIONS_OBJECT_ACCESS: ObjectAccess = {
+  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'optouts/*', 'outbox/ehr/*', 'inbound/*', 'admin/attempts/*'],
+  deletes: ['outbox/ehr/*'],
+};
+
+const CREATE_ONLY = { 's3:if-none-match': '*' };
+
+/**
+ * The grants of one principal. An IAM wildcard also matches `/`, so the write pattern for state.json
+ * would also match `appointments/<id>/history/state.json`: the two Deny statements keep the history
+ * append-only whatever the Allow statements match.
+ */
+function grantObjectAccess(grantee: iam.IGrantable, bucket: s3.IBucket, access: ObjectAccess): void {
+  const add = (statement: iam.PolicyStatementProps) => grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement(statement));
+  const objects = (patterns: string[]) => patterns.map((p) => bucket.arnForObjects(p));
+  add({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects('*')] });
+  add({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] });
+  add({ actions: ['s3:PutObject'], resources: objects(access.writes) });
+  add({ actions: ['s3:PutObject'], resources: objects([HISTORY_KEYS]), conditions: { StringEquals: CREATE_ONLY } });
+  if (access.deletes.length > 0) add({ actions: ['s3:DeleteObject'], resources: objects(access.deletes) });
+  // A missing If-None-Match header makes StringNotEquals true, so a plain PUT is denied too.
+  add({ effect: iam.Effect.DENY, actions: ['s3:PutObject'], resources: objects([HISTORY_KEYS]), conditions: { StringNotEquals: CREATE_ONLY } });
+  add({ effect: iam.Effect.DENY, actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'], resources: objects([HISTORY_KEYS]) });
 }
