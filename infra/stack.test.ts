@@ -93,7 +93,7 @@ function conditionHolds(condition: unknown, context: Record<string, string>): bo
 
 /** IAM's decision on an object request of one principal: an explicit Deny wins, then any Allow. */
 function allowed(owner: string, action: string, key: string, context: Record<string, string>): boolean {
-  const applicable = statementsOf('AWS::IAM::Policy')
+  const applicable = statementsOf('AWS::IAM::ManagedPolicy')
     .filter(({ id, statement }) => id.startsWith(owner) && actionsOf(statement).includes(action) && conditionHolds(statement.Condition, context))
     .map(({ statement }) => statement)
     .filter((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).some((r) => globMatches(patternOf(r) ?? '', key)));
@@ -140,21 +140,87 @@ describe('the data bucket', () => {
         ]),
       },
     });
-    // The only s3:* in the bucket policy is a Deny.
-    for (const { statement } of statementsOf('AWS::S3::BucketPolicy')) expect(statement.Effect).toBe('Deny');
+    // The data bucket's policy only denies.
+    const policy = Object.values(template.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: { Ref: BUCKET } } }))[0];
+    for (const statement of policy?.Properties.PolicyDocument.Statement as Statement[]) expect(statement.Effect).toBe('Deny');
+  });
+});
+
+describe('the access logs', () => {
+  const logs = Object.keys(template.findResources('AWS::S3::Bucket')).find((id) => id.startsWith('AccessLogs')) as string;
+
+  it('are written for the data bucket into a bucket of their own, under data/', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', { BucketName: Match.anyValue(), LoggingConfiguration: { DestinationBucketName: { Ref: logs }, LogFilePrefix: 'data/' } });
+  });
+
+  it('are kept six years, encrypted, versioned, private, and outlive the stack even when the data is deleted', () => {
+    const expected = {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: Match.objectLike({ BlockPublicAcls: true, RestrictPublicBuckets: true }),
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 2190 })] },
+        LoggingConfiguration: Match.absent(),
+      }),
+    };
+    expect(template.findResources('AWS::S3::Bucket')[logs]).toMatchObject({ DeletionPolicy: 'Retain' });
+    template.hasResource('AWS::S3::Bucket', expected);
+    synth({ deleteDataOnDestroy: true }).template.hasResource('AWS::S3::Bucket', expected);
+  });
+
+  it('take only TLS requests, and only the S3 logging service for this data bucket may write them', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logs },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Action: 's3:PutObject',
+            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logs, 'Arn'] }, '/data/*']] },
+            Condition: { ArnLike: { 'aws:SourceArn': bucketArn }, StringEquals: { 'aws:SourceAccount': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
   });
 });
 
 describe('the sweep Lambda', () => {
-  it('runs Node.js 22 with the default timeout and memory', () => {
+  it('runs Node.js 24 with the default timeout and memory', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'appointment-sweep-test',
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Handler: 'index.handler',
       Timeout: 840,
       MemorySize: 1024,
     });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });
+  });
+
+  it('never runs twice at once: reserved concurrency 1', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'appointment-sweep-test', ReservedConcurrentExecutions: 1 });
+  });
+
+  it('runs as a role of its own with one customer managed policy: no AWS managed or inline policies anywhere', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'appointment-sweep-test',
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] },
+      ManagedPolicyArns: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', { ManagedPolicyName: 'appointment-sweep-test', Roles: [{ Ref: Match.stringLikeRegexp('^SweepRole') }] });
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+  });
+
+  it('writes only its own log group', () => {
+    const logs = statementsOf('AWS::IAM::ManagedPolicy').filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('logs:')));
+    expect(logs.map(({ id, statement }) => [id, statement])).toEqual([
+      [expect.stringMatching(/^SweepAccess/), { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SweepLogs/), 'Arn'] } }],
+    ]);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
   it('gets the bucket, the secret ARN and the reminder settings in its environment, and no reserved AWS_REGION', () => {
@@ -270,11 +336,11 @@ describe('secrets and IAM', () => {
   });
 
   it('lets only the sweep read the Twilio secret', () => {
-    const readers = statementsOf('AWS::IAM::Policy').filter(({ statement }) =>
+    const readers = statementsOf('AWS::IAM::ManagedPolicy').filter(({ statement }) =>
       actionsOf(statement).some((a) => a.startsWith('secretsmanager:')),
     );
     expect(readers).toHaveLength(1);
-    expect(readers[0]?.id).toMatch(/^SweepServiceRole/);
+    expect(readers[0]?.id).toMatch(/^SweepAccess/);
     expect(readers[0]?.statement).toEqual({
       Effect: 'Allow',
       Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
@@ -282,16 +348,17 @@ describe('secrets and IAM', () => {
     });
   });
 
-  it('gives the Twilio Functions a user of their own with one access key', () => {
-    template.hasResourceProperties('AWS::IAM::User', { UserName: 'appointments-functions-test' });
+  it('gives the Twilio Functions a user of their own with one access key, its permissions from a group only', () => {
+    template.hasResourceProperties('AWS::IAM::User', { UserName: 'appointments-functions-test', Groups: [{ Ref: Match.stringLikeRegexp('^FunctionsGroup') }] });
+    template.hasResourceProperties('AWS::IAM::Group', { GroupName: 'appointments-functions-test', ManagedPolicyArns: [{ Ref: Match.stringLikeRegexp('^FunctionsAccess') }] });
     template.resourceCountIs('AWS::IAM::AccessKey', 1);
   });
 
   it.each([
-    ['FunctionsUser', FUNCTIONS_OBJECT_ACCESS],
-    ['SweepServiceRole', SWEEP_OBJECT_ACCESS],
+    ['FunctionsAccess', FUNCTIONS_OBJECT_ACCESS],
+    ['SweepAccess', SWEEP_OBJECT_ACCESS],
   ])('%s reads everything, writes and deletes its own key families, creates history records only with If-None-Match: * and never deletes them', (owner, access) => {
-    const s3 = statementsOf('AWS::IAM::Policy')
+    const s3 = statementsOf('AWS::IAM::ManagedPolicy')
       .filter(({ id, statement }) => id.startsWith(owner) && actionsOf(statement).some((a) => a.startsWith('s3:')))
       .map(({ statement }) => statement);
     const history = objectArn(HISTORY_KEYS);
@@ -344,24 +411,24 @@ describe('secrets and IAM', () => {
     'inbound sighting': inboundKey('SM123'),
     'login attempts': attemptLogKey('password', 'total'),
   };
-  type Owner = 'FunctionsUser' | 'SweepServiceRole';
+  type Owner = 'FunctionsAccess' | 'SweepAccess';
   const [W, D, C] = ['write', 'delete', 'create once'];
   const expected: Record<keyof typeof keys, Record<Owner, string[]>> = {
-    state: { FunctionsUser: [W], SweepServiceRole: [W] },
-    history: { FunctionsUser: [C], SweepServiceRole: [C] },
-    'due index': { FunctionsUser: [W], SweepServiceRole: [W, D] },
-    'phone index': { FunctionsUser: [W], SweepServiceRole: [W] },
-    'opt-out': { FunctionsUser: [W], SweepServiceRole: [] },
-    'EHR outbox': { FunctionsUser: [W, D], SweepServiceRole: [W, D] },
-    'flow outbox': { FunctionsUser: [], SweepServiceRole: [W, D] },
-    'EHR receipt': { FunctionsUser: [W], SweepServiceRole: [W] },
-    'reminder claim': { FunctionsUser: [], SweepServiceRole: [W, D] },
-    heartbeat: { FunctionsUser: [], SweepServiceRole: [W] },
-    'inbound sighting': { FunctionsUser: [W], SweepServiceRole: [] },
-    'login attempts': { FunctionsUser: [W], SweepServiceRole: [] },
+    state: { FunctionsAccess: [W], SweepAccess: [W] },
+    history: { FunctionsAccess: [C], SweepAccess: [C] },
+    'due index': { FunctionsAccess: [W], SweepAccess: [W, D] },
+    'phone index': { FunctionsAccess: [W], SweepAccess: [W] },
+    'opt-out': { FunctionsAccess: [W], SweepAccess: [] },
+    'EHR outbox': { FunctionsAccess: [W, D], SweepAccess: [W, D] },
+    'flow outbox': { FunctionsAccess: [], SweepAccess: [W, D] },
+    'EHR receipt': { FunctionsAccess: [W], SweepAccess: [W] },
+    'reminder claim': { FunctionsAccess: [], SweepAccess: [W, D] },
+    heartbeat: { FunctionsAccess: [], SweepAccess: [W] },
+    'inbound sighting': { FunctionsAccess: [W], SweepAccess: [] },
+    'login attempts': { FunctionsAccess: [W], SweepAccess: [] },
   };
   it.each(Object.entries(keys))('%s (%s): each principal may read it and do exactly what its code does', (family, key) => {
-    for (const owner of ['FunctionsUser', 'SweepServiceRole'] as const) {
+    for (const owner of ['FunctionsAccess', 'SweepAccess'] as const) {
       const may = (action: string, context: Record<string, string> = {}) => allowed(owner, action, key, context);
       expect(may('s3:GetObject'), `${owner} reads ${key}`).toBe(true);
       const can: string[] = [];
@@ -375,7 +442,7 @@ describe('secrets and IAM', () => {
 
   it('keeps history/ append-only for a key that also matches another family’s pattern', () => {
     const lookalike = historyKey(id, at, 'ev-1').replace(/[^/]+$/, 'state.json');
-    for (const owner of ['FunctionsUser', 'SweepServiceRole']) {
+    for (const owner of ['FunctionsAccess', 'SweepAccess']) {
       expect(allowed(owner, 's3:PutObject', lookalike, {})).toBe(false);
       expect(allowed(owner, 's3:PutObject', lookalike, { 's3:if-none-match': '*' })).toBe(true);
       expect(allowed(owner, 's3:DeleteObject', lookalike, {})).toBe(false);
@@ -383,7 +450,7 @@ describe('secrets and IAM', () => {
   });
 
   it('never grants s3:* or *, and scopes every S3 grant to this bucket', () => {
-    const all = statementsOf('AWS::IAM::Policy');
+    const all = statementsOf('AWS::IAM::ManagedPolicy');
     expect(all.length).toBeGreaterThan(0);
     for (const { statement } of all) {
       expect(actionsOf(statement)).not.toContain('s3:*');
@@ -416,6 +483,71 @@ describe('secrets and IAM', () => {
   });
 });
 
+describe('the sweep alarms', () => {
+  const TOPIC = { Ref: Match.stringLikeRegexp('^Alarms') };
+
+  it('go to an SNS topic that takes only TLS, with the alarm e-mail subscribed when one is set', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'appointment-alarms-test' });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    synth({ alarmEmail: 'ops@clinic.example' }).template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@clinic.example', TopicArn: TOPIC });
+  });
+
+  it('go off on any failed run (threw or timed out), not on quiet periods', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'appointment-sweep-errors-test',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^Sweep') } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [TOPIC],
+      OKActions: [TOPIC],
+    });
+  });
+
+  it('go off when no run finished without an error for an hour (three intervals of the default schedule, rounded up to an hour), missing data counting as none', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'appointment-sweep-heartbeat-test',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'invocations - FILL(errors, 0)', ReturnData: true }),
+        Match.objectLike({ Id: 'invocations', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Invocations' }), Period: 3600, Stat: 'Sum' }), ReturnData: false }),
+        Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Errors' }), Period: 3600 }), ReturnData: false }),
+      ]),
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [TOPIC],
+      OKActions: [TOPIC],
+    });
+  });
+
+  it.each([
+    [{ sweepSchedule: events.Schedule.rate(Duration.minutes(5)) }, 3600],
+    [{ sweepSchedule: events.Schedule.rate(Duration.hours(2)) }, 6 * 3600],
+    [{ sweepSchedule: events.Schedule.expression('cron(0/10 12-23 * * ? *)') }, 86_400],
+    [{ sweepHeartbeatWindow: Duration.hours(3) }, 3 * 3600],
+  ] as [Partial<AppointmentStackProps>, number][])('size the heartbeat window from the schedule: %j', (props, seconds) => {
+    synth(props).template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'appointment-sweep-heartbeat-test',
+      Metrics: Match.arrayWith([Match.objectLike({ Id: 'invocations', MetricStat: Match.objectLike({ Period: seconds }) })]),
+    });
+  });
+
+  it.each([
+    [{ alarmEmail: 'ops at clinic' }, /ALARM_EMAIL "ops at clinic"/],
+    [{ sweepHeartbeatWindow: Duration.days(2) }, /heartbeat window/],
+  ] as [Partial<AppointmentStackProps>, RegExp][])('refuses invalid alarm settings: %j', (props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+});
+
 describe('outputs for the deploy step', () => {
   it.each([
     ['BucketName', { Ref: BUCKET }],
@@ -424,6 +556,7 @@ describe('outputs for the deploy step', () => {
     ['TwilioSecretArn', { Ref: Match.stringLikeRegexp('^TwilioCredentials') }],
     ['FunctionsAccessKeyId', { Ref: Match.stringLikeRegexp('^FunctionsAccessKey') }],
     ['FunctionsAccessKeySecretArn', { Ref: Match.stringLikeRegexp('^FunctionsAccessKeySecret') }],
+    ['AlarmTopicArn', { Ref: Match.stringLikeRegexp('^Alarms') }],
   ])('outputs %s', (name, value) => {
     template.hasOutput(name, { Value: value });
   });
