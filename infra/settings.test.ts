@@ -31,13 +31,14 @@ describe('readDeploySettings', () => {
         SWEEP_TIMEOUT_SECONDS: '120',
         SWEEP_MEMORY_MB: '512',
         LOG_LEVEL: 'debug',
+        ALARM_EMAIL: 'ops@clinic.example',
       },
     );
     expect(s.props.reminders).toEqual({ firstTiming: '7200', outreachStart: '0800' });
     expect(s.props.sweepSchedule?.expressionString).toBe('rate(5 minutes)');
     expect(s.props.sweepTimeout?.toSeconds()).toBe(120);
     expect(s.props.sweepMemorySize).toBe(512);
-    expect(s.props).toMatchObject({ twilioFlowSid: 'FW0123', twilioPhoneNumber: '+14155550100', sweepEnvironment: { LOG_LEVEL: 'debug' } });
+    expect(s.props).toMatchObject({ twilioFlowSid: 'FW0123', twilioPhoneNumber: '+14155550100', alarmEmail: 'ops@clinic.example', sweepEnvironment: { LOG_LEVEL: 'debug' } });
   });
 
   it('makes the bucket deletable only through the deleteData context flag, never from the environment', () => {

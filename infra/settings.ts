@@ -53,6 +53,7 @@ export function readDeploySettings(context: (key: string) => unknown, env: Env):
   if (problems.length > 0) throw new Error(`deploy settings are invalid:\n- ${problems.join('\n- ')}`);
 
   const flowSid = text('TWILIO_FLOW_SID', 'TWILIO_FLOW_SID');
+  const alarmEmail = text('ALARM_EMAIL', 'ALARM_EMAIL');
   const phone = text('TWILIO_PHONE_NUMBER', 'TWILIO_PHONE_NUMBER');
   return {
     stackName: `Appointments-${customerCode}`,
@@ -65,6 +66,7 @@ export function readDeploySettings(context: (key: string) => unknown, env: Env):
       reminders: Object.fromEntries(Object.entries(reminders).filter(([, v]) => v !== undefined)),
       ...(flowSid ? { twilioFlowSid: flowSid } : {}),
       ...(phone ? { twilioPhoneNumber: phone } : {}),
+      ...(alarmEmail ? { alarmEmail } : {}),
       sweepEnvironment: passThrough,
     },
   };

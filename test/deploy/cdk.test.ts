@@ -88,6 +88,7 @@ describe('the cdk deploy command line', () => {
       '-c', "CUSTOMER_NAME=Owl Health O'Brien Clinic",
       '-c', 'DEFAULT_PHONE_COUNTRY=US',
       '-c', 'IE_ENDPOINT=https://ehr.example.org/twilio/requests',
+      '-c', 'ALARM_EMAIL=alarms@owlhealth.example',
       '-c', 'LOG_LEVEL=debug',
       '-c', 'sweepSchedule=rate(5 minutes)',
     ]);
@@ -142,6 +143,7 @@ describe('the cdk deploy command line', () => {
       },
     });
     template.hasResourceProperties('AWS::Events::Rule', { Name: 'appointment-sweep-acme', ScheduleExpression: 'rate(5 minutes)' });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'alarms@owlhealth.example' });
     template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'appointments-acme/twilio' });
     template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'appointments-acme/functions-s3-key' });
     // What the deploy reads back from --outputs-file.

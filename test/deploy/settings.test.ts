@@ -52,6 +52,7 @@ describe('the deploy configuration', () => {
       'IE_SIGNING_SECRET',
       'APPLICATION_PASSWORD',
       'ADMINISTRATOR_PHONE',
+      'ALARM_EMAIL',
     ]);
     for (const p of problems) {
       // The Functions' schema words a missing URL as "is not a URL".
@@ -81,6 +82,12 @@ describe('the deploy configuration', () => {
     expect(problemsOf(none, { hasSharedAwsConfig: true })).toEqual([]);
     expect(problemsOf({ ...none, AWS_PROFILE: 'deployer' })).toEqual([]);
     expect(problemsOf(validEnv({ AWS_SECRET_ACCESS_KEY: '' }))).toEqual([expect.objectContaining({ variable: 'AWS_SECRET_ACCESS_KEY', problem: 'is not set but AWS_ACCESS_KEY_ID is' })]);
+  });
+
+  it('needs an ALARM_EMAIL that is an e-mail address, and hands it to the stack', () => {
+    expect(problemsOf(validEnv({ ALARM_EMAIL: 'ops at clinic' }))).toEqual([expect.objectContaining({ variable: 'ALARM_EMAIL', problem: 'is not an e-mail address' })]);
+    const loaded = loadDeploySettings(validEnv());
+    expect(loaded.ok && loaded.settings.alarmEmail).toBe('alarms@owlhealth.example');
   });
 
   it('takes an optional VERIFY_SERVICE_SID and SESSION_SECRET with the admin page’s rules', () => {

@@ -40,6 +40,7 @@ export function validEnv(overrides: Record<string, string | undefined> = {}): Re
     IE_SIGNING_SECRET: 'ie-signing-0123456789abcdef01234567',
     APPLICATION_PASSWORD: 'correct horse battery staple',
     ADMINISTRATOR_PHONE: '+14155550199',
+    ALARM_EMAIL: 'alarms@owlhealth.example',
     AWS_REGION: 'us-west-2',
     AWS_ACCESS_KEY_ID: 'AKIADEPLOYER00000001',
     AWS_SECRET_ACCESS_KEY: 'deployer/secret/key/0123456789abcdefABCD',

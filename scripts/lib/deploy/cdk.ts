@@ -36,6 +36,7 @@ export function stackContext(s: DeploySettings, flowSid: string | undefined): Re
     CUSTOMER_NAME: s.customerName,
     DEFAULT_PHONE_COUNTRY: s.defaultPhoneCountry,
     IE_ENDPOINT: s.ieEndpoint,
+    ALARM_EMAIL: s.alarmEmail,
     ...(s.logLevel ? { LOG_LEVEL: s.logLevel } : {}),
     ...(s.sweepSchedule ? { sweepSchedule: s.sweepSchedule } : {}),
   };

@@ -72,6 +72,10 @@ export const DeployVariables = TwilioTarget.extend({
   SESSION_SECRET: AdminConfig.shape.SESSION_SECRET.optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' }).optional()
     .meta({ fix: 'leave unset for info' }),
+  ALARM_EMAIL: z
+    .string(required)
+    .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { error: 'is not an e-mail address' })
+    .meta({ fix: 'the mailbox that receives the sweep alarms (failed runs, no successful run for too long); AWS mails it a confirmation link first' }),
   SWEEP_SCHEDULE: z.string().regex(/^(rate|cron)\(.+\)$/, { error: 'must be an EventBridge rate(...) or cron(...) expression' }).optional()
     .meta({ fix: 'e.g. rate(15 minutes), or leave unset for every 15 minutes' }),
 });
@@ -122,6 +126,8 @@ export interface DeploySettings extends TargetSettings {
   applicationPassword: string;
   administratorPhone: string;
   sessionSecret?: string;
+  /** Subscribed to the stack's alarm topic. */
+  alarmEmail: string;
   logLevel?: string;
   sweepSchedule?: string;
 }
@@ -215,6 +221,7 @@ export function loadDeploySettings(env: Env, options: LoadOptions = {}): Loaded<
       },
       applicationPassword: c.APPLICATION_PASSWORD,
       administratorPhone: c.ADMINISTRATOR_PHONE,
+      alarmEmail: c.ALARM_EMAIL,
       ...(c.SESSION_SECRET ? { sessionSecret: c.SESSION_SECRET } : {}),
       ...(c.LOG_LEVEL ? { logLevel: c.LOG_LEVEL } : {}),
       ...(c.SWEEP_SCHEDULE ? { sweepSchedule: c.SWEEP_SCHEDULE } : {}),
