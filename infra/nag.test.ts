@@ -71,6 +71,7 @@ describe('cdk-nag: AwsSolutions and HIPAA Security', () => {
   it.each([
     ['the default stack', {}],
     ['a stack whose data may be deleted', { deleteDataOnDestroy: true }],
+    ['a stack in the middle of a key rotation', { functionsKeySlots: ['a', 'b'] }],
   ] as [string, Partial<AppointmentStackProps>][])('%s has no unacknowledged finding', (_name, props) => {
     const { error, findings } = nag(props);
     expect(findings).toEqual([]);

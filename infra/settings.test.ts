@@ -47,6 +47,12 @@ describe('readDeploySettings', () => {
     expect(read({}, { deleteData: 'true', DELETE_DATA: 'true' } as Env).props.deleteDataOnDestroy).toBe(false);
   });
 
+  it('takes the Functions key slots from context only, as the deploy passes them', () => {
+    expect(read({ functionsKeys: 'a,b' }).props.functionsKeySlots).toEqual(['a', 'b']);
+    expect(read({}, { functionsKeys: 'b', FUNCTIONS_KEYS: 'b' } as Env).props.functionsKeySlots).toBeUndefined();
+    expect(() => read({ functionsKeys: 'a,c' })).toThrow(/functionsKeys "a,c"/);
+  });
+
   it('reports every unreadable value at once', () => {
     expect(() => read({ sweepSchedule: 'every 5 minutes' }, { SWEEP_TIMEOUT_SECONDS: '5m', SWEEP_MEMORY_MB: 'lots' })).toThrow(
       /SWEEP_SCHEDULE[\s\S]*SWEEP_TIMEOUT_SECONDS[\s\S]*SWEEP_MEMORY_MB/,

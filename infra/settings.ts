@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import type { AppointmentStackProps } from './stack';
+import { FUNCTIONS_KEY_SLOTS, type AppointmentStackProps, type FunctionsKeySlot } from './stack';
 
 export type Env = Record<string, string | undefined>;
 
@@ -36,6 +36,13 @@ export function readDeploySettings(context: (key: string) => unknown, env: Env):
   if (schedule !== undefined && !/^(rate|cron)\(.+\)$/.test(schedule)) {
     problems.push(`SWEEP_SCHEDULE (context sweepSchedule) "${schedule}" must be rate(...) or cron(...)`);
   }
+  // Context only: the deploy passes the slots the stack has (a leftover .env line must not drop a key).
+  const rawKeys = context('functionsKeys');
+  const keys = rawKeys === undefined || rawKeys === null || String(rawKeys).trim() === '' ? undefined : String(rawKeys).trim();
+  const slots = keys?.split(',').map((k) => k.trim());
+  if (slots && !slots.every((k): k is FunctionsKeySlot => (FUNCTIONS_KEY_SLOTS as readonly string[]).includes(k))) {
+    problems.push(`context functionsKeys "${keys}" must be a, b or a,b`);
+  }
   const timeoutSeconds = integer('sweepTimeoutSeconds', 'SWEEP_TIMEOUT_SECONDS');
   const memory = integer('sweepMemoryMiB', 'SWEEP_MEMORY_MB');
   const reminders = {
@@ -67,6 +74,7 @@ export function readDeploySettings(context: (key: string) => unknown, env: Env):
       ...(flowSid ? { twilioFlowSid: flowSid } : {}),
       ...(phone ? { twilioPhoneNumber: phone } : {}),
       ...(alarmEmail ? { alarmEmail } : {}),
+      ...(slots ? { functionsKeySlots: slots as FunctionsKeySlot[] } : {}),
       sweepEnvironment: passThrough,
     },
   };

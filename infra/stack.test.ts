@@ -548,6 +548,34 @@ describe('the sweep alarms', () => {
   });
 });
 
+describe('the key slots of the Functions (for rotate-keys)', () => {
+  const keysOf = (t: Template) => Object.keys(t.findResources('AWS::IAM::AccessKey')).sort();
+
+  it('has two keys during a rotation, each in a secret of its own named after its slot', () => {
+    const both = synth({ functionsKeySlots: ['a', 'b'] }).template;
+    expect(keysOf(both)).toEqual([expect.stringMatching(/^FunctionsAccessKey[0-9A-F]{8}$/), expect.stringMatching(/^FunctionsAccessKeyB/)]);
+    both.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'appointments-test/functions-s3-key' });
+    both.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'appointments-test/functions-s3-key-b' });
+    both.hasOutput('FunctionsKeySlots', { Value: 'a,b' });
+    both.hasOutput('FunctionsAccessKeyIdB', { Value: { Ref: Match.stringLikeRegexp('^FunctionsAccessKeyB') } });
+  });
+
+  it('keeps slot a under the names from before slots existed, so a deploy replaces nothing', () => {
+    expect(keysOf(template)).toEqual([expect.stringMatching(/^FunctionsAccessKey[0-9A-F]{8}$/)]);
+    expect(Object.keys(template.findOutputs('*')).filter((o) => o.startsWith('FunctionsAccess')).sort()).toEqual(['FunctionsAccessKeyId', 'FunctionsAccessKeySecretArn']);
+  });
+
+  it('after a rotation into slot b, has only that key', () => {
+    const b = synth({ functionsKeySlots: ['b'] }).template;
+    expect(keysOf(b)).toEqual([expect.stringMatching(/^FunctionsAccessKeyB/)]);
+    expect(Object.keys(b.findOutputs('*')).filter((o) => o.startsWith('FunctionsAccess')).sort()).toEqual(['FunctionsAccessKeyIdB', 'FunctionsAccessKeySecretArnB']);
+  });
+
+  it.each([[[]], [['a', 'a']], [['c']]] as [string[]][])('refuses the slots %j', (slots) => {
+    expect(() => synth({ functionsKeySlots: slots as AppointmentStackProps['functionsKeySlots'] })).toThrow(/Functions key slots/);
+  });
+});
+
 describe('outputs for the deploy step', () => {
   it.each([
     ['BucketName', { Ref: BUCKET }],
@@ -557,6 +585,8 @@ describe('outputs for the deploy step', () => {
     ['FunctionsAccessKeyId', { Ref: Match.stringLikeRegexp('^FunctionsAccessKey') }],
     ['FunctionsAccessKeySecretArn', { Ref: Match.stringLikeRegexp('^FunctionsAccessKeySecret') }],
     ['AlarmTopicArn', { Ref: Match.stringLikeRegexp('^Alarms') }],
+    ['FunctionsKeySlots', 'a'],
+    ['FunctionsUserName', { Ref: Match.stringLikeRegexp('^FunctionsUser') }],
   ])('outputs %s', (name, value) => {
     template.hasOutput(name, { Value: value });
   });

@@ -13,6 +13,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { FUNCTIONS_KEY_SLOTS, functionsKeyNames, type FunctionsKeySlot } from './key-slots';
+
+export { FUNCTIONS_KEY_SLOTS, functionsKeyNames, type FunctionsKeySlot };
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -63,6 +66,12 @@ export interface AppointmentStackProps extends StackProps {
    * intervals (at least an hour) for rate(...) schedules and one day for cron(...) ones.
    */
   sweepHeartbeatWindow?: Duration;
+  /**
+   * The Functions' access keys, by slot. One normally; both for the minutes of a rotation, when
+   * `npm run rotate-keys` adds the other slot, moves the Functions to it and removes the old one
+   * (IAM allows two keys per user). Default ['a'].
+   */
+  functionsKeySlots?: FunctionsKeySlot[];
 }
 
 const CUSTOMER_CODE = /^[a-z0-9](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
@@ -103,6 +112,10 @@ function problemsWith(props: AppointmentStackProps, reminders: ReminderSettings)
   const window = props.sweepHeartbeatWindow?.toSeconds();
   // CloudWatch evaluates one period of at most a day, in whole minutes.
   if (window !== undefined && (window < 300 || window > 86_400 || window % 60 !== 0)) problems.push(`sweep heartbeat window ${window}s must be whole minutes from 5 minutes to one day`);
+  const slots = props.functionsKeySlots;
+  if (slots !== undefined && (slots.length === 0 || new Set(slots).size !== slots.length || slots.some((k) => !FUNCTIONS_KEY_SLOTS.includes(k)))) {
+    problems.push(`Functions key slots "${slots.join(',')}" must be a, b or a,b`);
+  }
   const timeout = props.sweepTimeout?.toSeconds();
   if (timeout !== undefined && (timeout < 1 || timeout > 900)) problems.push(`sweep timeout ${timeout}s must be 1-900 seconds`);
   return problems;
@@ -121,7 +134,8 @@ export class AppointmentStack extends Stack {
   readonly sweepRule: events.Rule;
   readonly twilioSecret: secretsmanager.Secret;
   readonly functionsUser: iam.User;
-  readonly functionsKeySecret: secretsmanager.Secret;
+  /** The Functions' key secrets by slot. */
+  readonly functionsKeySecrets: Partial<Record<FunctionsKeySlot, secretsmanager.Secret>> = {};
   readonly alarmTopic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: AppointmentStackProps) {
@@ -315,21 +329,28 @@ export class AppointmentStack extends Stack {
     acknowledgeObjectPatterns(functionsPolicy, this.bucket, FUNCTIONS_OBJECT_ACCESS);
     const functionsGroup = new iam.Group(this, 'FunctionsGroup', { groupName: `appointments-functions-${code}`, managedPolicies: [functionsPolicy] });
     this.functionsUser = new iam.User(this, 'FunctionsUser', { userName: `appointments-functions-${code}`, groups: [functionsGroup] });
-    const accessKey = new iam.AccessKey(this, 'FunctionsAccessKey', { user: this.functionsUser });
-    this.functionsKeySecret = new secretsmanager.Secret(this, 'FunctionsAccessKeySecret', {
-      secretName: `appointments-${code}/functions-s3-key`,
-      description: `S3 access key of the Twilio Functions (${code}); the deploy step copies it into the Functions environment`,
-      // Field names match the Functions configuration variables.
-      secretObjectValue: {
-        AWS_ACCESS_KEY_ID: SecretValue.resourceAttribute(accessKey.accessKeyId),
-        AWS_SECRET_ACCESS_KEY: accessKey.secretAccessKey,
-      },
-    });
-    acknowledge(this.functionsKeySecret, [
-      ['AwsSolutions::AwsSolutions-SMG4', 'the key must also change in the Twilio Functions environment, which Secrets Manager cannot reach: `npm run rotate-keys` rotates it (docs/deploy.md)'],
-      ['HIPAA.Security::HIPAA.Security-SecretsManagerRotationEnabled', 'the key must also change in the Twilio Functions environment, which Secrets Manager cannot reach: `npm run rotate-keys` rotates it (docs/deploy.md)'],
-      ['HIPAA.Security::HIPAA.Security-SecretsManagerUsingKMSKey', SECRET_KEY_REASON],
-    ]);
+    const keyOutputs: [string, string, string][] = [];
+    for (const slot of props.functionsKeySlots ?? ['a']) {
+      const names = functionsKeyNames(slot);
+      const accessKey = new iam.AccessKey(this, names.key, { user: this.functionsUser });
+      const secret = new secretsmanager.Secret(this, names.secret, {
+        secretName: names.secretName(code),
+        description: `S3 access key of the Twilio Functions (${code}, slot ${slot}); the deploy step copies it into the Functions environment`,
+        // Field names match the Functions configuration variables.
+        secretObjectValue: {
+          AWS_ACCESS_KEY_ID: SecretValue.resourceAttribute(accessKey.accessKeyId),
+          AWS_SECRET_ACCESS_KEY: accessKey.secretAccessKey,
+        },
+      });
+      acknowledge(secret, [
+        ['AwsSolutions::AwsSolutions-SMG4', 'the key must also change in the Twilio Functions environment, which Secrets Manager cannot reach: `npm run rotate-keys` rotates it (docs/deploy.md)'],
+        ['HIPAA.Security::HIPAA.Security-SecretsManagerRotationEnabled', 'the key must also change in the Twilio Functions environment, which Secrets Manager cannot reach: `npm run rotate-keys` rotates it (docs/deploy.md)'],
+        ['HIPAA.Security::HIPAA.Security-SecretsManagerUsingKMSKey', SECRET_KEY_REASON],
+      ]);
+      this.functionsKeySecrets[slot] = secret;
+      keyOutputs.push([names.idOutput, accessKey.accessKeyId, `AWS_ACCESS_KEY_ID of key slot ${slot} for the Twilio Functions`]);
+      keyOutputs.push([names.secretOutput, secret.secretArn, `Secret holding AWS_SECRET_ACCESS_KEY of key slot ${slot}`]);
+    }
 
     this.alarmTopic = new sns.Topic(this, 'Alarms', {
       topicName: `appointment-alarms-${code}`,
@@ -349,8 +370,9 @@ export class AppointmentStack extends Stack {
     output('Region', this.region, 'AWS_REGION for the Functions');
     output('SweepFunctionName', this.sweepFunction.functionName, 'The reminder sweep Lambda');
     output('TwilioSecretArn', this.twilioSecret.secretArn, `Put the Twilio credentials here as JSON fields ${TWILIO_SECRET_FIELDS.join(', ')}`);
-    output('FunctionsAccessKeyId', accessKey.accessKeyId, 'AWS_ACCESS_KEY_ID for the Twilio Functions');
-    output('FunctionsAccessKeySecretArn', this.functionsKeySecret.secretArn, 'Secret holding AWS_SECRET_ACCESS_KEY for the Twilio Functions');
+    for (const [name, value, description] of keyOutputs) output(name, value, description);
+    output('FunctionsKeySlots', (props.functionsKeySlots ?? ['a']).join(','), 'Key slots of the Functions user, as the deploy passes them back (context functionsKeys)');
+    output('FunctionsUserName', this.functionsUser.userName, 'The IAM user of the Twilio Functions');
     output('AlarmTopicArn', this.alarmTopic.topicArn, 'Where the sweep alarms go (ALARM_EMAIL is subscribed)');
   }
 

@@ -147,12 +147,18 @@ describe('the cdk deploy command line', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'appointments-acme/twilio' });
     template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'appointments-acme/functions-s3-key' });
     // What the deploy reads back from --outputs-file.
-    for (const output of ['BucketName', 'Region', 'SweepFunctionName', 'TwilioSecretArn', 'FunctionsAccessKeyId', 'FunctionsAccessKeySecretArn']) {
+    for (const output of ['BucketName', 'Region', 'SweepFunctionName', 'TwilioSecretArn', 'FunctionsAccessKeyId', 'FunctionsAccessKeySecretArn', 'FunctionsKeySlots', 'FunctionsUserName']) {
       template.hasOutput(output, {});
     }
     // The Twilio secrets stay out of the template: the deploy writes them into Secrets Manager.
     const text = JSON.stringify(template.toJSON());
     for (const secret of SECRETS) expect(text).not.toContain(secret);
+  });
+
+  it('passes the key slots the stack has, so a deploy after a rotation keeps the Functions key', () => {
+    const template = synthFromArgs(cdkDeploy(s, stackContext(s, FLOW_SID, ['b']), { root: '/srv/app', baseEnv: {} }).args);
+    template.hasOutput('FunctionsKeySlots', { Value: 'b' });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'appointments-acme/functions-s3-key-b' });
   });
 
   it('on the first deploy, before the flow exists, synthesizes with an empty flow SID', () => {

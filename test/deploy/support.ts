@@ -113,6 +113,10 @@ export interface SecretsStandIn {
   /** CloudFormation stacks by name. */
   stacks: Map<string, { status: string; outputs: Record<string, string> }>;
   writes: { arn: string; value: string }[];
+  /** IAM's live access keys (id → secret); S3 answers only requests signed with one of them. */
+  iamKeys: Map<string, string>;
+  /** Access key ids of the S3 requests, in order. */
+  s3Requests: string[];
   close(): Promise<void>;
 }
 
@@ -120,7 +124,20 @@ export async function startSecretsStandIn(initial: Record<string, string>): Prom
   const values = new Map(Object.entries(initial));
   const writes: { arn: string; value: string }[] = [];
   const stacks = new Map<string, { status: string; outputs: Record<string, string> }>();
+  const iamKeys = new Map<string, string>([[STACK_OUTPUTS.FunctionsAccessKeyId, FUNCTIONS_SECRET_KEY]]);
+  const s3Requests: string[] = [];
   const app = express();
+  // S3, path style, as the Functions' key check uses it: HeadBucket and a one-key ListObjectsV2.
+  // Only the access key id of the signature is checked (against IAM's live keys), not the signature.
+  app.use('/:bucket', (req, res, next) => {
+    if (req.method !== 'HEAD' && req.method !== 'GET') return next();
+    const keyId = /Credential=([A-Z0-9]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? '';
+    s3Requests.push(keyId);
+    if (!iamKeys.has(keyId)) return res.status(403).type('application/xml').send('<Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>');
+    if (req.params.bucket !== STACK_OUTPUTS.BucketName) return res.status(404).type('application/xml').send('<Error><Code>NoSuchBucket</Code></Error>');
+    if (req.method === 'HEAD') return res.status(200).end();
+    return res.type('application/xml').send(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${STACK_OUTPUTS.BucketName}</Name><KeyCount>0</KeyCount><MaxKeys>1</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>`);
+  });
   app.post('/', express.urlencoded({ extended: false, type: 'application/x-www-form-urlencoded' }), (req, res, next) => {
     const form = req.body as Record<string, string>;
     if (form.Action !== 'DescribeStacks') return next();
@@ -153,7 +170,7 @@ export async function startSecretsStandIn(initial: Record<string, string>): Prom
     }
   });
   const server = await listen(app);
-  return { endpoint: server.url, values, stacks, writes, close: () => server.close() };
+  return { endpoint: server.url, values, stacks, writes, iamKeys, s3Requests, close: () => server.close() };
 }
 
 export const STACK_OUTPUTS = {
@@ -163,7 +180,11 @@ export const STACK_OUTPUTS = {
   TwilioSecretArn: 'arn:aws:secretsmanager:us-west-2:123456789012:secret:appointments-acme/twilio-AbCdEf',
   FunctionsAccessKeyId: 'AKIAFUNCTIONS0000001',
   FunctionsAccessKeySecretArn: 'arn:aws:secretsmanager:us-west-2:123456789012:secret:appointments-acme/functions-s3-key-GhIjKl',
+  FunctionsKeySlots: 'a',
+  FunctionsUserName: 'appointments-functions-acme',
 };
+/** Where the fake CDK keeps slot b's key (slot a's is STACK_OUTPUTS.FunctionsAccessKeySecretArn). */
+export const SLOT_B_SECRET_ARN = 'arn:aws:secretsmanager:us-west-2:123456789012:secret:appointments-acme/functions-s3-key-b-MnOpQr';
 export const FUNCTIONS_SECRET_KEY = 'functions/secret/key/abcdefghijklmnopqrst';
 
 /**
@@ -179,6 +200,11 @@ export class FakeProcesses {
   awsCli: ((req: ProcessRequest) => ProcessResult) | undefined;
   /** CloudFormation's view, kept in step with what the fake `cdk` deploys and destroys. */
   stacks: Map<string, { status: string; outputs: Record<string, string> }> | undefined;
+  /** The AWS stand-in whose secrets and IAM keys the fake CDK creates and deletes, as CloudFormation would. */
+  aws: SecretsStandIn | undefined;
+  /** The Functions' keys the stack has, by slot (slot a's exists from the start, like freshSecrets' secret). */
+  readonly functionsKeys = new Map<string, { id: string; secret: string }>([['a', { id: STACK_OUTPUTS.FunctionsAccessKeyId, secret: FUNCTIONS_SECRET_KEY }]]);
+  private keysMade = 0;
 
   readonly run: ProcessRunner = async (req) => {
     this.requests.push(req);
@@ -195,15 +221,48 @@ export class FakeProcesses {
     }
     const verb = req.args[2];
     if (verb === 'deploy') {
+      const outputs = this.deployKeys(req.args);
       const file = req.args[req.args.indexOf('--outputs-file') + 1] ?? '';
       mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, JSON.stringify({ 'Appointments-acme': STACK_OUTPUTS }, null, 2));
-      this.stacks?.set('Appointments-acme', { status: 'UPDATE_COMPLETE', outputs: { ...STACK_OUTPUTS } });
+      writeFileSync(file, JSON.stringify({ 'Appointments-acme': outputs }, null, 2));
+      this.stacks?.set('Appointments-acme', { status: 'UPDATE_COMPLETE', outputs: { ...outputs } });
       req.onLine?.('✅  Appointments-acme');
     }
     if (verb === 'destroy') this.stacks?.delete('Appointments-acme');
     return { code: 0, stdout: '', tail: [] };
   };
+
+  /**
+   * CloudFormation's part for the key slots of `-c functionsKeys=…` (default a): a new slot gets a
+   * new IAM key and its secret, a dropped slot's key is deleted; the outputs name the slots' keys.
+   */
+  private deployKeys(args: string[]): Record<string, string> {
+    const pair = args.find((a, i) => args[i - 1] === '-c' && a.startsWith('functionsKeys='));
+    const slots = (pair?.slice('functionsKeys='.length) ?? 'a').split(',');
+    const secretArn = (slot: string) => (slot === 'a' ? STACK_OUTPUTS.FunctionsAccessKeySecretArn : SLOT_B_SECRET_ARN);
+    for (const [slot, key] of [...this.functionsKeys]) {
+      if (slots.includes(slot)) continue;
+      this.functionsKeys.delete(slot);
+      this.aws?.iamKeys.delete(key.id);
+      this.aws?.values.delete(secretArn(slot));
+    }
+    for (const slot of slots) {
+      if (this.functionsKeys.has(slot)) continue;
+      this.keysMade += 1;
+      const key = { id: `AKIAROTATED${slot.toUpperCase()}${String(this.keysMade).padStart(8, '0')}`, secret: `rotated/secret/${slot}/${this.keysMade}/abcdefghijklmnop` };
+      this.functionsKeys.set(slot, key);
+      this.aws?.iamKeys.set(key.id, key.secret);
+      this.aws?.values.set(secretArn(slot), JSON.stringify({ AWS_ACCESS_KEY_ID: key.id, AWS_SECRET_ACCESS_KEY: key.secret }));
+    }
+    const { FunctionsAccessKeyId: _id, FunctionsAccessKeySecretArn: _arn, ...base } = STACK_OUTPUTS;
+    const outputs: Record<string, string> = { ...base, FunctionsKeySlots: slots.join(',') };
+    for (const slot of slots) {
+      const suffix = slot === 'a' ? '' : 'B';
+      outputs[`FunctionsAccessKeyId${suffix}`] = this.functionsKeys.get(slot)?.id ?? '';
+      outputs[`FunctionsAccessKeySecretArn${suffix}`] = secretArn(slot);
+    }
+    return outputs;
+  }
 
   cdk(verb?: string): ProcessRequest[] {
     return this.requests.filter((r) => r.command === 'npx' && (verb === undefined || r.args[2] === verb));
@@ -223,6 +282,7 @@ export interface Harness {
 export function harness(env: Record<string, string | undefined>, twilio: TwilioStandIn, secrets: SecretsStandIn, root = mkdtempSync(path.join(os.tmpdir(), 'pam-deploy-'))): Harness {
   const processes = new FakeProcesses();
   processes.stacks = secrets.stacks;
+  processes.aws = secrets;
   const h: Harness = {
     output: [],
     processes,
@@ -239,7 +299,7 @@ export function harness(env: Record<string, string | undefined>, twilio: TwilioS
       },
       aws: (s) => {
         h.awsCalls += 1;
-        return new CdkAwsTarget(s, { root, run: processes.run, baseEnv: { PATH: '/usr/bin:/bin', HOME: '/home/operator' }, secretsEndpoint: secrets.endpoint, cloudFormationEndpoint: secrets.endpoint });
+        return new CdkAwsTarget(s, { root, run: processes.run, baseEnv: { PATH: '/usr/bin:/bin', HOME: '/home/operator' }, secretsEndpoint: secrets.endpoint, cloudFormationEndpoint: secrets.endpoint, s3Endpoint: secrets.endpoint });
       },
       hasSharedAwsConfig: false,
     },

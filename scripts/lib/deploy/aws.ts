@@ -7,7 +7,9 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { HeadBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { FUNCTIONS_KEY_SLOTS, functionsKeyNames, type FunctionsKeySlot } from '../../../infra/key-slots';
 import { cdkBootstrap, cdkDeploy, cdkDestroy, outputsFile, type CdkInvocation } from './cdk';
 import type { ProcessRunner } from './process-runner';
 import { ActionableError } from './report';
@@ -19,10 +21,39 @@ export const StackOutputs = z.object({
   Region: z.string().min(1),
   SweepFunctionName: z.string().min(1),
   TwilioSecretArn: z.string().startsWith('arn:'),
-  FunctionsAccessKeyId: z.string().min(16),
-  FunctionsAccessKeySecretArn: z.string().startsWith('arn:'),
+  // Per key slot (infra/key-slots.ts): slot a's, slot b's, or both during a rotation.
+  FunctionsAccessKeyId: z.string().min(16).optional(),
+  FunctionsAccessKeySecretArn: z.string().startsWith('arn:').optional(),
+  FunctionsAccessKeyIdB: z.string().min(16).optional(),
+  FunctionsAccessKeySecretArnB: z.string().startsWith('arn:').optional(),
+  /** Absent on stacks from before key slots: they have slot a. */
+  FunctionsKeySlots: z.string().optional(),
+  FunctionsUserName: z.string().optional(),
 });
 export type StackOutputs = z.infer<typeof StackOutputs>;
+
+/** One of the Functions' access keys as the stack outputs name it. */
+export interface FunctionsKeyRef {
+  slot: FunctionsKeySlot;
+  accessKeyId: string;
+  secretArn: string;
+}
+
+/** The key slots a stack has, in the order the stack lists them. */
+export function functionsKeySlotsOf(outputs: Partial<StackOutputs>): FunctionsKeySlot[] {
+  const listed = (outputs.FunctionsKeySlots ?? 'a').split(',').map((k) => k.trim());
+  return FUNCTIONS_KEY_SLOTS.filter((k) => listed.includes(k));
+}
+
+export function functionsKeysOf(outputs: Partial<StackOutputs>): FunctionsKeyRef[] {
+  const all = outputs as Record<string, string | undefined>;
+  return functionsKeySlotsOf(outputs).flatMap((slot) => {
+    const names = functionsKeyNames(slot);
+    const accessKeyId = all[names.idOutput];
+    const secretArn = all[names.secretOutput];
+    return accessKeyId && secretArn ? [{ slot, accessKeyId, secretArn }] : [];
+  });
+}
 
 /** The JSON the deploy writes into the Twilio secret; the sweep reads these fields. */
 export interface TwilioSecretValue {
@@ -54,6 +85,8 @@ export interface AwsTarget {
   /** Writes the secret unless it already holds exactly this value. */
   putTwilioSecret(arn: string, value: TwilioSecretValue): Promise<'updated' | 'unchanged'>;
   readFunctionsKey(arn: string): Promise<FunctionsKey>;
+  /** Proves the key works for the Functions: the bucket answers a HEAD and a one-key listing. */
+  checkFunctionsKey(key: FunctionsKey, bucket: string, region: string): Promise<void>;
 }
 
 export interface CdkAwsOptions {
@@ -65,6 +98,8 @@ export interface CdkAwsOptions {
   secretsEndpoint?: string;
   /** CloudFormation endpoint, for tests against a local fake. */
   cloudFormationEndpoint?: string;
+  /** S3 endpoint for checking the Functions' key, for tests against a local fake. */
+  s3Endpoint?: string;
 }
 
 /** What the CLI says when the toolkit stack is missing (asset-using stacks need it). */
@@ -195,5 +230,21 @@ export class CdkAwsTarget implements AwsTarget {
       .safeParse(JSON.parse(res.SecretString ?? '{}'));
     if (!parsed.success) throw new Error(`the secret ${arn} does not hold AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
     return { accessKeyId: parsed.data.AWS_ACCESS_KEY_ID, secretAccessKey: parsed.data.AWS_SECRET_ACCESS_KEY };
+  }
+
+  async checkFunctionsKey(key: FunctionsKey, bucket: string, region: string): Promise<void> {
+    const s3 = new S3Client({
+      region,
+      credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+      // One attempt per call: the caller waits and asks again while IAM propagates a new key.
+      maxAttempts: 1,
+      ...(this.opts.s3Endpoint ? { endpoint: this.opts.s3Endpoint, forcePathStyle: true } : {}),
+    });
+    try {
+      await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+      await s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1 }));
+    } finally {
+      s3.destroy();
+    }
   }
 }

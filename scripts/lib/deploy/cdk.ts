@@ -24,8 +24,10 @@ export function outputsFile(root: string, customerCode: string): string {
 }
 
 /** The stack's settings as context, in the names infra/settings.ts reads. */
-export function stackContext(s: DeploySettings, flowSid: string | undefined): Record<string, string> {
+export function stackContext(s: DeploySettings, flowSid: string | undefined, functionsKeySlots?: string[]): Record<string, string> {
   return {
+    // The key slots the stack has now: a deploy keeps them as they are (only rotate-keys changes them).
+    ...(functionsKeySlots ? { functionsKeys: functionsKeySlots.join(',') } : {}),
     customerCode: s.customerCode,
     REMINDER_FIRST_TIMING: s.reminders.firstTiming,
     REMINDER_SECOND_TIMING: s.reminders.secondTiming,

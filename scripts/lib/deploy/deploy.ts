@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { originMarker } from '../../../src/messaging/origin-marker';
 import { loadFlowTemplate, renderFlow } from '../../../studio/render-flow';
-import type { StackOutputs } from './aws';
+import { functionsKeySlotsOf, functionsKeysOf, type StackOutputs } from './aws';
 import { stackContext } from './cdk';
 import { printFailure, printProblems, startSteps, twilioAuthHint, verifyServiceName, type CommandDeps, type CommandResult } from './common';
 import { functionsEnvironment, functionsEnvironmentProblems } from './functions-env';
@@ -65,7 +65,8 @@ export async function deploy(deps: DeployDeps): Promise<CommandResult<DeploySumm
     });
 
     const outputs = await steps.run(`Deploy the AWS stack ${s.stackName}`, 'read the CDK messages above, fix the cause, and run `npm run deploy` again', async (ctx) => {
-      const o = await aws.deployStack(stackContext(s, knownFlowSid), ctx.note);
+      const keySlots = functionsKeySlotsOf((await aws.describeStack())?.outputs ?? {});
+      const o = await aws.deployStack(stackContext(s, knownFlowSid, keySlots), ctx.note);
       return { value: o, summary: `bucket ${o.BucketName}, sweep ${o.SweepFunctionName}` };
     });
 
@@ -76,7 +77,11 @@ export async function deploy(deps: DeployDeps): Promise<CommandResult<DeploySumm
         api_key_secret: s.twilio.apiKeySecret,
         ie_signing_secret: s.ieSigningSecret,
       });
-      const k = await aws.readFunctionsKey(outputs.FunctionsAccessKeySecretArn);
+      // The key the Functions use now (after an interrupted rotation there may be two), else the first.
+      const keys = functionsKeysOf(outputs);
+      const chosen = keys.find((k) => k.accessKeyId === inventory.variables.AWS_ACCESS_KEY_ID) ?? keys[0];
+      if (!chosen) throw new Error(`the outputs of ${s.stackName} name no access key for the Functions (infra/stack.ts and the deploy disagree)`);
+      const k = await aws.readFunctionsKey(chosen.secretArn);
       masker.add(k.secretAccessKey);
       return { value: k, summary: `Twilio secret ${stored}; the Functions' S3 key read from Secrets Manager` };
     });
@@ -130,7 +135,7 @@ export async function deploy(deps: DeployDeps): Promise<CommandResult<DeploySumm
 
     if (flow.sid !== knownFlowSid) {
       await steps.run('Give the reminder sweep the new flow', 'run `npm run deploy` again: the stack is then deployed with the flow from the start', async (ctx) => {
-        await aws.deployStack(stackContext(s, flow.sid), ctx.note);
+        await aws.deployStack(stackContext(s, flow.sid, functionsKeySlotsOf(outputs)), ctx.note);
         return { value: undefined, summary: `TWILIO_FLOW_SID=${flow.sid}` };
       });
     }
