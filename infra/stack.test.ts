@@ -22,6 +22,7 @@ import {
   dueKey,
   historyKey,
   inboundKey,
+  rejectedKey,
   optOutKey,
   outboxKey,
   phoneIndexKey,
@@ -410,6 +411,7 @@ describe('secrets and IAM', () => {
     heartbeat: SWEEP_STATUS_KEY,
     'inbound sighting': inboundKey('SM123'),
     'login attempts': attemptLogKey('password', 'total'),
+    'refused event': rejectedKey(at, 'ev-1'),
   };
   type Owner = 'FunctionsAccess' | 'SweepAccess';
   const [W, D, C] = ['write', 'delete', 'create once'];
@@ -422,10 +424,11 @@ describe('secrets and IAM', () => {
     'EHR outbox': { FunctionsAccess: [W, D], SweepAccess: [W, D] },
     'flow outbox': { FunctionsAccess: [], SweepAccess: [W, D] },
     'EHR receipt': { FunctionsAccess: [W], SweepAccess: [W] },
-    'reminder claim': { FunctionsAccess: [], SweepAccess: [W, D] },
+    'reminder claim': { FunctionsAccess: [W, D], SweepAccess: [W, D] },
     heartbeat: { FunctionsAccess: [], SweepAccess: [W] },
     'inbound sighting': { FunctionsAccess: [W], SweepAccess: [] },
     'login attempts': { FunctionsAccess: [W], SweepAccess: [] },
+    'refused event': { FunctionsAccess: [W], SweepAccess: [] },
   };
   it.each(Object.entries(keys))('%s (%s): each principal may read it and do exactly what its code does', (family, key) => {
     for (const owner of ['FunctionsAccess', 'SweepAccess'] as const) {

@@ -470,10 +470,14 @@ export const SWEEP_OBJECT_ACCESS: ObjectAccess = {
   deletes: ['index/due/*', 'outbox/*', 'claims/reminders/*'],
 };
 
-/** Intake, replies and the admin page: events, opt-outs, EHR requests, inbound sightings, login attempts. */
+/**
+ * Intake, replies and the admin page: events, opt-outs, EHR requests, inbound sightings, login
+ * attempts, events refused at the Studio flow, and the claims of the page's "simulate REMIND"
+ * (it sends through the sweep's claim path).
+ */
 export const FUNCTIONS_OBJECT_ACCESS: ObjectAccess = {
-  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'optouts/*', 'outbox/ehr/*', 'inbound/*', 'admin/attempts/*'],
-  deletes: ['outbox/ehr/*'],
+  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'optouts/*', 'outbox/ehr/*', 'inbound/*', 'admin/attempts/*', 'rejected/*', 'claims/reminders/*'],
+  deletes: ['outbox/ehr/*', 'claims/reminders/*'],
 };
 
 const CREATE_ONLY = { 's3:if-none-match': '*' };
