@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AnsweredRequest } from './request-label';
 
 /**
  * A reverse proxy in front of an S3-protocol server that does not honour conditional writes
@@ -17,14 +18,6 @@ export interface ConditionalGuard {
 
 type Etag = string | null;
 
-/** A client's request as the guard answered it (key URL-decoded; empty for bucket-level requests). */
-export interface AnsweredRequest {
-  method: string;
-  bucket: string;
-  key: string;
-  query: URLSearchParams;
-  status: number;
-}
 
 /**
  * Per-key readers-writer locks. s3rver writes object files in place, so a GET racing a PUT can read

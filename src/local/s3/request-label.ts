@@ -1,4 +1,11 @@
-import type { AnsweredRequest } from './conditional-guard';
+/** A client's request as the embedded S3 server answered it (key URL-decoded; empty for bucket-level requests). */
+export interface AnsweredRequest {
+  method: string;
+  bucket: string;
+  key: string;
+  query: URLSearchParams;
+  status: number;
+}
 
 /**
  * A key's shape in the layout of src/storage/keys.ts, with ids replaced by `*`:

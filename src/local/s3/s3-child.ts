@@ -1,19 +1,29 @@
-// Runs the embedded S3 server (s3rver + conditional-write guard) in its own process, so it gets
-// its own core and so the OpenSSL legacy provider it needs (s3rver signs list continuation
-// tokens with DES) is enabled only here. Started by embedded-s3.ts with --openssl-legacy-provider.
+// Runs the embedded S3 server in its own process, so it gets its own core and so a test can kill
+// it with SIGKILL mid-write. Started by embedded-s3.ts. The default server is ours
+// (s3-server.ts); EMBEDDED_S3_IMPL=s3rver runs the former s3rver + conditional-write guard, kept
+// so the benchmark can compare the two (it needs --openssl-legacy-provider: s3rver signs list
+// continuation tokens with DES).
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import S3rver from 's3rver';
-import { startConditionalGuard, type AnsweredRequest } from './conditional-guard';
-import { COUNT_REQUESTS_ENV } from './embedded-s3';
-import { requestLabel } from './request-label';
+import { startConditionalGuard } from './conditional-guard';
+import { COUNT_REQUESTS_ENV, LOCAL_S3_CREDENTIALS, type EmbeddedS3Impl } from './embedded-s3';
+import { requestLabel, type AnsweredRequest } from './request-label';
+import { startS3Server } from './s3-server';
 
 interface StartMessage {
+  impl: EmbeddedS3Impl;
   directory: string;
   port: number;
   host: string;
   buckets: string[];
+  fsync: boolean;
+}
+
+interface Running {
+  endpoint: string;
+  port: number;
+  close(): Promise<void>;
 }
 
 interface S3rverStore {
@@ -26,7 +36,7 @@ interface S3rverStore {
 /**
  * s3rver's filesystem store streams a PUT straight into the object file and answers before the
  * write has finished, so a reader can see a torn object. This replacement writes a temporary file,
- * waits for it to be flushed and renames it into place (atomic on POSIX).
+ * waits for it to be flushed and renames it into place (its metadata is still written in place).
  */
 function makeWritesAtomic(store: S3rverStore): void {
   store.putObject = async (object) => {
@@ -45,8 +55,8 @@ function makeWritesAtomic(store: S3rverStore): void {
   };
 }
 
-async function main(options: StartMessage) {
-  const counts = process.env[COUNT_REQUESTS_ENV] === '1' ? new Map<string, number>() : null;
+async function startS3rver(options: StartMessage, onAnswered: ((r: AnsweredRequest) => void) | undefined): Promise<Running> {
+  const { default: S3rver } = await import('s3rver');
   const s3rver = new S3rver({
     address: '127.0.0.1',
     port: 0,
@@ -61,14 +71,7 @@ async function main(options: StartMessage) {
     upstreamPort: address.port,
     port: options.port,
     host: options.host,
-    ...(counts
-      ? {
-          onAnswered: (r: AnsweredRequest) => {
-            const label = requestLabel(r);
-            counts.set(label, (counts.get(label) ?? 0) + 1);
-          },
-        }
-      : {}),
+    ...(onAnswered ? { onAnswered } : {}),
     currentEtag: async (bucket, key) => {
       try {
         return (await store.getMetadata(bucket, key)).etag;
@@ -78,9 +81,38 @@ async function main(options: StartMessage) {
       }
     },
   });
+  return {
+    endpoint: guard.endpoint,
+    port: guard.port,
+    close: async () => {
+      await guard.close();
+      await s3rver.close();
+    },
+  };
+}
+
+async function main(options: StartMessage) {
+  const counts = process.env[COUNT_REQUESTS_ENV] === '1' ? new Map<string, number>() : null;
+  const onAnswered = counts
+    ? (r: AnsweredRequest) => {
+        const label = requestLabel(r);
+        counts.set(label, (counts.get(label) ?? 0) + 1);
+      }
+    : undefined;
+  const server: Running =
+    options.impl === 's3rver'
+      ? await startS3rver(options, onAnswered)
+      : await startS3Server({
+          directory: options.directory,
+          port: options.port,
+          host: options.host,
+          buckets: options.buckets,
+          credentials: LOCAL_S3_CREDENTIALS,
+          fsync: options.fsync,
+          ...(onAnswered ? { onAnswered } : {}),
+        });
   const stop = async () => {
-    await guard.close();
-    await s3rver.close();
+    await server.close();
     process.exit(0);
   };
   process.on('message', (m: unknown) => {
@@ -91,7 +123,7 @@ async function main(options: StartMessage) {
     }
   });
   process.on('disconnect', () => void stop());
-  process.send?.({ ready: true, endpoint: guard.endpoint, port: guard.port });
+  process.send?.({ ready: true, endpoint: server.endpoint, port: server.port });
 }
 
 process.once('message', (m: StartMessage) => {
