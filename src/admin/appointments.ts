@@ -1,6 +1,7 @@
 import type { AppointmentState } from '../domain/appointment';
 import { formatAppointmentTime, providerName } from '../domain/format';
 import { planReminders, type ReminderPlan, type ReminderPolicy, type SkipReason, type StopReason } from '../domain/reminders';
+import { log } from '../log';
 import type { AppointmentRecords, EventHistory, HistoryRecord } from '../storage/appointment-store';
 
 /** What the appointments table and the CSV show for one appointment. */
@@ -113,12 +114,31 @@ export interface ViewDeps {
 
 export const MAX_PAGE = 200;
 
-export async function listAppointmentRows(deps: ViewDeps, limit: number, cursor?: string): Promise<{ appointments: AppointmentRow[]; cursor?: string }> {
+/**
+ * A page of rows. A record the store could not read, or that cannot be shown, is listed by id in
+ * `unreadable` (and logged by id), so one bad record never takes the table or the export down.
+ */
+export async function listAppointmentRows(
+  deps: ViewDeps,
+  limit: number,
+  cursor?: string,
+): Promise<{ appointments: AppointmentRow[]; cursor?: string; unreadable?: string[] }> {
   const page = await deps.store.listAppointments(Math.max(1, Math.min(limit, MAX_PAGE)), cursor);
   const nowIso = deps.now().toISOString();
+  const unreadable = [...(page.unreadable ?? [])];
+  const appointments = page.appointments.flatMap((s) => {
+    try {
+      return [appointmentRow(s, deps.policy, nowIso)];
+    } catch (err) {
+      unreadable.push(s.facts.appointment_id);
+      log('warn', 'appointment record cannot be shown, left out of the table', { appointment_id: s.facts.appointment_id, code: (err as Error).name });
+      return [];
+    }
+  });
   return {
-    appointments: page.appointments.map((s) => appointmentRow(s, deps.policy, nowIso)),
+    appointments,
     ...(page.cursor ? { cursor: page.cursor } : {}),
+    ...(unreadable.length > 0 ? { unreadable } : {}),
   };
 }
 

@@ -74,10 +74,11 @@ export async function exportPage(
   deps: ViewDeps,
   table: ExportTable,
   options: { cursor?: string; appointmentId?: string },
-): Promise<{ csv: string; cursor?: string; rows: number }> {
+): Promise<{ csv: string; cursor?: string; rows: number; unreadable?: string[] }> {
   const header = options.cursor ? '' : csvLine(table === 'appointments' ? [...APPOINTMENT_COLUMNS] : [...HISTORY_COLUMNS]);
   let ids: string[];
   let cursor: string | undefined;
+  let unreadable: string[] = [];
   let csv = header;
   let rows = 0;
   if (options.appointmentId) {
@@ -93,9 +94,10 @@ export async function exportPage(
   } else {
     const page = await listAppointmentRows(deps, EXPORT_PAGE, options.cursor);
     cursor = page.cursor;
+    unreadable = page.unreadable ?? [];
     if (table === 'appointments') {
       for (const r of page.appointments) csv += csvLine(appointmentCells(r));
-      return { csv, rows: page.appointments.length, ...(cursor ? { cursor } : {}) };
+      return { csv, rows: page.appointments.length, ...(cursor ? { cursor } : {}), ...(unreadable.length > 0 ? { unreadable } : {}) };
     }
     ids = page.appointments.map((a) => a.appointment_id);
   }
@@ -121,5 +123,5 @@ export async function exportPage(
       rows += 1;
     }
   }
-  return { csv, rows, ...(cursor ? { cursor } : {}) };
+  return { csv, rows, ...(cursor ? { cursor } : {}), ...(unreadable.length > 0 ? { unreadable } : {}) };
 }

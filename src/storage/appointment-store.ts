@@ -198,4 +198,6 @@ export interface AppointmentPage {
   appointments: AppointmentState[];
   /** Absent on the last page. */
   cursor?: string;
+  /** Appointments on this page whose record could not be read (left out of `appointments`). */
+  unreadable?: string[];
 }

@@ -6,6 +6,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { AppointmentState } from '../domain/appointment';
+import { log } from '../log';
 import type { AppointmentPage, AppointmentStore, DueEntry, DueRef, HistoryRecord, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, Versioned } from './appointment-store';
 import {
   APPOINTMENTS_PREFIX,
@@ -56,6 +57,25 @@ export function isConditionFailure(err: unknown): boolean {
   );
 }
 
+/**
+ * A record that exists but cannot be read: the server answered 500 for that object (the embedded
+ * one does for a damaged file), or its content is not the JSON / shape we wrote. Storage being
+ * unreachable is not one of these; that fails the whole call.
+ */
+export function isReadFailure(err: unknown): boolean {
+  if (err instanceof SyntaxError) return true;
+  if ((err as { name?: string })?.name === 'ZodError') return true;
+  const code = status(err);
+  return code !== undefined && code >= 500 && code !== 503;
+}
+
+/** Why a record could not be read, for logs: never the error message (JSON.parse quotes the content). */
+function readFailureCode(err: unknown): string {
+  if (err instanceof SyntaxError) return 'not-json';
+  if ((err as { name?: string })?.name === 'ZodError') return 'unexpected-shape';
+  return `s3-${status(err) ?? 'error'}`;
+}
+
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 export class S3AppointmentStore implements AppointmentStore {
@@ -104,8 +124,14 @@ export class S3AppointmentStore implements AppointmentStore {
     for await (const key of this.listKeys(historyPrefix(appointmentId))) keys.push(key);
     const records: HistoryRecord[] = [];
     for (const key of keys) {
-      const got = await this.getJson(key);
-      if (got) records.push(got.value as HistoryRecord);
+      // One unreadable record must not hide the rest of the history (the admin views read it).
+      try {
+        const got = await this.getJson(key);
+        if (got) records.push(got.value as HistoryRecord);
+      } catch (err) {
+        if (!isReadFailure(err)) throw err;
+        log('warn', 'history record unreadable, left out', { appointment_id: appointmentId, code: readFailureCode(err) });
+      }
     }
     return records;
   }
@@ -282,9 +308,20 @@ export class S3AppointmentStore implements AppointmentStore {
     const taken = prefixes.slice(0, size);
     const ids = taken.map(appointmentIdOfPrefix);
     const states: (AppointmentState | undefined)[] = new Array(ids.length);
+    const unreadable: string[] = [];
     let next = 0;
     const worker = async () => {
-      for (let i = next++; i < ids.length; i = next++) states[i] = (await this.getState(ids[i] as string))?.value;
+      for (let i = next++; i < ids.length; i = next++) {
+        const id = ids[i] as string;
+        // Per-record isolation: a damaged record is reported by id, the rest of the page still shows.
+        try {
+          states[i] = (await this.getState(id))?.value;
+        } catch (err) {
+          if (!isReadFailure(err)) throw err;
+          unreadable.push(id);
+          log('warn', 'appointment record unreadable, left out of the listing', { appointment_id: id, code: readFailureCode(err) });
+        }
+      }
     };
     await Promise.all(Array.from({ length: Math.min(8, ids.length) }, worker));
     const last = taken.at(-1);
@@ -292,6 +329,7 @@ export class S3AppointmentStore implements AppointmentStore {
     return {
       appointments: states.filter((s): s is AppointmentState => s !== undefined),
       ...(more && last ? { cursor: last.slice(APPOINTMENTS_PREFIX.length).replace(/\/$/, '') } : {}),
+      ...(unreadable.length > 0 ? { unreadable: unreadable.sort() } : {}),
     };
   }
 

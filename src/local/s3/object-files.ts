@@ -159,8 +159,7 @@ export class ObjectFiles {
   }
 
   private fileOf(bucket: string, key: string): string {
-    const name = createHash('sha256').update(key).digest('hex');
-    return path.join(this.root, bucket, name.slice(0, 2), name);
+    return objectFile(path.dirname(this.root), bucket, key);
   }
 
   private async locked<T>(bucket: string, key: string, fn: () => Promise<T>): Promise<T> {
@@ -175,6 +174,12 @@ export class ObjectFiles {
       if (this.locks.get(id) === tail) this.locks.delete(id);
     }
   }
+}
+
+/** Where the object `bucket/key` of the store under `directory` lives (tests damage it on purpose). */
+export function objectFile(directory: string, bucket: string, key: string): string {
+  const name = createHash('sha256').update(key).digest('hex');
+  return path.join(directory, '_buckets', bucket, name.slice(0, 2), name);
 }
 
 /** Imports an s3rver data folder (`<bucket>/<key>._S3rver_object` plus metadata) once, into buckets not yet here. */
