@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'dotenv';
-import { startLocalStack } from '../src/local/stack';
+import { portFrom, startLocalStack } from '../src/local/stack';
 import { buildService, ROOT, SERVICE_DIR } from './lib/build-service';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -14,6 +14,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
  */
 const LOCAL_VARIABLES = [
   'PORT',
+  'S3_PORT',
   'HOST',
   'LOCAL_DATA_DIR',
   'LOG_LEVEL',
@@ -33,12 +34,22 @@ async function main() {
   const fromFile = existsSync(envFile) ? parse(readFileSync(envFile)) : {};
   const merged: Record<string, string | undefined> = { ...fromFile, ...process.env };
   const env = Object.fromEntries(LOCAL_VARIABLES.map((k) => [k, merged[k]]));
-  const port = Number(env.PORT ?? 3000);
+  const port = portFrom(env, 'PORT', 3000);
   const dataDir = path.resolve(ROOT, env.LOCAL_DATA_DIR ?? '.local');
 
   const built = await buildService();
   console.log(`Built ${built.functions.length} Twilio Functions in ${built.ms} ms`);
-  const stack = await startLocalStack({ dataDir, serviceDir: SERVICE_DIR, port, host: env.HOST ?? '127.0.0.1', env });
+  const stack = await startLocalStack({
+    dataDir,
+    serviceDir: SERVICE_DIR,
+    port,
+    host: env.HOST ?? '127.0.0.1',
+    env,
+    onStorageLost: (err) => {
+      console.error(`${err.message}. Without it nothing can be stored, so the local stack stops; run npm start again.`);
+      process.exit(1);
+    },
+  });
 
   console.log('');
   console.log(`Patient Appointment Management is running (local, offline)`);

@@ -48,6 +48,11 @@ export interface LocalStackOptions {
   clockStart?: number;
   /** Where the warning about listening beyond loopback goes (stderr by default). */
   warn?: (message: string) => void;
+  /**
+   * The embedded S3 server is restarted when it dies; this hears when restarting failed
+   * repeatedly and the stack is left without storage (`npm start` exits). Logged otherwise.
+   */
+  onStorageLost?: (err: Error) => void;
 }
 
 export interface LocalStack {
@@ -109,7 +114,17 @@ function defined(env: Record<string, string | undefined>): Record<string, string
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
   const secrets = localSecrets(options.dataDir);
-  const s3 = await startEmbeddedS3({ directory: path.join(options.dataDir, 's3'), buckets: [LOCAL_BUCKET] });
+  const given = defined(options.env ?? {});
+  const s3 = await startEmbeddedS3({
+    directory: path.join(options.dataDir, 's3'),
+    buckets: [LOCAL_BUCKET],
+    port: portFrom(given, 'S3_PORT', 0),
+    supervise: {
+      onDied: (why) => console.error(`embedded S3 stopped unexpectedly (${why}); restarting it on the same port`),
+      onRestarted: () => console.error('embedded S3 is running again'),
+      onGaveUp: options.onStorageLost ?? ((err) => console.error(err.message)),
+    },
+  });
   try {
     const outer = express();
     outer.disable('x-powered-by');
@@ -123,7 +138,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const warning = beyondLoopbackWarning(host, port);
     if (warning) (options.warn ?? console.warn)(warning);
 
-    const given = defined(options.env ?? {});
     const accountSid = given.ACCOUNT_SID ?? `AC${'0'.repeat(32)}`;
     const authToken = given.AUTH_TOKEN ?? secrets.AUTH_TOKEN;
     const twilioNumber = given.TWILIO_PHONE_NUMBER ?? LOCAL_TWILIO_NUMBER;
@@ -259,6 +273,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await s3.stop();
     throw err;
   }
+}
+
+/** A port from the environment: an integer from 0 (any free port) to 65535. */
+export function portFrom(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number from 0 to 65535, not "${text}"`);
+  return port;
 }
 
 /** GET the local clock; POST {"advance_ms": n} or {"offset_ms": n} to move it (demos and tests). */
