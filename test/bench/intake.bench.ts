@@ -6,7 +6,10 @@
 // on the bench's own S3 client for the storage-only runs. Texts left for the sweep and Studio 409s
 // are counted after the HTTP runs.
 // Options: EVENTS=5000 CONCURRENCY=32 LIGHT_CONCURRENCY=4 APPOINTMENTS=1000, COUNT_APPOINTMENTS=200
-// (the HTTP requests-per-event pass), LATE_EVENTS=500 (the out-of-order lines).
+// (the HTTP requests-per-event pass), LATE_EVENTS=500 (the out-of-order lines). The storage-only line
+// is repeated against the other embedded S3 server (EMBEDDED_S3_IMPL picks the stack's: ours by
+// default, or s3rver) and against ours with fsync on, each in a fresh process and folder, so one
+// run compares them; COMPARE_S3=0 skips that.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -14,7 +17,7 @@ import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AppointmentState } from '../../src/domain/appointment';
 import { parseEhrEvent, type AppointmentEvent } from '../../src/domain/event';
-import { COUNT_REQUESTS_ENV, LOCAL_S3_CREDENTIALS } from '../../src/local/s3/embedded-s3';
+import { COUNT_REQUESTS_ENV, LOCAL_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3Impl } from '../../src/local/s3/embedded-s3';
 import { requestLabel } from '../../src/local/s3/request-label';
 import { startLocalStack, type LocalStack } from '../../src/local/stack';
 import { S3AppointmentStore } from '../../src/storage/s3-appointment-store';
@@ -61,7 +64,7 @@ console.error = (...args: unknown[]) => {
 };
 
 /** Each run's appointments get their own phones; every 10th appointment shares the previous one's (a family). */
-const RUNS = ['warm', 'http', 'light', 'count', 'direct', 'late', 'inorder'];
+const RUNS = ['warm', 'http', 'light', 'count', 'direct', 'late', 'inorder', 'compare-a', 'compare-b'];
 function phoneOf(run: string, appointment: number): string {
   const family = appointment % 10 === 9 ? appointment - 1 : appointment;
   const digits = String(2_000_000 + RUNS.indexOf(run) * APPOINTMENTS + family);
@@ -117,6 +120,22 @@ function show(label: string, r: Awaited<ReturnType<typeof drive>>) {
   console.log(
     `${label.padEnd(40)} ${r.perSecond.toFixed(0).padStart(6)} events/s   p50 ${r.p50.toFixed(1).padStart(6)} ms   p99 ${r.p99.toFixed(1).padStart(6)} ms   max ${r.max.toFixed(0)} ms   (${r.seconds.toFixed(1)} s)`,
   );
+}
+
+const IMPL_NAMES: Record<EmbeddedS3Impl, string> = { builtin: 'ours', s3rver: 's3rver + guard' };
+
+/** The storage-only run against a fresh embedded S3 server of the given kind. */
+async function storageOnlyAgainst(impl: EmbeddedS3Impl, fsync: boolean, run: string, now: () => Date): Promise<Awaited<ReturnType<typeof drive>>> {
+  const directory = mkdtempSync(path.join(os.tmpdir(), 'pam-bench-s3-'));
+  const server = await startEmbeddedS3({ directory, buckets: ['bench'], impl, fsync, supervise: false });
+  try {
+    const store = new S3AppointmentStore(createS3Client({ region: 'us-east-1', endpoint: server.endpoint, credentials: LOCAL_S3_CREDENTIALS }), 'bench');
+    const events = makeEvents(run).map(parsed);
+    return await drive(EVENTS, CONCURRENCY, (i) => recordEvent({ store, policy, now }, events[i] as AppointmentEvent).then(() => undefined));
+  } finally {
+    await server.stop();
+    rmSync(directory, { recursive: true, force: true });
+  }
 }
 
 type Counts = Map<string, number>;
@@ -192,7 +211,7 @@ async function main() {
   const stack = await startLocalStack({ dataDir, serviceDir, port: 0, env: { SWEEP_INTERVAL_SECONDS: '0' }, clockStart: FIXTURE_NOW });
   try {
     console.log(`intake benchmark: ${EVENTS} events over ${APPOINTMENTS} appointments, one event per request`);
-    console.log(`machine: ${os.cpus().length} CPUs, node ${process.version}; embedded S3 (s3rver + guard) in its own process`);
+    console.log(`machine: ${os.cpus().length} CPUs, node ${process.version}; embedded S3 (${IMPL_NAMES[stack.s3.impl]}) in its own process`);
     console.log('each appointment has its own phone, except every 10th, which shares the previous one\'s (families)');
 
     // Studio starts as the stand-in's REST API hands them to the engine: 409 = contact busy.
@@ -281,12 +300,17 @@ async function main() {
     const direct = makeEvents('direct').map(parsed);
     const s5 = await serverCounts(stack);
     show(
-      `storage only (recordEvent), ${CONCURRENCY}`,
+      `storage only (recordEvent), ${CONCURRENCY}, ${IMPL_NAMES[stack.s3.impl]}`,
       await drive(EVENTS, CONCURRENCY, (i) =>
         tag.run(i < APPOINTMENTS ? 'direct-new' : 'direct-existing', () => recordEvent(deps, direct[i] as AppointmentEvent).then(() => undefined)),
       ),
     );
     const s6 = await serverCounts(stack);
+    if (process.env.COMPARE_S3 !== '0') {
+      const other: EmbeddedS3Impl = stack.s3.impl === 'builtin' ? 's3rver' : 'builtin';
+      show(`storage only (recordEvent), ${CONCURRENCY}, ${IMPL_NAMES[other]}`, await storageOnlyAgainst(other, false, 'compare-a', deps.now));
+      show(`storage only (recordEvent), ${CONCURRENCY}, ours + fsync`, await storageOnlyAgainst('builtin', true, 'compare-b', deps.now));
+    }
 
     // Late events: LATE_EVENTS appointments get a booking at t and a change at t+2 min, then a
     // change at t+1 min (older than the newest: inserted, the state folded again); as many others,
