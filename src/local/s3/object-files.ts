@@ -33,6 +33,8 @@ export class DamagedObjectError extends Error {
 export class ObjectFiles {
   private readonly buckets = new Map<string, BucketIndex>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Folders known to exist, so a write costs no mkdir. */
+  private readonly folders = new Set<string>();
 
   private constructor(
     private readonly root: string,
@@ -75,6 +77,7 @@ export class ObjectFiles {
     if (!index) return 'missing';
     if (index.size() > 0) return 'not-empty';
     this.buckets.delete(bucket);
+    this.folders.clear();
     await fs.rm(path.join(this.root, bucket), { recursive: true, force: true });
     return 'deleted';
   }
@@ -122,7 +125,11 @@ export class ObjectFiles {
         meta: object.meta,
       };
       const file = this.fileOf(bucket, key);
-      await fs.mkdir(path.dirname(file), { recursive: true });
+      const folder = path.dirname(file);
+      if (!this.folders.has(folder)) {
+        await fs.mkdir(folder, { recursive: true });
+        this.folders.add(folder);
+      }
       const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
       const handle = await fs.open(temp, 'w');
       try {
@@ -132,7 +139,7 @@ export class ObjectFiles {
         await handle.close();
       }
       await fs.rename(temp, file);
-      if (this.fsync) await syncDir(path.dirname(file));
+      if (this.fsync) await syncDir(folder);
       index.set(head);
       return { written: head };
     });
