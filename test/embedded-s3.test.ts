@@ -1,4 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -309,6 +310,30 @@ describe('the embedded S3 server across crashes (builtin)', () => {
       const got = await c.send(new GetObjectCommand({ Bucket: 'sup', Key: 'a' }));
       expect(await got.Body?.transformToString()).toBe('kept');
     } finally {
+      await s3.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives up after repeated failed restarts and says why (here: its port was taken meanwhile)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pam-s3-giveup-'));
+    let gaveUp: Error | undefined;
+    const s3 = await startEmbeddedS3({ directory: dir, buckets: ['gone'], supervise: { onGaveUp: (err) => (gaveUp = err) } });
+    const squatter = createServer();
+    try {
+      const back = s3.nextRestart();
+      process.kill(s3.pid as number, 'SIGKILL');
+      // The port is free once the process is gone; take it before the new server can.
+      for (let bound = false; !bound; ) {
+        bound = await new Promise<boolean>((resolve) => {
+          squatter.once('error', () => resolve(false));
+          squatter.listen(s3.port, '127.0.0.1', () => resolve(true));
+        });
+      }
+      await expect(back).rejects.toThrow(/could not be restarted/);
+      expect(gaveUp?.message).toMatch(/embedded S3 could not be restarted: .*EADDRINUSE/);
+    } finally {
+      squatter.close();
       await s3.stop();
       rmSync(dir, { recursive: true, force: true });
     }
