@@ -57,6 +57,8 @@ export function setUpAppointments(options: { highlight: () => string | undefined
   const dialog = $<HTMLDialogElement>('history-dialog');
   let rows: AppointmentRow[] = [];
   let cursor: string | undefined;
+  /** Appointments the server could not read (named by id; the rest of the table still shows). */
+  let unreadable = new Set<string>();
   let shownHistory: string | undefined;
 
   const render = () => {
@@ -82,14 +84,16 @@ export function setUpAppointments(options: { highlight: () => string | undefined
         ),
       ),
     );
-    state.textContent = rows.length === 0 ? 'No appointments yet. Simulate BOOKED to create one.' : `${rows.length} appointment${rows.length === 1 ? '' : 's'}${cursor ? ' (more available)' : ''}.`;
+    const shown = rows.length === 0 ? 'No appointments yet. Simulate BOOKED to create one.' : `${rows.length} appointment${rows.length === 1 ? '' : 's'}${cursor ? ' (more available)' : ''}.`;
+    state.textContent = unreadable.size === 0 ? shown : `${shown} ${unreadable.size} could not be read (${[...unreadable].join(', ')}); see the logs.`;
     more.hidden = !cursor;
   };
 
   async function load(): Promise<void> {
     try {
-      const page = await call<{ appointments: AppointmentRow[]; cursor?: string }>('admin/appointments', { query: { limit: '100' } });
+      const page = await call<{ appointments: AppointmentRow[]; cursor?: string; unreadable?: string[] }>('admin/appointments', { query: { limit: '100' } });
       rows = page.appointments;
+      unreadable = new Set(page.unreadable ?? []);
       cursor = page.cursor;
       render();
     } catch (err) {
@@ -100,7 +104,8 @@ export function setUpAppointments(options: { highlight: () => string | undefined
   async function loadMore(): Promise<void> {
     if (!cursor) return;
     try {
-      const page = await call<{ appointments: AppointmentRow[]; cursor?: string }>('admin/appointments', { query: { limit: '100', cursor } });
+      const page = await call<{ appointments: AppointmentRow[]; cursor?: string; unreadable?: string[] }>('admin/appointments', { query: { limit: '100', cursor } });
+      for (const id of page.unreadable ?? []) unreadable.add(id);
       const known = new Set(rows.map((r) => r.appointment_id));
       rows = rows.concat(page.appointments.filter((r) => !known.has(r.appointment_id)));
       cursor = page.cursor;
