@@ -37,6 +37,18 @@ export default tseslint.config(
     },
   },
   {
+    // FHIR mapping is domain code too: it reads what it is given and fetches nothing.
+    files: ['src/fhir/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/storage/*', '**/use-cases/*', '**/messaging/*', '**/ehr/*', '**/http/*', '**/config/*'], message: 'FHIR mapping is pure: no storage, adapters, config or use cases.' },
+          { group: ['@aws-sdk/*', 'twilio', 'twilio/*', 'node:http', 'node:https'], message: 'FHIR mapping is pure: no network clients.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['assets/**/*.ts'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', fetch: 'readonly' } },
   },
