@@ -102,8 +102,47 @@ export const FunctionsConfig = z.object({
     .max(3650, { error: 'must be at most 3650' })
     .default(730)
     .meta({ fix: 'use a whole number of days, e.g. 730 (two years)' }),
+  // FHIR intake (POST /ehr/fhir): the EHR's FHIR server, read when a notification or an
+  // Appointment only names the resources it is about (README, "Connecting a FHIR feed").
+  FHIR_BASE_URL: z
+    .url({ protocol: /^https?$/, error: 'is not an http(s) URL' })
+    .optional()
+    .meta({ fix: "set the EHR's FHIR R4 base URL, e.g. https://ehr.example.org/fhir/r4 (leave unset if the feed sends whole resources)" }),
+  FHIR_BEARER_TOKEN: z.string().min(16, { error: 'is shorter than 16 characters' }).optional()
+    .meta({ fix: 'set the access token the FHIR server issued, or use FHIR_CLIENT_ID/FHIR_CLIENT_SECRET/FHIR_TOKEN_URL instead' }),
+  FHIR_CLIENT_ID: z.string().min(1).optional().meta({ fix: 'set the OAuth2 client id registered with the EHR (client_credentials grant)' }),
+  FHIR_CLIENT_SECRET: z.string().min(8, { error: 'is shorter than 8 characters' }).optional().meta({ fix: 'set the OAuth2 client secret registered with the EHR' }),
+  FHIR_TOKEN_URL: z.url({ protocol: /^https?$/, error: 'is not an http(s) URL' }).optional()
+    .meta({ fix: "set the EHR's OAuth2 token endpoint, e.g. https://ehr.example.org/oauth2/token" }),
+  FHIR_SCOPE: z.string().min(1).optional().meta({ fix: 'set the scopes the EHR requires, e.g. system/Appointment.read system/Patient.read (optional)' }),
 });
 export type FunctionsConfig = z.infer<typeof FunctionsConfig>;
+
+/**
+ * The FHIR settings that only make sense together: a base URL needs credentials, credentials a
+ * base URL, and client credentials all three parts. (Kept out of the schema so it can still be
+ * picked and omitted from.)
+ */
+export function fhirSettingsProblems(c: Partial<Pick<FunctionsConfig, 'FHIR_BASE_URL' | 'FHIR_BEARER_TOKEN' | 'FHIR_CLIENT_ID' | 'FHIR_CLIENT_SECRET' | 'FHIR_TOKEN_URL'>>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const client = [c.FHIR_CLIENT_ID, c.FHIR_CLIENT_SECRET, c.FHIR_TOKEN_URL];
+  const some = client.some((v) => v !== undefined);
+  if (some) {
+    (['FHIR_CLIENT_ID', 'FHIR_CLIENT_SECRET', 'FHIR_TOKEN_URL'] as const).forEach((variable, i) => {
+      if (client[i] === undefined) problems.push({ variable, problem: 'is not set, but the other OAuth2 client settings are', fix: 'set all three of FHIR_CLIENT_ID, FHIR_CLIENT_SECRET and FHIR_TOKEN_URL, or none of them' });
+    });
+  }
+  if (some && c.FHIR_BEARER_TOKEN) {
+    problems.push({ variable: 'FHIR_BEARER_TOKEN', problem: 'is set together with OAuth2 client credentials', fix: 'use either a fixed FHIR_BEARER_TOKEN or the client credentials, not both' });
+  }
+  if ((some || c.FHIR_BEARER_TOKEN) && !c.FHIR_BASE_URL) {
+    problems.push({ variable: 'FHIR_BASE_URL', problem: 'is not set, but FHIR credentials are', fix: "set the EHR's FHIR base URL the credentials are for" });
+  }
+  if (c.FHIR_BASE_URL && !some && !c.FHIR_BEARER_TOKEN) {
+    problems.push({ variable: 'FHIR_BASE_URL', problem: 'is set without credentials', fix: 'set FHIR_BEARER_TOKEN, or FHIR_CLIENT_ID, FHIR_CLIENT_SECRET and FHIR_TOKEN_URL' });
+  }
+  return problems;
+}
 
 const positiveInt = (fallback: number, max: number) =>
   z.coerce.number({ error: 'is not a number' }).int({ error: 'is not a whole number' }).min(1, { error: 'must be at least 1' }).max(max, { error: `must be at most ${max}` }).default(fallback);
@@ -168,8 +207,18 @@ export function loadConfig<T extends z.ZodObject>(
   return { ok: false, problems };
 }
 
-export function loadFunctionsConfig(env: Env) {
-  return loadConfig(FunctionsConfig, env);
+export function loadFunctionsConfig(env: Env): ReturnType<typeof loadConfig<typeof FunctionsConfig>> {
+  const loaded = loadConfig(FunctionsConfig, env);
+  const present = (k: string) => (env[k] === undefined || env[k]?.trim() === '' ? undefined : env[k]);
+  const fhir = fhirSettingsProblems({
+    FHIR_BASE_URL: present('FHIR_BASE_URL'),
+    FHIR_BEARER_TOKEN: present('FHIR_BEARER_TOKEN'),
+    FHIR_CLIENT_ID: present('FHIR_CLIENT_ID'),
+    FHIR_CLIENT_SECRET: present('FHIR_CLIENT_SECRET'),
+    FHIR_TOKEN_URL: present('FHIR_TOKEN_URL'),
+  });
+  if (fhir.length === 0) return loaded;
+  return { ok: false, problems: [...(loaded.ok ? [] : loaded.problems), ...fhir] };
 }
 
 export function loadSweepConfig(env: Env) {

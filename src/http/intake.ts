@@ -36,7 +36,7 @@ export interface IntakeDeps {
   sendMessages?: (results: RecordResult[], events: AppointmentEvent[]) => Promise<({ message: string; reason?: string } | undefined)[]>;
 }
 
-function header(headers: Headers, name: string): string | undefined {
+export function header(headers: Headers, name: string): string | undefined {
   const v = headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
 }
@@ -189,6 +189,23 @@ export async function handleIntake(req: IntakeRequest, deps: IntakeDeps, request
     return errorReply('invalid-event', `${problems.length} problem(s) in the request; nothing was recorded`, requestId, { problems });
   }
 
+  const recorded = await recordAndSend(deps, events, requestId);
+  if (!recorded.ok) return errorReply('storage-unavailable', recorded.message, requestId);
+  return jsonReply(202, { request_id: requestId, results: recorded.results }, requestId);
+}
+
+export type EventAnswer = ReturnType<typeof answerFor>;
+
+/**
+ * The use case every intake shares once its events are valid: record them (history, state,
+ * outbox), start the texts they claimed, and say per event what happened. A storage failure is
+ * the one transient outcome; the caller maps it to 503.
+ */
+export async function recordAndSend(
+  deps: Pick<IntakeDeps, 'record' | 'sendMessages'>,
+  events: AppointmentEvent[],
+  requestId: string,
+): Promise<{ ok: true; results: EventAnswer[] } | { ok: false; message: string }> {
   try {
     const results = await recordEvents(deps.record, events);
     for (const r of results) {
@@ -201,24 +218,16 @@ export async function handleIntake(req: IntakeRequest, deps: IntakeDeps, request
       });
     }
     const messages = deps.sendMessages ? await deps.sendMessages(results, events) : [];
-    return jsonReply(
-      202,
-      {
-        request_id: requestId,
-        results: results.map((r, i) => answerFor(r, messages[i])),
-      },
-      requestId,
-    );
+    return { ok: true, results: results.map((r, i) => answerFor(r, messages[i])) };
   } catch (err) {
     const conflict = err instanceof StateConflictError;
     log('error', 'intake failed', { request_id: requestId, error: describeError(err) });
-    return errorReply(
-      'storage-unavailable',
-      conflict
+    return {
+      ok: false,
+      message: conflict
         ? 'the appointment is being updated by too many requests at once; retry the request'
         : 'storage is unavailable; nothing was lost, retry the request',
-      requestId,
-    );
+    };
   }
 }
 

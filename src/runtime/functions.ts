@@ -12,6 +12,7 @@ import { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
 import type { FlowStarter } from '../messaging/flow-starter';
 import { EhrNotifier } from '../ehr/notifier';
 import type { ReplyDeps } from '../use-cases/handle-reply';
+import { FhirHttpReader, type FhirReader } from '../ehr/fhir-client';
 
 /** The subset of the Twilio Functions runtime our entry points use. */
 export interface FunctionContext {
@@ -39,6 +40,8 @@ export interface FunctionsRuntime {
   notifier: EhrNotifier;
   /** Recording events, and what handling a reply needs besides. */
   record: ReplyDeps['record'];
+  /** The EHR's FHIR server (FHIR_BASE_URL), when configured. */
+  fhir?: FhirReader;
 }
 
 let cached: { key: string; runtime: FunctionsRuntime } | undefined;
@@ -78,9 +81,18 @@ export function functionsRuntime(context: FunctionContext): FunctionsRuntime {
     flows: new TwilioFlowStarter(twilio, { flowSid: config.TWILIO_FLOW_SID, from: config.TWILIO_PHONE_NUMBER, originMarker: originMarker(config.IE_SIGNING_SECRET), homeCountry: config.DEFAULT_PHONE_COUNTRY }),
     notifier: new EhrNotifier({ endpoint: config.IE_ENDPOINT, secret: config.IE_SIGNING_SECRET, store, now }),
     record: { store, policy, now },
+    ...(config.FHIR_BASE_URL ? { fhir: fhirReaderFrom(config, config.FHIR_BASE_URL) } : {}),
   };
   cached = { key, runtime };
   return runtime;
+}
+
+function fhirReaderFrom(config: FunctionsConfig, baseUrl: string): FhirReader {
+  const auth =
+    config.FHIR_CLIENT_ID && config.FHIR_CLIENT_SECRET && config.FHIR_TOKEN_URL
+      ? { kind: 'client-credentials' as const, tokenUrl: config.FHIR_TOKEN_URL, clientId: config.FHIR_CLIENT_ID, clientSecret: config.FHIR_CLIENT_SECRET, ...(config.FHIR_SCOPE ? { scope: config.FHIR_SCOPE } : {}) }
+      : { kind: 'bearer' as const, token: config.FHIR_BEARER_TOKEN ?? '' };
+  return new FhirHttpReader({ baseUrl, auth, now: () => now().getTime() });
 }
 
 export class ConfigError extends Error {
