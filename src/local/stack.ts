@@ -32,6 +32,22 @@ export const LOCAL_TWILIO_NUMBER = '+14155550100';
 export const LOCAL_ADMIN_PHONE = '+14155550199';
 export const LOCAL_CUSTOMER_NAME = 'Owl Health Clinic';
 
+export const LOCAL_FHIR_CLIENT_ID = 'local-appointment-reminders';
+
+/**
+ * The FHIR intake reads the sandbox EHR's FHIR server unless `.env` names another one.
+ * LOCAL_FHIR_SANDBOX: `token` (default, FHIR_BEARER_TOKEN), `client-credentials` (the OAuth2
+ * settings) or `off` (no FHIR server: id-only notifications are refused).
+ */
+function localFhirSettings(given: Record<string, string>, baseUrl: string, secrets: LocalSecrets): Record<string, string> {
+  const mode = given.LOCAL_FHIR_SANDBOX ?? 'token';
+  if (given.FHIR_BASE_URL || mode === 'off') return {};
+  if (mode === 'client-credentials') {
+    return { FHIR_BASE_URL: baseUrl, FHIR_CLIENT_ID: LOCAL_FHIR_CLIENT_ID, FHIR_CLIENT_SECRET: secrets.FHIR_CLIENT_SECRET ?? '', FHIR_TOKEN_URL: `${baseUrl}/auth/token` };
+  }
+  return { FHIR_BASE_URL: baseUrl, FHIR_BEARER_TOKEN: secrets.FHIR_TOKEN ?? '' };
+}
+
 export interface LocalStackOptions {
   /** Where data and generated local secrets live (git-ignored `.local/` for `npm start`). */
   dataDir: string;
@@ -86,6 +102,9 @@ interface LocalSecrets {
   API_KEY_SECRET: string;
   SESSION_SECRET: string;
   APPLICATION_PASSWORD: string;
+  /** The sandbox FHIR server's fixed token, and the client secret it issues tokens for. */
+  FHIR_TOKEN?: string;
+  FHIR_CLIENT_SECRET?: string;
 }
 
 /** Local-only secrets are generated once and kept with the local data, so restarts keep them. */
@@ -99,6 +118,8 @@ export function localSecrets(dataDir: string): LocalSecrets {
     API_KEY_SECRET: existing.API_KEY_SECRET ?? randomBytes(16).toString('hex'),
     SESSION_SECRET: existing.SESSION_SECRET ?? randomBytes(32).toString('hex'),
     APPLICATION_PASSWORD: existing.APPLICATION_PASSWORD ?? randomBytes(12).toString('base64url'),
+    FHIR_TOKEN: existing.FHIR_TOKEN ?? randomBytes(24).toString('hex'),
+    FHIR_CLIENT_SECRET: existing.FHIR_CLIENT_SECRET ?? randomBytes(24).toString('hex'),
   };
   if (JSON.stringify(existing) === JSON.stringify(secrets)) return secrets;
   mkdirSync(dataDir, { recursive: true });
@@ -157,7 +178,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const verify = new LocalVerify({ accountSid, sender: carrier, from: twilioNumber, clock });
     // The admin page's login codes (its name is what the SMS says the code is for).
     const verifyService = verify.createService({ friendlyName: customerName.slice(0, 30).trim() || 'Admin login' });
-    const ehr = new EhrSandbox({ secret: ieSecret, clock });
+    const ehr = new EhrSandbox({
+      secret: ieSecret,
+      clock,
+      fhir: { token: secrets.FHIR_TOKEN, clients: [{ id: LOCAL_FHIR_CLIENT_ID, secret: secrets.FHIR_CLIENT_SECRET ?? '' }] },
+    });
     const serverless = new LocalServerless({ accountSid, clock });
     const ieEndpoint = given.IE_ENDPOINT ?? `${url}/__local/ehr/requests`;
 
@@ -189,6 +214,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       VERIFY_SERVICE_SID: verifyService.sid,
       SESSION_SECRET: given.SESSION_SECRET ?? secrets.SESSION_SECRET,
       APPLICATION_PASSWORD: given.APPLICATION_PASSWORD ?? secrets.APPLICATION_PASSWORD,
+      ...localFhirSettings(given, `${url}/__local/ehr/fhir`, secrets),
     };
 
     const functions = await createFunctionsApp({ serviceDir: options.serviceDir, env, url, port });

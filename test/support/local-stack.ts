@@ -16,6 +16,8 @@ export interface TestStack {
   dataDir: string;
   /** POSTs to the intake with the stack's EHR key unless headers say otherwise. */
   postEvents(body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; headers: Headers }>;
+  /** POSTs a FHIR resource to /ehr/fhir (JSON, the stack's EHR key) unless headers say otherwise. */
+  postFhir(body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; headers: Headers }>;
   listKeys(prefix?: string): Promise<string[]>;
   getJson(key: string): Promise<any>;
   restart(): Promise<void>;
@@ -53,6 +55,21 @@ export async function startTestStack(overrides: Record<string, string> = {}, opt
     dataDir,
     async postEvents(body, headers = {}) {
       const res = await fetch(`${stack.url}/ehr/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.env.EHR_API_KEY}`, ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = { raw: text };
+      }
+      return { status: res.status, json, headers: res.headers };
+    },
+    async postFhir(body, headers = {}) {
+      const res = await fetch(`${stack.url}/ehr/fhir`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.env.EHR_API_KEY}`, ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),

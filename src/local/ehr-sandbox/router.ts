@@ -34,7 +34,7 @@ function behaviourView(sandbox: EhrSandbox) {
 
 /**
  * The sandbox EHR over HTTP: `POST /requests` is where the app delivers; the rest inspects and
- * steers the sandbox (`GET|DELETE /requests`, `GET|POST /behaviour`).
+ * steers the sandbox (`GET|DELETE /requests`, `GET|POST /behaviour`); `/fhir` is its FHIR server.
  */
 export function createEhrSandboxRouter(sandbox: EhrSandbox): Router {
   const router = express.Router();
@@ -66,6 +66,8 @@ export function createEhrSandboxRouter(sandbox: EhrSandbox): Router {
     sandbox.clear();
     res.status(204).end();
   });
+
+  router.use('/fhir', sandbox.fhir.router());
 
   router.get('/behaviour', (_req, res) => {
     res.json(behaviourView(sandbox));

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { SandboxFhir, type SandboxFhirOptions } from './fhir';
 
 export type EhrOutcome = 'delivered' | 'failed-by-config' | 'rejected-signature';
 
@@ -37,6 +38,8 @@ export interface EhrSandboxOptions {
   /** Answer 401 to a missing or wrong signature (otherwise it is only recorded). */
   requireValidSignature?: boolean;
   clock?: { now(): number };
+  /** The sandbox's FHIR server (`/fhir`): its access token and OAuth2 clients. */
+  fhir?: SandboxFhirOptions;
 }
 
 export interface EhrIncoming {
@@ -63,8 +66,12 @@ export class EhrSandbox {
   private readonly log: EhrRequest[] = [];
   private current: EhrBehaviour = { failNext: 0, status: 503, delayMs: 0 };
   private nextId = 1;
+  /** The FHIR R4 server the app reads id-only notifications' resources from. */
+  readonly fhir: SandboxFhir;
 
-  constructor(private readonly options: EhrSandboxOptions = {}) {}
+  constructor(private readonly options: EhrSandboxOptions = {}) {
+    this.fhir = new SandboxFhir({ ...options.fhir, ...(options.clock ? { clock: options.clock } : {}) });
+  }
 
   behaviour(): EhrBehaviour {
     return { ...this.current };
