@@ -8,7 +8,7 @@ import { decideEventType, fhirEventId, type StoredView } from '../fhir/event-typ
 import { cleanIssue, errorIssue, operationOutcome, resultIssue } from '../fhir/outcome';
 import type { Issue, ParticipantStatus } from '../fhir/resources';
 import { PARTICIPANT_STATUSES } from '../fhir/resources';
-import { log } from '../log';
+import { describeError, log } from '../log';
 import { bearerToken, secretsEqual } from './auth';
 import { DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS, header, jsonDepth, MAX_BODY_BYTES, recordAndSend, type IntakeDeps, type IntakeRequest } from './intake';
 import type { HttpReply } from './reply';
@@ -86,6 +86,10 @@ export async function handleFhirIntake(req: IntakeRequest, deps: FhirIntakeDeps,
     if ('issues' in completed) return fail(422, completed.issues, requestId);
     return await recordMapped(completed.items, completed.resolve, deps, requestId);
   } catch (err) {
+    if (err instanceof StoreReadError) {
+      log('error', 'fhir intake: storage unavailable', { request_id: requestId, error: describeError(err.cause) });
+      return reply(503, [cleanIssue(errorIssue('transient', undefined, 'storage is unavailable; nothing was recorded, retry the request'))], requestId);
+    }
     if (!(err instanceof FhirFetchError)) throw err;
     log('warn', 'fhir intake: the FHIR server could not be read', { request_id: requestId, error: err.message });
     const why =
@@ -93,6 +97,21 @@ export async function handleFhirIntake(req: IntakeRequest, deps: FhirIntakeDeps,
         ? 'the EHR FHIR server refused our credentials; check FHIR_BEARER_TOKEN or the client credentials'
         : `the EHR FHIR server could not be read (${err.kind}${err.status ? ` ${err.status}` : ''}); nothing was recorded, retry the notification`;
     return reply(502, [cleanIssue(errorIssue(err.kind === 'timeout' ? 'timeout' : 'transient', undefined, why))], requestId);
+  }
+}
+
+/** A read of the store failed: transient, answered 503 like a failed write. */
+class StoreReadError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('storage read failed');
+  }
+}
+
+async function fromStore<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    throw new StoreReadError(err);
   }
 }
 
@@ -194,7 +213,7 @@ async function recordMapped(items: AppointmentItem[], resolve: (reference: strin
   for (const { m, item } of mapped) {
     const id = m.fields.appointment_id;
     const eventId = fhirEventId(m);
-    if (!states.has(id)) states.set(id, (await store.getState(id))?.value ?? null);
+    if (!states.has(id)) states.set(id, (await fromStore(() => store.getState(id)))?.value ?? null);
     const state = states.get(id) ?? null;
     const expression = item.located.path;
     const logged = state?.log?.find((e) => e.id === eventId);
@@ -254,7 +273,7 @@ async function recordMapped(items: AppointmentItem[], resolve: (reference: strin
 async function previousPatientStatus(deps: FhirIntakeDeps, id: string, m: MappedAppointment, state: AppointmentState): Promise<ParticipantStatus | undefined> {
   const candidate = m.status === 'booked' && m.patientStatus === 'accepted' && ['QUEUED', 'REMINDED-1', 'REMINDED-2'].includes(state.status) && m.startUtc === state.facts.appointment_datetime_utc;
   if (!candidate) return undefined;
-  const history = await deps.record.store.listHistory(id);
+  const history = await fromStore(() => deps.record.store.listHistory(id));
   const last = history.filter((h) => h.event.detail?.source === 'fhir-r4').at(-1)?.event.detail?.fhir_patient_status;
   return (PARTICIPANT_STATUSES as readonly string[]).includes(last ?? '') ? (last as ParticipantStatus) : undefined;
 }

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryAppointmentStore } from '../storage/memory-appointment-store';
+import { FIXTURE_PATIENTS } from '../../test/fixtures/fhir';
+import { handleFhirIntake, type FhirIntakeDeps } from './fhir-intake';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- answers are read loosely */
+
+const KEY = 'k'.repeat(32);
+const NOW = new Date('2026-11-25T16:00:00Z');
+const policy = { firstLeadMinutes: 2880, secondLeadMinutes: 1440, outreachStartMinutes: 0, outreachFinishMinutes: 1440 };
+
+function deps(store = new MemoryAppointmentStore()): FhirIntakeDeps {
+  return { apiKey: KEY, defaultCountry: 'US', record: { store, policy, now: () => NOW } };
+}
+
+function post(body: unknown, d: FhirIntakeDeps) {
+  return handleFhirIntake({ method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'content-length': '10' }, body }, d, 'req-1');
+}
+
+const appointment = (version: string, patientStatus: string, over: Record<string, unknown> = {}) => ({
+  resourceType: 'Bundle',
+  type: 'collection',
+  entry: [
+    {
+      resource: {
+        resourceType: 'Appointment',
+        id: 'u-1',
+        meta: { versionId: version, lastUpdated: `2026-11-25T1${version}:00:00Z` },
+        status: 'booked',
+        start: '2026-12-01T17:30:00Z',
+        participant: [{ actor: { reference: 'Patient/example' }, status: patientStatus }],
+        ...over,
+      },
+    },
+    { resource: FIXTURE_PATIENTS['Patient/example'] },
+  ],
+});
+const typeOf = (r: any) => r.body.issue[0].details.coding.find((c: { system: string }) => c.system.endsWith(':event-type'))?.code;
+
+describe('handleFhirIntake on the in-memory store', () => {
+  it('reads the patient accepting after needs-action as CONFIRMED (the previous status is in the history)', async () => {
+    const d = deps();
+    expect(typeOf(await post(appointment('1', 'needs-action'), d))).toBe('BOOKED');
+    expect(typeOf(await post(appointment('2', 'accepted'), d))).toBe('CONFIRMED');
+    expect((await d.record.store.getState('u-1'))?.value.disposition).toBe('CONFIRMED');
+  });
+
+  it('cancels an appointment entered in error, and ignores one never seen', async () => {
+    const d = deps();
+    const never = await post(appointment('1', 'accepted', { status: 'entered-in-error' }), d);
+    expect(never.status).toBe(200);
+    expect(never.body).toMatchObject({ issue: [{ severity: 'information', diagnostics: expect.stringMatching(/ignored/) }] });
+    expect(await d.record.store.getState('u-1')).toBeNull();
+    await post(appointment('2', 'accepted'), d);
+    expect(typeOf(await post(appointment('3', 'accepted', { status: 'entered-in-error' }), d))).toBe('CANCELED');
+  });
+
+  it('answers 503 with a transient issue when storage fails, and never a stack trace', async () => {
+    const store = new MemoryAppointmentStore();
+    store.getState = () => Promise.reject(new Error('S3 is down at /secret/path'));
+    const d = deps(store);
+    const res = await post(appointment('1', 'accepted'), d);
+    expect(res.status).toBe(503);
+    expect(JSON.stringify(res.body)).not.toContain('/secret/path');
+    const writes = new MemoryAppointmentStore();
+    writes.writeState = () => Promise.reject(new Error('S3 is down'));
+    const failed = await post(appointment('1', 'accepted'), deps(writes));
+    expect(failed.status).toBe(503);
+    expect(failed.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'transient' }] });
+  });
+});
