@@ -27,6 +27,7 @@ const LOCAL_VARIABLES = [
   'SWEEP_INTERVAL_SECONDS',
   'SWEEP_RATE_PER_SECOND',
   'SWEEP_CONCURRENCY',
+  'LOCAL_FHIR_SANDBOX',
 ];
 
 async function main() {
