@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { getCountries, type CountryCode } from 'libphonenumber-js/min';
+import { parseAppointmentZone } from '../domain/time';
 
 /**
  * The one place that reads configuration. Each runtime (Twilio Functions `context`, the Lambda's
@@ -30,6 +31,28 @@ function hhmm(variable: string, maxMinutes: number, fix: string) {
 }
 
 const countries = new Set<string>(getCountries());
+
+function ianaZoneProblem(name: string): string | undefined {
+  const z = parseAppointmentZone(name);
+  if (!z.ok) return z.reason;
+  return z.value.kind === 'iana' ? undefined : `${name} is a fixed offset; use an IANA zone such as America/New_York`;
+}
+
+function facilityZonesProblem(text: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return 'is not JSON; use an object such as {"NORTH":"America/Chicago"}';
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'is not a JSON object of facility → zone';
+  for (const [facility, zone] of Object.entries(parsed)) {
+    if (typeof zone !== 'string') return `facility ${facility}: the zone must be a string`;
+    const problem = ianaZoneProblem(zone);
+    if (problem) return `facility ${facility}: ${problem}`;
+  }
+  return undefined;
+}
 
 export const FunctionsConfig = z.object({
   EHR_API_KEY: z
@@ -115,6 +138,25 @@ export const FunctionsConfig = z.object({
   FHIR_TOKEN_URL: z.url({ protocol: /^https?$/, error: 'is not an http(s) URL' }).optional()
     .meta({ fix: "set the EHR's OAuth2 token endpoint, e.g. https://ehr.example.org/oauth2/token" }),
   FHIR_SCOPE: z.string().min(1).optional().meta({ fix: 'set the scopes the EHR requires, e.g. system/Appointment.read system/Patient.read (optional)' }),
+  // HL7 v2 intake (POST /ehr/hl7): the zone of wall-clock times, which HL7 messages carry without an offset.
+  EHR_DEFAULT_TIMEZONE: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || ianaZoneProblem(v) === undefined, { error: 'is not an IANA time zone such as America/New_York' })
+    .meta({ fix: "set the clinic's IANA zone, e.g. America/New_York (needed by POST /ehr/hl7; a fixed offset would be wrong across DST)" }),
+  EHR_FACILITY_TIMEZONES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return {} as Record<string, string>;
+      const problem = facilityZonesProblem(v);
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: problem });
+        return z.NEVER;
+      }
+      return JSON.parse(v) as Record<string, string>;
+    })
+    .meta({ fix: 'set a JSON object from facility (MSH-4.1 or AIL-3 PL.4) to IANA zone, e.g. {"NORTH":"America/Chicago"}, or leave it unset' }),
 });
 export type FunctionsConfig = z.infer<typeof FunctionsConfig>;
 

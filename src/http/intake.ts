@@ -120,6 +120,20 @@ function isEmpty(body: unknown): boolean {
   return body === undefined || (typeof body === 'object' && body !== null && Object.keys(body).length === 0);
 }
 
+/** The 401 for a request without the EHR key (the same for every EHR intake), or undefined when it has it. */
+export function checkBearer(headers: Headers, apiKey: string, requestId: string): HttpReply | undefined {
+  const token = bearerToken(headers.authorization);
+  if (token && secretsEqual(token, apiKey)) return undefined;
+  const reply = errorReply(
+    'unauthorized',
+    token ? 'the bearer token is not valid' : 'send the EHR key as "Authorization: Bearer <EHR_API_KEY>"',
+    requestId,
+  );
+  reply.headers = { ...reply.headers, 'WWW-Authenticate': 'Bearer realm="ehr-intake"' };
+  log('warn', 'intake rejected: unauthorized', { request_id: requestId, status: 401 });
+  return reply;
+}
+
 export async function handleIntake(req: IntakeRequest, deps: IntakeDeps, requestId: string): Promise<HttpReply> {
   if (req.method !== 'POST') {
     const reply = errorReply('method-not-allowed', 'POST the events as a JSON body with a Content-Length header', requestId);
@@ -127,17 +141,8 @@ export async function handleIntake(req: IntakeRequest, deps: IntakeDeps, request
     log('info', 'intake rejected: not a POST with a body', { request_id: requestId, status: 405 });
     return reply;
   }
-  const token = bearerToken(req.headers.authorization);
-  if (!token || !secretsEqual(token, deps.apiKey)) {
-    const reply = errorReply(
-      'unauthorized',
-      token ? 'the bearer token is not valid' : 'send the EHR key as "Authorization: Bearer <EHR_API_KEY>"',
-      requestId,
-    );
-    reply.headers = { ...reply.headers, 'WWW-Authenticate': 'Bearer realm="ehr-intake"' };
-    log('warn', 'intake rejected: unauthorized', { request_id: requestId, status: 401 });
-    return reply;
-  }
+  const unauthorized = checkBearer(req.headers, deps.apiKey, requestId);
+  if (unauthorized) return unauthorized;
 
   const mediaProblem = contentTypeProblem(header(req.headers, 'content-type') ?? '');
   if (mediaProblem) return errorReply('unsupported-media-type', mediaProblem, requestId);
@@ -232,7 +237,7 @@ export async function recordAndSend(
 }
 
 /** One event's line of the answer: what happened to it and to its text (no internal claim tokens). */
-function answerFor(r: RecordResult, text: { message: string; reason?: string } | undefined) {
+export function answerFor(r: RecordResult, text: { message: string; reason?: string } | undefined) {
   return {
     appointment_id: r.appointment_id,
     event_id: r.event_id,

@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { parseEhrEvent, type FieldProblem } from '../domain/event';
+import { buildAck, type AckCode, type Hl7Issue } from '../domain/hl7/ack';
+import type { Er7Message } from '../domain/hl7/er7';
+import { positionText, type Hl7Position } from '../domain/hl7/siu';
+import { mapSiuMessage, type SiuMapping } from '../domain/hl7/siu-event';
+import { describeError, log } from '../log';
+import { recordEvents, StateConflictError } from '../use-cases/record-event';
+import { answerFor, checkBearer, DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS, header, MAX_BODY_BYTES, type IntakeDeps, type IntakeRequest } from './intake';
+import { errorReply, type HttpReply } from './reply';
+
+/**
+ * POST /ehr/hl7: one HL7 v2 SIU message, wrapped as `{"message": "MSH|…"}` or a form field
+ * `message` (Twilio Functions read only JSON and form bodies). Answered with an HL7 ACK: AA with
+ * 200, AE/AR with 4xx (the engine must not resend what can never succeed), AR with 503 only
+ * when storage failed and a resend will work. The mapped event goes through parseEhrEvent and
+ * recordEvents exactly as a JSON event does.
+ */
+export interface Hl7IntakeDeps extends IntakeDeps {
+  /** EHR_DEFAULT_TIMEZONE */
+  defaultZone?: string;
+  /** EHR_FACILITY_TIMEZONES */
+  facilityZones?: Record<string, string>;
+}
+
+const ACK_MEDIA_TYPE = 'x-application/hl7-v2+er7';
+
+function ackControlId(): string {
+  return randomBytes(10).toString('hex');
+}
+
+/** An ER7 answer when the engine asks for one (Accept), else JSON `{ack, ack_code, …}`. */
+function ackReply(status: number, code: AckCode, ack: string, req: IntakeRequest, requestId: string, extra: Record<string, unknown> = {}): HttpReply {
+  if (/hl7-v2/i.test(header(req.headers, 'accept') ?? '')) {
+    return { status, headers: { 'Content-Type': ACK_MEDIA_TYPE, 'X-Request-Id': requestId }, body: ack };
+  }
+  return { status, headers: { 'Content-Type': 'application/json', 'X-Request-Id': requestId }, body: { request_id: requestId, ack_code: code, ack, ...extra } };
+}
+
+/** Contract problems named by the HL7 field the value came from; quoted values are left out (they may be patient data). */
+function issuesFor(problems: FieldProblem[], sources: Record<string, Hl7Position>): Hl7Issue[] {
+  return problems.map((p) => {
+    const at = sources[p.field];
+    const message = p.message.replace(/"[^"]*"/g, 'the value');
+    const missing = /required|must not be empty/.test(p.message);
+    return { ...(at ? { at } : {}), code: missing ? 101 : 102, text: `${at ? positionText(at) : p.field} (${p.field}): ${message}` };
+  });
+}
+
+export async function handleHl7Intake(req: IntakeRequest, deps: Hl7IntakeDeps, requestId: string): Promise<HttpReply> {
+  if (req.method !== 'POST') {
+    const reply = errorReply('method-not-allowed', 'POST the HL7 message as {"message": "MSH|…"} with a Content-Length header', requestId);
+    reply.headers = { ...reply.headers, Allow: 'POST' };
+    return reply;
+  }
+  const unauthorized = checkBearer(req.headers, deps.apiKey, requestId);
+  if (unauthorized) return unauthorized;
+  const now = deps.record.now();
+  const ack = (code: AckCode, text: string, original?: Er7Message, issues: Hl7Issue[] = []) => buildAck({ code, text, original, issues, now, controlId: ackControlId() });
+
+  const body = req.body as { message?: unknown } | undefined;
+  const text = typeof body?.message === 'string' ? body.message : undefined;
+  if (text === undefined || text.trim() === '') {
+    const issue: Hl7Issue = { code: 100, text: 'send the ER7 text as {"message": "MSH|…"} (JSON) or a form field message' };
+    return ackReply(400, 'AR', ack('AR', 'no message', undefined, [issue]), req, requestId, { problems: [{ field: 'message', message: issue.text }] });
+  }
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
+    return ackReply(413, 'AR', ack('AR', `message larger than ${MAX_BODY_BYTES} bytes`, undefined, [{ code: 100, text: 'the message is too large' }]), req, requestId);
+  }
+
+  const mapped: SiuMapping = mapSiuMessage(text, { defaultZone: deps.defaultZone, facilityZones: deps.facilityZones, now });
+  const controlId = mapped.facts?.controlId ?? '';
+  const logged = { request_id: requestId, control_id: controlId, appointment_id: mapped.facts?.appointmentId?.value };
+  if (mapped.kind === 'reject') {
+    const status = mapped.misconfigured ? 500 : 400;
+    log(mapped.misconfigured ? 'error' : 'info', 'hl7 message refused', { ...logged, code: mapped.code, status, count: mapped.issues.length });
+    return ackReply(status, mapped.code, ack(mapped.code, mapped.issues[0]?.text ?? 'refused', mapped.message, mapped.issues), req, requestId, { problems: mapped.issues.map(problemOf) });
+  }
+  if (mapped.kind === 'ignore') {
+    log('info', 'hl7 message ignored', { ...logged, code: 'ignored', status: 200 });
+    return ackReply(200, 'AA', ack('AA', `ignored: ${mapped.reason}`, mapped.message), req, requestId, { result: { outcome: 'ignored', reason: mapped.reason } });
+  }
+
+  const latestEventTime = new Date(now.getTime() + (deps.maxFutureHours ?? 24) * 3_600_000).toISOString();
+  const latestAppointmentTime = new Date(now.getTime() + (deps.maxAppointmentDays ?? DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS) * 86_400_000).toISOString();
+  const parsed = parseEhrEvent(mapped.input, { defaultCountry: deps.defaultCountry, latestEventTime, latestAppointmentTime });
+  if (!parsed.ok) {
+    const issues = issuesFor(parsed.problems, mapped.sources);
+    log('info', 'hl7 message refused', { ...logged, code: 'AE', status: 400, count: issues.length });
+    return ackReply(400, 'AE', ack('AE', issues[0]?.text ?? 'invalid', mapped.message, issues), req, requestId, { problems: issues.map(problemOf) });
+  }
+
+  const event = parsed.event;
+  try {
+    const results = await recordEvents(deps.record, [event]);
+    const messages = deps.sendMessages ? await deps.sendMessages(results, [event]) : [];
+    const result = answerFor(results[0] as (typeof results)[number], messages[0]);
+    log('info', 'hl7 message recorded', { ...logged, event_id: event.event_id, event_type: event.event_type, code: result.outcome, status: 200 });
+    return ackReply(200, 'AA', ack('AA', result.outcome, mapped.message), req, requestId, { result });
+  } catch (err) {
+    log('error', 'hl7 intake failed', { ...logged, error: describeError(err) });
+    const why = err instanceof StateConflictError ? 'the appointment is being updated by too many requests at once' : 'storage is unavailable';
+    const issue: Hl7Issue = { code: 207, text: `${why}; nothing was lost, resend the message` };
+    return ackReply(503, 'AR', ack('AR', issue.text, mapped.message, [issue]), req, requestId, { problems: [problemOf(issue)] });
+  }
+}
+
+function problemOf(issue: Hl7Issue): { field: string; code: number; message: string } {
+  return { field: issue.at ? positionText(issue.at) : '', code: issue.code, message: issue.text };
+}
