@@ -9,7 +9,7 @@ export const MllpBridgeConfig = z.object({
   MLLP_HOST: z.string().default('127.0.0.1').meta({ fix: 'the interface to listen on; 0.0.0.0 to accept engines on the network (keep it inside the clinic network)' }),
   MLLP_PORT: port(2575).meta({ fix: 'a TCP port, e.g. 2575 (the usual HL7 port)' }),
   HL7_ENDPOINT: z
-    .url({ error: 'is not a URL' })
+    .url({ error: (i) => (i.input === undefined ? 'is not set' : 'is not a URL') })
     .refine((u) => !URL.canParse(u) || new URL(u).protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(u).hostname), { error: 'must be https (plain http only to this machine)' })
     .meta({ fix: 'the URL of POST /ehr/hl7, e.g. https://<service>.twil.io/ehr/hl7 (printed by `npm run deploy`)' }),
   EHR_API_KEY: FunctionsConfig.shape.EHR_API_KEY,
