@@ -13,25 +13,13 @@ import {
   type FunctionContext,
   type FunctionEvent,
 } from '../../src/runtime/functions';
-import { sendMessagesForEvents } from '../../src/use-cases/send-messages';
+import { fhirIntakeDeps } from '../../src/runtime/intake-deps';
 
 export async function handler(context: FunctionContext, event: FunctionEvent, callback: FunctionCallback) {
   const requestId = newRequestId();
   try {
     const runtime = functionsRuntime(context);
-    const reply = await handleFhirIntake(
-      intakeRequestFromTwilioEvent(event),
-      {
-        apiKey: runtime.config.EHR_API_KEY,
-        defaultCountry: runtime.config.DEFAULT_PHONE_COUNTRY,
-        maxFutureHours: runtime.config.EHR_EVENT_MAX_FUTURE_HOURS,
-        maxAppointmentDays: runtime.config.EHR_APPOINTMENT_MAX_FUTURE_DAYS,
-        record: runtime.record,
-        sendMessages: (results, events) => sendMessagesForEvents({ flows: runtime.flows, store: runtime.store, now: runtime.record.now }, results, events),
-        ...(runtime.fhir ? { fhir: runtime.fhir } : {}),
-      },
-      requestId,
-    );
+    const reply = await handleFhirIntake(intakeRequestFromTwilioEvent(event), fhirIntakeDeps(runtime), requestId);
     respond(callback, reply);
   } catch (err) {
     if (err instanceof ConfigError) return respond(callback, configErrorReply(err, requestId));

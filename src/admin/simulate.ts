@@ -3,7 +3,7 @@ import { normalisePhone } from '../domain/phone';
 import { handleIntake } from '../http/intake';
 import { errorReply, jsonReply, type HttpReply } from '../http/reply';
 import type { FunctionsRuntime } from '../runtime/functions';
-import { sendMessagesForEvents } from '../use-cases/send-messages';
+import { intakeDeps } from '../runtime/intake-deps';
 import { remindNow } from '../use-cases/sweep';
 
 export const SIMULATED_EVENT_TYPES = [...EHR_EVENT_TYPES, 'REMIND'] as const;
@@ -45,18 +45,7 @@ export async function simulate(runtime: FunctionsRuntime, params: Record<string,
     // Optional fields left empty in the form are not sent, as an engine would leave them out.
     if (v !== undefined && v !== null && v !== '') event[field] = v;
   }
-  const reply = await handleIntake(
-    { method: 'POST', headers: { authorization: `Bearer ${runtime.config.EHR_API_KEY}`, 'content-type': 'application/json' }, body: event },
-    {
-      apiKey: runtime.config.EHR_API_KEY,
-      defaultCountry: runtime.config.DEFAULT_PHONE_COUNTRY,
-        maxFutureHours: runtime.config.EHR_EVENT_MAX_FUTURE_HOURS,
-      maxAppointmentDays: runtime.config.EHR_APPOINTMENT_MAX_FUTURE_DAYS,
-      record: runtime.record,
-      sendMessages: (results, events) => sendMessagesForEvents({ flows: runtime.flows, store: runtime.store, now: runtime.record.now }, results, events),
-    },
-    requestId,
-  );
+  const reply = await handleIntake({ method: 'POST', headers: { authorization: `Bearer ${runtime.config.EHR_API_KEY}`, 'content-type': 'application/json' }, body: event }, intakeDeps(runtime), requestId);
   // The page follows the patient's phone; it gets the number as the intake stored it (E.164).
   const phone = typeof event.patient_phone === 'string' ? normalisePhone(event.patient_phone, runtime.config.DEFAULT_PHONE_COUNTRY) : undefined;
   if (reply.status === 202 && phone?.ok) reply.body = { ...(reply.body as object), patient_phone: phone.value };
