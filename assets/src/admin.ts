@@ -4,6 +4,7 @@ import { setUpAppointments } from './lib/appointments';
 import { $, debounce, formatTime, Poller, setBanner } from './lib/dom';
 import { setUpEhrPanel } from './lib/ehr';
 import { setUpLogin } from './lib/login';
+import { setUpMessagePaste } from './lib/message-paste';
 import { setUpPhonePanel } from './lib/phone';
 import { setUpRejectedEvents } from './lib/rejected';
 import { setUpSettings } from './lib/settings';
@@ -66,7 +67,9 @@ async function main(): Promise<void> {
 
   const settings = setUpSettings();
   const rejected = setUpRejectedEvents();
-  const appointments = setUpAppointments({ highlight: () => simulation.appointmentId() });
+  // The appointment the admin last acted on: from the paste box, else the simulation form's.
+  let pasted: string | undefined;
+  const appointments = setUpAppointments({ highlight: () => pasted ?? simulation.appointmentId() });
   const refreshData = debounce(() => void appointments.load(), 600);
   const phone = setUpPhonePanel({ local: env.local, onActivity: refreshData });
   const ehr = setUpEhrPanel({ local: env.local, phone: () => phone.current() });
@@ -77,7 +80,24 @@ async function main(): Promise<void> {
       phone.follow(e164);
       void ehr.load();
     },
-    onEvent: refreshData,
+    onEvent: () => {
+      pasted = undefined;
+      refreshData();
+    },
+  });
+  setUpMessagePaste({
+    now: () => Date.now() + local.clockOffset,
+    onRecorded: (lines) => {
+      pasted = lines[0]?.appointment_id;
+      const e164 = lines[0]?.patient_phone;
+      if (e164) phone.follow(e164);
+      void ehr.load();
+      refreshData();
+    },
+    highlight: (id) => {
+      pasted = id;
+      return appointments.load();
+    },
   });
 
   const enter = (s: Session) => {

@@ -46,7 +46,8 @@ beforeAll(async () => {
     );
   }
   mkdirSync(SHOTS, { recursive: true });
-  t = await startTestStack();
+  // The paste box's HL7 sample is read in the receiver's zone, as a real feed's is.
+  t = await startTestStack({ EHR_DEFAULT_TIMEZONE: 'America/New_York' });
   profile = mkdtempSync(path.join(os.tmpdir(), 'pam-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -159,6 +160,18 @@ describe('admin page in Chromium', () => {
     const csv = readFileSync((await download.path()) ?? '', 'utf8');
     expect(csv.split('\r\n')[0]).toMatch(/^\ufeffappointment_id,disposition,/);
     expect(csv).toContain(`${appointmentId},CONFIRMED,`);
+
+    // An engine's HL7 message, pasted: the real /ehr/hl7 answers AA and the new appointment is in the table.
+    await page.locator('#paste-format').selectOption('hl7v2');
+    await page.locator('#paste-sample').click();
+    const pastedId = /^SCH\|[^|]*\|([^|]+)\|/m.exec(await page.locator('#paste-message').inputValue())?.[1] ?? '';
+    expect(pastedId).toMatch(/^SIM-HL7-/);
+    await page.locator('#paste-send').click();
+    await page.locator('#paste-summary[data-state="ok"]', { hasText: 'POST /ehr/hl7 answered 200, AA' }).waitFor();
+    expect(await page.locator('#paste-result [data-ack-code]').textContent()).toBe('AA');
+    await page.getByRole('button', { name: `Show ${pastedId} in the appointments table` }).click();
+    await page.locator(`#appointments-table tr.current[data-appointment-id="${pastedId}"] .badge`, { hasText: 'QUEUED' }).waitFor();
+    await screenshot('pasted-hl7');
 
     // Readable at phone width: nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
