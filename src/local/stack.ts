@@ -31,6 +31,8 @@ export const LOCAL_BUCKET = 'appointments-local';
 export const LOCAL_TWILIO_NUMBER = '+14155550100';
 export const LOCAL_ADMIN_PHONE = '+14155550199';
 export const LOCAL_CUSTOMER_NAME = 'Owl Health Clinic';
+/** The local clinic's zone: HL7 wall-clock times are read in it unless EHR_DEFAULT_TIMEZONE says otherwise. */
+export const LOCAL_CLINIC_ZONE = 'America/Los_Angeles';
 
 export const LOCAL_FHIR_CLIENT_ID = 'local-appointment-reminders';
 
@@ -210,6 +212,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       IE_ENDPOINT: ieEndpoint,
       IE_SIGNING_SECRET: ieSecret,
       CUSTOMER_NAME: customerName,
+      EHR_DEFAULT_TIMEZONE: given.EHR_DEFAULT_TIMEZONE ?? LOCAL_CLINIC_ZONE,
       ADMINISTRATOR_PHONE: given.ADMINISTRATOR_PHONE ?? LOCAL_ADMIN_PHONE,
       VERIFY_SERVICE_SID: verifyService.sid,
       SESSION_SECRET: given.SESSION_SECRET ?? secrets.SESSION_SECRET,
