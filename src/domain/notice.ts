@@ -85,6 +85,8 @@ export interface NoticeSubject {
   facts: AppointmentFacts;
   status: BaseStatus;
   opted_out: boolean;
+  /** Twilio reported the phone cannot receive texts (see appointment.ts Undeliverable). */
+  undeliverable?: unknown;
   told?: Told;
   outbox?: Outbox;
 }
@@ -92,7 +94,7 @@ export interface NoticeSubject {
 export type NoticeDecision =
   | { action: 'text'; kind: NoticeKind; digest: string }
   | { action: 'superseded' }
-  | { action: 'refused'; reason: 'opted-out' | 'expired' | 'past' };
+  | { action: 'refused'; reason: 'opted-out' | 'undeliverable' | 'expired' | 'past' };
 
 /**
  * What the patient should be told after an EHR event of type `type`, given the state it led to.
@@ -101,6 +103,7 @@ export type NoticeDecision =
  */
 export function decideNotice(s: NoticeSubject, type: EhrEventType, nowIso: string): NoticeDecision {
   if (s.opted_out) return { action: 'refused', reason: 'opted-out' };
+  if (s.undeliverable) return { action: 'refused', reason: 'undeliverable' };
   const kind = consistent(type, s.status) ? type : describingKind(s.status, s.told);
   if (!kind) return { action: 'refused', reason: 'expired' };
   if (ACTIVE_STATUSES.includes(s.status) && s.facts.appointment_datetime_utc <= nowIso) return { action: 'refused', reason: 'past' };

@@ -14,6 +14,12 @@ import { parseAppointmentZone } from './time';
  *   skipped as `second-not-after-first`.
  * - The window is [start, finish) in local wall time; start > finish wraps past midnight and
  *   start = finish means no outreach at all.
+ * - The minimum gap spaces reminders from the last text about the appointment (an event's text,
+ *   one waiting in the outbox, or an earlier reminder): a booking made inside the first lead time
+ *   does not get a reminder minutes after its booking text. Event texts are not held back by it:
+ *   they tell the patient about a change and go out at once.
+ * - A number Twilio reported as unable to receive texts (landline, unreachable) gets no reminders
+ *   until the EHR sends another number for the appointment.
  */
 
 /** Lead times and outreach window in minutes (the seed's HHMM variables, converted). */
@@ -25,14 +31,18 @@ export interface ReminderPolicy {
   outreachFinishMinutes: number;
   /** Most reminders one patient may get on one local day; the reference app promises 2. */
   maxRemindersPerLocalDay?: number;
+  /** Least time between the last text about the appointment and a reminder; absent or 0: no gap. */
+  minGapMinutes?: number;
 }
 
+/** 08:00–21:00 in the patient's zone, the hours the TCPA allows (47 U.S.C. § 227, 8 a.m. to 9 p.m.). */
 export const DEFAULT_REMINDER_POLICY: Required<ReminderPolicy> = {
   firstLeadMinutes: 48 * 60,
   secondLeadMinutes: 24 * 60,
-  outreachStartMinutes: 0,
-  outreachFinishMinutes: 24 * 60,
+  outreachStartMinutes: 8 * 60,
+  outreachFinishMinutes: 21 * 60,
   maxRemindersPerLocalDay: 2,
+  minGapMinutes: 12 * 60,
 };
 
 export type ReminderNumber = 1 | 2;
@@ -52,6 +62,8 @@ export type SkipReason =
   | 'missed'
   /** The patient already had the day's maximum and the next day is too late. */
   | 'daily-cap'
+  /** The minimum gap after the last text ends only once the next reminder or the appointment is due. */
+  | 'min-gap'
   | 'invalid-time-zone'
   | 'second-not-after-first';
 
@@ -62,6 +74,8 @@ export type StopReason =
   | 'no-show'
   | 'expired'
   | 'opted-out'
+  /** Twilio reported the patient's number cannot receive texts (e.g. a landline). */
+  | 'undeliverable'
   | 'patient-requested'
   | 'appointment-passed'
   | 'invalid-appointment-time';
@@ -74,9 +88,12 @@ export type NextStep =
       at: string;
       /** The instant it would have gone out without the outreach window. */
       deferred_from?: string;
-      reason?: 'outside-outreach-window' | 'late-booking';
+      reason?: DeferReason;
     }
   | { kind: 'expire'; at: string };
+
+/** Why a pending reminder goes out later than its lead time. */
+export type DeferReason = 'outside-outreach-window' | 'late-booking' | 'min-gap';
 
 export interface ReminderSlot {
   n: ReminderNumber;
@@ -86,7 +103,7 @@ export interface ReminderSlot {
   /** Sent: when. Pending: when it will go out. */
   at?: string;
   deferred_from?: string;
-  reason?: SkipReason | 'outside-outreach-window' | 'late-booking';
+  reason?: SkipReason | DeferReason;
   /** For skips: whether the state already records it. */
   recorded?: boolean;
 }
@@ -227,6 +244,19 @@ function anchorOf(state: AppointmentState): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+/**
+ * When the minimum gap after the last text about the appointment ends: the last event text
+ * (`told`), a text waiting in or claimed from the outbox, and the reminders of this schedule.
+ */
+function gapEndsAt(state: AppointmentState, policy: ReminderPolicy): number | undefined {
+  const gap = policy.minGapMinutes ?? 0;
+  if (gap <= 0) return undefined;
+  const times = [state.told?.at, state.outbox?.sending?.created_at, state.outbox?.pending?.created_at, ...state.reminders_sent.map((r) => r.at)]
+    .map((t) => (t === undefined ? NaN : Date.parse(t)))
+    .filter((t) => !Number.isNaN(t));
+  return times.length > 0 ? Math.max(...times) + gap * MINUTE : undefined;
+}
+
 function configured(policy: ReminderPolicy): { n: ReminderNumber; lead: number }[] {
   const out: { n: ReminderNumber; lead: number }[] = [];
   if (policy.firstLeadMinutes > 0) out.push({ n: 1, lead: policy.firstLeadMinutes });
@@ -276,6 +306,7 @@ function build(state: AppointmentState, policy: ReminderPolicy, nowIso: string):
   const expire: NextStep = { kind: 'expire', at: iso(appt) };
   if (now >= appt) return finish('appointment-passed', expire);
   if (state.opted_out) return finish('opted-out', expire);
+  if (state.undeliverable) return finish('undeliverable', expire);
   if (state.patient_request) return finish('patient-requested', expire);
 
   const zone = parseAppointmentZone(state.facts.appointment_timezone);
@@ -294,6 +325,7 @@ function build(state: AppointmentState, policy: ReminderPolicy, nowIso: string):
   if (active.length < leads.length && open.some((l) => l.n === 2)) skip(2, leads[1]?.lead ?? 0, 'second-not-after-first');
 
   const anchor = anchorOf(state);
+  const gapEnds = gapEndsAt(state, policy);
   const latestSent = Math.max(0, ...state.reminders_sent.map((r) => r.n));
   for (const { n, lead } of active.filter((l) => open.includes(l))) {
     const due = dueOf(lead);
@@ -309,9 +341,11 @@ function build(state: AppointmentState, policy: ReminderPolicy, nowIso: string):
       skip(n, lead, dueOf(later.lead) >= anchor ? 'lead-time-passed-at-booking' : 'superseded');
       continue;
     }
-    const base = late ? anchor : due;
+    const leadBase = late ? anchor : due;
+    const gapped = gapEnds !== undefined && gapEnds > leadBase;
+    const base = gapped ? gapEnds : leadBase;
     const deadline = later ? Math.min(appt, dueOf(later.lead)) : appt;
-    const tooLate: SkipReason = later && dueOf(later.lead) < appt ? 'window-opens-after-next-reminder' : 'window-opens-after-appointment';
+    const tooLate: SkipReason = gapped && base >= deadline ? 'min-gap' : later && dueOf(later.lead) < appt ? 'window-opens-after-next-reminder' : 'window-opens-after-appointment';
     if (now >= deadline) {
       skip(n, lead, 'missed');
       continue;
@@ -327,14 +361,15 @@ function build(state: AppointmentState, policy: ReminderPolicy, nowIso: string):
       skip(n, lead, tooLate);
       continue;
     }
-    const deferred = at > base;
+    const deferred = at > leadBase;
+    const reason: DeferReason | undefined = gapped ? 'min-gap' : late ? 'late-booking' : deferred ? 'outside-outreach-window' : undefined;
     slots.push({
       n,
       due_at: iso(due),
       status: 'pending',
       at: iso(at),
-      ...(deferred ? { deferred_from: iso(base) } : {}),
-      ...(late ? { reason: 'late-booking' as const } : deferred ? { reason: 'outside-outreach-window' as const } : {}),
+      ...(deferred ? { deferred_from: iso(leadBase) } : {}),
+      ...(reason ? { reason } : {}),
       deadline,
       atMs: at,
     });
@@ -348,7 +383,7 @@ function build(state: AppointmentState, policy: ReminderPolicy, nowIso: string):
         n: pending.n,
         at: pending.at as string,
         ...(pending.deferred_from ? { deferred_from: pending.deferred_from } : {}),
-        ...(pending.reason ? { reason: pending.reason as 'outside-outreach-window' | 'late-booking' } : {}),
+        ...(pending.reason ? { reason: pending.reason as DeferReason } : {}),
       }
     : expire;
   return finish(undefined, next, window);
@@ -390,7 +425,7 @@ export type SweepDecision =
       n: ReminderNumber;
       schedule_version: number;
       deferred_from?: string;
-      reason?: 'outside-outreach-window' | 'late-booking';
+      reason?: DeferReason;
       /** Skips to write to the state along with the send. */
       record: ReminderSkip[];
       /** When to look again once the send is recorded. */
