@@ -21,6 +21,8 @@ export interface AppointmentRow {
   ehr_event_at: string;
   patient_request: string;
   reminders_sent: string;
+  /** Set when Twilio reported the number cannot receive texts, e.g. `30006 (landline or unreachable carrier)`. */
+  undeliverable: string;
   reminder: ReminderSummary;
   updated_at: string;
 }
@@ -43,6 +45,7 @@ const SKIP_TEXT: Record<SkipReason, string> = {
   'daily-cap': 'the patient already had the most reminders for one day',
   'invalid-time-zone': 'the time zone is not valid',
   'second-not-after-first': 'the second reminder is not set after the first',
+  'min-gap': 'it would have come too soon after the last text',
 };
 
 const STOP_TEXT: Record<StopReason, string> = {
@@ -51,6 +54,7 @@ const STOP_TEXT: Record<StopReason, string> = {
   'no-show': 'the patient did not show',
   expired: 'the appointment has passed',
   'opted-out': 'the patient opted out of messages',
+  undeliverable: "the patient's number cannot receive texts; waiting for a new number from the EHR",
   'patient-requested': 'the patient asked to confirm or cancel',
   'appointment-passed': 'the appointment time has passed',
   'invalid-appointment-time': 'the appointment time is not valid',
@@ -59,7 +63,19 @@ const STOP_TEXT: Record<StopReason, string> = {
 const DEFER_TEXT: Record<string, string> = {
   'outside-outreach-window': 'deferred: outside the outreach window',
   'late-booking': 'booked after its lead time, so sent as soon as possible',
+  'min-gap': 'deferred: too soon after the last text',
 };
+
+/** Twilio's names for the delivery errors that mark a number undeliverable (twilio.com/docs/api/errors/<code>). */
+const DELIVERY_ERROR_TEXT: Record<string, string> = {
+  '30003': 'unreachable destination handset',
+  '30005': 'unknown destination handset',
+  '30006': 'landline or unreachable carrier',
+};
+
+export function deliveryErrorText(code: string): string {
+  return DELIVERY_ERROR_TEXT[code] ?? 'delivery failed';
+}
 
 export function skipText(reason: string): string {
   return SKIP_TEXT[reason as SkipReason] ?? reason;
@@ -101,6 +117,7 @@ export function appointmentRow(state: AppointmentState, policy: ReminderPolicy, 
     ehr_event_at: state.ehr_event_at,
     patient_request: state.patient_request ? `${state.patient_request.type} at ${state.patient_request.at}` : '',
     reminders_sent: state.reminders_sent.map((r) => `${r.n} at ${r.at}`).join('; '),
+    undeliverable: state.undeliverable ? `${state.undeliverable.error_code} (${deliveryErrorText(state.undeliverable.error_code)}) at ${state.undeliverable.at}` : '',
     reminder: summariseReminders(plan, f.appointment_timezone),
     updated_at: state.updated_at,
   };

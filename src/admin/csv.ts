@@ -31,6 +31,7 @@ export const APPOINTMENT_COLUMNS = [
   'ehr_event_at',
   'patient_request',
   'reminders_sent',
+  'undeliverable',
   'next_reminder',
   'reminders_skipped',
   'updated_at',

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ehrEvent } from '../../test/fixtures/events';
-import { applyEvent, type AppointmentState, type Disposition } from './appointment';
+import { localTime } from '../../test/fixtures/time';
+import { applyEvent, markUndeliverable, wantsReminders, type AppointmentState, type Disposition } from './appointment';
 import { parseEhrEvent, withEventId, type AppointmentEvent, type EventType } from './event';
 
 const NOW = '2026-11-25T09:00:00.000Z';
@@ -223,5 +224,29 @@ describe('applyEvent: patient requests and reminders', () => {
     const s3 = apply(s2, ehr('CANCELED'));
     expect(s3.disposition).toBe('OPTED-OUT');
     expect(apply(s3, ours('OPTED-IN', s3)).disposition).toBe('CANCELED');
+  });
+});
+
+describe('a number Twilio cannot deliver to', () => {
+  const u = (phone: string) => ({ phone, error_code: '30006', at: NOW, message_sid: 'SM1' });
+
+  it('is marked once, and only while it is the appointment phone', () => {
+    const booked = apply(null, ehr('BOOKED'));
+    const marked = markUndeliverable(booked, u(booked.facts.patient_phone), NOW);
+    expect(marked?.undeliverable).toEqual(u(booked.facts.patient_phone));
+    expect(marked && markUndeliverable(marked, u(booked.facts.patient_phone), NOW)).toBeNull();
+    expect(markUndeliverable(booked, u('+14155550999'), NOW)).toBeNull();
+  });
+
+  it('stays through events that keep the phone and is cleared by a new patient_phone from the EHR', () => {
+    const booked = apply(null, ehr('BOOKED'));
+    const marked = markUndeliverable(booked, u(booked.facts.patient_phone), NOW);
+    if (!marked) throw new Error('not marked');
+    const moved = apply(marked, ehr('RESCHEDULED', { appointment_datetime: localTime(7, '10:00') }));
+    expect(moved.undeliverable?.error_code).toBe('30006');
+    expect(wantsReminders(moved)).toBe(false);
+    const renumbered = apply(moved, ehr('MODIFIED', { patient_phone: '+1 415 555 0177', appointment_datetime: localTime(7, '10:00') }));
+    expect(renumbered.undeliverable).toBeUndefined();
+    expect(wantsReminders(renumbered)).toBe(true);
   });
 });

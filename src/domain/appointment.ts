@@ -46,6 +46,13 @@ export const ReminderSkip = z.object({
 });
 export type ReminderSkip = z.infer<typeof ReminderSkip>;
 
+/**
+ * Twilio reported that `phone` cannot receive texts (30003 unreachable, 30005 unknown, 30006
+ * landline): no reminders go to it. Kept only while the appointment's patient_phone is that phone.
+ */
+export const Undeliverable = z.object({ phone: z.string(), error_code: z.string(), at: z.string(), message_sid: z.string() });
+export type Undeliverable = z.infer<typeof Undeliverable>;
+
 export const AppointmentState = z.object({
   facts: AppointmentFacts,
   /** What the EHR and our reminders say, ignoring opt-out. */
@@ -79,6 +86,7 @@ export const AppointmentState = z.object({
   outbox: Outbox.optional(),
   /** The last text about the appointment the patient was sent (reminders aside). */
   told: Told.optional(),
+  undeliverable: Undeliverable.optional(),
   /** Ids of recently applied events, to recognise redeliveries that are not the newest. */
   recent_event_ids: z.array(z.string()),
   revision: z.number().int(),
@@ -179,6 +187,8 @@ function refold(state: AppointmentState | null, event: AppointmentEvent, now: st
     ...(state?.reminders_skipped ? { reminders_skipped: state.reminders_skipped } : {}),
     ...(state?.outbox ? { outbox: state.outbox } : {}),
     ...(state?.told ? { told: state.told } : {}),
+    // A new patient_phone from the EHR is a number Twilio has not refused yet.
+    ...(state?.undeliverable && state.undeliverable.phone === facts.patient_phone ? { undeliverable: state.undeliverable } : {}),
     log: compacted.log,
     ...(compacted.checkpoint ? { checkpoint: compacted.checkpoint } : {}),
     recent_event_ids: remember(state?.recent_event_ids ?? [], event.event_id),
@@ -245,7 +255,20 @@ export function applyEvent(state: AppointmentState | null, event: AppointmentEve
 export function wantsReminders(state: AppointmentState): boolean {
   return (
     !state.opted_out &&
+    !state.undeliverable &&
     !state.patient_request &&
     ['QUEUED', 'REMINDED-1', 'REMINDED-2'].includes(state.status)
   );
+}
+
+/** Error codes with which Twilio says the number itself cannot receive texts (not a passing fault). */
+export const UNDELIVERABLE_ERROR_CODES = ['30003', '30005', '30006'] as const;
+
+/**
+ * Records that Twilio could not deliver to the appointment's phone for good. Null when nothing
+ * changes: the state's phone is another one (the EHR sent a new number since), or it is recorded.
+ */
+export function markUndeliverable(state: AppointmentState, u: Undeliverable, nowIso: string): AppointmentState | null {
+  if (state.facts.patient_phone !== u.phone || state.undeliverable?.phone === u.phone) return null;
+  return { ...state, undeliverable: u, revision: state.revision + 1, updated_at: nowIso };
 }

@@ -17,6 +17,8 @@ interface AppointmentRow {
   appointment_local: string;
   appointment_at: string;
   patient_request: string;
+  /** Empty unless Twilio reported the number cannot receive texts. */
+  undeliverable?: string;
   reminder: ReminderSummary;
   updated_at: string;
 }
@@ -78,6 +80,7 @@ export function setUpAppointments(options: { highlight: () => string | undefined
             { class: 'disposition' },
             h('span', { class: `badge disp-${r.disposition}` }, r.disposition),
             r.patient_request ? h('div', { class: 'muted' }, `patient asked: ${r.patient_request.split(' at ')[0] ?? ''}`) : null,
+            r.undeliverable ? h('div', { class: 'muted undeliverable' }, `number cannot receive texts: ${r.undeliverable.split(' at ')[0] ?? ''}`) : null,
           ),
           h('td', {}, r.reminder.text),
           h('td', {}, h('button', { type: 'button', class: 'secondary small', 'aria-label': `History of ${r.appointment_id}`, onclick: () => void showHistory(r.appointment_id) }, 'History')),
