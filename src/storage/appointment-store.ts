@@ -180,6 +180,31 @@ export interface RejectedEvents {
   listRejected(limit: number): Promise<RejectedEvent[]>;
 }
 
+/** One status Twilio reported for an outbound text about the appointment (a status callback). */
+export interface DeliveryReceipt {
+  message_sid: string;
+  /** queued, sent, delivered, undelivered, failed … as Twilio's MessageStatus says. */
+  status: string;
+  /** Twilio's error code on undelivered / failed, e.g. 30006. */
+  error_code?: string;
+  /** When the callback was received. */
+  at: string;
+}
+
+/** Delivery receipts per appointment, and which appointment each text (MessageSid) was about. */
+export interface DeliveryReceipts {
+  /**
+   * Files `messageSid` under `appointmentId` unless it is filed already (conditional create) and
+   * answers the appointment it is filed under, so every callback of one text lands in one place.
+   */
+  linkMessage(messageSid: string, appointmentId: string): Promise<string>;
+  findMessageLink(messageSid: string): Promise<string | null>;
+  /** One receipt per message and status: a repeated callback finds it there. */
+  putDeliveryReceipt(appointmentId: string, receipt: DeliveryReceipt): Promise<'created' | 'exists'>;
+  /** Oldest first. */
+  listDeliveryReceipts(appointmentId: string): Promise<DeliveryReceipt[]>;
+}
+
 export type OutboxKind = 'ehr' | 'flow';
 
 export type AppointmentStore = AppointmentRecords &
@@ -192,7 +217,8 @@ export type AppointmentStore = AppointmentRecords &
   ReminderClaims &
   InboundSightings &
   SweepHeartbeat &
-  RejectedEvents;
+  RejectedEvents &
+  DeliveryReceipts;
 
 export interface AppointmentPage {
   appointments: AppointmentState[];

@@ -16,6 +16,8 @@ import type { OutboxKind } from './appointment-store';
  *   status/sweep.json                                     the last sweep's heartbeat and counts
  *   inbound/<message_sid>.json                            when an inbound SMS was first seen (replies are idempotent)
  *   rejected/<newest-first time>_<id>.json                events refused where the sender cannot see it
+ *   appointments/<id>/deliveries/<message_sid>_<status>.json  Twilio's delivery receipts for its texts
+ *   messages/<message_sid>.json                           which appointment an outbound text was about
  */
 export function encodeSegment(value: string): string {
   // UTF-8 is one-to-one only on well-formed text: Buffer writes every lone surrogate as U+FFFD, so
@@ -122,4 +124,17 @@ export const REJECTED_PREFIX = 'rejected/';
 export function rejectedKey(atIso: string, id: string): string {
   const left = String(9_999_999_999_999 - Date.parse(atIso)).padStart(13, '0');
   return `${REJECTED_PREFIX}${left}_${encodeSegment(id)}.json`;
+}
+
+export function deliveriesPrefix(appointmentId: string): string {
+  return `${appointmentPrefix(appointmentId)}deliveries/`;
+}
+
+/** One receipt per message and status, so a callback Twilio repeats lands on the same key. */
+export function deliveryKey(appointmentId: string, messageSid: string, status: string): string {
+  return `${deliveriesPrefix(appointmentId)}${encodeSegment(messageSid)}_${encodeSegment(status)}.json`;
+}
+
+export function messageLinkKey(messageSid: string): string {
+  return `messages/${encodeSegment(messageSid)}.json`;
 }

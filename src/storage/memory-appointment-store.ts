@@ -1,15 +1,18 @@
 import { AppointmentState } from '../domain/appointment';
-import type { AppointmentPage, AppointmentStore, DueEntry, DueRef, HistoryRecord, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, Versioned } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, Versioned } from './appointment-store';
 import {
   APPOINTMENTS_PREFIX,
   appointmentIdOfPrefix,
   decodeSegment,
+  deliveriesPrefix,
+  deliveryKey,
   DUE_INDEX_PREFIX,
   dueBucket,
   dueKey,
   historyKey,
   historyPrefix,
   inboundKey,
+  messageLinkKey,
   optOutKey,
   outboxKey,
   outboxPrefix,
@@ -161,6 +164,26 @@ export class MemoryAppointmentStore implements AppointmentStore {
     if ((await this.create(key, { message_sid: messageSid, at })) !== null) return at;
     const seen = ((await this.read(key))?.value as { at?: unknown } | undefined)?.at;
     return typeof seen === 'string' ? seen : at;
+  }
+
+  async linkMessage(messageSid: string, appointmentId: string): Promise<string> {
+    const key = messageLinkKey(messageSid);
+    if ((await this.create(key, { message_sid: messageSid, appointment_id: appointmentId })) !== null) return appointmentId;
+    return (await this.findMessageLink(messageSid)) ?? appointmentId;
+  }
+
+  async findMessageLink(messageSid: string): Promise<string | null> {
+    const id = ((await this.read(messageLinkKey(messageSid)))?.value as { appointment_id?: unknown } | undefined)?.appointment_id;
+    return typeof id === 'string' ? id : null;
+  }
+
+  async putDeliveryReceipt(appointmentId: string, receipt: DeliveryReceipt): Promise<'created' | 'exists'> {
+    return (await this.create(deliveryKey(appointmentId, receipt.message_sid, receipt.status), receipt)) ? 'created' : 'exists';
+  }
+
+  async listDeliveryReceipts(appointmentId: string): Promise<DeliveryReceipt[]> {
+    const receipts = (await this.list(deliveriesPrefix(appointmentId))).map(([, o]) => JSON.parse(o.body) as DeliveryReceipt);
+    return receipts.sort((a, b) => a.at.localeCompare(b.at));
   }
 
   async putRejected(record: RejectedEvent): Promise<void> {

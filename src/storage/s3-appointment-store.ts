@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { AppointmentState } from '../domain/appointment';
 import { log } from '../log';
-import type { AppointmentPage, AppointmentStore, DueEntry, DueRef, HistoryRecord, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, Versioned } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, Versioned } from './appointment-store';
 import {
   APPOINTMENTS_PREFIX,
   appointmentIdOfPrefix,
@@ -29,6 +29,9 @@ import {
   rejectedKey,
   stateKey,
   SWEEP_STATUS_KEY,
+  deliveriesPrefix,
+  deliveryKey,
+  messageLinkKey,
 } from './keys';
 
 interface S3ErrorShape {
@@ -257,6 +260,29 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   /** Writes the object only if the key is free (If-None-Match: *). */
+  async linkMessage(messageSid: string, appointmentId: string): Promise<string> {
+    if ((await this.putNew(messageLinkKey(messageSid), { message_sid: messageSid, appointment_id: appointmentId })).created) return appointmentId;
+    return (await this.findMessageLink(messageSid)) ?? appointmentId;
+  }
+
+  async findMessageLink(messageSid: string): Promise<string | null> {
+    const id = ((await this.getJson(messageLinkKey(messageSid)))?.value as { appointment_id?: unknown } | undefined)?.appointment_id;
+    return typeof id === 'string' ? id : null;
+  }
+
+  async putDeliveryReceipt(appointmentId: string, receipt: DeliveryReceipt): Promise<'created' | 'exists'> {
+    return (await this.putNew(deliveryKey(appointmentId, receipt.message_sid, receipt.status), receipt)).created ? 'created' : 'exists';
+  }
+
+  async listDeliveryReceipts(appointmentId: string): Promise<DeliveryReceipt[]> {
+    const receipts: DeliveryReceipt[] = [];
+    for await (const key of this.listKeys(deliveriesPrefix(appointmentId))) {
+      const got = await this.getJson(key);
+      if (got) receipts.push(got.value as DeliveryReceipt);
+    }
+    return receipts.sort((a, b) => a.at.localeCompare(b.at));
+  }
+
   async firstSeen(messageSid: string, at: string): Promise<string> {
     const key = inboundKey(messageSid);
     if ((await this.putNew(key, { message_sid: messageSid, at })).created) return at;

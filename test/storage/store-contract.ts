@@ -172,6 +172,30 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
       expect(await store.listAppointmentIdsForPhone('+1415555')).toEqual([]);
     });
 
+    describe('delivery receipts', () => {
+      it('files a message under the first appointment linked to it, whoever links it later', async () => {
+        expect(await store.findMessageLink('SM1')).toBeNull();
+        expect(await store.linkMessage('SM1', 'apt-1')).toBe('apt-1');
+        expect(await store.linkMessage('SM1', 'apt-2')).toBe('apt-1');
+        expect(await store.findMessageLink('SM1')).toBe('apt-1');
+        const both = await Promise.all([store.linkMessage('SM2', 'apt-a'), store.linkMessage('SM2', 'apt-b')]);
+        expect(both[0]).toBe(both[1]);
+      });
+
+      it('keeps one receipt per message and status, listed oldest first, per appointment', async () => {
+        const r = (sid: string, status: string, at: string, error_code?: string) => ({ message_sid: sid, status, at, ...(error_code ? { error_code } : {}) });
+        expect(await store.putDeliveryReceipt('apt-1', r('SMb', 'undelivered', '2026-11-25T08:00:02.000Z', '30006'))).toBe('created');
+        expect(await store.putDeliveryReceipt('apt-1', r('SMb', 'sent', '2026-11-25T08:00:01.000Z'))).toBe('created');
+        expect(await store.putDeliveryReceipt('apt-1', r('SMb', 'sent', '2026-11-25T08:09:00.000Z'))).toBe('exists');
+        await store.putDeliveryReceipt('apt-2', r('SMc', 'delivered', '2026-11-25T08:00:00.000Z'));
+        expect(await store.listDeliveryReceipts('apt-1')).toEqual([
+          r('SMb', 'sent', '2026-11-25T08:00:01.000Z'),
+          r('SMb', 'undelivered', '2026-11-25T08:00:02.000Z', '30006'),
+        ]);
+        expect(await store.listDeliveryReceipts('apt-3')).toEqual([]);
+      });
+    });
+
     it('opt-out ledger: answers the last record written for the phone', async () => {
       expect(await store.getOptOut('+14155550134')).toBeNull();
       await store.putOptOut({ phone: '+14155550134', opted_out: true, at: '2026-11-25T08:00:00.000Z', message_sid: 'SM1' });
