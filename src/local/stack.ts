@@ -195,6 +195,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     if (!flow.valid) throw new Error(`studio/flow.json is not valid: ${JSON.stringify(flow.errors)}`);
     carrier.addNumber(twilioNumber, { smsUrl: webhookUrl(accountSid, flow.sid), friendlyName: customerName });
+    // As deployed: the number is in a Messaging Service whose status callback is /twilio/status,
+    // and executions start with the service as From, so every text the flow sends reports back.
+    const messagingService = carrier.createService({ friendlyName: customerName, statusCallback: `${url}/twilio/status` });
+    carrier.addNumberToService(messagingService, twilioNumber);
 
     const env: Record<string, string> = {
       ...given,
@@ -209,6 +213,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       TWILIO_API_BASE_URL: `${url}/__twilio`,
       TWILIO_PHONE_NUMBER: twilioNumber,
       TWILIO_FLOW_SID: flow.sid,
+      TWILIO_MESSAGING_SERVICE_SID: messagingService,
       IE_ENDPOINT: ieEndpoint,
       IE_SIGNING_SECRET: ieSecret,
       CUSTOMER_NAME: customerName,

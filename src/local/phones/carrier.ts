@@ -44,12 +44,35 @@ export interface NumberSettings {
   voiceMethod?: 'GET' | 'POST';
 }
 
+/** A Messaging Service (MG…): a sender pool and the status callback for everything sent through it. */
+export interface MessagingService {
+  sid: string;
+  friendlyName: string;
+  /** Where Twilio posts the status of every message sent through the service ("Delivery Status Callback"). */
+  statusCallback: string;
+  /** The account numbers in its sender pool, in the order added (the first one sends locally). */
+  phoneNumbers: string[];
+}
+
+/**
+ * What happens to texts to a virtual phone: delivered (default), or refused by the handset's
+ * network with one of Twilio's carrier errors after `sent`, as a landline (30006) is.
+ */
+export const DELIVERY_FAILURES = {
+  30003: 'Unreachable destination handset',
+  30005: 'Unknown destination handset',
+  30006: 'Landline or unreachable carrier',
+} as const;
+export type DeliveryFailureCode = keyof typeof DELIVERY_FAILURES;
+
 export interface PhoneSummary {
   phone: string;
   messageCount: number;
   lastMessageAt: Date | null;
   /** Account numbers this phone has opted out of. */
   optedOutOf: string[];
+  /** Set when texts to this phone fail (see setDeliveryFailure). */
+  deliveryFailure?: DeliveryFailureCode;
 }
 
 export interface CarrierEvents {
@@ -118,6 +141,8 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
   private readonly bySid = new Map<string, Entry>();
   private readonly conversations = new Map<string, MessageRecord[]>();
   private readonly optOuts = new Set<string>();
+  private readonly services = new Map<string, MessagingService>();
+  private readonly failures = new Map<string, DeliveryFailureCode>();
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(options: CarrierOptions) {
@@ -180,12 +205,60 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
     return copyNumber(n);
   }
 
+  // ---- Messaging Services
+
+  createService(settings: { friendlyName: string; statusCallback?: string }): string {
+    const sid = newSid('MG');
+    this.services.set(sid, { sid, friendlyName: settings.friendlyName, statusCallback: settings.statusCallback ?? '', phoneNumbers: [] });
+    return sid;
+  }
+
+  getService(sid: string): MessagingService | undefined {
+    const m = this.services.get(sid);
+    return m && { ...m, phoneNumbers: [...m.phoneNumbers] };
+  }
+
+  updateService(sid: string, settings: { statusCallback?: string; friendlyName?: string }): MessagingService {
+    const m = this.services.get(sid);
+    if (!m) throw new TwilioApiError(404, 20404, `The requested resource /v1/Services/${sid} was not found`);
+    if (settings.statusCallback !== undefined) m.statusCallback = settings.statusCallback;
+    if (settings.friendlyName !== undefined) m.friendlyName = settings.friendlyName;
+    return { ...m, phoneNumbers: [...m.phoneNumbers] };
+  }
+
+  /** Adds one of the account's numbers to the service's sender pool. */
+  addNumberToService(serviceSid: string, e164: string): void {
+    const m = this.services.get(serviceSid);
+    const n = this.findNumber(e164);
+    if (!m) throw new TwilioApiError(404, 20404, `The requested resource /v1/Services/${serviceSid} was not found`);
+    if (!n) throw new TwilioApiError(400, 21421, 'PhoneNumber is not one of the account numbers.');
+    if (!m.phoneNumbers.includes(n.phoneNumber)) m.phoneNumbers.push(n.phoneNumber);
+  }
+
+  // ---- simulated handsets
+
+  /** Texts to `phone` fail with `code` from now on (undefined: delivered again). */
+  setDeliveryFailure(phone: string, code: DeliveryFailureCode | undefined): void {
+    const p = normaliseAddress(phone);
+    if (code === undefined) this.failures.delete(p);
+    else this.failures.set(p, code);
+  }
+
+  deliveryFailure(phone: string): DeliveryFailureCode | undefined {
+    return this.failures.get(normaliseAddress(phone));
+  }
+
   // ---- messages
 
   /** The Messages API: what Twilio refuses throws a TwilioApiError, nothing is recorded then. */
   async send(request: OutboundMessageRequest): Promise<MessageRecord> {
     const to = normaliseAddress(request.to ?? '');
-    const from = normaliseAddress(request.from ?? '');
+    const requested = normaliseAddress(request.from ?? '');
+    const service = requested.startsWith('MG') ? this.services.get(requested) : undefined;
+    if (requested.startsWith('MG') && !service) throw new TwilioApiError(400, 21701, `The Messaging Service ${requested} does not exist`);
+    if (service && service.phoneNumbers.length === 0) throw new TwilioApiError(400, 21704, 'The Messaging Service contains no phone numbers');
+    // A service sends from its sender pool; locally that is its first number.
+    const from = service ? (service.phoneNumbers[0] ?? '') : requested;
     const body = request.body ?? '';
     const mediaUrls = request.mediaUrl ?? [];
     if (!isE164(to)) throw new TwilioApiError(400, 21211, `The 'To' number ${request.to ?? ''} is not a valid phone number.`);
@@ -203,7 +276,9 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
       throw new TwilioApiError(400, 21617, `The concatenated message body exceeds the ${MAX_BODY_LENGTH} character limit.`);
     }
     if (this.isOptedOut(from, to)) throw new TwilioApiError(400, 21610, 'Attempt to send to unsubscribed recipient');
-    return this.deliver({ from, to, body, mediaUrls, statusCallback: request.statusCallback });
+    // A message sent through a service reports to the service's callback unless it names its own.
+    const statusCallback = request.statusCallback ?? (service?.statusCallback || undefined);
+    return this.deliver({ from, to, body, mediaUrls, ...(statusCallback ? { statusCallback } : {}), ...(service ? { service: service.sid } : {}) });
   }
 
   /**
@@ -292,6 +367,7 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
       messageCount: messages.length,
       lastMessageAt: messages.at(-1)?.dateCreated ?? null,
       optedOutOf: [...this.numbers.values()].map((n) => n.phoneNumber).filter((n) => this.isOptedOut(n, phone)),
+      ...(this.failures.has(phone) ? { deliveryFailure: this.failures.get(phone) } : {}),
     }));
   }
 
@@ -318,8 +394,11 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
     void p.finally(() => this.pending.delete(p));
   }
 
-  /** Records an outbound message as queued and moves it to sent and delivered shortly after. */
-  private deliver(m: { from: string; to: string; body: string; mediaUrls: string[]; statusCallback?: string }): MessageRecord {
+  /**
+   * Records an outbound message as queued (accepted, when a Messaging Service sends it) and moves
+   * it on shortly after: to sent and delivered, or to sent and undelivered with the phone's error.
+   */
+  private deliver(m: { from: string; to: string; body: string; mediaUrls: string[]; statusCallback?: string; service?: string }): MessageRecord {
     const now = new Date(this.clock.now());
     const record: MessageRecord = {
       sid: newSid(m.mediaUrls.length > 0 ? 'MM' : 'SM'),
@@ -327,10 +406,11 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
       from: m.from,
       to: m.to,
       body: m.body,
-      status: 'queued',
+      status: m.service ? 'accepted' : 'queued',
       direction: 'outbound-api',
       errorCode: null,
       errorMessage: null,
+      ...(m.service ? { messagingServiceSid: m.service } : {}),
       numSegments: countSegments(m.body),
       numMedia: m.mediaUrls.length,
       dateCreated: now,
@@ -346,14 +426,21 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
 
   private async progress(entry: Entry): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    for (const status of ['sent', 'delivered'] as const) {
-      this.setStatus(entry, status);
+    const failure = this.failures.get(entry.record.to);
+    // No callback for the initial status; a service's message is queued first (Twilio's lifecycle).
+    const steps: MessageStatus[] = [...(entry.record.status === 'accepted' ? (['queued'] as const) : []), 'sent', failure ? 'undelivered' : 'delivered'];
+    for (const status of steps) {
+      this.setStatus(entry, status, status === 'undelivered' ? failure : undefined);
       if (entry.statusCallback) await this.postStatusCallback(entry, status);
     }
   }
 
-  private setStatus(entry: Entry, status: MessageStatus): void {
+  private setStatus(entry: Entry, status: MessageStatus, failure?: DeliveryFailureCode): void {
     const now = new Date(this.clock.now());
+    if (failure) {
+      entry.record.errorCode = failure;
+      entry.record.errorMessage = DELIVERY_FAILURES[failure];
+    }
     entry.record.status = status;
     entry.record.dateUpdated = now;
     if (status === 'sent') entry.record.dateSent = now;
@@ -371,6 +458,8 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
       SmsSid: r.sid,
       MessageStatus: status,
       SmsStatus: status,
+      ...(r.messagingServiceSid ? { MessagingServiceSid: r.messagingServiceSid } : {}),
+      ...(r.errorCode !== null ? { ErrorCode: String(r.errorCode) } : {}),
     };
     try {
       const res = await this.signedRequest(entry.statusCallback ?? '', 'POST', params);

@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { TwilioApiError, type MessageRecord } from '../twilio/contracts';
-import { conversationPhone, type Carrier } from './carrier';
+import { conversationPhone, DELIVERY_FAILURES, type Carrier, type DeliveryFailureCode } from './carrier';
 import { isE164, MAX_BODY_LENGTH, normaliseAddress } from './sms';
 
 const E164 = z
@@ -20,6 +20,11 @@ export const InboundSms = z.object({
     .max(MAX_BODY_LENGTH, `must be at most ${MAX_BODY_LENGTH} characters`),
 });
 export type InboundSms = z.infer<typeof InboundSms>;
+
+/** `{"error_code": 30006}` makes texts to the phone fail as Twilio reports a landline; `null` heals it. */
+export const DeliverySetting = z.object({
+  error_code: z.union([z.literal(30003), z.literal(30005), z.literal(30006), z.null()], { error: 'must be 30003, 30005, 30006 or null' }),
+});
 
 class RequestError extends Error {
   constructor(
@@ -76,6 +81,7 @@ export function createPhonesRouter(carrier: Carrier): Router {
         message_count: p.messageCount,
         last_message_at: p.lastMessageAt?.toISOString() ?? null,
         opted_out_of: p.optedOutOf,
+        delivery_failure: p.deliveryFailure ?? null,
       })),
     });
   });
@@ -95,6 +101,19 @@ export function createPhonesRouter(carrier: Carrier): Router {
       .receive(phone, to, input.body)
       .then((m) => res.status(202).json({ message: messageView(m) }))
       .catch(next);
+  });
+
+  router.get('/phones/:phone/delivery', (req, res) => {
+    const { phone } = parse(PhoneParam, req.params);
+    const code = carrier.deliveryFailure(phone);
+    res.json({ phone, error_code: code ?? null, error_message: code ? DELIVERY_FAILURES[code] : null });
+  });
+
+  router.put('/phones/:phone/delivery', (req, res) => {
+    const { phone } = parse(PhoneParam, req.params);
+    const { error_code } = parse(DeliverySetting, req.body ?? {});
+    carrier.setDeliveryFailure(phone, (error_code ?? undefined) as DeliveryFailureCode | undefined);
+    res.json({ phone, error_code, error_message: error_code ? DELIVERY_FAILURES[error_code] : null });
   });
 
   router.get('/phones/:phone/stream', (req, res) => {

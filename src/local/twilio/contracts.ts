@@ -34,7 +34,7 @@ export interface OutboundMessageRequest {
   statusCallback?: string;
 }
 
-export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'received';
+export type MessageStatus = 'accepted' | 'queued' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'received';
 
 /** A Message as the stand-in keeps it (camelCase); the REST layer renders Twilio's snake_case JSON. */
 export interface MessageRecord {
@@ -47,6 +47,8 @@ export interface MessageRecord {
   direction: 'outbound-api' | 'inbound';
   errorCode: number | null;
   errorMessage: string | null;
+  /** Set when the message was sent through a Messaging Service (From was its MG… SID). */
+  messagingServiceSid?: string;
   numSegments: number;
   numMedia: number;
   dateCreated: Date;

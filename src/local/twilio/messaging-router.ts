@@ -22,7 +22,7 @@ function messageJson(m: MessageRecord) {
     error_code: m.errorCode,
     error_message: m.errorMessage,
     from: m.from,
-    messaging_service_sid: null,
+    messaging_service_sid: m.messagingServiceSid ?? null,
     num_media: String(m.numMedia),
     num_segments: String(m.numSegments),
     price: null,
@@ -204,14 +204,8 @@ export function createMessagingRouter(carrier: Carrier, credentials: () => Stand
     `${account}/Messages.json`,
     formBody,
     route(async (req, res) => {
+      // With MessagingServiceSid the service picks the sender from its pool (From is then optional).
       const mg = formString(req, 'MessagingServiceSid');
-      if (mg) {
-        throw new TwilioApiError(
-          400,
-          21701,
-          `The Messaging Service ${mg} does not exist: the local stand-in has no Messaging Services; send with From set to one of the account's numbers`,
-        );
-      }
       const raw = (req.body as Record<string, unknown>).MediaUrl;
       const mediaUrl = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((u): u is string => typeof u === 'string');
       const statusCallback = formString(req, 'StatusCallback');
@@ -220,7 +214,7 @@ export function createMessagingRouter(carrier: Carrier, credentials: () => Stand
       }
       const message = await carrier.send({
         to: formString(req, 'To') ?? '',
-        from: formString(req, 'From') ?? '',
+        from: mg ?? formString(req, 'From') ?? '',
         body: formString(req, 'Body') ?? '',
         ...(mediaUrl.length > 0 ? { mediaUrl } : {}),
         ...(statusCallback ? { statusCallback } : {}),
