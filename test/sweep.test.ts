@@ -11,7 +11,8 @@ import { phonesApi } from './support/phones';
 let t: TestStack;
 let phones: ReturnType<typeof phonesApi>;
 beforeAll(async () => {
-  t = await startTestStack({ REMINDER_OUTREACH_START: '0800', REMINDER_OUTREACH_FINISH: '2000' });
+  // No minimum gap: these tests send a reminder in the same sweep that finishes an unsent booking text.
+  t = await startTestStack({ REMINDER_OUTREACH_START: '0800', REMINDER_OUTREACH_FINISH: '2000', REMINDER_MIN_GAP_HOURS: '0' });
   phones = phonesApi(t);
 });
 afterAll(async () => {

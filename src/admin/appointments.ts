@@ -2,7 +2,7 @@ import type { AppointmentState } from '../domain/appointment';
 import { formatAppointmentTime, providerName } from '../domain/format';
 import { planReminders, type ReminderPlan, type ReminderPolicy, type SkipReason, type StopReason } from '../domain/reminders';
 import { log } from '../log';
-import type { AppointmentRecords, EventHistory, HistoryRecord } from '../storage/appointment-store';
+import type { AppointmentRecords, DeliveryReceipt, DeliveryReceipts, EventHistory, HistoryRecord } from '../storage/appointment-store';
 
 /** What the appointments table and the CSV show for one appointment. */
 export interface AppointmentRow {
@@ -124,7 +124,7 @@ export function appointmentRow(state: AppointmentState, policy: ReminderPolicy, 
 }
 
 export interface ViewDeps {
-  store: AppointmentRecords & EventHistory;
+  store: AppointmentRecords & EventHistory & Partial<DeliveryReceipts>;
   policy: ReminderPolicy;
   now: () => Date;
 }
@@ -180,17 +180,37 @@ export function historyEntry(r: HistoryRecord): HistoryEntry {
   };
 }
 
-/** One appointment with its whole history, oldest event first, and its reminder plan. */
+/** A delivery status of one of the appointment's texts, as a history entry (event_type DELIVERY). */
+export function deliveryEntry(r: DeliveryReceipt, state: AppointmentState | undefined): HistoryEntry {
+  const f = state?.facts;
+  return {
+    event_type: 'DELIVERY',
+    event_id: r.message_sid,
+    event_datetime_utc: r.at,
+    received_at: r.at,
+    appointment_local: f ? formatAppointmentTime(f.appointment_datetime_utc, f.appointment_timezone) : '',
+    detail: { status: r.status, ...(r.error_code ? { error_code: r.error_code, error: deliveryErrorText(r.error_code) } : {}) },
+  };
+}
+
+/** One appointment with its whole history (events and delivery receipts), oldest first, and its reminder plan. */
 export async function appointmentHistory(
   deps: ViewDeps,
   appointmentId: string,
 ): Promise<{ appointment: AppointmentRow | null; plan: ReminderPlan | null; history: HistoryEntry[] } | null> {
-  const [state, records] = await Promise.all([deps.store.getState(appointmentId), deps.store.listHistory(appointmentId)]);
+  const [state, records, receipts] = await Promise.all([
+    deps.store.getState(appointmentId),
+    deps.store.listHistory(appointmentId),
+    deps.store.listDeliveryReceipts?.(appointmentId) ?? Promise.resolve([]),
+  ]);
   if (!state && records.length === 0) return null;
   const nowIso = deps.now().toISOString();
+  const history = [...records.map(historyEntry), ...receipts.map((r) => deliveryEntry(r, state?.value))];
+  // Events keep their own order (event time, then id); a receipt follows what was recorded before it arrived.
+  const order = (e: HistoryEntry) => (e.event_type === 'DELIVERY' ? e.received_at : e.event_datetime_utc);
   return {
     appointment: state ? appointmentRow(state.value, deps.policy, nowIso) : null,
     plan: state ? planReminders(state.value, deps.policy, nowIso) : null,
-    history: records.map(historyEntry),
+    history: history.map((e, i) => ({ e, i })).sort((a, b) => order(a.e).localeCompare(order(b.e)) || a.i - b.i).map(({ e }) => e),
   };
 }

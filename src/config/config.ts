@@ -107,8 +107,25 @@ export const FunctionsConfig = z.object({
     .meta({ fix: 'use a two-letter country code such as US or CA' }),
   REMINDER_FIRST_TIMING: hhmm('REMINDER_FIRST_TIMING', 30 * 24 * 60, 'use HHMM hours before the appointment, e.g. 4800').default(48 * 60),
   REMINDER_SECOND_TIMING: hhmm('REMINDER_SECOND_TIMING', 30 * 24 * 60, 'use HHMM, e.g. 2400, or 0000 to turn it off').default(24 * 60),
-  REMINDER_OUTREACH_START: hhmm('REMINDER_OUTREACH_START', 24 * 60, 'use HHMM local time, e.g. 0800').default(0),
-  REMINDER_OUTREACH_FINISH: hhmm('REMINDER_OUTREACH_FINISH', 24 * 60, 'use HHMM local time, e.g. 2000 (2400 = midnight)').default(24 * 60),
+  // 08:00–21:00 in the patient's zone by default (TCPA's calling hours); 0000/2400 is the reference app's "any time".
+  REMINDER_OUTREACH_START: hhmm('REMINDER_OUTREACH_START', 24 * 60, 'use HHMM local time, e.g. 0800').default(8 * 60),
+  REMINDER_OUTREACH_FINISH: hhmm('REMINDER_OUTREACH_FINISH', 24 * 60, 'use HHMM local time, e.g. 2100 (2400 = midnight)').default(21 * 60),
+  /** Least time between the last text about an appointment and a reminder (event texts are never held back). */
+  REMINDER_MIN_GAP_HOURS: z.coerce
+    .number({ error: 'is not a number' })
+    .min(0, { error: 'must be at least 0' })
+    .max(72, { error: 'must be at most 72' })
+    .default(12)
+    .meta({ fix: 'use a number of hours, e.g. 12, or 0 for no gap' }),
+  /**
+   * The Messaging Service the flow's texts are sent through (executions start with it as From), so
+   * Twilio posts every text's delivery status to the service's status callback (/twilio/status).
+   */
+  TWILIO_MESSAGING_SERVICE_SID: z
+    .string()
+    .regex(/^MG[0-9a-fA-F]{32}$/, { error: 'is not a Messaging Service SID (MG followed by 32 hex digits)' })
+    .optional()
+    .meta({ fix: 'use the SID of the Messaging Service that holds TWILIO_PHONE_NUMBER (Console → Messaging → Services), or leave it unset' }),
   /** An event dated further ahead than this is refused: it would outrank every real event that follows. */
   EHR_EVENT_MAX_FUTURE_HOURS: z.coerce
     .number({ error: 'is not a number' })
@@ -215,6 +232,8 @@ export const SweepConfig = z.object({
   REMINDER_SECOND_TIMING: FunctionsConfig.shape.REMINDER_SECOND_TIMING,
   REMINDER_OUTREACH_START: FunctionsConfig.shape.REMINDER_OUTREACH_START,
   REMINDER_OUTREACH_FINISH: FunctionsConfig.shape.REMINDER_OUTREACH_FINISH,
+  REMINDER_MIN_GAP_HOURS: FunctionsConfig.shape.REMINDER_MIN_GAP_HOURS,
+  TWILIO_MESSAGING_SERVICE_SID: FunctionsConfig.shape.TWILIO_MESSAGING_SERVICE_SID,
   SWEEP_RATE_PER_SECOND: positiveInt(20, 100).meta({ fix: "Studio accepts 20 new executions per second per account; don't go above your limit" }),
   SWEEP_CONCURRENCY: positiveInt(8, 64).meta({ fix: 'use a small number such as 8' }),
 });

@@ -72,13 +72,14 @@ export function functionsRuntime(context: FunctionContext): FunctionsRuntime {
     secondLeadMinutes: config.REMINDER_SECOND_TIMING,
     outreachStartMinutes: config.REMINDER_OUTREACH_START,
     outreachFinishMinutes: config.REMINDER_OUTREACH_FINISH,
+    minGapMinutes: config.REMINDER_MIN_GAP_HOURS * 60,
   };
   const runtime: FunctionsRuntime = {
     config,
     store,
     policy,
     twilio,
-    flows: new TwilioFlowStarter(twilio, { flowSid: config.TWILIO_FLOW_SID, from: config.TWILIO_PHONE_NUMBER, originMarker: originMarker(config.IE_SIGNING_SECRET), homeCountry: config.DEFAULT_PHONE_COUNTRY }),
+    flows: new TwilioFlowStarter(twilio, { flowSid: config.TWILIO_FLOW_SID, from: config.TWILIO_MESSAGING_SERVICE_SID ?? config.TWILIO_PHONE_NUMBER, originMarker: originMarker(config.IE_SIGNING_SECRET), homeCountry: config.DEFAULT_PHONE_COUNTRY }),
     notifier: new EhrNotifier({ endpoint: config.IE_ENDPOINT, secret: config.IE_SIGNING_SECRET, store, now }),
     record: { store, policy, now },
     ...(config.FHIR_BASE_URL ? { fhir: fhirReaderFrom(config, config.FHIR_BASE_URL) } : {}),

@@ -52,13 +52,14 @@ export async function sweepDepsFromEnv(env: Env): Promise<SweepDeps> {
   if (!ieSecret) throw new Error('sweep configuration is invalid: IE_SIGNING_SECRET (or ie_signing_secret in the Twilio secret) is not set; run `npm run deploy`');
   return {
     store,
-    flows: new TwilioFlowStarter(twilio, { flowSid: c.TWILIO_FLOW_SID, from: c.TWILIO_PHONE_NUMBER, originMarker: originMarker(ieSecret), homeCountry: c.DEFAULT_PHONE_COUNTRY }),
+    flows: new TwilioFlowStarter(twilio, { flowSid: c.TWILIO_FLOW_SID, from: c.TWILIO_MESSAGING_SERVICE_SID ?? c.TWILIO_PHONE_NUMBER, originMarker: originMarker(ieSecret), homeCountry: c.DEFAULT_PHONE_COUNTRY }),
     ...(c.IE_ENDPOINT ? { notifier: new EhrNotifier({ endpoint: c.IE_ENDPOINT, secret: ieSecret, store, now }) } : {}),
     policy: {
       firstLeadMinutes: c.REMINDER_FIRST_TIMING,
       secondLeadMinutes: c.REMINDER_SECOND_TIMING,
       outreachStartMinutes: c.REMINDER_OUTREACH_START,
       outreachFinishMinutes: c.REMINDER_OUTREACH_FINISH,
+      minGapMinutes: c.REMINDER_MIN_GAP_HOURS * 60,
     },
     now,
     ratePerSecond: c.SWEEP_RATE_PER_SECOND,
