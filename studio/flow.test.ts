@@ -20,6 +20,9 @@ const placeholders = {
 };
 const flow = renderFlow(loadFlowTemplate(), placeholders) as { states: State[]; initial_state: string };
 
+/** Texts sent before the language is known carry both languages. */
+const BILINGUAL = ['send_reply_failed'];
+
 function state(name: string): State {
   const s = flow.states.find((x) => x.name === name);
   if (!s) throw new Error(`no state ${name}`);
@@ -75,10 +78,12 @@ describe('studio/flow.json', () => {
     }
   });
 
-  it('has a branch for every EHR event type and for REMIND', () => {
-    const split = flow.states.find((s) => s.name === 'split_event') as unknown as { transitions: { conditions?: { value: string }[] }[] };
-    const values = split.transitions.flatMap((t) => t.conditions?.map((c) => c.value) ?? []);
-    expect(values.sort()).toEqual(['BOOKED', 'CANCELED', 'CONFIRMED', 'MODIFIED', 'NOSHOWED', 'REMIND', 'RESCHEDULED']);
+  it('has a branch for every EHR event type and for REMIND, in each language', () => {
+    for (const name of ['split_event', 'split_event_es']) {
+      const split = state(name) as unknown as { transitions: { conditions?: { value: string }[] }[] };
+      const values = split.transitions.flatMap((t) => t.conditions?.map((c) => c.value) ?? []);
+      expect(values.sort(), name).toEqual(['BOOKED', 'CANCELED', 'CONFIRMED', 'MODIFIED', 'NOSHOWED', 'REMIND', 'RESCHEDULED']);
+    }
   });
 
   it('has no send-and-wait-for-reply widget: no execution holds the contact waiting for a reply', () => {
@@ -86,14 +91,16 @@ describe('studio/flow.json', () => {
   });
 
   it('ends every outbound branch right after one send-message, and sends nothing for an unknown event_type', () => {
-    const split = state('split_event');
-    expect(split.transitions.find((t) => t.event === 'noMatch')?.next).toBeUndefined();
-    const branches = split.transitions.filter((t) => t.event === 'match');
-    expect(branches).toHaveLength(7);
-    for (const b of branches) {
-      const send = state(String(b.next));
-      expect(send.type, send.name).toBe('send-message');
-      expect(send.transitions.map((t) => t.next), send.name).toEqual([undefined, undefined]);
+    for (const name of ['split_event', 'split_event_es']) {
+      const split = state(name);
+      expect(split.transitions.find((t) => t.event === 'noMatch')?.next).toBeUndefined();
+      const branches = split.transitions.filter((t) => t.event === 'match');
+      expect(branches).toHaveLength(7);
+      for (const b of branches) {
+        const send = state(String(b.next));
+        expect(send.type, send.name).toBe('send-message');
+        expect(send.transitions.map((t) => t.next), send.name).toEqual([undefined, undefined]);
+      }
     }
   });
 
@@ -121,10 +128,56 @@ describe('studio/flow.json', () => {
     const recorded = state('split_recorded');
     expect(recorded.transitions.find((t) => t.event === 'noMatch')?.next).toBeUndefined();
     expect(reachable('record_event')).toContain('split_event');
+    expect(reachable('record_event')).toContain('split_event_es');
     // Every send on the event path reads the display values the path set, never flow.data directly.
-    for (const s of flow.states.filter((x) => x.type === 'send-message' && reachable('split_event').includes(x.name))) {
+    for (const s of flow.states.filter((x) => x.type === 'send-message' && reachable('split_language').includes(x.name))) {
       expect(String(s.properties.body), s.name).not.toContain('flow.data.');
     }
+  });
+
+  it('picks the language on both paths from the value our Functions supply: es gets Spanish, anything else English', () => {
+    for (const [split, subject, es, en] of [
+      ['split_language', '{{flow.variables.language}}', 'split_event_es', 'split_event'],
+      ['split_reply_language', '{{widgets.process_reply.parsed.language}}', 'split_action_es', 'split_action'],
+    ] as const) {
+      const s = state(split) as unknown as { properties: { input: string }; transitions: { event: string; next?: string; conditions?: unknown[] }[] };
+      expect(s.properties.input).toBe(subject);
+      expect(s.transitions).toEqual([
+        { event: 'noMatch', next: en },
+        { event: 'match', next: es, conditions: [expect.objectContaining({ arguments: [subject], type: 'equal_to', value: 'es' })] },
+      ]);
+    }
+    for (const name of ['set_display_ours', 'set_display_recorded']) {
+      expect(nextOf(state(name), 'next')).toBe('split_language');
+      expect((state(name).properties.variables as { key: string }[]).map((v) => v.key)).toContain('language');
+    }
+    expect(nextOf(state('process_reply'), 'success')).toBe('split_reply_language');
+  });
+
+  it('has every text in both languages: each English send has a Spanish twin using the same values, and back', () => {
+    const sends = flow.states.filter((s) => s.type === 'send-message');
+    const refs = (s: State) => [...String(s.properties.body).matchAll(/\{\{\s*([\w.]+)\s*\}\}|\{%\s*if\s+([\w.]+)/g)].map((m) => m[1] ?? m[2]).sort();
+    const names = new Set(sends.map((s) => s.name));
+    const spanish = sends.filter((s) => s.name.endsWith('_es'));
+    const english = sends.filter((s) => !s.name.endsWith('_es') && !BILINGUAL.includes(s.name));
+    expect(english.length).toBeGreaterThanOrEqual(12);
+    for (const en of english) {
+      expect(names, `${en.name} has no Spanish text`).toContain(`${en.name}_es`);
+      expect([...new Set(refs(state(`${en.name}_es`)))], `${en.name}_es uses other values`).toEqual([...new Set(refs(en))]);
+      expect(String(state(`${en.name}_es`).properties.body)).not.toBe(String(en.properties.body));
+    }
+    for (const es of spanish) expect(names, `${es.name} has no English text`).toContain(es.name.replace(/_es$/, ''));
+    // Both splits send each language to its own texts, branch for branch.
+    for (const [en, es] of [['split_event', 'split_event_es'], ['split_action', 'split_action_es']] as const) {
+      const branches = (n: string) => state(n).transitions.filter((t) => t.event === 'match').map((t) => t.next);
+      expect(branches(es)).toEqual(branches(en).map((n) => `${n}_es`));
+    }
+  });
+
+  it('says a failed reply in both languages, since the language is unknown when the Function failed', () => {
+    const body = String(state('send_reply_failed').properties.body);
+    expect(body).toMatch(/couldn't process your reply/);
+    expect(body).toMatch(/no pudimos procesar su respuesta/);
   });
 
   it('sets the same settings on both paths', () => {

@@ -36,8 +36,8 @@ const later = () => utcAt(-7 * HOUR + (minute += 1) * MINUTE);
 
 describe('SMS for every EHR event', () => {
   it.each([
-    ['BOOKED', /^Hi Zoë, your appointment with Ana Lopez, MD at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Reply CONFIRM APPT to confirm or CANCEL APPT to cancel\. Questions\? Call \(415\) 555-0100\.$/],
-    ['RESCHEDULED', /has moved to Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Reply CONFIRM APPT/],
+    ['BOOKED', /^Hi Zoë, your appointment with Ana Lopez, MD at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Reply 1 to confirm or 2 to cancel\. Questions\? Call \(415\) 555-0100\.$/],
+    ['RESCHEDULED', /has moved to Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Reply 1 to confirm/],
     ['MODIFIED', /details of your appointment at Owl Health Clinic have changed\. It is now with Ana Lopez, MD on Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\./],
     ['CONFIRMED', /on Tue, Dec 1 at 9:30 AM PST is confirmed\. See you then!/],
     ['CANCELED', /on Tue, Dec 1 at 9:30 AM PST has been canceled\. To rebook, call \(415\) 555-0100\./],
@@ -62,7 +62,7 @@ describe('SMS for every EHR event', () => {
     const p = patient();
     await t.postEvents(event(p, { provider_first_name: undefined, provider_last_name: undefined, appointment_location: undefined, provider_callback_phone: undefined }));
     const [text] = await phones.received(p.phone);
-    expect(text).toBe('Hi Zoë, your appointment at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST. Reply CONFIRM APPT to confirm or CANCEL APPT to cancel.');
+    expect(text).toBe('Hi Zoë, your appointment at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST. Reply 1 to confirm or 2 to cancel.');
   });
 
   it('sends nothing for a duplicate, nor for a late event that changes nothing the patient knows', async () => {
@@ -175,7 +175,8 @@ describe('patient replies', () => {
       ['Trigger', 'incomingMessage', 'set_reply_settings'],
       ['set_reply_settings', 'next', 'capture_inbound'],
       ['capture_inbound', 'next', 'process_reply'],
-      ['process_reply', 'success', 'split_action'],
+      ['process_reply', 'success', 'split_reply_language'],
+      ['split_reply_language', 'noMatch', 'split_action'],
       ['split_action', 'match', 'send_confirm_ack'],
       ['send_confirm_ack', 'sent', 'Ended'],
     ]);
@@ -200,7 +201,7 @@ describe('patient replies', () => {
 
     await phones.send(p.phone, 'HELP');
     expect((await phones.received(p.phone)).at(-1)).toBe(
-      'Owl Health Clinic: reply CONFIRM APPT to confirm or CANCEL APPT to cancel your next appointment. For help, call (415) 555-0100. Reply STOP to stop messages.',
+      'Owl Health Clinic: reply 1 to confirm or 2 to cancel your next appointment. For help, call (415) 555-0100. Reply STOP to stop messages.',
     );
   });
 
@@ -245,7 +246,7 @@ describe('patient replies', () => {
     const p = patient();
     await t.postEvents(event(p));
     await phones.send(p.phone, 'what should I bring?');
-    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Sorry, we didn't catch that\. Reply CONFIRM APPT to confirm, CANCEL APPT to cancel, or HELP for help\./);
+    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Sorry, we didn't catch that\. Reply 1 to confirm, 2 to cancel, or HELP for help\./);
   });
 
   it('acts on the nearest upcoming appointment and says which when there are several', async () => {
@@ -272,6 +273,52 @@ describe('patient replies', () => {
     const attempts = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
     expect(attempts.map((r) => r.outcome)).toEqual(['failed-by-config', 'failed-by-config', 'delivered']);
     expect(new Set(attempts.map((r) => r.idempotency_key)).size).toBe(1);
+  });
+});
+
+describe('texts in the patient\'s language', () => {
+  it.each([
+    ['BOOKED', /^Hola Zoë, su cita con Ana Lopez, MD en Owl Health Clinic es el mar, 1 dic, 9:30 PST en Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Responda 1 para confirmar o 2 para cancelar\. ¿Preguntas\? Llame al \(415\) 555-0100\.$/],
+    ['RESCHEDULED', /ahora es el mar, 1 dic, 9:30 PST en Suite 100/],
+    ['MODIFIED', /cambiaron los detalles de su cita en Owl Health Clinic\. Ahora es con Ana Lopez, MD el mar, 1 dic, 9:30 PST/],
+    ['CONFIRMED', /confirmamos su cita con Ana Lopez, MD en Owl Health Clinic el mar, 1 dic, 9:30 PST/],
+    ['CANCELED', /del mar, 1 dic, 9:30 PST fue cancelada\. Para una nueva cita, llame al \(415\) 555-0100\./],
+    ['NOSHOWED', /no pudo asistir a su cita con Ana Lopez, MD en Owl Health Clinic del mar, 1 dic, 9:30 PST\./],
+  ])('%s is texted in Spanish to a patient whose patient_language is es-MX', async (type, text) => {
+    const p = patient();
+    await t.postEvents(event(p, { event_type: type, patient_language: 'es-MX' }));
+    expect(await phones.received(p.phone)).toEqual([expect.stringMatching(text)]);
+  });
+
+  it('texts English for a language the flow has no texts for, and for a missing one', async () => {
+    const p = patient();
+    await t.postEvents(event(p, { patient_language: 'fr-CA' }));
+    expect((await phones.received(p.phone))[0]).toMatch(/^Hi Zoë, your appointment/);
+    expect((await t.getJson(stateKey(p.id))).facts.patient_language).toBe('fr-CA');
+  });
+
+  it('a Spanish-speaking patient books, replies 2: the EHR receives CANCEL and the acknowledgement is in Spanish', async () => {
+    const p = patient();
+    await t.postEvents(event(p, { patient_language: 'es' }));
+    expect((await phones.received(p.phone))[0]).toMatch(/^Hola Zoë, su cita .* Responda 1 para confirmar o 2 para cancelar\./);
+    await phones.send(p.phone, '2');
+    const requests = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
+    expect(requests.map((r) => r.json.event_type)).toEqual(['CANCEL']);
+    expect(requests[0].signature_valid).toBe(true);
+    expect((await phones.received(p.phone)).at(-1)).toBe(
+      'Gracias, Zoë. Pedimos a Owl Health Clinic cancelar su cita con Ana Lopez, MD del mar, 1 dic, 9:30 PST. Para una nueva cita, llame al (415) 555-0100.',
+    );
+  });
+
+  it('answers HELP and AYUDA in Spanish to a Spanish-speaking patient', async () => {
+    const p = patient();
+    await t.postEvents(event(p, { patient_language: 'es' }));
+    await phones.send(p.phone, 'AYUDA');
+    expect((await phones.received(p.phone)).at(-1)).toBe(
+      'Owl Health Clinic: responda 1 para confirmar o 2 para cancelar su siguiente cita. Para ayuda, llame al (415) 555-0100. Responda STOP para no recibir mensajes.',
+    );
+    await phones.send(p.phone, 'hmm');
+    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Perdone, no entendimos su mensaje\. Responda 1 para confirmar, 2 para cancelar o AYUDA para ayuda\./);
   });
 });
 

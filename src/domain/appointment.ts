@@ -30,6 +30,8 @@ export const AppointmentFacts = z.object({
   patient_first_name: z.string(),
   patient_last_name: z.string().optional(),
   patient_phone: z.string(),
+  /** Canonical BCP 47 tag from the EHR; absent means English. */
+  patient_language: z.string().optional(),
   provider_id: z.string().optional(),
   provider_first_name: z.string().optional(),
   provider_last_name: z.string().optional(),

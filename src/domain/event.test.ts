@@ -66,6 +66,19 @@ describe('parseEhrEvent', () => {
     expect(parseEhrEvent(ehrEvent({ appointment_id: 'é'.repeat(65) }), opts).ok).toBe(false);
   });
 
+  it('keeps patient_language as a canonical BCP 47 tag, leaves it out when absent or blank, and refuses a malformed one', () => {
+    const es = parseEhrEvent(ehrEvent({ patient_language: 'ES-mx' }), opts);
+    expect(es.ok && es.event.patient_language).toBe('es-MX');
+    const none = parseEhrEvent(ehrEvent({}), opts);
+    expect(none.ok && 'patient_language' in none.event).toBe(false);
+    const blank = parseEhrEvent(ehrEvent({ patient_language: ' ' }), opts);
+    expect(blank.ok && 'patient_language' in blank.event).toBe(false);
+    for (const bad of ['en_US', 'spanish!', '12', 7]) {
+      const r = parseEhrEvent(ehrEvent({ patient_language: bad }), opts);
+      expect(!r.ok && r.problems.map((p) => p.field), String(bad)).toEqual(['patient_language']);
+    }
+  });
+
   it('refuses a non-object', () => {
     expect(parseEhrEvent([1], opts)).toEqual({ ok: false, problems: [{ field: '', message: 'each event must be a JSON object' }] });
   });

@@ -56,6 +56,8 @@ export const EhrEventInput = z.object({
   patient_first_name: requiredText(100),
   patient_last_name: optionalText(100),
   patient_phone: requiredText(40),
+  /** BCP 47 tag (`es`, `es-MX`, `en-US`): the language the patient's texts are written in. */
+  patient_language: optionalText(35),
   provider_id: id.optional(),
   provider_first_name: optionalText(100),
   provider_last_name: optionalText(100),
@@ -79,6 +81,7 @@ export const AppointmentEvent = z.object({
   patient_first_name: z.string(),
   patient_last_name: z.string().optional(),
   patient_phone: z.string(),
+  patient_language: z.string().optional(),
   provider_id: z.string().optional(),
   provider_first_name: z.string().optional(),
   provider_last_name: z.string().optional(),
@@ -139,6 +142,10 @@ export function parseEhrEvent(
     callback === undefined || callback.trim() === '' ? undefined : normalisePhone(callback, options.defaultCountry);
   if (callbackE164 && !callbackE164.ok) problems.push({ field: 'provider_callback_phone', message: callbackE164.reason });
 
+  const languageText = str('patient_language');
+  const language = languageText === undefined || languageText.trim() === '' ? undefined : parseLanguageTag(languageText);
+  if (language && !language.ok) problems.push({ field: 'patient_language', message: language.reason });
+
   const eventTime = str('event_datetime_utc');
   const eventInstant = eventTime === undefined ? undefined : parseInstant(eventTime);
   if (eventInstant && !eventInstant.ok) problems.push({ field: 'event_datetime_utc', message: eventInstant.reason });
@@ -171,6 +178,7 @@ export function parseEhrEvent(
     patient_first_name: v.patient_first_name,
     patient_last_name: v.patient_last_name,
     patient_phone: e164.value,
+    patient_language: language?.ok ? language.value : undefined,
     provider_id: v.provider_id,
     provider_first_name: v.provider_first_name,
     provider_last_name: v.provider_last_name,
@@ -182,6 +190,17 @@ export function parseEhrEvent(
     appointment_datetime_utc: appointmentUtc,
   };
   return { ok: true, event: withEventId(stripUndefined(body)) };
+}
+
+/** A BCP 47 language tag in its canonical form (`ES-mx` → `es-MX`), or why it is not one. */
+export function parseLanguageTag(input: string): { ok: true; value: string } | { ok: false; reason: string } {
+  try {
+    const [canonical] = Intl.getCanonicalLocales(input.trim());
+    if (canonical) return { ok: true, value: canonical };
+  } catch {
+    // RangeError: not a well-formed tag.
+  }
+  return { ok: false, reason: `"${input}" is not a BCP 47 language tag (for example es, es-MX, en-US)` };
 }
 
 function dedupe(problems: FieldProblem[]): FieldProblem[] {

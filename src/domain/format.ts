@@ -1,12 +1,59 @@
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
+import { isGsm7Char } from './segments';
 import { parseAppointmentZone } from './time';
 
-/** "Tue, Dec 1 at 9:30 AM PST": the appointment time as the patient reads it, in their own zone. */
-export function formatAppointmentTime(utcIso: string, zoneName: string): string {
+/** The languages the flow has texts for; every other language gets English. */
+export const TEXT_LANGUAGES = ['en', 'es'] as const;
+export type TextLanguage = (typeof TEXT_LANGUAGES)[number];
+
+/** The text language for a patient's BCP 47 tag: `es`, `es-MX`, `es-419` → es; anything else → en. */
+export function textLanguage(tag: string | undefined): TextLanguage {
+  const primary = (tag ?? '').trim().toLowerCase().split(/[-_]/)[0];
+  return primary === 'es' ? 'es' : 'en';
+}
+
+/**
+ * The zone as the text names it, the same in both languages: the abbreviation US phones show
+ * (PST, EDT, HST, MST for Phoenix) where there is one, otherwise the offset written `UTC+5:30`,
+ * for IANA zones and fixed offsets alike (Intl writes `GMT+5:30` for some zones: never shown).
+ */
+export function zoneLabel(dt: DateTime): string {
+  if (dt.zone instanceof IANAZone) {
+    const name = dt.setLocale('en-US').toFormat('ZZZZ');
+    if (/^[A-Z]{2,5}$/.test(name) && !/^(GMT|UTC)$/.test(name)) return name;
+  }
+  const minutes = dt.offset;
+  if (minutes === 0) return 'UTC';
+  const sign = minutes < 0 ? '-' : '+';
+  const h = Math.floor(Math.abs(minutes) / 60);
+  const m = Math.abs(minutes) % 60;
+  return `UTC${sign}${h}${m ? `:${String(m).padStart(2, '0')}` : ''}`;
+}
+
+/**
+ * Accents GSM 03.38 lacks (á í ó ú …) are written without them, so a date never turns a text
+ * into UCS-2 (70 characters a segment instead of 160); é, ñ, ü and the like are kept.
+ */
+export function gsmLetters(text: string): string {
+  return [...text]
+    .map((ch) => {
+      if (isGsm7Char(ch)) return ch;
+      const base = ch.normalize('NFD').replace(/\p{M}/gu, '');
+      return /^[A-Za-z]+$/.test(base) ? base : ch;
+    })
+    .join('');
+}
+
+/**
+ * The appointment time as the patient reads it, in their own zone and language:
+ * "Tue, Dec 1 at 9:30 AM PST" / "mar, 1 dic, 9:30 PST".
+ */
+export function formatAppointmentTime(utcIso: string, zoneName: string, language: TextLanguage = 'en'): string {
   const zone = parseAppointmentZone(zoneName);
   const dt = DateTime.fromISO(utcIso, { zone: 'UTC' }).setZone(zone.ok ? zone.value.zone : 'UTC');
-  return dt.setLocale('en-US').toFormat("ccc, LLL d 'at' h:mm a ZZZZ");
+  const when = language === 'es' ? gsmLetters(dt.setLocale('es').toFormat('ccc, d LLL, H:mm')) : dt.setLocale('en-US').toFormat("ccc, LLL d 'at' h:mm a");
+  return `${when} ${zoneLabel(dt)}`;
 }
 
 /** A phone as a patient would dial it: national format at home, international otherwise. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyReply } from './reply';
-import { formatAppointmentTime, formatPhone } from './format';
+import { formatAppointmentTime, formatPhone, textLanguage } from './format';
 
 describe('classifyReply', () => {
   it.each([
@@ -49,8 +49,49 @@ describe('formatAppointmentTime', () => {
     ['2026-07-01T16:30:00.000Z', 'America/Phoenix', 'Wed, Jul 1 at 9:30 AM MST'],
     ['2026-07-01T19:30:00.000Z', 'Pacific/Honolulu', 'Wed, Jul 1 at 9:30 AM HST'],
     ['2026-07-01T16:30:00.000Z', '-07:00', 'Wed, Jul 1 at 9:30 AM UTC-7'],
+    ['2026-07-01T16:30:00.000Z', 'Asia/Kolkata', 'Wed, Jul 1 at 10:00 PM UTC+5:30'],
+    ['2026-07-01T16:30:00.000Z', '+05:30', 'Wed, Jul 1 at 10:00 PM UTC+5:30'],
+    ['2026-07-01T16:30:00.000Z', 'Europe/Madrid', 'Wed, Jul 1 at 6:30 PM UTC+2'],
+    ['2026-07-01T16:30:00.000Z', 'UTC', 'Wed, Jul 1 at 4:30 PM UTC'],
   ])('%s in %s reads %j', (utc, zone, text) => {
     expect(formatAppointmentTime(utc, zone)).toBe(text);
+  });
+
+  it.each([
+    ['2026-12-01T17:30:00.000Z', 'America/Los_Angeles', 'mar, 1 dic, 9:30 PST'],
+    ['2026-07-01T16:30:00.000Z', 'America/Los_Angeles', 'mié, 1 jul, 9:30 PDT'],
+    ['2026-07-01T16:30:00.000Z', 'America/Phoenix', 'mié, 1 jul, 9:30 MST'],
+    ['2026-07-01T19:30:00.000Z', 'Pacific/Honolulu', 'mié, 1 jul, 9:30 HST'],
+    ['2026-12-05T14:30:00.000Z', 'America/New_York', 'sab, 5 dic, 9:30 EST'],
+    ['2026-07-01T16:30:00.000Z', '-07:00', 'mié, 1 jul, 9:30 UTC-7'],
+    ['2026-07-01T16:30:00.000Z', 'Asia/Kolkata', 'mié, 1 jul, 22:00 UTC+5:30'],
+    ['2026-07-01T16:30:00.000Z', '+05:30', 'mié, 1 jul, 22:00 UTC+5:30'],
+  ])('%s in %s reads %j in Spanish (24-hour clock, GSM-7 letters only)', (utc, zone, text) => {
+    expect(formatAppointmentTime(utc, zone, 'es')).toBe(text);
+  });
+
+  it('labels a zone the same way across a DST change and in both languages', () => {
+    const before = '2026-03-08T09:30:00.000Z';
+    const after = '2026-03-08T10:30:00.000Z';
+    expect(formatAppointmentTime(before, 'America/Los_Angeles')).toMatch(/ PST$/);
+    expect(formatAppointmentTime(after, 'America/Los_Angeles')).toMatch(/ PDT$/);
+    expect(formatAppointmentTime(after, 'America/Los_Angeles', 'es')).toMatch(/ PDT$/);
+  });
+});
+
+describe('textLanguage', () => {
+  it.each([
+    ['es', 'es'],
+    ['es-MX', 'es'],
+    ['es-419', 'es'],
+    ['ES', 'es'],
+    ['en-US', 'en'],
+    ['fr', 'en'],
+    ['zh-Hant-TW', 'en'],
+    [undefined, 'en'],
+    ['', 'en'],
+  ])('%j → %s', (tag, language) => {
+    expect(textLanguage(tag)).toBe(language);
   });
 });
 

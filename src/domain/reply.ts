@@ -10,7 +10,7 @@ export type ReplyIntent = 'confirm' | 'cancel' | 'opt-out' | 'opt-in' | 'help' |
 
 const OPT_OUT = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT']);
 const OPT_IN = new Set(['START', 'UNSTOP']);
-const HELP = new Set(['HELP', 'INFO']);
+const HELP = new Set(['HELP', 'INFO', 'AYUDA']);
 const CONFIRM = new Set([
   'CONFIRM APPT',
   'CONFIRM APPOINTMENT',
@@ -18,6 +18,9 @@ const CONFIRM = new Set([
   'CONFIRM MY APPOINTMENT',
   'CONFIRM',
   'CONFIRMED',
+  '1',
+  'CONFIRMAR',
+  'CONFIRMAR CITA',
   'C',
   'Y',
   'YES',
@@ -29,6 +32,8 @@ const CONFIRM = new Set([
   'I CONFIRM',
 ]);
 const CANCEL = new Set([
+  '2',
+  'CANCELAR CITA',
   'CANCEL APPT',
   'CANCEL APPOINTMENT',
   'CANCEL MY APPT',

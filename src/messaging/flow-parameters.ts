@@ -1,6 +1,6 @@
 import type { AppointmentState } from '../domain/appointment';
 import type { AppointmentEvent } from '../domain/event';
-import { formatAppointmentTime, formatPhone, providerName } from '../domain/format';
+import { formatAppointmentTime, formatPhone, providerName, textLanguage } from '../domain/format';
 import type { CountryCode } from '../domain/phone';
 
 /**
@@ -21,10 +21,13 @@ export interface FlowParameters {
   appointment_location: string;
   provider_callback_phone: string;
   reminder: string;
+  /** `es` or `en`: which of the flow's texts the patient gets (any other language gets English). */
+  language: string;
 }
 
 export function flowParameters(state: AppointmentState, event: AppointmentEvent, homeCountry: CountryCode): FlowParameters {
   const f = state.facts;
+  const language = textLanguage(f.patient_language);
   return {
     event_type: event.event_type,
     event_id: event.event_id,
@@ -33,9 +36,10 @@ export function flowParameters(state: AppointmentState, event: AppointmentEvent,
     provider_id: f.provider_id ?? '',
     patient_first_name: f.patient_first_name,
     provider_name: providerName(f.provider_first_name, f.provider_last_name),
-    appointment_when: formatAppointmentTime(f.appointment_datetime_utc, f.appointment_timezone),
+    appointment_when: formatAppointmentTime(f.appointment_datetime_utc, f.appointment_timezone, language),
     appointment_location: f.appointment_location ?? '',
     provider_callback_phone: formatPhone(f.provider_callback_phone, homeCountry),
     reminder: event.detail?.reminder ?? '',
+    language,
   };
 }

@@ -1,6 +1,6 @@
 import { ACTIVE_DISPOSITIONS, type AppointmentState } from '../domain/appointment';
 import { withEventId, type AppointmentEvent, type PatientEventType } from '../domain/event';
-import { formatAppointmentTime, formatPhone, providerName } from '../domain/format';
+import { formatAppointmentTime, formatPhone, providerName, textLanguage } from '../domain/format';
 import type { CountryCode } from '../domain/phone';
 import { classifyReply, replyEventId } from '../domain/reply';
 import type { EhrNotifier, EhrRequest } from '../ehr/notifier';
@@ -34,6 +34,8 @@ export interface ReplyOutcome {
   /** How many other upcoming appointments the patient has ("0" when none). */
   other_appointments: string;
   ehr_delivery: string;
+  /** `es` or `en`: the language of the acknowledgement (the appointment's patient_language). */
+  language: string;
 }
 
 /** Besides recording events, a reply keeps the opt-out ledger, dedupes by MessageSid and reads EHR receipts. */
@@ -147,14 +149,16 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
 }
 
 function outcome(action: ReplyAction, s: AppointmentState | undefined, others: number, homeCountry: CountryCode): ReplyOutcome {
+  const language = textLanguage(s?.facts.patient_language);
   return {
     action,
     appointment_id: s?.facts.appointment_id ?? '',
     patient_first_name: s?.facts.patient_first_name ?? '',
     provider_name: s ? providerName(s.facts.provider_first_name, s.facts.provider_last_name) : '',
-    appointment_when: s ? formatAppointmentTime(s.facts.appointment_datetime_utc, s.facts.appointment_timezone) : '',
+    appointment_when: s ? formatAppointmentTime(s.facts.appointment_datetime_utc, s.facts.appointment_timezone, language) : '',
     callback_phone: formatPhone(s?.facts.provider_callback_phone, homeCountry),
     other_appointments: String(others),
     ehr_delivery: '',
+    language,
   };
 }

@@ -91,11 +91,12 @@ describe('TwilioFlowStarter against the Studio stand-in', () => {
       ['Trigger', 'set_settings'],
       ['set_settings', 'split_origin'],
       ['split_origin', 'set_display_ours'],
-      ['set_display_ours', 'split_event'],
+      ['set_display_ours', 'split_language'],
+      ['split_language', 'split_event'],
       ['split_event', 'send_booked'],
       ['send_booked', 'Ended'],
     ]);
-    expect(messages.sent.filter((m) => m.to === phone).map((m) => m.body)).toEqual([expect.stringMatching(/is booked for .* Reply CONFIRM APPT to confirm or CANCEL APPT to cancel\./)]);
+    expect(messages.sent.filter((m) => m.to === phone).map((m) => m.body)).toEqual([expect.stringMatching(/is booked for .* Reply 1 to confirm or 2 to cancel\./)]);
   });
 
   it('waits for the contact’s live execution to end on its own, then starts; the other execution is not ended', async () => {
