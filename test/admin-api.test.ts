@@ -165,7 +165,7 @@ describe('admin Functions on the default stack', () => {
     const log = await api.call('messages', { token, query: { phone } });
     expect(log.json.messages.map((m: { body: string }) => m.body)).toEqual([
       expect.stringContaining('is booked for Tue, Dec 1 at 10:00 AM PST'),
-      expect.stringMatching(/^Reminder from Owl Health Clinic: Hi Zoë/),
+      expect.stringMatching(/^Reminder from Owl Health Clinic: Hi Zoe/),
     ]);
 
     const table = await api.call('appointments', { token });

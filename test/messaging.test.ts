@@ -36,12 +36,12 @@ const later = () => utcAt(-7 * HOUR + (minute += 1) * MINUTE);
 
 describe('SMS for every EHR event', () => {
   it.each([
-    ['BOOKED', /^Hi Zoë, your appointment with Ana Lopez, MD at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Reply 1 to confirm or 2 to cancel\. Questions\? Call \(415\) 555-0100\.$/],
+    ['BOOKED', /^Hi Zoe, your appointment with Ana Lopez, MD at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Reply 1 to confirm or 2 to cancel\. Questions\? Call \(415\) 555-0100\.$/],
     ['RESCHEDULED', /has moved to Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Reply 1 to confirm/],
     ['MODIFIED', /details of your appointment at Owl Health Clinic have changed\. It is now with Ana Lopez, MD on Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\./],
     ['CONFIRMED', /on Tue, Dec 1 at 9:30 AM PST is confirmed\. See you then!/],
     ['CANCELED', /on Tue, Dec 1 at 9:30 AM PST has been canceled\. To rebook, call \(415\) 555-0100\./],
-    ['NOSHOWED', /^Hi Zoë, we missed you at your appointment with Ana Lopez, MD at Owl Health Clinic on Tue, Dec 1 at 9:30 AM PST\./],
+    ['NOSHOWED', /^Hi Zoe, we missed you at your appointment with Ana Lopez, MD at Owl Health Clinic on Tue, Dec 1 at 9:30 AM PST\./],
   ])('%s sends its text to the patient, in their own time zone', async (type, text) => {
     const p = patient();
     const res = await t.postEvents(event(p, { event_type: type }));
@@ -62,7 +62,7 @@ describe('SMS for every EHR event', () => {
     const p = patient();
     await t.postEvents(event(p, { provider_first_name: undefined, provider_last_name: undefined, appointment_location: undefined, provider_callback_phone: undefined }));
     const [text] = await phones.received(p.phone);
-    expect(text).toBe('Hi Zoë, your appointment at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST. Reply 1 to confirm or 2 to cancel.');
+    expect(text).toBe('Hi Zoe, your appointment at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST. Reply 1 to confirm or 2 to cancel.');
   });
 
   it('sends nothing for a duplicate, nor for a late event that changes nothing the patient knows', async () => {
@@ -146,7 +146,7 @@ describe('patient replies', () => {
     await phones.send(p.phone, reply);
     const requests = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
     expect(requests.map((r) => r.json.event_type)).toEqual(['CONFIRM']);
-    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, Zoë! We've let Owl Health Clinic know you'll be at your appointment/);
+    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, Zoe! We've let Owl Health Clinic know you'll be at your appointment/);
   });
 
   it('handles a reply that comes hours after the booking text: nothing waits for it, the reply starts its own execution', async () => {
@@ -158,7 +158,7 @@ describe('patient replies', () => {
     await phones.send(p.phone, 'CONFIRM APPT');
     const requests = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
     expect(requests.map((r) => r.json.event_type)).toEqual(['CONFIRM']);
-    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, Zoë! We've let Owl Health Clinic know/);
+    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, Zoe! We've let Owl Health Clinic know/);
     expect(active()).toHaveLength(0);
   });
 
@@ -265,7 +265,7 @@ describe('patient replies', () => {
     await t.postEvents(event(p));
     await phones.ehrBehaviour({ fail_next: 2, status: 503 });
     await phones.send(p.phone, 'CONFIRM APPT');
-    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, Zoë! We've let Owl Health Clinic know/);
+    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, Zoe! We've let Owl Health Clinic know/);
     for (let i = 0; i < 3; i += 1) {
       t.stack.clock.advance(70 * MINUTE);
       await t.stack.sweep();
@@ -278,7 +278,7 @@ describe('patient replies', () => {
 
 describe('texts in the patient\'s language', () => {
   it.each([
-    ['BOOKED', /^Hola Zoë, su cita con Ana Lopez, MD en Owl Health Clinic es el mar, 1 dic, 9:30 PST en Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Responda 1 para confirmar o 2 para cancelar\. ¿Preguntas\? Llame al \(415\) 555-0100\.$/],
+    ['BOOKED', /^Hola Zoe, su cita con Ana Lopez, MD en Owl Health Clinic es el mar, 1 dic, 9:30 PST en Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Responda 1 para confirmar o 2 para cancelar\. ¿Preguntas\? Llame al \(415\) 555-0100\.$/],
     ['RESCHEDULED', /ahora es el mar, 1 dic, 9:30 PST en Suite 100/],
     ['MODIFIED', /cambiaron los detalles de su cita en Owl Health Clinic\. Ahora es con Ana Lopez, MD el mar, 1 dic, 9:30 PST/],
     ['CONFIRMED', /confirmamos su cita con Ana Lopez, MD en Owl Health Clinic el mar, 1 dic, 9:30 PST/],
@@ -293,20 +293,20 @@ describe('texts in the patient\'s language', () => {
   it('texts English for a language the flow has no texts for, and for a missing one', async () => {
     const p = patient();
     await t.postEvents(event(p, { patient_language: 'fr-CA' }));
-    expect((await phones.received(p.phone))[0]).toMatch(/^Hi Zoë, your appointment/);
+    expect((await phones.received(p.phone))[0]).toMatch(/^Hi Zoe, your appointment/);
     expect((await t.getJson(stateKey(p.id))).facts.patient_language).toBe('fr-CA');
   });
 
   it('a Spanish-speaking patient books, replies 2: the EHR receives CANCEL and the acknowledgement is in Spanish', async () => {
     const p = patient();
     await t.postEvents(event(p, { patient_language: 'es' }));
-    expect((await phones.received(p.phone))[0]).toMatch(/^Hola Zoë, su cita .* Responda 1 para confirmar o 2 para cancelar\./);
+    expect((await phones.received(p.phone))[0]).toMatch(/^Hola Zoe, su cita .* Responda 1 para confirmar o 2 para cancelar\./);
     await phones.send(p.phone, '2');
     const requests = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
     expect(requests.map((r) => r.json.event_type)).toEqual(['CANCEL']);
     expect(requests[0].signature_valid).toBe(true);
     expect((await phones.received(p.phone)).at(-1)).toBe(
-      'Gracias, Zoë. Pedimos a Owl Health Clinic cancelar su cita con Ana Lopez, MD del mar, 1 dic, 9:30 PST. Para una nueva cita, llame al (415) 555-0100.',
+      'Gracias, Zoe. Pedimos a Owl Health Clinic cancelar su cita con Ana Lopez, MD del mar, 1 dic, 9:30 PST. Para una nueva cita, llame al (415) 555-0100.',
     );
   });
 

@@ -132,7 +132,7 @@ describe('the reply Function answers within 8 s whatever the EHR does', () => {
     await phones.send(p.phone, 'CONFIRM APPT');
 
     const texts = await phones.received(p.phone);
-    expect(texts.at(-1)).toMatch(/^Thanks, Zoë! We've let Owl Health Clinic know you'll be at your appointment/);
+    expect(texts.at(-1)).toMatch(/^Thanks, Zoe! We've let Owl Health Clinic know you'll be at your appointment/);
     ehr.mode = { kind: 'ok' };
     await sweepLater();
     expect(ehr.received.filter((x) => x.answered)).toHaveLength(1);

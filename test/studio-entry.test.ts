@@ -66,7 +66,7 @@ describe('events posted to the Studio flow (the reference app entry point)', () 
     expect(state.outbox).toBeUndefined();
     const received = await phones.received(p.phone);
     expect(received).toHaveLength(1);
-    expect(received[0]).toMatch(/^Hi Zoë, your appointment with Ana Lopez, MD at .* is booked for Tue, Dec 1 at 9:30 AM/);
+    expect(received[0]).toMatch(/^Hi Zoe, your appointment with Ana Lopez, MD at .* is booked for Tue, Dec 1 at 9:30 AM/);
     // Reminders are planned as for any booking.
     expect((await t.listKeys('index/due/')).some((k) => k.endsWith(`/${Buffer.from(p.id).toString('base64url')}`))).toBe(true);
   });

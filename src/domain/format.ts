@@ -45,6 +45,23 @@ export function gsmLetters(text: string): string {
     .join('');
 }
 
+/** At most this many characters of the location go in a text (the whole of it stays in the record). */
+export const TEXT_LOCATION_MAX = 100;
+
+/**
+ * A value from the EHR as a text shows it: letters GSM-7 lacks written without their accent
+ * (María → Maria, Zoë → Zoe; a single í would make the whole text UCS-2 and double or triple its
+ * segments), runs of spaces as one, and cut at a word with "..." beyond `max` characters. Names
+ * in other scripts are kept as written (the text then goes UCS-2).
+ */
+export function smsText(value: string | undefined, max?: number): string {
+  const text = gsmLetters((value ?? '').normalize('NFC')).replace(/\s+/g, ' ').trim();
+  if (max === undefined || [...text].length <= max) return text;
+  const cut = [...text].slice(0, max - 3).join('');
+  const atWord = cut.replace(/[\s,;.:-]+\S*$/, '');
+  return `${atWord.length >= (max - 3) / 2 ? atWord : cut}...`;
+}
+
 /**
  * The appointment time as the patient reads it, in their own zone and language:
  * "Tue, Dec 1 at 9:30 AM PST" / "mar, 1 dic, 9:30 PST".

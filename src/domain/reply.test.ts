@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyReply } from './reply';
-import { formatAppointmentTime, formatPhone, textLanguage } from './format';
+import { formatAppointmentTime, formatPhone, smsText, textLanguage } from './format';
 
 describe('classifyReply', () => {
   it.each([
@@ -76,6 +76,29 @@ describe('formatAppointmentTime', () => {
     expect(formatAppointmentTime(before, 'America/Los_Angeles')).toMatch(/ PST$/);
     expect(formatAppointmentTime(after, 'America/Los_Angeles')).toMatch(/ PDT$/);
     expect(formatAppointmentTime(after, 'America/Los_Angeles', 'es')).toMatch(/ PDT$/);
+  });
+});
+
+describe('smsText', () => {
+  it.each([
+    ['María José Núñez', 'Maria José Nuñez'],
+    ['Zoë', 'Zoe'],
+    ['Ramón Ibáñez', 'Ramon Ibañez'],
+    ['François Ødegård', 'Francois Ødegård'],
+    ['美玲', '美玲'],
+    ['  Ana   Lopez ', 'Ana Lopez'],
+    [undefined, ''],
+  ])('%j → %j (only letters GSM-7 lacks lose their accent)', (value, text) => {
+    expect(smsText(value)).toBe(text);
+  });
+
+  it('cuts a long value at a word, with "...", to at most max characters', () => {
+    const long = 'Northside Medical Pavilion, Building C (East Entrance), 4th Floor, Suite 4120, Pediatric Medicine';
+    const cut = smsText(long, 40);
+    expect(cut).toBe('Northside Medical Pavilion, Building...');
+    expect(cut.length).toBeLessThanOrEqual(40);
+    expect(smsText('x'.repeat(60), 40)).toBe(`${'x'.repeat(37)}...`);
+    expect(smsText('short', 40)).toBe('short');
   });
 });
 

@@ -1,12 +1,13 @@
 import type { AppointmentState } from '../domain/appointment';
 import type { AppointmentEvent } from '../domain/event';
-import { formatAppointmentTime, formatPhone, providerName, textLanguage } from '../domain/format';
+import { formatAppointmentTime, formatPhone, providerName, smsText, TEXT_LOCATION_MAX, textLanguage } from '../domain/format';
 import type { CountryCode } from '../domain/phone';
 
 /**
  * What the Studio Flow receives as `flow.data`: flat strings, every key always present (empty when
  * unknown) so the flow's Liquid can test `!= ''`. The message texts live in the flow; this only
- * supplies the facts, with the time already written in the patient's own zone.
+ * supplies the facts, with the time already written in the patient's own zone and language and
+ * the EHR's values written the way an SMS carries them cheaply (smsText).
  */
 export interface FlowParameters {
   [key: string]: string;
@@ -34,10 +35,10 @@ export function flowParameters(state: AppointmentState, event: AppointmentEvent,
     appointment_id: f.appointment_id,
     patient_id: f.patient_id,
     provider_id: f.provider_id ?? '',
-    patient_first_name: f.patient_first_name,
-    provider_name: providerName(f.provider_first_name, f.provider_last_name),
+    patient_first_name: smsText(f.patient_first_name),
+    provider_name: smsText(providerName(f.provider_first_name, f.provider_last_name)),
     appointment_when: formatAppointmentTime(f.appointment_datetime_utc, f.appointment_timezone, language),
-    appointment_location: f.appointment_location ?? '',
+    appointment_location: smsText(f.appointment_location, TEXT_LOCATION_MAX),
     provider_callback_phone: formatPhone(f.provider_callback_phone, homeCountry),
     reminder: event.detail?.reminder ?? '',
     language,

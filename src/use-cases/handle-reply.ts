@@ -1,6 +1,6 @@
 import { ACTIVE_DISPOSITIONS, type AppointmentState } from '../domain/appointment';
 import { withEventId, type AppointmentEvent, type PatientEventType } from '../domain/event';
-import { formatAppointmentTime, formatPhone, providerName, textLanguage } from '../domain/format';
+import { formatAppointmentTime, formatPhone, providerName, smsText, textLanguage } from '../domain/format';
 import type { CountryCode } from '../domain/phone';
 import { classifyReply, replyEventId } from '../domain/reply';
 import type { EhrNotifier, EhrRequest } from '../ehr/notifier';
@@ -108,23 +108,23 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
       await recordEvent(deps.record, patientEvent(intent === 'opt-out' ? 'OPTED-OUT' : 'OPTED-IN', current.value, reply, seenAt));
     }
     log('info', 'opt-out ledger updated', { message_sid: reply.messageSid, code: intent, count: ids.length });
-    return outcome(intent, undefined, 0, deps.homeCountry);
+    return replyOutcome(intent, undefined, 0, deps.homeCountry);
   }
 
   const upcoming = await upcomingAppointments(deps, reply.from, now);
   const target = upcoming.find((s) => s.facts.appointment_id === reply.appointmentId) ?? upcoming[0];
   const others = Math.max(0, upcoming.length - 1);
 
-  if (intent === 'help' || intent === 'unknown') return outcome(intent, target, others, deps.homeCountry);
-  if (!target) return outcome('no-appointment', undefined, 0, deps.homeCountry);
+  if (intent === 'help' || intent === 'unknown') return replyOutcome(intent, target, others, deps.homeCountry);
+  if (!target) return replyOutcome('no-appointment', undefined, 0, deps.homeCountry);
 
   const event = patientEvent(intent === 'confirm' ? 'CONFIRM' : 'CANCEL', target, reply, seenAt);
   const recorded = await recordEvent(deps.record, event);
-  if (recorded.outcome === 'ignored') return outcome('no-appointment', undefined, 0, deps.homeCountry);
+  if (recorded.outcome === 'ignored') return replyOutcome('no-appointment', undefined, 0, deps.homeCountry);
   if (recorded.duplicate) {
     // Already recorded and sent to the EHR (or waiting in its outbox for the sweep): not again.
     const receipt = await store.getReceipt(target.facts.appointment_id, event.event_id);
-    return { ...outcome(intent, target, others, deps.homeCountry), ehr_delivery: receipt ? 'already-delivered' : 'pending' };
+    return { ...replyOutcome(intent, target, others, deps.homeCountry), ehr_delivery: receipt ? 'already-delivered' : 'pending' };
   }
 
   const request: EhrRequest = {
@@ -145,16 +145,17 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
     event_type: event.event_type,
     code: delivery,
   });
-  return { ...outcome(intent, target, others, deps.homeCountry), ehr_delivery: delivery };
+  return { ...replyOutcome(intent, target, others, deps.homeCountry), ehr_delivery: delivery };
 }
 
-function outcome(action: ReplyAction, s: AppointmentState | undefined, others: number, homeCountry: CountryCode): ReplyOutcome {
+/** What the flow is told for `action` about appointment `s` (display values as in the texts). */
+export function replyOutcome(action: ReplyAction, s: AppointmentState | undefined, others: number, homeCountry: CountryCode): ReplyOutcome {
   const language = textLanguage(s?.facts.patient_language);
   return {
     action,
     appointment_id: s?.facts.appointment_id ?? '',
-    patient_first_name: s?.facts.patient_first_name ?? '',
-    provider_name: s ? providerName(s.facts.provider_first_name, s.facts.provider_last_name) : '',
+    patient_first_name: smsText(s?.facts.patient_first_name),
+    provider_name: s ? smsText(providerName(s.facts.provider_first_name, s.facts.provider_last_name)) : '',
     appointment_when: s ? formatAppointmentTime(s.facts.appointment_datetime_utc, s.facts.appointment_timezone, language) : '',
     callback_phone: formatPhone(s?.facts.provider_callback_phone, homeCountry),
     other_appointments: String(others),

@@ -130,7 +130,7 @@ describe('admin page in Chromium', () => {
     await page.locator('#reply-body').fill('CONFIRM APPT');
     await page.locator('#reply-body').press('Enter');
     await conversation.locator('li.msg.inbound', { hasText: 'CONFIRM APPT' }).waitFor();
-    await conversation.locator('li.msg.outbound', { hasText: "Thanks, Zoë! We've let Owl Health Clinic know" }).waitFor();
+    await conversation.locator('li.msg.outbound', { hasText: "Thanks, Zoe! We've let Owl Health Clinic know" }).waitFor();
     await page.locator('#ehr-requests li[data-event-type="CONFIRM"]', { hasText: appointmentId }).waitFor();
     await screenshot('confirm-request-at-ehr');
 
