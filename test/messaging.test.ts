@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import twilio from 'twilio';
+import { AppointmentState, wantsReminders } from '../src/domain/appointment';
 import { historyPrefix, stateKey } from '../src/storage/keys';
 import { createTwilioClient } from '../src/twilio/client';
 import { ehrEvent } from './fixtures/events';
@@ -36,7 +37,7 @@ const later = () => utcAt(-7 * HOUR + (minute += 1) * MINUTE);
 
 describe('SMS for every EHR event', () => {
   it.each([
-    ['BOOKED', /^Hi Zoe, your appointment with Ana Lopez, MD at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Reply 1 to confirm or 2 to cancel\. Questions\? Call \(415\) 555-0100\.$/],
+    ['BOOKED', /^Hi Zoe, your appointment with Ana Lopez, MD at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Reply 1 to confirm, 2 to cancel or 3 to reschedule\. Questions\? Call \(415\) 555-0100\.$/],
     ['RESCHEDULED', /has moved to Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Reply 1 to confirm/],
     ['MODIFIED', /details of your appointment at Owl Health Clinic have changed\. It is now with Ana Lopez, MD on Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\./],
     ['CONFIRMED', /on Tue, Dec 1 at 9:30 AM PST is confirmed\. See you then!/],
@@ -62,7 +63,7 @@ describe('SMS for every EHR event', () => {
     const p = patient();
     await t.postEvents(event(p, { provider_first_name: undefined, provider_last_name: undefined, appointment_location: undefined, provider_callback_phone: undefined }));
     const [text] = await phones.received(p.phone);
-    expect(text).toBe('Hi Zoe, your appointment at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST. Reply 1 to confirm or 2 to cancel.');
+    expect(text).toBe('Hi Zoe, your appointment at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST. Reply 1 to confirm, 2 to cancel or 3 to reschedule.');
   });
 
   it('sends nothing for a duplicate, nor for a late event that changes nothing the patient knows', async () => {
@@ -201,7 +202,7 @@ describe('patient replies', () => {
 
     await phones.send(p.phone, 'HELP');
     expect((await phones.received(p.phone)).at(-1)).toBe(
-      'Owl Health Clinic: reply 1 to confirm or 2 to cancel your next appointment. For help, call (415) 555-0100. Reply STOP to stop messages.',
+      'Owl Health Clinic: reply 1 to confirm, 2 to cancel or 3 to reschedule your next appointment. For help, call (415) 555-0100. Reply STOP to stop messages.',
     );
   });
 
@@ -234,6 +235,48 @@ describe('patient replies', () => {
     expect(await phones.received(p.phone)).toEqual([]);
   });
 
+  it('"3" asks the EHR to reschedule: RESCHEDULE is signed and idempotent like CONFIRM, the patient is told the clinic will call, and reminders stop', async () => {
+    const p = patient();
+    const other = patient();
+    await t.postEvents(event(p, { event_datetime_utc: later() }));
+    await t.postEvents(event(other, { event_datetime_utc: later() }));
+    await phones.send(p.phone, '3');
+    const requests = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
+    expect(requests.map((r) => r.json.event_type)).toEqual(['RESCHEDULE']);
+    expect(requests[0]).toMatchObject({ signature_valid: true, idempotency_key: requests[0].json.event_id });
+    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, Zoe\. We've asked Owl Health Clinic to find a new time for your appointment with Ana Lopez, MD on Tue, Dec 1 at 9:30 AM PST; they will contact you\./);
+    const state = await t.getJson(stateKey(p.id));
+    expect(state).toMatchObject({ disposition: 'QUEUED', patient_request: { type: 'RESCHEDULE' } });
+    // Reminders stop until the EHR answers (a new time re-plans them); the other appointment keeps its own.
+    expect(wantsReminders(AppointmentState.parse(state))).toBe(false);
+    expect(wantsReminders(AppointmentState.parse(await t.getJson(stateKey(other.id))))).toBe(true);
+  });
+
+  it('"reagendar" from a Spanish-speaking patient is a RESCHEDULE with the Spanish acknowledgement', async () => {
+    const p = patient();
+    await t.postEvents(event(p, { patient_language: 'es' }));
+    await phones.send(p.phone, 'Reagendar por favor');
+    expect((await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id).map((r) => r.json.event_type)).toEqual(['RESCHEDULE']);
+    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Gracias, Zoe\. Pedimos a Owl Health Clinic una nueva fecha para su cita con Ana Lopez, MD del mar, 1 dic, 9:30 PST; le contactaremos\./);
+  });
+
+  it('"stop texting me" opts out like STOP, with one confirmation from us since the carrier did not see a keyword', async () => {
+    const p = patient();
+    await t.postEvents(event(p, { event_datetime_utc: later() }));
+    await phones.send(p.phone, 'please stop texting me');
+    expect((await phones.received(p.phone)).at(-1)).toBe("Owl Health Clinic: you won't get more texts from us. Reply START to get them again.");
+    expect((await t.getJson(stateKey(p.id))).disposition).toBe('OPTED-OUT');
+    expect((await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id)).toHaveLength(0);
+  });
+
+  it('"yes cancel" is not guessed: no EHR request, and the patient gets the options', async () => {
+    const p = patient();
+    await t.postEvents(event(p));
+    await phones.send(p.phone, 'yes cancel');
+    expect((await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id)).toHaveLength(0);
+    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Sorry, we didn't catch that\./);
+  });
+
   it('a bare CANCEL is an opt-out, not a cancel request', async () => {
     const p = patient();
     await t.postEvents(event(p));
@@ -246,7 +289,7 @@ describe('patient replies', () => {
     const p = patient();
     await t.postEvents(event(p));
     await phones.send(p.phone, 'what should I bring?');
-    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Sorry, we didn't catch that\. Reply 1 to confirm, 2 to cancel, or HELP for help\./);
+    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Sorry, we didn't catch that\. Reply 1 to confirm, 2 to cancel, 3 to reschedule, or HELP for help\./);
   });
 
   it('acts on the nearest upcoming appointment and says which when there are several', async () => {
@@ -278,7 +321,7 @@ describe('patient replies', () => {
 
 describe('texts in the patient\'s language', () => {
   it.each([
-    ['BOOKED', /^Hola Zoe, su cita con Ana Lopez, MD en Owl Health Clinic es el mar, 1 dic, 9:30 PST en Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Responda 1 para confirmar o 2 para cancelar\. ¿Preguntas\? Llame al \(415\) 555-0100\.$/],
+    ['BOOKED', /^Hola Zoe, su cita con Ana Lopez, MD en Owl Health Clinic es el mar, 1 dic, 9:30 PST en Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Responda 1 para confirmar, 2 para cancelar o 3 para cambiar la fecha\. ¿Preguntas\? Llame al \(415\) 555-0100\.$/],
     ['RESCHEDULED', /ahora es el mar, 1 dic, 9:30 PST en Suite 100/],
     ['MODIFIED', /cambiaron los detalles de su cita en Owl Health Clinic\. Ahora es con Ana Lopez, MD el mar, 1 dic, 9:30 PST/],
     ['CONFIRMED', /confirmamos su cita con Ana Lopez, MD en Owl Health Clinic el mar, 1 dic, 9:30 PST/],
@@ -300,7 +343,7 @@ describe('texts in the patient\'s language', () => {
   it('a Spanish-speaking patient books, replies 2: the EHR receives CANCEL and the acknowledgement is in Spanish', async () => {
     const p = patient();
     await t.postEvents(event(p, { patient_language: 'es' }));
-    expect((await phones.received(p.phone))[0]).toMatch(/^Hola Zoe, su cita .* Responda 1 para confirmar o 2 para cancelar\./);
+    expect((await phones.received(p.phone))[0]).toMatch(/^Hola Zoe, su cita .* Responda 1 para confirmar, 2 para cancelar o 3 para cambiar la fecha\./);
     await phones.send(p.phone, '2');
     const requests = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
     expect(requests.map((r) => r.json.event_type)).toEqual(['CANCEL']);
@@ -315,10 +358,10 @@ describe('texts in the patient\'s language', () => {
     await t.postEvents(event(p, { patient_language: 'es' }));
     await phones.send(p.phone, 'AYUDA');
     expect((await phones.received(p.phone)).at(-1)).toBe(
-      'Owl Health Clinic: responda 1 para confirmar o 2 para cancelar su siguiente cita. Para ayuda, llame al (415) 555-0100. Responda STOP para no recibir mensajes.',
+      'Owl Health Clinic: responda 1 para confirmar, 2 para cancelar o 3 para cambiar la fecha de su siguiente cita. Para ayuda, llame al (415) 555-0100. Responda STOP para no recibir mensajes.',
     );
     await phones.send(p.phone, 'hmm');
-    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Perdone, no entendimos su mensaje\. Responda 1 para confirmar, 2 para cancelar o AYUDA para ayuda\./);
+    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Perdone, no entendimos su mensaje\. Responda 1 para confirmar, 2 para cancelar, 3 para cambiar la fecha o AYUDA para ayuda\./);
   });
 });
 

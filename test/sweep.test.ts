@@ -50,7 +50,7 @@ describe('reminders end to end', () => {
     expect(counts.sent).toBe(1);
     const first = reminders(await phones.received(phone));
     expect(first).toEqual([
-      "Reminder from Owl Health Clinic: Hi Zoe, you have an appointment with Ana Lopez, MD on Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, \"East\" Wing = 2nd floor. Reply 1 to confirm or 2 to cancel. Questions? Call (415) 555-0100.",
+      "Reminder from Owl Health Clinic: Hi Zoe, you have an appointment with Ana Lopez, MD on Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, \"East\" Wing = 2nd floor. Reply 1 to confirm, 2 to cancel or 3 to reschedule. Questions? Call (415) 555-0100.",
     ]);
     expect((await t.getJson(stateKey(id))).disposition).toBe('REMINDED-1');
 

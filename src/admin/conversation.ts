@@ -72,7 +72,7 @@ export async function ehrRequestsForPhone(store: AppointmentRecords & EventHisto
     if (state && state.value.facts.patient_phone !== phone) continue;
     for (const h of await store.listHistory(id)) {
       const e = h.event;
-      if (e.event_type !== 'CONFIRM' && e.event_type !== 'CANCEL') continue;
+      if (e.event_type !== 'CONFIRM' && e.event_type !== 'CANCEL' && e.event_type !== 'RESCHEDULE') continue;
       const receipt = (await store.getReceipt(id, e.event_id)) as EhrReceipt | null;
       const pending = outbox.get(e.event_id);
       views.push({

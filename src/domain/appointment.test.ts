@@ -200,6 +200,19 @@ describe('applyEvent: patient requests and reminders', () => {
     expect(s4.facts.appointment_datetime_utc).toBe('2026-12-05T19:00:00.000Z');
   });
 
+  it('a RESCHEDULE request stops reminders until the EHR answers with a new time, which re-plans them', () => {
+    const s1 = apply(null, ehr('BOOKED'));
+    const s2 = apply(s1, ours('RESCHEDULE', s1));
+    expect(s2).toMatchObject({ disposition: 'QUEUED', patient_request: { type: 'RESCHEDULE' } });
+    expect(wantsReminders(s2)).toBe(false);
+    expect(applyEvent(s2, ours('REMIND', s2, { reminder: '1' }), NOW)).toMatchObject({ kind: 'ignored', reason: 'patient-requested' });
+    const s3 = apply(s2, ehr('RESCHEDULED', { appointment_datetime: '2026-12-05T11:00:00' }));
+    expect(s3.patient_request).toBeUndefined();
+    expect(wantsReminders(s3)).toBe(true);
+    const canceled = apply(s1, ehr('CANCELED'));
+    expect(applyEvent(canceled, ours('RESCHEDULE', canceled), NOW)).toMatchObject({ kind: 'ignored', reason: 'not-active' });
+  });
+
   it('ignores a reminder planned for an earlier version of the schedule', () => {
     const s1 = apply(null, ehr('BOOKED'));
     const s2 = apply(s1, ehr('RESCHEDULED', { appointment_datetime: '2026-12-05T11:00:00' }));

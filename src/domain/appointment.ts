@@ -222,6 +222,7 @@ export function applyEvent(state: AppointmentState | null, event: AppointmentEve
   switch (event.event_type) {
     case 'CONFIRM':
     case 'CANCEL':
+    case 'RESCHEDULE':
       if (!ACTIVE_DISPOSITIONS.includes(state.status)) return { kind: 'ignored', reason: 'not-active', state };
       return refold(state, event, now);
     case 'OPTED-OUT':

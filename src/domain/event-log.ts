@@ -15,8 +15,11 @@ const BASE_STATUSES = ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED', 'CANCE
 export const BaseStatus = z.enum(BASE_STATUSES);
 export type BaseStatus = z.infer<typeof BaseStatus>;
 
-/** The patient's latest request, forwarded to the EHR; the EHR answers with CONFIRMED/CANCELED. */
-export const PatientRequest = z.object({ type: z.enum(['CONFIRM', 'CANCEL']), at: z.string(), event_id: z.string() });
+/**
+ * The patient's latest request, forwarded to the EHR; the EHR answers with CONFIRMED/CANCELED, or
+ * for RESCHEDULE with RESCHEDULED/MODIFIED (a new time re-plans and clears it).
+ */
+export const PatientRequest = z.object({ type: z.enum(['CONFIRM', 'CANCEL', 'RESCHEDULE']), at: z.string(), event_id: z.string() });
 
 export const LogEntry = z.object({
   id: z.string(),
@@ -109,6 +112,7 @@ export function foldStep(s: FoldState, e: LogEntry): FoldState {
   switch (e.type) {
     case 'CONFIRM':
     case 'CANCEL':
+    case 'RESCHEDULE':
       if (s.status !== undefined && !ACTIVE_STATUSES.includes(s.status)) return s;
       return { ...s, patient_request: { type: e.type, at: e.at, event_id: e.id } };
     case 'OPTED-OUT':

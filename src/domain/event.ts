@@ -5,7 +5,7 @@ import { hasVisibleCharacter, textProblem } from './text';
 import { parseAppointmentZone, parseInstant, resolveAppointmentTime, toUtcIso } from './time';
 
 export const EHR_EVENT_TYPES = ['BOOKED', 'RESCHEDULED', 'MODIFIED', 'CONFIRMED', 'CANCELED', 'NOSHOWED'] as const;
-export const PATIENT_EVENT_TYPES = ['CONFIRM', 'CANCEL', 'OPTED-OUT', 'OPTED-IN'] as const;
+export const PATIENT_EVENT_TYPES = ['CONFIRM', 'CANCEL', 'RESCHEDULE', 'OPTED-OUT', 'OPTED-IN'] as const;
 export const SYSTEM_EVENT_TYPES = ['REMIND', 'EXPIRED'] as const;
 export const EVENT_TYPES = [...EHR_EVENT_TYPES, ...PATIENT_EVENT_TYPES, ...SYSTEM_EVENT_TYPES] as const;
 

@@ -3,35 +3,67 @@ import { classifyReply } from './reply';
 import { formatAppointmentTime, formatPhone, smsText, textLanguage } from './format';
 
 describe('classifyReply', () => {
-  it.each([
-    ['CONFIRM APPT', 'confirm'],
-    ['confirm appt', 'confirm'],
-    ['  Confirm   Appt!! ', 'confirm'],
-    ['confirm', 'confirm'],
-    ['Yes', 'confirm'],
-    ['y', 'confirm'],
-    ['C', 'confirm'],
-    ['c.', 'confirm'],
-    ['CANCEL APPT', 'cancel'],
-    ['cancel appt', 'cancel'],
-    ['Cancel appointment.', 'cancel'],
-    ['cancel-appt', 'cancel'],
-    ['CANCEL', 'opt-out'],
-    ['cancel', 'opt-out'],
-    ['STOP', 'opt-out'],
-    ['Unsubscribe', 'opt-out'],
-    ['end', 'opt-out'],
-    ['QUIT', 'opt-out'],
-    ['revoke', 'opt-out'],
-    ['OPTOUT', 'opt-out'],
-    ['START', 'opt-in'],
-    ['unstop', 'opt-in'],
-    ['HELP', 'help'],
-    ['info', 'help'],
-    ['what time is it?', 'unknown'],
-    ['please stop by', 'unknown'],
-    ['', 'unknown'],
-  ])('%j → %s', (body, intent) => {
+  // Replies as patients write them, in English and Spanish, with what each must become.
+  const REPLIES: [string, string][] = [
+    // confirm
+    ['CONFIRM APPT', 'confirm'], ['confirm appt', 'confirm'], ['  Confirm   Appt!! ', 'confirm'], ['confirm', 'confirm'],
+    ['Confirm.', 'confirm'], ['CONFIRMED', 'confirm'], ['confirm my appointment', 'confirm'], ['I confirm', 'confirm'],
+    ['Yes', 'confirm'], ['yes', 'confirm'], ['YES!', 'confirm'], ['yes.', 'confirm'], ['Yes please', 'confirm'], ['yes thanks!', 'confirm'],
+    ['Yes thank you', 'confirm'], ['yes, thank you!!', 'confirm'], ['yep', 'confirm'], ['Yeah', 'confirm'], ['yup', 'confirm'], ['Yess', 'confirm'],
+    ['y', 'confirm'], ['Y', 'confirm'], ['C', 'confirm'], ['c.', 'confirm'], ['1', 'confirm'], ['1.', 'confirm'], [' 1 ', 'confirm'], ['#1', 'confirm'],
+    ['1 thanks', 'confirm'], ['1 please', 'confirm'], ['ok', 'confirm'], ['OK', 'confirm'], ['Okay', 'confirm'], ['okay thanks', 'confirm'],
+    ['Ok thank you', 'confirm'], ['k', 'confirm'], ['👍', 'confirm'], ['👍🏽', 'confirm'], ['✅', 'confirm'], ['✔️', 'confirm'], ['👌', 'confirm'],
+    ['confirm please', 'confirm'], ['Confirm, thanks', 'confirm'], ['Hi, yes', 'confirm'], ['Hello confirm', 'confirm'], ['sure', 'confirm'],
+    ['Sure thing', 'unclear'], ['yes I will be there', 'confirm'], ['confrim', 'confirm'], ['comfirm', 'confirm'], ['cofirm', 'confirm'],
+    ['confirn', 'confirm'], ['confimr', 'confirm'], ['Confirmm', 'confirm'], ['yes confirm', 'confirm'], ['YES CONFIRM', 'confirm'],
+    ['sí', 'confirm'], ['Si', 'confirm'], ['SÍ', 'confirm'], ['si gracias', 'confirm'], ['Sí, gracias!', 'confirm'], ['confirmar', 'confirm'],
+    ['Confirmar cita', 'confirm'], ['confirmo', 'confirm'], ['Confirmo, gracias', 'confirm'], ['confirmado', 'confirm'], ['CONFIRMADA', 'confirm'],
+    ['Sí confirmo', 'confirm'], ['confirmar mi cita', 'confirm'], ['quiero confirmar', 'confirm'], ['vale', 'confirm'], ['claro', 'confirm'],
+    ['perfecto', 'confirm'], ['de acuerdo', 'unknown'], ['1 gracias', 'confirm'], ['sí por favor', 'confirm'], ['hola, sí', 'confirm'],
+    ['comfirmar', 'confirm'], ['confirmr', 'confirm'], ['confirmar porfa', 'confirm'], ['ok gracias', 'confirm'], ['👍 gracias', 'confirm'],
+    // cancel (a bare CANCEL is the carrier's opt-out keyword)
+    ['CANCEL APPT', 'cancel'], ['cancel appt', 'cancel'], ['Cancel appointment.', 'cancel'], ['cancel-appt', 'cancel'], ['cancel my appt', 'cancel'],
+    ['Cancel my appointment please', 'cancel'], ['please cancel my appointment', 'cancel'], ['I want to cancel', 'cancel'], ['I would like to cancel my appointment', 'cancel'],
+    ['2', 'cancel'], ['2.', 'cancel'], ['2 thanks', 'cancel'], ['#2', 'cancel'], ['cancle appt', 'cancel'], ['cancell appointment', 'cancel'],
+    ['canel appt', 'cancel'], ['cancel the appointment', 'cancel'], ['cancelar cita', 'cancel'], ['Cancelar mi cita', 'cancel'], ['cancelar', 'cancel'],
+    ['Cancelar, gracias', 'cancel'], ['quiero cancelar', 'cancel'], ['quiero cancelar mi cita', 'cancel'], ['cancelo', 'cancel'], ['cancela la cita', 'cancel'],
+    ['cancelar la cita por favor', 'cancel'], ['2 gracias', 'cancel'], ['canselar', 'cancel'], ['cancelar sita', 'unclear'], ['anular cita', 'cancel'],
+    // reschedule
+    ['3', 'reschedule'], ['3.', 'reschedule'], ['3 please', 'reschedule'], ['reschedule', 'reschedule'], ['Reschedule please', 'reschedule'],
+    ['I need to reschedule', 'reschedule'], ['reschedule my appointment', 'reschedule'], ['rescheduel', 'reschedule'], ['reshedule', 'reschedule'],
+    ['change my appointment', 'reschedule'], ['I need a new time', 'unknown'], ['rebook', 'reschedule'], ['cambiar', 'reschedule'], ['cambiar cita', 'reschedule'],
+    ['cambiar la fecha', 'reschedule'], ['Quiero cambiar mi cita', 'reschedule'], ['reagendar', 'reschedule'], ['Reagendar por favor', 'reschedule'],
+    ['reprogramar', 'reschedule'], ['reprogramar mi cita', 'reschedule'], ['necesito cambiar la cita', 'reschedule'], ['3 gracias', 'reschedule'],
+    // opt-out, honoured before any other reading
+    ['CANCEL', 'opt-out'], ['cancel', 'opt-out'], ['Cancel!', 'opt-out'], ['STOP', 'opt-out'], ['stop', 'opt-out'], ['Stop.', 'opt-out'], ['STOP please', 'opt-out'],
+    ['Please stop', 'opt-out'], ['Unsubscribe', 'opt-out'], ['end', 'opt-out'], ['QUIT', 'opt-out'], ['revoke', 'opt-out'], ['OPTOUT', 'opt-out'], ['STOPALL', 'opt-out'],
+    ['stop texting me', 'opt-out'], ['Stop texting me please', 'opt-out'], ['please stop sending me messages', 'opt-out'], ['no more messages', 'opt-out'],
+    ['No more texts!', 'opt-out'], ["don't text me", 'opt-out'], ['Dont text me anymore', 'opt-out'], ['do not text me', 'opt-out'], ['remove me from this list', 'opt-out'],
+    ['take me off your list', 'opt-out'], ['unsubscribe me', 'opt-out'], ['leave me alone', 'opt-out'], ["I don't want any more texts", 'opt-out'],
+    ['yes stop texting me', 'opt-out'], ['cancel appt and stop texting me', 'opt-out'], ['no más mensajes', 'opt-out'], ['No me envíen más mensajes', 'opt-out'],
+    ['dejen de escribirme', 'opt-out'], ['baja', 'opt-out'], ['stop reminders', 'opt-out'],
+    // opt-in, help
+    ['START', 'opt-in'], ['unstop', 'opt-in'], ['HELP', 'help'], ['help', 'help'], ['Help!', 'help'], ['info', 'help'], ['ayuda', 'help'], ['AYUDA por favor', 'help'],
+    // ambiguous or more than a request: to the staff
+    ['yes cancel', 'unclear'], ['Yes, cancel it', 'unclear'], ['1 2', 'unclear'], ['1 or 2', 'unclear'], ['confirm or cancel?', 'unclear'], ['no', 'unclear'],
+    ['No', 'unclear'], ['N', 'unclear'], ['nope', 'unknown'], ["don't cancel", 'unclear'], ['do not cancel my appointment', 'unclear'], ['no cancel', 'unclear'],
+    ['cancel please', 'unclear'], ['please cancel', 'unclear'], ['yes but can we do thursday', 'unclear'], ['yes but I might be late', 'unclear'],
+    ["can't make it, reschedule?", 'unclear'], ['confirm and reschedule', 'unclear'], ['cancelar o cambiar', 'unclear'], ['sí pero más tarde', 'unclear'],
+    ['no puedo, cancelar', 'unclear'], ['maybe', 'unclear'], ['👎', 'unclear'], ['❌', 'unclear'], ['1 but running late', 'unclear'], ['yes, no', 'unclear'],
+    ['2 no wait 1', 'unclear'], ['cancel my appointment and rebook', 'unclear'],
+    // nothing we can act on
+    ['what time is it?', 'unknown'], ['please stop by', 'unknown'], ['', 'unknown'], ['   ', 'unknown'], ['?', 'unknown'], ['Thanks', 'unknown'], ['thank you!', 'unknown'],
+    ['gracias', 'unknown'], ['can we do thursday instead?', 'unknown'], ['Who is this?', 'unknown'], ['what should I bring?', 'unknown'], ['12', 'unknown'],
+    ['4', 'unknown'], ['Where is the clinic?', 'unknown'], ['¿Dónde está la clínica?', 'unknown'], ['running 10 min late', 'unknown'], ['😀', 'unknown'],
+    ['hola', 'unknown'], ['confirmation number?', 'unknown'],
+  ];
+
+  it('has a large table of real-looking replies', () => {
+    expect(REPLIES.length).toBeGreaterThanOrEqual(150);
+    expect(new Set(REPLIES.map(([r]) => r)).size).toBe(REPLIES.length);
+  });
+
+  it.each(REPLIES)('%j → %s', (body, intent) => {
     expect(classifyReply(body)).toBe(intent);
   });
 

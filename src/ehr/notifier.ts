@@ -3,9 +3,9 @@ import { log } from '../log';
 import type { EhrReceipts, OutboxEntry, RetryOutbox } from '../storage/appointment-store';
 import { PostError, postJson, type PostJson } from './http-post';
 
-/** What we POST to the EHR integration endpoint when a patient asks to confirm or cancel. */
+/** What we POST to the EHR integration endpoint when a patient asks to confirm, cancel or reschedule. */
 export interface EhrRequest {
-  event_type: 'CONFIRM' | 'CANCEL';
+  event_type: 'CONFIRM' | 'CANCEL' | 'RESCHEDULE';
   event_id: string;
   event_datetime_utc: string;
   appointment_id: string;

@@ -2,7 +2,7 @@ import { ACTIVE_DISPOSITIONS, type AppointmentState } from '../domain/appointmen
 import { withEventId, type AppointmentEvent, type PatientEventType } from '../domain/event';
 import { formatAppointmentTime, formatPhone, providerName, smsText, textLanguage } from '../domain/format';
 import type { CountryCode } from '../domain/phone';
-import { classifyReply, replyEventId } from '../domain/reply';
+import { CARRIER_KEYWORDS, classifyReply, normaliseReply, replyEventId } from '../domain/reply';
 import type { EhrNotifier, EhrRequest } from '../ehr/notifier';
 import { log } from '../log';
 import type { EhrReceipts, InboundSightings, OptOutLedger } from '../storage/appointment-store';
@@ -21,7 +21,9 @@ export interface InboundReply {
   executionSid?: string;
 }
 
-export type ReplyAction = 'confirm' | 'cancel' | 'opt-out' | 'opt-in' | 'help' | 'unknown' | 'no-appointment';
+export type ReplyAction = 'confirm' | 'cancel' | 'reschedule' | 'opt-out' | 'opted-out' | 'opt-in' | 'help' | 'unclear' | 'unknown' | 'no-appointment';
+
+const REQUEST_TYPE = { confirm: 'CONFIRM', cancel: 'CANCEL', reschedule: 'RESCHEDULE' } as const;
 
 /** What the flow needs to answer; every value a string so Studio's split and Liquid can use it. */
 export interface ReplyOutcome {
@@ -75,6 +77,13 @@ async function upcomingAppointments(deps: ReplyDeps, phone: string, nowIso: stri
     .sort((a, b) => a.facts.appointment_datetime_utc.localeCompare(b.facts.appointment_datetime_utc));
 }
 
+/** The patient's most recent appointment of any status: only its language is used, for texts about no appointment. */
+async function latestAppointment(deps: ReplyDeps, phone: string): Promise<AppointmentState | undefined> {
+  const ids = await deps.record.store.listAppointmentIdsForPhone(phone);
+  const states = (await Promise.all(ids.map((id) => deps.record.store.getState(id)))).map((s) => s?.value).filter((s): s is AppointmentState => !!s && s.facts.patient_phone === phone);
+  return states.sort((a, b) => b.updated_at.localeCompare(a.updated_at))[0];
+}
+
 function patientEvent(type: PatientEventType, state: AppointmentState, reply: InboundReply, seenAt: string): AppointmentEvent {
   const event = withEventId({
     ...state.facts,
@@ -95,7 +104,7 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
   const intent = classifyReply(reply.body, reply.optOutType);
   const store = deps.record.store;
   // A replay of the same message carries the time it was first seen, so it maps to the same events.
-  const seenAt = intent === 'help' || intent === 'unknown' ? now : await store.firstSeen(reply.messageSid, now);
+  const seenAt = intent === 'help' || intent === 'unknown' || intent === 'unclear' ? now : await store.firstSeen(reply.messageSid, now);
 
   if (intent === 'opt-out' || intent === 'opt-in') {
     await store.putOptOut({ phone: reply.from, opted_out: intent === 'opt-out', at: now, message_sid: reply.messageSid });
@@ -108,19 +117,24 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
       await recordEvent(deps.record, patientEvent(intent === 'opt-out' ? 'OPTED-OUT' : 'OPTED-IN', current.value, reply, seenAt));
     }
     log('info', 'opt-out ledger updated', { message_sid: reply.messageSid, code: intent, count: ids.length });
-    return replyOutcome(intent, undefined, 0, deps.homeCountry);
+    // Twilio confirms its own keywords; a revocation in other words gets our one confirmation (action opted-out).
+    const carrier = reply.optOutType !== undefined || CARRIER_KEYWORDS.has(normaliseReply(reply.body));
+    const latest = await latestAppointment(deps, reply.from);
+    return replyOutcome(intent === 'opt-out' && !carrier ? 'opted-out' : intent, latest, 0, deps.homeCountry, true);
   }
 
   const upcoming = await upcomingAppointments(deps, reply.from, now);
   const target = upcoming.find((s) => s.facts.appointment_id === reply.appointmentId) ?? upcoming[0];
   const others = Math.max(0, upcoming.length - 1);
 
-  if (intent === 'help' || intent === 'unknown') return replyOutcome(intent, target, others, deps.homeCountry);
-  if (!target) return replyOutcome('no-appointment', undefined, 0, deps.homeCountry);
+  if (intent === 'help' || intent === 'unknown' || intent === 'unclear') {
+    return replyOutcome(intent, target ?? (await latestAppointment(deps, reply.from)), others, deps.homeCountry, !target);
+  }
+  if (!target) return replyOutcome('no-appointment', await latestAppointment(deps, reply.from), 0, deps.homeCountry, true);
 
-  const event = patientEvent(intent === 'confirm' ? 'CONFIRM' : 'CANCEL', target, reply, seenAt);
+  const event = patientEvent(REQUEST_TYPE[intent], target, reply, seenAt);
   const recorded = await recordEvent(deps.record, event);
-  if (recorded.outcome === 'ignored') return replyOutcome('no-appointment', undefined, 0, deps.homeCountry);
+  if (recorded.outcome === 'ignored') return replyOutcome('no-appointment', target, 0, deps.homeCountry, true);
   if (recorded.duplicate) {
     // Already recorded and sent to the EHR (or waiting in its outbox for the sweep): not again.
     const receipt = await store.getReceipt(target.facts.appointment_id, event.event_id);
@@ -128,7 +142,7 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
   }
 
   const request: EhrRequest = {
-    event_type: intent === 'confirm' ? 'CONFIRM' : 'CANCEL',
+    event_type: REQUEST_TYPE[intent],
     event_id: event.event_id,
     event_datetime_utc: event.event_datetime_utc,
     appointment_id: target.facts.appointment_id,
@@ -149,8 +163,9 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
 }
 
 /** What the flow is told for `action` about appointment `s` (display values as in the texts). */
-export function replyOutcome(action: ReplyAction, s: AppointmentState | undefined, others: number, homeCountry: CountryCode): ReplyOutcome {
+export function replyOutcome(action: ReplyAction, s: AppointmentState | undefined, others: number, homeCountry: CountryCode, languageOnly = false): ReplyOutcome {
   const language = textLanguage(s?.facts.patient_language);
+  if (languageOnly) s = undefined;
   return {
     action,
     appointment_id: s?.facts.appointment_id ?? '',

@@ -96,7 +96,7 @@ describe('TwilioFlowStarter against the Studio stand-in', () => {
       ['split_event', 'send_booked'],
       ['send_booked', 'Ended'],
     ]);
-    expect(messages.sent.filter((m) => m.to === phone).map((m) => m.body)).toEqual([expect.stringMatching(/is booked for .* Reply 1 to confirm or 2 to cancel\./)]);
+    expect(messages.sent.filter((m) => m.to === phone).map((m) => m.body)).toEqual([expect.stringMatching(/is booked for .* Reply 1 to confirm, 2 to cancel or 3 to reschedule\./)]);
   });
 
   it('waits for the contact’s live execution to end on its own, then starts; the other execution is not ended', async () => {
