@@ -221,6 +221,8 @@ let t: TestStack;
 beforeAll(async () => {
   t = await startTestStack();
   await t.postEvents(ehrEvent({ appointment_id: 'APT-before-fuzz' }));
+  // The booking text's delivery receipts arrive after the answer: let them land first.
+  await t.stack.settle();
 });
 afterAll(async () => {
   await t?.stop();

@@ -7,6 +7,8 @@ let before: string[];
 beforeAll(async () => {
   t = await startTestStack();
   await t.postEvents(ehrEvent({ appointment_id: 'APT-existing' }));
+  // The booking text's delivery receipts arrive after the answer: let them land first.
+  await t.stack.settle();
   before = await t.listKeys();
 });
 afterAll(async () => {

@@ -84,6 +84,9 @@ export async function startTestStack(overrides: Record<string, string> = {}, opt
       return { status: res.status, json, headers: res.headers };
     },
     async listKeys(prefix = '') {
+      // What is stored once the work in flight has landed (delivery receipts arrive after the
+      // answer that sent the text), so before/after comparisons compare settled buckets.
+      await stack.settle();
       const keys: string[] = [];
       let token: string | undefined;
       do {
