@@ -374,6 +374,39 @@ describe('npm run destroy -- --delete-data --yes', () => {
   });
 });
 
+describe('the HL7 and FHIR intake settings', () => {
+  const intake = {
+    EHR_DEFAULT_TIMEZONE: 'America/Chicago',
+    EHR_FACILITY_TIMEZONES: '{"NORTH":"America/Denver"}',
+    FHIR_BASE_URL: 'https://ehr.example.org/fhir/r4',
+    FHIR_CLIENT_ID: 'appointment-reminders',
+    FHIR_CLIENT_SECRET: 'fhir-client-secret-0123456789abcdef',
+    FHIR_TOKEN_URL: 'https://ehr.example.org/oauth2/token',
+    FHIR_SCOPE: 'system/Appointment.read',
+  };
+
+  it('reach the Functions as written in .env, and the FHIR client secret is printed nowhere nor handed to the CDK', async () => {
+    const standIn = await startTwilioStandIn();
+    const store = await freshSecrets();
+    try {
+      const h = harness(validEnv(intake), standIn, store);
+      value(await runDeploy(h));
+      const service = standIn.serverless.listServices()[0]!;
+      const [env] = standIn.serverless.listEnvironments(service.sid);
+      const vars = Object.fromEntries(standIn.serverless.listVariables(service.sid, env!.sid).map((v) => [v.key, v.value]));
+      expect(vars).toMatchObject(intake);
+      expect(h.output.join('\n')).not.toContain(intake.FHIR_CLIENT_SECRET);
+      for (const run of h.processes.cdk()) {
+        expect(run.args.join(' ')).not.toContain(intake.FHIR_CLIENT_SECRET);
+        expect(Object.values(run.env)).not.toContain(intake.FHIR_CLIENT_SECRET);
+      }
+    } finally {
+      await standIn.close();
+      await store.close();
+    }
+  });
+});
+
 describe('an invalid .env', () => {
   it('lists every problem with its fix and touches nothing: no Twilio request, no process', async () => {
     const standIn = await startTwilioStandIn();

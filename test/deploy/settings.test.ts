@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDeploySettings, loadTargetSettings, readDeployEnv } from '../../scripts/lib/deploy/settings';
+import { loadDeploySettings, loadTargetSettings, readDeployEnv, secretValues } from '../../scripts/lib/deploy/settings';
 import { Masker } from '../../scripts/lib/deploy/report';
 import { validEnv } from './support';
 
@@ -93,6 +93,39 @@ describe('the deploy configuration', () => {
   it('takes an optional VERIFY_SERVICE_SID and SESSION_SECRET with the admin page’s rules', () => {
     const problems = problemsOf(validEnv({ VERIFY_SERVICE_SID: 'VA123', SESSION_SECRET: 'short' }));
     expect(problems.map((p) => p.variable)).toEqual(['VERIFY_SERVICE_SID', 'SESSION_SECRET']);
+  });
+
+  it('forwards the optional HL7 zones and FHIR server settings verbatim, and nothing when they are unset', () => {
+    const given = {
+      EHR_DEFAULT_TIMEZONE: 'America/New_York',
+      EHR_FACILITY_TIMEZONES: '{"NORTH":"America/Chicago"}',
+      FHIR_BASE_URL: 'https://ehr.example.org/fhir/r4',
+      FHIR_BEARER_TOKEN: 'fhir-token-0123456789abcdef',
+    };
+    const r = loadDeploySettings(validEnv(given));
+    expect(r.ok && r.settings.intake).toEqual(given);
+    const none = loadDeploySettings(validEnv());
+    expect(none.ok && none.settings.intake).toEqual({});
+  });
+
+  it.each([
+    [{ EHR_DEFAULT_TIMEZONE: 'EST' }, 'EHR_DEFAULT_TIMEZONE'],
+    [{ EHR_DEFAULT_TIMEZONE: '+05:00' }, 'EHR_DEFAULT_TIMEZONE'],
+    [{ EHR_FACILITY_TIMEZONES: 'NORTH=America/Chicago' }, 'EHR_FACILITY_TIMEZONES'],
+    [{ EHR_FACILITY_TIMEZONES: '{"NORTH":"Mars/Olympus"}' }, 'EHR_FACILITY_TIMEZONES'],
+    [{ FHIR_BASE_URL: 'ftp://ehr.example.org/fhir' , FHIR_BEARER_TOKEN: 'fhir-token-0123456789abcdef' }, 'FHIR_BASE_URL'],
+    [{ FHIR_BASE_URL: 'https://ehr.example.org/fhir' }, 'FHIR_BASE_URL'],
+    [{ FHIR_BEARER_TOKEN: 'fhir-token-0123456789abcdef' }, 'FHIR_BASE_URL'],
+    [{ FHIR_BASE_URL: 'https://ehr.example.org/fhir', FHIR_CLIENT_ID: 'reminders', FHIR_CLIENT_SECRET: 'client-secret-0123' }, 'FHIR_TOKEN_URL'],
+  ])('refuses the intake settings %j as the Functions would (%s)', (given, variable) => {
+    const problems = problemsOf(validEnv(given));
+    expect(problems.map((p) => p.variable)).toContain(variable);
+    expect(problems.every((p) => p.fix !== '')).toBe(true);
+  });
+
+  it('treats the FHIR bearer token and client secret as secrets (masked in output)', () => {
+    const values = secretValues(validEnv({ FHIR_BEARER_TOKEN: 'fhir-token-0123456789abcdef', FHIR_CLIENT_SECRET: 'client-secret-0123' }));
+    expect(values).toEqual(expect.arrayContaining(['fhir-token-0123456789abcdef', 'client-secret-0123']));
   });
 
   it('needs only credentials and the customer code for status and destroy', () => {

@@ -1,5 +1,5 @@
 import { AdminConfig } from '../../../src/config/admin-config';
-import { FunctionsConfig, loadConfig, type ConfigProblem } from '../../../src/config/config';
+import { fhirSettingsProblems, FunctionsConfig, loadConfig, type ConfigProblem } from '../../../src/config/config';
 import type { FunctionsKey, StackOutputs } from './aws';
 import type { DeploySettings } from './settings';
 
@@ -40,6 +40,7 @@ export function functionsEnvironment(s: DeploySettings, x: FunctionsEnvInput): R
     VERIFY_SERVICE_SID: x.verifyServiceSid,
     SESSION_SECRET: x.sessionSecret,
     ...(s.logLevel ? { LOG_LEVEL: s.logLevel } : {}),
+    ...s.intake,
   };
 }
 
@@ -53,5 +54,5 @@ const Deployed = FunctionsConfig.omit({ ACCOUNT_SID: true, AUTH_TOKEN: true, TWI
 export function functionsEnvironmentProblems(env: Record<string, string>): ConfigProblem[] {
   const main = loadConfig(Deployed, env);
   const admin = loadConfig(AdminConfig, env);
-  return [...(main.ok ? [] : main.problems), ...(admin.ok ? [] : admin.problems)];
+  return [...(main.ok ? [] : main.problems), ...fhirSettingsProblems(env), ...(admin.ok ? [] : admin.problems)];
 }

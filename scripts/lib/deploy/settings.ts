@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parse } from 'dotenv';
 import { z } from 'zod';
 import { AdminConfig } from '../../../src/config/admin-config';
-import { FunctionsConfig, loadConfig, type ConfigProblem, type Env } from '../../../src/config/config';
+import { fhirSettingsProblems, FunctionsConfig, loadConfig, type ConfigProblem, type Env } from '../../../src/config/config';
 
 /**
  * What `npm run deploy` / `status` / `destroy` read from `.env`. The Functions' own variables are
@@ -78,7 +78,31 @@ export const DeployVariables = TwilioTarget.extend({
     .meta({ fix: 'the mailbox that receives the sweep alarms (failed runs, no successful run for too long); AWS mails it a confirmation link first' }),
   SWEEP_SCHEDULE: z.string().regex(/^(rate|cron)\(.+\)$/, { error: 'must be an EventBridge rate(...) or cron(...) expression' }).optional()
     .meta({ fix: 'e.g. rate(15 minutes), or leave unset for every 15 minutes' }),
+  EHR_DEFAULT_TIMEZONE: FunctionsConfig.shape.EHR_DEFAULT_TIMEZONE,
+  EHR_FACILITY_TIMEZONES: FunctionsConfig.shape.EHR_FACILITY_TIMEZONES,
+  FHIR_BASE_URL: FunctionsConfig.shape.FHIR_BASE_URL,
+  FHIR_BEARER_TOKEN: FunctionsConfig.shape.FHIR_BEARER_TOKEN,
+  FHIR_CLIENT_ID: FunctionsConfig.shape.FHIR_CLIENT_ID,
+  FHIR_CLIENT_SECRET: FunctionsConfig.shape.FHIR_CLIENT_SECRET,
+  FHIR_TOKEN_URL: FunctionsConfig.shape.FHIR_TOKEN_URL,
+  FHIR_SCOPE: FunctionsConfig.shape.FHIR_SCOPE,
 });
+
+/**
+ * The optional intake settings handed to the Functions as written in `.env` (HL7 zones, the EHR's
+ * FHIR server): checked with the Functions' schemas, forwarded only when set.
+ */
+export const INTAKE_VARIABLES = [
+  'EHR_DEFAULT_TIMEZONE',
+  'EHR_FACILITY_TIMEZONES',
+  'FHIR_BASE_URL',
+  'FHIR_BEARER_TOKEN',
+  'FHIR_CLIENT_ID',
+  'FHIR_CLIENT_SECRET',
+  'FHIR_TOKEN_URL',
+  'FHIR_SCOPE',
+] as const;
+export type IntakeVariable = (typeof INTAKE_VARIABLES)[number];
 
 /**
  * A variable's fix, also when the schema that carries it is wrapped (`.optional()`, `.default()`,
@@ -130,6 +154,8 @@ export interface DeploySettings extends TargetSettings {
   alarmEmail: string;
   logLevel?: string;
   sweepSchedule?: string;
+  /** The INTAKE_VARIABLES that are set, verbatim (the Functions parse them again). */
+  intake: Partial<Record<IntakeVariable, string>>;
 }
 
 export type Loaded<T> = { ok: true; settings: T } | { ok: false; problems: ConfigProblem[] };
@@ -199,7 +225,8 @@ export function loadTargetSettings(env: Env, options: LoadOptions = {}): Loaded<
 
 export function loadDeploySettings(env: Env, options: LoadOptions = {}): Loaded<DeploySettings> {
   const loaded = loadConfig(DeployVariables, env, fixesOf(DeployVariables));
-  const problems = [...(loaded.ok ? [] : loaded.problems), ...awsCredentialProblems(env, options)];
+  const intake = Object.fromEntries(INTAKE_VARIABLES.flatMap((k) => (value(env, k) === undefined ? [] : [[k, value(env, k) as string]]))) as DeploySettings['intake'];
+  const problems = [...(loaded.ok ? [] : loaded.problems), ...fhirSettingsProblems(intake), ...awsCredentialProblems(env, options)];
   if (!loaded.ok || problems.length > 0) return { ok: false, problems: sorted(problems, DeployVariables) };
   const c = loaded.config;
   const hhmm = (key: string, fallback: string) => value(env, key) ?? fallback;
@@ -225,6 +252,7 @@ export function loadDeploySettings(env: Env, options: LoadOptions = {}): Loaded<
       ...(c.SESSION_SECRET ? { sessionSecret: c.SESSION_SECRET } : {}),
       ...(c.LOG_LEVEL ? { logLevel: c.LOG_LEVEL } : {}),
       ...(c.SWEEP_SCHEDULE ? { sweepSchedule: c.SWEEP_SCHEDULE } : {}),
+      intake,
     },
   };
 }
@@ -252,6 +280,8 @@ export function secretValues(env: Env): string[] {
     'IE_SIGNING_SECRET',
     'APPLICATION_PASSWORD',
     'SESSION_SECRET',
+    'FHIR_BEARER_TOKEN',
+    'FHIR_CLIENT_SECRET',
   ].flatMap((k) => {
     const v = value(env, k);
     return v ? [v] : [];
