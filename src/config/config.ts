@@ -239,8 +239,30 @@ export const SweepConfig = z.object({
 });
 export type SweepConfig = z.infer<typeof SweepConfig>;
 
+/**
+ * The raw-body receiver (lambda/receiver.ts; `npm start` serves it at /raw): what the sweep needs to
+ * start the flow, plus the intake settings of the Functions. Deployed, EHR_API_KEY and the FHIR
+ * secrets come from the intake secret (INTAKE_SECRET_ARN), never from the Lambda's environment.
+ */
+export const ReceiverConfig = SweepConfig.omit({ SWEEP_RATE_PER_SECOND: true, SWEEP_CONCURRENCY: true }).extend({
+  INTAKE_SECRET_ARN: z.string().startsWith('arn:', { error: 'is not an ARN' }).optional()
+    .meta({ fix: 'use the IntakeSecretArn stack output (set by the stack)' }),
+  EHR_API_KEY: FunctionsConfig.shape.EHR_API_KEY,
+  EHR_EVENT_MAX_FUTURE_HOURS: FunctionsConfig.shape.EHR_EVENT_MAX_FUTURE_HOURS,
+  EHR_APPOINTMENT_MAX_FUTURE_DAYS: FunctionsConfig.shape.EHR_APPOINTMENT_MAX_FUTURE_DAYS,
+  EHR_DEFAULT_TIMEZONE: FunctionsConfig.shape.EHR_DEFAULT_TIMEZONE,
+  EHR_FACILITY_TIMEZONES: FunctionsConfig.shape.EHR_FACILITY_TIMEZONES,
+  FHIR_BASE_URL: FunctionsConfig.shape.FHIR_BASE_URL,
+  FHIR_BEARER_TOKEN: FunctionsConfig.shape.FHIR_BEARER_TOKEN,
+  FHIR_CLIENT_ID: FunctionsConfig.shape.FHIR_CLIENT_ID,
+  FHIR_CLIENT_SECRET: FunctionsConfig.shape.FHIR_CLIENT_SECRET,
+  FHIR_TOKEN_URL: FunctionsConfig.shape.FHIR_TOKEN_URL,
+  FHIR_SCOPE: FunctionsConfig.shape.FHIR_SCOPE,
+});
+export type ReceiverConfig = z.infer<typeof ReceiverConfig>;
+
 const FIX_BY_VARIABLE: Record<string, string> = Object.fromEntries(
-  [...Object.entries(FunctionsConfig.shape), ...Object.entries(SweepConfig.shape)].map(([k, schema]) => [
+  [...Object.entries(FunctionsConfig.shape), ...Object.entries(SweepConfig.shape), ...Object.entries(ReceiverConfig.shape)].map(([k, schema]) => [
     k,
     String((schema.meta() as { fix?: string } | undefined)?.fix ?? ''),
   ]),
@@ -278,6 +300,14 @@ export function loadFunctionsConfig(env: Env): ReturnType<typeof loadConfig<type
     FHIR_CLIENT_SECRET: present('FHIR_CLIENT_SECRET'),
     FHIR_TOKEN_URL: present('FHIR_TOKEN_URL'),
   });
+  if (fhir.length === 0) return loaded;
+  return { ok: false, problems: [...(loaded.ok ? [] : loaded.problems), ...fhir] };
+}
+
+export function loadReceiverConfig(env: Env): ReturnType<typeof loadConfig<typeof ReceiverConfig>> {
+  const loaded = loadConfig(ReceiverConfig, env);
+  const present = (k: string) => (env[k] === undefined || env[k]?.trim() === '' ? undefined : env[k]);
+  const fhir = fhirSettingsProblems(Object.fromEntries(['FHIR_BASE_URL', 'FHIR_BEARER_TOKEN', 'FHIR_CLIENT_ID', 'FHIR_CLIENT_SECRET', 'FHIR_TOKEN_URL'].map((k) => [k, present(k)])));
   if (fhir.length === 0) return loaded;
   return { ok: false, problems: [...(loaded.ok ? [] : loaded.problems), ...fhir] };
 }

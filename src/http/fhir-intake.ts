@@ -65,8 +65,8 @@ export async function handleFhirIntake(req: IntakeRequest, deps: FhirIntakeDeps,
   const body = read.body;
   if (body === undefined || (typeof body === 'object' && body !== null && Object.keys(body).length === 0)) {
     // Twilio Functions hand the handler an empty event for media types they do not parse.
-    const hint = /fhir\+json/i.test(contentType) ? '; this host cannot read application/fhir+json bodies, send the same JSON as application/json' : '';
-    const dropped = /fhir\+json/i.test(contentType);
+    const dropped = !req.rawBody && /fhir\+json/i.test(contentType);
+    const hint = dropped ? '; this host cannot read application/fhir+json bodies, send the same JSON as application/json' : '';
     return fail(dropped ? 415 : 400, [errorIssue(dropped ? 'not-supported' : 'structure', undefined, `the body is empty${hint}`)], requestId);
   }
   if (jsonDepth(body, MAX_FHIR_DEPTH) > MAX_FHIR_DEPTH) return fail(400, [errorIssue('structure', undefined, `the body nests deeper than ${MAX_FHIR_DEPTH} levels`)], requestId);

@@ -29,12 +29,67 @@ function ackControlId(): string {
   return randomBytes(10).toString('hex');
 }
 
-/** An ER7 answer when the engine asks for one (Accept), else JSON `{ack, ack_code, …}`. */
-function ackReply(status: number, code: AckCode, ack: string, req: IntakeRequest, requestId: string, extra: Record<string, unknown> = {}): HttpReply {
-  if (/hl7-v2/i.test(header(req.headers, 'accept') ?? '')) {
-    return { status, headers: { 'Content-Type': ACK_MEDIA_TYPE, 'X-Request-Id': requestId }, body: ack };
-  }
+/** Raw ER7 media types (HL7 over HTTP, HAPI, and what engines send in the wild). */
+const ER7_MEDIA_TYPE = /^(x-application\/hl7-v2\+er7|application\/hl7-v2|text\/plain)$/i;
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i;
+
+/**
+ * How the ACK goes back: ER7 when the engine asks for it (Accept) or when it sent raw ER7 (then
+ * with the media type it sent, so a Mirth or HoH sender reads the answer as it wrote the request;
+ * unless it asks for JSON), else JSON `{ack, ack_code, …}`.
+ */
+type AnswerAs = { er7: string } | { json: true };
+
+function answerAs(req: IntakeRequest, rawEr7Type: string | undefined): AnswerAs {
+  const accept = header(req.headers, 'accept') ?? '';
+  if (/hl7-v2/i.test(accept)) return { er7: ACK_MEDIA_TYPE };
+  if (rawEr7Type && !/^\s*application\/json\s*(;.*)?$/i.test(accept)) return { er7: `${rawEr7Type}; charset=utf-8` };
+  return { json: true };
+}
+
+function ackReply(status: number, code: AckCode, ack: string, as: AnswerAs, requestId: string, extra: Record<string, unknown> = {}): HttpReply {
+  if ('er7' in as) return { status, headers: { 'Content-Type': as.er7, 'X-Request-Id': requestId }, body: ack };
   return { status, headers: { 'Content-Type': 'application/json', 'X-Request-Id': requestId }, body: { request_id: requestId, ack_code: code, ack, ...extra } };
+}
+
+function er7MediaType(contentType: string): string | undefined {
+  const media = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  return ER7_MEDIA_TYPE.test(media) ? media : undefined;
+}
+
+type Hl7Body = { ok: true; text: string | undefined; er7Type?: string } | { ok: false; status: number; why: string };
+
+/**
+ * The message from a raw body (a host that hands over the bytes, lambda/receiver.ts): raw ER7 in
+ * its charset (UTF-8 when none is given, as HL7 over HTTP's charset governs and MSH-18 is
+ * ignored), or the same JSON/form wrapper the Functions read; UTF-8 decoded strictly.
+ */
+function readRawHl7(raw: Uint8Array, contentType: string): Hl7Body {
+  if (raw.byteLength > MAX_BODY_BYTES) return { ok: false, status: 413, why: `the body is larger than ${MAX_BODY_BYTES} bytes` };
+  const media = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  const er7Type = er7MediaType(contentType);
+  const charset = (CHARSET.exec(contentType)?.[1] ?? 'utf-8').toLowerCase();
+  const json = media === 'application/json';
+  const form = media === 'application/x-www-form-urlencoded';
+  if (!json && !form && !er7Type) {
+    return { ok: false, status: 415, why: 'send the ER7 text as x-application/hl7-v2+er7, application/hl7-v2 or text/plain, or as {"message": "MSH|…"} (application/json)' };
+  }
+  let text: string;
+  try {
+    if (/^(iso-?8859-1|latin-?1)$/.test(charset) && !json) text = Buffer.from(raw).toString('latin1');
+    else if (/^(utf-?8|us-ascii)$/.test(charset)) text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    else return { ok: false, status: 415, why: `charset ${charset} is not supported; send UTF-8 or ISO-8859-1` };
+  } catch {
+    return { ok: false, status: 400, why: 'the body is not valid UTF-8' };
+  }
+  if (form) return { ok: true, text: new URLSearchParams(text).get('message') ?? undefined };
+  if (er7Type) return { ok: true, text, er7Type };
+  try {
+    const body = JSON.parse(text) as { message?: unknown } | null;
+    return { ok: true, text: typeof body?.message === 'string' ? body.message : undefined };
+  } catch {
+    return { ok: false, status: 400, why: 'the body is not valid JSON' };
+  }
 }
 
 /** Contract problems named by the HL7 field the value came from; quoted values are left out (they may be patient data). */
@@ -58,14 +113,23 @@ export async function handleHl7Intake(req: IntakeRequest, deps: Hl7IntakeDeps, r
   const now = deps.record.now();
   const ack = (code: AckCode, text: string, original?: Er7Message, issues: Hl7Issue[] = []) => buildAck({ code, text, original, issues, now, controlId: ackControlId() });
 
-  const body = req.body as { message?: unknown } | undefined;
-  const text = typeof body?.message === 'string' ? body.message : undefined;
+  const contentType = header(req.headers, 'content-type') ?? '';
+  const wrapped = (req.body as { message?: unknown } | undefined)?.message;
+  const read: Hl7Body = req.rawBody ? readRawHl7(req.rawBody, contentType) : { ok: true, text: typeof wrapped === 'string' ? wrapped : undefined };
+  // A raw ER7 request is answered in ER7 even when its body could not be read.
+  const as = answerAs(req, read.ok ? read.er7Type : req.rawBody && er7MediaType(contentType));
+  if (!read.ok) {
+    const issue: Hl7Issue = { code: 100, text: read.why };
+    return ackReply(read.status, 'AR', ack('AR', read.why, undefined, [issue]), as, requestId, { problems: [{ field: 'message', code: 100, message: read.why }] });
+  }
+  const text = read.text;
   if (text === undefined || text.trim() === '') {
-    const issue: Hl7Issue = { code: 100, text: 'send the ER7 text as {"message": "MSH|…"} (JSON) or a form field message' };
-    return ackReply(400, 'AR', ack('AR', 'no message', undefined, [issue]), req, requestId, { problems: [{ field: 'message', message: issue.text }] });
+    const hint = read.er7Type ? 'the body is empty; send one ER7 message' : 'send the ER7 text as {"message": "MSH|…"} (JSON) or a form field message';
+    const issue: Hl7Issue = { code: 100, text: hint };
+    return ackReply(400, 'AR', ack('AR', 'no message', undefined, [issue]), as, requestId, { problems: [{ field: 'message', message: issue.text }] });
   }
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
-    return ackReply(413, 'AR', ack('AR', `message larger than ${MAX_BODY_BYTES} bytes`, undefined, [{ code: 100, text: 'the message is too large' }]), req, requestId);
+    return ackReply(413, 'AR', ack('AR', `message larger than ${MAX_BODY_BYTES} bytes`, undefined, [{ code: 100, text: 'the message is too large' }]), as, requestId);
   }
 
   const mapped: SiuMapping = mapSiuMessage(text, { defaultZone: deps.defaultZone, facilityZones: deps.facilityZones, now });
@@ -74,11 +138,11 @@ export async function handleHl7Intake(req: IntakeRequest, deps: Hl7IntakeDeps, r
   if (mapped.kind === 'reject') {
     const status = mapped.misconfigured ? 500 : 400;
     log(mapped.misconfigured ? 'error' : 'info', 'hl7 message refused', { ...logged, code: mapped.code, status, count: mapped.issues.length });
-    return ackReply(status, mapped.code, ack(mapped.code, mapped.issues[0]?.text ?? 'refused', mapped.message, mapped.issues), req, requestId, { problems: mapped.issues.map(problemOf) });
+    return ackReply(status, mapped.code, ack(mapped.code, mapped.issues[0]?.text ?? 'refused', mapped.message, mapped.issues), as, requestId, { problems: mapped.issues.map(problemOf) });
   }
   if (mapped.kind === 'ignore') {
     log('info', 'hl7 message ignored', { ...logged, code: 'ignored', status: 200 });
-    return ackReply(200, 'AA', ack('AA', `ignored: ${mapped.reason}`, mapped.message), req, requestId, { result: { outcome: 'ignored', reason: mapped.reason } });
+    return ackReply(200, 'AA', ack('AA', `ignored: ${mapped.reason}`, mapped.message), as, requestId, { result: { outcome: 'ignored', reason: mapped.reason } });
   }
 
   const latestEventTime = new Date(now.getTime() + (deps.maxFutureHours ?? 24) * 3_600_000).toISOString();
@@ -87,7 +151,7 @@ export async function handleHl7Intake(req: IntakeRequest, deps: Hl7IntakeDeps, r
   if (!parsed.ok) {
     const issues = issuesFor(parsed.problems, mapped.sources);
     log('info', 'hl7 message refused', { ...logged, code: 'AE', status: 400, count: issues.length });
-    return ackReply(400, 'AE', ack('AE', issues[0]?.text ?? 'invalid', mapped.message, issues), req, requestId, { problems: issues.map(problemOf) });
+    return ackReply(400, 'AE', ack('AE', issues[0]?.text ?? 'invalid', mapped.message, issues), as, requestId, { problems: issues.map(problemOf) });
   }
 
   const event = parsed.event;
@@ -96,12 +160,12 @@ export async function handleHl7Intake(req: IntakeRequest, deps: Hl7IntakeDeps, r
     const messages = deps.sendMessages ? await deps.sendMessages(results, [event]) : [];
     const result = answerFor(results[0] as (typeof results)[number], messages[0]);
     log('info', 'hl7 message recorded', { ...logged, event_id: event.event_id, event_type: event.event_type, code: result.outcome, status: 200 });
-    return ackReply(200, 'AA', ack('AA', result.outcome, mapped.message), req, requestId, { result });
+    return ackReply(200, 'AA', ack('AA', result.outcome, mapped.message), as, requestId, { result });
   } catch (err) {
     log('error', 'hl7 intake failed', { ...logged, error: describeError(err) });
     const why = err instanceof StateConflictError ? 'the appointment is being updated by too many requests at once' : 'storage is unavailable';
     const issue: Hl7Issue = { code: 207, text: `${why}; nothing was lost, resend the message` };
-    return ackReply(503, 'AR', ack('AR', issue.text, mapped.message, [issue]), req, requestId, { problems: [problemOf(issue)] });
+    return ackReply(503, 'AR', ack('AR', issue.text, mapped.message, [issue]), as, requestId, { problems: [problemOf(issue)] });
   }
 }
 

@@ -24,6 +24,8 @@ import { createServerlessRouter, createServerlessUploadRouter } from './twilio/s
 import { LocalVerify } from './twilio/verify';
 import { createVerifyRouter } from './twilio/verify-router';
 import { makeSweepHandler, sweepDepsFromEnv } from '../runtime/sweep';
+import { makeReceiverHandler, receiverDepsFromEnv } from '../runtime/receiver';
+import { createRawReceiverRouter } from './raw-receiver-route';
 import type { SweepCounts, SweepDeps } from '../use-cases/sweep';
 
 export const LOCAL_BUCKET = 'appointments-local';
@@ -234,6 +236,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         TWILIO_API_KEY_SECRET: sweepKey.secret,
       });
     const sweep = makeSweepHandler(sweepDeps);
+    // The raw-body receiver (lambda/receiver.ts) with the Functions' settings and the sweep's API key.
+    const receiver = makeReceiverHandler(() =>
+      receiverDepsFromEnv({ ...env, TWILIO_ACCOUNT_SID: accountSid, TWILIO_API_KEY_SID: sweepKey.sid, TWILIO_API_KEY_SECRET: sweepKey.secret }),
+    );
     const sweepEverySeconds = Number(given.SWEEP_INTERVAL_SECONDS ?? 30);
     const sweepTimer =
       sweepEverySeconds > 0
@@ -263,6 +269,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       res.json({ local: true, administrator_phone: env.ADMINISTRATOR_PHONE, twilio_number: twilioNumber, s3_endpoint: s3.endpoint, bucket: LOCAL_BUCKET });
     });
     outer.use('/__local', createPhonesRouter(carrier));
+    outer.use('/raw', createRawReceiverRouter(receiver));
     // Deployed, Twilio serves the index.html asset at the service root; the local runtime does not.
     outer.get('/', (req, _res, next) => {
       req.url = '/index.html';

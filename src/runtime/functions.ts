@@ -88,7 +88,11 @@ export function functionsRuntime(context: FunctionContext): FunctionsRuntime {
   return runtime;
 }
 
-function fhirReaderFrom(config: FunctionsConfig, baseUrl: string): FhirReader {
+/** The EHR's FHIR server with the configured credentials (a fixed token, or OAuth2 client credentials). */
+export function fhirReaderFrom(
+  config: Pick<FunctionsConfig, 'FHIR_BEARER_TOKEN' | 'FHIR_CLIENT_ID' | 'FHIR_CLIENT_SECRET' | 'FHIR_TOKEN_URL' | 'FHIR_SCOPE'>,
+  baseUrl: string,
+): FhirReader {
   const auth =
     config.FHIR_CLIENT_ID && config.FHIR_CLIENT_SECRET && config.FHIR_TOKEN_URL
       ? { kind: 'client-credentials' as const, tokenUrl: config.FHIR_TOKEN_URL, clientId: config.FHIR_CLIENT_ID, clientSecret: config.FHIR_CLIENT_SECRET, ...(config.FHIR_SCOPE ? { scope: config.FHIR_SCOPE } : {}) }

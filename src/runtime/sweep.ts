@@ -18,7 +18,7 @@ interface TwilioSecret {
   ie_signing_secret?: string;
 }
 
-async function readSecret(arn: string, region: string): Promise<TwilioSecret> {
+export async function readTwilioSecret(arn: string, region: string): Promise<TwilioSecret> {
   const client = new SecretsManagerClient({ region });
   const res = await client.send(new GetSecretValueCommand({ SecretId: arn }));
   const parsed = JSON.parse(res.SecretString ?? '{}') as Partial<TwilioSecret>;
@@ -34,7 +34,7 @@ export async function sweepDepsFromEnv(env: Env): Promise<SweepDeps> {
   if (!loaded.ok) throw new Error(`sweep configuration is invalid:\n${describeProblems(loaded.problems)}`);
   const c: SweepConfig = loaded.config;
   const secret = c.TWILIO_SECRET_ARN
-    ? await readSecret(c.TWILIO_SECRET_ARN, c.AWS_REGION)
+    ? await readTwilioSecret(c.TWILIO_SECRET_ARN, c.AWS_REGION)
     : { account_sid: c.TWILIO_ACCOUNT_SID ?? '', api_key_sid: c.TWILIO_API_KEY_SID ?? '', api_key_secret: c.TWILIO_API_KEY_SECRET ?? '', ie_signing_secret: c.IE_SIGNING_SECRET };
   if (!secret.account_sid || !secret.api_key_sid || !secret.api_key_secret) {
     throw new Error('sweep configuration is invalid: set TWILIO_SECRET_ARN, or TWILIO_ACCOUNT_SID with TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET');
