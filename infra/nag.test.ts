@@ -72,6 +72,7 @@ describe('cdk-nag: AwsSolutions and HIPAA Security', () => {
     ['the default stack', {}],
     ['a stack whose data may be deleted', { deleteDataOnDestroy: true }],
     ['a stack in the middle of a key rotation', { functionsKeySlots: ['a', 'b'] }],
+    ['a stack with the raw-body receiver', { rawReceiver: true, receiverEnvironment: { EHR_DEFAULT_TIMEZONE: 'America/New_York' } }],
   ] as [string, Partial<AppointmentStackProps>][])('%s has no unacknowledged finding', (_name, props) => {
     const { error, findings } = nag(props);
     expect(findings).toEqual([]);
@@ -84,8 +85,15 @@ describe('cdk-nag: AwsSolutions and HIPAA Security', () => {
     expect(findings).toEqual(expect.arrayContaining(['AwsSolutions-S1 at Appointments-test/Unlogged/Resource', 'HIPAA.Security-S3BucketLoggingEnabled at Appointments-test/Unlogged/Resource']));
   });
 
+  it('acknowledges the public Function URL on its invoke permissions only: the key is checked in code', () => {
+    const { stack } = nag({ rawReceiver: true });
+    const url = acknowledgments(stack).filter((a) => /\/Receiver\/invoke-function(-url)?$/.test(a.path));
+    expect(url.map((a) => a.id)).toEqual(['HIPAA.Security::HIPAA.Security-LambdaFunctionPublicAccessProhibited', 'HIPAA.Security::HIPAA.Security-LambdaFunctionPublicAccessProhibited']);
+    for (const a of url) expect(a.reason).toMatch(/static bearer key.*checks it in code/);
+  });
+
   it('acknowledges each remaining finding on its own resource, with a reason', () => {
-    const { stack } = nag();
+    const { stack } = nag({ rawReceiver: true });
     const acks = acknowledgments(stack);
     expect(acks.length).toBeGreaterThan(0);
     for (const a of acks) {

@@ -31,7 +31,8 @@ import {
   stateKey,
   SWEEP_STATUS_KEY,
 } from '../src/storage/keys';
-import { AppointmentStack, FUNCTIONS_OBJECT_ACCESS, HISTORY_KEYS, SWEEP_OBJECT_ACCESS, type AppointmentStackProps } from './stack';
+import { INTAKE_SECRET_FIELDS as RUNTIME_INTAKE_SECRET_FIELDS } from '../src/runtime/receiver';
+import { AppointmentStack, FUNCTIONS_OBJECT_ACCESS, HISTORY_KEYS, INTAKE_OBJECT_ACCESS, INTAKE_SECRET_FIELDS, SWEEP_OBJECT_ACCESS, type AppointmentStackProps } from './stack';
 
 afterAll(() => {
   if (sandbox.realHome === undefined) delete process.env.HOME;
@@ -592,5 +593,89 @@ describe('outputs for the deploy step', () => {
     ['FunctionsUserName', { Ref: Match.stringLikeRegexp('^FunctionsUser') }],
   ])('outputs %s', (name, value) => {
     template.hasOutput(name, { Value: value });
+  });
+});
+
+describe('the raw-body receiver (RAW_RECEIVER)', () => {
+  const on = synth({
+    rawReceiver: true,
+    receiverEnvironment: { EHR_DEFAULT_TIMEZONE: 'America/Chicago', FHIR_BASE_URL: 'https://ehr.example.org/fhir/r4', FHIR_CLIENT_ID: 'reminders' },
+  }).template;
+  const receiverPolicy = () => statementsOf('AWS::IAM::ManagedPolicy', on).filter(({ id }) => id.startsWith('ReceiverAccess')).map(({ statement }) => statement);
+
+  it('is not there unless asked for: no Function URL, no receiver, no intake secret, no output', () => {
+    template.resourceCountIs('AWS::Lambda::Url', 0);
+    expect(Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'appointment-receiver-test' } }))).toEqual([]);
+    expect(Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: 'appointments-test/intake' } }))).toEqual([]);
+    expect(Object.keys(template.findOutputs('ReceiverUrl'))).toEqual([]);
+  });
+
+  it('serves a Function URL with AuthType NONE (the key is checked in code) and outputs its URL', () => {
+    on.resourceCountIs('AWS::Lambda::Url', 1);
+    on.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Receiver'), 'Arn'] } });
+    on.hasOutput('ReceiverUrl', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReceiverFunctionUrl'), 'FunctionUrl'] } });
+    on.hasOutput('IntakeSecretArn', { Value: { Ref: Match.stringLikeRegexp('^IntakeSecret') } });
+    on.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunctionUrl', Principal: '*', FunctionUrlAuthType: 'NONE' });
+  });
+
+  it('runs Node.js 24 with reserved concurrency and a log group of its own, kept a month', () => {
+    on.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'appointment-receiver-test',
+      Runtime: 'nodejs24.x',
+      Timeout: 15,
+      ReservedConcurrentExecutions: 10,
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^ReceiverLogs') } },
+    });
+    on.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    expect(receiverPolicy().filter((st) => actionsOf(st).some((a) => a.startsWith('logs:')))).toEqual([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ReceiverLogs/), 'Arn'] } },
+    ]);
+  });
+
+  it('has no secret in its environment: the EHR key and the FHIR secrets are read from the intake secret', () => {
+    const [fn] = Object.values(on.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'appointment-receiver-test' } }));
+    const vars = (fn?.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    expect(vars).toMatchObject({
+      S3_BUCKET: { Ref: BUCKET },
+      TWILIO_SECRET_ARN: { Ref: expect.stringMatching(/^TwilioCredentials/) },
+      INTAKE_SECRET_ARN: { Ref: expect.stringMatching(/^IntakeSecret/) },
+      EHR_DEFAULT_TIMEZONE: 'America/Chicago',
+      FHIR_BASE_URL: 'https://ehr.example.org/fhir/r4',
+      FHIR_CLIENT_ID: 'reminders',
+    });
+    for (const secret of ['EHR_API_KEY', 'FHIR_BEARER_TOKEN', 'FHIR_CLIENT_SECRET', 'AUTH_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'TWILIO_API_KEY_SECRET', 'IE_SIGNING_SECRET']) expect(vars).not.toHaveProperty(secret);
+    on.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'appointments-test/intake', GenerateSecretString: Match.objectLike({ GenerateStringKey: 'EHR_API_KEY' }) });
+    expect(INTAKE_SECRET_FIELDS).toEqual(RUNTIME_INTAKE_SECRET_FIELDS);
+  });
+
+  it('refuses a secret or an unknown variable in the receiver settings', () => {
+    expect(() => synth({ rawReceiver: true, receiverEnvironment: { FHIR_CLIENT_SECRET: 'x'.repeat(20) } })).toThrow(/FHIR_CLIENT_SECRET is a secret/);
+    expect(() => synth({ rawReceiver: true, receiverEnvironment: { S3_ENDPOINT: 'http://x' } })).toThrow(/S3_ENDPOINT is not a receiver setting/);
+    expect(() => synth({ receiverEnvironment: { EHR_DEFAULT_TIMEZONE: 'America/Chicago' } })).toThrow(/raw receiver is off/);
+  });
+
+  it('reads only the two secrets it needs', () => {
+    const reads = receiverPolicy().filter((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:')));
+    expect(reads).toEqual([
+      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [{ Ref: expect.stringMatching(/^TwilioCredentials/) }, { Ref: expect.stringMatching(/^IntakeSecret/) }] },
+    ]);
+  });
+
+  it('may write only what recording an event writes, a subset of the Functions’ families, and history only once', () => {
+    const writes = receiverPolicy()
+      .filter((st) => st.Effect === 'Allow' && actionsOf(st).includes('s3:PutObject') && !st.Condition)
+      .flatMap((st) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).map(patternOf));
+    expect(writes.sort()).toEqual([...INTAKE_OBJECT_ACCESS.writes].sort());
+    for (const w of INTAKE_OBJECT_ACCESS.writes) expect(FUNCTIONS_OBJECT_ACCESS.writes).toContain(w);
+    for (const key of [stateKey('A-1'), dueKey('2026-12-01T10:00:00.000Z', 'A-1'), phoneIndexKey('+14155550134', 'A-1')]) {
+      expect(INTAKE_OBJECT_ACCESS.writes.some((p) => globMatches(p, key)), key).toBe(true);
+    }
+    expect(receiverPolicy().some((st) => st.Effect === 'Allow' && actionsOf(st).includes('s3:DeleteObject'))).toBe(false);
+    const history = receiverPolicy().filter((st) => actionsOf(st).includes('s3:PutObject') && (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).some((r) => patternOf(r) === HISTORY_KEYS));
+    expect(history.map((st) => [st.Effect, st.Condition])).toEqual([
+      ['Allow', { StringEquals: { 's3:if-none-match': '*' } }],
+      ['Deny', { StringNotEquals: { 's3:if-none-match': '*' } }],
+    ]);
+    expect(globMatches(HISTORY_KEYS, historyKey('A-1', '2026-11-25T16:00:00.000Z', 'E-1'))).toBe(true);
   });
 });

@@ -72,7 +72,29 @@ export interface AppointmentStackProps extends StackProps {
    * (IAM allows two keys per user). Default ['a'].
    */
   functionsKeySlots?: FunctionsKeySlot[];
+  /**
+   * The raw-body receiver (lambda/receiver.ts) behind a Lambda Function URL, for engines that POST
+   * raw ER7 or application/fhir+json, which the Twilio Functions drop. Default false.
+   */
+  rawReceiver?: boolean;
+  /** The receiver's non-secret intake settings (RECEIVER_SETTINGS); its secrets live in the intake secret. */
+  receiverEnvironment?: Record<string, string>;
 }
+
+/** The intake settings the receiver takes from its environment; none of them is a secret. */
+export const RECEIVER_SETTINGS = [
+  'EHR_DEFAULT_TIMEZONE',
+  'EHR_FACILITY_TIMEZONES',
+  'EHR_EVENT_MAX_FUTURE_HOURS',
+  'EHR_APPOINTMENT_MAX_FUTURE_DAYS',
+  'FHIR_BASE_URL',
+  'FHIR_CLIENT_ID',
+  'FHIR_TOKEN_URL',
+  'FHIR_SCOPE',
+] as const;
+
+/** JSON fields of the intake secret (src/runtime/receiver.ts reads them; the deploy writes them). */
+export const INTAKE_SECRET_FIELDS = ['EHR_API_KEY', 'FHIR_BEARER_TOKEN', 'FHIR_CLIENT_SECRET'] as const;
 
 const CUSTOMER_CODE = /^[a-z0-9](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
 const HHMM = /^(\d{2})([0-5]\d)$/;
@@ -116,6 +138,11 @@ function problemsWith(props: AppointmentStackProps, reminders: ReminderSettings)
   if (slots !== undefined && (slots.length === 0 || new Set(slots).size !== slots.length || slots.some((k) => !FUNCTIONS_KEY_SLOTS.includes(k)))) {
     problems.push(`Functions key slots "${slots.join(',')}" must be a, b or a,b`);
   }
+  for (const key of Object.keys(props.receiverEnvironment ?? {})) {
+    if ((INTAKE_SECRET_FIELDS as readonly string[]).includes(key)) problems.push(`${key} is a secret: the deploy writes it to the intake secret, never into the receiver's environment`);
+    else if (!(RECEIVER_SETTINGS as readonly string[]).includes(key)) problems.push(`${key} is not a receiver setting (${RECEIVER_SETTINGS.join(', ')})`);
+  }
+  if (props.receiverEnvironment && !props.rawReceiver) problems.push('receiver settings are given but the raw receiver is off (RAW_RECEIVER=true)');
   const timeout = props.sweepTimeout?.toSeconds();
   if (timeout !== undefined && (timeout < 1 || timeout > 900)) problems.push(`sweep timeout ${timeout}s must be 1-900 seconds`);
   return problems;
@@ -137,6 +164,8 @@ export class AppointmentStack extends Stack {
   /** The Functions' key secrets by slot. */
   readonly functionsKeySecrets: Partial<Record<FunctionsKeySlot, secretsmanager.Secret>> = {};
   readonly alarmTopic: sns.Topic;
+  /** Present when `rawReceiver` is on. */
+  readonly receiver?: { fn: NodejsFunction; url: lambda.FunctionUrl; intakeSecret: secretsmanager.Secret };
 
   constructor(scope: Construct, id: string, props: AppointmentStackProps) {
     // Checked before the Stack exists so a bad customer code is reported with the other problems.
@@ -364,6 +393,7 @@ export class AppointmentStack extends Stack {
       ['HIPAA.Security::HIPAA.Security-SNSEncryptedKMS', snsKeyReason],
     ]);
     this.addSweepAlarms(code, props.sweepSchedule ?? DEFAULT_SCHEDULE, props.sweepHeartbeatWindow);
+    if (props.rawReceiver) this.receiver = this.addReceiver(code, props, reminders);
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('BucketName', this.bucket.bucketName, 'S3_BUCKET for the Functions and the sweep');
@@ -374,6 +404,102 @@ export class AppointmentStack extends Stack {
     output('FunctionsKeySlots', (props.functionsKeySlots ?? ['a']).join(','), 'Key slots of the Functions user, as the deploy passes them back (context functionsKeys)');
     output('FunctionsUserName', this.functionsUser.userName, 'The IAM user of the Twilio Functions');
     output('AlarmTopicArn', this.alarmTopic.topicArn, 'Where the sweep alarms go (ALARM_EMAIL is subscribed)');
+    if (this.receiver) {
+      output('ReceiverUrl', this.receiver.url.url, 'The raw-body receiver: POST <url>ehr/hl7 (raw ER7), <url>ehr/fhir (application/fhir+json), <url>ehr/events');
+      output('IntakeSecretArn', this.receiver.intakeSecret.secretArn, `Put the receiver's secrets here as JSON fields ${INTAKE_SECRET_FIELDS.join(', ')}`);
+    }
+  }
+
+  /**
+   * The raw-body receiver: a Lambda with a Function URL. The URL's auth type is NONE because
+   * engines send a static bearer key, not SigV4; the handler checks EHR_API_KEY in constant time
+   * before reading anything else, as the Functions do. The key and the FHIR secrets are read
+   * from a secret of their own at cold start, never put in the environment.
+   */
+  private addReceiver(code: string, props: AppointmentStackProps, reminders: ReminderSettings) {
+    const intakeSecret = new secretsmanager.Secret(this, 'IntakeSecret', {
+      secretName: `appointments-${code}/intake`,
+      description: `EHR_API_KEY and the FHIR credentials of the raw-body receiver (${code}); written by the deploy step`,
+      // A random key nobody knows until the deploy writes the real one: the receiver refuses everything meanwhile.
+      generateSecretString: { secretStringTemplate: JSON.stringify({}), generateStringKey: 'EHR_API_KEY', excludePunctuation: true, passwordLength: 48 },
+    });
+    acknowledge(intakeSecret, [
+      ['AwsSolutions::AwsSolutions-SMG4', 'the EHR key is shared with the integration engine and the Twilio Functions, which Secrets Manager cannot reach; it changes in .env and `npm run deploy` writes it here'],
+      ['HIPAA.Security::HIPAA.Security-SecretsManagerRotationEnabled', 'the EHR key is shared with the integration engine and the Twilio Functions, which Secrets Manager cannot reach; it changes in .env and `npm run deploy` writes it here'],
+      ['HIPAA.Security::HIPAA.Security-SecretsManagerUsingKMSKey', SECRET_KEY_REASON],
+    ]);
+    const logGroup = new logs.LogGroup(this, 'ReceiverLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    acknowledge(logGroup, [
+      ['HIPAA.Security::HIPAA.Security-CloudWatchLogGroupEncrypted', 'CloudWatch Logs encrypts log data at rest by default, and the receiver logs ids, codes and counts only, never names, phones or message bodies (src/log.ts)'],
+    ]);
+    const role = new iam.Role(this, 'ReceiverRole', {
+      roleName: `appointment-receiver-${code}`,
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'The raw-body receiver Lambda (EHR intake behind a Function URL)',
+    });
+    const fn = new NodejsFunction(this, 'Receiver', {
+      functionName: `appointment-receiver-${code}`,
+      description: 'EHR intake for raw ER7 and application/fhir+json bodies (the same handlers as the Twilio Functions)',
+      entry: path.join(REPO_ROOT, 'lambda', 'receiver.ts'),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      role,
+      architecture: lambda.Architecture.ARM_64,
+      // Engines wait for the answer; athena's rest-hooks give 2 s, a FHIR fetch may take a few more.
+      timeout: Duration.seconds(15),
+      memorySize: 512,
+      // An open URL: a flood costs at most this many concurrent runs, and the Studio and S3 rates
+      // stay where one clinic's feed puts them. Requests beyond it get 429 and the engine resends.
+      reservedConcurrentExecutions: RECEIVER_CONCURRENCY,
+      logGroup,
+      environment: {
+        CUSTOMER_CODE: code,
+        S3_BUCKET: this.bucket.bucketName,
+        TWILIO_SECRET_ARN: this.twilioSecret.secretArn,
+        INTAKE_SECRET_ARN: intakeSecret.secretArn,
+        TWILIO_FLOW_SID: props.twilioFlowSid ?? '',
+        TWILIO_PHONE_NUMBER: props.twilioPhoneNumber ?? '',
+        REMINDER_FIRST_TIMING: reminders.firstTiming,
+        REMINDER_SECOND_TIMING: reminders.secondTiming,
+        REMINDER_OUTREACH_START: reminders.outreachStart,
+        REMINDER_OUTREACH_FINISH: reminders.outreachFinish,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.sweepEnvironment,
+        ...props.receiverEnvironment,
+      },
+      bundling: {
+        format: OutputFormat.CJS,
+        target: 'node24',
+        externalModules: ['@aws-sdk/*'],
+        minify: true,
+        sourceMap: true,
+        forceDockerBundling: false,
+      },
+    });
+    const policy = new iam.ManagedPolicy(this, 'ReceiverAccess', {
+      managedPolicyName: `appointment-receiver-${code}`,
+      description: 'What the raw-body receiver may do: the intake key families of the data bucket, its two secrets, its log group',
+      statements: [
+        ...objectAccessStatements(this.bucket, INTAKE_OBJECT_ACCESS),
+        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.twilioSecret.secretArn, intakeSecret.secretArn] }),
+        new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+      ],
+      roles: [role],
+    });
+    acknowledgeObjectPatterns(policy, this.bucket, INTAKE_OBJECT_ACCESS);
+    acknowledge(fn, [
+      ['HIPAA.Security::HIPAA.Security-LambdaInsideVPC', 'the receiver is reached through its Function URL and calls Twilio and the EHR FHIR server on the internet; a VPC would add a NAT gateway and nothing else, as S3 and Secrets Manager are reached over TLS with IAM either way'],
+      ['HIPAA.Security::HIPAA.Security-LambdaDLQ', 'invoked synchronously by its Function URL: the engine gets the answer and resends on failure, so there is no asynchronous event to keep'],
+    ]);
+    const url = fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    // AuthType NONE makes CDK add the public invoke permissions (the URL's and, as AWS now requires, the function's).
+    for (const id of ['invoke-function-url', 'invoke-function']) {
+      const permission = fn.node.tryFindChild(id);
+      if (permission) acknowledge(permission, [['HIPAA.Security::HIPAA.Security-LambdaFunctionPublicAccessProhibited', RECEIVER_AUTH_REASON]]);
+    }
+    return { fn, url, intakeSecret };
   }
 
   /**
@@ -419,6 +545,8 @@ export class AppointmentStack extends Stack {
 }
 
 const DEFAULT_SCHEDULE = events.Schedule.rate(Duration.minutes(15));
+const RECEIVER_CONCURRENCY = 10;
+const RECEIVER_AUTH_REASON = 'integration engines send a static bearer key (EHR_API_KEY), not SigV4: the receiver checks it in code, in constant time, before reading the request, as the Twilio Functions do';
 const REPLICATION_REASON = 'one region by design; versioning and the retained bucket are the recovery path, and a replica region is a per-customer decision (it doubles where the data lives)';
 const SECRET_KEY_REASON = "encrypted with the account's AWS managed Secrets Manager key; who may read it is decided by IAM (only the sweep reads the Twilio secret, only the deployer the key secret)";
 
@@ -478,6 +606,16 @@ export const SWEEP_OBJECT_ACCESS: ObjectAccess = {
 export const FUNCTIONS_OBJECT_ACCESS: ObjectAccess = {
   writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'optouts/*', 'outbox/ehr/*', 'inbound/*', 'admin/attempts/*', 'rejected/*', 'claims/reminders/*'],
   deletes: ['outbox/ehr/*', 'claims/reminders/*'],
+};
+
+/**
+ * The intake (the raw-body receiver): events recorded through recordEvents and the texts they
+ * claim (state, the due and phone indexes, history). A subset of the Functions' list, which
+ * also covers replies and the admin page.
+ */
+export const INTAKE_OBJECT_ACCESS: ObjectAccess = {
+  writes: ['appointments/*/state.json', 'index/due/*', 'index/phone/*'],
+  deletes: [],
 };
 
 const CREATE_ONLY = { 's3:if-none-match': '*' };
