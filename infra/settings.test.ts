@@ -58,4 +58,20 @@ describe('readDeploySettings', () => {
       /SWEEP_SCHEDULE[\s\S]*SWEEP_TIMEOUT_SECONDS[\s\S]*SWEEP_MEMORY_MB/,
     );
   });
+
+  it('turns the raw-body receiver on with RAW_RECEIVER=true and hands it the non-secret intake settings only', () => {
+    expect(read({}).props.rawReceiver).toBeUndefined();
+    const s = read(
+      { RAW_RECEIVER: 'true', EHR_FACILITY_TIMEZONES: { NORTH: 'America/Chicago' } },
+      { EHR_DEFAULT_TIMEZONE: 'America/New_York', FHIR_BASE_URL: 'https://ehr.example.org/fhir', FHIR_CLIENT_SECRET: 'never-in-the-environment', EHR_API_KEY: 'k'.repeat(32) },
+    );
+    expect(s.props.rawReceiver).toBe(true);
+    expect(s.props.receiverEnvironment).toEqual({
+      EHR_DEFAULT_TIMEZONE: 'America/New_York',
+      EHR_FACILITY_TIMEZONES: '{"NORTH":"America/Chicago"}',
+      FHIR_BASE_URL: 'https://ehr.example.org/fhir',
+    });
+    expect(read({ RAW_RECEIVER: 'false' }, { EHR_DEFAULT_TIMEZONE: 'America/New_York' }).props).not.toHaveProperty('receiverEnvironment');
+    expect(() => read({ RAW_RECEIVER: 'yes' })).toThrow(/RAW_RECEIVER .* "yes" must be true or false/);
+  });
 });

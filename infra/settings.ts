@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import { FUNCTIONS_KEY_SLOTS, type AppointmentStackProps, type FunctionsKeySlot } from './stack';
+import { FUNCTIONS_KEY_SLOTS, RECEIVER_SETTINGS, type AppointmentStackProps, type FunctionsKeySlot } from './stack';
 
 export type Env = Record<string, string | undefined>;
 
@@ -19,7 +19,8 @@ export function readDeploySettings(context: (key: string) => unknown, env: Env):
   const text = (contextKey: string, envKey: string): string | undefined => {
     const v = context(contextKey) ?? env[envKey];
     if (v === undefined || v === null) return undefined;
-    const s = String(v).trim();
+    // The CDK CLI hands `-c KEY={"a":"b"}` over parsed; the stack wants the text.
+    const s = (typeof v === 'object' ? JSON.stringify(v) : String(v)).trim();
     return s === '' ? undefined : s;
   };
   const integer = (contextKey: string, envKey: string): number | undefined => {
@@ -57,6 +58,15 @@ export function readDeploySettings(context: (key: string) => unknown, env: Env):
       return v === undefined ? [] : [[k, v]];
     }),
   );
+  const raw = text('RAW_RECEIVER', 'RAW_RECEIVER');
+  if (raw !== undefined && raw !== 'true' && raw !== 'false') problems.push(`RAW_RECEIVER (context RAW_RECEIVER) "${raw}" must be true or false`);
+  const rawReceiver = raw === 'true';
+  const receiverEnvironment = Object.fromEntries(
+    RECEIVER_SETTINGS.flatMap((k) => {
+      const v = rawReceiver ? text(k, k) : undefined;
+      return v === undefined ? [] : [[k, v]];
+    }),
+  );
   if (problems.length > 0) throw new Error(`deploy settings are invalid:\n- ${problems.join('\n- ')}`);
 
   const flowSid = text('TWILIO_FLOW_SID', 'TWILIO_FLOW_SID');
@@ -76,6 +86,7 @@ export function readDeploySettings(context: (key: string) => unknown, env: Env):
       ...(alarmEmail ? { alarmEmail } : {}),
       ...(slots ? { functionsKeySlots: slots as FunctionsKeySlot[] } : {}),
       sweepEnvironment: passThrough,
+      ...(rawReceiver ? { rawReceiver, receiverEnvironment } : {}),
     },
   };
 }

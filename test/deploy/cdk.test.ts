@@ -161,6 +161,39 @@ describe('the cdk deploy command line', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'appointments-acme/functions-s3-key-b' });
   });
 
+  it('with RAW_RECEIVER=true, synthesizes the receiver with the non-secret intake settings; the FHIR secret and the EHR key stay off the command line and out of the template', () => {
+    const fhirSecret = 'fhir-client-secret-0123456789abcdef';
+    const withReceiver = settings({
+      RAW_RECEIVER: 'true',
+      EHR_FACILITY_TIMEZONES: '{"NORTH":"America/Chicago"}',
+      FHIR_BASE_URL: 'https://ehr.example.org/fhir/r4',
+      FHIR_CLIENT_ID: 'reminders',
+      FHIR_CLIENT_SECRET: fhirSecret,
+      FHIR_TOKEN_URL: 'https://ehr.example.org/oauth2/token',
+    });
+    const args = cdkDeploy(withReceiver, stackContext(withReceiver, FLOW_SID), { root: '/srv/app', baseEnv: { ...OPERATOR_ENV, FHIR_CLIENT_SECRET: fhirSecret } });
+    expect(args.args.join(' ')).not.toContain(fhirSecret);
+    expect(Object.values(args.env)).not.toContain(fhirSecret);
+    const template = synthFromArgs(args.args);
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'appointment-receiver-acme',
+      Environment: {
+        Variables: Match.objectLike({
+          TWILIO_FLOW_SID: FLOW_SID,
+          EHR_FACILITY_TIMEZONES: '{"NORTH":"America/Chicago"}',
+          FHIR_BASE_URL: 'https://ehr.example.org/fhir/r4',
+          FHIR_CLIENT_ID: 'reminders',
+          FHIR_TOKEN_URL: 'https://ehr.example.org/oauth2/token',
+        }),
+      },
+    });
+    template.hasOutput('ReceiverUrl', {});
+    template.hasOutput('IntakeSecretArn', {});
+    const text = JSON.stringify(template.toJSON());
+    for (const secret of [...SECRETS, fhirSecret]) expect(text).not.toContain(secret);
+  });
+
   it('on the first deploy, before the flow exists, synthesizes with an empty flow SID', () => {
     const template = synthFromArgs(cdkDeploy(s, stackContext(s, undefined), { root: '/srv/app', baseEnv: {} }).args);
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ TWILIO_FLOW_SID: '' }) } });

@@ -9,7 +9,9 @@ import {
   API_KEY_SECRET,
   FUNCTIONS_SECRET_KEY,
   harness,
+  INTAKE_SECRET_ARN,
   OTHER_WEBHOOK,
+  RECEIVER_URL,
   SECRETS,
   STACK_OUTPUTS,
   startSecretsStandIn,
@@ -210,6 +212,9 @@ describe('npm run deploy against the local Twilio stand-in', () => {
     expect(text).toContain(`curl -sS https://${firstResult.functions.domain}/ehr/events`);
     expect(text).toContain(`Admin page        https://${firstResult.functions.domain}/`);
     for (const secret of [...SECRETS, FUNCTIONS_SECRET_KEY, 'generated-session-secret-0123456789abcdef0123456789']) expect(text).not.toContain(secret);
+    // No RAW_RECEIVER in .env: no receiver asked of the stack, none printed.
+    expect(text).not.toContain('Raw-body receiver');
+    expect(first.processes.cdk('deploy').every((r) => !r.args.includes('RAW_RECEIVER=true'))).toBe(true);
   });
 
   describe('run again', () => {
@@ -400,6 +405,34 @@ describe('the HL7 and FHIR intake settings', () => {
         expect(run.args.join(' ')).not.toContain(intake.FHIR_CLIENT_SECRET);
         expect(Object.values(run.env)).not.toContain(intake.FHIR_CLIENT_SECRET);
       }
+    } finally {
+      await standIn.close();
+      await store.close();
+    }
+  });
+});
+
+describe('RAW_RECEIVER=true', () => {
+  it('deploys the receiver with its non-secret settings as context, writes its secrets to the intake secret, and prints its URL', async () => {
+    const standIn = await startTwilioStandIn();
+    const store = await freshSecrets();
+    const fhirToken = 'fhir-token-0123456789abcdef';
+    try {
+      const h = harness(validEnv({ RAW_RECEIVER: 'true', EHR_DEFAULT_TIMEZONE: 'America/Chicago', FHIR_BASE_URL: 'https://ehr.example.org/fhir/r4', FHIR_BEARER_TOKEN: fhirToken }), standIn, store);
+      value(await runDeploy(h));
+      const [deployed] = h.processes.cdk('deploy');
+      expect(deployed!.args).toEqual(expect.arrayContaining(['RAW_RECEIVER=true', 'EHR_DEFAULT_TIMEZONE=America/Chicago', 'FHIR_BASE_URL=https://ehr.example.org/fhir/r4']));
+      for (const run of h.processes.cdk()) {
+        expect(run.args.join(' ')).not.toContain(fhirToken);
+        expect(run.args.join(' ')).not.toContain(validEnv().EHR_API_KEY);
+        expect(Object.values(run.env)).not.toContain(fhirToken);
+      }
+      expect(JSON.parse(store.values.get(INTAKE_SECRET_ARN)!)).toEqual({ EHR_API_KEY: validEnv().EHR_API_KEY, FHIR_BEARER_TOKEN: fhirToken });
+      const text = h.output.join('\n');
+      expect(text).toContain("Store the raw-body receiver's secrets");
+      expect(text).toContain(`POST ${RECEIVER_URL}ehr/hl7`);
+      expect(text).toContain(`POST ${RECEIVER_URL}ehr/fhir`);
+      for (const secret of [...SECRETS, fhirToken]) expect(text).not.toContain(secret);
     } finally {
       await standIn.close();
       await store.close();

@@ -186,6 +186,8 @@ export const STACK_OUTPUTS = {
 /** Where the fake CDK keeps slot b's key (slot a's is STACK_OUTPUTS.FunctionsAccessKeySecretArn). */
 export const SLOT_B_SECRET_ARN = 'arn:aws:secretsmanager:us-west-2:123456789012:secret:appointments-acme/functions-s3-key-b-MnOpQr';
 export const FUNCTIONS_SECRET_KEY = 'functions/secret/key/abcdefghijklmnopqrst';
+export const INTAKE_SECRET_ARN = 'arn:aws:secretsmanager:us-west-2:123456789012:secret:appointments-acme/intake-StUvWx';
+export const RECEIVER_URL = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-west-2.on.aws/';
 
 /**
  * The process boundary: records every command and plays the CDK's part (writes the outputs file
@@ -221,7 +223,7 @@ export class FakeProcesses {
     }
     const verb = req.args[2];
     if (verb === 'deploy') {
-      const outputs = this.deployKeys(req.args);
+      const outputs = { ...this.deployKeys(req.args), ...this.deployReceiver(req.args) };
       const file = req.args[req.args.indexOf('--outputs-file') + 1] ?? '';
       mkdirSync(path.dirname(file), { recursive: true });
       writeFileSync(file, JSON.stringify({ 'Appointments-acme': outputs }, null, 2));
@@ -262,6 +264,13 @@ export class FakeProcesses {
       outputs[`FunctionsAccessKeySecretArn${suffix}`] = secretArn(slot);
     }
     return outputs;
+  }
+
+  /** With `-c RAW_RECEIVER=true`, CloudFormation's part for the receiver: its intake secret (a generated key) and outputs. */
+  private deployReceiver(args: string[]): Record<string, string> {
+    if (!args.includes('RAW_RECEIVER=true')) return {};
+    if (!this.aws?.values.has(INTAKE_SECRET_ARN)) this.aws?.values.set(INTAKE_SECRET_ARN, JSON.stringify({ EHR_API_KEY: 'generated-by-secrets-manager' }));
+    return { ReceiverUrl: RECEIVER_URL, IntakeSecretArn: INTAKE_SECRET_ARN };
   }
 
   cdk(verb?: string): ProcessRequest[] {

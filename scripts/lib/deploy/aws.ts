@@ -29,6 +29,9 @@ export const StackOutputs = z.object({
   /** Absent on stacks from before key slots: they have slot a. */
   FunctionsKeySlots: z.string().optional(),
   FunctionsUserName: z.string().optional(),
+  /** Only with RAW_RECEIVER=true. */
+  ReceiverUrl: z.url().optional(),
+  IntakeSecretArn: z.string().startsWith('arn:').optional(),
 });
 export type StackOutputs = z.infer<typeof StackOutputs>;
 
@@ -84,6 +87,8 @@ export interface AwsTarget {
   describeStack(): Promise<StackDescription | undefined>;
   /** Writes the secret unless it already holds exactly this value. */
   putTwilioSecret(arn: string, value: TwilioSecretValue): Promise<'updated' | 'unchanged'>;
+  /** The receiver's intake secret (fields named as the variables: EHR_API_KEY, FHIR_BEARER_TOKEN, FHIR_CLIENT_SECRET). */
+  putIntakeSecret(arn: string, value: Record<string, string>): Promise<'updated' | 'unchanged'>;
   readFunctionsKey(arn: string): Promise<FunctionsKey>;
   /** Proves the key works for the Functions: the bucket answers a HEAD and a one-key listing. */
   checkFunctionsKey(key: FunctionsKey, bucket: string, region: string): Promise<void>;
@@ -211,7 +216,15 @@ export class CdkAwsTarget implements AwsTarget {
     return { name: this.target.stackName, status: 'unknown', outputs: {}, source: `not checked: ${why}, and no outputs of an earlier deploy on this machine` };
   }
 
-  async putTwilioSecret(arn: string, value: TwilioSecretValue): Promise<'updated' | 'unchanged'> {
+  putTwilioSecret(arn: string, value: TwilioSecretValue): Promise<'updated' | 'unchanged'> {
+    return this.putJsonSecret(arn, value);
+  }
+
+  putIntakeSecret(arn: string, value: Record<string, string>): Promise<'updated' | 'unchanged'> {
+    return this.putJsonSecret(arn, value);
+  }
+
+  private async putJsonSecret(arn: string, value: object): Promise<'updated' | 'unchanged'> {
     const wanted = JSON.stringify(value);
     try {
       const current = await this.secrets.send(new GetSecretValueCommand({ SecretId: arn }));

@@ -41,7 +41,15 @@ export function stackContext(s: DeploySettings, flowSid: string | undefined, fun
     ALARM_EMAIL: s.alarmEmail,
     ...(s.logLevel ? { LOG_LEVEL: s.logLevel } : {}),
     ...(s.sweepSchedule ? { sweepSchedule: s.sweepSchedule } : {}),
+    // The receiver's non-secret settings; its secrets go to the intake secret, never on a command line.
+    ...(s.rawReceiver ? { RAW_RECEIVER: 'true', ...pick(s.intake, RECEIVER_CONTEXT) } : {}),
   };
+}
+
+const RECEIVER_CONTEXT = ['EHR_DEFAULT_TIMEZONE', 'EHR_FACILITY_TIMEZONES', 'FHIR_BASE_URL', 'FHIR_CLIENT_ID', 'FHIR_TOKEN_URL', 'FHIR_SCOPE'] as const;
+
+function pick(values: DeploySettings['intake'], keys: readonly (keyof DeploySettings['intake'])[]): Record<string, string> {
+  return Object.fromEntries(keys.flatMap((k) => (values[k] === undefined ? [] : [[k, values[k]]])));
 }
 
 /** Variables a CDK child must not inherit from the operator's shell: the app needs none of them. */

@@ -86,6 +86,15 @@ export async function deploy(deps: DeployDeps): Promise<CommandResult<DeploySumm
       return { value: k, summary: `Twilio secret ${stored}; the Functions' S3 key read from Secrets Manager` };
     });
 
+    if (s.rawReceiver) {
+      await steps.run("Store the raw-body receiver's secrets", 'check that the AWS credentials may write Secrets Manager secrets, then run `npm run deploy` again', async () => {
+        if (!outputs.IntakeSecretArn || !outputs.ReceiverUrl) throw new Error(`the outputs of ${s.stackName} name no receiver although RAW_RECEIVER=true (infra/stack.ts and the deploy disagree)`);
+        const fields = { EHR_API_KEY: s.ehrApiKey, ...pickSecrets(s.intake) };
+        const stored = await aws.putIntakeSecret(outputs.IntakeSecretArn, fields);
+        return { value: undefined, summary: `intake secret ${stored} (${Object.keys(fields).join(', ')})` };
+      });
+    }
+
     const verifyServiceSid = await steps.run('Prepare the admin login (Twilio Verify)', 'check that the API key may manage Verify services, then run `npm run deploy` again', async () => {
       if (inventory.verifyService) return { value: inventory.verifyService.sid, summary: `${inventory.verifyService.sid} (existing)` };
       const v = await twilio.ensureVerifyService(verifyServiceName(s.customerCode));
@@ -143,7 +152,7 @@ export async function deploy(deps: DeployDeps): Promise<CommandResult<DeploySumm
     steps.line('');
     steps.line(`Deployed in ${formatDuration((deps.now ?? (() => performance.now()))() - started)}.`);
     steps.line('');
-    for (const line of integrationDetails(s, functions.domain)) steps.line(line);
+    for (const line of integrationDetails(s, functions.domain, outputs.ReceiverUrl)) steps.line(line);
     return { ok: true, value: { stackName: s.stackName, outputs, functions, flow, numberSid: number.sid, verifyServiceSid } };
   } catch (err) {
     if (err instanceof StepFailure) {
@@ -152,6 +161,10 @@ export async function deploy(deps: DeployDeps): Promise<CommandResult<DeploySumm
     }
     throw err;
   }
+}
+
+function pickSecrets(intake: DeploySettings['intake']): Record<string, string> {
+  return Object.fromEntries((['FHIR_BEARER_TOKEN', 'FHIR_CLIENT_SECRET'] as const).flatMap((k) => (intake[k] ? [[k, intake[k]]] : [])));
 }
 
 function validationDetails(err: unknown): string {

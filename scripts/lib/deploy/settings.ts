@@ -78,6 +78,8 @@ export const DeployVariables = TwilioTarget.extend({
     .meta({ fix: 'the mailbox that receives the sweep alarms (failed runs, no successful run for too long); AWS mails it a confirmation link first' }),
   SWEEP_SCHEDULE: z.string().regex(/^(rate|cron)\(.+\)$/, { error: 'must be an EventBridge rate(...) or cron(...) expression' }).optional()
     .meta({ fix: 'e.g. rate(15 minutes), or leave unset for every 15 minutes' }),
+  RAW_RECEIVER: z.enum(['true', 'false'], { error: 'must be true or false' }).optional()
+    .meta({ fix: 'set true to deploy the raw-body receiver (a Lambda Function URL for raw ER7 and application/fhir+json), or leave unset' }),
   EHR_DEFAULT_TIMEZONE: FunctionsConfig.shape.EHR_DEFAULT_TIMEZONE,
   EHR_FACILITY_TIMEZONES: FunctionsConfig.shape.EHR_FACILITY_TIMEZONES,
   FHIR_BASE_URL: FunctionsConfig.shape.FHIR_BASE_URL,
@@ -156,6 +158,8 @@ export interface DeploySettings extends TargetSettings {
   sweepSchedule?: string;
   /** The INTAKE_VARIABLES that are set, verbatim (the Functions parse them again). */
   intake: Partial<Record<IntakeVariable, string>>;
+  /** RAW_RECEIVER=true: the stack adds the raw-body receiver behind a Function URL. */
+  rawReceiver: boolean;
 }
 
 export type Loaded<T> = { ok: true; settings: T } | { ok: false; problems: ConfigProblem[] };
@@ -253,6 +257,7 @@ export function loadDeploySettings(env: Env, options: LoadOptions = {}): Loaded<
       ...(c.LOG_LEVEL ? { logLevel: c.LOG_LEVEL } : {}),
       ...(c.SWEEP_SCHEDULE ? { sweepSchedule: c.SWEEP_SCHEDULE } : {}),
       intake,
+      rawReceiver: c.RAW_RECEIVER === 'true',
     },
   };
 }

@@ -12,7 +12,7 @@ const SHELL_DAY = '@@DAY@@';
  * What the EHR integrator needs, and where the admin page is. The key itself is not printed (it is
  * in `.env`, and deploy logs get pasted into tickets); the example reads it from the shell.
  */
-export function integrationDetails(s: DeploySettings, domain: string): string[] {
+export function integrationDetails(s: DeploySettings, domain: string, receiverUrl?: string): string[] {
   const base = `https://${domain}`;
   const example = JSON.stringify({
     event_type: 'BOOKED',
@@ -40,7 +40,19 @@ export function integrationDetails(s: DeploySettings, domain: string): string[] 
     `    curl -sS ${base}${INTAKE_PATH} \\`,
     '      -H "Authorization: Bearer $EHR_API_KEY" -H "Content-Type: application/json" \\',
     `      -d '${example.replaceAll(SHELL_NOW, `'"$NOW"'`).replaceAll(SHELL_DAY, `'"$DAY"'`)}'`,
+    ...(receiverUrl ? receiverLines(receiverUrl.replace(/\/$/, '')) : []),
     '',
     `Admin page        ${base}/  (APPLICATION_PASSWORD, then the code texted to ADMINISTRATOR_PHONE)`,
+  ];
+}
+
+/** The raw-body receiver (RAW_RECEIVER=true): same key, same answers, raw bodies. */
+function receiverLines(url: string): string[] {
+  return [
+    '',
+    'Raw-body receiver (for engines that cannot wrap the body in JSON; same key, same answers)',
+    `  HL7 v2          POST ${url}/ehr/hl7   raw ER7: x-application/hl7-v2+er7, application/hl7-v2 or text/plain (MLLP framing tolerated)`,
+    `  FHIR R4         POST ${url}/ehr/fhir  application/fhir+json`,
+    `  Events          POST ${url}/ehr/events  application/json, no query parameters`,
   ];
 }
