@@ -59,6 +59,7 @@ async function main() {
   console.log(`Patient Appointment Management is running (local, offline)`);
   console.log(`  Admin page          ${stack.url}/`);
   console.log(`  EHR intake          POST ${stack.url}/ehr/events`);
+  console.log(`  Raw-body receiver   POST ${stack.url}/raw/ehr/{events,hl7,fhir}  (raw ER7, application/fhir+json)`);
   console.log(`  Embedded S3         ${stack.s3.endpoint}  bucket ${stack.bucket}, data in ${path.relative(ROOT, stack.s3.directory)}/`);
   console.log('');
   console.log('Send events with this key (local only, generated on first start):');
