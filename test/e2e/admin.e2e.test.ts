@@ -151,7 +151,9 @@ describe('admin page in Chromium', () => {
     await page.keyboard.press('Enter');
     const dialog = page.locator('#history-dialog');
     await dialog.locator('td strong', { hasText: 'CONFIRMED' }).waitFor();
-    expect(await dialog.locator('td strong').allTextContents()).toEqual(['BOOKED', 'REMIND', 'CONFIRM', 'CONFIRMED']);
+    expect((await dialog.locator('td strong').allTextContents()).filter((x) => x !== 'DELIVERY')).toEqual(['BOOKED', 'REMIND', 'CONFIRM', 'CONFIRMED']);
+    // Each text's delivery receipts are listed too.
+    expect(await dialog.locator('td strong', { hasText: 'DELIVERY' }).count()).toBeGreaterThan(0);
     await screenshot('history');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
