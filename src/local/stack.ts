@@ -199,7 +199,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     carrier.addNumber(twilioNumber, { smsUrl: webhookUrl(accountSid, flow.sid), friendlyName: customerName });
     // As deployed: the number is in a Messaging Service whose status callback is /twilio/status,
     // and executions start with the service as From, so every text the flow sends reports back.
-    const messagingService = carrier.createService({ friendlyName: customerName, statusCallback: `${url}/twilio/status` });
+    // `LOCAL_STATUS_CALLBACKS=off` (the intake bench) leaves the callback out, so the receipts' own
+    // load does not share this machine with the intake being measured.
+    const callbacks = given.LOCAL_STATUS_CALLBACKS !== 'off';
+    const messagingService = carrier.createService({ friendlyName: customerName, ...(callbacks ? { statusCallback: `${url}/twilio/status` } : {}) });
     carrier.addNumberToService(messagingService, twilioNumber);
 
     const env: Record<string, string> = {
