@@ -2,28 +2,18 @@
 // integration engine posting its events to the flow, as the reference app's engines do. Records
 // the event like /ehr/events and tells the flow whether, and what, to text.
 import { DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS } from '../../src/http/intake';
-import { errorReply, jsonReply, newRequestId } from '../../src/http/reply';
+import { errorReply, jsonReply } from '../../src/http/reply';
 import { isStudioCallSigned } from '../../src/http/twilio-signature';
-import { describeError, log } from '../../src/log';
-import {
-  ConfigError,
-  configErrorReply,
-  functionsRuntime,
-  respond,
-  type FunctionCallback,
-  type FunctionContext,
-  type FunctionEvent,
-} from '../../src/runtime/functions';
+import { log } from '../../src/log';
+import { functionHandler } from '../../src/runtime/functions';
 import { recordStudioEvent } from '../../src/use-cases/studio-event';
 
-export async function handler(context: FunctionContext, event: FunctionEvent, callback: FunctionCallback) {
-  const requestId = newRequestId();
-  try {
-    const runtime = functionsRuntime(context);
-    const signed = isStudioCallSigned(runtime.config.AUTH_TOKEN, context, event);
-    if (!signed) {
+export const handler = functionHandler(
+  'studio event failed',
+  async (runtime, event, context, requestId) => {
+    if (!isStudioCallSigned(runtime.config.AUTH_TOKEN, context, event)) {
       log('warn', 'studio event rejected: bad signature', { request_id: requestId, status: 403 });
-      return respond(callback, errorReply('forbidden', 'missing or invalid X-Twilio-Signature', requestId));
+      return errorReply('forbidden', 'missing or invalid X-Twilio-Signature', requestId);
     }
     const text = (key: string) => (typeof event[key] === 'string' ? (event[key] as string) : '');
     const answer = await recordStudioEvent(
@@ -37,11 +27,8 @@ export async function handler(context: FunctionContext, event: FunctionEvent, ca
       event,
       { to: text('To'), executionSid: text('execution_sid') },
     );
-    respond(callback, jsonReply(200, answer, requestId));
-  } catch (err) {
-    if (err instanceof ConfigError) return respond(callback, configErrorReply(err, requestId));
-    log('error', 'studio event failed', { request_id: requestId, error: describeError(err) });
-    // Studio takes the fail branch and texts nothing; the engine's event is not recorded.
-    respond(callback, errorReply('storage-unavailable', 'the event could not be recorded; nothing was texted', requestId));
-  }
-}
+    return jsonReply(200, answer, requestId);
+  },
+  // Studio takes the fail branch and texts nothing; the engine's event is not recorded.
+  (requestId) => errorReply('storage-unavailable', 'the event could not be recorded; nothing was texted', requestId),
+);

@@ -1,11 +1,11 @@
 import { describeProblems, loadFunctionsConfig, type FunctionsConfig } from '../config/config';
 import { originMarker } from '../messaging/origin-marker';
-import type { HttpReply } from '../http/reply';
+import { newRequestId, type HttpReply } from '../http/reply';
 import type { ReminderPolicy } from '../domain/reminders';
 import { S3AppointmentStore } from '../storage/s3-appointment-store';
 import { createS3Client, s3SettingsFrom } from '../storage/s3-client';
 import type { AppointmentStore } from '../storage/appointment-store';
-import { log } from '../log';
+import { describeError, log } from '../log';
 import { now } from './clock';
 import { createTwilioClient, type TwilioClient } from '../twilio/client';
 import { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
@@ -131,5 +131,28 @@ export function configErrorReply(err: ConfigError, requestId: string): HttpReply
         request_id: requestId,
       },
     },
+  };
+}
+
+/**
+ * A Function entry point: builds the runtime, runs `handle`, and answers whatever happens. A bad
+ * configuration answers with the variables' names; any other error is logged by request id under
+ * `failure` and answered with `failed(requestId)`, never with the runtime's `callback(err)` (which
+ * would send the error's message and stack trace).
+ */
+export function functionHandler(
+  failure: string,
+  handle: (runtime: FunctionsRuntime, event: FunctionEvent, context: FunctionContext, requestId: string) => Promise<HttpReply>,
+  failed: (requestId: string) => HttpReply,
+) {
+  return async (context: FunctionContext, event: FunctionEvent, callback: FunctionCallback): Promise<void> => {
+    const requestId = newRequestId();
+    try {
+      respond(callback, await handle(functionsRuntime(context), event, context, requestId));
+    } catch (err) {
+      if (err instanceof ConfigError) return respond(callback, configErrorReply(err, requestId));
+      log('error', failure, { request_id: requestId, error: describeError(err) });
+      respond(callback, failed(requestId));
+    }
   };
 }
