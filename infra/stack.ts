@@ -167,6 +167,23 @@ export class AppointmentStack extends Stack {
   /** Present when `rawReceiver` is on. */
   readonly receiver?: { fn: NodejsFunction; url: lambda.FunctionUrl; intakeSecret: secretsmanager.Secret };
 
+  /** What both Lambdas (sweep, receiver) run with: the bucket, the Twilio secret, the flow and the reminder policy. */
+  private lambdaEnvironment(code: string, reminders: ReminderSettings, flowSid: string | undefined, phone: string | undefined, extra: Record<string, string> | undefined): Record<string, string> {
+    return {
+      CUSTOMER_CODE: code,
+      S3_BUCKET: this.bucket.bucketName,
+      TWILIO_SECRET_ARN: this.twilioSecret.secretArn,
+      TWILIO_FLOW_SID: flowSid ?? '',
+      TWILIO_PHONE_NUMBER: phone ?? '',
+      REMINDER_FIRST_TIMING: reminders.firstTiming,
+      REMINDER_SECOND_TIMING: reminders.secondTiming,
+      REMINDER_OUTREACH_START: reminders.outreachStart,
+      REMINDER_OUTREACH_FINISH: reminders.outreachFinish,
+      NODE_OPTIONS: '--enable-source-maps',
+      ...extra,
+    };
+  }
+
   constructor(scope: Construct, id: string, props: AppointmentStackProps) {
     // Checked before the Stack exists so a bad customer code is reported with the other problems.
     const reminders = { ...DEFAULT_REMINDER_SETTINGS, ...props.reminders };
@@ -302,28 +319,8 @@ export class AppointmentStack extends Stack {
       // instead of racing the run for the same claims.
       reservedConcurrentExecutions: 1,
       logGroup,
-      environment: {
-        CUSTOMER_CODE: code,
-        S3_BUCKET: this.bucket.bucketName,
-        TWILIO_SECRET_ARN: this.twilioSecret.secretArn,
-        TWILIO_FLOW_SID: props.twilioFlowSid ?? '',
-        TWILIO_PHONE_NUMBER: props.twilioPhoneNumber ?? '',
-        REMINDER_FIRST_TIMING: reminders.firstTiming,
-        REMINDER_SECOND_TIMING: reminders.secondTiming,
-        REMINDER_OUTREACH_START: reminders.outreachStart,
-        REMINDER_OUTREACH_FINISH: reminders.outreachFinish,
-        NODE_OPTIONS: '--enable-source-maps',
-        ...props.sweepEnvironment,
-      },
-      bundling: {
-        format: OutputFormat.CJS,
-        target: 'node24',
-        // The runtime ships the v3 SDK; bundling it would only add megabytes and cold-start time.
-        externalModules: ['@aws-sdk/*'],
-        minify: true,
-        sourceMap: true,
-        forceDockerBundling: false,
-      },
+      environment: this.lambdaEnvironment(code, reminders, props.twilioFlowSid, props.twilioPhoneNumber, props.sweepEnvironment),
+      bundling: LAMBDA_BUNDLING,
     });
     const sweepPolicy = new iam.ManagedPolicy(this, 'SweepAccess', {
       managedPolicyName: `appointment-sweep-${code}`,
@@ -455,28 +452,11 @@ export class AppointmentStack extends Stack {
       reservedConcurrentExecutions: RECEIVER_CONCURRENCY,
       logGroup,
       environment: {
-        CUSTOMER_CODE: code,
-        S3_BUCKET: this.bucket.bucketName,
-        TWILIO_SECRET_ARN: this.twilioSecret.secretArn,
+        ...this.lambdaEnvironment(code, reminders, props.twilioFlowSid, props.twilioPhoneNumber, props.sweepEnvironment),
         INTAKE_SECRET_ARN: intakeSecret.secretArn,
-        TWILIO_FLOW_SID: props.twilioFlowSid ?? '',
-        TWILIO_PHONE_NUMBER: props.twilioPhoneNumber ?? '',
-        REMINDER_FIRST_TIMING: reminders.firstTiming,
-        REMINDER_SECOND_TIMING: reminders.secondTiming,
-        REMINDER_OUTREACH_START: reminders.outreachStart,
-        REMINDER_OUTREACH_FINISH: reminders.outreachFinish,
-        NODE_OPTIONS: '--enable-source-maps',
-        ...props.sweepEnvironment,
         ...props.receiverEnvironment,
       },
-      bundling: {
-        format: OutputFormat.CJS,
-        target: 'node24',
-        externalModules: ['@aws-sdk/*'],
-        minify: true,
-        sourceMap: true,
-        forceDockerBundling: false,
-      },
+      bundling: LAMBDA_BUNDLING,
     });
     const policy = new iam.ManagedPolicy(this, 'ReceiverAccess', {
       managedPolicyName: `appointment-receiver-${code}`,
@@ -545,6 +525,16 @@ export class AppointmentStack extends Stack {
 }
 
 const DEFAULT_SCHEDULE = events.Schedule.rate(Duration.minutes(15));
+/** How both Lambdas are bundled, with the locally installed esbuild (no Docker). */
+const LAMBDA_BUNDLING = {
+  format: OutputFormat.CJS,
+  target: 'node24',
+  // The runtime ships the v3 SDK; bundling it would only add megabytes and cold-start time.
+  externalModules: ['@aws-sdk/*'],
+  minify: true,
+  sourceMap: true,
+  forceDockerBundling: false,
+};
 const RECEIVER_CONCURRENCY = 10;
 const RECEIVER_AUTH_REASON = 'integration engines send a static bearer key (EHR_API_KEY), not SigV4: the receiver checks it in code, in constant time, before reading the request, as the Twilio Functions do';
 const REPLICATION_REASON = 'one region by design; versioning and the retained bucket are the recovery path, and a replica region is a per-customer decision (it doubles where the data lives)';
