@@ -1,5 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
+import { exchange, PostError, type PostFailure } from './http-post';
 
 /**
  * Reads resources from the EHR's FHIR R4 server: what an id-only notification or a bare
@@ -50,48 +49,15 @@ interface Exchange {
   totalTimeoutMs: number;
 }
 
-/**
- * One request, answered with status and body. node:http follows no redirects: a 3xx is a failure,
- * so a request carrying our token goes only to the configured server (as src/ehr/http-post.ts).
- */
-function exchange(url: URL, o: Exchange): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const transport = url.protocol === 'https:' ? https : http;
-    let settled = false;
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(total);
-      clearTimeout(connect);
-      fn();
-    };
-    const headers = { ...o.headers, ...(o.body !== undefined ? { 'Content-Length': String(Buffer.byteLength(o.body)) } : {}) };
-    const req = transport.request(url, { method: o.method, headers, agent: false });
-    const fail = (kind: FhirFailure) => {
-      finish(() => reject(new FhirFetchError(kind)));
-      req.destroy();
-    };
-    const total = setTimeout(() => fail('timeout'), o.totalTimeoutMs);
-    const connect = setTimeout(() => fail('timeout'), Math.min(o.connectTimeoutMs, o.totalTimeoutMs));
-    req.once('socket', (socket) => {
-      const up = () => clearTimeout(connect);
-      if (!socket.connecting) up();
-      else socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', up);
-    });
-    req.once('error', () => fail('network'));
-    req.once('response', (res) => {
-      const chunks: Buffer[] = [];
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (bytes > MAX_RESPONSE_BYTES) fail('invalid-response');
-        else chunks.push(chunk);
-      });
-      res.once('end', () => finish(() => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') })));
-      res.once('error', () => fail('network'));
-    });
-    req.end(o.body);
-  });
+const FAILURES: Record<PostFailure, FhirFailure> = { 'connect-timeout': 'timeout', timeout: 'timeout', network: 'network', 'too-large': 'invalid-response' };
+
+/** One request to the FHIR server (src/ehr/http-post.ts: no redirects followed, timeouts), failures in FHIR terms. */
+async function fetchFhir(url: URL, o: Exchange): Promise<{ status: number; body: string }> {
+  try {
+    return await exchange(url, { ...o, maxResponseBytes: MAX_RESPONSE_BYTES, overflow: 'fail' });
+  } catch (err) {
+    throw err instanceof PostError ? new FhirFetchError(FAILURES[err.kind]) : err;
+  }
 }
 
 export class FhirHttpReader implements FhirReader {
@@ -125,7 +91,7 @@ export class FhirHttpReader implements FhirReader {
   private async get<T>(url: string, pick: (json: Record<string, unknown>) => T): Promise<T | null> {
     for (let attempt = 1; ; attempt += 1) {
       const token = await this.accessToken();
-      const res = await exchange(new URL(url), {
+      const res = await fetchFhir(new URL(url), {
         method: 'GET',
         headers: { Accept: 'application/fhir+json', Authorization: `Bearer ${token}` },
         ...this.timeouts(),
@@ -156,7 +122,7 @@ export class FhirHttpReader implements FhirReader {
     if (this.token && this.token.until > this.now()) return this.token.value;
     const form = new URLSearchParams({ grant_type: 'client_credentials', ...(auth.scope ? { scope: auth.scope } : {}) }).toString();
     const basic = Buffer.from(`${encodeURIComponent(auth.clientId)}:${encodeURIComponent(auth.clientSecret)}`).toString('base64');
-    const res = await exchange(new URL(auth.tokenUrl), {
+    const res = await fetchFhir(new URL(auth.tokenUrl), {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json', Authorization: `Basic ${basic}` },
       body: form,

@@ -11,7 +11,7 @@ export interface PostOptions {
 }
 
 /** Why a request got no status; only the kind, never an address, header or body. */
-export type PostFailure = 'connect-timeout' | 'timeout' | 'network';
+export type PostFailure = 'connect-timeout' | 'timeout' | 'network' | 'too-large';
 
 export class PostError extends Error {
   constructor(readonly kind: PostFailure) {
@@ -25,14 +25,27 @@ export type PostJson = (url: string, options: PostOptions) => Promise<{ status: 
 /** Bodies are read only to free the connection; an EHR has no reason to answer with megabytes. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
+export interface ExchangeOptions {
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string;
+  /** Until the TCP (and TLS) connection is up. */
+  connectTimeoutMs: number;
+  /** From the start until the whole response has been read. */
+  totalTimeoutMs: number;
+  maxResponseBytes: number;
+  /** What a response over `maxResponseBytes` is: dropped (the status still counts) or a failure. */
+  overflow: 'drop' | 'fail';
+}
+
 /**
- * One POST, answered with the status only. node:http never follows redirects, so a 3xx comes back
- * as its status: a request that carries patient ids and an HMAC signature goes only to the URL
- * configured, not wherever a Location header points.
+ * One HTTP request with a connect and a total timeout, answered with status and body. node:http
+ * never follows redirects, so a 3xx comes back as its status: a request that carries patient ids,
+ * a signature or a token goes only to the URL configured, not wherever a Location header points.
  */
-export const postJson: PostJson = (url, o) =>
-  new Promise((resolve, reject) => {
-    const target = new URL(url);
+export function exchange(url: string | URL, o: ExchangeOptions): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const target = typeof url === 'string' ? new URL(url) : url;
     const transport = target.protocol === 'https:' ? https : http;
     let settled = false;
     const finish = (fn: () => void) => {
@@ -42,7 +55,8 @@ export const postJson: PostJson = (url, o) =>
       clearTimeout(connect);
       fn();
     };
-    const req = transport.request(target, { method: 'POST', headers: { ...o.headers, 'Content-Length': String(Buffer.byteLength(o.body)) }, agent: false });
+    const headers = { ...o.headers, ...(o.body !== undefined ? { 'Content-Length': String(Buffer.byteLength(o.body)) } : {}) };
+    const req = transport.request(target, { method: o.method, headers, agent: false });
     const fail = (kind: PostFailure) => {
       finish(() => reject(new PostError(kind)));
       req.destroy();
@@ -56,13 +70,25 @@ export const postJson: PostJson = (url, o) =>
     });
     req.once('error', () => fail('network'));
     req.once('response', (res) => {
+      const chunks: Buffer[] = [];
       let bytes = 0;
+      const answer = () => finish(() => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
-        if (bytes > MAX_RESPONSE_BYTES) res.destroy();
+        if (bytes <= o.maxResponseBytes) chunks.push(chunk);
+        else if (o.overflow === 'fail') fail('too-large');
+        else res.destroy();
       });
-      res.once('close', () => finish(() => resolve({ status: res.statusCode ?? 0 })));
-      res.once('error', () => finish(() => resolve({ status: res.statusCode ?? 0 })));
+      res.once('end', answer);
+      res.once('close', () => (o.overflow === 'drop' ? answer() : fail('network')));
+      res.once('error', () => (o.overflow === 'drop' ? answer() : fail('network')));
     });
     req.end(o.body);
   });
+}
+
+/** One POST, answered with the status only (the body is read only to free the connection). */
+export const postJson: PostJson = async (url, o) => {
+  const { status } = await exchange(url, { method: 'POST', headers: o.headers, body: o.body, connectTimeoutMs: o.connectTimeoutMs, totalTimeoutMs: o.totalTimeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES, overflow: 'drop' });
+  return { status };
+};
