@@ -65,7 +65,9 @@ describe('POST /ehr/fhir: every public fixture yields its expected facts', () =>
       expect(state.facts.appointment_location).toBe(expected.location?.name ?? undefined);
     }
     const text = textsTo(t, MOBILE_E164).at(-1);
-    expect(text?.body).toContain('is booked for');
+    // The sandbox's Patient prefers Spanish (Patient.communication): the booking text is in Spanish.
+    expect(state.facts.patient_language).toBe('es');
+    expect(text?.body).toMatch(/^Hola .*, su cita/);
     rows.push(`${file} | ${line['event-type']} | ${expected.appointment_id} | ${state.facts.appointment_datetime_utc} (${state.facts.appointment_timezone}) | ${state.facts.patient_phone} | texted: ${line.message}`);
   });
 

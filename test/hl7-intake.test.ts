@@ -134,6 +134,13 @@ describe('POST /ehr/hl7', () => {
     expect(await phonesApi(t).received('+14155550150')).toHaveLength(1);
   });
 
+  it('texts the patient in the language PID-15 gives (ISO 639-2 SPA → es)', async () => {
+    const res = await postHl7({ message: future({ placerId: 'HL7-ES', fillerId: '', controlId: 'ES-1', phones: '^PRN^CP^^1^415^5550151', language: 'SPA^Spanish^HL70296' }) });
+    expect(res.json.result).toMatchObject({ appointment_id: 'HL7-ES', outcome: 'applied', message: 'started' });
+    expect((await t.getJson(stateKey('HL7-ES'))).facts.patient_language).toBe('es');
+    expect((await phonesApi(t).received('+14155550151'))[0]).toMatch(/^Hola /);
+  });
+
   it('goes through the same ordering as JSON events: a cancel then a late booking leaves the appointment canceled', async () => {
     const cancel = await postHl7({ message: future({ trigger: 'S15', placerId: 'HL7-ORDER', fillerId: '', sentAt: '20261125080000', controlId: 'C2', status: 'Cancelled' }) });
     const book = await postHl7({ message: future({ placerId: 'HL7-ORDER', fillerId: '', sentAt: '20261125070000', controlId: 'C1' }) });

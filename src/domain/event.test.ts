@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ehrEvent } from '../../test/fixtures/events';
-import { parseEhrEvent } from './event';
+import { languageFromCode, parseEhrEvent } from './event';
 
 const opts = { defaultCountry: 'US' as const };
 
@@ -81,5 +81,21 @@ describe('parseEhrEvent', () => {
 
   it('refuses a non-object', () => {
     expect(parseEhrEvent([1], opts)).toEqual({ ok: false, problems: [{ field: '', message: 'each event must be a JSON object' }] });
+  });
+});
+
+describe('languageFromCode (HL7 PID-15, FHIR Patient.communication)', () => {
+  it.each([
+    ['SPA', 'es'],
+    ['spa', 'es'],
+    ['ENG', 'en'],
+    ['es-MX', 'es-MX'],
+    ['EN-us', 'en-US'],
+    ['sp', 'es'],
+    ['', undefined],
+    ['not a language!', undefined],
+    [undefined, undefined],
+  ])('%s → %s', (code, tag) => {
+    expect(languageFromCode(code)).toBe(tag);
   });
 });

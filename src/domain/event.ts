@@ -203,6 +203,22 @@ export function parseLanguageTag(input: string): { ok: true; value: string } | {
   return { ok: false, reason: `"${input}" is not a BCP 47 language tag (for example es, es-MX, en-US)` };
 }
 
+/** ISO 639-2 codes an EHR's language field often carries (HL7 table 0296 in practice), as BCP 47. */
+const THREE_LETTER: Record<string, string> = { eng: 'en', spa: 'es', fre: 'fr', fra: 'fr', ger: 'de', deu: 'de', por: 'pt', chi: 'zh', zho: 'zh', vie: 'vi', kor: 'ko', rus: 'ru', ara: 'ar', tgl: 'tl' };
+
+/**
+ * The `patient_language` an HL7 PID-15 or a FHIR Patient.communication code gives, or undefined
+ * when it is no language tag we can use: a feed's odd code must not block a booking, the patient
+ * then gets the default language.
+ */
+export function languageFromCode(code: string | undefined): string | undefined {
+  const raw = code?.trim();
+  if (!raw) return undefined;
+  const mapped = THREE_LETTER[raw.toLowerCase()] ?? (raw.toLowerCase() === 'sp' ? 'es' : raw);
+  const tag = parseLanguageTag(mapped);
+  return tag.ok && tag.value.length <= 35 ? tag.value : undefined;
+}
+
 function dedupe(problems: FieldProblem[]): FieldProblem[] {
   const seen = new Set<string>();
   return problems.filter((p) => {

@@ -1,4 +1,4 @@
-import type { EhrEventInput } from '../domain/event';
+import { languageFromCode, type EhrEventInput } from '../domain/event';
 import { referenceType, type AppointmentItem, type Located } from './bundle';
 import {
   AppointmentResource,
@@ -148,6 +148,7 @@ export function mapAppointment(item: AppointmentItem, ctx: MapContext): { ok: tr
       appointment_id: 'value' in id ? id.value : '',
       appointment_datetime: appt.start ?? '',
       appointment_timezone: zone ?? 'UTC',
+      ...(languageFromCode(language) ? { patient_language: languageFromCode(language) } : {}),
     },
     sources,
     status: appt.status,

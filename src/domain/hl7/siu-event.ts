@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { EhrEventType } from '../event';
+import { languageFromCode, type EhrEventType } from '../event';
 import { parseAppointmentZone, resolveAppointmentTime, type AppointmentZone } from '../time';
 import type { AckCode, Hl7Issue } from './ack';
 import { parseEr7, segmentsOf, type Er7Message } from './er7';
@@ -121,6 +121,8 @@ export function mapSiuMessage(text: string, options: SiuMappingOptions): SiuMapp
     appointment_datetime: start.at,
   };
   if (facts.patientFamily) input.patient_last_name = clean(facts.patientFamily.value);
+  const language = languageFromCode(facts.language);
+  if (language) input.patient_language = language;
   const provider = facts.provider;
   if (provider) {
     if (provider.value.id) input.provider_id = provider.value.id;
