@@ -24,6 +24,8 @@ export interface DispatchResult {
 
 /** Texts go out at most this many times per call; whatever is left waits for the next caller or the sweep. */
 const MAX_ROUNDS = 6;
+/** Steps of any kind (claims, look-ups, starts) per call: bounded, and enough for MAX_ROUNDS starts. */
+const MAX_STEPS = MAX_ROUNDS * 4;
 
 /** Backoff before a failed start is tried again: 1, 2, 4 … minutes, at most an hour. */
 export function retryDelayMs(attempts: number): number {
@@ -56,7 +58,8 @@ export async function dispatchTexts(
     log('info', 'text found already started', { appointment_id: appointmentId, event_id: notice.id });
     return (await commitState(store, appointmentId, (s) => markSent(s, notice.id, undefined, nowIso), { known: at })).current;
   };
-  for (let round = 0; round < MAX_ROUNDS && current; round += 1) {
+  let starts = 0;
+  for (let step = 0; step < MAX_STEPS && current; step += 1) {
     const nowIso = deps.now().toISOString();
     const notice = current.value.outbox?.sending;
     if (!notice) {
@@ -78,6 +81,9 @@ export async function dispatchTexts(
       continue;
     }
 
+    // Our own claim: send it, unless this call has started enough texts already (it is let go below).
+    if (starts >= MAX_ROUNDS) break;
+    starts += 1;
     const state = current.value;
     // A start that failed before may have reached Studio all the same (a lost response): look first.
     const found = notice.attempts > 0 ? await recordIfStarted(current, notice, nowIso) : undefined;
@@ -103,6 +109,14 @@ export async function dispatchTexts(
       const after = await commitState(store, appointmentId, change, { known: current });
       return { sent, status: retryable ? 'queued-for-retry' : 'refused', current: after.current };
     }
+  }
+  // A text this call claimed but did not start goes back to waiting, due now, so the next
+  // dispatcher (or the sweep) sends it without waiting for the claim's lease to run out.
+  const mine = current?.value.outbox?.sending;
+  if (current && mine?.owner === owner) {
+    const nowIso = deps.now().toISOString();
+    current = (await commitState(store, appointmentId, (s) => releaseForRetry(s, mine.id, nowIso, nowIso), { known: current })).current;
+    return { sent, status: 'queued-for-retry', current };
   }
   return { sent, status: current?.value.outbox ? 'in-flight' : 'idle', current };
 }

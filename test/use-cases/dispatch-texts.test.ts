@@ -80,4 +80,26 @@ describe('dispatchTexts on the in-memory store', () => {
     expect(t.flows.starts).toHaveLength(0);
     expect((await t.store.getState('APT-1'))?.value.log?.map((e) => e.text)).toEqual(['sent']);
   });
+
+  it('never leaves its own claim behind: after its last start it hands a newer text back to the queue, due now', async () => {
+    const t = await booked();
+    const record = { store: t.store, policy, now: t.clock.now };
+    let n = 0;
+    // Every start is followed by a newer change, so a text is always waiting behind the one sent.
+    const start = t.flows.start.bind(t.flows);
+    t.flows.start = async (request) => {
+      const answer = await start(request);
+      n += 1;
+      await recordEvent(record, ehr({ appointment_id: 'APT-1', event_type: 'MODIFIED', appointment_location: `Room ${n}`, event_datetime_utc: `2026-11-25T15:59:${String(n).padStart(2, '0')}Z` }));
+      return answer;
+    };
+    const result = await dispatchTexts(t.deps, 'APT-1', t.owner, t.known);
+    expect(result.sent).toBe(6);
+    const outbox = (await t.store.getState('APT-1'))?.value.outbox;
+    expect(outbox?.sending?.owner).not.toBe(t.owner);
+    expect(outbox?.pending?.not_before ?? outbox?.pending?.created_at).toBeDefined();
+    // The next dispatcher sends it at once.
+    expect(await dispatchTexts(t.deps, 'APT-1', 'next-caller')).toMatchObject({ sent: expect.any(Number) });
+    expect(t.flows.starts.length).toBeGreaterThan(6);
+  });
 });
