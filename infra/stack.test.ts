@@ -23,6 +23,9 @@ import {
   historyKey,
   inboundKey,
   rejectedKey,
+  inboxAckKey,
+  inboxItemId,
+  inboxItemKey,
   optOutKey,
   outboxKey,
   phoneIndexKey,
@@ -413,6 +416,8 @@ describe('secrets and IAM', () => {
     'inbound sighting': inboundKey('SM123'),
     'login attempts': attemptLogKey('password', 'total'),
     'refused event': rejectedKey(at, 'ev-1'),
+    'inbox item': inboxItemKey(inboxItemId(at, 'SM123')) ?? '',
+    'inbox holding reply': inboxAckKey(phone, '2026-11-25'),
   };
   type Owner = 'FunctionsAccess' | 'SweepAccess';
   const [W, D, C] = ['write', 'delete', 'create once'];
@@ -430,6 +435,8 @@ describe('secrets and IAM', () => {
     'inbound sighting': { FunctionsAccess: [W], SweepAccess: [] },
     'login attempts': { FunctionsAccess: [W], SweepAccess: [] },
     'refused event': { FunctionsAccess: [W], SweepAccess: [] },
+    'inbox item': { FunctionsAccess: [W], SweepAccess: [] },
+    'inbox holding reply': { FunctionsAccess: [W], SweepAccess: [] },
   };
   it.each(Object.entries(keys))('%s (%s): each principal may read it and do exactly what its code does', (family, key) => {
     for (const owner of ['FunctionsAccess', 'SweepAccess'] as const) {

@@ -590,11 +590,11 @@ export const SWEEP_OBJECT_ACCESS: ObjectAccess = {
 
 /**
  * Intake, replies and the admin page: events, opt-outs, EHR requests, inbound sightings, login
- * attempts, events refused at the Studio flow, and the claims of the page's "simulate REMIND"
+ * attempts, events refused at the Studio flow, the clinic inbox, and the claims of the page's "simulate REMIND"
  * (it sends through the sweep's claim path).
  */
 export const FUNCTIONS_OBJECT_ACCESS: ObjectAccess = {
-  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'optouts/*', 'outbox/ehr/*', 'inbound/*', 'admin/attempts/*', 'rejected/*', 'claims/reminders/*'],
+  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'optouts/*', 'outbox/ehr/*', 'inbound/*', 'admin/attempts/*', 'rejected/*', 'claims/reminders/*', 'inbox/*'],
   deletes: ['outbox/ehr/*', 'claims/reminders/*'],
 };
 

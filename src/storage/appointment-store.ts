@@ -205,6 +205,36 @@ export interface DeliveryReceipts {
   listDeliveryReceipts(appointmentId: string): Promise<DeliveryReceipt[]>;
 }
 
+/**
+ * A patient SMS we did not understand ('unknown') or would not guess ('unclear'), kept for the
+ * clinic's staff to answer. The only record that holds a message's text: never logged.
+ */
+export interface InboxItem {
+  /** Given by the store (newest first in listing order); pass it to `markInboxDone`. */
+  id: string;
+  message_sid: string;
+  phone: string;
+  /** The patient's nearest upcoming appointment when they have one. */
+  appointment_id?: string;
+  body: string;
+  intent: 'unclear' | 'unknown';
+  /** When the message was first seen (InboundSightings), so a replay maps to the same item. */
+  at: string;
+  done_at?: string;
+}
+
+/** Replies for a person to answer, newest first, and the once-a-day holding reply per phone. */
+export interface ClinicInbox {
+  /** Creates the item unless one exists for the same message and first-seen time; says which. */
+  putInboxItem(item: Omit<InboxItem, 'id' | 'done_at'>): Promise<'created' | 'exists'>;
+  /** Newest first, at most `limit`. */
+  listInbox(limit: number): Promise<InboxItem[]>;
+  /** Marks the item handled (a second call keeps the first time); 'not-found' for an id no item has. */
+  markInboxDone(id: string, at: string): Promise<'ok' | 'not-found'>;
+  /** True for the first claim of `phone` on `day` (conditional create), false afterwards. */
+  claimInboxAck(phone: string, day: string): Promise<boolean>;
+}
+
 export type OutboxKind = 'ehr' | 'flow';
 
 export type AppointmentStore = AppointmentRecords &
@@ -218,7 +248,8 @@ export type AppointmentStore = AppointmentRecords &
   InboundSightings &
   SweepHeartbeat &
   RejectedEvents &
-  DeliveryReceipts;
+  DeliveryReceipts &
+  ClinicInbox;
 
 export interface AppointmentPage {
   appointments: AppointmentState[];

@@ -18,6 +18,8 @@ import type { OutboxKind } from './appointment-store';
  *   rejected/<newest-first time>_<id>.json                events refused where the sender cannot see it
  *   appointments/<id>/deliveries/<message_sid>_<status>.json  Twilio's delivery receipts for its texts
  *   messages/<message_sid>.json                           which appointment an outbound text was about
+ *   inbox/items/<newest-first time>_<message_sid>.json   replies not understood, for the clinic's staff
+ *   inbox/acks/<phone>/<YYYY-MM-DD>.json                 the day's holding reply to a phone (at most one)
  */
 export function encodeSegment(value: string): string {
   // UTF-8 is one-to-one only on well-formed text: Buffer writes every lone surrogate as U+FFFD, so
@@ -137,4 +139,22 @@ export function deliveryKey(appointmentId: string, messageSid: string, status: s
 
 export function messageLinkKey(messageSid: string): string {
   return `messages/${encodeSegment(messageSid)}.json`;
+}
+
+export const INBOX_ITEMS_PREFIX = 'inbox/items/';
+
+/** The id of an inbox item: its key's file name, newest first like `rejectedKey`. */
+export function inboxItemId(atIso: string, messageSid: string): string {
+  const left = String(9_999_999_999_999 - Date.parse(atIso)).padStart(13, '0');
+  return `${left}_${encodeSegment(messageSid)}`;
+}
+
+/** The key of an inbox item by id, or null for an id `inboxItemId` cannot have made (ids come from the admin page). */
+export function inboxItemKey(id: string): string | null {
+  return /^\d{13}_[A-Za-z0-9_-]+$/.test(id) ? `${INBOX_ITEMS_PREFIX}${id}.json` : null;
+}
+
+/** One holding reply per phone and day (the day as the caller counts it, `YYYY-MM-DD`). */
+export function inboxAckKey(phoneE164: string, day: string): string {
+  return `inbox/acks/${encodeSegment(phoneE164)}/${encodeSegment(day)}.json`;
 }

@@ -1,5 +1,5 @@
 import { AppointmentState } from '../domain/appointment';
-import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, Versioned } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, Versioned } from './appointment-store';
 import {
   APPOINTMENTS_PREFIX,
   appointmentIdOfPrefix,
@@ -22,6 +22,10 @@ import {
   reminderClaimKey,
   REJECTED_PREFIX,
   rejectedKey,
+  INBOX_ITEMS_PREFIX,
+  inboxAckKey,
+  inboxItemId,
+  inboxItemKey,
   stateKey,
   SWEEP_STATUS_KEY,
 } from './keys';
@@ -192,6 +196,28 @@ export class MemoryAppointmentStore implements AppointmentStore {
 
   async listRejected(limit: number): Promise<RejectedEvent[]> {
     return (await this.list(REJECTED_PREFIX)).slice(0, Math.max(0, limit)).map(([, o]) => JSON.parse(o.body) as RejectedEvent);
+  }
+
+  async putInboxItem(item: Omit<InboxItem, 'id' | 'done_at'>): Promise<'created' | 'exists'> {
+    const id = inboxItemId(item.at, item.message_sid);
+    return (await this.create(`${INBOX_ITEMS_PREFIX}${id}.json`, { ...item, id })) ? 'created' : 'exists';
+  }
+
+  async listInbox(limit: number): Promise<InboxItem[]> {
+    return (await this.list(INBOX_ITEMS_PREFIX)).slice(0, Math.max(0, limit)).map(([, o]) => JSON.parse(o.body) as InboxItem);
+  }
+
+  async markInboxDone(id: string, at: string): Promise<'ok' | 'not-found'> {
+    const key = inboxItemKey(id);
+    const got = key ? await this.read(key) : null;
+    if (!key || !got) return 'not-found';
+    const item = got.value as InboxItem;
+    if (!item.done_at) await this.put(key, { ...item, done_at: at });
+    return 'ok';
+  }
+
+  async claimInboxAck(phone: string, day: string): Promise<boolean> {
+    return (await this.create(inboxAckKey(phone, day), { phone, day })) !== null;
   }
 
   async putSweepStatus(status: unknown): Promise<void> {

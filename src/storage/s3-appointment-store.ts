@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { AppointmentState } from '../domain/appointment';
 import { log } from '../log';
-import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, Versioned } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, Versioned } from './appointment-store';
 import {
   APPOINTMENTS_PREFIX,
   appointmentIdOfPrefix,
@@ -27,6 +27,10 @@ import {
   reminderClaimKey,
   REJECTED_PREFIX,
   rejectedKey,
+  INBOX_ITEMS_PREFIX,
+  inboxAckKey,
+  inboxItemId,
+  inboxItemKey,
   stateKey,
   SWEEP_STATUS_KEY,
   deliveriesPrefix,
@@ -249,6 +253,35 @@ export class S3AppointmentStore implements AppointmentStore {
       if (got) records.push(got.value as RejectedEvent);
     }
     return records;
+  }
+
+  async putInboxItem(item: Omit<InboxItem, 'id' | 'done_at'>): Promise<'created' | 'exists'> {
+    const id = inboxItemId(item.at, item.message_sid);
+    return (await this.putNew(`${INBOX_ITEMS_PREFIX}${id}.json`, { ...item, id })).created ? 'created' : 'exists';
+  }
+
+  async listInbox(limit: number): Promise<InboxItem[]> {
+    const items: InboxItem[] = [];
+    for await (const key of this.listKeys(INBOX_ITEMS_PREFIX)) {
+      if (items.length >= limit) break;
+      const got = await this.getJson(key);
+      if (got) items.push(got.value as InboxItem);
+    }
+    return items;
+  }
+
+  async markInboxDone(id: string, at: string): Promise<'ok' | 'not-found'> {
+    const key = inboxItemKey(id);
+    const got = key ? await this.getJson(key) : null;
+    if (!key || !got) return 'not-found';
+    const item = got.value as InboxItem;
+    // Compare-and-set: two staff members marking it at once keep the first time.
+    if (!item.done_at) await this.putConditional(key, { ...item, done_at: at }, { IfMatch: got.etag });
+    return 'ok';
+  }
+
+  async claimInboxAck(phone: string, day: string): Promise<boolean> {
+    return (await this.putNew(inboxAckKey(phone, day), { phone, day })).created;
   }
 
   async putSweepStatus(status: unknown): Promise<void> {

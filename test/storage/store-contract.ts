@@ -294,6 +294,42 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
       expect((await store.listRejected(2)).map((r) => r.id)).toEqual(['r3', 'r2']);
       expect(await store.listRejected(10)).toContainEqual(rejected('r1', '2026-11-25T08:00:00.000Z'));
     });
+
+    describe('clinic inbox', () => {
+      const item = (sid: string, at: string) => ({ message_sid: sid, phone: '+14155550100', appointment_id: 'APT-1', body: 'can we do thursday instead?', intent: 'unclear' as const, at });
+
+      it('keeps one item per message: a replay with its first-seen time finds it there', async () => {
+        expect(await store.putInboxItem(item('SM1', '2026-11-25T08:00:00.000Z'))).toBe('created');
+        expect(await store.putInboxItem({ ...item('SM1', '2026-11-25T08:00:00.000Z'), body: 'other' })).toBe('exists');
+        const listed = await store.listInbox(10);
+        expect(listed).toEqual([{ ...item('SM1', '2026-11-25T08:00:00.000Z'), id: expect.any(String) }]);
+      });
+
+      it('lists newest first, at most the limit asked for, with ids that differ', async () => {
+        await store.putInboxItem(item('SM1', '2026-11-25T08:00:00.000Z'));
+        await store.putInboxItem(item('SM3', '2026-11-25T10:00:00.000Z'));
+        await store.putInboxItem(item('SM2', '2026-11-25T09:00:00.000Z'));
+        expect((await store.listInbox(10)).map((i) => i.message_sid)).toEqual(['SM3', 'SM2', 'SM1']);
+        expect((await store.listInbox(2)).map((i) => i.message_sid)).toEqual(['SM3', 'SM2']);
+        expect(new Set((await store.listInbox(10)).map((i) => i.id)).size).toBe(3);
+      });
+
+      it('marks an item done once (the first time stays) and answers not-found for an id no item has', async () => {
+        await store.putInboxItem(item('SM1', '2026-11-25T08:00:00.000Z'));
+        const [listed] = await store.listInbox(1);
+        expect(await store.markInboxDone(listed?.id ?? '', '2026-11-25T09:00:00.000Z')).toBe('ok');
+        expect(await store.markInboxDone(listed?.id ?? '', '2026-11-25T10:00:00.000Z')).toBe('ok');
+        expect((await store.listInbox(1))[0]?.done_at).toBe('2026-11-25T09:00:00.000Z');
+        for (const id of ['0000000000000_U00x', '../state', '', 'x']) expect(await store.markInboxDone(id, '2026-11-25T09:00:00.000Z')).toBe('not-found');
+      });
+
+      it('grants the holding reply once per phone and day', async () => {
+        expect(await store.claimInboxAck('+14155550100', '2026-11-25')).toBe(true);
+        expect(await store.claimInboxAck('+14155550100', '2026-11-25')).toBe(false);
+        expect(await store.claimInboxAck('+14155550100', '2026-11-26')).toBe(true);
+        expect(await store.claimInboxAck('+14155550101', '2026-11-25')).toBe(true);
+      });
+    });
   });
 }
 
