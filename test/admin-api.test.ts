@@ -17,6 +17,8 @@ const SESSION_FUNCTIONS: [string, { body?: unknown; query?: Record<string, strin
   ['appointments', {}],
   ['history', { query: { appointment_id: 'APT-1' } }],
   ['export', { query: { table: 'appointments' } }],
+  ['inbox', {}],
+  ['inbox-done', { body: { id: '0000000000000_U00x' } }],
 ];
 const ALL_TOKEN_FUNCTIONS: [string, 'session' | 'challenge', { body?: unknown; query?: Record<string, string> }][] = [
   ...SESSION_FUNCTIONS.map(([p, r]): [string, 'session', typeof r] => [p, 'session', r]),

@@ -5,6 +5,7 @@ import { historyPrefix, stateKey } from '../src/storage/keys';
 import { createTwilioClient } from '../src/twilio/client';
 import { ehrEvent } from './fixtures/events';
 import { startTestStack, type TestStack } from './support/local-stack';
+import { adminApi } from './support/admin';
 import { phonesApi } from './support/phones';
 import { DAY, FIXTURE_NOW, HOUR, localTime, MINUTE, utcAt } from './fixtures/time';
 
@@ -269,12 +270,12 @@ describe('patient replies', () => {
     expect((await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id)).toHaveLength(0);
   });
 
-  it('"yes cancel" is not guessed: no EHR request, and the patient gets the options', async () => {
+  it('"yes cancel" is not guessed: no EHR request, and the patient is told a person will answer', async () => {
     const p = patient();
     await t.postEvents(event(p));
     await phones.send(p.phone, 'yes cancel');
     expect((await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id)).toHaveLength(0);
-    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Sorry, we didn't catch that\./);
+    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, we got your message\. Someone from Owl Health Clinic will get back to you soon\./);
   });
 
   it('a bare CANCEL is an opt-out, not a cancel request', async () => {
@@ -285,11 +286,51 @@ describe('patient replies', () => {
     expect((await t.getJson(stateKey(p.id))).disposition).toBe('OPTED-OUT');
   });
 
-  it('answers anything else with the options, never silence', async () => {
+  it('answers anything else, never silence: the holding reply once a day, then the options', async () => {
     const p = patient();
     await t.postEvents(event(p));
     await phones.send(p.phone, 'what should I bring?');
+    expect((await phones.received(p.phone)).at(-1)).toBe('Thanks, we got your message. Someone from Owl Health Clinic will get back to you soon. Urgent? Call (415) 555-0100.');
+    await phones.send(p.phone, 'and parking?');
     expect((await phones.received(p.phone)).at(-1)).toMatch(/^Sorry, we didn't catch that\. Reply 1 to confirm, 2 to cancel, 3 to reschedule, or HELP for help\./);
+  });
+
+  it('files replies it does not understand in the clinic inbox: one holding reply a day, every message kept, marked done from the admin API', async () => {
+    const p = patient();
+    const api = adminApi(t);
+    const token = await api.login();
+    const before = (await api.call('inbox', { token })).json.unread as number;
+    await t.postEvents(event(p));
+    const booked = (await phones.received(p.phone)).length;
+
+    await phones.send(p.phone, 'can we do thursday instead?');
+    let received = await phones.received(p.phone);
+    expect(received).toHaveLength(booked + 1);
+    expect(received.at(-1)).toMatch(/^Thanks, we got your message\. Someone from Owl Health Clinic will get back to you soon\./);
+    let inbox = await api.call('inbox', { token });
+    expect(inbox.status).toBe(200);
+    let mine = inbox.json.items.filter((i: { phone: string }) => i.phone === p.phone);
+    expect(mine).toEqual([expect.objectContaining({ phone: p.phone, appointment_id: p.id, body: 'can we do thursday instead?', message_sid: expect.stringMatching(/^SM/), at: expect.any(String) })]);
+    expect(inbox.json.unread).toBe(before + 1);
+
+    await phones.send(p.phone, 'yes but maybe friday');
+    received = await phones.received(p.phone);
+    expect(received).toHaveLength(booked + 2);
+    expect(received.filter((text) => text.startsWith('Thanks, we got your message.'))).toHaveLength(1);
+    inbox = await api.call('inbox', { token });
+    mine = inbox.json.items.filter((i: { phone: string }) => i.phone === p.phone);
+    expect(mine.map((i: { body: string }) => i.body)).toEqual(['yes but maybe friday', 'can we do thursday instead?']);
+    expect(inbox.json.unread).toBe(before + 2);
+
+    const done = await api.call('inbox-done', { token, body: { id: mine[1].id } });
+    expect(done.status).toBe(200);
+    inbox = await api.call('inbox', { token });
+    expect(inbox.json.unread).toBe(before + 1);
+    expect(inbox.json.items.find((i: { id: string }) => i.id === mine[1].id).done_at).toEqual(expect.any(String));
+    expect((await api.call('inbox-done', { token, body: { id: '0000000000000_nope' } })).status).toBe(404);
+    expect((await api.call('inbox-done', { token, body: {} })).status).toBe(400);
+    expect((await api.call('inbox')).status).toBe(401);
+    expect((await api.call('inbox-done', { body: { id: mine[0].id } })).status).toBe(401);
   });
 
   it('acts on the nearest upcoming appointment and says which when there are several', async () => {
@@ -361,6 +402,8 @@ describe('texts in the patient\'s language', () => {
       'Owl Health Clinic: responda 1 para confirmar, 2 para cancelar o 3 para cambiar la fecha de su siguiente cita. Para ayuda, llame al (415) 555-0100. Responda STOP para no recibir mensajes.',
     );
     await phones.send(p.phone, 'hmm');
+    expect((await phones.received(p.phone)).at(-1)).toBe('Gracias, recibimos su mensaje. Alguien de Owl Health Clinic le va a contestar pronto. ¿Es urgente? Llame al (415) 555-0100.');
+    await phones.send(p.phone, 'hmm?');
     expect((await phones.received(p.phone)).at(-1)).toMatch(/^Perdone, no entendimos su mensaje\. Responda 1 para confirmar, 2 para cancelar, 3 para cambiar la fecha o AYUDA para ayuda\./);
   });
 });

@@ -5,7 +5,7 @@ import type { CountryCode } from '../domain/phone';
 import { CARRIER_KEYWORDS, classifyReply, normaliseReply, replyEventId } from '../domain/reply';
 import type { EhrNotifier, EhrRequest } from '../ehr/notifier';
 import { log } from '../log';
-import type { EhrReceipts, InboundSightings, OptOutLedger } from '../storage/appointment-store';
+import type { ClinicInbox, EhrReceipts, InboundSightings, OptOutLedger } from '../storage/appointment-store';
 import { recordEvent, type RecordDeps, type RecordStore } from './record-event';
 
 export interface InboundReply {
@@ -21,7 +21,8 @@ export interface InboundReply {
   executionSid?: string;
 }
 
-export type ReplyAction = 'confirm' | 'cancel' | 'reschedule' | 'opt-out' | 'opted-out' | 'opt-in' | 'help' | 'unclear' | 'unknown' | 'no-appointment';
+/** `inbox`: the reply went to the clinic's inbox and the patient gets the day's holding reply. */
+export type ReplyAction = 'confirm' | 'cancel' | 'reschedule' | 'opt-out' | 'opted-out' | 'opt-in' | 'help' | 'unclear' | 'unknown' | 'inbox' | 'no-appointment';
 
 const REQUEST_TYPE = { confirm: 'CONFIRM', cancel: 'CANCEL', reschedule: 'RESCHEDULE' } as const;
 
@@ -40,8 +41,11 @@ export interface ReplyOutcome {
   language: string;
 }
 
-/** Besides recording events, a reply keeps the opt-out ledger, dedupes by MessageSid and reads EHR receipts. */
-export type ReplyStore = RecordStore & InboundSightings & OptOutLedger & EhrReceipts;
+/**
+ * Besides recording events, a reply keeps the opt-out ledger, dedupes by MessageSid, reads EHR
+ * receipts and files what it does not understand in the clinic inbox.
+ */
+export type ReplyStore = RecordStore & InboundSightings & OptOutLedger & EhrReceipts & ClinicInbox;
 
 export interface ReplyDeps {
   record: RecordDeps & { store: ReplyStore };
@@ -104,7 +108,7 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
   const intent = classifyReply(reply.body, reply.optOutType);
   const store = deps.record.store;
   // A replay of the same message carries the time it was first seen, so it maps to the same events.
-  const seenAt = intent === 'help' || intent === 'unknown' || intent === 'unclear' ? now : await store.firstSeen(reply.messageSid, now);
+  const seenAt = intent === 'help' ? now : await store.firstSeen(reply.messageSid, now);
 
   if (intent === 'opt-out' || intent === 'opt-in') {
     await store.putOptOut({ phone: reply.from, opted_out: intent === 'opt-out', at: now, message_sid: reply.messageSid });
@@ -127,8 +131,23 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
   const target = upcoming.find((s) => s.facts.appointment_id === reply.appointmentId) ?? upcoming[0];
   const others = Math.max(0, upcoming.length - 1);
 
-  if (intent === 'help' || intent === 'unknown' || intent === 'unclear') {
+  if (intent === 'help') {
     return replyOutcome(intent, target ?? (await latestAppointment(deps, reply.from)), others, deps.homeCountry, !target);
+  }
+  if (intent === 'unknown' || intent === 'unclear') {
+    const filed = await store.putInboxItem({
+      message_sid: reply.messageSid,
+      phone: reply.from,
+      ...(target ? { appointment_id: target.facts.appointment_id } : {}),
+      body: reply.body,
+      intent,
+      at: seenAt,
+    });
+    const context = target ?? (await latestAppointment(deps, reply.from));
+    // One holding reply a day per phone: later ones that day get the options (a replay gets neither).
+    const held = filed === 'created' && (await store.claimInboxAck(reply.from, localDay(now, context?.facts.appointment_timezone)));
+    log('info', 'reply filed in the clinic inbox', { message_sid: reply.messageSid, appointment_id: target?.facts.appointment_id, code: filed === 'created' ? (held ? 'inbox' : intent) : 'replayed' });
+    return replyOutcome(held ? 'inbox' : intent, context, others, deps.homeCountry, !target);
   }
   if (!target) return replyOutcome('no-appointment', await latestAppointment(deps, reply.from), 0, deps.homeCountry, true);
 
@@ -160,6 +179,15 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
     code: delivery,
   });
   return { ...replyOutcome(intent, target, others, deps.homeCountry), ehr_delivery: delivery };
+}
+
+/** The calendar day (`YYYY-MM-DD`) of `isoUtc` where the patient's appointment is, UTC when unknown. */
+function localDay(isoUtc: string, timeZone: string | undefined): string {
+  try {
+    return new Intl.DateTimeFormat('en-CA', { timeZone: timeZone ?? 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(isoUtc));
+  } catch {
+    return isoUtc.slice(0, 10);
+  }
 }
 
 /** What the flow is told for `action` about appointment `s` (display values as in the texts). */
