@@ -6,6 +6,7 @@ import { setUpEhrPanel } from './lib/ehr';
 import { setUpLogin } from './lib/login';
 import { setUpMessagePaste } from './lib/message-paste';
 import { setUpPhonePanel } from './lib/phone';
+import { setUpInbox } from './lib/inbox';
 import { setUpRejectedEvents } from './lib/rejected';
 import { setUpSettings } from './lib/settings';
 import { setUpSimulation } from './lib/simulation';
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
 
   const settings = setUpSettings();
   const rejected = setUpRejectedEvents();
+  const inbox = setUpInbox();
   // The appointment the admin last acted on: from the paste box, else the simulation form's.
   let pasted: string | undefined;
   const appointments = setUpAppointments({ highlight: () => pasted ?? simulation.appointmentId() });
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
     void status.load();
     void appointments.load();
     void rejected.load();
+    void inbox.load();
     ehr.start();
   };
 
