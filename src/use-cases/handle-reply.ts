@@ -144,7 +144,7 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
       at: seenAt,
     });
     const context = target ?? (await latestAppointment(deps, reply.from));
-    // One holding reply a day per phone: later ones that day get the options (a replay gets neither).
+    // One holding reply a day per phone: later ones that day, and a replayed message, get the options.
     const held = filed === 'created' && (await store.claimInboxAck(reply.from, localDay(now, context?.facts.appointment_timezone)));
     log('info', 'reply filed in the clinic inbox', { message_sid: reply.messageSid, appointment_id: target?.facts.appointment_id, code: filed === 'created' ? (held ? 'inbox' : intent) : 'replayed' });
     return replyOutcome(held ? 'inbox' : intent, context, others, deps.homeCountry, !target);
