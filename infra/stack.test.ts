@@ -26,6 +26,8 @@ import {
   inboxAckKey,
   inboxItemId,
   inboxItemKey,
+  deliveryKey,
+  messageLinkKey,
   optOutKey,
   outboxKey,
   phoneIndexKey,
@@ -417,6 +419,8 @@ describe('secrets and IAM', () => {
     'login attempts': attemptLogKey('password', 'total'),
     'refused event': rejectedKey(at, 'ev-1'),
     'inbox item': inboxItemKey(inboxItemId(at, 'SM123')) ?? '',
+    'delivery receipt': deliveryKey(id, 'SM123', 'delivered'),
+    'message link': messageLinkKey('SM123'),
     'inbox holding reply': inboxAckKey(phone, '2026-11-25'),
   };
   type Owner = 'FunctionsAccess' | 'SweepAccess';
@@ -436,6 +440,8 @@ describe('secrets and IAM', () => {
     'login attempts': { FunctionsAccess: [W], SweepAccess: [] },
     'refused event': { FunctionsAccess: [W], SweepAccess: [] },
     'inbox item': { FunctionsAccess: [W], SweepAccess: [] },
+    'delivery receipt': { FunctionsAccess: [W], SweepAccess: [] },
+    'message link': { FunctionsAccess: [W], SweepAccess: [] },
     'inbox holding reply': { FunctionsAccess: [W], SweepAccess: [] },
   };
   it.each(Object.entries(keys))('%s (%s): each principal may read it and do exactly what its code does', (family, key) => {

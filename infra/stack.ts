@@ -594,7 +594,7 @@ export const SWEEP_OBJECT_ACCESS: ObjectAccess = {
  * (it sends through the sweep's claim path).
  */
 export const FUNCTIONS_OBJECT_ACCESS: ObjectAccess = {
-  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'optouts/*', 'outbox/ehr/*', 'inbound/*', 'admin/attempts/*', 'rejected/*', 'claims/reminders/*', 'inbox/*'],
+  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'optouts/*', 'outbox/ehr/*', 'inbound/*', 'admin/attempts/*', 'rejected/*', 'claims/reminders/*', 'inbox/*', 'appointments/*/deliveries/*', 'messages/*'],
   deletes: ['outbox/ehr/*', 'claims/reminders/*'],
 };
 
