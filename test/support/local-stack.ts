@@ -37,6 +37,23 @@ export interface TestStackOptions {
  * The whole local stack on free loopback ports, with its data in a fresh temporary folder and its
  * clock pinned (Functions, sweep, Studio timers, carrier), so no test depends on today's date.
  */
+/** A POST to one of the stack's intakes with its EHR key (unless `headers` say otherwise), the answer read as JSON when it is. */
+async function postJson(stack: LocalStack, path: string, body: unknown, headers: Record<string, string>) {
+  const res = await fetch(`${stack.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.env.EHR_API_KEY}`, ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = { raw: text };
+  }
+  return { status: res.status, json: json as any, headers: res.headers };
+}
+
 export async function startTestStack(overrides: Record<string, string> = {}, options: TestStackOptions = {}): Promise<TestStack> {
   // Tests run the sweep themselves, at the moments they choose.
   const env = { SWEEP_INTERVAL_SECONDS: '0', ...overrides };
@@ -53,35 +70,11 @@ export async function startTestStack(overrides: Record<string, string> = {}, opt
       return s3;
     },
     dataDir,
-    async postEvents(body, headers = {}) {
-      const res = await fetch(`${stack.url}/ehr/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.env.EHR_API_KEY}`, ...headers },
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = { raw: text };
-      }
-      return { status: res.status, json, headers: res.headers };
+    postEvents(body, headers = {}) {
+      return postJson(stack, '/ehr/events', body, headers);
     },
-    async postFhir(body, headers = {}) {
-      const res = await fetch(`${stack.url}/ehr/fhir`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.env.EHR_API_KEY}`, ...headers },
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = { raw: text };
-      }
-      return { status: res.status, json, headers: res.headers };
+    postFhir(body, headers = {}) {
+      return postJson(stack, '/ehr/fhir', body, headers);
     },
     async listKeys(prefix = '') {
       // What is stored once the work in flight has landed (delivery receipts arrive after the
