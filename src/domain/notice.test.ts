@@ -57,4 +57,12 @@ describe('texts describe the state, whatever order the events come in', () => {
     const optedOut = { ...(applyEvent(null, e, NOW).state as AppointmentState), opted_out: true };
     expect(planText(optedOut, e, 'owner', NOW).plan).toBe('refused:opted-out');
   });
+
+  it('texts a cancellation or no-show on the day, not about an appointment long gone', () => {
+    // NOW is 2026-11-25T12:00Z: the no-show was last night, the cancellation five days ago.
+    const recent = deliver(null, ehr('NOSHOWED', 1, { appointment_datetime: '2026-11-24T20:00:00' }));
+    expect(recent.plan).toBe('claimed:NOSHOWED');
+    const old = deliver(null, ehr('CANCELED', 2, { appointment_datetime: '2026-11-20T09:00:00' }));
+    expect(old.plan).toBe('refused:past');
+  });
 });

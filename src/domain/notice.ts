@@ -101,12 +101,18 @@ export type NoticeDecision =
  * The text always describes the current state: a late or out-of-place event gets the text of the
  * state (or none, when the patient already knows), never one that contradicts the record.
  */
+/** How long after the appointment time a cancellation or no-show still gets its text. */
+export const STALE_AFTER_MS = 24 * 3_600_000;
+
 export function decideNotice(s: NoticeSubject, type: EhrEventType, nowIso: string): NoticeDecision {
   if (s.opted_out) return { action: 'refused', reason: 'opted-out' };
   if (s.undeliverable) return { action: 'refused', reason: 'undeliverable' };
   const kind = consistent(type, s.status) ? type : describingKind(s.status, s.told);
   if (!kind) return { action: 'refused', reason: 'expired' };
   if (ACTIVE_STATUSES.includes(s.status) && s.facts.appointment_datetime_utc <= nowIso) return { action: 'refused', reason: 'past' };
+  // A cancellation or no-show is worth a text on the day ("we missed you"), not about an
+  // appointment long gone (an EHR replaying old records, a backfill).
+  if (Date.parse(s.facts.appointment_datetime_utc) < Date.parse(nowIso) - STALE_AFTER_MS) return { action: 'refused', reason: 'past' };
   const digest = noticeDigest(s.status, s.facts);
   const latest = s.outbox?.pending ?? s.outbox?.sending ?? s.told;
   if (latest?.digest === digest) return { action: 'superseded' };
