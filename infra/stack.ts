@@ -167,6 +167,15 @@ export class AppointmentStack extends Stack {
   /** Present when `rawReceiver` is on. */
   readonly receiver?: { fn: NodejsFunction; url: lambda.FunctionUrl; intakeSecret: secretsmanager.Secret };
 
+  /** A Lambda's own log group, kept a month unless set; `what` says what it holds (for the nag acknowledgment). */
+  private lambdaLogGroup(id: string, retention: logs.RetentionDays | undefined, what: string): logs.LogGroup {
+    const logGroup = new logs.LogGroup(this, id, { retention: retention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    acknowledge(logGroup, [
+      ['HIPAA.Security::HIPAA.Security-CloudWatchLogGroupEncrypted', `CloudWatch Logs encrypts log data at rest by default, and ${what}, never names, phones or message bodies (src/log.ts)`],
+    ]);
+    return logGroup;
+  }
+
   /** What both Lambdas (sweep, receiver) run with: the bucket, the Twilio secret, the flow and the reminder policy. */
   private lambdaEnvironment(code: string, reminders: ReminderSettings, flowSid: string | undefined, phone: string | undefined, extra: Record<string, string> | undefined): Record<string, string> {
     return {
@@ -282,13 +291,7 @@ export class AppointmentStack extends Stack {
       ['HIPAA.Security::HIPAA.Security-SecretsManagerUsingKMSKey', SECRET_KEY_REASON],
     ]);
 
-    const logGroup = new logs.LogGroup(this, 'SweepLogs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    acknowledge(logGroup, [
-      ['HIPAA.Security::HIPAA.Security-CloudWatchLogGroupEncrypted', 'CloudWatch Logs encrypts log data at rest by default, and the sweep logs ids and counts only, never names, phones or message bodies (src/log.ts)'],
-    ]);
+    const logGroup = this.lambdaLogGroup('SweepLogs', props.logRetention, 'the sweep logs ids and counts only');
 
     // A role and a customer managed policy of its own: no AWS managed policy (whose logs grant covers
     // every log group) and no inline policy.
@@ -425,10 +428,7 @@ export class AppointmentStack extends Stack {
       ['HIPAA.Security::HIPAA.Security-SecretsManagerRotationEnabled', 'the EHR key is shared with the integration engine and the Twilio Functions, which Secrets Manager cannot reach; it changes in .env and `npm run deploy` writes it here'],
       ['HIPAA.Security::HIPAA.Security-SecretsManagerUsingKMSKey', SECRET_KEY_REASON],
     ]);
-    const logGroup = new logs.LogGroup(this, 'ReceiverLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-    acknowledge(logGroup, [
-      ['HIPAA.Security::HIPAA.Security-CloudWatchLogGroupEncrypted', 'CloudWatch Logs encrypts log data at rest by default, and the receiver logs ids, codes and counts only, never names, phones or message bodies (src/log.ts)'],
-    ]);
+    const logGroup = this.lambdaLogGroup('ReceiverLogs', props.logRetention, 'the receiver logs ids, codes and counts only');
     const role = new iam.Role(this, 'ReceiverRole', {
       roleName: `appointment-receiver-${code}`,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

@@ -3,18 +3,14 @@
 // the event like /ehr/events and tells the flow whether, and what, to text.
 import { DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS } from '../../src/http/intake';
 import { errorReply, jsonReply } from '../../src/http/reply';
-import { isStudioCallSigned } from '../../src/http/twilio-signature';
-import { log } from '../../src/log';
-import { functionHandler } from '../../src/runtime/functions';
+import { functionHandler, unsignedReply } from '../../src/runtime/functions';
 import { recordStudioEvent } from '../../src/use-cases/studio-event';
 
 export const handler = functionHandler(
   'studio event failed',
   async (runtime, event, context, requestId) => {
-    if (!isStudioCallSigned(runtime.config.AUTH_TOKEN, context, event)) {
-      log('warn', 'studio event rejected: bad signature', { request_id: requestId, status: 403 });
-      return errorReply('forbidden', 'missing or invalid X-Twilio-Signature', requestId);
-    }
+    const unsigned = unsignedReply(runtime, context, event, requestId, 'studio event');
+    if (unsigned) return unsigned;
     const text = (key: string) => (typeof event[key] === 'string' ? (event[key] as string) : '');
     const answer = await recordStudioEvent(
       {

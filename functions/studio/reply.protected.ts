@@ -1,13 +1,13 @@
 // Called by the Studio Flow (run-function) for every patient SMS: records confirm/cancel requests,
 // forwards them to the EHR, keeps the opt-out ledger, and tells the flow what to answer.
 import { errorReply, jsonReply, newRequestId } from '../../src/http/reply';
-import { isStudioCallSigned } from '../../src/http/twilio-signature';
 import { describeError, log } from '../../src/log';
 import {
   ConfigError,
   configErrorReply,
   functionsRuntime,
   respond,
+  unsignedReply,
   type FunctionCallback,
   type FunctionContext,
   type FunctionEvent,
@@ -32,11 +32,8 @@ export async function handler(context: FunctionContext, event: FunctionEvent, ca
   const started = performance.now();
   try {
     const runtime = functionsRuntime(context);
-    const signed = isStudioCallSigned(runtime.config.AUTH_TOKEN, context, event);
-    if (!signed) {
-      log('warn', 'reply rejected: bad signature', { request_id: requestId, status: 403 });
-      return respond(callback, errorReply('forbidden', 'missing or invalid X-Twilio-Signature', requestId));
-    }
+    const unsigned = unsignedReply(runtime, context, event, requestId, 'reply');
+    if (unsigned) return respond(callback, unsigned);
     const from = param(event, 'From');
     if (!/^\+[1-9]\d{6,14}$/.test(from)) {
       return respond(callback, errorReply('invalid-request', 'From must be an E.164 phone number', requestId));

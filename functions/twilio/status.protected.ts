@@ -3,18 +3,8 @@
 // X-Twilio-Signature. Each status lands in the appointment's history; a number that cannot receive
 // texts (30003/30005/30006) stops its reminders.
 import { z } from 'zod';
-import { errorReply, jsonReply, newRequestId } from '../../src/http/reply';
-import { isStudioCallSigned } from '../../src/http/twilio-signature';
-import { describeError, log } from '../../src/log';
-import {
-  ConfigError,
-  configErrorReply,
-  functionsRuntime,
-  respond,
-  type FunctionCallback,
-  type FunctionContext,
-  type FunctionEvent,
-} from '../../src/runtime/functions';
+import { errorReply, jsonReply } from '../../src/http/reply';
+import { functionHandler, unsignedReply } from '../../src/runtime/functions';
 import { recordDelivery } from '../../src/use-cases/record-delivery';
 
 /** Twilio's status callback parameters (docs: Messaging webhooks, "Outbound message status callback"). */
@@ -25,29 +15,23 @@ const StatusCallback = z.object({
   ErrorCode: z.string().regex(/^\d{1,6}$/).optional(),
 });
 
-export async function handler(context: FunctionContext, event: FunctionEvent, callback: FunctionCallback) {
-  const requestId = newRequestId();
-  try {
-    const runtime = functionsRuntime(context);
-    if (!isStudioCallSigned(runtime.config.AUTH_TOKEN, context, event)) {
-      log('warn', 'status callback rejected: bad signature', { request_id: requestId, status: 403 });
-      return respond(callback, errorReply('forbidden', 'missing or invalid X-Twilio-Signature', requestId));
-    }
+export const handler = functionHandler(
+  'status callback failed',
+  async (runtime, event, context, requestId) => {
+    const unsigned = unsignedReply(runtime, context, event, requestId, 'status callback');
+    if (unsigned) return unsigned;
     const parsed = StatusCallback.safeParse({ ...event, ErrorCode: event.ErrorCode === '' ? undefined : event.ErrorCode });
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
-      return respond(callback, errorReply('invalid-request', 'not a message status callback', requestId, { problems }));
+      return errorReply('invalid-request', 'not a message status callback', requestId, { problems });
     }
     const p = parsed.data;
     const outcome = await recordDelivery(
       { store: runtime.store, now: runtime.record.now },
       { messageSid: p.MessageSid, status: p.MessageStatus, to: p.To, ...(p.ErrorCode ? { errorCode: p.ErrorCode } : {}) },
     );
-    respond(callback, jsonReply(200, outcome, requestId));
-  } catch (err) {
-    if (err instanceof ConfigError) return respond(callback, configErrorReply(err, requestId));
-    log('error', 'status callback failed', { request_id: requestId, error: describeError(err) });
-    // Twilio does not retry status callbacks; a 503 at least shows in the Console's error log (11200).
-    respond(callback, errorReply('storage-unavailable', 'the delivery status could not be recorded', requestId));
-  }
-}
+    return jsonReply(200, outcome, requestId);
+  },
+  // Twilio does not retry status callbacks; a 503 at least shows in the Console's error log (11200).
+  (requestId) => errorReply('storage-unavailable', 'the delivery status could not be recorded', requestId),
+);

@@ -244,20 +244,28 @@ export type SweepConfig = z.infer<typeof SweepConfig>;
  * start the flow, plus the intake settings of the Functions. Deployed, EHR_API_KEY and the FHIR
  * secrets come from the intake secret (INTAKE_SECRET_ARN), never from the Lambda's environment.
  */
+/**
+ * The optional settings of the HL7 and FHIR intakes (wall-clock zones, the EHR's FHIR server), as
+ * the Functions read them: the receiver and the deploy settings take the same schemas.
+ */
+export const FORMAT_INTAKE_SETTINGS = FunctionsConfig.pick({
+  EHR_DEFAULT_TIMEZONE: true,
+  EHR_FACILITY_TIMEZONES: true,
+  FHIR_BASE_URL: true,
+  FHIR_BEARER_TOKEN: true,
+  FHIR_CLIENT_ID: true,
+  FHIR_CLIENT_SECRET: true,
+  FHIR_TOKEN_URL: true,
+  FHIR_SCOPE: true,
+}).shape;
+
 export const ReceiverConfig = SweepConfig.omit({ SWEEP_RATE_PER_SECOND: true, SWEEP_CONCURRENCY: true }).extend({
   INTAKE_SECRET_ARN: z.string().startsWith('arn:', { error: 'is not an ARN' }).optional()
     .meta({ fix: 'use the IntakeSecretArn stack output (set by the stack)' }),
   EHR_API_KEY: FunctionsConfig.shape.EHR_API_KEY,
   EHR_EVENT_MAX_FUTURE_HOURS: FunctionsConfig.shape.EHR_EVENT_MAX_FUTURE_HOURS,
   EHR_APPOINTMENT_MAX_FUTURE_DAYS: FunctionsConfig.shape.EHR_APPOINTMENT_MAX_FUTURE_DAYS,
-  EHR_DEFAULT_TIMEZONE: FunctionsConfig.shape.EHR_DEFAULT_TIMEZONE,
-  EHR_FACILITY_TIMEZONES: FunctionsConfig.shape.EHR_FACILITY_TIMEZONES,
-  FHIR_BASE_URL: FunctionsConfig.shape.FHIR_BASE_URL,
-  FHIR_BEARER_TOKEN: FunctionsConfig.shape.FHIR_BEARER_TOKEN,
-  FHIR_CLIENT_ID: FunctionsConfig.shape.FHIR_CLIENT_ID,
-  FHIR_CLIENT_SECRET: FunctionsConfig.shape.FHIR_CLIENT_SECRET,
-  FHIR_TOKEN_URL: FunctionsConfig.shape.FHIR_TOKEN_URL,
-  FHIR_SCOPE: FunctionsConfig.shape.FHIR_SCOPE,
+  ...FORMAT_INTAKE_SETTINGS,
 });
 export type ReceiverConfig = z.infer<typeof ReceiverConfig>;
 

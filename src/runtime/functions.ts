@@ -1,6 +1,7 @@
 import { describeProblems, loadFunctionsConfig, type FunctionsConfig } from '../config/config';
 import { originMarker } from '../messaging/origin-marker';
-import { newRequestId, type HttpReply } from '../http/reply';
+import { errorReply, newRequestId, type HttpReply } from '../http/reply';
+import { isStudioCallSigned } from '../http/twilio-signature';
 import type { ReminderPolicy } from '../domain/reminders';
 import { S3AppointmentStore } from '../storage/s3-appointment-store';
 import { createS3Client, s3SettingsFrom } from '../storage/s3-client';
@@ -155,4 +156,14 @@ export function functionHandler(
       respond(callback, failed(requestId));
     }
   };
+}
+
+/**
+ * The refusal for a call that should come from Twilio (the Studio flow, a status callback) but
+ * carries no valid X-Twilio-Signature; undefined when it is signed.
+ */
+export function unsignedReply(runtime: FunctionsRuntime, context: FunctionContext, event: FunctionEvent, requestId: string, what: string): HttpReply | undefined {
+  if (isStudioCallSigned(runtime.config.AUTH_TOKEN, context, event)) return undefined;
+  log('warn', `${what} rejected: bad signature`, { request_id: requestId, status: 403 });
+  return errorReply('forbidden', 'missing or invalid X-Twilio-Signature', requestId);
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parse } from 'dotenv';
 import { z } from 'zod';
 import { AdminConfig } from '../../../src/config/admin-config';
-import { fhirSettingsProblems, FunctionsConfig, loadConfig, type ConfigProblem, type Env } from '../../../src/config/config';
+import { fhirSettingsProblems, FORMAT_INTAKE_SETTINGS, FunctionsConfig, loadConfig, type ConfigProblem, type Env } from '../../../src/config/config';
 
 /**
  * What `npm run deploy` / `status` / `destroy` read from `.env`. The Functions' own variables are
@@ -80,31 +80,15 @@ export const DeployVariables = TwilioTarget.extend({
     .meta({ fix: 'e.g. rate(15 minutes), or leave unset for every 15 minutes' }),
   RAW_RECEIVER: z.enum(['true', 'false'], { error: 'must be true or false' }).optional()
     .meta({ fix: 'set true to deploy the raw-body receiver (a Lambda Function URL for raw ER7 and application/fhir+json), or leave unset' }),
-  EHR_DEFAULT_TIMEZONE: FunctionsConfig.shape.EHR_DEFAULT_TIMEZONE,
-  EHR_FACILITY_TIMEZONES: FunctionsConfig.shape.EHR_FACILITY_TIMEZONES,
-  FHIR_BASE_URL: FunctionsConfig.shape.FHIR_BASE_URL,
-  FHIR_BEARER_TOKEN: FunctionsConfig.shape.FHIR_BEARER_TOKEN,
-  FHIR_CLIENT_ID: FunctionsConfig.shape.FHIR_CLIENT_ID,
-  FHIR_CLIENT_SECRET: FunctionsConfig.shape.FHIR_CLIENT_SECRET,
-  FHIR_TOKEN_URL: FunctionsConfig.shape.FHIR_TOKEN_URL,
-  FHIR_SCOPE: FunctionsConfig.shape.FHIR_SCOPE,
+  ...FORMAT_INTAKE_SETTINGS,
 });
 
 /**
  * The optional intake settings handed to the Functions as written in `.env` (HL7 zones, the EHR's
  * FHIR server): checked with the Functions' schemas, forwarded only when set.
  */
-export const INTAKE_VARIABLES = [
-  'EHR_DEFAULT_TIMEZONE',
-  'EHR_FACILITY_TIMEZONES',
-  'FHIR_BASE_URL',
-  'FHIR_BEARER_TOKEN',
-  'FHIR_CLIENT_ID',
-  'FHIR_CLIENT_SECRET',
-  'FHIR_TOKEN_URL',
-  'FHIR_SCOPE',
-] as const;
-export type IntakeVariable = (typeof INTAKE_VARIABLES)[number];
+export type IntakeVariable = keyof typeof FORMAT_INTAKE_SETTINGS;
+export const INTAKE_VARIABLES = Object.keys(FORMAT_INTAKE_SETTINGS) as IntakeVariable[];
 
 /**
  * A variable's fix, also when the schema that carries it is wrapped (`.optional()`, `.default()`,
