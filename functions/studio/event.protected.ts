@@ -1,7 +1,6 @@
 // Called by the Studio Flow (run-function) for an execution our Functions did not start: an
 // integration engine posting its events to the flow, as the reference app's engines do. Records
 // the event like /ehr/events and tells the flow whether, and what, to text.
-import { DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS } from '../../src/http/intake';
 import { errorReply, jsonReply } from '../../src/http/reply';
 import { functionHandler, unsignedReply } from '../../src/runtime/functions';
 import { recordStudioEvent } from '../../src/use-cases/studio-event';
@@ -18,7 +17,7 @@ export const handler = functionHandler(
         rejected: runtime.store,
         homeCountry: runtime.config.DEFAULT_PHONE_COUNTRY,
         maxFutureHours: runtime.config.EHR_EVENT_MAX_FUTURE_HOURS,
-        maxAppointmentDays: runtime.config.EHR_APPOINTMENT_MAX_FUTURE_DAYS ?? DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS,
+        maxAppointmentDays: runtime.config.EHR_APPOINTMENT_MAX_FUTURE_DAYS,
       },
       event,
       { to: text('To'), executionSid: text('execution_sid') },

@@ -116,6 +116,22 @@ export interface ParseOptions {
   latestAppointmentTime?: string;
 }
 
+/** How far ahead of the clock an event's time may be, and an appointment's, unless configured. */
+export const DEFAULT_EVENT_MAX_FUTURE_HOURS = 24;
+export const DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS = 730;
+
+/** The parse options every intake uses at `nowMs`: the configured limits turned into instants. */
+export function parseOptionsAt(
+  nowMs: number,
+  limits: { defaultCountry: CountryCode; maxFutureHours?: number; maxAppointmentDays?: number },
+): ParseOptions {
+  return {
+    defaultCountry: limits.defaultCountry,
+    latestEventTime: new Date(nowMs + (limits.maxFutureHours ?? DEFAULT_EVENT_MAX_FUTURE_HOURS) * 3_600_000).toISOString(),
+    latestAppointmentTime: new Date(nowMs + (limits.maxAppointmentDays ?? DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS) * 86_400_000).toISOString(),
+  };
+}
+
 /** Validates one EHR event and normalises it. Every problem is reported, not just the first. */
 export function parseEhrEvent(
   raw: unknown,

@@ -1,6 +1,6 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { AppointmentState } from '../domain/appointment';
-import { isEhrEventType, parseEhrEvent, type AppointmentEvent, type EhrEventInput } from '../domain/event';
+import { isEhrEventType, parseEhrEvent, parseOptionsAt, type AppointmentEvent, type EhrEventInput } from '../domain/event';
 import { FhirFetchError, type FhirReader } from '../ehr/fhir-client';
 import { mapAppointment, unresolvedReferences, type MappedAppointment } from '../fhir/appointment';
 import { readFhirBody, relativeReference, ResourceIndex, type AppointmentItem, type IdOnlyFocus, type Located } from '../fhir/bundle';
@@ -10,7 +10,7 @@ import type { Issue, ParticipantStatus } from '../fhir/resources';
 import { PARTICIPANT_STATUSES } from '../fhir/resources';
 import { describeError, log } from '../log';
 import { bearerToken, secretsEqual } from './auth';
-import { DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS, header, jsonDepth, MAX_BODY_BYTES, recordAndSend, type IntakeDeps, type IntakeRequest } from './intake';
+import { header, jsonDepth, MAX_BODY_BYTES, recordAndSend, type IntakeDeps, type IntakeRequest } from './intake';
 import type { HttpReply } from './reply';
 
 /** Bundles nest deeper than flat events (entry → resource → participant → actor → identifier). */
@@ -200,11 +200,7 @@ async function recordMapped(items: AppointmentItem[], resolve: (reference: strin
   }
   if (issues.length > 0) return fail(422, issues, requestId);
 
-  const limits = {
-    defaultCountry: deps.defaultCountry,
-    latestEventTime: new Date(nowMs + (deps.maxFutureHours ?? 24) * 3_600_000).toISOString(),
-    latestAppointmentTime: new Date(nowMs + (deps.maxAppointmentDays ?? DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS) * 86_400_000).toISOString(),
-  };
+  const limits = parseOptionsAt(nowMs, deps);
   // What is known of each appointment: the store, then what this request has decided before.
   const views = new Map<string, StoredView | null>();
   const states = new Map<string, AppointmentState | null>();

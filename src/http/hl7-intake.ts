@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { parseEhrEvent, type FieldProblem } from '../domain/event';
+import { parseEhrEvent, parseOptionsAt, type FieldProblem } from '../domain/event';
 import { buildAck, type AckCode, type Hl7Issue } from '../domain/hl7/ack';
 import type { Er7Message } from '../domain/hl7/er7';
 import { positionText, type Hl7Position } from '../domain/hl7/siu';
 import { mapSiuMessage, type SiuMapping } from '../domain/hl7/siu-event';
 import { describeError, log } from '../log';
 import { recordEvents, StateConflictError } from '../use-cases/record-event';
-import { answerFor, checkBearer, DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS, header, MAX_BODY_BYTES, type IntakeDeps, type IntakeRequest } from './intake';
+import { answerFor, checkBearer, header, MAX_BODY_BYTES, type IntakeDeps, type IntakeRequest } from './intake';
 import { errorReply, type HttpReply } from './reply';
 
 /**
@@ -145,9 +145,7 @@ export async function handleHl7Intake(req: IntakeRequest, deps: Hl7IntakeDeps, r
     return ackReply(200, 'AA', ack('AA', `ignored: ${mapped.reason}`, mapped.message), as, requestId, { result: { outcome: 'ignored', reason: mapped.reason } });
   }
 
-  const latestEventTime = new Date(now.getTime() + (deps.maxFutureHours ?? 24) * 3_600_000).toISOString();
-  const latestAppointmentTime = new Date(now.getTime() + (deps.maxAppointmentDays ?? DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS) * 86_400_000).toISOString();
-  const parsed = parseEhrEvent(mapped.input, { defaultCountry: deps.defaultCountry, latestEventTime, latestAppointmentTime });
+  const parsed = parseEhrEvent(mapped.input, parseOptionsAt(now.getTime(), deps));
   if (!parsed.ok) {
     const issues = issuesFor(parsed.problems, mapped.sources);
     log('info', 'hl7 message refused', { ...logged, code: 'AE', status: 400, count: issues.length });

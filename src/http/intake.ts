@@ -1,4 +1,4 @@
-import { parseEhrEvent, type AppointmentEvent, type FieldProblem } from '../domain/event';
+import { parseEhrEvent, parseOptionsAt, type AppointmentEvent, type FieldProblem } from '../domain/event';
 import type { CountryCode } from '../domain/phone';
 import { describeError, log } from '../log';
 import { recordEvents, StateConflictError, type RecordDeps, type RecordResult } from '../use-cases/record-event';
@@ -10,7 +10,7 @@ export const MAX_EVENTS_PER_REQUEST = 100;
 export const MAX_BODY_BYTES = 256 * 1024;
 /** `{"events": [{...}]}` is 3 deep; unknown fields may nest a little, nothing needs more. */
 export const MAX_JSON_DEPTH = 16;
-export const DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS = 730;
+export { DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS } from '../domain/event';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -175,11 +175,9 @@ export async function handleIntake(req: IntakeRequest, deps: IntakeDeps, request
 
   const problems: FieldProblem[] = [];
   const events: AppointmentEvent[] = [];
-  const now = deps.record.now().getTime();
-  const latestEventTime = new Date(now + (deps.maxFutureHours ?? 24) * 3_600_000).toISOString();
-  const latestAppointmentTime = new Date(now + (deps.maxAppointmentDays ?? DEFAULT_APPOINTMENT_MAX_FUTURE_DAYS) * 86_400_000).toISOString();
+  const options = parseOptionsAt(deps.record.now().getTime(), deps);
   items.forEach((item, i) => {
-    const parsed = parseEhrEvent(item, { defaultCountry: deps.defaultCountry, latestEventTime, latestAppointmentTime });
+    const parsed = parseEhrEvent(item, options);
     const prefix = asArray ? `[${i}]` : wrapped ? `events[${i}]` : '';
     if (parsed.ok) events.push(parsed.event);
     else {

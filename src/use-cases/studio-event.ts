@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { EHR_EVENT_FIELDS, parseEhrEvent, type FieldProblem } from '../domain/event';
+import { EHR_EVENT_FIELDS, parseEhrEvent, parseOptionsAt, type FieldProblem } from '../domain/event';
 import { normalisePhone, type CountryCode } from '../domain/phone';
 import { markSent } from '../domain/text-outbox';
 import { log } from '../log';
@@ -14,8 +14,9 @@ export interface StudioEventDeps {
   record: RecordDeps;
   rejected: RejectedEvents;
   homeCountry: CountryCode;
-  maxFutureHours: number;
-  maxAppointmentDays: number;
+  /** The intake's limits (defaults as for /ehr/events when unset). */
+  maxFutureHours?: number;
+  maxAppointmentDays?: number;
 }
 
 /** Where the execution came from, as Studio tells the Function. */
@@ -54,11 +55,7 @@ export async function recordStudioEvent(deps: StudioEventDeps, fields: Record<st
     // Studio renders a key the engine did not send as an empty string.
     if (typeof v === 'string' && v !== '') body[key] = v;
   }
-  const parsed = parseEhrEvent(body, {
-    defaultCountry: deps.homeCountry,
-    latestEventTime: new Date(now.getTime() + deps.maxFutureHours * 3_600_000).toISOString(),
-    latestAppointmentTime: new Date(now.getTime() + deps.maxAppointmentDays * 86_400_000).toISOString(),
-  });
+  const parsed = parseEhrEvent(body, parseOptionsAt(now.getTime(), { defaultCountry: deps.homeCountry, maxFutureHours: deps.maxFutureHours, maxAppointmentDays: deps.maxAppointmentDays }));
   const problems: FieldProblem[] = parsed.ok ? [] : parsed.problems;
   if (parsed.ok) {
     const to = normalisePhone(execution.to, deps.homeCountry);
