@@ -26,6 +26,7 @@ import {
   inboxAckKey,
   inboxItemId,
   inboxItemKey,
+  staffMessageKey,
   deliveryKey,
   messageLinkKey,
   optOutKey,
@@ -368,9 +369,9 @@ describe('secrets and IAM', () => {
     const s3 = statementsOf('AWS::IAM::ManagedPolicy')
       .filter(({ id, statement }) => id.startsWith(owner) && actionsOf(statement).some((a) => a.startsWith('s3:')))
       .map(({ statement }) => statement);
-    const history = objectArn(HISTORY_KEYS);
     // CloudFormation gets a lone resource as a value, several as a list.
     const resources = (patterns: string[]) => (patterns.length === 1 ? objectArn(patterns[0] as string) : patterns.map(objectArn));
+    const history = resources([HISTORY_KEYS, ...(access.createOnly ?? [])]);
     expect(s3).toEqual([
       { Effect: 'Allow', Action: 's3:GetObject', Resource: objectsArn },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
@@ -422,6 +423,7 @@ describe('secrets and IAM', () => {
     'delivery receipt': deliveryKey(id, 'SM123', 'delivered'),
     'message link': messageLinkKey('SM123'),
     'inbox holding reply': inboxAckKey(phone, '2026-11-25'),
+    'staff text': staffMessageKey(id, at, 'r-1'),
   };
   type Owner = 'FunctionsAccess' | 'SweepAccess';
   const [W, D, C] = ['write', 'delete', 'create once'];
@@ -443,6 +445,7 @@ describe('secrets and IAM', () => {
     'delivery receipt': { FunctionsAccess: [W], SweepAccess: [] },
     'message link': { FunctionsAccess: [W], SweepAccess: [] },
     'inbox holding reply': { FunctionsAccess: [W], SweepAccess: [] },
+    'staff text': { FunctionsAccess: [C], SweepAccess: [] },
   };
   it.each(Object.entries(keys))('%s (%s): each principal may read it and do exactly what its code does', (family, key) => {
     for (const owner of ['FunctionsAccess', 'SweepAccess'] as const) {

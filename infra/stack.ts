@@ -577,6 +577,8 @@ export interface ObjectAccess {
   /** Key patterns written unconditionally or with If-Match (state, index entries, outbox, …). */
   writes: string[];
   deletes: string[];
+  /** Key patterns besides history that may only be created (If-None-Match: *), never replaced or deleted. */
+  createOnly?: string[];
 }
 
 /** One record per event, never overwritten or deleted (appendHistory writes with If-None-Match: *). */
@@ -596,6 +598,8 @@ export const SWEEP_OBJECT_ACCESS: ObjectAccess = {
 export const FUNCTIONS_OBJECT_ACCESS: ObjectAccess = {
   writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'optouts/*', 'outbox/ehr/*', 'inbound/*', 'admin/attempts/*', 'rejected/*', 'claims/reminders/*', 'inbox/*', 'appointments/*/deliveries/*', 'messages/*'],
   deletes: ['outbox/ehr/*', 'claims/reminders/*'],
+  // Texts staff sent from the inbox are part of the appointment's record, like its history.
+  createOnly: ['appointments/*/staff/*'],
 };
 
 /**
@@ -622,10 +626,11 @@ function objectAccessStatements(bucket: s3.IBucket, access: ObjectAccess): iam.P
   add({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects('*')] });
   add({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] });
   add({ actions: ['s3:PutObject'], resources: objects(access.writes) });
-  add({ actions: ['s3:PutObject'], resources: objects([HISTORY_KEYS]), conditions: { StringEquals: CREATE_ONLY } });
+  const createOnly = [HISTORY_KEYS, ...(access.createOnly ?? [])];
+  add({ actions: ['s3:PutObject'], resources: objects(createOnly), conditions: { StringEquals: CREATE_ONLY } });
   if (access.deletes.length > 0) add({ actions: ['s3:DeleteObject'], resources: objects(access.deletes) });
   // A missing If-None-Match header makes StringNotEquals true, so a plain PUT is denied too.
-  add({ effect: iam.Effect.DENY, actions: ['s3:PutObject'], resources: objects([HISTORY_KEYS]), conditions: { StringNotEquals: CREATE_ONLY } });
-  add({ effect: iam.Effect.DENY, actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'], resources: objects([HISTORY_KEYS]) });
+  add({ effect: iam.Effect.DENY, actions: ['s3:PutObject'], resources: objects(createOnly), conditions: { StringNotEquals: CREATE_ONLY } });
+  add({ effect: iam.Effect.DENY, actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'], resources: objects(createOnly) });
   return statements;
 }

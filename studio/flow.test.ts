@@ -20,8 +20,8 @@ const placeholders = {
 };
 const flow = renderFlow(loadFlowTemplate(), placeholders) as { states: State[]; initial_state: string };
 
-/** Texts sent before the language is known carry both languages. */
-const BILINGUAL = ['send_reply_failed'];
+/** Texts sent before the language is known carry both languages; a staff text is in the words staff wrote. */
+const BILINGUAL = ['send_reply_failed', 'send_staff_message'];
 
 function state(name: string): State {
   const s = flow.states.find((x) => x.name === name);
@@ -102,6 +102,19 @@ describe('studio/flow.json', () => {
         expect(send.transitions.map((t) => t.next), send.name).toEqual([undefined, undefined]);
       }
     }
+  });
+
+  it('sends a staff text only for an execution our Functions started, word for word, before any event text', () => {
+    expect(nextOf(state('split_origin'), 'match')).toBe('split_staff');
+    const staff = state('split_staff') as unknown as { transitions: { event: string; next?: string; conditions?: { arguments: string[]; value: string }[] }[] };
+    expect(staff.transitions.find((t) => t.event === 'noMatch')?.next).toBe('set_display_ours');
+    const match = staff.transitions.find((t) => t.event === 'match');
+    expect(match?.conditions).toEqual([expect.objectContaining({ arguments: ['{{flow.data.event_type}}'], value: 'STAFF_MESSAGE' })]);
+    const send = state(String(match?.next));
+    expect(send.properties.body).toBe('{{flow.data.staff_message}}');
+    expect(send.transitions.map((t) => t.next)).toEqual([undefined, undefined]);
+    // An execution someone else started (no origin marker) never reaches it.
+    expect(reachable('record_event')).not.toContain(send.name);
   });
 
   it('routes an incoming SMS from the trigger to the reply Function, never through the EHR-event split', () => {

@@ -19,6 +19,7 @@ const SESSION_FUNCTIONS: [string, { body?: unknown; query?: Record<string, strin
   ['export', { query: { table: 'appointments' } }],
   ['inbox', {}],
   ['inbox-done', { body: { id: '0000000000000_U00x' } }],
+  ['inbox-reply', { body: { id: '0000000000000_U00x', reply_id: 'reply-0001', body: 'hi' } }],
 ];
 const ALL_TOKEN_FUNCTIONS: [string, 'session' | 'challenge', { body?: unknown; query?: Record<string, string> }][] = [
   ...SESSION_FUNCTIONS.map(([p, r]): [string, 'session', typeof r] => [p, 'session', r]),

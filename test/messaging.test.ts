@@ -333,6 +333,64 @@ describe('patient replies', () => {
     expect((await api.call('inbox-done', { body: { id: mine[0].id } })).status).toBe(401);
   });
 
+  it('lets staff text the patient back from the inbox: sent through the flow once per reply_id, the item done, the text in the history', async () => {
+    const p = patient();
+    const api = adminApi(t);
+    const token = await api.login();
+    await t.postEvents(event(p, { patient_language: 'es' }));
+    await phones.send(p.phone, '¿puedo llevar a mi hija?');
+    const item = (await api.call('inbox', { token })).json.items.find((i: { phone: string }) => i.phone === p.phone);
+    expect(item).toEqual(expect.objectContaining({ appointment_id: p.id }));
+    const before = (await phones.received(p.phone)).length;
+
+    const body = 'Sí, claro. Hasta el jueves. — Recepción 😊';
+    const sent = await api.call('inbox-reply', { token, body: { id: item.id, reply_id: 'reply-0001', body } });
+    expect(sent.status).toBe(200);
+    expect(sent.json.reply).toEqual(expect.objectContaining({ id: 'reply-0001', status: 'sent', by: 'admin', execution_sid: expect.stringMatching(/^FN/) }));
+    expect((await phones.received(p.phone)).slice(before)).toEqual([body]);
+
+    // The page retrying the same send (a lost answer) does not text twice.
+    const again = await api.call('inbox-reply', { token, body: { id: item.id, reply_id: 'reply-0001', body } });
+    expect(again.status).toBe(200);
+    expect(again.json.duplicate).toBe(true);
+    expect((await phones.received(p.phone)).slice(before)).toEqual([body]);
+
+    const inbox = await api.call('inbox', { token });
+    const after = inbox.json.items.find((i: { id: string }) => i.id === item.id);
+    expect(after.done_at).toEqual(expect.any(String));
+    expect(after.replies).toEqual([expect.objectContaining({ id: 'reply-0001', status: 'sent' })]);
+    const history = await api.call('history', { token, query: { appointment_id: p.id } });
+    const staff = history.json.history.filter((e: { event_type: string }) => e.event_type === 'STAFF_REPLY');
+    expect(staff).toEqual([expect.objectContaining({ event_id: 'reply-0001', detail: expect.objectContaining({ body, status: 'sent', by: 'admin' }) })]);
+
+    // Bad input names the field; nothing is sent.
+    const empty = await api.call('inbox-reply', { token, body: { id: item.id, reply_id: 'reply-0002', body: '   ' } });
+    expect(empty.status).toBe(400);
+    expect(empty.json.error.problems).toEqual([{ field: 'body', message: 'must not be empty' }]);
+    const long = await api.call('inbox-reply', { token, body: { id: item.id, reply_id: 'reply-0003', body: 'x'.repeat(460) } });
+    expect(long.status).toBe(400);
+    expect(long.json.error.problems[0]).toEqual({ field: 'body', message: expect.stringContaining('4 SMS segments') });
+    expect((await api.call('inbox-reply', { token, body: { id: item.id, body: 'hi' } })).json.error.problems[0].field).toBe('reply_id');
+    expect((await api.call('inbox-reply', { token, body: { id: '0000000000000_nope', reply_id: 'reply-0004', body: 'hi' } })).status).toBe(404);
+    expect((await api.call('inbox-reply', { body: { id: item.id, reply_id: 'reply-0005', body: 'hi' } })).status).toBe(401);
+    expect((await phones.received(p.phone)).slice(before)).toEqual([body]);
+  });
+
+  it('does not let staff text a patient who opted out', async () => {
+    const p = patient();
+    const api = adminApi(t);
+    const token = await api.login();
+    await t.postEvents(event(p));
+    await phones.send(p.phone, 'who is this?');
+    const item = (await api.call('inbox', { token })).json.items.find((i: { phone: string }) => i.phone === p.phone);
+    await phones.send(p.phone, 'STOP');
+    const before = (await phones.received(p.phone)).length;
+    const refused = await api.call('inbox-reply', { token, body: { id: item.id, reply_id: 'reply-0101', body: 'This is Owl Health Clinic.' } });
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.message).toMatch(/opted out/);
+    expect(await phones.received(p.phone)).toHaveLength(before);
+  });
+
   it('acts on the nearest upcoming appointment and says which when there are several', async () => {
     const p = patient();
     // The far one is booked last, so its text is the latest the patient got.

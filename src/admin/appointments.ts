@@ -2,7 +2,7 @@ import type { AppointmentState } from '../domain/appointment';
 import { formatAppointmentTime, providerName } from '../domain/format';
 import { planReminders, type ReminderPlan, type ReminderPolicy, type SkipReason, type StopReason } from '../domain/reminders';
 import { log } from '../log';
-import type { AppointmentRecords, DeliveryReceipt, DeliveryReceipts, EventHistory, HistoryRecord } from '../storage/appointment-store';
+import type { AppointmentRecords, DeliveryReceipt, DeliveryReceipts, EventHistory, HistoryRecord, StaffMessage, StaffMessages } from '../storage/appointment-store';
 
 /** What the appointments table and the CSV show for one appointment. */
 export interface AppointmentRow {
@@ -124,7 +124,7 @@ export function appointmentRow(state: AppointmentState, policy: ReminderPolicy, 
 }
 
 export interface ViewDeps {
-  store: AppointmentRecords & EventHistory & Partial<DeliveryReceipts>;
+  store: AppointmentRecords & EventHistory & Partial<DeliveryReceipts> & Partial<StaffMessages>;
   policy: ReminderPolicy;
   now: () => Date;
 }
@@ -193,21 +193,35 @@ export function deliveryEntry(r: DeliveryReceipt, state: AppointmentState | unde
   };
 }
 
+/** A text staff sent from the inbox, as a history entry (event_type STAFF_REPLY) with its words. */
+export function staffEntry(m: StaffMessage, state: AppointmentState | undefined): HistoryEntry {
+  const f = state?.facts;
+  return {
+    event_type: 'STAFF_REPLY',
+    event_id: m.id,
+    event_datetime_utc: m.at,
+    received_at: m.at,
+    appointment_local: f ? formatAppointmentTime(f.appointment_datetime_utc, f.appointment_timezone) : '',
+    detail: { by: m.by, status: m.status, body: m.body, inbox_item_id: m.inbox_item_id, ...(m.execution_sid ? { execution_sid: m.execution_sid } : {}), ...(m.error ? { error: m.error } : {}) },
+  };
+}
+
 /** One appointment with its whole history (events and delivery receipts), oldest first, and its reminder plan. */
 export async function appointmentHistory(
   deps: ViewDeps,
   appointmentId: string,
 ): Promise<{ appointment: AppointmentRow | null; plan: ReminderPlan | null; history: HistoryEntry[] } | null> {
-  const [state, records, receipts] = await Promise.all([
+  const [state, records, receipts, staff] = await Promise.all([
     deps.store.getState(appointmentId),
     deps.store.listHistory(appointmentId),
     deps.store.listDeliveryReceipts?.(appointmentId) ?? Promise.resolve([]),
+    deps.store.listStaffMessages?.(appointmentId) ?? Promise.resolve([]),
   ]);
   if (!state && records.length === 0) return null;
   const nowIso = deps.now().toISOString();
-  const history = [...records.map(historyEntry), ...receipts.map((r) => deliveryEntry(r, state?.value))];
-  // Events keep their own order (event time, then id); a receipt follows what was recorded before it arrived.
-  const order = (e: HistoryEntry) => (e.event_type === 'DELIVERY' ? e.received_at : e.event_datetime_utc);
+  const history = [...records.map(historyEntry), ...staff.map((m) => staffEntry(m, state?.value)), ...receipts.map((r) => deliveryEntry(r, state?.value))];
+  // Events keep their own order (event time, then id); a receipt or staff text follows what was recorded before it.
+  const order = (e: HistoryEntry) => (e.event_type === 'DELIVERY' || e.event_type === 'STAFF_REPLY' ? e.received_at : e.event_datetime_utc);
   return {
     appointment: state ? appointmentRow(state.value, deps.policy, nowIso) : null,
     plan: state ? planReminders(state.value, deps.policy, nowIso) : null,

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'misconfigured'
   | 'storage-unavailable'
   | 'not-found'
+  | 'conflict'
   | 'method-not-allowed'
   | 'rate-limited'
   | 'upstream-error'
@@ -34,6 +35,7 @@ const STATUS: Record<ErrorCode, number> = {
   misconfigured: 500,
   'storage-unavailable': 503,
   'not-found': 404,
+  conflict: 409,
   'method-not-allowed': 405,
   'rate-limited': 429,
   'upstream-error': 502,

@@ -16,6 +16,24 @@ export interface FlowStarter {
   wasStarted(query: { to: string; eventId: string; since: string }): Promise<boolean>;
 }
 
+/**
+ * Sends a text a member of staff wrote, through the same Studio Flow as every other text (its
+ * STAFF_MESSAGE branch), so it leaves from the same sender and its delivery receipts come back the
+ * same way. The caller has checked the opt-out ledger.
+ */
+export interface StaffTextSender {
+  sendStaffText(request: StaffTextRequest): Promise<{ executionSid: string }>;
+}
+
+export interface StaffTextRequest {
+  to: string;
+  body: string;
+  /** The page's id for this send, as `flow.data.event_id`. */
+  id: string;
+  appointmentId?: string;
+  language: string;
+}
+
 export interface FlowStartRequest {
   state: AppointmentState;
   event: AppointmentEvent;

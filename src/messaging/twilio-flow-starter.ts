@@ -2,7 +2,7 @@ import type { CountryCode } from '../domain/phone';
 import { log } from '../log';
 import type { TwilioClient } from '../twilio/client';
 import { flowParameters } from './flow-parameters';
-import { FlowStartError, type FlowStarter, type FlowStartRequest, type FlowStartResult } from './flow-starter';
+import { FlowStartError, type FlowStarter, type FlowStartRequest, type FlowStartResult, type StaffTextRequest, type StaffTextSender } from './flow-starter';
 
 interface RestErrorShape {
   status?: number;
@@ -46,7 +46,7 @@ const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resol
  * end the other execution. If it is still active after the last retry the start fails retryable,
  * and the caller queues it.
  */
-export class TwilioFlowStarter implements FlowStarter {
+export class TwilioFlowStarter implements FlowStarter, StaffTextSender {
   private readonly backoff: ConflictBackoff;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -61,23 +61,34 @@ export class TwilioFlowStarter implements FlowStarter {
   }
 
   async start({ state, event }: FlowStartRequest): Promise<FlowStartResult> {
-    const to = state.facts.patient_phone;
     // The state knows: intake reads the opt-out ledger when a phone comes to an appointment, and
     // the reply handler applies every later STOP/START to each of the phone's appointments.
     if (state.opted_out) return { started: false, reason: 'opted-out' };
+    const parameters = flowParameters(state, event, this.options.homeCountry);
+    const executionSid = await this.create(state.facts.patient_phone, parameters, { appointment_id: state.facts.appointment_id, event_id: event.event_id });
+    return { started: true, executionSid };
+  }
 
-    const parameters = { ...flowParameters(state, event, this.options.homeCountry), origin: this.options.originMarker };
+  async sendStaffText(request: StaffTextRequest): Promise<{ executionSid: string }> {
+    const parameters = {
+      event_type: 'STAFF_MESSAGE',
+      event_id: request.id,
+      appointment_id: request.appointmentId ?? '',
+      staff_message: request.body,
+      language: request.language,
+    };
+    return { executionSid: await this.create(request.to, parameters, { appointment_id: request.appointmentId, event_id: request.id }) };
+  }
+
+  /** One execution create, waiting out the contact's other execution (409/20409) with backoff. */
+  private async create(to: string, data: Record<string, string>, ids: { appointment_id?: string; event_id: string }): Promise<string> {
+    const parameters = { ...data, origin: this.options.originMarker };
     const flow = this.client.studio.v2.flows(this.options.flowSid);
     for (let retry = 0; ; retry += 1) {
       try {
         const execution = await flow.executions.create({ to, from: this.options.from, parameters });
-        log('info', 'flow started', {
-          appointment_id: state.facts.appointment_id,
-          event_id: event.event_id,
-          execution_sid: execution.sid,
-          ...(retry > 0 ? { count: retry } : {}),
-        });
-        return { started: true, executionSid: execution.sid };
+        log('info', 'flow started', { ...ids, execution_sid: execution.sid, ...(retry > 0 ? { count: retry } : {}) });
+        return execution.sid;
       } catch (err) {
         const e = err as RestErrorShape;
         if (e.status === 409 && e.code === CONFLICTING_EXECUTION) {
@@ -85,11 +96,7 @@ export class TwilioFlowStarter implements FlowStarter {
             await this.sleep(this.delay(retry));
             continue;
           }
-          log('warn', 'flow start gave up: the contact still has an active execution', {
-            appointment_id: state.facts.appointment_id,
-            event_id: event.event_id,
-            count: retry,
-          });
+          log('warn', 'flow start gave up: the contact still has an active execution', { ...ids, count: retry });
           throw new FlowStartError(`the contact still had an active execution after ${retry} retries (status 409, code 20409)`, true, 409);
         }
         const retryable = e.status === undefined || e.status === 429 || e.status >= 500;

@@ -10,7 +10,7 @@ import { describeError, log } from '../log';
 import { now } from './clock';
 import { createTwilioClient, type TwilioClient } from '../twilio/client';
 import { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
-import type { FlowStarter } from '../messaging/flow-starter';
+import type { FlowStarter, StaffTextSender } from '../messaging/flow-starter';
 import { EhrNotifier } from '../ehr/notifier';
 import type { ReplyDeps } from '../use-cases/handle-reply';
 import { FhirHttpReader, type FhirReader } from '../ehr/fhir-client';
@@ -38,6 +38,8 @@ export interface FunctionsRuntime {
   policy: ReminderPolicy;
   twilio: TwilioClient;
   flows: FlowStarter;
+  /** Staff texts from the inbox, through the same flow and sender. */
+  staffTexts: StaffTextSender;
   notifier: EhrNotifier;
   /** Recording events, and what handling a reply needs besides. */
   record: ReplyDeps['record'];
@@ -75,12 +77,14 @@ export function functionsRuntime(context: FunctionContext): FunctionsRuntime {
     outreachFinishMinutes: config.REMINDER_OUTREACH_FINISH,
     minGapMinutes: config.REMINDER_MIN_GAP_HOURS * 60,
   };
+  const flows = new TwilioFlowStarter(twilio, { flowSid: config.TWILIO_FLOW_SID, from: config.TWILIO_MESSAGING_SERVICE_SID ?? config.TWILIO_PHONE_NUMBER, originMarker: originMarker(config.IE_SIGNING_SECRET), homeCountry: config.DEFAULT_PHONE_COUNTRY });
   const runtime: FunctionsRuntime = {
     config,
     store,
     policy,
     twilio,
-    flows: new TwilioFlowStarter(twilio, { flowSid: config.TWILIO_FLOW_SID, from: config.TWILIO_MESSAGING_SERVICE_SID ?? config.TWILIO_PHONE_NUMBER, originMarker: originMarker(config.IE_SIGNING_SECRET), homeCountry: config.DEFAULT_PHONE_COUNTRY }),
+    flows,
+    staffTexts: flows,
     notifier: new EhrNotifier({ endpoint: config.IE_ENDPOINT, secret: config.IE_SIGNING_SECRET, store, now }),
     record: { store, policy, now },
     ...(config.FHIR_BASE_URL ? { fhir: fhirReaderFrom(config, config.FHIR_BASE_URL) } : {}),

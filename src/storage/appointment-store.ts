@@ -221,6 +221,34 @@ export interface InboxItem {
   /** When the message was first seen (InboundSightings), so a replay maps to the same item. */
   at: string;
   done_at?: string;
+  /** What staff texted back from the admin page, oldest first (ids and status, no text). */
+  replies?: InboxReplyRef[];
+}
+
+/** One staff reply as the inbox item remembers it; the text is in the appointment's StaffMessage. */
+export interface InboxReplyRef {
+  /** The page's idempotency key for the send: a retried request finds its reply here. */
+  id: string;
+  at: string;
+  /** The staff user who sent it. */
+  by: string;
+  /** `sending` until Studio accepted the execution (or refused it: `failed`). */
+  status: 'sending' | 'sent' | 'failed';
+  execution_sid?: string;
+}
+
+/** A text staff sent a patient from the admin page, kept in the appointment's history. */
+export interface StaffMessage {
+  id: string;
+  appointment_id: string;
+  inbox_item_id: string;
+  at: string;
+  by: string;
+  body: string;
+  status: 'sent' | 'failed';
+  execution_sid?: string;
+  /** Why Studio refused it, when `failed` (status and code only). */
+  error?: string;
 }
 
 /** Replies for a person to answer, newest first, and the once-a-day holding reply per phone. */
@@ -233,6 +261,21 @@ export interface ClinicInbox {
   markInboxDone(id: string, at: string): Promise<'ok' | 'not-found'>;
   /** True for the first claim of `phone` on `day` (conditional create), false afterwards. */
   claimInboxAck(phone: string, day: string): Promise<boolean>;
+  getInboxItem(id: string): Promise<InboxItem | null>;
+  /**
+   * Adds a reply to the item (compare-and-set) unless one with the same id is there already:
+   * 'added', or the reply found under that id, or 'not-found'.
+   */
+  addInboxReply(id: string, reply: InboxReplyRef): Promise<'added' | 'not-found' | InboxReplyRef>;
+  /** Settles a reply's status and marks the item done (keeping an earlier done time). */
+  settleInboxReply(id: string, replyId: string, outcome: Pick<InboxReplyRef, 'status' | 'execution_sid'>, at: string): Promise<void>;
+}
+
+/** Texts staff sent about an appointment, beside its event history (create-only, like history). */
+export interface StaffMessages {
+  putStaffMessage(message: StaffMessage): Promise<'created' | 'exists'>;
+  /** Oldest first. */
+  listStaffMessages(appointmentId: string): Promise<StaffMessage[]>;
 }
 
 export type OutboxKind = 'ehr' | 'flow';
@@ -249,7 +292,8 @@ export type AppointmentStore = AppointmentRecords &
   SweepHeartbeat &
   RejectedEvents &
   DeliveryReceipts &
-  ClinicInbox;
+  ClinicInbox &
+  StaffMessages;
 
 export interface AppointmentPage {
   appointments: AppointmentState[];

@@ -19,6 +19,7 @@ import type { OutboxKind } from './appointment-store';
  *   appointments/<id>/deliveries/<message_sid>_<status>.json  Twilio's delivery receipts for its texts
  *   messages/<message_sid>.json                           which appointment an outbound text was about
  *   inbox/items/<newest-first time>_<message_sid>.json   replies not understood, for the clinic's staff
+ *   appointments/<id>/staff/<time>_<id>.json              texts staff sent from the inbox (create-only)
  *   inbox/acks/<phone>/<YYYY-MM-DD>.json                 the day's holding reply to a phone (at most one)
  */
 export function encodeSegment(value: string): string {
@@ -135,6 +136,15 @@ export function deliveriesPrefix(appointmentId: string): string {
 /** One receipt per message and status, so a callback Twilio repeats lands on the same key. */
 export function deliveryKey(appointmentId: string, messageSid: string, status: string): string {
   return `${deliveriesPrefix(appointmentId)}${encodeSegment(messageSid)}_${encodeSegment(status)}.json`;
+}
+
+export function staffMessagesPrefix(appointmentId: string): string {
+  return `${appointmentPrefix(appointmentId)}staff/`;
+}
+
+/** Oldest first in listing order: the send time, then the page's id for the send. */
+export function staffMessageKey(appointmentId: string, atIso: string, id: string): string {
+  return `${staffMessagesPrefix(appointmentId)}${atIso.replace(/[-:.]/g, '')}_${encodeSegment(id)}.json`;
 }
 
 export function messageLinkKey(messageSid: string): string {

@@ -1,5 +1,6 @@
 import { AppointmentState } from '../domain/appointment';
-import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, Versioned } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned } from './appointment-store';
+import { InboxItemRecord, settleReply, StaffMessageRecord } from './inbox-records';
 import {
   APPOINTMENTS_PREFIX,
   appointmentIdOfPrefix,
@@ -26,9 +27,14 @@ import {
   inboxAckKey,
   inboxItemId,
   inboxItemKey,
+  staffMessageKey,
+  staffMessagesPrefix,
   stateKey,
   SWEEP_STATUS_KEY,
 } from './keys';
+
+/** Compare-and-set rounds on one inbox item before giving up (staff rarely write one item at once). */
+const INBOX_CAS_ATTEMPTS = 10;
 
 interface StoredObject {
   /** The value as JSON, as S3 would hold it: every read parses a fresh copy, so nothing is shared. */
@@ -220,6 +226,44 @@ export class MemoryAppointmentStore implements AppointmentStore {
     return (await this.create(inboxAckKey(phone, day), { phone, day })) !== null;
   }
 
+  async getInboxItem(id: string): Promise<InboxItem | null> {
+    const key = inboxItemKey(id);
+    const got = key ? await this.read(key) : null;
+    return got ? InboxItemRecord.parse(got.value) : null;
+  }
+
+  async addInboxReply(id: string, reply: InboxReplyRef): Promise<'added' | 'not-found' | InboxReplyRef> {
+    const key = inboxItemKey(id);
+    for (let attempt = 0; key && attempt < INBOX_CAS_ATTEMPTS; attempt += 1) {
+      const got = await this.read(key);
+      if (!got) return 'not-found';
+      const item = InboxItemRecord.parse(got.value);
+      const found = item.replies?.find((r) => r.id === reply.id);
+      if (found) return found;
+      if (await this.replace(key, { ...item, replies: [...(item.replies ?? []), reply] }, got.etag)) return 'added';
+    }
+    if (!key) return 'not-found';
+    throw new Error('the inbox item kept changing; try again');
+  }
+
+  async settleInboxReply(id: string, replyId: string, outcome: Pick<InboxReplyRef, 'status' | 'execution_sid'>, at: string): Promise<void> {
+    const key = inboxItemKey(id);
+    for (let attempt = 0; key && attempt < INBOX_CAS_ATTEMPTS; attempt += 1) {
+      const got = await this.read(key);
+      if (!got) return;
+      if (await this.replace(key, settleReply(InboxItemRecord.parse(got.value), replyId, outcome, at), got.etag)) return;
+    }
+    if (key) throw new Error('the inbox item kept changing; try again');
+  }
+
+  async putStaffMessage(message: StaffMessage): Promise<'created' | 'exists'> {
+    return (await this.create(staffMessageKey(message.appointment_id, message.at, message.id), message)) ? 'created' : 'exists';
+  }
+
+  async listStaffMessages(appointmentId: string): Promise<StaffMessage[]> {
+    return (await this.list(staffMessagesPrefix(appointmentId))).map(([, o]) => StaffMessageRecord.parse(JSON.parse(o.body)));
+  }
+
   async putSweepStatus(status: unknown): Promise<void> {
     await this.put(SWEEP_STATUS_KEY, status);
   }
@@ -269,6 +313,14 @@ export class MemoryAppointmentStore implements AppointmentStore {
   private async put(key: string, value: unknown): Promise<void> {
     await this.turn();
     this.write(key, value);
+  }
+
+  /** Writes only if the object still has `etag` (S3's If-Match); false when another write came first. */
+  private async replace(key: string, value: unknown, etag: string): Promise<boolean> {
+    await this.turn();
+    if (this.objects.get(key)?.etag !== etag) return false;
+    this.write(key, value);
+    return true;
   }
 
   /** Writes only if the key is free (S3's If-None-Match: *); answers the new ETag, or null when it existed. */

@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { AppointmentState } from '../domain/appointment';
 import { log } from '../log';
-import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, Versioned } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned } from './appointment-store';
+import { InboxItemRecord, settleReply, StaffMessageRecord } from './inbox-records';
 import {
   APPOINTMENTS_PREFIX,
   appointmentIdOfPrefix,
@@ -36,6 +37,8 @@ import {
   deliveriesPrefix,
   deliveryKey,
   messageLinkKey,
+  staffMessageKey,
+  staffMessagesPrefix,
 } from './keys';
 
 interface S3ErrorShape {
@@ -84,6 +87,9 @@ function readFailureCode(err: unknown): string {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Compare-and-set rounds on one inbox item before giving up (staff rarely write one item at once). */
+const INBOX_CAS_ATTEMPTS = 10;
 
 export class S3AppointmentStore implements AppointmentStore {
   constructor(
@@ -282,6 +288,51 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async claimInboxAck(phone: string, day: string): Promise<boolean> {
     return (await this.putNew(inboxAckKey(phone, day), { phone, day })).created;
+  }
+
+  async getInboxItem(id: string): Promise<InboxItem | null> {
+    const key = inboxItemKey(id);
+    const got = key ? await this.getJson(key) : null;
+    return got ? InboxItemRecord.parse(got.value) : null;
+  }
+
+  async addInboxReply(id: string, reply: InboxReplyRef): Promise<'added' | 'not-found' | InboxReplyRef> {
+    const key = inboxItemKey(id);
+    for (let attempt = 0; key && attempt < INBOX_CAS_ATTEMPTS; attempt += 1) {
+      const got = await this.getJson(key);
+      if (!got) return 'not-found';
+      const item = InboxItemRecord.parse(got.value);
+      const found = item.replies?.find((r) => r.id === reply.id);
+      if (found) return found;
+      const next = { ...item, replies: [...(item.replies ?? []), reply] };
+      if ((await this.putConditional(key, next, { IfMatch: got.etag })) === 'ok') return 'added';
+    }
+    if (!key) return 'not-found';
+    throw new Error('the inbox item kept changing; try again');
+  }
+
+  async settleInboxReply(id: string, replyId: string, outcome: Pick<InboxReplyRef, 'status' | 'execution_sid'>, at: string): Promise<void> {
+    const key = inboxItemKey(id);
+    for (let attempt = 0; key && attempt < INBOX_CAS_ATTEMPTS; attempt += 1) {
+      const got = await this.getJson(key);
+      if (!got) return;
+      const next = settleReply(InboxItemRecord.parse(got.value), replyId, outcome, at);
+      if ((await this.putConditional(key, next, { IfMatch: got.etag })) === 'ok') return;
+    }
+    if (key) throw new Error('the inbox item kept changing; try again');
+  }
+
+  async putStaffMessage(message: StaffMessage): Promise<'created' | 'exists'> {
+    return (await this.putNew(staffMessageKey(message.appointment_id, message.at, message.id), message)).created ? 'created' : 'exists';
+  }
+
+  async listStaffMessages(appointmentId: string): Promise<StaffMessage[]> {
+    const messages: StaffMessage[] = [];
+    for await (const key of this.listKeys(staffMessagesPrefix(appointmentId))) {
+      const got = await this.getJson(key);
+      if (got) messages.push(StaffMessageRecord.parse(got.value));
+    }
+    return messages;
   }
 
   async putSweepStatus(status: unknown): Promise<void> {

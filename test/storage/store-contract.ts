@@ -323,6 +323,31 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
         for (const id of ['0000000000000_U00x', '../state', '', 'x']) expect(await store.markInboxDone(id, '2026-11-25T09:00:00.000Z')).toBe('not-found');
       });
 
+      it('adds each staff reply once under its id, even when two are added at once, and settles it', async () => {
+        await store.putInboxItem(item('SM1', '2026-11-25T08:00:00.000Z'));
+        const [listed] = await store.listInbox(1);
+        const id = listed?.id ?? '';
+        const reply = (rid: string) => ({ id: rid, at: '2026-11-25T09:00:00.000Z', by: 'admin', status: 'sending' as const });
+        // Concurrent adds of different replies both land (compare-and-set, not last-writer-wins).
+        expect(await Promise.all([store.addInboxReply(id, reply('r-1')), store.addInboxReply(id, reply('r-2'))])).toEqual(['added', 'added']);
+        expect(await store.addInboxReply(id, { ...reply('r-1'), by: 'someone-else' })).toEqual(reply('r-1'));
+        await store.settleInboxReply(id, 'r-1', { status: 'sent', execution_sid: 'FN1' }, '2026-11-25T09:00:01.000Z');
+        const got = await store.getInboxItem(id);
+        expect(got?.done_at).toBe('2026-11-25T09:00:01.000Z');
+        expect(got?.replies?.map((r) => [r.id, r.status, r.execution_sid])).toEqual([['r-1', 'sent', 'FN1'], ['r-2', 'sending', undefined]]);
+        expect(await store.addInboxReply('0000000000000_U00x', reply('r-3'))).toBe('not-found');
+        expect(await store.getInboxItem('../state')).toBeNull();
+      });
+
+      it('files staff texts per appointment once, oldest first', async () => {
+        const text = (rid: string, at: string) => ({ id: rid, appointment_id: 'APT-1', inbox_item_id: 'i', at, by: 'admin', body: 'Sí, claro 😊', status: 'sent' as const, execution_sid: 'FN1' });
+        expect(await store.putStaffMessage(text('r-2', '2026-11-25T10:00:00.000Z'))).toBe('created');
+        expect(await store.putStaffMessage(text('r-1', '2026-11-25T09:00:00.000Z'))).toBe('created');
+        expect(await store.putStaffMessage({ ...text('r-1', '2026-11-25T09:00:00.000Z'), body: 'other' })).toBe('exists');
+        expect(await store.listStaffMessages('APT-1')).toEqual([text('r-1', '2026-11-25T09:00:00.000Z'), text('r-2', '2026-11-25T10:00:00.000Z')]);
+        expect(await store.listStaffMessages('APT-2')).toEqual([]);
+      });
+
       it('grants the holding reply once per phone and day', async () => {
         expect(await store.claimInboxAck('+14155550100', '2026-11-25')).toBe(true);
         expect(await store.claimInboxAck('+14155550100', '2026-11-25')).toBe(false);

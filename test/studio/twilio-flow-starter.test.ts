@@ -90,7 +90,8 @@ describe('TwilioFlowStarter against the Studio stand-in', () => {
     expect(engine.listSteps(flowSid, sid).map((s) => [s.transitionedFrom, s.transitionedTo])).toEqual([
       ['Trigger', 'set_settings'],
       ['set_settings', 'split_origin'],
-      ['split_origin', 'set_display_ours'],
+      ['split_origin', 'split_staff'],
+      ['split_staff', 'set_display_ours'],
       ['set_display_ours', 'split_language'],
       ['split_language', 'split_event'],
       ['split_event', 'send_booked'],
