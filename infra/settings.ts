@@ -53,7 +53,7 @@ export function readDeploySettings(context: (key: string) => unknown, env: Env):
     outreachFinish: text('REMINDER_OUTREACH_FINISH', 'REMINDER_OUTREACH_FINISH'),
   };
   const passThrough = Object.fromEntries(
-    ['LOG_LEVEL', 'DEFAULT_PHONE_COUNTRY', 'CUSTOMER_NAME', 'IE_ENDPOINT'].flatMap((k) => {
+    ['LOG_LEVEL', 'DEFAULT_PHONE_COUNTRY', 'CUSTOMER_NAME', 'IE_ENDPOINT', 'REMINDER_MIN_GAP_HOURS', 'TWILIO_MESSAGING_SERVICE_SID'].flatMap((k) => {
       const v = text(k, k);
       return v === undefined ? [] : [[k, v]];
     }),

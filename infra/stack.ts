@@ -30,8 +30,9 @@ export interface ReminderSettings {
 export const DEFAULT_REMINDER_SETTINGS: ReminderSettings = {
   firstTiming: '4800',
   secondTiming: '2400',
-  outreachStart: '0000',
-  outreachFinish: '2400',
+  // 08:00–21:00 in the patient's zone, as the Functions default to (0000/2400 still work when set).
+  outreachStart: '0800',
+  outreachFinish: '2100',
 };
 
 /** JSON fields of the Twilio credentials secret; the deploy step writes them, the sweep reads them. */
@@ -556,7 +557,7 @@ function acknowledge(scope: Construct, findings: [id: string, reason: string][])
 /** Each key-family wildcard is a finding of its own (AwsSolutions-IAM5); the reason is the same. */
 function acknowledgeObjectPatterns(policy: iam.ManagedPolicy, bucket: s3.Bucket, access: ObjectAccess): void {
   const logicalId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
-  const patterns = [...new Set(['*', HISTORY_KEYS, ...access.writes, ...access.deletes])];
+  const patterns = [...new Set(['*', HISTORY_KEYS, ...access.writes, ...access.deletes, ...(access.createOnly ?? [])])];
   acknowledge(
     policy,
     patterns.map((p) => [

@@ -18,6 +18,7 @@ import { StudioEngine } from './studio/engine';
 import { createStudioRouter } from './studio/router';
 import { webhookUrl } from './studio/wire';
 import { createMessagingRouter } from './twilio/messaging-router';
+import { createMessagingServicesRouter } from './twilio/messaging-services-router';
 import type { StandInCredentials } from './twilio/rest';
 import { LocalServerless } from './twilio/serverless';
 import { createServerlessRouter, createServerlessUploadRouter } from './twilio/serverless-router';
@@ -260,6 +261,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     const twilioApi = express.Router();
     twilioApi.use('/api', createMessagingRouter(carrier, () => credentials));
+    twilioApi.use('/messaging', createMessagingServicesRouter(carrier, () => credentials));
     twilioApi.use('/studio', createStudioRouter(studio, () => credentials));
     twilioApi.use('/verify', createVerifyRouter(verify, () => credentials));
     twilioApi.use('/serverless', createServerlessRouter(serverless, () => credentials));

@@ -412,6 +412,67 @@ describe('the HL7 and FHIR intake settings', () => {
   });
 });
 
+describe('a Messaging Service for delivery receipts', () => {
+  it('points the service’s status callback at the status Function and hands the service and the reminder gap to the Functions and the sweep', async () => {
+    const standIn = await startTwilioStandIn();
+    const store = await freshSecrets();
+    try {
+      const mg = standIn.carrier.createService({ friendlyName: 'Owl Health' });
+      const h = harness(validEnv({ TWILIO_MESSAGING_SERVICE_SID: mg, REMINDER_MIN_GAP_HOURS: '6' }), standIn, store);
+      const deployed = value(await runDeploy(h));
+      expect(standIn.carrier.getService(mg)).toMatchObject({ statusCallback: `https://${deployed.functions.domain}/twilio/status`, useInboundWebhookOnNumber: true });
+      const service = standIn.serverless.listServices()[0]!;
+      const [env] = standIn.serverless.listEnvironments(service.sid);
+      const vars = Object.fromEntries(standIn.serverless.listVariables(service.sid, env!.sid).map((v) => [v.key, v.value]));
+      expect(vars).toMatchObject({ TWILIO_MESSAGING_SERVICE_SID: mg, REMINDER_MIN_GAP_HOURS: '6' });
+      for (const run of h.processes.cdk('deploy')) expect(run.args).toEqual(expect.arrayContaining([`TWILIO_MESSAGING_SERVICE_SID=${mg}`, 'REMINDER_MIN_GAP_HOURS=6']));
+      expect(h.output.join('\n')).toContain('Send delivery receipts to the status Function');
+
+      // Run again: nothing to change.
+      const again = harness(validEnv({ TWILIO_MESSAGING_SERVICE_SID: mg, REMINDER_MIN_GAP_HOURS: '6' }), standIn, store);
+      value(await runDeploy(again));
+      expect(again.output.join('\n')).toMatch(/status callback → \S+ \(unchanged\)/);
+    } finally {
+      await standIn.close();
+      await store.close();
+    }
+  });
+
+  it('stops before anything is deployed when the Messaging Service is not in the account', async () => {
+    const standIn = await startTwilioStandIn();
+    const store = await freshSecrets();
+    try {
+      const missing = `MG${'0'.repeat(32)}`;
+      const h = harness(validEnv({ TWILIO_MESSAGING_SERVICE_SID: missing }), standIn, store);
+      const r = await runDeploy(h);
+      if (r.ok || r.reason !== 'step-failed') throw new Error('expected step-failed');
+      expect(r.failure.message).toBe(`TWILIO_MESSAGING_SERVICE_SID ${missing} is not a Messaging Service of Twilio account ${ACCOUNT_SID}`);
+      expect(h.processes.requests).toEqual([]);
+      expect(standIn.serverless.listServices()).toEqual([]);
+    } finally {
+      await standIn.close();
+      await store.close();
+    }
+  });
+
+  it('gives the Functions and the sweep the 08:00–21:00 window when .env sets none', async () => {
+    const standIn = await startTwilioStandIn();
+    const store = await freshSecrets();
+    try {
+      const h = harness(validEnv({ REMINDER_OUTREACH_START: undefined, REMINDER_OUTREACH_FINISH: undefined }), standIn, store);
+      value(await runDeploy(h));
+      const service = standIn.serverless.listServices()[0]!;
+      const [env] = standIn.serverless.listEnvironments(service.sid);
+      const vars = Object.fromEntries(standIn.serverless.listVariables(service.sid, env!.sid).map((v) => [v.key, v.value]));
+      expect(vars).toMatchObject({ REMINDER_OUTREACH_START: '0800', REMINDER_OUTREACH_FINISH: '2100' });
+      for (const run of h.processes.cdk('deploy')) expect(run.args).toEqual(expect.arrayContaining(['REMINDER_OUTREACH_START=0800', 'REMINDER_OUTREACH_FINISH=2100']));
+    } finally {
+      await standIn.close();
+      await store.close();
+    }
+  });
+});
+
 describe('RAW_RECEIVER=true', () => {
   it('deploys the receiver with its non-secret settings as context, writes its secrets to the intake secret, and prints its URL', async () => {
     const standIn = await startTwilioStandIn();

@@ -7,6 +7,7 @@ import { Carrier } from '../../src/local/phones/carrier';
 import { StudioEngine } from '../../src/local/studio/engine';
 import { createStudioRouter } from '../../src/local/studio/router';
 import { createMessagingRouter } from '../../src/local/twilio/messaging-router';
+import { createMessagingServicesRouter } from '../../src/local/twilio/messaging-services-router';
 import type { StandInCredentials } from '../../src/local/twilio/rest';
 import { LocalServerless } from '../../src/local/twilio/serverless';
 import { createServerlessRouter, createServerlessUploadRouter } from '../../src/local/twilio/serverless-router';
@@ -86,6 +87,7 @@ export async function startTwilioStandIn(options: { buildingReads?: number } = {
     next();
   });
   api.use('/api', createMessagingRouter(carrier, () => credentials));
+  api.use('/messaging', createMessagingServicesRouter(carrier, () => credentials));
   api.use('/studio', createStudioRouter(studio, () => credentials));
   api.use('/verify', createVerifyRouter(verify, () => credentials));
   api.use('/serverless', createServerlessRouter(serverless, () => credentials));

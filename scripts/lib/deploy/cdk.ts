@@ -33,6 +33,8 @@ export function stackContext(s: DeploySettings, flowSid: string | undefined, fun
     REMINDER_SECOND_TIMING: s.reminders.secondTiming,
     REMINDER_OUTREACH_START: s.reminders.outreachStart,
     REMINDER_OUTREACH_FINISH: s.reminders.outreachFinish,
+    ...(s.reminders.minGapHours !== undefined ? { REMINDER_MIN_GAP_HOURS: s.reminders.minGapHours } : {}),
+    ...(s.messagingServiceSid ? { TWILIO_MESSAGING_SERVICE_SID: s.messagingServiceSid } : {}),
     TWILIO_PHONE_NUMBER: s.phoneNumber,
     ...(flowSid ? { TWILIO_FLOW_SID: flowSid } : {}),
     CUSTOMER_NAME: s.customerName,

@@ -55,6 +55,14 @@ export async function deploy(deps: DeployDeps): Promise<CommandResult<DeploySumm
       if (found.flows.length > 1) ctx.note(`${found.flows.length} flows are named patient-appointment-management; using ${found.flows[0]?.sid}`);
       return { value: found, summary: describeInventory(found) };
     });
+    if (s.messagingServiceSid) {
+      const sid = s.messagingServiceSid;
+      await steps.run('Check the Messaging Service', 'set TWILIO_MESSAGING_SERVICE_SID to a Messaging Service of this account that holds TWILIO_PHONE_NUMBER (Console → Messaging → Services), or leave it unset, then run `npm run deploy` again', async () => {
+        const m = await twilio.fetchMessagingService(sid);
+        if (!m) throw new Error(`TWILIO_MESSAGING_SERVICE_SID ${sid} is not a Messaging Service of Twilio account ${s.twilio.accountSid}`);
+        return { value: undefined, summary: `${m.sid} found` };
+      });
+    }
     // checkInventory guarantees the number is there.
     const number = inventory.number as NonNullable<TwilioInventory['number']>;
     const knownFlowSid = inventory.flows[0]?.sid;
@@ -141,6 +149,15 @@ export async function deploy(deps: DeployDeps): Promise<CommandResult<DeploySumm
         summary: `${changed === 0 ? 'variables unchanged' : `variables changed: ${[...vars.changed, ...vars.removed.map((k) => `-${k}`)].join(', ')}`}; ${s.phoneNumber} → flow ${pointed}`,
       };
     });
+
+    if (s.messagingServiceSid) {
+      const sid = s.messagingServiceSid;
+      await steps.run('Send delivery receipts to the status Function', 'check the Twilio error above, then run `npm run deploy` again', async () => {
+        const url = `https://${functions.domain}/twilio/status`;
+        const outcome = await twilio.pointStatusCallback(sid, url);
+        return { value: undefined, summary: `${sid} status callback → ${url} (${outcome})` };
+      });
+    }
 
     if (flow.sid !== knownFlowSid) {
       await steps.run('Give the reminder sweep the new flow', 'run `npm run deploy` again: the stack is then deployed with the flow from the start', async (ctx) => {

@@ -31,6 +31,8 @@ export function functionsEnvironment(s: DeploySettings, x: FunctionsEnvInput): R
     REMINDER_SECOND_TIMING: s.reminders.secondTiming,
     REMINDER_OUTREACH_START: s.reminders.outreachStart,
     REMINDER_OUTREACH_FINISH: s.reminders.outreachFinish,
+    ...(s.reminders.minGapHours !== undefined ? { REMINDER_MIN_GAP_HOURS: s.reminders.minGapHours } : {}),
+    ...(s.messagingServiceSid ? { TWILIO_MESSAGING_SERVICE_SID: s.messagingServiceSid } : {}),
     S3_BUCKET: x.outputs.BucketName,
     AWS_REGION: x.outputs.Region,
     AWS_ACCESS_KEY_ID: x.key.accessKeyId,

@@ -67,6 +67,8 @@ export const DeployVariables = TwilioTarget.extend({
   REMINDER_SECOND_TIMING: FunctionsConfig.shape.REMINDER_SECOND_TIMING,
   REMINDER_OUTREACH_START: FunctionsConfig.shape.REMINDER_OUTREACH_START,
   REMINDER_OUTREACH_FINISH: FunctionsConfig.shape.REMINDER_OUTREACH_FINISH,
+  REMINDER_MIN_GAP_HOURS: FunctionsConfig.shape.REMINDER_MIN_GAP_HOURS,
+  TWILIO_MESSAGING_SERVICE_SID: FunctionsConfig.shape.TWILIO_MESSAGING_SERVICE_SID,
   APPLICATION_PASSWORD: AdminConfig.shape.APPLICATION_PASSWORD,
   ADMINISTRATOR_PHONE: AdminConfig.shape.ADMINISTRATOR_PHONE,
   SESSION_SECRET: AdminConfig.shape.SESSION_SECRET.optional(),
@@ -132,7 +134,9 @@ export interface DeploySettings extends TargetSettings {
   ieSigningSecret: string;
   defaultPhoneCountry: string;
   /** HHMM as written in `.env` (the stack and the Functions take the reference app's spelling). */
-  reminders: { firstTiming: string; secondTiming: string; outreachStart: string; outreachFinish: string };
+  reminders: { firstTiming: string; secondTiming: string; outreachStart: string; outreachFinish: string; minGapHours?: string };
+  /** The Messaging Service that holds the number: texts go through it and its status callback brings receipts. */
+  messagingServiceSid?: string;
   applicationPassword: string;
   administratorPhone: string;
   sessionSecret?: string;
@@ -231,9 +235,13 @@ export function loadDeploySettings(env: Env, options: LoadOptions = {}): Loaded<
       reminders: {
         firstTiming: hhmm('REMINDER_FIRST_TIMING', '4800'),
         secondTiming: hhmm('REMINDER_SECOND_TIMING', '2400'),
-        outreachStart: hhmm('REMINDER_OUTREACH_START', '0000'),
-        outreachFinish: hhmm('REMINDER_OUTREACH_FINISH', '2400'),
+        // The Functions' own defaults (08:00–21:00 in the patient's zone), written out so the
+        // sweep's stack gets the same window.
+        outreachStart: hhmm('REMINDER_OUTREACH_START', '0800'),
+        outreachFinish: hhmm('REMINDER_OUTREACH_FINISH', '2100'),
+        ...(value(env, 'REMINDER_MIN_GAP_HOURS') !== undefined ? { minGapHours: value(env, 'REMINDER_MIN_GAP_HOURS') as string } : {}),
       },
+      ...(c.TWILIO_MESSAGING_SERVICE_SID ? { messagingServiceSid: c.TWILIO_MESSAGING_SERVICE_SID } : {}),
       applicationPassword: c.APPLICATION_PASSWORD,
       administratorPhone: c.ADMINISTRATOR_PHONE,
       alarmEmail: c.ALARM_EMAIL,

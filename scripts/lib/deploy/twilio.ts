@@ -82,6 +82,13 @@ export interface TwilioTarget {
   validateFlow(definition: Record<string, unknown>): Promise<void>;
   saveFlow(existingSid: string | undefined, definition: Record<string, unknown>): Promise<FlowInfo & { outcome: Outcome }>;
   pointNumber(numberSid: string, smsUrl: string): Promise<Outcome>;
+  /** The Messaging Service, or undefined when the account has none with this SID. */
+  fetchMessagingService(sid: string): Promise<{ sid: string; statusCallback: string } | undefined>;
+  /**
+   * Sets the service's Delivery Status Callback (where Twilio posts the status of every text it
+   * sends) and "Defer to sender's webhook", so replies still reach the flow through the number.
+   */
+  pointStatusCallback(serviceSid: string, url: string): Promise<Outcome>;
   ensureVerifyService(friendlyName: string): Promise<{ sid: string; outcome: Outcome }>;
   deleteService(sid: string): Promise<void>;
   deleteFlow(sid: string): Promise<void>;
@@ -251,6 +258,23 @@ export class TwilioDeployTarget implements TwilioTarget {
     const n = await this.sdk.incomingPhoneNumbers(numberSid).fetch();
     if (n.smsUrl === smsUrl && n.smsMethod === 'POST') return 'unchanged';
     await this.sdk.incomingPhoneNumbers(numberSid).update({ smsUrl, smsMethod: 'POST' });
+    return 'updated';
+  }
+
+  async fetchMessagingService(sid: string): Promise<{ sid: string; statusCallback: string } | undefined> {
+    try {
+      const m = await this.sdk.messaging.v1.services(sid).fetch();
+      return { sid: m.sid, statusCallback: m.statusCallback ?? '' };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async pointStatusCallback(serviceSid: string, url: string): Promise<Outcome> {
+    const m = await this.sdk.messaging.v1.services(serviceSid).fetch();
+    if (m.statusCallback === url && m.useInboundWebhookOnNumber) return 'unchanged';
+    await this.sdk.messaging.v1.services(serviceSid).update({ statusCallback: url, useInboundWebhookOnNumber: true });
     return 'updated';
   }
 

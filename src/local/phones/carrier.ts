@@ -52,6 +52,8 @@ export interface MessagingService {
   statusCallback: string;
   /** The account numbers in its sender pool, in the order added (the first one sends locally). */
   phoneNumbers: string[];
+  /** "Defer to sender's webhook": replies go to the number's own webhook (the flow), not the service's. */
+  useInboundWebhookOnNumber?: boolean;
 }
 
 /**
@@ -218,11 +220,12 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
     return m && { ...m, phoneNumbers: [...m.phoneNumbers] };
   }
 
-  updateService(sid: string, settings: { statusCallback?: string; friendlyName?: string }): MessagingService {
+  updateService(sid: string, settings: { statusCallback?: string; friendlyName?: string; useInboundWebhookOnNumber?: boolean }): MessagingService {
     const m = this.services.get(sid);
     if (!m) throw new TwilioApiError(404, 20404, `The requested resource /v1/Services/${sid} was not found`);
     if (settings.statusCallback !== undefined) m.statusCallback = settings.statusCallback;
     if (settings.friendlyName !== undefined) m.friendlyName = settings.friendlyName;
+    if (settings.useInboundWebhookOnNumber !== undefined) m.useInboundWebhookOnNumber = settings.useInboundWebhookOnNumber;
     return { ...m, phoneNumbers: [...m.phoneNumbers] };
   }
 
