@@ -1,6 +1,6 @@
 import type { AppointmentState } from '../domain/appointment';
 import { formatAppointmentTime, providerName } from '../domain/format';
-import { planReminders, type ReminderPlan, type ReminderPolicy, type SkipReason, type StopReason } from '../domain/reminders';
+import { planReminders, type ReminderPlan, type ReminderPolicy, type SkipReason, type StopReason } from '../domain/reminder-plan';
 import { log } from '../log';
 import type { AppointmentRecords, DeliveryReceipt, DeliveryReceipts, EventHistory, HistoryRecord, StaffMessage, StaffMessages } from '../storage/appointment-store';
 

@@ -76,7 +76,7 @@ export const AppointmentState = z.object({
    * before it existed; version 1 then falls back to created_at.
    */
   schedule_since: z.string().optional(),
-  /** Reminders the policy decided not to send, with why (src/domain/reminders.ts SkipReason). */
+  /** Reminders the policy decided not to send, with why (src/domain/reminder-plan.ts SkipReason). */
   reminders_skipped: z.array(ReminderSkip).optional(),
   /** Id of the event that began the current schedule (absent in states written before the log). */
   schedule_anchor: z.string().optional(),

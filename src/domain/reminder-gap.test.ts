@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { AppointmentState } from './appointment';
-import { decide, DEFAULT_REMINDER_POLICY, planReminders, type ReminderPolicy } from './reminders';
+import { DEFAULT_REMINDER_POLICY, planReminders, type ReminderPolicy } from './reminder-plan';
+import { decide } from './sweep-decision';
 
 const H = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -2,14 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ehrEvent } from '../../test/fixtures/events';
 import { applyEvent, type AppointmentState } from './appointment';
 import { parseEhrEvent, withEventId, type AppointmentEvent } from './event';
-import {
-  decide,
-  nextCheckAt,
-  planReminders,
-  recordSkips,
-  reminderLocalDay,
-  type ReminderPolicy,
-} from './reminders';
+import { nextCheckAt, planReminders, recordSkips, type ReminderPolicy } from './reminder-plan';
+import { reminderLocalDay } from './reminder-window';
+import { decide } from './sweep-decision';
 
 /** HHMM as the config module reads it (4800 = 48 hours). */
 function hhmm(v: string): number {

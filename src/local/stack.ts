@@ -27,7 +27,7 @@ import { createVerifyRouter } from './twilio/verify-router';
 import { makeSweepHandler, sweepDepsFromEnv } from '../runtime/sweep';
 import { makeReceiverHandler, receiverDepsFromEnv } from '../runtime/receiver';
 import { createRawReceiverRouter } from './raw-receiver-route';
-import type { SweepCounts, SweepDeps } from '../use-cases/sweep';
+import type { SweepCounts, SweepDeps } from '../use-cases/sweep-run';
 
 export const LOCAL_BUCKET = 'appointments-local';
 /** The clinic's Twilio number and the admin's phone on the local carrier (valid, unassigned-style US numbers). */

@@ -2,7 +2,7 @@ import { describeProblems, loadFunctionsConfig, type FunctionsConfig } from '../
 import { originMarker } from '../messaging/origin-marker';
 import { errorReply, newRequestId, type HttpReply } from '../http/reply';
 import { isStudioCallSigned } from '../http/twilio-signature';
-import type { ReminderPolicy } from '../domain/reminders';
+import type { ReminderPolicy } from '../domain/reminder-plan';
 import { S3AppointmentStore } from '../storage/s3-appointment-store';
 import { createS3Client, s3SettingsFrom } from '../storage/s3-client';
 import type { AppointmentStore } from '../storage/appointment-store';

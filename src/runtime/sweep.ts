@@ -7,7 +7,8 @@ import { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
 import { S3AppointmentStore } from '../storage/s3-appointment-store';
 import { createS3Client, s3SettingsFrom } from '../storage/s3-client';
 import { createTwilioClient } from '../twilio/client';
-import { runSweep, type SweepCounts, type SweepDeps } from '../use-cases/sweep';
+import { runSweep } from '../use-cases/sweep';
+import type { SweepCounts, SweepDeps } from '../use-cases/sweep-run';
 import { now } from './clock';
 
 /** What the deploy step stores in the Twilio secret (JSON). */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { applyEvent, type AppointmentState, type Disposition } from '../domain/appointment';
 import type { AppointmentEvent } from '../domain/event';
 import { outboxDueAt } from '../domain/notice';
-import { nextCheckAt, type ReminderPolicy } from '../domain/reminders';
+import { nextCheckAt, type ReminderPolicy } from '../domain/reminder-plan';
 import { planText, type TextPlan } from '../domain/text-outbox';
 import { replyEventId } from '../domain/reply';
 import type { AppointmentRecords, DueIndex, EventHistory, OptOutLedger, OptOutRecord, PhoneDirectory, Versioned } from '../storage/appointment-store';

@@ -1,5 +1,5 @@
 import { parseEhrEvent, type AppointmentEvent } from '../../src/domain/event';
-import type { ReminderPolicy } from '../../src/domain/reminders';
+import type { ReminderPolicy } from '../../src/domain/reminder-plan';
 import { FlowStartError, type FlowStarter, type FlowStartRequest, type FlowStartResult } from '../../src/messaging/flow-starter';
 import { ehrEvent } from '../fixtures/events';
 

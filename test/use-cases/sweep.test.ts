@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { MemoryAppointmentStore } from '../../src/storage/memory-appointment-store';
 import { dispatchTexts } from '../../src/use-cases/dispatch-texts';
 import { recordEvent } from '../../src/use-cases/record-event';
-import { runSweep, type SweepDeps } from '../../src/use-cases/sweep';
+import { runSweep } from '../../src/use-cases/sweep';
+import type { SweepDeps } from '../../src/use-cases/sweep-run';
 import { ehr, FakeFlows, manualClock, policy } from './support';
 
 /** Booked on Nov 25 for Tue Dec 1, 09:30 in Los Angeles (17:30Z); the booking text sent. Reminders are due Nov 29 and Nov 30 at 17:30Z. */

@@ -1,6 +1,6 @@
-import { DateTime, type Zone } from 'luxon';
 import type { AppointmentState, ReminderSkip } from './appointment';
 import { parseAppointmentZone } from './time';
+import { firstInWindow, inWindow, nextOpening, windowOf, type OutreachWindow } from './reminder-window';
 
 /**
  * The reminder policy: when each reminder goes out, which ones are skipped and why, and when an
@@ -125,8 +125,6 @@ export interface ReminderPlan {
 }
 
 const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY_MINUTES = 24 * 60;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -139,100 +137,14 @@ const STOPPED_BY_STATUS: Partial<Record<AppointmentState['status'], StopReason>>
   EXPIRED: 'expired',
 };
 
-// ---------------------------------------------------------------------------------------------
-// The outreach window in the patient's wall-clock time
-
-interface OutreachWindow {
-  zone: Zone;
-  start: number;
-  finish: number;
-}
-
-function windowOf(policy: ReminderPolicy, zone: Zone): OutreachWindow {
-  // 2400 as a start means midnight, the same instant as 0000.
-  const start = policy.outreachStartMinutes >= DAY_MINUTES ? policy.outreachStartMinutes - DAY_MINUTES : policy.outreachStartMinutes;
-  return { zone, start, finish: Math.min(policy.outreachFinishMinutes, DAY_MINUTES) };
-}
-
-function localMinute(ms: number, zone: Zone): number {
-  const t = DateTime.fromMillis(ms, { zone });
-  return t.hour * 60 + t.minute + (t.second * 1000 + t.millisecond) / MINUTE;
-}
-
-function inWindow(ms: number, w: OutreachWindow): boolean {
-  const m = localMinute(ms, w.zone);
-  if (w.start < w.finish) return m >= w.start && m < w.finish;
-  if (w.start > w.finish) return m >= w.start || m < w.finish;
-  return false;
-}
-
-/** The local calendar date of an instant, as a UTC midnight (for plain calendar arithmetic). */
-function localDateOf(ms: number, zone: Zone): number {
-  const t = DateTime.fromMillis(ms, { zone });
-  return Date.UTC(t.year, t.month - 1, t.day);
-}
-
-/**
- * The instants at which the wall clock of `zone` first reads `minute` on the local date `date`:
- * one normally, two in a fall-back overlap. In a spring-forward gap it is the end of the gap,
- * the first instant whose wall time is at or after `minute` (luxon would add the gap instead).
- */
-function wallInstants(date: number, minute: number, zone: Zone): number[] {
-  const wall = date + minute * MINUTE;
-  const offsets = new Set<number>();
-  for (const h of [-36, -12, 0, 12, 36]) offsets.add(zone.offset(wall + h * HOUR));
-  const exact = [...offsets].map((o) => wall - o * MINUTE).filter((t) => zone.offset(t) * MINUTE === wall - t);
-  if (exact.length > 0) return exact.sort((a, b) => a - b);
-  const sorted = [...offsets].sort((a, b) => a - b);
-  let lo = wall - (sorted.at(-1) ?? 0) * MINUTE;
-  let hi = wall - (sorted[0] ?? 0) * MINUTE;
-  // Inside the gap "wall time has reached `minute`" flips once from false to true.
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (mid + zone.offset(mid) * MINUTE >= wall) hi = mid;
-    else lo = mid;
-  }
-  return [hi];
-}
-
-/** The first instant after `ms` at which the window opens; undefined if it never does. */
-function nextOpening(ms: number, w: OutreachWindow): number | undefined {
-  const today = localDateOf(ms, w.zone);
-  for (let d = 0; d <= 2; d += 1) {
-    for (const t of wallInstants(today + d * 24 * HOUR, w.start, w.zone)) {
-      if (t > ms && inWindow(t, w)) return t;
-    }
-  }
-  return undefined;
-}
-
-function firstInWindow(ms: number, w: OutreachWindow): number | undefined {
-  return inWindow(ms, w) ? ms : nextOpening(ms, w);
-}
-
-function startOfNextLocalDay(ms: number, zone: Zone): number {
-  const [first] = wallInstants(localDateOf(ms, zone) + 24 * HOUR, 0, zone);
-  return first ?? ms + 24 * HOUR;
-}
-
-/** The patient's local calendar day (YYYY-MM-DD) of an instant, for counting the daily cap. */
-export function reminderLocalDay(appointmentTimezone: string, atIso: string): string | undefined {
-  const zone = parseAppointmentZone(appointmentTimezone);
-  const ms = Date.parse(atIso);
-  if (!zone.ok || Number.isNaN(ms)) return undefined;
-  return DateTime.fromMillis(ms, { zone: zone.value.zone }).toISODate() ?? undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Planning
-
-interface Slot extends ReminderSlot {
+export interface Slot extends ReminderSlot {
   /** Pending only: the reminder must go out before this instant (next reminder or appointment). */
   deadline?: number;
   atMs?: number;
 }
 
-interface Plan {
+/** The plan with what the sweep decision needs beyond the public view. */
+export interface Plan {
   public: ReminderPlan;
   slots: Slot[];
   window?: OutreachWindow;
@@ -264,7 +176,7 @@ function configured(policy: ReminderPolicy): { n: ReminderNumber; lead: number }
   return out;
 }
 
-function build(state: AppointmentState, policy: ReminderPolicy, nowIso: string): Plan {
+export function buildPlan(state: AppointmentState, policy: ReminderPolicy, nowIso: string): Plan {
   const now = Date.parse(nowIso);
   const appt = Date.parse(state.facts.appointment_datetime_utc);
   const version = state.schedule_version;
@@ -394,7 +306,7 @@ function build(state: AppointmentState, policy: ReminderPolicy, nowIso: string):
  * configured reminder's fate (sent, skipped with a reason, pending at a time) and the next step.
  */
 export function planReminders(state: AppointmentState, policy: ReminderPolicy, nowIso: string): ReminderPlan {
-  return build(state, policy, nowIso).public;
+  return buildPlan(state, policy, nowIso).public;
 }
 
 /**
@@ -406,87 +318,6 @@ export function nextCheckAt(state: AppointmentState, policy: ReminderPolicy, now
   const next = planReminders(state, policy, nowIso).next;
   if (!next) return undefined;
   return Date.parse(next.at) > Date.parse(nowIso) ? next.at : iso(Date.parse(nowIso));
-}
-
-// ---------------------------------------------------------------------------------------------
-// What the sweep does now
-
-export interface SweepContext {
-  /**
-   * Reminders this patient already got on the local day of `nowIso` (the appointment's zone; see
-   * reminderLocalDay), across all their appointments.
-   */
-  remindersSentToday: number;
-}
-
-export type SweepDecision =
-  | {
-      action: 'send';
-      n: ReminderNumber;
-      schedule_version: number;
-      deferred_from?: string;
-      reason?: DeferReason;
-      /** Skips to write to the state along with the send. */
-      record: ReminderSkip[];
-      /** When to look again once the send is recorded. */
-      next_check_at?: string;
-    }
-  | { action: 'expire'; record: ReminderSkip[] }
-  | { action: 'skip'; record: ReminderSkip[]; next_check_at?: string }
-  | { action: 'wait'; reason: 'not-yet-due' | 'daily-cap'; next_check_at: string; record: ReminderSkip[] }
-  | { action: 'none'; reason: StopReason; record: ReminderSkip[] };
-
-/**
- * What the sweep must do for this appointment now. `skip` and `wait` carry `next_check_at`,
- * which the sweep should use for the due index (a daily-cap wait is not visible to nextCheckAt).
- * `none` means nothing is left to do: drop the index entry.
- */
-export function decide(
-  state: AppointmentState,
-  policy: ReminderPolicy,
-  nowIso: string,
-  context: SweepContext,
-): SweepDecision {
-  const now = Date.parse(nowIso);
-  const plan = build(state, policy, nowIso);
-  const { next, stopped } = plan.public;
-  const record: ReminderSkip[] = plan.public.skipped
-    .filter((s) => !s.recorded)
-    .map((s) => ({ n: s.n, reason: s.reason, at: iso(now), schedule_version: state.schedule_version }));
-  const waitOrSkip = (until: string | undefined, reason: 'not-yet-due' | 'daily-cap'): SweepDecision => {
-    if (record.length > 0) return { action: 'skip', record, ...(until ? { next_check_at: until } : {}) };
-    if (until) return { action: 'wait', reason, next_check_at: until, record };
-    return { action: 'none', reason: stopped ?? 'expired', record };
-  };
-
-  if (!next) return record.length > 0 ? { action: 'skip', record } : { action: 'none', reason: stopped ?? 'expired', record };
-  if (next.kind === 'expire') return now >= Date.parse(next.at) ? { action: 'expire', record } : waitOrSkip(next.at, 'not-yet-due');
-  if (now < Date.parse(next.at)) return waitOrSkip(next.at, 'not-yet-due');
-
-  const slot = plan.slots.find((s) => s.status === 'pending' && s.n === next.n);
-  const cap = policy.maxRemindersPerLocalDay ?? DEFAULT_REMINDER_POLICY.maxRemindersPerLocalDay;
-  if (context.remindersSentToday >= cap && plan.window && slot?.deadline !== undefined) {
-    const tomorrow = firstInWindow(startOfNextLocalDay(now, plan.window.zone), plan.window);
-    if (tomorrow !== undefined && tomorrow < slot.deadline) return waitOrSkip(iso(tomorrow), 'daily-cap');
-    const capped = [...record, { n: next.n, reason: 'daily-cap', at: iso(now), schedule_version: state.schedule_version }];
-    const after = nextCheckAt(recordSkips(state, capped, nowIso), policy, nowIso);
-    return { action: 'skip', record: capped, ...(after ? { next_check_at: after } : {}) };
-  }
-
-  const sent: AppointmentState = {
-    ...recordSkips(state, record, nowIso),
-    reminders_sent: [...state.reminders_sent, { n: next.n, at: iso(now) }],
-  };
-  const after = nextCheckAt(sent, policy, nowIso);
-  return {
-    action: 'send',
-    n: next.n,
-    schedule_version: state.schedule_version,
-    ...(next.deferred_from ? { deferred_from: next.deferred_from } : {}),
-    ...(next.reason ? { reason: next.reason } : {}),
-    record,
-    ...(after ? { next_check_at: after } : {}),
-  };
 }
 
 /**
