@@ -1,18 +1,19 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/lib/build-service';
+import { findChromium } from '../support/chromium';
 import { startTestStack, type TestStack } from '../support/local-stack';
 import { phonesApi } from '../support/phones';
 
 /**
- * The admin page in a real browser: Debian's Chromium driven by playwright-core, against the whole
- * local stack. CI installs Chromium (`apt-get install -y --no-install-recommends chromium`); without
- * it this test fails rather than skipping, so a missing browser cannot pass unnoticed.
+ * The admin page in a real browser: Chromium driven by playwright-core, against the whole local
+ * stack. The browser is `CHROMIUM_PATH`, else a system Chromium on PATH (CI installs Debian's),
+ * else the one inside the @sparticuz/chromium dev dependency (test/support/chromium.ts), so the
+ * test runs on a fresh machine and never skips.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, 'test-output', 'screenshots');
 // The network is closed here: without these Chromium waits on connections it will never get.
 const ARGS = [
@@ -39,20 +40,16 @@ async function screenshot(name: string, on: Page = page): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}. The browser end-to-end test needs Debian's Chromium: ` +
-        'run `apt-get install -y --no-install-recommends chromium` (or set CHROMIUM_PATH).',
-    );
-  }
+  const browser = await findChromium();
+  console.info(`admin e2e: Chromium from ${browser.source}: ${browser.executablePath}`);
   mkdirSync(SHOTS, { recursive: true });
   // The paste box's HL7 sample is read in the receiver's zone, as a real feed's is.
   t = await startTestStack({ EHR_DEFAULT_TIMEZONE: 'America/New_York' });
   profile = mkdtempSync(path.join(os.tmpdir(), 'pam-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath: browser.executablePath,
     headless: true,
-    args: ARGS,
+    args: [...new Set([...ARGS, ...browser.args])],
     viewport: { width: 1280, height: 900 },
     acceptDownloads: true,
     // Keeps Chromium's crash reports and caches out of the home folder.
