@@ -57,8 +57,9 @@ async function postJson(stack: LocalStack, path: string, body: unknown, headers:
 export async function startTestStack(overrides: Record<string, string> = {}, options: TestStackOptions = {}): Promise<TestStack> {
   // Tests run the sweep themselves, at the moments they choose.
   const env = { SWEEP_INTERVAL_SECONDS: '0', ...overrides };
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pam-test-'));
   const serviceDir = inject('serviceDir');
+  if (!serviceDir) throw new Error('startTestStack runs only in the vitest "integration" project, which builds the service: list this test file in INTEGRATION in vitest.config.mts.');
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pam-test-'));
   const listen = { host: options.host, warn: options.warn };
   let stack = await startLocalStack({ dataDir, serviceDir, port: 0, env, clockStart: options.now ?? FIXTURE_NOW, ...listen });
   let s3 = client(stack);
