@@ -45,7 +45,7 @@ export interface AppointmentStackProps extends StackProps {
   deleteDataOnDestroy?: boolean;
   /** When the sweep runs. Default every 15 minutes. */
   sweepSchedule?: events.Schedule;
-  /** Default 5 minutes. */
+  /** Default 14 minutes, one less than the default schedule; the sweep stops taking new work a minute before it. */
   sweepTimeout?: Duration;
   /** MiB; default 1024. */
   sweepMemorySize?: number;

@@ -6,7 +6,7 @@ import { render } from '../../src/local/studio/liquid';
 type Vector = [subject: string, type: SplitOperator, value: string, expected: boolean, why: string];
 
 const vectors: Vector[] = [
-  // The documented examples (docs/studio-spec.md §2.4).
+  // The examples in Twilio's Split Based On documentation (docs/studio-engine.md §2.4).
   ['2019-08-12', 'is_after_date', '2017-09-04', true, 'doc: date after'],
   ['17:00', 'is_before_time', '16:35', false, 'doc: time not before'],
   ['900', 'greater_than', '1000', false, 'doc: numeric, not lexicographic'],

@@ -101,7 +101,7 @@ export function condition(subject: string, type: string, value: string): Json {
   return { friendly_name: `${type} ${value}`, arguments: [subject], type, value };
 }
 
-/** The reminder flow of docs/studio-spec.md §9, slightly extended: ask, route the reply, thank. */
+/** The reminder flow of docs/studio-engine.md §9, slightly extended: ask, route the reply, thank. */
 export function reminderFlow(timeout = '3600'): Json {
   return flow([
     trigger({ incomingRequest: 'ask', incomingMessage: 'greet' }),

@@ -102,7 +102,7 @@ interface Entry {
   statusCallback?: string;
 }
 
-/** `https://webhooks.twilio.com/v1/Accounts/{AC}/Flows/{FW}`: Studio's inbound webhook (studio-spec §4.2). */
+/** `https://webhooks.twilio.com/v1/Accounts/{AC}/Flows/{FW}`: Studio's inbound webhook (docs/studio-engine.md §4.2). */
 const STUDIO_WEBHOOK = /^https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/(AC[0-9a-fA-F]{32})\/Flows\/(FW[0-9a-fA-F]{32})\/?$/;
 
 /** The phone a message belongs to: the recipient of outbound, the sender of inbound. */

@@ -1,6 +1,6 @@
 /**
  * The widget catalogue: every widget type Studio knows and the transition events it may emit
- * (docs/studio-spec.md §2). FlowValidate rejects an event outside a widget's set (§1.3), so the
+ * (docs/studio-engine.md §2). FlowValidate rejects an event outside a widget's set (§1.3), so the
  * validator and the engine share this one table.
  */
 

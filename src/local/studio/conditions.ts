@@ -2,7 +2,7 @@ import type { SplitOperator } from './catalogue';
 import type { SplitCondition, StateOfType } from './flow-schema';
 
 /**
- * Split Based On (docs/studio-spec.md §2.4). Every comparison trims both sides and ignores case;
+ * Split Based On (docs/studio-engine.md §2.4). Every comparison trims both sides and ignores case;
  * numeric operators never compare non-numbers; times are HH:MM and dates YYYY-MM-DD.
  */
 
@@ -89,7 +89,7 @@ export interface SplitOutcome {
 }
 
 /**
- * Chooses the branch (§2.4 evaluation order [INF]): `match` transitions in array order, all
+ * Chooses the branch (§2.4 evaluation order (chosen)): `match` transitions in array order, all
  * conditions of one transition AND-ed. The subject is `arguments[0]` when present, else `input`;
  * the `value` operand is rendered too.
  */

@@ -13,7 +13,7 @@ import { validateFlowDefinition, type FlowValidationResult } from './validate';
 import { FAILURE_EVENT, UnsupportedWidgetError, executeWidget, type WidgetEnv, type WidgetOutcome } from './widgets';
 
 /**
- * The local Studio engine: flows, executions and the run loop of docs/studio-spec.md §4.3, with
+ * The local Studio engine: flows, executions and the run loop of docs/studio-engine.md §4.3, with
  * the 409 rule (§4.1), inbound routing (§4.2), limits (§7.8) and a steps log (§4.5).
  */
 

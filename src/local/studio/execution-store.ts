@@ -6,7 +6,7 @@ import { SerialLane } from './serial';
 import type { ExecutionFilter, ExecutionLog, ExecutionLogEntry, ExecutionView, StepView, StudioContext } from './types';
 
 /**
- * Executions as records: creation with the one-active-per-contact index (docs/studio-spec.md
+ * Executions as records: creation with the one-active-per-contact index (docs/studio-engine.md
  * §4.1, §4.2), the steps log and its snapshots (§4.5), ending and deleting (§4.4). The run loop
  * lives in engine.ts; this module never runs a widget.
  */

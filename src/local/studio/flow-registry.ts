@@ -5,7 +5,7 @@ import type { FlowRevisionView, FlowStatus, FlowView } from './types';
 import { parseFlowDefinition } from './validate';
 
 /**
- * Flows and their revisions (docs/studio-spec.md §4.6). Every save is a whole-definition replace
+ * Flows and their revisions (docs/studio-engine.md §4.6). Every save is a whole-definition replace
  * that bumps `revision`; executions run the latest *published* revision (§4.1).
  */
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SPLIT_OPERATORS, WIDGET_EVENTS, UNCATALOGUED_WIDGETS } from './catalogue';
 
 /**
- * The flow definition as a zod schema: the structural half of FlowValidate (docs/studio-spec.md
+ * The flow definition as a zod schema: the structural half of FlowValidate (docs/studio-engine.md
  * §1). Type mismatches are errors, never coercions (§1.4). Cross-references (unique names, `next`
  * targets, `initial_state`) are checked in validate.ts, which also turns issues into
  * `{property_path, message}`.

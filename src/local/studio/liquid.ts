@@ -1,15 +1,15 @@
 import { ForTag, Liquid, filters, type Context, type FilterImplOptions, type Template } from 'liquidjs';
 
 /**
- * Liquid as Studio runs it (docs/studio-spec.md §3.2, §3.3): LiquidJS with the overrides that make
+ * Liquid as Studio runs it (docs/studio-engine.md §3.2, §3.3): LiquidJS with the overrides that make
  * its output match Studio's JVM engine. Lax: an undefined path renders as an empty string.
  */
 
-/** §3.2: "a Liquid `for` loop runs at most 15 iterations". Extra items are skipped, not an error. */
+/** §3.2: a Liquid `for` loop runs at most 15 iterations; extra items are skipped, not an error. */
 export const MAX_LOOP_ITERATIONS = 15;
 /** §3.2: a rendered value may be at most 16 KB. */
 export const MAX_RENDERED_BYTES = 16 * 1024;
-/** §3.2: `date` and `'now'` use Pacific time ("the timezone used is PST"), DST included. */
+/** §3.3: `date` and `'now'` use Pacific time, DST included. */
 export const STUDIO_TIME_ZONE = 'America/Los_Angeles';
 
 export class LiquidLimitError extends Error {}
@@ -103,7 +103,7 @@ function createStudioLiquid(): Liquid {
   });
   liquid.registerTag('for', CappedForTag);
   liquid.registerFilter('divided_by', dividedBy);
-  // §3.2: `to_json` is an alias of `json` (flagged "verify on live Studio").
+  // §3.2: `to_json` is an alias of `json` (chosen: Twilio documents the filter, not its output).
   liquid.registerFilter('to_json', builtin('json'));
   liquid.registerFilter('date', studioDate);
   return liquid;

@@ -1,7 +1,7 @@
 import twilio from 'twilio';
 
 /**
- * Studio's outbound HTTP for make-http-request and run-function (docs/studio-spec.md §2.6, §2.7):
+ * Studio's outbound HTTP for make-http-request and run-function (docs/studio-engine.md §2.6, §2.7):
  * signed like every Twilio webhook, 10 s timeout, 64 kB response limit.
  */
 

@@ -17,7 +17,7 @@ import {
 } from './wire';
 
 /**
- * The Studio v2 REST surface (docs/studio-spec.md §4.1, §4.4–4.6), mounted under the `studio`
+ * The Studio v2 REST surface (docs/studio-engine.md §4.1, §4.4–4.6), mounted under the `studio`
  * product prefix: `https://studio.twilio.com/v2/…` → `<stand-in>/studio/v2/…`.
  */
 

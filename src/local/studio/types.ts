@@ -2,7 +2,7 @@ import type { FlowValidationIssue } from './validate';
 
 /**
  * The engine's records, camelCase like the rest of the stand-in; router.ts renders Twilio's
- * snake_case JSON. Context keys are Studio's own (docs/studio-spec.md §3.1), so they stay as-is.
+ * snake_case JSON. Context keys are Studio's own (docs/studio-engine.md §3.1), so they stay as-is.
  */
 
 export type FlowStatus = 'draft' | 'published';

@@ -3,7 +3,7 @@ import { UNCATALOGUED_WIDGETS, isRunnable } from './catalogue';
 import { FlowDefinition, FlowState } from './flow-schema';
 
 /**
- * FlowValidate for the local stand-in (docs/studio-spec.md §1, §4.6, checklist §7.1): the zod
+ * FlowValidate for the local stand-in (docs/studio-engine.md §1, §4.6, checklist §7.1): the zod
  * schema checks shapes and types, then the cross-references a JSON schema cannot express.
  * Paths use Twilio's JSON-pointer style, e.g. `#/states/3/properties/timeout`.
  */

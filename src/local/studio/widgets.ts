@@ -6,7 +6,7 @@ import { parseJsonObject, sendOutbound, splitCredentials, type OutboundOptions, 
 import type { ExecutionLogEntry, StudioContext } from './types';
 
 /**
- * The widgets the local engine runs (docs/studio-spec.md §2). Each one reads rendered properties,
+ * The widgets the local engine runs (docs/studio-engine.md §2). Each one reads rendered properties,
  * writes its ctx under `widgets.<name>` and answers with the event to take, or asks to park.
  */
 
@@ -152,7 +152,7 @@ async function httpRequest(s: StateOfType<'make-http-request'>, env: WidgetEnv):
     env.ctx.widgets[s.name] = {};
     return event('failed');
   }
-  // §2.6 [INF]: GET (and JSON/raw POST) parameters go to the query string; form POST to the body.
+  // §2.6 (chosen): GET (and JSON/raw POST) parameters go to the query string; form POST to the body.
   if (p.method === 'GET' || !isForm) for (const [k, v] of Object.entries(params)) url.searchParams.append(k, v);
   const req: OutboundRequest = { method: p.method, url: url.toString(), contentType, ...(target.basicAuth ? { basicAuth: target.basicAuth } : {}) };
   if (p.method === 'POST') {
@@ -171,7 +171,7 @@ async function httpRequest(s: StateOfType<'make-http-request'>, env: WidgetEnv):
   const r = await sendOutbound(req, { ...env.http, redirect: 'follow' });
   if (r.kind === 'error') {
     env.note({ level: 'error', code: 81014, message: `HTTP request failed (${r.reason})` });
-    // §2.6 [SEC]: a transport failure leaves an empty map.
+    // §2.6 (chosen): a transport failure leaves an empty map.
     env.ctx.widgets[s.name] = {};
     return event('failed');
   }
