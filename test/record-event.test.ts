@@ -46,6 +46,19 @@ class FailingStateWrites extends S3AppointmentStore {
   }
 }
 
+/** The real store, noting when a due-index write has finished and when a state write begins. */
+class RecordingWrites extends S3AppointmentStore {
+  writes: string[] = [];
+  override async putDueEntry(entry: Parameters<S3AppointmentStore['putDueEntry']>[0]) {
+    await super.putDueEntry(entry);
+    this.writes.push(`due ${entry.appointment_id}`);
+  }
+  override writeState(state: AppointmentState, etag: string | null) {
+    this.writes.push(`state ${state.facts.appointment_id}`);
+    return super.writeState(state, etag);
+  }
+}
+
 describe('recordEvent', () => {
   it('keeps the previous state when the state write fails, and applies the event on redelivery', async () => {
     const deps = { store, policy, now: () => new Date('2026-11-25T08:30:00Z') };
@@ -59,7 +72,23 @@ describe('recordEvent', () => {
     expect(again).toMatchObject({ outcome: 'applied', duplicate: false, disposition: 'CANCELED' });
   });
 
-  it('writes the due-index entry before the state, so the sweep can find the appointment', async () => {
+  it('writes the due-index entry before the state, so a crash between them cannot lose the appointment', async () => {
+    const now = () => new Date('2026-11-25T08:30:00Z');
+    const recording = new RecordingWrites(client, 'rec');
+    await recordEvent({ store: recording, policy, now }, event({ appointment_id: 'APT-order', appointment_datetime: '2026-12-10T09:30:00' }));
+    expect(recording.writes.filter((w) => w.endsWith(' APT-order'))).toEqual(['due APT-order', 'state APT-order']);
+
+    // A crash at the state write finds the entry already written. An entry without a state is
+    // harmless (the sweep drops it); the other order could leave a state no sweep ever looks at.
+    const crashing = new FailingStateWrites(client, 'rec');
+    await expect(recordEvent({ store: crashing, policy, now }, event({ appointment_id: 'APT-crash-due', appointment_datetime: '2026-12-10T09:30:00' }))).rejects.toThrow('simulated crash');
+    expect(await store.getState('APT-crash-due')).toBeNull();
+    const left = [];
+    for await (const e of store.listDueEntries('2026-12-31T00:00:00.000Z')) if (e.appointment_id === 'APT-crash-due') left.push(e.appointment_id);
+    expect(left).toEqual(['APT-crash-due']);
+  });
+
+  it('leaves one due-index entry, for the booking text\'s lease, after recording a booking', async () => {
     const deps = { store, policy, now: () => new Date('2026-11-25T08:30:00Z') };
     await recordEvent(deps, event({ appointment_id: 'APT-due', appointment_datetime: '2026-12-10T09:30:00' }));
     const due = [];

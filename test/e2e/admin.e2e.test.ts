@@ -77,7 +77,7 @@ describe('admin page in Chromium', () => {
   it('logs in with password and code, simulates a booking, a reminder and a reply, and shows the result everywhere', async () => {
     await page.goto(t.stack.url);
     await page.locator('#login').waitFor({ state: 'visible' });
-    await expect(page.locator('#local-panel')).toBeTruthy();
+    await page.locator('#local-panel').waitFor({ state: 'visible' });
     expect(await page.locator('#local-admin-phone').textContent()).toBe(t.stack.env.ADMINISTRATOR_PHONE);
     await screenshot('login');
 
