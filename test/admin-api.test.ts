@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { issueToken } from '../src/admin/tokens';
 import { SECRET_VARIABLES } from '../src/config/admin-config';
 import { adminApi } from './support/admin';
@@ -231,6 +232,10 @@ describe('login rate limits (attempt logs in S3, conditional writes)', () => {
   afterAll(async () => {
     await t?.stop();
   });
+  // Every test starts with empty attempt logs, so each one holds alone (`-t`) and in any order.
+  beforeEach(async () => {
+    for (const Key of await t.listKeys('admin/attempts/')) await t.s3.send(new DeleteObjectCommand({ Bucket: t.stack.bucket, Key }));
+  });
   const password = () => t.stack.env.APPLICATION_PASSWORD;
 
   it('per client: after 5 wrong passwords even the right one waits; another browser still logs in', async () => {
@@ -268,8 +273,7 @@ describe('login rate limits (attempt logs in S3, conditional writes)', () => {
   });
 
   it('wrong passwords: 20 in total across clients locks every browser out, right password included', async () => {
-    // 10 wrong ones are already in the total log (the per-client and parallel tests).
-    for (const c of ['client-cccccccc', 'client-dddddddd']) {
+    for (const c of ['client-cccccccc', 'client-dddddddd', 'client-eeeeeeee', 'client-qqqqqqqq']) {
       for (let i = 0; i < 5; i += 1) expect((await api.call('login', { body: { password: 'wrong' }, client: c })).status).toBe(401);
     }
     const res = await api.call('login', { body: { password: password() }, client: 'client-ffffffff' });
