@@ -18,6 +18,8 @@ import type { CommandDeps } from '../../scripts/lib/deploy/common';
 import type { ProcessRequest, ProcessResult, ProcessRunner } from '../../scripts/lib/deploy/process-runner';
 import { TwilioDeployTarget } from '../../scripts/lib/deploy/twilio';
 import { listen, type Listening } from '../local/helpers';
+import { assertConformance } from '../contract/conformance';
+import { recordExchanges, type Exchange } from '../contract/exchange-recorder';
 import { FIXTURE_NOW } from '../fixtures/time';
 
 export const ACCOUNT_SID = `AC${'3c'.repeat(16)}`;
@@ -66,6 +68,8 @@ export interface TwilioStandIn {
   numberSid: string;
   /** Every request that reached the stand-in, `METHOD /path`. */
   requests: string[];
+  /** Every exchange in full; close() checks them against Twilio's OpenAPI specs. */
+  exchanges: Exchange[];
   close(): Promise<void>;
 }
 
@@ -80,12 +84,14 @@ export async function startTwilioStandIn(options: { buildingReads?: number } = {
   const serverless = new LocalServerless({ accountSid: ACCOUNT_SID, clock, buildingReads: options.buildingReads ?? 1 });
   const numberSid = carrier.addNumber(TWILIO_NUMBER, { smsUrl: OTHER_WEBHOOK });
   const requests: string[] = [];
+  const exchanges: Exchange[] = [];
   const app = express();
   const api = express.Router();
   api.use((req, _res, next) => {
     requests.push(`${req.method} ${req.originalUrl.split('?')[0]}`);
     next();
   });
+  api.use(recordExchanges(exchanges));
   api.use('/api', createMessagingRouter(carrier, () => credentials));
   api.use('/messaging', createMessagingServicesRouter(carrier, () => credentials));
   api.use('/studio', createStudioRouter(studio, () => credentials));
@@ -103,7 +109,11 @@ export async function startTwilioStandIn(options: { buildingReads?: number } = {
     verify,
     numberSid,
     requests,
-    close: () => server.close(),
+    exchanges,
+    close: async () => {
+      await server.close();
+      assertConformance(exchanges, 'Twilio stand-in of the deploy tests');
+    },
   };
 }
 

@@ -13,6 +13,8 @@ import { LocalVerify } from '../../src/local/twilio/verify';
 import { createVerifyRouter } from '../../src/local/twilio/verify-router';
 import { createTwilioClient, type TwilioClient } from '../../src/twilio/client';
 import { FIXTURE_NOW } from '../fixtures/time';
+import { assertConformance } from '../contract/conformance';
+import { recordExchanges, type Exchange } from '../contract/exchange-recorder';
 
 export interface Listening {
   url: string;
@@ -59,6 +61,8 @@ export interface StandIn extends Listening {
   studio: RecordingStudio;
   client: TwilioClient;
   credentials: StandInCredentials;
+  /** Every exchange with the Twilio routes; close() checks them against Twilio's OpenAPI specs. */
+  exchanges: Exchange[];
 }
 
 /** The messaging side of the local Twilio stand-in, composed as the local stack would. */
@@ -72,14 +76,20 @@ export async function startStandIn(options: { ehr?: EhrSandboxOptions } = {}): P
   const verify = new LocalVerify({ accountSid: ACCOUNT_SID, sender: carrier, from: () => carrier.listNumbers()[0]?.phoneNumber, clock });
   const ehr = new EhrSandbox(options.ehr);
 
+  const exchanges: Exchange[] = [];
   const app = express();
+  app.use(recordExchanges(exchanges));
   app.use('/api', createMessagingRouter(carrier, () => credentials));
   app.use('/verify', createVerifyRouter(verify, () => credentials));
   app.use('/local', createPhonesRouter(carrier));
   app.use('/ehr-sandbox', createEhrSandboxRouter(ehr));
   const server = await listen(app);
   const client = createTwilioClient({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: server.url });
-  return { ...server, clock, carrier, verify, ehr, studio, client, credentials };
+  const close = async () => {
+    await server.close();
+    assertConformance(exchanges, 'Twilio stand-in of the local tests');
+  };
+  return { ...server, close, clock, carrier, verify, ehr, studio, client, credentials, exchanges };
 }
 
 export interface WebhookCall {
