@@ -359,7 +359,7 @@ describe('npm run deploy against the local Twilio stand-in', () => {
 
 describe('npm run destroy -- --delete-data --yes', () => {
   it('redeploys the stack with the bucket deletable, then destroys it', async () => {
-    const standIn = await startTwilioStandIn({ buildingReads: 0 });
+    const standIn = await startTwilioStandIn({ buildMs: 0 });
     const store = await freshSecrets();
     try {
       const deployed = harness(validEnv(), standIn, store);
@@ -564,7 +564,7 @@ describe('a failing step', () => {
   });
 
   it('continues where it stopped when run again: a failure after the flow was created leaves nothing to duplicate', async () => {
-    const standIn = await startTwilioStandIn({ buildingReads: 0 });
+    const standIn = await startTwilioStandIn({ buildMs: 0 });
     const store = await freshSecrets();
     try {
       const h = harness(validEnv(), standIn, store);

@@ -74,14 +74,15 @@ export interface TwilioStandIn {
 }
 
 /** Messages/IncomingPhoneNumbers, Studio, Verify and Serverless on loopback, as the local stack mounts them. */
-export async function startTwilioStandIn(options: { buildingReads?: number } = {}): Promise<TwilioStandIn> {
+/** `buildMs`: how long a Serverless build takes on the stand-in's clock (default 200 ms, so a deploy sees `building` once). */
+export async function startTwilioStandIn(options: { buildMs?: number } = {}): Promise<TwilioStandIn> {
   const clock = new LocalClock({ startAt: FIXTURE_NOW });
   const credentials: StandInCredentials = { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiKeys: [{ sid: API_KEY_SID, secret: API_KEY_SECRET }] };
   const carrier = new Carrier({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, clock });
   const studio = new StudioEngine({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, messages: carrier, clock });
   carrier.studio = studio;
   const verify = new LocalVerify({ accountSid: ACCOUNT_SID, sender: carrier, from: TWILIO_NUMBER, clock });
-  const serverless = new LocalServerless({ accountSid: ACCOUNT_SID, clock, buildingReads: options.buildingReads ?? 1 });
+  const serverless = new LocalServerless({ accountSid: ACCOUNT_SID, clock, buildMs: options.buildMs ?? 200 });
   const numberSid = carrier.addNumber(TWILIO_NUMBER, { smsUrl: OTHER_WEBHOOK });
   const requests: string[] = [];
   const exchanges: Exchange[] = [];

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwilioServerlessApiClient } from '@twilio-labs/serverless-api';
 import { createServerlessClient, redirectTwilioUrl } from '../../scripts/lib/deploy/serverless-client';
+import { LocalClock } from '../../src/local/clock';
 import { LocalServerless } from '../../src/local/twilio/serverless';
 import { createTwilioClient, type TwilioClient } from '../../src/twilio/client';
 import { startTestStack } from '../support/local-stack';
+import { FIXTURE_NOW } from '../fixtures/time';
 import { startTwilioStandIn, ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID, AUTH_TOKEN, type TwilioStandIn } from '../deploy/support';
 
 let standIn: TwilioStandIn;
@@ -11,7 +13,7 @@ let sdk: TwilioClient;
 let labs: TwilioServerlessApiClient;
 
 beforeAll(async () => {
-  standIn = await startTwilioStandIn({ buildingReads: 0 });
+  standIn = await startTwilioStandIn({ buildMs: 0 });
   sdk = createTwilioClient({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: standIn.apiBaseUrl });
   labs = createServerlessClient({ username: API_KEY_SID, password: API_KEY_SECRET, apiBaseUrl: standIn.apiBaseUrl });
 });
@@ -93,12 +95,51 @@ describe('Serverless v1 on the stand-in, driven by the real clients', () => {
     const fn = await sdk.serverless.v1.services(a.sid).functions.create({ friendlyName: 'f' });
     const version = standIn.serverless.createVersion(a.sid, 'function', fn.sid, { path: '/f', visibility: 'public', content: js('1'), contentType: 'application/javascript' });
     await expect(sdk.serverless.v1.services(b.sid).builds.create({ functionVersions: [version.sid] })).rejects.toMatchObject({ status: 400 });
-    const slow = new LocalServerless({ accountSid: ACCOUNT_SID, buildingReads: 2 });
+    const clock = new LocalClock({ startAt: FIXTURE_NOW });
+    const slow = new LocalServerless({ accountSid: ACCOUNT_SID, clock, buildMs: 5_000 });
     const s = slow.createService({ uniqueName: 'slow', friendlyName: 'slow' });
     const e = slow.createEnvironment(s.sid, { uniqueName: 'production' });
     const build = slow.createBuild(s.sid, { functionVersions: [], assetVersions: [], dependencies: [] });
     expect(() => slow.createDeployment(s.sid, e.sid, build.sid)).toThrow(/building; only a completed build/);
-    expect([slow.readBuildStatus(s.sid, build.sid), slow.readBuildStatus(s.sid, build.sid), slow.readBuildStatus(s.sid, build.sid)]).toEqual(['building', 'building', 'completed']);
+    expect(slow.readBuildStatus(s.sid, build.sid)).toBe('building');
+    clock.advance(4_000);
+    expect(slow.readBuildStatus(s.sid, build.sid)).toBe('building');
+    clock.advance(1_000);
+    expect(slow.readBuildStatus(s.sid, build.sid)).toBe('completed');
+  });
+
+  it('moves a build along with time, not with reads: however often the status is read, it is building until the build time has passed', async () => {
+    const clock = new LocalClock({ startAt: FIXTURE_NOW });
+    const model = new LocalServerless({ accountSid: ACCOUNT_SID, clock, buildMs: 60_000 });
+    const s = model.createService({ uniqueName: 'reads', friendlyName: 'reads' });
+    const build = model.createBuild(s.sid, { functionVersions: [], assetVersions: [], dependencies: [] });
+    const reads = Array.from({ length: 20 }, () => model.readBuildStatus(s.sid, build.sid));
+    expect(new Set(reads)).toEqual(new Set(['building']));
+    clock.advance(60_000);
+    expect(model.getBuild(s.sid, build.sid)).toMatchObject({ status: 'completed', dateUpdated: new Date(build.dateCreated.getTime() + 60_000) });
+  });
+
+  it('ends a build that cannot succeed as failed, after the same build time', () => {
+    const clock = new LocalClock({ startAt: FIXTURE_NOW });
+    const model = new LocalServerless({ accountSid: ACCOUNT_SID, clock, buildMs: 1_000 });
+    const s = model.createService({ uniqueName: 'dup', friendlyName: 'dup' });
+    const fn = model.createResource(s.sid, 'function', 'f');
+    const asset = model.createResource(s.sid, 'asset', 'a');
+    const v1 = model.createVersion(s.sid, 'function', fn.sid, { path: '/same', visibility: 'public', content: js('1'), contentType: 'application/javascript' });
+    const v2 = model.createVersion(s.sid, 'asset', asset.sid, { path: '/same', visibility: 'public', content: Buffer.from('x'), contentType: 'text/plain' });
+    const build = model.createBuild(s.sid, { functionVersions: [v1.sid], assetVersions: [v2.sid], dependencies: [] });
+    expect(model.readBuildStatus(s.sid, build.sid)).toBe('building');
+    clock.advance(1_000);
+    expect(model.readBuildStatus(s.sid, build.sid)).toBe('failed');
+    expect(model.buildFailure(s.sid, build.sid)).toBe('two versions are on the path /same');
+  });
+
+  it('deploys without a build when no BuildSid is given (Twilio allows it): the environment then serves nothing', async () => {
+    const service = await sdk.serverless.v1.services.create({ uniqueName: 'unbuilt', friendlyName: 'unbuilt' });
+    const env = await sdk.serverless.v1.services(service.sid).environments.create({ uniqueName: 'production' });
+    const deployment = await sdk.serverless.v1.services(service.sid).environments(env.sid).deployments.create({});
+    expect(deployment.buildSid).toBeNull();
+    expect(standIn.serverless.getEnvironment(service.sid, env.sid).buildSid).toBeNull();
   });
 
   it("enforces Twilio's variable limits: 450-byte values, one key per environment", async () => {

@@ -212,8 +212,10 @@ export function createMessagingRouter(carrier: Carrier, credentials: () => Stand
       if (statusCallback && !URL.canParse(statusCallback)) {
         throw new TwilioApiError(400, 21609, 'Invalid StatusCallback: it is not a valid URL');
       }
+      const to = formString(req, 'To');
+      if (to === undefined || to === '') throw new TwilioApiError(400, 21604, "A 'To' phone number is required.");
       const message = await carrier.send({
-        to: formString(req, 'To') ?? '',
+        to,
         from: mg ?? formString(req, 'From') ?? '',
         body: formString(req, 'Body') ?? '',
         ...(mediaUrl.length > 0 ? { mediaUrl } : {}),

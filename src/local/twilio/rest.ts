@@ -76,8 +76,17 @@ export function formString(req: Request, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/**
+ * Twilio's answer to a request without a parameter the operation requires, in its own words: 400
+ * with code 20001 and `Missing required parameter <Name> in the post body` (the Serverless, Studio
+ * v2 and Verify v2 APIs answer so; the 2010-04-01 Messages API has its own codes, 21602–21604).
+ */
+export function missingParameter(key: string): TwilioApiError {
+  return new TwilioApiError(400, 20001, `Missing required parameter ${key} in the post body`);
+}
+
 export function requireForm(req: Request, key: string): string {
   const v = formString(req, key);
-  if (v === undefined || v === '') throw new TwilioApiError(400, 21604 /* generic missing parameter */, `Required parameter "${key}" missing.`);
+  if (v === undefined || v === '') throw missingParameter(key);
   return v;
 }

@@ -1,6 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { TwilioApiError } from './contracts';
-import { formBody, formString, iso, requireForm, route, sendTwilioError, twilioAuth, type StandInCredentials } from './rest';
+import { formBody, formString, iso, missingParameter, requireForm, route, sendTwilioError, twilioAuth, type StandInCredentials } from './rest';
 import type {
   LocalServerless,
   ResourceKind,
@@ -224,10 +224,9 @@ export function createServerlessRouter(model: LocalServerless, credentials: () =
   const env = `${svc}/Environments/:environment`;
 
   r.post('/v1/Services', route((req, res) => {
-    const uniqueName = requireForm(req, 'UniqueName');
     const created = model.createService({
-      uniqueName,
-      friendlyName: formString(req, 'FriendlyName') ?? uniqueName,
+      uniqueName: requireForm(req, 'UniqueName'),
+      friendlyName: requireForm(req, 'FriendlyName'),
       ...(bool(req, 'IncludeCredentials') !== undefined ? { includeCredentials: bool(req, 'IncludeCredentials') } : {}),
       ...(bool(req, 'UiEditable') !== undefined ? { uiEditable: bool(req, 'UiEditable') } : {}),
     });
@@ -342,7 +341,9 @@ export function createServerlessRouter(model: LocalServerless, credentials: () =
   r.post(`${env}/Deployments`, route((req, res) => {
     const service = model.getService(param(req, 'service'));
     const environment = model.getEnvironment(service.sid, param(req, 'environment'));
-    res.status(201).json(deploymentJson(ac, model.createDeployment(service.sid, environment.sid, requireForm(req, 'BuildSid'))));
+    // BuildSid is optional at Twilio: a deployment without one leaves the environment serving nothing.
+    const buildSid = formString(req, 'BuildSid');
+    res.status(201).json(deploymentJson(ac, model.createDeployment(service.sid, environment.sid, buildSid === '' ? undefined : buildSid)));
   }));
   r.get(`${env}/Deployments`, route((req, res) => {
     const service = model.getService(param(req, 'service'));
@@ -354,7 +355,11 @@ export function createServerlessRouter(model: LocalServerless, credentials: () =
   r.post(`${env}/Variables`, route((req, res) => {
     const service = model.getService(param(req, 'service'));
     const environment = model.getEnvironment(service.sid, param(req, 'environment'));
-    const created = model.createVariable(service.sid, environment.sid, requireForm(req, 'Key'), formString(req, 'Value') ?? '');
+    const key = requireForm(req, 'Key');
+    // Value is required, but may be empty: an empty setting is still a setting.
+    const value = formString(req, 'Value');
+    if (value === undefined) throw missingParameter('Value');
+    const created = model.createVariable(service.sid, environment.sid, key, value);
     res.status(201).json(variableJson(ac, created));
   }));
   r.get(`${env}/Variables`, route((req, res) => {
@@ -401,11 +406,11 @@ export function createServerlessUploadRouter(model: LocalServerless, credentials
       const form = await new Response(req.body, { headers: { 'content-type': type } }).formData();
       const text = (name: string) => {
         const v = form.get(name);
-        if (typeof v !== 'string' || v === '') throw new TwilioApiError(400, 21604, `Required parameter "${name}" missing.`);
+        if (typeof v !== 'string' || v === '') throw missingParameter(name);
         return v;
       };
       const content = form.get('Content');
-      if (content === null || typeof content === 'string') throw new TwilioApiError(400, 21604, 'Required parameter "Content" missing.');
+      if (content === null || typeof content === 'string') throw missingParameter('Content');
       const service = model.getService(param(req, 'service'));
       const version = model.createVersion(service.sid, kind, param(req, 'resource'), {
         path: text('Path'),

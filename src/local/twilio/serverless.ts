@@ -74,7 +74,8 @@ export interface ServerlessDeployment {
   sid: string;
   serviceSid: string;
   environmentSid: string;
-  buildSid: string;
+  /** Null for a deployment made without a build: the environment then serves nothing. */
+  buildSid: string | null;
   dateCreated: Date;
 }
 
@@ -91,8 +92,11 @@ export interface ServerlessVariable {
 export interface LocalServerlessOptions {
   accountSid: string;
   clock?: { now(): number };
-  /** How many status reads a new build answers `building` before `completed` (Twilio takes seconds). */
-  buildingReads?: number;
+  /**
+   * How long a build stays `building` before it is `completed`, in milliseconds of `clock` from
+   * the build's creation (Twilio takes seconds). Reading the status does not move it along.
+   */
+  buildMs?: number;
   /** Twilio's default runtime when a build names none. */
   defaultRuntime?: string;
 }
@@ -101,10 +105,16 @@ interface StoredService extends ServerlessService {
   environments: Map<string, ServerlessEnvironment>;
   resources: Map<string, ServerlessResource>;
   versions: Map<string, ServerlessVersion>;
-  builds: Map<string, ServerlessBuild & { readsLeft: number }>;
+  builds: Map<string, StoredBuild>;
   deployments: Map<string, ServerlessDeployment>;
   variables: Map<string, ServerlessVariable>;
 }
+
+/**
+ * A build with how it will end, decided when it is made, and why it failed if it does (Twilio's
+ * API does not say why; the stand-in keeps it for tests).
+ */
+type StoredBuild = ServerlessBuild & { outcome: 'completed' | 'failed'; failure?: string };
 
 /** Twilio's public limits on these fields (Serverless API reference). */
 const UNIQUE_NAME = /^[A-Za-z0-9-]{1,50}$/;
@@ -129,14 +139,15 @@ export class LocalServerless {
   readonly accountSid: string;
   private readonly services = new Map<string, StoredService>();
   private readonly now: () => Date;
-  private readonly buildingReads: number;
+  private readonly buildMs: number;
+  private failBuildsWith: string | undefined;
   private readonly defaultRuntime: string;
 
   constructor(options: LocalServerlessOptions) {
     this.accountSid = options.accountSid;
     const clock = options.clock ?? { now: () => Date.now() };
     this.now = () => new Date(clock.now());
-    this.buildingReads = options.buildingReads ?? 1;
+    this.buildMs = options.buildMs ?? 1500;
     this.defaultRuntime = options.defaultRuntime ?? 'node22';
   }
 
@@ -304,53 +315,68 @@ export class LocalServerless {
     const paths = [...input.functionVersions, ...input.assetVersions].map((sid) => service.versions.get(sid)?.path);
     const duplicated = paths.find((p, i) => paths.indexOf(p) !== i);
     const at = this.now();
-    const build = {
+    const build: StoredBuild = {
       sid: newSid('ZB'),
       serviceSid: service.sid,
       functionVersions: [...input.functionVersions],
       assetVersions: [...input.assetVersions],
       dependencies: input.dependencies.map((d) => ({ ...d })),
       runtime: input.runtime ?? this.defaultRuntime,
-      status: (duplicated === undefined ? 'building' : 'failed') as BuildStatus,
+      status: 'building',
       dateCreated: at,
       dateUpdated: at,
-      readsLeft: this.buildingReads,
+      outcome: 'completed',
     };
-    if (build.status === 'building' && build.readsLeft === 0) build.status = 'completed';
+    const failure = duplicated !== undefined ? `two versions are on the path ${String(duplicated)}` : this.failBuildsWith;
+    if (failure !== undefined) Object.assign(build, { outcome: 'failed', failure });
     service.builds.set(build.sid, build);
-    return buildView(build);
+    return buildView(this.advance(build));
   }
 
-  /** Reading the status is what moves a build along, so a poller sees `building` before `completed`. */
+  /** A build's status now: `building` until buildMs after its creation, then how it ends. */
   readBuildStatus(serviceSid: string, sid: string): BuildStatus {
-    const build = this.build(this.service(serviceSid), sid);
-    const status = build.status;
-    if (build.status === 'building') {
-      build.readsLeft -= 1;
-      if (build.readsLeft <= 0) {
-        build.status = 'completed';
-        build.dateUpdated = this.now();
-      }
+    return this.advance(this.build(this.service(serviceSid), sid)).status;
+  }
+
+  /** Why a build failed, as far as the stand-in knows (for tests; Twilio's API has no such field). */
+  buildFailure(serviceSid: string, sid: string): string | undefined {
+    return this.build(this.service(serviceSid), sid).failure;
+  }
+
+  /** Builds made from now on fail for this reason (undefined: they build again); for tests of failure reports. */
+  failBuilds(reason: string | undefined): void {
+    this.failBuildsWith = reason;
+  }
+
+  /** Computed on every look, so the status depends on time only, not on how often it is read. */
+  private advance(build: StoredBuild): StoredBuild {
+    const doneAt = build.dateCreated.getTime() + this.buildMs;
+    if (build.status === 'building' && this.now().getTime() >= doneAt) {
+      build.status = build.outcome;
+      build.dateUpdated = new Date(doneAt);
     }
-    return status;
+    return build;
   }
 
   getBuild(serviceSid: string, sid: string): ServerlessBuild {
-    return buildView(this.build(this.service(serviceSid), sid));
+    return buildView(this.advance(this.build(this.service(serviceSid), sid)));
   }
 
   listBuilds(serviceSid: string): ServerlessBuild[] {
-    return [...this.service(serviceSid).builds.values()].map(buildView);
+    return [...this.service(serviceSid).builds.values()].map((b) => buildView(this.advance(b)));
   }
 
-  createDeployment(serviceSid: string, environmentSid: string, buildSid: string): ServerlessDeployment {
+  /** Without a build SID (Twilio allows that) the environment is left serving nothing. */
+  createDeployment(serviceSid: string, environmentSid: string, buildSid?: string): ServerlessDeployment {
     const service = this.service(serviceSid);
     const env = this.environment(service, environmentSid);
-    const build = this.build(service, buildSid);
-    if (build.status !== 'completed') throw badRequest(`Build ${buildSid} is ${build.status}; only a completed build can be deployed`);
-    const deployment: ServerlessDeployment = { sid: newSid('ZD'), serviceSid: service.sid, environmentSid, buildSid, dateCreated: this.now() };
+    if (buildSid !== undefined) {
+      const build = this.advance(this.build(service, buildSid));
+      if (build.status !== 'completed') throw badRequest(`Build ${buildSid} is ${build.status}; only a completed build can be deployed`);
+    }
+    const deployment: ServerlessDeployment = { sid: newSid('ZD'), serviceSid: service.sid, environmentSid, buildSid: buildSid ?? null, dateCreated: this.now() };
     service.deployments.set(deployment.sid, deployment);
-    env.buildSid = buildSid;
+    env.buildSid = buildSid ?? null;
     env.dateUpdated = deployment.dateCreated;
     return { ...deployment };
   }
@@ -439,7 +465,7 @@ export class LocalServerless {
     return r;
   }
 
-  private build(service: StoredService, sid: string): ServerlessBuild & { readsLeft: number } {
+  private build(service: StoredService, sid: string): StoredBuild {
     const b = service.builds.get(sid);
     if (!b) throw notFound('Build', sid);
     return b;
@@ -464,7 +490,7 @@ function serviceView(s: StoredService): ServerlessService {
   return { sid, accountSid, uniqueName, friendlyName, includeCredentials, uiEditable, domainBase, dateCreated, dateUpdated };
 }
 
-function buildView(b: ServerlessBuild & { readsLeft: number }): ServerlessBuild {
-  const { readsLeft: _readsLeft, ...view } = b;
+function buildView(b: StoredBuild): ServerlessBuild {
+  const { failure: _failure, outcome: _outcome, ...view } = b;
   return { ...view, functionVersions: [...view.functionVersions], assetVersions: [...view.assetVersions] };
 }
