@@ -18,6 +18,7 @@ export interface Allowance {
 
 const FLOW_ANSWERS = ['CreateFlow', 'UpdateFlow', 'FetchFlow'];
 const REVISION_ANSWERS = ['FetchFlowRevision'];
+const EXECUTION_ANSWERS = ['CreateExecution', 'FetchExecution', 'UpdateExecution'];
 const NUMBER_ANSWERS = ['CreateIncomingPhoneNumber', 'FetchIncomingPhoneNumber', 'UpdateIncomingPhoneNumber'];
 
 /**
@@ -38,6 +39,16 @@ export const ALLOWED_EXTRA_FIELDS: readonly Allowance[] = [
     reason: 'twilio-node 6.2.0 reads author_sid into FlowRevisionInstance (rest/studio/v2/flow/flowRevision.js).',
   },
   { operations: ['ListFlowRevision'], fields: ['$.revisions[].author_sid'], reason: 'as above, for each revision of a list page' },
+  {
+    operations: EXECUTION_ANSWERS,
+    fields: ['$.contact_sid', '$.flow_version', '$.initiated_by'],
+    reason: 'twilio-node 6.2.0 reads contact_sid, flow_version and initiated_by into ExecutionInstance (rest/studio/v2/flow/execution.js).',
+  },
+  {
+    operations: ['ListExecution'],
+    fields: ['$.executions[].contact_sid', '$.executions[].flow_version', '$.executions[].initiated_by'],
+    reason: 'as above, for each execution of a list page',
+  },
   {
     operations: NUMBER_ANSWERS,
     fields: ['$.type'],
