@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deploy, type DeploySummary } from '../../scripts/lib/deploy/deploy';
 import { destroy } from '../../scripts/lib/deploy/destroy';
 import { status } from '../../scripts/lib/deploy/status';
-import { TwilioDeployTarget } from '../../scripts/lib/deploy/twilio';
+import { describeFailedBuild, TwilioDeployTarget } from '../../scripts/lib/deploy/twilio';
 import {
   API_KEY_SECRET,
   FUNCTIONS_SECRET_KEY,
@@ -619,5 +619,47 @@ describe('a failing step', () => {
       await standIn.close();
       await store.close();
     }
+  });
+});
+
+describe('a build Twilio fails', () => {
+  it('stops the deploy with the build SID, what was in the build, and where Twilio keeps the reason', async () => {
+    const standIn = await startTwilioStandIn({ buildMs: 0 });
+    const store = await freshSecrets();
+    try {
+      standIn.serverless.failBuilds('a dependency could not be installed');
+      const h = harness(validEnv(), standIn, store);
+      const r = await runDeploy(h);
+      if (r.ok || r.reason !== 'step-failed') throw new Error('expected step-failed');
+      const service = standIn.serverless.listServices()[0]!;
+      const [build] = standIn.serverless.listBuilds(service.sid);
+      expect(build).toMatchObject({ status: 'failed' });
+      expect(r.failure.step).toBe('Deploy the Functions and assets');
+      expect(r.failure.message).toContain(`Twilio's build ${build!.sid} of service ${service.sid} failed; Twilio's API does not say why`);
+      expect(r.failure.message).toContain('dependencies twilio@6.2.0');
+      expect(r.failure.whatToDo).toContain(`read the build log of ${build!.sid}`);
+      expect(h.output.join('\n')).toContain(`Step "Deploy the Functions and assets" failed: Twilio's build ${build!.sid}`);
+      // Nothing after the failed build ran: no deployment, no flow.
+      expect(standIn.serverless.listDeployments(service.sid, standIn.serverless.listEnvironments(service.sid)[0]!.sid)).toEqual([]);
+      expect(standIn.studio.listFlows()).toEqual([]);
+    } finally {
+      await standIn.close();
+      await store.close();
+    }
+  });
+
+  it('names the clashing path when the build itself shows why it failed', () => {
+    const err = describeFailedBuild({
+      sid: `ZB${'1'.repeat(32)}`,
+      serviceSid: `ZS${'2'.repeat(32)}`,
+      runtime: 'node22',
+      functionVersions: [{ path: '/ehr/events' }, { path: '/index.html' }],
+      assetVersions: [{ path: '/index.html' }],
+      dependencies: [{ name: 'twilio', version: '6.2.0' }],
+    });
+    expect(err.message).toBe(
+      `Twilio's build ZB${'1'.repeat(32)} of service ZS${'2'.repeat(32)} failed: more than one file is deployed on /index.html (2 functions, 1 assets, runtime node22, dependencies twilio@6.2.0)`,
+    );
+    expect(err.whatToDo).toContain('give each function and asset its own path');
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fsHelpers } from '@twilio-labs/serverless-api';
 import { createTwilioClient, type TwilioClient } from '../../../src/twilio/client';
+import { ActionableError } from './report';
 import { createServerlessClient } from './serverless-client';
 import { FLOW_NAME, SERVICE_NAME } from './settings';
 
@@ -187,7 +188,8 @@ export class TwilioDeployTarget implements TwilioTarget {
     const dir = path.resolve(input.serviceDir);
     const { functions, assets } = await fsHelpers.getListOfFunctionsAndAssets(dir, { functionsFolderNames: ['functions'], assetsFolderNames: ['assets'] });
     const pkgJson = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-    const result = await client.deployProject({
+    const result = await client
+      .deployProject({
       username: this.credentials.apiKeySid,
       password: this.credentials.apiKeySecret,
       ...(input.serviceSid ? { serviceSid: input.serviceSid } : {}),
@@ -200,7 +202,12 @@ export class TwilioDeployTarget implements TwilioTarget {
       // A service created by a previous, interrupted run is reused instead of refused.
       overrideExistingService: true,
       uiEditable: false,
-    });
+    })
+      .catch(async (err: unknown) => {
+        // serverless-api rejects with the bare status string when Twilio reports the build failed.
+        if (err === 'failed') throw await this.failedBuild(input.serviceSid);
+        throw err;
+      });
     return {
       serviceSid: result.serviceSid,
       environmentSid: result.environmentSid,
@@ -210,6 +217,32 @@ export class TwilioDeployTarget implements TwilioTarget {
       functionPaths: result.functionResources.map((f) => f.path).sort(),
       assetPaths: result.assetResources.map((a) => a.path).sort(),
     };
+  }
+
+  /** The newest failed build of the service, described for the operator; a plain error when it cannot be found. */
+  private async failedBuild(serviceSid: string | undefined): Promise<Error> {
+    try {
+      // Twilio takes a Service's unique name wherever its SID goes, so a first deploy can look it up too.
+      const service = this.sdk.serverless.v1.services(serviceSid ?? SERVICE_NAME);
+      const builds = await service.builds.list({ limit: 50 });
+      const failed = builds.filter((b) => b.status === 'failed').sort((a, b) => b.dateCreated.getTime() - a.dateCreated.getTime())[0];
+      if (failed) {
+        return describeFailedBuild({
+          sid: failed.sid,
+          serviceSid: failed.serviceSid,
+          runtime: String(failed.runtime),
+          functionVersions: (failed.functionVersions ?? []) as { path?: string }[],
+          assetVersions: (failed.assetVersions ?? []) as { path?: string }[],
+          dependencies: (failed.dependencies ?? []) as { name?: string; version?: string }[],
+        });
+      }
+    } catch {
+      // Fall through: the failure itself matters more than why the lookup did not work.
+    }
+    return new ActionableError(
+      'Twilio reported the build of the Functions as failed (the failed build could not be found to say more)',
+      'open the service in the Twilio Console (Functions and Assets → Services), read the build log, fix the cause and run `npm run deploy` again',
+    );
   }
 
   async setVariables(serviceSid: string, environmentSid: string, env: Record<string, string>): Promise<{ changed: string[]; removed: string[] }> {
@@ -296,4 +329,35 @@ export class TwilioDeployTarget implements TwilioTarget {
   async deleteVerifyService(sid: string): Promise<void> {
     await this.sdk.verify.v2.services(sid).remove();
   }
+}
+
+export interface FailedBuild {
+  sid: string;
+  serviceSid: string;
+  runtime: string;
+  functionVersions: { path?: string }[];
+  assetVersions: { path?: string }[];
+  dependencies: { name?: string; version?: string }[];
+}
+
+/**
+ * What the operator needs when Twilio fails a build: which build, what was in it, and why, as far
+ * as can be told. Twilio's Build resource has a status but no reason (the Serverless API offers no
+ * build log), so only a cause visible in the build itself is named; otherwise the Console's log.
+ */
+export function describeFailedBuild(b: FailedBuild): ActionableError {
+  const paths = [...b.functionVersions, ...b.assetVersions].map((v) => v.path ?? '');
+  const duplicated = [...new Set(paths.filter((p, i) => paths.indexOf(p) !== i))];
+  const dependencies = b.dependencies.map((d) => `${d.name ?? '?'}@${d.version ?? '?'}`).join(', ') || 'none';
+  const contents = `${b.functionVersions.length} functions, ${b.assetVersions.length} assets, runtime ${b.runtime}, dependencies ${dependencies}`;
+  if (duplicated.length > 0) {
+    return new ActionableError(
+      `Twilio's build ${b.sid} of service ${b.serviceSid} failed: more than one file is deployed on ${duplicated.join(', ')} (${contents})`,
+      'give each function and asset its own path (a function and an asset with the same name clash), then run `npm run deploy` again',
+    );
+  }
+  return new ActionableError(
+    `Twilio's build ${b.sid} of service ${b.serviceSid} failed; Twilio's API does not say why (${contents})`,
+    `open service ${b.serviceSid} in the Twilio Console (Functions and Assets → Services) and read the build log of ${b.sid}; the usual causes are a dependency in build/service/package.json that npm cannot install and a runtime Twilio no longer offers. Fix it and run \`npm run deploy\` again`,
+  );
 }
