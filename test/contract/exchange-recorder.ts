@@ -8,7 +8,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
  */
 
 export interface Exchange {
-  /** The stand-in's product prefix: `api`, `studio`, `verify`, `serverless` or `serverless-upload`. */
+  /** The stand-in's product prefix: `api`, `studio`, `verify`, `serverless`, `messaging` or `serverless-upload`. */
   product: string;
   method: string;
   /** The path as Twilio would see it, e.g. `/v1/Services/ZS…/Builds`. */
@@ -21,7 +21,7 @@ export interface Exchange {
   body: unknown;
 }
 
-const PRODUCTS = new Set(['api', 'studio', 'verify', 'serverless', 'serverless-upload']);
+const PRODUCTS = new Set(['api', 'studio', 'verify', 'serverless', 'serverless-upload', 'messaging']);
 
 export function recordExchanges(sink: Exchange[]): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {

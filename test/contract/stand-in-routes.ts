@@ -4,6 +4,7 @@ import { Carrier } from '../../src/local/phones/carrier';
 import { StudioEngine } from '../../src/local/studio/engine';
 import { createStudioRouter } from '../../src/local/studio/router';
 import { createMessagingRouter } from '../../src/local/twilio/messaging-router';
+import { createMessagingServicesRouter } from '../../src/local/twilio/messaging-services-router';
 import { LocalServerless } from '../../src/local/twilio/serverless';
 import { createServerlessRouter, createServerlessUploadRouter } from '../../src/local/twilio/serverless-router';
 import { LocalVerify } from '../../src/local/twilio/verify';
@@ -29,6 +30,7 @@ export function routers(): Record<Product | 'serverless-upload', Router> {
     verify: createVerifyRouter(verify, credentials),
     serverless: createServerlessRouter(serverless, credentials),
     'serverless-upload': createServerlessUploadRouter(serverless, credentials),
+    messaging: createMessagingServicesRouter(carrier, credentials),
   };
 }
 

@@ -13,6 +13,7 @@ export const SPEC_FILES = {
   studio: 'twilio_studio_v2.json',
   verify: 'twilio_verify_v2.json',
   serverless: 'twilio_serverless_v1.json',
+  messaging: 'twilio_messaging_v1.json',
 } as const;
 
 export type Product = keyof typeof SPEC_FILES;
