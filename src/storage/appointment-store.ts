@@ -280,6 +280,81 @@ export interface StaffMessages {
 
 export type OutboxKind = 'ehr' | 'flow';
 
+/** What a user of the admin page may do: `admin` settings, users, export, audit; `staff` appointments, inbox, replies. */
+export type StaffRole = 'admin' | 'staff';
+
+/** A memory-hard password hash with the parameters it was made with, so they can be raised later. */
+export interface PasswordHash {
+  algorithm: 'scrypt';
+  N: number;
+  r: number;
+  p: number;
+  keylen: number;
+  /** base64url */
+  salt: string;
+  /** base64url */
+  hash: string;
+}
+
+/** A person who logs in to the admin page with a password of their own and a code texted to their phone. */
+export interface StaffUser {
+  /** The login name: lowercase letters, digits, `.`, `_`, `-`. */
+  id: string;
+  name: string;
+  /** E.164; login codes are texted here. */
+  phone: string;
+  role: StaffRole;
+  password: PasswordHash;
+  disabled: boolean;
+  /**
+   * Sessions carry the version they were issued under; disabling the user or changing the
+   * password or role raises it, which ends every earlier session at its next request.
+   */
+  session_version: number;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** Staff users, one record each; replaced only at the version read (compare-and-set). */
+export interface StaffUsers {
+  getUser(userId: string): Promise<Versioned<StaffUser> | null>;
+  /** Creates the user unless one exists with the same id; says which. */
+  createUser(user: StaffUser): Promise<'created' | 'exists'>;
+  replaceUser(user: StaffUser, expectedEtag: string): Promise<'ok' | 'conflict'>;
+  /** By id, at most `limit`. */
+  listUsers(limit: number): Promise<StaffUser[]>;
+}
+
+/** Who did what to which record, from which client. Ids only: no names, phones or message text. */
+export interface AuditEntry {
+  /** Random; with `at` it makes the entry's key. */
+  id: string;
+  at: string;
+  actor: { user_id: string; role: StaffRole | 'none' };
+  action: string;
+  outcome: 'success' | 'failure';
+  /** Ids of what the action touched (appointment_id, inbox_item_id, user_id, table …). */
+  target: Record<string, string>;
+  client: { id?: string; ip?: string; user_agent?: string };
+  request_id: string;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Absent on the last page. */
+  cursor?: string;
+}
+
+/** The admin audit trail: append-only, one object per entry, listed oldest first by day range. */
+export interface AuditLog {
+  /** Creates the entry's object unless one exists under its key (which is then left as it was). */
+  appendAudit(entry: AuditEntry): Promise<'created' | 'exists'>;
+  /** Entries from day `from` to day `to` inclusive (`YYYY-MM-DD`, UTC), at most `limit` per page. */
+  listAudit(range: { from: string; to: string }, limit: number, cursor?: string): Promise<AuditPage>;
+}
+
 export type AppointmentStore = AppointmentRecords &
   EventHistory &
   DueIndex &
@@ -293,7 +368,9 @@ export type AppointmentStore = AppointmentRecords &
   RejectedEvents &
   DeliveryReceipts &
   ClinicInbox &
-  StaffMessages;
+  StaffMessages &
+  StaffUsers &
+  AuditLog;
 
 export interface AppointmentPage {
   appointments: AppointmentState[];

@@ -21,6 +21,8 @@ import type { OutboxKind } from './appointment-store';
  *   inbox/items/<newest-first time>_<message_sid>.json   replies not understood, for the clinic's staff
  *   appointments/<id>/staff/<time>_<id>.json              texts staff sent from the inbox (create-only)
  *   inbox/acks/<phone>/<YYYY-MM-DD>.json                 the day's holding reply to a phone (at most one)
+ *   admin/users/<user id>.json                           a staff user of the admin page (conditional writes)
+ *   audit/<YYYY-MM-DD>/<utc>-<random>.json               one admin audit entry, never overwritten
  */
 export function encodeSegment(value: string): string {
   // UTF-8 is one-to-one only on well-formed text: Buffer writes every lone surrogate as U+FFFD, so
@@ -167,4 +169,41 @@ export function inboxItemKey(id: string): string | null {
 /** One holding reply per phone and day (the day as the caller counts it, `YYYY-MM-DD`). */
 export function inboxAckKey(phoneE164: string, day: string): string {
   return `inbox/acks/${encodeSegment(phoneE164)}/${encodeSegment(day)}.json`;
+}
+
+export const STAFF_USERS_PREFIX = 'admin/users/';
+
+/** A staff user's record; the id is the login name, encoded like every other outside id. */
+export function staffUserKey(userId: string): string {
+  return `${STAFF_USERS_PREFIX}${encodeSegment(userId)}.json`;
+}
+
+export const AUDIT_PREFIX = 'audit/';
+
+/**
+ * One audit entry per key, created once (If-None-Match: *), never replaced. The day folder lets a
+ * date range be listed without reading other days; within it the ISO time then a random suffix
+ * sort entries by time and keep two entries of the same millisecond apart.
+ */
+export function auditKey(atIso: string, suffix: string): string {
+  return `${AUDIT_PREFIX}${atIso.slice(0, 10)}/${atIso}-${suffix}.json`;
+}
+
+/** The first key of a day (`YYYY-MM-DD`) and the key every entry of that day sorts before. */
+export function auditDayBounds(day: string): { first: string; after: string } {
+  return { first: `${AUDIT_PREFIX}${day}/`, after: `${AUDIT_PREFIX}${day}/~` };
+}
+
+/**
+ * Where a listing of audit days `from`..`to` starts and stops, resuming after `cursor` (the key of
+ * the last entry returned, without the prefix) when it is one `auditKey` can have made.
+ */
+export function auditListing(range: { from: string; to: string }, cursor?: string): { startAfter: string; before: string } {
+  const first = auditDayBounds(range.from).first;
+  const resume = cursor && /^\d{4}-\d{2}-\d{2}\/[0-9T:.Z+-]+-[A-Za-z0-9_-]+\.json$/.test(cursor) ? `${AUDIT_PREFIX}${cursor}` : '';
+  return { startAfter: resume > first ? resume : first, before: auditDayBounds(range.to).after };
+}
+
+export function auditCursorOf(key: string): string {
+  return key.slice(AUDIT_PREFIX.length);
 }

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { AppointmentState } from '../domain/appointment';
 import { log } from '../log';
-import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser } from './appointment-store';
 import { InboxItemRecord, settleReply, StaffMessageRecord } from './inbox-records';
 import {
   APPOINTMENTS_PREFIX,
@@ -39,6 +39,12 @@ import {
   messageLinkKey,
   staffMessageKey,
   staffMessagesPrefix,
+  AUDIT_PREFIX,
+  auditCursorOf,
+  auditKey,
+  auditListing,
+  STAFF_USERS_PREFIX,
+  staffUserKey,
 } from './keys';
 
 interface S3ErrorShape {
@@ -373,6 +379,58 @@ export class S3AppointmentStore implements AppointmentStore {
     const got = await this.getJson(key);
     const seen = (got?.value as { at?: unknown } | undefined)?.at;
     return typeof seen === 'string' ? seen : at;
+  }
+
+  async getUser(userId: string): Promise<Versioned<StaffUser> | null> {
+    const got = await this.getJson(staffUserKey(userId));
+    return got ? { value: got.value as StaffUser, etag: got.etag } : null;
+  }
+
+  async createUser(user: StaffUser): Promise<'created' | 'exists'> {
+    return (await this.putNew(staffUserKey(user.id), user)).created ? 'created' : 'exists';
+  }
+
+  async replaceUser(user: StaffUser, expectedEtag: string): Promise<'ok' | 'conflict'> {
+    return this.putConditional(staffUserKey(user.id), user, { IfMatch: expectedEtag });
+  }
+
+  async listUsers(limit: number): Promise<StaffUser[]> {
+    const users: StaffUser[] = [];
+    for await (const key of this.listKeys(STAFF_USERS_PREFIX)) {
+      if (users.length >= limit) break;
+      const got = await this.getJson(key);
+      if (got) users.push(got.value as StaffUser);
+    }
+    return users;
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<'created' | 'exists'> {
+    return (await this.putNew(auditKey(entry.at, entry.id), entry)).created ? 'created' : 'exists';
+  }
+
+  async listAudit(range: { from: string; to: string }, limit: number, cursor?: string): Promise<AuditPage> {
+    // One listing of at most size + 1 keys from where the range (or the cursor) starts: the extra
+    // key says whether another page exists without a second request.
+    const size = Math.max(1, Math.min(limit, 999));
+    const { startAfter, before } = auditListing(range, cursor);
+    const page = await this.s3.send(
+      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: AUDIT_PREFIX, StartAfter: startAfter, MaxKeys: size + 1 }),
+    );
+    const keys = (page.Contents ?? []).flatMap((o) => (o.Key && o.Key < before ? [o.Key] : [])).sort();
+    const taken = keys.slice(0, size);
+    const entries: (AuditEntry | undefined)[] = new Array(taken.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < taken.length; i = next++) {
+        entries[i] = (await this.getJson(taken[i] as string))?.value as AuditEntry | undefined;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, taken.length) }, worker));
+    const last = taken.at(-1);
+    return {
+      entries: entries.filter((e): e is AuditEntry => e !== undefined),
+      ...(keys.length > size && last ? { cursor: auditCursorOf(last) } : {}),
+    };
   }
 
   private async putNew(key: string, value: unknown): Promise<{ created: true; etag: string } | { created: false }> {
