@@ -10,4 +10,4 @@ export const handler = adminFunction('session', async ({ context, admin, params,
   if (!phone.ok) return phone.reply;
   const runtime = functionsRuntime(context);
   return jsonReply(200, { phone: phone.value, requests: await ehrRequestsForPhone(runtime.store, phone.value) }, requestId);
-});
+}, { role: 'staff' });

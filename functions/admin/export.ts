@@ -1,10 +1,11 @@
 // GET /admin/export?table=appointments|history&cursor=&appointment_id=: one page of a CSV export.
 import { exportPage } from '../../src/admin/csv';
-import { adminFunction, stringParam } from '../../src/admin/handler';
+import { adminFunction, audit, stringParam } from '../../src/admin/handler';
 import { errorReply, jsonReply } from '../../src/http/reply';
 import { functionsRuntime } from '../../src/runtime/functions';
 
-export const handler = adminFunction('session', async ({ context, params, requestId }) => {
+export const handler = adminFunction('session', async (call) => {
+  const { context, params, requestId } = call;
   const table = stringParam(params, 'table');
   if (table !== 'appointments' && table !== 'history') {
     return errorReply('invalid-request', 'table must be appointments or history', requestId, { problems: [{ field: 'table', message: 'must be appointments or history' }] });
@@ -16,5 +17,6 @@ export const handler = adminFunction('session', async ({ context, params, reques
     ...(cursor ? { cursor } : {}),
     ...(appointmentId ? { appointmentId } : {}),
   });
+  await audit(call, 'export', { table, appointment_id: appointmentId, cursor, rows: String(page.rows) });
   return jsonReply(200, page, requestId);
 });

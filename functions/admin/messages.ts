@@ -8,4 +8,4 @@ export const handler = adminFunction('session', async ({ admin, params, requestI
   const phone = phoneParam(params, admin.env, requestId);
   if (!phone.ok) return phone.reply;
   return jsonReply(200, { phone: phone.value, messages: await conversation(admin.twilio, phone.value) }, requestId);
-});
+}, { role: 'staff' });

@@ -2,4 +2,4 @@
 import { adminFunction } from '../../src/admin/handler';
 import { refreshSession } from '../../src/admin/login';
 
-export const handler = adminFunction('session', async ({ admin, claims, requestId }) => refreshSession(admin, claims, requestId));
+export const handler = adminFunction('session', async ({ admin, claims, actor, requestId }) => refreshSession(admin, claims, requestId, actor), { role: 'staff' });

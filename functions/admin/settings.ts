@@ -1,6 +1,9 @@
 // GET /admin/settings: every configuration problem at once (variable, problem, fix); never a secret value.
 import { checkSettings } from '../../src/config/admin-config';
-import { adminFunction } from '../../src/admin/handler';
+import { adminFunction, audit } from '../../src/admin/handler';
 import { jsonReply } from '../../src/http/reply';
 
-export const handler = adminFunction('session', async ({ admin, requestId }) => jsonReply(200, checkSettings(admin.env), requestId));
+export const handler = adminFunction('session', async (call) => {
+  await audit(call, 'settings.view');
+  return jsonReply(200, checkSettings(call.admin.env), call.requestId);
+});

@@ -1,7 +1,9 @@
 import { loadAdminConfig, type AdminRuntimeConfig } from '../config/admin-config';
 import { describeProblems, type Env } from '../config/config';
 import { ConfigError, envOf, type FunctionContext } from '../runtime/functions';
+import type { AuditLog, StaffUsers } from '../storage/appointment-store';
 import { S3AdminStore } from '../storage/s3-admin-store';
+import { S3AppointmentStore } from '../storage/s3-appointment-store';
 import { createS3Client, s3SettingsFrom } from '../storage/s3-client';
 import { createTwilioClient, type TwilioClient } from '../twilio/client';
 import { AttemptLimiter } from './rate-limit';
@@ -14,6 +16,8 @@ export interface AdminRuntime {
   env: Env;
   twilio: TwilioClient;
   store: S3AdminStore;
+  /** Staff users and the audit log (the same bucket, through the appointment store's adapter). */
+  records: StaffUsers & AuditLog;
   limiter: AttemptLimiter;
   codes: VerifyCodes;
   /**
@@ -41,6 +45,7 @@ export function adminRuntime(context: FunctionContext): AdminRuntime {
     env,
     twilio,
     store,
+    records: new S3AppointmentStore(s3, config.S3_BUCKET),
     limiter: new AttemptLimiter(store),
     codes: new TwilioVerifyCodes(twilio, config.VERIFY_SERVICE_SID),
     wallClock: () => Date.now(),

@@ -51,4 +51,13 @@ describe('admin tokens', () => {
     expect(claims.exp).toBe(authTime + SESSION_MAX_AGE_SECONDS);
     expect(claims.auth_time).toBe(authTime);
   });
+
+  it('carries the user and session version it was issued for, and refuses them changed after signing', () => {
+    const { token, claims } = issueToken(SECRET, 'session', NOW, undefined, undefined, { sub: 'ann', ver: 3 });
+    const check = verifyToken(SECRET, token, 'session', NOW);
+    expect(check.ok && [check.claims.sub, check.claims.ver]).toEqual(['ann', 3]);
+    const [v, , sig] = token.split('.');
+    const other = Buffer.from(JSON.stringify({ ...claims, sub: 'admin' })).toString('base64url');
+    expect(verifyToken(SECRET, `${v}.${other}.${sig}`, 'session', NOW)).toEqual({ ok: false, reason: 'forged' });
+  });
 });

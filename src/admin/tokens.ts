@@ -19,6 +19,22 @@ export interface TokenClaims {
   /** When the administrator entered the code; refreshes keep it, so a session cannot live forever. */
   auth_time: number;
   jti: string;
+  /**
+   * Whose token it is (challenge and session). Absent in tokens of the built-in administrator
+   * issued before staff accounts existed, which are read as `admin`.
+   */
+  sub?: string;
+  /** The user's session version when it was issued; a record with another one ends the session. */
+  ver?: number;
+}
+
+/** The built-in administrator (APPLICATION_PASSWORD + ADMINISTRATOR_PHONE). */
+export const BUILT_IN_ADMIN = 'admin';
+
+/** Who a token is for: the user id and the user record's session version. */
+export interface TokenSubject {
+  sub: string;
+  ver: number;
 }
 
 export const CHALLENGE_TTL_SECONDS = 10 * 60;
@@ -37,12 +53,12 @@ function sign(secret: string, payload: string): Buffer {
 }
 
 /** `jti`: a device token renewed at login keeps its id, so the browser keeps one attempt log. */
-export function issueToken(secret: string, typ: TokenType, nowMs: number, authTime?: number, jti?: string): { token: string; claims: TokenClaims } {
+export function issueToken(secret: string, typ: TokenType, nowMs: number, authTime?: number, jti?: string, subject?: TokenSubject): { token: string; claims: TokenClaims } {
   const iat = Math.floor(nowMs / 1000);
   const ttl = TTL_SECONDS[typ];
   const auth_time = authTime ?? iat;
   const exp = typ === 'session' ? Math.min(iat + ttl, auth_time + SESSION_MAX_AGE_SECONDS) : iat + ttl;
-  const claims: TokenClaims = { typ, iat, exp, auth_time, jti: jti ?? randomBytes(12).toString('base64url') };
+  const claims: TokenClaims = { typ, iat, exp, auth_time, jti: jti ?? randomBytes(12).toString('base64url'), ...(subject ? { sub: subject.sub, ver: subject.ver } : {}) };
   const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
   return { token: `v1.${payload}.${sign(secret, payload).toString('base64url')}`, claims };
 }
@@ -62,6 +78,7 @@ export function verifyToken(secret: string, token: string | undefined, expected:
     return { ok: false, reason: 'malformed' };
   }
   if (typeof claims.exp !== 'number' || typeof claims.auth_time !== 'number') return { ok: false, reason: 'malformed' };
+  if ((claims.sub !== undefined && typeof claims.sub !== 'string') || (claims.ver !== undefined && typeof claims.ver !== 'number')) return { ok: false, reason: 'malformed' };
   if (claims.typ !== expected) return { ok: false, reason: 'wrong-type' };
   if (Math.floor(nowMs / 1000) >= claims.exp) return { ok: false, reason: 'expired' };
   return { ok: true, claims };
