@@ -21,6 +21,11 @@ const SESSION_FUNCTIONS: [string, { body?: unknown; query?: Record<string, strin
   ['inbox', {}],
   ['inbox-done', { body: { id: '0000000000000_U00x' } }],
   ['inbox-reply', { body: { id: '0000000000000_U00x', reply_id: 'reply-0001', body: 'hi' } }],
+  ['users', {}],
+  ['user-add', { body: { id: 'ann', name: 'Ann', phone: '+14155553101', role: 'staff', password: 'a-long-passphrase' } }],
+  ['user-update', { body: { id: 'ann', disabled: true } }],
+  ['audit', {}],
+  ['audit-export', {}],
 ];
 const ALL_TOKEN_FUNCTIONS: [string, 'session' | 'challenge', { body?: unknown; query?: Record<string, string> }][] = [
   ...SESSION_FUNCTIONS.map(([p, r]): [string, 'session', typeof r] => [p, 'session', r]),

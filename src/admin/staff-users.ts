@@ -29,7 +29,7 @@ const NewUser = z.object({
     .min(1, { error: 'is required' })
     .max(100, { error: 'must be at most 100 characters' })
     // A name is shown on the page and in exports: no control or invisible format characters.
-    .regex(/^[^\p{Cc}\p{Cf}\u2028\u2029]+$/u, { error: 'must not contain control or invisible characters' }),
+    .regex(/^[^\p{Cc}\p{Cf}\u2028\u2029]*$/u, { error: 'must not contain control or invisible characters' }),
   phone: z.string({ error: 'is required' }).min(1, { error: 'is required' }),
   role: StaffRoleSchema,
   password: z.string({ error: 'is required' }),
