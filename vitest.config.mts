@@ -26,6 +26,7 @@ const INTEGRATION = [
   'test/intake.test.ts',
   'test/lambda-handler.test.ts',
   'test/local/loopback.test.ts',
+  'test/local/busy-port.test.ts',
   'test/local/serverless.test.ts',
   'test/messaging.test.ts',
   'test/mllp-bridge.test.ts',

@@ -19,6 +19,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import {
   attemptLogKey,
+  auditKey,
+  staffUserKey,
   dueKey,
   historyKey,
   inboundKey,
@@ -38,7 +40,7 @@ import {
   SWEEP_STATUS_KEY,
 } from '../src/storage/keys';
 import { INTAKE_SECRET_FIELDS as RUNTIME_INTAKE_SECRET_FIELDS } from '../src/runtime/receiver';
-import { AppointmentStack, FUNCTIONS_OBJECT_ACCESS, HISTORY_KEYS, INTAKE_OBJECT_ACCESS, INTAKE_SECRET_FIELDS, SWEEP_OBJECT_ACCESS, type AppointmentStackProps } from './stack';
+import { APPEND_ONLY_KEYS, AppointmentStack, AUDIT_KEYS, FUNCTIONS_OBJECT_ACCESS, HISTORY_KEYS, INTAKE_OBJECT_ACCESS, INTAKE_SECRET_FIELDS, SWEEP_OBJECT_ACCESS, type AppointmentStackProps } from './stack';
 
 afterAll(() => {
   if (sandbox.realHome === undefined) delete process.env.HOME;
@@ -365,25 +367,26 @@ describe('secrets and IAM', () => {
   it.each([
     ['FunctionsAccess', FUNCTIONS_OBJECT_ACCESS],
     ['SweepAccess', SWEEP_OBJECT_ACCESS],
-  ])('%s reads everything, writes and deletes its own key families, creates history records only with If-None-Match: * and never deletes them', (owner, access) => {
+  ])('%s reads everything, writes and deletes its own key families, creates history records (and audit entries) only with If-None-Match: * and never deletes them', (owner, access) => {
     const s3 = statementsOf('AWS::IAM::ManagedPolicy')
       .filter(({ id, statement }) => id.startsWith(owner) && actionsOf(statement).some((a) => a.startsWith('s3:')))
       .map(({ statement }) => statement);
     // CloudFormation gets a lone resource as a value, several as a list.
     const resources = (patterns: string[]) => (patterns.length === 1 ? objectArn(patterns[0] as string) : patterns.map(objectArn));
-    const history = resources([HISTORY_KEYS, ...(access.createOnly ?? [])]);
+    const creates = resources([HISTORY_KEYS, ...(access.creates ?? [])]);
+    const appendOnly = resources(APPEND_ONLY_KEYS);
     expect(s3).toEqual([
       { Effect: 'Allow', Action: 's3:GetObject', Resource: objectsArn },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
       { Effect: 'Allow', Action: 's3:PutObject', Resource: resources(access.writes) },
-      { Effect: 'Allow', Action: 's3:PutObject', Resource: history, Condition: { StringEquals: { 's3:if-none-match': '*' } } },
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: creates, Condition: { StringEquals: { 's3:if-none-match': '*' } } },
       { Effect: 'Allow', Action: 's3:DeleteObject', Resource: resources(access.deletes) },
-      { Effect: 'Deny', Action: 's3:PutObject', Resource: history, Condition: { StringNotEquals: { 's3:if-none-match': '*' } } },
-      { Effect: 'Deny', Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'], Resource: history },
+      { Effect: 'Deny', Action: 's3:PutObject', Resource: appendOnly, Condition: { StringNotEquals: { 's3:if-none-match': '*' } } },
+      { Effect: 'Deny', Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'], Resource: appendOnly },
     ]);
   });
 
-  it('denies every principal a history write without If-None-Match: * in the bucket policy', () => {
+  it('denies every principal a history, audit or staff-text write without If-None-Match: * in the bucket policy', () => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: BUCKET },
       PolicyDocument: {
@@ -392,7 +395,7 @@ describe('secrets and IAM', () => {
             Effect: 'Deny',
             Principal: { AWS: '*' },
             Action: 's3:PutObject',
-            Resource: objectArn(HISTORY_KEYS),
+            Resource: APPEND_ONLY_KEYS.map(objectArn),
             Condition: { StringNotEquals: { 's3:if-none-match': '*' } },
           },
         ]),
@@ -424,6 +427,8 @@ describe('secrets and IAM', () => {
     'message link': messageLinkKey('SM123'),
     'inbox holding reply': inboxAckKey(phone, '2026-11-25'),
     'staff text': staffMessageKey(id, at, 'r-1'),
+    'staff user': staffUserKey('ann'),
+    'audit entry': auditKey(at, 'e1'),
   };
   type Owner = 'FunctionsAccess' | 'SweepAccess';
   const [W, D, C] = ['write', 'delete', 'create once'];
@@ -446,6 +451,8 @@ describe('secrets and IAM', () => {
     'message link': { FunctionsAccess: [W], SweepAccess: [] },
     'inbox holding reply': { FunctionsAccess: [W], SweepAccess: [] },
     'staff text': { FunctionsAccess: [C], SweepAccess: [] },
+    'staff user': { FunctionsAccess: [W], SweepAccess: [] },
+    'audit entry': { FunctionsAccess: [C], SweepAccess: [] },
   };
   it.each(Object.entries(keys))('%s (%s): each principal may read it and do exactly what its code does', (family, key) => {
     for (const owner of ['FunctionsAccess', 'SweepAccess'] as const) {

@@ -264,14 +264,15 @@ export class AppointmentStack extends Stack {
       ['HIPAA.Security::HIPAA.Security-S3DefaultEncryptionKMS', 'encrypted at rest with SSE-S3 (AES-256); who may read is decided by IAM and the bucket policy, which a KMS key policy would only repeat at a per-request cost'],
     ]);
 
-    // Whoever the principal (also one granted s3:PutObject later, by hand): a history record is only
-    // ever created, never overwritten. S3 evaluates If-None-Match: * atomically (conditional writes).
+    // Whoever the principal (also one granted s3:PutObject later, by hand): a history record or an
+    // audit entry is only ever created, never overwritten. S3 evaluates If-None-Match: * atomically
+    // (conditional writes).
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
         actions: ['s3:PutObject'],
-        resources: [this.bucket.arnForObjects(HISTORY_KEYS)],
+        resources: APPEND_ONLY_KEYS.map((p) => this.bucket.arnForObjects(p)),
         conditions: { StringNotEquals: CREATE_ONLY },
       }),
     );
@@ -557,7 +558,7 @@ function acknowledge(scope: Construct, findings: [id: string, reason: string][])
 /** Each key-family wildcard is a finding of its own (AwsSolutions-IAM5); the reason is the same. */
 function acknowledgeObjectPatterns(policy: iam.ManagedPolicy, bucket: s3.Bucket, access: ObjectAccess): void {
   const logicalId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
-  const patterns = [...new Set(['*', HISTORY_KEYS, ...access.writes, ...access.deletes, ...(access.createOnly ?? [])])];
+  const patterns = [...new Set(['*', ...APPEND_ONLY_KEYS, ...access.writes, ...(access.creates ?? []), ...access.deletes])];
   acknowledge(
     policy,
     patterns.map((p) => [
@@ -578,12 +579,21 @@ export interface ObjectAccess {
   /** Key patterns written unconditionally or with If-Match (state, index entries, outbox, …). */
   writes: string[];
   deletes: string[];
-  /** Key patterns besides history that may only be created (If-None-Match: *), never replaced or deleted. */
-  createOnly?: string[];
+  /** Append-only families besides history that it may create, each object once (If-None-Match: *). */
+  creates?: string[];
 }
 
 /** One record per event, never overwritten or deleted (appendHistory writes with If-None-Match: *). */
 export const HISTORY_KEYS = 'appointments/*/history/*';
+
+/** The admin audit log: one object per entry, never overwritten or deleted (appendAudit, If-None-Match: *). */
+export const AUDIT_KEYS = 'audit/*';
+
+/** Every family whose objects are created once and then only read. */
+/** Texts staff sent from the inbox: part of the appointment's record, like its history. */
+export const STAFF_TEXT_KEYS = 'appointments/*/staff/*';
+
+export const APPEND_ONLY_KEYS = [HISTORY_KEYS, AUDIT_KEYS, STAFF_TEXT_KEYS];
 
 /** The sweep records REMIND/EXPIRED events, keeps claims, the legacy outbox and its heartbeat. */
 export const SWEEP_OBJECT_ACCESS: ObjectAccess = {
@@ -594,13 +604,12 @@ export const SWEEP_OBJECT_ACCESS: ObjectAccess = {
 /**
  * Intake, replies and the admin page: events, opt-outs, EHR requests, inbound sightings, login
  * attempts, events refused at the Studio flow, the clinic inbox, and the claims of the page's "simulate REMIND"
- * (it sends through the sweep's claim path).
+ * (it sends through the sweep's claim path); the admin page's staff users, and its audit entries, created once.
  */
 export const FUNCTIONS_OBJECT_ACCESS: ObjectAccess = {
-  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'optouts/*', 'outbox/ehr/*', 'inbound/*', 'admin/attempts/*', 'rejected/*', 'claims/reminders/*', 'inbox/*', 'appointments/*/deliveries/*', 'messages/*'],
+  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'optouts/*', 'outbox/ehr/*', 'inbound/*', 'admin/attempts/*', 'admin/users/*', 'rejected/*', 'claims/reminders/*', 'inbox/*', 'appointments/*/deliveries/*', 'messages/*'],
   deletes: ['outbox/ehr/*', 'claims/reminders/*'],
-  // Texts staff sent from the inbox are part of the appointment's record, like its history.
-  createOnly: ['appointments/*/staff/*'],
+  creates: [AUDIT_KEYS, STAFF_TEXT_KEYS],
 };
 
 /**
@@ -617,7 +626,7 @@ const CREATE_ONLY = { 's3:if-none-match': '*' };
 
 /**
  * The grants of one principal. An IAM wildcard also matches `/`, so the write pattern for state.json
- * would also match `appointments/<id>/history/state.json`: the two Deny statements keep the history
+ * would also match `appointments/<id>/history/state.json`: the two Deny statements keep the history (and the audit log)
  * append-only whatever the Allow statements match.
  */
 function objectAccessStatements(bucket: s3.IBucket, access: ObjectAccess): iam.PolicyStatement[] {
@@ -627,11 +636,10 @@ function objectAccessStatements(bucket: s3.IBucket, access: ObjectAccess): iam.P
   add({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects('*')] });
   add({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] });
   add({ actions: ['s3:PutObject'], resources: objects(access.writes) });
-  const createOnly = [HISTORY_KEYS, ...(access.createOnly ?? [])];
-  add({ actions: ['s3:PutObject'], resources: objects(createOnly), conditions: { StringEquals: CREATE_ONLY } });
+  add({ actions: ['s3:PutObject'], resources: objects([HISTORY_KEYS, ...(access.creates ?? [])]), conditions: { StringEquals: CREATE_ONLY } });
   if (access.deletes.length > 0) add({ actions: ['s3:DeleteObject'], resources: objects(access.deletes) });
   // A missing If-None-Match header makes StringNotEquals true, so a plain PUT is denied too.
-  add({ effect: iam.Effect.DENY, actions: ['s3:PutObject'], resources: objects(createOnly), conditions: { StringNotEquals: CREATE_ONLY } });
-  add({ effect: iam.Effect.DENY, actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'], resources: objects(createOnly) });
+  add({ effect: iam.Effect.DENY, actions: ['s3:PutObject'], resources: objects(APPEND_ONLY_KEYS), conditions: { StringNotEquals: CREATE_ONLY } });
+  add({ effect: iam.Effect.DENY, actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'], resources: objects(APPEND_ONLY_KEYS) });
   return statements;
 }
