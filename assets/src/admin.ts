@@ -1,6 +1,7 @@
 // The admin and simulation page (served as assets/admin.js). Plain DOM, no framework.
 import { call, describe, localFetch, onSessionLost, sessionStore, type Session } from './lib/api';
 import { setUpAppointments } from './lib/appointments';
+import { setUpAudit } from './lib/audit';
 import { $, debounce, formatTime, Poller, setBanner } from './lib/dom';
 import { setUpEhrPanel } from './lib/ehr';
 import { setUpLogin } from './lib/login';
@@ -10,6 +11,7 @@ import { setUpInbox } from './lib/inbox';
 import { setUpRejectedEvents } from './lib/rejected';
 import { setUpSettings } from './lib/settings';
 import { setUpSimulation } from './lib/simulation';
+import { setUpStaffUsers } from './lib/staff-users';
 import { setUpStatus } from './lib/status';
 
 interface Environment {
@@ -63,12 +65,15 @@ async function main(): Promise<void> {
   }, REFRESH_EVERY_MS);
 
   const showSession = (s: Session) => {
-    $('session-info').textContent = `Logged in until ${formatTime(s.expires_at)} (renewed while this page is open)`;
+    const who = s.user_id && s.user_id !== 'admin' ? `${s.user_id} (${s.role ?? 'staff'})` : 'administrator';
+    $('session-info').textContent = `Logged in as ${who} until ${formatTime(s.expires_at)} (renewed while this page is open)`;
   };
 
   const settings = setUpSettings();
   const rejected = setUpRejectedEvents();
   const inbox = setUpInbox();
+  const users = setUpStaffUsers();
+  const auditLog = setUpAudit();
   // The appointment the admin last acted on: from the paste box, else the simulation form's.
   let pasted: string | undefined;
   const appointments = setUpAppointments({ highlight: () => pasted ?? simulation.appointmentId() });
@@ -103,16 +108,24 @@ async function main(): Promise<void> {
   });
 
   const enter = (s: Session) => {
+    // What the role may not use is hidden (the Functions refuse it with 403 all the same).
+    const admin = (s.role ?? 'admin') === 'admin';
+    document.body.dataset.role = admin ? 'admin' : 'staff';
+    for (const el of document.querySelectorAll<HTMLElement>('[data-needs-role="admin"]')) el.hidden = !admin;
     app.hidden = false;
     sessionBar.hidden = false;
     showSession(s);
     refresher.start(false);
-    void settings.load();
-    void status.load();
     void appointments.load();
-    void rejected.load();
     void inbox.load();
-    ehr.start();
+    if (admin) {
+      void settings.load();
+      void status.load();
+      void rejected.load();
+      void users.load();
+      void auditLog.load();
+      ehr.start();
+    }
   };
 
   const login = setUpLogin({ localAdminPhone: local.adminPhone, onLoggedIn: enter });

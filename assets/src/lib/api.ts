@@ -25,6 +25,10 @@ export interface Session {
   token: string;
   expires_at: string;
   session_ends_at: string;
+  /** Who is logged in: `admin` (the built-in administrator) or a staff user's id. */
+  user_id?: string;
+  /** `admin` sees settings, users, export and the audit log; `staff` appointments and the inbox. */
+  role?: 'admin' | 'staff';
 }
 
 /** What the code step answers: the session, and this browser's device token. */

@@ -20,6 +20,7 @@ export function setUpLogin(options: { localAdminPhone?: string; onLoggedIn: (s: 
   const passwordForm = $<HTMLFormElement>('password-form');
   const codeForm = $<HTMLFormElement>('code-form');
   const password = $<HTMLInputElement>('password');
+  const username = $<HTMLInputElement>('username');
   const code = $<HTMLInputElement>('code');
   let challenge: Challenge | undefined;
 
@@ -60,7 +61,7 @@ export function setUpLogin(options: { localAdminPhone?: string; onLoggedIn: (s: 
   const showStep = (step: 'password' | 'code') => {
     passwordForm.hidden = step !== 'password';
     codeForm.hidden = step !== 'code';
-    (step === 'password' ? password : code).focus();
+    (step === 'password' ? (username.value === '' ? username : password) : code).focus();
   };
 
   const fail = (err: unknown) => {
@@ -71,7 +72,7 @@ export function setUpLogin(options: { localAdminPhone?: string; onLoggedIn: (s: 
   passwordForm.addEventListener('submit', (e) => {
     e.preventDefault();
     if (password.value === '') {
-      setBanner(message, 'error', 'Enter the application password.');
+      setBanner(message, 'error', username.value.trim() === '' ? 'Enter the application password.' : 'Enter your password.');
       password.focus();
       return;
     }
@@ -79,7 +80,7 @@ export function setUpLogin(options: { localAdminPhone?: string; onLoggedIn: (s: 
       setBanner(message, 'loading', 'Checking the password and sending a code…');
       await rememberOldCodes();
       try {
-        challenge = await call<Challenge>('admin/login', { method: 'POST', body: { password: password.value }, auth: 'none' });
+        challenge = await call<Challenge>('admin/login', { method: 'POST', body: { username: username.value.trim(), password: password.value }, auth: 'none' });
       } catch (err) {
         fail(err);
         return;
