@@ -6,7 +6,7 @@ import { unauthorized } from './handler';
 import type { StaffRole, StaffUsers } from '../storage/appointment-store';
 import { decoyHash, verifyPassword } from './passwords';
 import type { AttemptKind, AttemptLimiter, Reservation } from './rate-limit';
-import { loginName, sessionUser } from './staff-users';
+import { isUserId, loginName, sessionUser } from './staff-users';
 import { BUILT_IN_ADMIN, issueToken, SESSION_MAX_AGE_SECONDS, type TokenClaims, type TokenSubject } from './tokens';
 import { VerifyError, type VerifyCodes } from './verify-codes';
 
@@ -82,10 +82,11 @@ export async function startLogin(deps: LoginDeps, input: { password: unknown; us
   // counts them on its own, outside the total an attacker fills (README.md, "Lockout").
   const attempt = await deps.limiter.reserve('password', caller.client, deps.wallClock(), caller.device);
   if (!attempt.ok) return rateLimited(attempt, 'password', caller.requestId);
-  const who = await checkPassword(deps, name, input.password);
+  const { who, known } = await checkPassword(deps, name, input.password);
   if (!who) {
     log('warn', 'admin login: wrong password', { request_id: caller.requestId, status: 401, code: caller.device ? 'device' : 'client' });
-    await deps.onAudit?.({ step: 'password', user_id: name.slice(0, 64), role: 'none', outcome: 'failure', reason: 'wrong-credentials' });
+    // A name that is no user's is not recorded: people type their password into the name field.
+    await deps.onAudit?.({ step: 'password', user_id: known ? name : 'unknown', role: 'none', outcome: 'failure', reason: 'wrong-credentials' });
     // One answer for an unknown name, a disabled user and a wrong password: names stay unguessable.
     return unauthorized(name === BUILT_IN_ADMIN ? 'wrong password' : 'wrong username or password', caller.requestId);
   }
@@ -105,16 +106,16 @@ export async function startLogin(deps: LoginDeps, input: { password: unknown; us
 }
 
 /** The user whose password this is, or undefined; an unknown or disabled user costs a hash all the same. */
-async function checkPassword(deps: LoginDeps, name: string, password: string): Promise<LoginSubject | undefined> {
+async function checkPassword(deps: LoginDeps, name: string, password: string): Promise<{ who?: LoginSubject; known: boolean }> {
   if (name === BUILT_IN_ADMIN) {
-    if (!secretsEqual(password, deps.config.APPLICATION_PASSWORD)) return undefined;
-    return { subject: { sub: BUILT_IN_ADMIN, ver: 0 }, role: 'admin', phone: deps.config.ADMINISTRATOR_PHONE };
+    if (!secretsEqual(password, deps.config.APPLICATION_PASSWORD)) return { known: true };
+    return { who: { subject: { sub: BUILT_IN_ADMIN, ver: 0 }, role: 'admin', phone: deps.config.ADMINISTRATOR_PHONE }, known: true };
   }
-  const got = deps.records ? await deps.records.getUser(name) : null;
+  const got = isUserId(name) && deps.records ? await deps.records.getUser(name) : null;
   const user = got?.value;
   const right = await verifyPassword(password, user?.password ?? (await decoyHash()));
-  if (!user || !right || user.disabled) return undefined;
-  return { subject: { sub: user.id, ver: user.session_version }, role: user.role, phone: user.phone };
+  if (!user || !right || user.disabled) return { known: user !== undefined };
+  return { who: { subject: { sub: user.id, ver: user.session_version }, role: user.role, phone: user.phone }, known: true };
 }
 
 /** The challenge's user, read again: one disabled between the two steps gets no session. */
