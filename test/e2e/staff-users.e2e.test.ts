@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../scripts/lib/build-service';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 /**
@@ -58,6 +59,18 @@ async function logIn(username: string, password: string, phone: string): Promise
   await page.locator('#app').waitFor({ state: 'visible' });
 }
 
+/** axe-core's WCAG 2 A/AA rules over the given parts of the page: the rule ids that fail, with the elements. */
+async function axeViolations(selectors: string[]): Promise<string[]> {
+  // Evaluated through the DevTools protocol: the page's CSP (script-src 'self') refuses an injected <script>.
+  await page.evaluate(readFileSync(path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8'));
+  const found = (await page.evaluate(
+    `axe.run({ include: ${JSON.stringify(selectors.map((s) => [s]))} }, { runOnly: ['wcag2a', 'wcag2aa'] }).then((r) => ({ passes: r.passes.length, violations: r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', ')) }))`,
+  )) as { passes: number; violations: string[] };
+  // Rules that passed prove the check looked at something (an empty selection passes vacuously).
+  expect(found.passes).toBeGreaterThan(3);
+  return found.violations;
+}
+
 async function logOut(): Promise<void> {
   await page.locator('#logout').click();
   await page.locator('#login').waitFor({ state: 'visible' });
@@ -66,6 +79,8 @@ async function logOut(): Promise<void> {
 describe('staff users and the audit log in Chromium', () => {
   it('the administrator adds a staff user; the user logs in and sees only what the staff role may use', async () => {
     await page.goto(t.stack.url);
+    await page.locator('#password-form').waitFor({ state: 'visible' });
+    expect(await axeViolations(['#login'])).toEqual([]);
     await logIn('', t.stack.env.APPLICATION_PASSWORD ?? '', t.stack.env.ADMINISTRATOR_PHONE ?? '');
     await page.locator('#users').waitFor({ state: 'visible' });
     await page.locator('#users-table tr[data-user="admin"]').waitFor();
@@ -91,6 +106,8 @@ describe('staff users and the audit log in Chromium', () => {
     await row.waitFor();
     expect(await row.textContent()).toContain('staff');
     expect(await row.textContent()).not.toContain(NINA.phone);
+    await page.locator('#audit-state:not(:text("Loading…"))').waitFor();
+    expect(await axeViolations(['#users', '#audit'])).toEqual([]);
 
     await logOut();
     await logIn(NINA.id, NINA.password, NINA.phone);
