@@ -362,6 +362,12 @@ describe('patient replies', () => {
     const history = await api.call('history', { token, query: { appointment_id: p.id } });
     const staff = history.json.history.filter((e: { event_type: string }) => e.event_type === 'STAFF_REPLY');
     expect(staff).toEqual([expect.objectContaining({ event_id: 'reply-0001', detail: expect.objectContaining({ body, status: 'sent', by: 'admin' }) })]);
+    // The audit log names who replied to which item, never the words.
+    const audit = await api.call('audit', { token, query: { limit: '500' } });
+    expect(audit.status, audit.text).toBe(200);
+    const replies = audit.json.entries.filter((e: { action: string; target: { reply_id?: string } }) => e.action === 'staff.reply' && e.target.reply_id === 'reply-0001');
+    expect(replies, JSON.stringify(replies)).toEqual([expect.objectContaining({ actor: { user_id: 'admin', role: 'admin' }, outcome: 'success', target: { inbox_item_id: item.id, reply_id: 'reply-0001' } }), expect.objectContaining({ outcome: 'success' })]);
+    expect(audit.text).not.toContain('Recepción');
 
     // Bad input names the field; nothing is sent.
     const empty = await api.call('inbox-reply', { token, body: { id: item.id, reply_id: 'reply-0002', body: '   ' } });
