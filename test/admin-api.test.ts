@@ -26,6 +26,7 @@ const SESSION_FUNCTIONS: [string, { body?: unknown; query?: Record<string, strin
   ['user-update', { body: { id: 'ann', disabled: true } }],
   ['audit', {}],
   ['audit-export', {}],
+  ['my-password', { body: { current_password: 'a-long-passphrase', new_password: 'another-long-passphrase' } }],
 ];
 const ALL_TOKEN_FUNCTIONS: [string, 'session' | 'challenge', { body?: unknown; query?: Record<string, string> }][] = [
   ...SESSION_FUNCTIONS.map(([p, r]): [string, 'session', typeof r] => [p, 'session', r]),

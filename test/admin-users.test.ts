@@ -168,6 +168,26 @@ describe('staff users and the audit trail, through the admin Functions', () => {
     expect((await api.call('user-update', { token: admin, body: { id: 'nobody' , disabled: true } })).status).toBe(404);
   });
 
+  it('lets a staff user set their own password with the current one; their sessions end', async () => {
+    await api.call('user-add', { token: admin, body: { ...ANN, id: 'dee', phone: '+14155553104', password: 'dee-first-passphrase' } });
+    const dee = (await loginStaff('dee', 'dee-first-passphrase', '+14155553104')).json.token;
+    const wrong = await api.call('my-password', { token: dee, body: { current_password: 'not-my-password', new_password: 'dee-second-passphrase' } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.json.error.problems).toEqual([{ field: 'current_password', message: 'is not your current password' }]);
+    const short = await api.call('my-password', { token: dee, body: { current_password: 'dee-first-passphrase', new_password: 'short' } });
+    expect(short.json.error.problems).toEqual([{ field: 'new_password', message: 'must be at least 12 characters' }]);
+    expect((await api.call('appointments', { token: dee })).status).toBe(200);
+    const done = await api.call('my-password', { token: dee, body: { current_password: 'dee-first-passphrase', new_password: 'dee-second-passphrase' } });
+    expect(done.status).toBe(200);
+    expect(done.text).not.toContain('dee-second-passphrase');
+    expect((await api.call('appointments', { token: dee })).status).toBe(401);
+    expect((await loginStaff('dee', 'dee-first-passphrase', '+14155553104')).status).toBe(401);
+    expect((await loginStaff('dee', 'dee-second-passphrase', '+14155553104')).status).toBe(200);
+    const builtIn = await api.call('my-password', { token: admin, body: { current_password: 'x', new_password: 'a-long-new-passphrase' } });
+    expect(builtIn.status).toBe(400);
+    expect(builtIn.json.error.message).toMatch(/APPLICATION_PASSWORD/);
+  });
+
   it('audits logins, views, exports, refusals and user changes: who, what, which ids, from which client; never secrets or patient data', async () => {
     const ann = (await loginStaff('ann', ANN.password, ANN_E164, 'staff-client-0009')).json.token;
     await api.call('history', { token: ann, query: { appointment_id: 'APT-AUDIT-1' } });
@@ -193,12 +213,14 @@ describe('staff users and the audit trail, through the admin Functions', () => {
     has('user.update', { 'target.user_id': 'bea', 'target.disabled': 'true' });
     has('user.update', { 'target.user_id': 'cy', 'target.password': 'changed' });
     has('user.update', { 'target.user_id': 'cy', 'target.role': 'admin' });
+    has('user.update', { 'actor.user_id': 'dee', 'target.user_id': 'dee', 'target.by': 'self', 'target.password': 'changed' });
+    has('user.update', { 'actor.user_id': 'dee', 'target.password': 'refused', outcome: 'failure' });
     for (const e of entries) {
       expect(e.at).toMatch(/^\d{4}-\d\d-\d\dT/);
       expect(typeof e.request_id).toBe('string');
       expect(e.client.user_agent).toBeTruthy();
     }
-    for (const secret of [ANN.password, 'cy-second-passphrase', t.stack.env.APPLICATION_PASSWORD ?? '?', ANN_E164, '3101', PATIENT_PHONE, 'Zoë', 'Privatename', 'Ann Staffmember']) {
+    for (const secret of [ANN.password, 'cy-second-passphrase', 'dee-second-passphrase', 'not-my-password', t.stack.env.APPLICATION_PASSWORD ?? '?', ANN_E164, '3101', PATIENT_PHONE, 'Zoë', 'Privatename', 'Ann Staffmember']) {
       expect(all, secret).not.toContain(secret);
     }
     const ats = entries.map((e) => e.at);

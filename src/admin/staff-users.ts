@@ -4,7 +4,7 @@ import { errorReply, jsonReply, type HttpReply } from '../http/reply';
 import type { StaffRole, StaffUser, StaffUsers } from '../storage/appointment-store';
 import type { Actor } from './audit';
 import { maskPhone } from './login';
-import { hashPassword, passwordProblem } from './passwords';
+import { hashPassword, passwordProblem, verifyPassword } from './passwords';
 import { BUILT_IN_ADMIN } from './tokens';
 
 /** How many staff users the page lists; a clinic has tens, not thousands. */
@@ -151,6 +151,37 @@ export async function updateStaffUser(deps: StaffUserDeps, params: Record<string
     }
   }
   return { reply: errorReply('storage-unavailable', 'the user kept changing underneath this request; try again', requestId) };
+}
+
+/**
+ * A user sets their own password, giving the current one. Raises the session version like any
+ * password change, so this session ends too and the user logs in with the new password.
+ */
+export async function changeOwnPassword(deps: StaffUserDeps, params: Record<string, unknown>, actor: Actor, requestId: string): Promise<{ reply: HttpReply; changed: boolean }> {
+  if (actor.user_id === BUILT_IN_ADMIN) {
+    return { reply: errorReply('invalid-request', "the administrator's password is APPLICATION_PASSWORD, set where the service is deployed", requestId, { problems: [{ field: 'new_password', message: 'cannot be set here for the built-in administrator' }] }), changed: false };
+  }
+  const problems: { field: string; message: string }[] = [];
+  if (typeof params.current_password !== 'string' || params.current_password === '') problems.push({ field: 'current_password', message: 'is required' });
+  const pw = passwordProblem(params.new_password);
+  if (pw) problems.push({ field: 'new_password', message: pw });
+  if (problems.length > 0) return { reply: invalid(problems, requestId), changed: false };
+  const got = await deps.users.getUser(actor.user_id);
+  const right = got ? await verifyPassword(params.current_password as string, got.value.password) : false;
+  if (!got || !right) {
+    return { reply: invalid([{ field: 'current_password', message: 'is not your current password' }], requestId), changed: false };
+  }
+  const next: StaffUser = {
+    ...got.value,
+    password: await (deps.hash ?? hashPassword)(params.new_password as string),
+    session_version: got.value.session_version + 1,
+    updated_at: new Date(deps.now()).toISOString(),
+    updated_by: actor.user_id,
+  };
+  if ((await deps.users.replaceUser(next, got.etag)) !== 'ok') {
+    return { reply: errorReply('storage-unavailable', 'your user changed while this request ran; try again', requestId), changed: false };
+  }
+  return { reply: jsonReply(200, { user: view(next), changed: ['password'], logged_out: true }, requestId), changed: true };
 }
 
 /** Why a user's session no longer holds, or the actor it stands for. */
