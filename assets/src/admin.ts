@@ -11,7 +11,7 @@ import { setUpInbox } from './lib/inbox';
 import { setUpRejectedEvents } from './lib/rejected';
 import { setUpSettings } from './lib/settings';
 import { setUpSimulation } from './lib/simulation';
-import { setUpStaffUsers } from './lib/staff-users';
+import { setUpMyPassword, setUpStaffUsers } from './lib/staff-users';
 import { setUpStatus } from './lib/status';
 
 interface Environment {
@@ -112,6 +112,7 @@ async function main(): Promise<void> {
     const admin = (s.role ?? 'admin') === 'admin';
     document.body.dataset.role = admin ? 'admin' : 'staff';
     for (const el of document.querySelectorAll<HTMLElement>('[data-needs-role="admin"]')) el.hidden = !admin;
+    $('account').hidden = (s.user_id ?? 'admin') === 'admin';
     app.hidden = false;
     sessionBar.hidden = false;
     showSession(s);
@@ -142,6 +143,7 @@ async function main(): Promise<void> {
     login.show(message);
   };
   onSessionLost((message) => leave(`Please log in again: ${message}`));
+  setUpMyPassword({ onChanged: () => leave('Your password is changed; log in with the new one.') });
   $('logout').addEventListener('click', () => leave('You are logged out.'));
 
   // A tab that slept past a refresh renews (or finds out it must log in) as soon as it is seen again.

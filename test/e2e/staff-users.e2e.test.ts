@@ -12,7 +12,7 @@ import { startTestStack, type TestStack } from '../support/local-stack';
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const NINA = { id: 'nina', name: 'Nina Frontdesk', phone: '+14155553201', password: 'nina-initial-passphrase' };
+const NINA = { id: 'nina', name: 'Nina Frontdesk', phone: '+14155553201', password: 'nina-initial-passphrase', later: 'nina-chosen-passphrase' };
 
 let t: TestStack;
 let context: BrowserContext;
@@ -85,6 +85,7 @@ describe('staff users and the audit log in Chromium', () => {
     await page.locator('#users').waitFor({ state: 'visible' });
     await page.locator('#users-table tr[data-user="admin"]').waitFor();
     expect(await page.locator('#session-info').textContent()).toMatch(/^Logged in as administrator/);
+    expect(await page.locator('#account').isVisible()).toBe(false);
 
     // A refused user names the field in words, and marks it for assistive technology.
     await page.locator('#user-id').fill(NINA.id);
@@ -120,12 +121,19 @@ describe('staff users and the audit log in Chromium', () => {
     }
     // The page asked for nothing the role is refused: no 403 in the console.
     expect(problems).toEqual([]);
-    await logOut();
+
+    // Nina sets a password of her own; she is logged out and logs in with it.
+    expect(await page.locator('#account').isVisible()).toBe(true);
+    expect(await axeViolations(['#account'])).toEqual([]);
+    await page.locator('#my-password-current').fill(NINA.password);
+    await page.locator('#my-password-new').fill(NINA.later);
+    await page.locator('#my-password-submit').click();
+    await page.locator('#login-message', { hasText: 'Your password is changed' }).waitFor();
   });
 
   it('the administrator disables the user, ending their session, and reads and exports the audit log', async () => {
     // Nina's session token, kept as another browser would keep it, before the administrator disables her.
-    await logIn(NINA.id, NINA.password, NINA.phone);
+    await logIn(NINA.id, NINA.later, NINA.phone);
     const ninaToken = (await page.evaluate("JSON.parse(sessionStorage.getItem('pam.admin.session')).token")) as string;
     await logOut();
     await logIn('admin', t.stack.env.APPLICATION_PASSWORD ?? '', t.stack.env.ADMINISTRATOR_PHONE ?? '');

@@ -97,3 +97,28 @@ export function setUpStaffUsers() {
   $('users-refresh').addEventListener('click', () => void load());
   return { load };
 }
+
+/** "Change my password" for a staff user (the built-in administrator's is APPLICATION_PASSWORD). */
+export function setUpMyPassword(options: { onChanged: () => void }) {
+  const form = $<HTMLFormElement>('my-password-form');
+  const result = $('my-password-result');
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const current = $<HTMLInputElement>('my-password-current');
+    const next = $<HTMLInputElement>('my-password-new');
+    for (const el of [current, next]) el.removeAttribute('aria-invalid');
+    void whileBusy($<HTMLButtonElement>('my-password-submit'), async () => {
+      try {
+        await call('admin/my-password', { method: 'POST', body: { current_password: current.value, new_password: next.value } });
+        form.reset();
+        result.hidden = true;
+        options.onChanged();
+      } catch (err) {
+        if (err instanceof ApiError && err.problems.length > 0) {
+          for (const p of err.problems) document.getElementById(p.field === 'current_password' ? 'my-password-current' : 'my-password-new')?.setAttribute('aria-invalid', 'true');
+          setBanner(result, 'error', err.problems.map((p) => `${p.field === 'current_password' ? 'Current password' : 'New password'} ${p.message}.`).join(' '));
+        } else setBanner(result, 'error', describe(err));
+      }
+    });
+  });
+}
