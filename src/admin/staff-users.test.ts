@@ -32,6 +32,15 @@ describe('staff users', () => {
     expect(problems).toEqual(['id', 'name', 'password', 'phone', 'role']);
   });
 
+  it('keeps the ids the page and the audit log reserve', async () => {
+    const { deps } = setUp();
+    for (const id of ['admin', 'ADMIN', 'unknown']) {
+      const { reply } = await addStaffUser(deps, { ...ANN, id }, ADMIN, 'r');
+      expect(reply.status, id).toBe(400);
+      expect((reply.body as { error: { problems: { field: string }[] } }).error.problems[0]?.field).toBe('id');
+    }
+  });
+
   it('raises the session version on every change that must end sessions, and not for a no-op', async () => {
     const { users, deps } = setUp();
     await addStaffUser(deps, ANN, ADMIN, 'r');

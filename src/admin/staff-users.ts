@@ -19,7 +19,9 @@ const UserId = z
   .trim()
   .toLowerCase()
   .regex(USER_ID, { error: 'must be 2 to 32 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit' })
-  .refine((id) => id !== BUILT_IN_ADMIN, { error: `"${BUILT_IN_ADMIN}" is the built-in administrator` });
+  .refine((id) => id !== BUILT_IN_ADMIN, { error: `"${BUILT_IN_ADMIN}" is the built-in administrator` })
+  // The audit log writes `unknown` for a login name that is no user's.
+  .refine((id) => id !== 'unknown', { error: '"unknown" is reserved for the audit log' });
 
 const NewUser = z.object({
   id: UserId,
