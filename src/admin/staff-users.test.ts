@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryAppointmentStore } from '../storage/memory-appointment-store';
+import type { AtomicJsonStore, JsonChange } from '../storage/s3-admin-store';
 import { hashPassword, verifyPassword } from './passwords';
-import { addStaffUser, sessionUser, updateStaffUser } from './staff-users';
+import { AttemptLimiter } from './rate-limit';
+import { addStaffUser, changeOwnPassword, sessionUser, updateStaffUser } from './staff-users';
 
 const FAST = (password: string) => hashPassword(password, { N: 1024, r: 8, p: 1, keylen: 32 });
 const ADMIN = { user_id: 'admin', role: 'admin' as const };
@@ -64,5 +66,24 @@ describe('staff users', () => {
     await addStaffUser(deps, ANN, ADMIN, 'r');
     await Promise.all([updateStaffUser(deps, { id: 'ann', role: 'admin' }, ADMIN, 'r'), updateStaffUser(deps, { id: 'ann', disabled: true }, ADMIN, 'r')]);
     expect((await users.getUser('ann'))?.value).toMatchObject({ role: 'admin', disabled: true, session_version: 3 });
+  });
+
+  it('allows 5 wrong current passwords in 15 minutes on the own-password form, then refuses even the right one', async () => {
+    const { users, deps } = setUp();
+    await addStaffUser(deps, ANN, ADMIN, 'r');
+    const objects = new Map<string, unknown>();
+    const json: AtomicJsonStore = {
+      update<T, R>(key: string, change: (current: T | null) => JsonChange<T, R>): Promise<R> {
+        const out = change((objects.get(key) as T | undefined) ?? null);
+        if (out.value !== undefined) objects.set(key, out.value);
+        return Promise.resolve(out.result);
+      },
+    };
+    const withLimit = { ...deps, limiter: new AttemptLimiter(json) };
+    const ann = { user_id: 'ann', role: 'staff' as const };
+    const attempt = (current: string) => changeOwnPassword(withLimit, { current_password: current, new_password: 'ann-second-passphrase' }, ann, 'r');
+    for (let i = 0; i < 5; i += 1) expect((await attempt('wrong-guess')).reply.status).toBe(400);
+    expect((await attempt('ann-first-passphrase')).reply.status).toBe(429);
+    expect((await users.getUser('ann'))?.value.session_version).toBe(1);
   });
 });

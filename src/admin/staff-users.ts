@@ -3,6 +3,7 @@ import { normalisePhone, type CountryCode } from '../domain/phone';
 import { errorReply, jsonReply, type HttpReply } from '../http/reply';
 import type { StaffRole, StaffUser, StaffUsers } from '../storage/appointment-store';
 import type { Actor } from './audit';
+import type { AttemptLimiter } from './rate-limit';
 import { maskPhone } from './login';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords';
 import { BUILT_IN_ADMIN } from './tokens';
@@ -75,6 +76,11 @@ export interface StaffUserDeps {
   now: () => number;
   /** Hash parameters; tests may pass cheaper ones. */
   hash?: typeof hashPassword;
+  /**
+   * Limits wrong current passwords on the own-password form (5 per user in 15 minutes, like a
+   * browser's wrong logins), so a stolen session cannot be used to guess the password.
+   */
+  limiter?: Pick<AttemptLimiter, 'reserve' | 'release'>;
 }
 
 export async function listStaffUsersReply(users: StaffUsers, requestId: string): Promise<HttpReply> {
@@ -168,11 +174,18 @@ export async function changeOwnPassword(deps: StaffUserDeps, params: Record<stri
   const pw = passwordProblem(params.new_password);
   if (pw) problems.push({ field: 'new_password', message: pw });
   if (problems.length > 0) return { reply: invalid(problems, requestId), changed: false };
+  // Counted under a scope of the user's own, outside the login total, so it cannot lock anyone else out.
+  const scope = `self-${actor.user_id}`;
+  const attempt = deps.limiter ? await deps.limiter.reserve('password', scope, deps.now(), scope) : { ok: true as const, id: '' };
+  if (!attempt.ok) {
+    return { reply: errorReply('rate-limited', `too many wrong current passwords; try again in ${Math.ceil(attempt.retryAfterSeconds / 60)} min`, requestId, { retry_after_seconds: attempt.retryAfterSeconds }), changed: false };
+  }
   const got = await deps.users.getUser(actor.user_id);
   const right = got ? await verifyPassword(params.current_password as string, got.value.password) : false;
   if (!got || !right) {
     return { reply: invalid([{ field: 'current_password', message: 'is not your current password' }], requestId), changed: false };
   }
+  if (deps.limiter) await deps.limiter.release('password', scope, attempt.id, scope);
   const next: StaffUser = {
     ...got.value,
     password: await (deps.hash ?? hashPassword)(params.new_password as string),
