@@ -8,11 +8,11 @@ import { fhirIntakeDeps } from '../../src/runtime/intake-deps';
 export const handler = functionHandler(
   'fhir intake failed',
   (runtime, event, _context, requestId) => handleFhirIntake(intakeRequestFromTwilioEvent(event), fhirIntakeDeps(runtime), requestId),
-  (requestId) => {
+  (reply, error) => {
     const outcome: OperationOutcome = {
       resourceType: 'OperationOutcome',
-      issue: [{ severity: 'error', code: 'exception', diagnostics: 'the request failed; nothing was recorded, retry it; the Functions logs have this request id' }],
+      issue: [{ severity: 'error', code: error.retryable ? 'transient' : 'exception', diagnostics: error.code === 'internal' ? `the request failed; nothing was recorded; the Functions logs have request id ${reply.headers?.['X-Request-Id'] ?? ''}` : error.message }],
     };
-    return { status: 500, headers: { 'Content-Type': 'application/fhir+json', 'X-Request-Id': requestId }, body: outcome };
+    return { ...reply, headers: { ...reply.headers, 'Content-Type': 'application/fhir+json' }, body: outcome };
   },
 );

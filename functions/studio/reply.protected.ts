@@ -1,10 +1,8 @@
 // Called by the Studio Flow (run-function) for every patient SMS: records confirm/cancel requests,
 // forwards them to the EHR, keeps the opt-out ledger, and tells the flow what to answer.
 import { errorReply, jsonReply, newRequestId } from '../../src/http/reply';
-import { describeError, log } from '../../src/log';
 import {
-  ConfigError,
-  configErrorReply,
+  failureReply,
   functionsRuntime,
   respond,
   unsignedReply,
@@ -57,8 +55,7 @@ export async function handler(context: FunctionContext, event: FunctionEvent, ca
     );
     respond(callback, jsonReply(200, outcome, requestId));
   } catch (err) {
-    if (err instanceof ConfigError) return respond(callback, configErrorReply(err, requestId));
-    log('error', 'reply failed', { request_id: requestId, error: describeError(err) });
-    respond(callback, errorReply('storage-unavailable', 'the reply could not be processed; Studio will take the fail branch', requestId));
+    // Studio takes the fail branch whatever the status; the status tells the logs a bug from an outage.
+    respond(callback, failureReply(err, requestId, 'reply failed'));
   }
 }

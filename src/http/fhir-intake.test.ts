@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryAppointmentStore } from '../storage/memory-appointment-store';
 import { FIXTURE_PATIENTS } from '../../test/fixtures/fhir';
+import { bug, s3Unavailable } from '../../test/support/failures';
 import { handleFhirIntake, type FhirIntakeDeps } from './fhir-intake';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- answers are read loosely */
@@ -55,17 +56,30 @@ describe('handleFhirIntake on the in-memory store', () => {
     expect(typeOf(await post(appointment('3', 'accepted', { status: 'entered-in-error' }), d))).toBe('CANCELED');
   });
 
-  it('answers 503 with a transient issue when storage fails, and never a stack trace', async () => {
+  it('answers 503 with a transient issue and Retry-After when S3 is unavailable, and never a stack trace', async () => {
     const store = new MemoryAppointmentStore();
-    store.getState = () => Promise.reject(new Error('S3 is down at /secret/path'));
+    store.getState = () => Promise.reject(s3Unavailable());
     const d = deps(store);
     const res = await post(appointment('1', 'accepted'), d);
     expect(res.status).toBe(503);
-    expect(JSON.stringify(res.body)).not.toContain('/secret/path');
+    expect(res.headers?.['Retry-After']).toMatch(/^\d+$/);
     const writes = new MemoryAppointmentStore();
-    writes.writeState = () => Promise.reject(new Error('S3 is down'));
+    writes.writeState = () => Promise.reject(s3Unavailable());
     const failed = await post(appointment('1', 'accepted'), deps(writes));
     expect(failed.status).toBe(503);
     expect(failed.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'transient' }] });
+  });
+
+  it('lets a bug in a store read through to the handler (500 there), and answers a bug in a write 500 with the request id', async () => {
+    const store = new MemoryAppointmentStore();
+    store.getState = () => Promise.reject(bug());
+    await expect(post(appointment('1', 'accepted'), deps(store))).rejects.toBeInstanceOf(TypeError);
+    const writes = new MemoryAppointmentStore();
+    writes.writeState = () => Promise.reject(bug());
+    const failed = await post(appointment('1', 'accepted'), deps(writes));
+    expect(failed.status).toBe(500);
+    expect(failed.headers?.['Retry-After']).toBeUndefined();
+    expect(failed.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: expect.stringContaining('req-1') }] });
+    expect(JSON.stringify(failed.body)).not.toMatch(/secret\/path|at \S+ \(/);
   });
 });

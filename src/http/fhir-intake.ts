@@ -8,9 +8,10 @@ import { decideEventType, fhirEventId, type StoredView } from '../fhir/event-typ
 import { cleanIssue, errorIssue, operationOutcome, resultIssue } from '../fhir/outcome';
 import type { Issue, ParticipantStatus } from '../fhir/resources';
 import { PARTICIPANT_STATUSES } from '../fhir/resources';
-import { describeError, log } from '../log';
+import { log } from '../log';
 import { bearerToken, secretsEqual } from './auth';
 import { header, jsonDepth, MAX_BODY_BYTES, recordAndSend, type IntakeDeps, type IntakeRequest } from './intake';
+import { replyForError, toAppError } from './errors';
 import type { HttpReply } from './reply';
 
 /** Bundles nest deeper than flat events (entry → resource → participant → actor → identifier). */
@@ -87,8 +88,11 @@ export async function handleFhirIntake(req: IntakeRequest, deps: FhirIntakeDeps,
     return await recordMapped(completed.items, completed.resolve, deps, requestId);
   } catch (err) {
     if (err instanceof StoreReadError) {
-      log('error', 'fhir intake: storage unavailable', { request_id: requestId, error: describeError(err.cause) });
-      return reply(503, [cleanIssue(errorIssue('transient', undefined, 'storage is unavailable; nothing was recorded, retry the request'))], requestId);
+      // Only a transient failure is worth the engine's retry; anything else is a bug (500 from the handler).
+      const error = toAppError(err.cause);
+      if (!error.retryable) throw err.cause;
+      const mapped = replyForError(error, requestId, 'fhir intake: storage unavailable');
+      return reply(mapped.status, [cleanIssue(errorIssue('transient', undefined, 'storage is unavailable; nothing was recorded, retry the request'))], requestId, { 'Retry-After': mapped.headers?.['Retry-After'] ?? '30' });
     }
     if (!(err instanceof FhirFetchError)) throw err;
     log('warn', 'fhir intake: the FHIR server could not be read', { request_id: requestId, error: err.message });
@@ -252,7 +256,12 @@ async function recordMapped(items: AppointmentItem[], resolve: (reference: strin
   if (issues.length > 0) return fail(422, issues, requestId);
 
   const recorded = events.length > 0 ? await recordAndSend(deps, events, requestId) : { ok: true as const, results: [] };
-  if (!recorded.ok) return reply(503, [cleanIssue(errorIssue('transient', undefined, recorded.message))], requestId);
+  if (!recorded.ok) {
+    const mapped = replyForError(recorded.error, requestId, 'fhir intake failed');
+    const why = recorded.error.code === 'internal' ? `the request failed; nothing was recorded; the logs have request id ${requestId}` : recorded.error.message;
+    const retryAfter = mapped.headers?.['Retry-After'];
+    return reply(mapped.status, [cleanIssue(errorIssue(recorded.error.retryable ? 'transient' : 'exception', undefined, why))], requestId, retryAfter ? { 'Retry-After': retryAfter } : {});
+  }
   const expressions = mapped.map(({ item }) => item.located.path);
   const answer = lines.map((line, i) => {
     if (!('event' in line)) return resultIssue(line);

@@ -4,8 +4,9 @@ import { buildAck, type AckCode, type Hl7Issue } from '../domain/hl7/ack';
 import type { Er7Message } from '../domain/hl7/er7';
 import { positionText, type Hl7Position } from '../domain/hl7/siu';
 import { mapSiuMessage, type SiuMapping } from '../domain/hl7/siu-event';
-import { describeError, log } from '../log';
-import { recordEvents, StateConflictError } from '../use-cases/record-event';
+import { log } from '../log';
+import { recordEvents } from '../use-cases/record-event';
+import { replyForError, toAppError } from './errors';
 import { answerFor, checkBearer, header, MAX_BODY_BYTES, type IntakeDeps, type IntakeRequest } from './intake';
 import { errorReply, type HttpReply } from './reply';
 
@@ -160,10 +161,16 @@ export async function handleHl7Intake(req: IntakeRequest, deps: Hl7IntakeDeps, r
     log('info', 'hl7 message recorded', { ...logged, event_id: event.event_id, event_type: event.event_type, code: result.outcome, status: 200 });
     return ackReply(200, 'AA', ack('AA', result.outcome, mapped.message), as, requestId, { result });
   } catch (err) {
-    log('error', 'hl7 intake failed', { ...logged, error: describeError(err) });
-    const why = err instanceof StateConflictError ? 'the appointment is being updated by too many requests at once' : 'storage is unavailable';
-    const issue: Hl7Issue = { code: 207, text: `${why}; nothing was lost, resend the message` };
-    return ackReply(503, 'AR', ack('AR', issue.text, mapped.message, [issue]), as, requestId, { problems: [problemOf(issue)] });
+    // The one mapping decides the status (transient → 503, a bug → 500); the ACK says the same in HL7.
+    const mappedReply = replyForError(err, requestId, 'hl7 intake failed');
+    const error = toAppError(err);
+    const text = error.retryable
+      ? `the message could not be recorded now (${error.code}); nothing was lost, resend the message`
+      : `the message could not be processed (${error.code}, request ${requestId}); nothing was recorded`;
+    const issue: Hl7Issue = { code: 207, text };
+    const answer = ackReply(mappedReply.status, 'AR', ack('AR', issue.text, mapped.message, [issue]), as, requestId, { problems: [problemOf(issue)] });
+    const retryAfter = mappedReply.headers?.['Retry-After'];
+    return retryAfter ? { ...answer, headers: { ...answer.headers, 'Retry-After': retryAfter } } : answer;
   }
 }
 

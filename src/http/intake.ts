@@ -1,8 +1,10 @@
 import { parseEhrEvent, parseOptionsAt, type AppointmentEvent, type FieldProblem } from '../domain/event';
 import type { CountryCode } from '../domain/phone';
-import { describeError, log } from '../log';
-import { recordEvents, StateConflictError, type RecordDeps, type RecordResult } from '../use-cases/record-event';
+import type { AppError } from '../domain/errors';
+import { log } from '../log';
+import { recordEvents, type RecordDeps, type RecordResult } from '../use-cases/record-event';
 import { bearerToken, secretsEqual } from './auth';
+import { replyForError, toAppError } from './errors';
 import { errorReply, jsonReply, type HttpReply } from './reply';
 
 export const MAX_EVENTS_PER_REQUEST = 100;
@@ -193,7 +195,7 @@ export async function handleIntake(req: IntakeRequest, deps: IntakeDeps, request
   }
 
   const recorded = await recordAndSend(deps, events, requestId);
-  if (!recorded.ok) return errorReply('storage-unavailable', recorded.message, requestId);
+  if (!recorded.ok) return replyForError(recorded.error, requestId, 'intake failed');
   return jsonReply(202, { request_id: requestId, results: recorded.results }, requestId);
 }
 
@@ -201,14 +203,15 @@ export type EventAnswer = ReturnType<typeof answerFor>;
 
 /**
  * The use case every intake shares once its events are valid: record them (history, state,
- * outbox), start the texts they claimed, and say per event what happened. A storage failure is
- * the one transient outcome; the caller maps it to 503.
+ * outbox), start the texts they claimed, and say per event what happened. A failure comes back
+ * in the error vocabulary (src/domain/errors.ts): retryable only when it is transient (storage
+ * unavailable, contention), `internal` for a bug; the caller maps it with its runtime's mapping.
  */
 export async function recordAndSend(
   deps: Pick<IntakeDeps, 'record' | 'sendMessages'>,
   events: AppointmentEvent[],
   requestId: string,
-): Promise<{ ok: true; results: EventAnswer[] } | { ok: false; message: string }> {
+): Promise<{ ok: true; results: EventAnswer[] } | { ok: false; error: AppError }> {
   try {
     const results = await recordEvents(deps.record, events);
     for (const r of results) {
@@ -223,14 +226,7 @@ export async function recordAndSend(
     const messages = deps.sendMessages ? await deps.sendMessages(results, events) : [];
     return { ok: true, results: results.map((r, i) => answerFor(r, messages[i])) };
   } catch (err) {
-    const conflict = err instanceof StateConflictError;
-    log('error', 'intake failed', { request_id: requestId, error: describeError(err) });
-    return {
-      ok: false,
-      message: conflict
-        ? 'the appointment is being updated by too many requests at once; retry the request'
-        : 'storage is unavailable; nothing was lost, retry the request',
-    };
+    return { ok: false, error: toAppError(err) };
   }
 }
 

@@ -1,8 +1,8 @@
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import { describeError, log } from '../log';
 import { handleFhirIntake, type FhirIntakeDeps } from './fhir-intake';
 import { handleHl7Intake, type Hl7IntakeDeps } from './hl7-intake';
 import { checkBearer, handleIntake, type Headers, type IntakeRequest } from './intake';
+import { replyForError, toAppError } from './errors';
 import { errorReply, type HttpReply } from './reply';
 
 /**
@@ -79,8 +79,7 @@ export async function handleRawRequest(event: FunctionUrlEvent, deps: ReceiverDe
   try {
     return functionUrlResult(await route(path, query, request, deps, requestId));
   } catch (err) {
-    log('error', 'raw receiver failed', { request_id: requestId, code: path, error: describeError(err) });
-    return functionUrlResult(internalError(path, requestId));
+    return functionUrlResult(failureFor(path, err, requestId, 'raw receiver failed'));
   }
 }
 
@@ -97,12 +96,15 @@ async function route(path: ReceiverPath, query: string, request: IntakeRequest, 
   return handleIntake(request, deps, requestId);
 }
 
-/** An unexpected failure, in the shape each endpoint answers with (nothing was recorded). */
-export function internalError(path: string, requestId: string): HttpReply {
-  const message = 'the request failed; nothing was recorded, retry it; the receiver logs have this request id';
-  if (path === '/ehr/fhir') {
-    const outcome: OperationOutcome = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: message }] };
-    return { status: 500, headers: { 'Content-Type': 'application/fhir+json', 'X-Request-Id': requestId }, body: outcome };
-  }
-  return errorReply('internal', message, requestId);
+/**
+ * The Lambda's mapping of a failure to a reply: the one mapping (replyForError) decides status and
+ * Retry-After, and /ehr/fhir gets it as an OperationOutcome like its Function answers.
+ */
+export function failureFor(path: string, err: unknown, requestId: string, what: string): HttpReply {
+  const reply = replyForError(err, requestId, what);
+  if (path !== '/ehr/fhir') return reply;
+  const error = toAppError(err);
+  const diagnostics = error.code === 'internal' ? `the request failed; nothing was recorded; the receiver logs have request id ${requestId}` : error.message;
+  const outcome: OperationOutcome = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: error.retryable ? 'transient' : 'exception', diagnostics }] };
+  return { ...reply, headers: { ...reply.headers, 'Content-Type': 'application/fhir+json' }, body: outcome };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ErrorCode } from '../domain/errors';
 
 /** What an entry point returns; each runtime maps it onto its own response object. */
 export interface HttpReply {
@@ -7,39 +8,36 @@ export interface HttpReply {
   body: unknown;
 }
 
-export type ErrorCode =
-  | 'unauthorized'
-  | 'forbidden'
-  | 'unsupported-media-type'
-  | 'payload-too-large'
-  | 'invalid-json'
-  | 'invalid-request'
-  | 'invalid-event'
-  | 'misconfigured'
-  | 'storage-unavailable'
-  | 'not-found'
-  | 'conflict'
-  | 'method-not-allowed'
-  | 'rate-limited'
-  | 'upstream-error'
-  | 'internal';
+export type { ErrorCode };
 
-const STATUS: Record<ErrorCode, number> = {
-  unauthorized: 401,
-  forbidden: 403,
-  'unsupported-media-type': 415,
-  'payload-too-large': 413,
-  'invalid-json': 400,
+/** The one mapping from an error code to an HTTP status, shared by the Functions and the Lambdas. */
+export const STATUS: Record<ErrorCode, number> = {
   'invalid-request': 400,
   'invalid-event': 400,
-  misconfigured: 500,
-  'storage-unavailable': 503,
+  'invalid-json': 400,
+  unauthorized: 401,
+  forbidden: 403,
   'not-found': 404,
-  conflict: 409,
   'method-not-allowed': 405,
+  conflict: 409,
+  'payload-too-large': 413,
+  'unsupported-media-type': 415,
   'rate-limited': 429,
-  'upstream-error': 502,
+  misconfigured: 500,
+  'damaged-record': 500,
   internal: 500,
+  'upstream-error': 502,
+  'storage-unavailable': 503,
+  'upstream-unavailable': 503,
+  busy: 503,
+};
+
+/** Seconds a caller should wait before retrying a retryable failure (sent as Retry-After). */
+export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
+  'rate-limited': 60,
+  'storage-unavailable': 30,
+  'upstream-unavailable': 30,
+  busy: 2,
 };
 
 export function newRequestId(): string {
@@ -53,9 +51,10 @@ export function errorReply(
   requestId: string,
   extra: Record<string, unknown> = {},
 ): HttpReply {
+  const retryAfter = RETRY_AFTER_SECONDS[code];
   return {
     status: STATUS[code],
-    headers: { 'Content-Type': 'application/json', 'X-Request-Id': requestId },
+    headers: { 'Content-Type': 'application/json', 'X-Request-Id': requestId, ...(retryAfter ? { 'Retry-After': String(retryAfter) } : {}) },
     body: { error: { code, message, request_id: requestId, ...extra } },
   };
 }

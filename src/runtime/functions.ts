@@ -6,7 +6,9 @@ import type { ReminderPolicy } from '../domain/reminder-plan';
 import { S3AppointmentStore } from '../storage/s3-appointment-store';
 import { createS3Client, s3SettingsFrom } from '../storage/s3-client';
 import type { AppointmentStore } from '../storage/appointment-store';
-import { describeError, log } from '../log';
+import { AppError } from '../domain/errors';
+import { replyForError, toAppError } from '../http/errors';
+import { log } from '../log';
 import { now } from './clock';
 import { createTwilioClient, type TwilioClient } from '../twilio/client';
 import { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
@@ -105,12 +107,13 @@ export function fhirReaderFrom(
   return new FhirHttpReader({ baseUrl, auth, now: () => now().getTime() });
 }
 
-export class ConfigError extends Error {
+/** Variable names only in the message: values may be secrets. */
+export class ConfigError extends AppError {
   constructor(
     readonly variables: string[],
     readonly details: string,
   ) {
-    super(`configuration is invalid: ${variables.join(', ')}`);
+    super('misconfigured', `configuration is invalid: ${variables.join(', ')}`);
   }
 }
 
@@ -141,25 +144,32 @@ export function configErrorReply(err: ConfigError, requestId: string): HttpReply
 
 /**
  * A Function entry point: builds the runtime, runs `handle`, and answers whatever happens. A bad
- * configuration answers with the variables' names; any other error is logged by request id under
- * `failure` and answered with `failed(requestId)`, never with the runtime's `callback(err)` (which
- * would send the error's message and stack trace).
+ * configuration answers with the variables' names; any other error goes through the one mapping
+ * (replyForError: transient → 503 with Retry-After, a bug → 500 with the request id), logged under
+ * `failure`, never through the runtime's `callback(err)` (which would send the message and stack).
+ * `render` reshapes the body for endpoints whose callers expect another format (FHIR's
+ * OperationOutcome); the status stays the mapping's.
  */
 export function functionHandler(
   failure: string,
   handle: (runtime: FunctionsRuntime, event: FunctionEvent, context: FunctionContext, requestId: string) => Promise<HttpReply>,
-  failed: (requestId: string) => HttpReply,
+  render?: (reply: HttpReply, error: AppError) => HttpReply,
 ) {
   return async (context: FunctionContext, event: FunctionEvent, callback: FunctionCallback): Promise<void> => {
     const requestId = newRequestId();
     try {
       respond(callback, await handle(functionsRuntime(context), event, context, requestId));
     } catch (err) {
-      if (err instanceof ConfigError) return respond(callback, configErrorReply(err, requestId));
-      log('error', failure, { request_id: requestId, error: describeError(err) });
-      respond(callback, failed(requestId));
+      respond(callback, failureReply(err, requestId, failure, render));
     }
   };
+}
+
+/** The Twilio Functions' mapping of any failure to a reply (used by functionHandler and the hand-written handlers). */
+export function failureReply(err: unknown, requestId: string, failure: string, render?: (reply: HttpReply, error: AppError) => HttpReply): HttpReply {
+  if (err instanceof ConfigError) return configErrorReply(err, requestId);
+  const reply = replyForError(err, requestId, failure);
+  return render ? render(reply, toAppError(err)) : reply;
 }
 
 /**

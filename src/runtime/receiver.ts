@@ -1,8 +1,9 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { describeProblems, loadReceiverConfig, type Env } from '../config/config';
-import { handleRawRequest, internalError, functionUrlResult, type FunctionUrlEvent, type FunctionUrlResult, type ReceiverDeps } from '../http/raw-receiver';
+import { handleRawRequest, failureFor, functionUrlResult, type FunctionUrlEvent, type FunctionUrlResult, type ReceiverDeps } from '../http/raw-receiver';
+import { AppError } from '../domain/errors';
+import { toAppError } from '../http/errors';
 import { newRequestId } from '../http/reply';
-import { log } from '../log';
 import { originMarker } from '../messaging/origin-marker';
 import { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
 import { S3AppointmentStore } from '../storage/s3-appointment-store';
@@ -80,9 +81,11 @@ export function makeReceiverHandler(loadDeps: () => Promise<ReceiverDeps>) {
     try {
       loaded = await deps;
     } catch (err) {
+      // Secrets Manager briefly unavailable is worth a retry (503); a bad configuration is not (500).
       const requestId = newRequestId();
-      log('error', 'receiver configuration invalid', { request_id: requestId, error: (err as Error).message });
-      return functionUrlResult(internalError(event.rawPath, requestId));
+      const classified = toAppError(err);
+      const error = classified.retryable || classified.code === 'misconfigured' ? classified : new AppError('misconfigured', 'the receiver is misconfigured; the logs have this request id', { cause: err });
+      return functionUrlResult(failureFor(event.rawPath, error, requestId, 'receiver configuration invalid'));
     }
     return handleRawRequest(event, loaded, newRequestId());
   };

@@ -6,6 +6,7 @@ import { nextCheckAt, type ReminderPolicy } from '../domain/reminder-plan';
 import { planText, type TextPlan } from '../domain/text-outbox';
 import { replyEventId } from '../domain/reply';
 import type { AppointmentRecords, DueIndex, EventHistory, OptOutLedger, OptOutRecord, PhoneDirectory, Versioned } from '../storage/appointment-store';
+import { AppError } from '../domain/errors';
 
 /**
  * The ports recording an event uses: the history, the index entries, the opt-out ledger (read
@@ -71,9 +72,10 @@ function optOutFromLedger(event: AppointmentEvent, ledger: OptOutRecord): Appoin
   };
 }
 
-export class StateConflictError extends Error {
+/** Contention, not a bug: the same request succeeds once the other writers are done. */
+export class StateConflictError extends AppError {
   constructor(readonly appointmentId: string, readonly attempts: number) {
-    super(`state update kept conflicting after ${attempts} attempts`);
+    super('busy', `the appointment is being updated by too many requests at once (${attempts} attempts); retry the request`);
   }
 }
 
