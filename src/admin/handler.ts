@@ -2,8 +2,7 @@ import { bearerToken } from '../http/auth';
 import { errorReply, newRequestId, type HttpReply } from '../http/reply';
 import { log } from '../log';
 import {
-  ConfigError,
-  configErrorReply,
+  failureReply,
   respond,
   type FunctionCallback,
   type FunctionContext,
@@ -125,9 +124,7 @@ export function adminFunction(auth: AdminAuth, body: (call: AdminCall) => Promis
       }
       respond(callback, noStore(await body(call)));
     } catch (err) {
-      if (err instanceof ConfigError) return respond(callback, noStore(configErrorReply(err, requestId)));
-      log('error', 'admin request failed', { request_id: requestId, error: errorSummary(err) });
-      respond(callback, noStore(errorReply('internal', 'the request failed; see the Functions logs for this request id', requestId)));
+      respond(callback, noStore(failureReply(err, requestId, 'admin request failed')));
     }
   };
 }
