@@ -40,7 +40,11 @@ import {
   SWEEP_STATUS_KEY,
 } from '../src/storage/keys';
 import { INTAKE_SECRET_FIELDS as RUNTIME_INTAKE_SECRET_FIELDS } from '../src/runtime/receiver';
-import { APPEND_ONLY_KEYS, AppointmentStack, AUDIT_KEYS, FUNCTIONS_OBJECT_ACCESS, HISTORY_KEYS, INTAKE_OBJECT_ACCESS, INTAKE_SECRET_FIELDS, SWEEP_OBJECT_ACCESS, type AppointmentStackProps } from './stack';
+import { APPEND_ONLY_KEYS, AppointmentStack, AUDIT_KEYS, FUNCTIONS_OBJECT_ACCESS, HISTORY_KEYS, INTAKE_OBJECT_ACCESS, INTAKE_SECRET_FIELDS, SWEEP_OBJECT_ACCESS, type AppointmentStackProps, DEFAULT_REMINDER_SETTINGS, TWILIO_SECRET_PLACEHOLDER } from './stack';
+import { loadDeploySettings } from '../scripts/lib/deploy/settings';
+import { TWILIO_SECRET_FIELDS, TwilioSecret } from '../src/config/rules';
+import { parseTwilioSecret } from '../src/runtime/sweep';
+import { validEnv } from '../test/deploy/support';
 
 afterAll(() => {
   if (sandbox.realHome === undefined) delete process.env.HOME;
@@ -280,7 +284,7 @@ describe('the sweep Lambda', () => {
   });
 
   it.each([
-    [{ customerCode: 'Acme Clinic' }, /customer code "Acme Clinic"/],
+    [{ customerCode: 'Acme Clinic' }, /CUSTOMER_CODE "Acme Clinic"/],
     [{ reminders: { firstTiming: '48h' } }, /REMINDER_FIRST_TIMING "48h"/],
     [{ reminders: { outreachFinish: '2500' } }, /REMINDER_OUTREACH_FINISH "2500"/],
     [{ sweepEnvironment: { AWS_REGION: 'us-west-2' } }, /AWS_REGION is reserved/],
@@ -303,6 +307,51 @@ describe('the sweep Lambda', () => {
     expect(code).not.toMatch(/require\("twilio"\)/);
     // The fingerprint cache landed in the sandbox, not in the real HOME.
     expect(fs.existsSync(path.join(sandbox.dir, 'home', '.cdk', 'cache', 'fingerprints'))).toBe(true);
+  });
+});
+
+describe('the stack and the deploy settings apply the same rules (src/config/rules.ts)', () => {
+  const stackProps: Record<string, (v: string) => Partial<AppointmentStackProps>> = {
+    CUSTOMER_CODE: (v) => ({ customerCode: v }),
+    REMINDER_FIRST_TIMING: (v) => ({ reminders: { firstTiming: v } }),
+    REMINDER_OUTREACH_FINISH: (v) => ({ reminders: { outreachFinish: v } }),
+    TWILIO_PHONE_NUMBER: (v) => ({ twilioPhoneNumber: v }),
+    ALARM_EMAIL: (v) => ({ alarmEmail: v }),
+  };
+  const deployProblem = (variable: string, value: string) => {
+    const loaded = loadDeploySettings(validEnv({ [variable]: value }));
+    return loaded.ok ? undefined : loaded.problems.find((p) => p.variable === variable);
+  };
+
+  it.each([
+    ['CUSTOMER_CODE', 'acme-clinic'],
+    ['CUSTOMER_CODE', 'Acme'],
+    ['CUSTOMER_CODE', 'a'.repeat(21)],
+    ['REMINDER_FIRST_TIMING', '48h'],
+    ['REMINDER_FIRST_TIMING', '0160'],
+    ['REMINDER_FIRST_TIMING', '9999'],
+    ['REMINDER_OUTREACH_FINISH', '2401'],
+    ['TWILIO_PHONE_NUMBER', '4155550100'],
+    ['TWILIO_PHONE_NUMBER', '+0155550100'],
+    ['ALARM_EMAIL', 'ops at clinic'],
+  ])('both refuse %s=%j', (variable, value) => {
+    expect(deployProblem(variable, value), 'deploy settings').toBeDefined();
+    expect(() => synth((stackProps[variable] as (v: string) => Partial<AppointmentStackProps>)(value)), 'stack').toThrow(new RegExp(`${variable} "`));
+  });
+
+  it.each([
+    ['CUSTOMER_CODE', 'clinic2'],
+    ['REMINDER_OUTREACH_FINISH', '2400'],
+    ['TWILIO_PHONE_NUMBER', '+442071838750'],
+  ])('both accept %s=%j', (variable, value) => {
+    expect(deployProblem(variable, value), 'deploy settings').toBeUndefined();
+    expect(() => synth((stackProps[variable] as (v: string) => Partial<AppointmentStackProps>)(value)), 'stack').not.toThrow();
+  });
+
+  it('defaults the reminder settings as the Functions do when .env leaves them unset', () => {
+    const loaded = loadDeploySettings(validEnv({ REMINDER_FIRST_TIMING: undefined, REMINDER_OUTREACH_START: undefined, REMINDER_OUTREACH_FINISH: undefined }));
+    expect(loaded.ok && loaded.settings.reminders).toEqual({ firstTiming: '4800', secondTiming: '2400', outreachStart: '0800', outreachFinish: '2100' });
+    expect(DEFAULT_REMINDER_SETTINGS).toEqual(loaded.ok && loaded.settings.reminders);
   });
 });
 
@@ -343,6 +392,12 @@ describe('secrets and IAM', () => {
         GenerateStringKey: 'api_key_secret',
       },
     });
+  });
+
+  it('creates the placeholder in the shape the sweep reads, and the sweep refuses it until the deploy writes real values', () => {
+    const placeholder = { ...TWILIO_SECRET_PLACEHOLDER, api_key_secret: 'g'.repeat(32) };
+    expect(Object.keys(placeholder).sort()).toEqual(TWILIO_SECRET_FIELDS.filter((f) => !TwilioSecret.shape[f].safeParse(undefined).success).sort());
+    expect(() => parseTwilioSecret(JSON.stringify(placeholder))).toThrow(/account_sid, api_key_sid/);
   });
 
   it('lets only the sweep read the Twilio secret', () => {

@@ -13,6 +13,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { CustomerCode, E164Phone, EmailAddress, FlowSid, hhmmMinutes, REMINDER_VARIABLES, ruleProblem, TWILIO_SECRET_FIELDS, type ReminderVariable, type TwilioSecret } from '../src/config/rules';
 import { FUNCTIONS_KEY_SLOTS, functionsKeyNames, type FunctionsKeySlot } from './key-slots';
 
 export { FUNCTIONS_KEY_SLOTS, functionsKeyNames, type FunctionsKeySlot };
@@ -27,16 +28,23 @@ export interface ReminderSettings {
   outreachFinish: string;
 }
 
+/** The defaults of the Functions and the deploy (src/config/rules.ts), so an unset variable means the same everywhere. */
 export const DEFAULT_REMINDER_SETTINGS: ReminderSettings = {
-  firstTiming: '4800',
-  secondTiming: '2400',
-  // 08:00–21:00 in the patient's zone, as the Functions default to (0000/2400 still work when set).
-  outreachStart: '0800',
-  outreachFinish: '2100',
+  firstTiming: REMINDER_VARIABLES.REMINDER_FIRST_TIMING.default,
+  secondTiming: REMINDER_VARIABLES.REMINDER_SECOND_TIMING.default,
+  outreachStart: REMINDER_VARIABLES.REMINDER_OUTREACH_START.default,
+  outreachFinish: REMINDER_VARIABLES.REMINDER_OUTREACH_FINISH.default,
 };
 
-/** JSON fields of the Twilio credentials secret; the deploy step writes them, the sweep reads them. */
-export const TWILIO_SECRET_FIELDS = ['account_sid', 'api_key_sid', 'api_key_secret'] as const;
+/** JSON fields of the Twilio credentials secret (TwilioSecret in src/config/rules.ts): the deploy writes them, the sweep reads them. */
+export { TWILIO_SECRET_FIELDS };
+
+/**
+ * The secret as the stack creates it: the TwilioSecret's required fields, empty (the sweep refuses
+ * them until the deploy writes real ones), and a generated filler for the key secret.
+ */
+const TWILIO_SECRET_GENERATED = 'api_key_secret' satisfies keyof TwilioSecret;
+export const TWILIO_SECRET_PLACEHOLDER: Pick<TwilioSecret, 'account_sid' | 'api_key_sid'> = { account_sid: '', api_key_sid: '' };
 
 export interface AppointmentStackProps extends StackProps {
   /** Suffix of every named resource, so several clinics can share an account. */
@@ -97,33 +105,27 @@ export const RECEIVER_SETTINGS = [
 /** JSON fields of the intake secret (src/runtime/receiver.ts reads them; the deploy writes them). */
 export const INTAKE_SECRET_FIELDS = ['EHR_API_KEY', 'FHIR_BEARER_TOKEN', 'FHIR_CLIENT_SECRET'] as const;
 
-const CUSTOMER_CODE = /^[a-z0-9](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
-const HHMM = /^(\d{2})([0-5]\d)$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 // Lambda refuses these at deploy time; failing at synth says which one and why.
 const RESERVED_ENV = /^(AWS_REGION|AWS_DEFAULT_REGION|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_EXECUTION_ENV|AWS_LAMBDA_\w+|_HANDLER|_X_AMZN_TRACE_ID|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$/;
 
 function problemsWith(props: AppointmentStackProps, reminders: ReminderSettings): string[] {
   const problems: string[] = [];
-  if (!CUSTOMER_CODE.test(props.customerCode)) {
-    problems.push(`customer code "${props.customerCode}" must be 1-20 lowercase letters, digits or inner hyphens (it becomes part of the bucket name)`);
-  }
-  const hhmm: [string, string, number][] = [
-    ['REMINDER_FIRST_TIMING', reminders.firstTiming, 30 * 24 * 60],
-    ['REMINDER_SECOND_TIMING', reminders.secondTiming, 30 * 24 * 60],
-    ['REMINDER_OUTREACH_START', reminders.outreachStart, 24 * 60],
-    ['REMINDER_OUTREACH_FINISH', reminders.outreachFinish, 24 * 60],
+  // The rules of the deploy settings and the Functions (src/config/rules.ts), not a copy of them.
+  const customerCode = ruleProblem(CustomerCode, props.customerCode);
+  if (customerCode) problems.push(`CUSTOMER_CODE "${props.customerCode}" ${customerCode} (it becomes part of the bucket and every resource name)`);
+  const hhmm: [ReminderVariable, string][] = [
+    ['REMINDER_FIRST_TIMING', reminders.firstTiming],
+    ['REMINDER_SECOND_TIMING', reminders.secondTiming],
+    ['REMINDER_OUTREACH_START', reminders.outreachStart],
+    ['REMINDER_OUTREACH_FINISH', reminders.outreachFinish],
   ];
-  for (const [name, value, max] of hhmm) {
-    const m = HHMM.exec(value);
-    if (!m || Number(m[1]) * 60 + Number(m[2]) > max) problems.push(`${name} "${value}" is not HHMM within range`);
+  for (const [name, value] of hhmm) {
+    if (hhmmMinutes(value, REMINDER_VARIABLES[name].maxMinutes) === undefined) problems.push(`${name} "${value}" is not HHMM within range`);
   }
-  if (props.twilioFlowSid && !/^FW[0-9a-f]{32}$/i.test(props.twilioFlowSid)) {
-    problems.push(`TWILIO_FLOW_SID "${props.twilioFlowSid}" is not a Studio Flow SID (FW followed by 32 hex digits)`);
-  }
-  if (props.twilioPhoneNumber && !/^\+[1-9]\d{6,14}$/.test(props.twilioPhoneNumber)) {
-    problems.push(`TWILIO_PHONE_NUMBER "${props.twilioPhoneNumber}" is not E.164 (e.g. +14155550100)`);
-  }
+  const flowSid = props.twilioFlowSid ? ruleProblem(FlowSid, props.twilioFlowSid) : undefined;
+  if (flowSid) problems.push(`TWILIO_FLOW_SID "${props.twilioFlowSid}" ${flowSid}`);
+  const phone = props.twilioPhoneNumber ? ruleProblem(E164Phone, props.twilioPhoneNumber) : undefined;
+  if (phone) problems.push(`TWILIO_PHONE_NUMBER "${props.twilioPhoneNumber}" ${phone}`);
   for (const key of Object.keys(props.sweepEnvironment ?? {})) {
     if (RESERVED_ENV.test(key)) problems.push(`${key} is reserved by the Lambda runtime and cannot be set`);
   }
@@ -131,7 +133,8 @@ function problemsWith(props: AppointmentStackProps, reminders: ReminderSettings)
   if (memory !== undefined && (!Number.isInteger(memory) || memory < 128 || memory > 10240)) {
     problems.push(`sweep memory ${memory} MiB must be an integer from 128 to 10240`);
   }
-  if (props.alarmEmail !== undefined && !EMAIL.test(props.alarmEmail)) problems.push(`ALARM_EMAIL "${props.alarmEmail}" is not an e-mail address`);
+  const email = props.alarmEmail !== undefined ? ruleProblem(EmailAddress, props.alarmEmail) : undefined;
+  if (email) problems.push(`ALARM_EMAIL "${props.alarmEmail}" ${email}`);
   const window = props.sweepHeartbeatWindow?.toSeconds();
   // CloudWatch evaluates one period of at most a day, in whole minutes.
   if (window !== undefined && (window < 300 || window > 86_400 || window % 60 !== 0)) problems.push(`sweep heartbeat window ${window}s must be whole minutes from 5 minutes to one day`);
@@ -282,8 +285,8 @@ export class AppointmentStack extends Stack {
       description: `Twilio account SID and API key for the appointment sweep (${code}); written by the deploy step`,
       // A placeholder with the right shape; the deploy step puts the real values.
       generateSecretString: {
-        secretStringTemplate: JSON.stringify({ account_sid: '', api_key_sid: '' }),
-        generateStringKey: 'api_key_secret',
+        secretStringTemplate: JSON.stringify(TWILIO_SECRET_PLACEHOLDER),
+        generateStringKey: TWILIO_SECRET_GENERATED,
         excludePunctuation: true,
       },
     });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { getCountries, type CountryCode } from 'libphonenumber-js/min';
 import { parseAppointmentZone } from '../domain/time';
+import { AccountSid, ApiKeySecret, ApiKeySid, E164Phone, FlowSid, MessagingServiceSid, reminderSetting } from './rules';
 
 /**
  * The one place that reads configuration. Each runtime (Twilio Functions `context`, the Lambda's
@@ -14,21 +15,6 @@ export interface ConfigProblem {
 }
 
 export type Env = Record<string, string | undefined>;
-
-const HHMM = /^(\d{2})(\d{2})$/;
-
-/** `HHMM` as minutes; hours may exceed 24 for lead times (4800 = 48 hours). */
-function hhmm(variable: string, maxMinutes: number, fix: string) {
-  return z.string().transform((v, ctx) => {
-    const m = HHMM.exec(v.trim());
-    const minutes = m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
-    if (!m || Number(m[2]) >= 60 || minutes > maxMinutes) {
-      ctx.addIssue({ code: 'custom', message: `${variable}: "${v}" is not HHMM within range`, params: { fix } });
-      return z.NEVER;
-    }
-    return minutes;
-  });
-}
 
 const countries = new Set<string>(getCountries());
 
@@ -69,21 +55,15 @@ export const FunctionsConfig = z.object({
     .meta({ fix: 'leave unset for AWS S3; set to the embedded server URL only for local runs' }),
   AWS_ACCESS_KEY_ID: z.string().min(1).optional().meta({ fix: 'use the access key from the stack outputs' }),
   AWS_SECRET_ACCESS_KEY: z.string().min(1).optional().meta({ fix: 'use the secret key from the stack outputs' }),
-  ACCOUNT_SID: z
-    .string({ error: 'is not set' })
-    .regex(/^AC[0-9a-fA-F]{32}$/, { error: 'is not a Twilio account SID (AC followed by 32 hex digits)' })
+  ACCOUNT_SID: AccountSid
     .meta({ fix: 'deployed Functions get it from Twilio; for local runs `npm start` sets it' }),
   AUTH_TOKEN: z
     .string({ error: 'is not set' })
     .min(16, { error: 'is too short to be a Twilio auth token' })
     .meta({ fix: 'deployed Functions get it from Twilio ("Add my Twilio Credentials"); `npm start` generates a local one' }),
-  TWILIO_PHONE_NUMBER: z
-    .string({ error: 'is not set' })
-    .regex(/^\+[1-9]\d{6,14}$/, { error: 'is not an E.164 phone number' })
+  TWILIO_PHONE_NUMBER: E164Phone
     .meta({ fix: 'use your Twilio number in E.164, e.g. +14155550100' }),
-  TWILIO_FLOW_SID: z
-    .string({ error: 'is not set' })
-    .regex(/^FW[0-9a-fA-F]{32}$/, { error: 'is not a Studio Flow SID (FW followed by 32 hex digits)' })
+  TWILIO_FLOW_SID: FlowSid
     .meta({ fix: 'run `npm run deploy`, which creates the flow and sets this variable' }),
   TWILIO_API_BASE_URL: z.url({ error: 'is not a URL' }).optional()
     .meta({ fix: 'leave unset in production; `npm start` points it at the local Twilio stand-in' }),
@@ -105,11 +85,11 @@ export const FunctionsConfig = z.object({
     .refine((c) => countries.has(c), { error: 'is not an ISO 3166 country code known to the phone library' })
     .transform((c) => c as CountryCode)
     .meta({ fix: 'use a two-letter country code such as US or CA' }),
-  REMINDER_FIRST_TIMING: hhmm('REMINDER_FIRST_TIMING', 30 * 24 * 60, 'use HHMM hours before the appointment, e.g. 4800').default(48 * 60),
-  REMINDER_SECOND_TIMING: hhmm('REMINDER_SECOND_TIMING', 30 * 24 * 60, 'use HHMM, e.g. 2400, or 0000 to turn it off').default(24 * 60),
-  // 08:00–21:00 in the patient's zone by default (TCPA's calling hours); 0000/2400 is the reference app's "any time".
-  REMINDER_OUTREACH_START: hhmm('REMINDER_OUTREACH_START', 24 * 60, 'use HHMM local time, e.g. 0800').default(8 * 60),
-  REMINDER_OUTREACH_FINISH: hhmm('REMINDER_OUTREACH_FINISH', 24 * 60, 'use HHMM local time, e.g. 2100 (2400 = midnight)').default(21 * 60),
+  // HHMM rules and defaults (08:00–21:00 outreach, TCPA's calling hours) live in rules.ts.
+  REMINDER_FIRST_TIMING: reminderSetting('REMINDER_FIRST_TIMING'),
+  REMINDER_SECOND_TIMING: reminderSetting('REMINDER_SECOND_TIMING'),
+  REMINDER_OUTREACH_START: reminderSetting('REMINDER_OUTREACH_START'),
+  REMINDER_OUTREACH_FINISH: reminderSetting('REMINDER_OUTREACH_FINISH'),
   /** Least time between the last text about an appointment and a reminder (event texts are never held back). */
   REMINDER_MIN_GAP_HOURS: z.coerce
     .number({ error: 'is not a number' })
@@ -121,9 +101,7 @@ export const FunctionsConfig = z.object({
    * The Messaging Service the flow's texts are sent through (executions start with it as From), so
    * Twilio posts every text's delivery status to the service's status callback (/twilio/status).
    */
-  TWILIO_MESSAGING_SERVICE_SID: z
-    .string()
-    .regex(/^MG[0-9a-fA-F]{32}$/, { error: 'is not a Messaging Service SID (MG followed by 32 hex digits)' })
+  TWILIO_MESSAGING_SERVICE_SID: MessagingServiceSid
     .optional()
     .meta({ fix: 'use the SID of the Messaging Service that holds TWILIO_PHONE_NUMBER (Console → Messaging → Services), or leave it unset' }),
   /** An event dated further ahead than this is refused: it would outrank every real event that follows. */
@@ -219,9 +197,9 @@ export const SweepConfig = z.object({
   TWILIO_SECRET_ARN: z.string().startsWith('arn:', { error: 'is not an ARN' }).optional()
     .meta({ fix: 'use the TwilioSecretArn stack output (set by the stack)' }),
   TWILIO_ACCOUNT_SID: FunctionsConfig.shape.ACCOUNT_SID.optional(),
-  TWILIO_API_KEY_SID: z.string().regex(/^SK[0-9a-fA-F]{32}$/, { error: 'is not a Twilio API key SID (SK…)' }).optional()
+  TWILIO_API_KEY_SID: ApiKeySid.optional()
     .meta({ fix: 'create an API key in the Twilio console; the deploy stores it in the Twilio secret' }),
-  TWILIO_API_KEY_SECRET: z.string().min(16, { error: 'is too short' }).optional().meta({ fix: 'the secret of the API key' }),
+  TWILIO_API_KEY_SECRET: ApiKeySecret.optional().meta({ fix: 'the secret of the API key' }),
   TWILIO_API_BASE_URL: FunctionsConfig.shape.TWILIO_API_BASE_URL,
   TWILIO_PHONE_NUMBER: FunctionsConfig.shape.TWILIO_PHONE_NUMBER,
   TWILIO_FLOW_SID: FunctionsConfig.shape.TWILIO_FLOW_SID,

@@ -1,6 +1,8 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { originMarker } from '../messaging/origin-marker';
 import { describeProblems, loadSweepConfig, type Env, type SweepConfig } from '../config/config';
+import { TwilioSecret } from '../config/rules';
+import { AppError } from '../domain/errors';
 import { EhrNotifier } from '../ehr/notifier';
 import { log } from '../log';
 import { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
@@ -11,22 +13,29 @@ import { runSweep } from '../use-cases/sweep';
 import type { SweepCounts, SweepDeps } from '../use-cases/sweep-run';
 import { now } from './clock';
 
-/** What the deploy step stores in the Twilio secret (JSON). */
-interface TwilioSecret {
-  account_sid: string;
-  api_key_sid: string;
-  api_key_secret: string;
-  ie_signing_secret?: string;
-}
-
+/**
+ * The Twilio secret, parsed with the schema the deploy writes it with (src/config/rules.ts). The
+ * message names the fields at fault, never their values.
+ */
 export async function readTwilioSecret(arn: string, region: string): Promise<TwilioSecret> {
   const client = new SecretsManagerClient({ region });
   const res = await client.send(new GetSecretValueCommand({ SecretId: arn }));
-  const parsed = JSON.parse(res.SecretString ?? '{}') as Partial<TwilioSecret>;
-  if (!parsed.account_sid || !parsed.api_key_sid || !parsed.api_key_secret) {
-    throw new Error('the Twilio secret lacks account_sid, api_key_sid or api_key_secret; run `npm run deploy`');
+  return parseTwilioSecret(res.SecretString);
+}
+
+export function parseTwilioSecret(text: string | undefined): TwilioSecret {
+  let json: unknown;
+  try {
+    json = JSON.parse(text ?? '');
+  } catch {
+    throw new AppError('misconfigured', 'the Twilio secret is not JSON; run `npm run deploy`');
   }
-  return parsed as TwilioSecret;
+  const parsed = TwilioSecret.safeParse(json);
+  if (!parsed.success) {
+    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].join(', ');
+    throw new AppError('misconfigured', `the Twilio secret's ${fields} ${parsed.error.issues.length === 1 ? 'is' : 'are'} missing or invalid; run \`npm run deploy\``, { field: fields });
+  }
+  return parsed.data;
 }
 
 /** Builds the sweep's dependencies from its environment (and, deployed, Secrets Manager). */

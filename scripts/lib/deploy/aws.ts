@@ -9,6 +9,7 @@ import {
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { HeadBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { TwilioSecret } from '../../../src/config/rules';
 import { FUNCTIONS_KEY_SLOTS, functionsKeyNames, type FunctionsKeySlot } from '../../../infra/key-slots';
 import { cdkBootstrap, cdkDeploy, cdkDestroy, outputsFile, type CdkInvocation } from './cdk';
 import type { ProcessRunner } from './process-runner';
@@ -58,13 +59,8 @@ export function functionsKeysOf(outputs: Partial<StackOutputs>): FunctionsKeyRef
   });
 }
 
-/** The JSON the deploy writes into the Twilio secret; the sweep reads these fields. */
-export interface TwilioSecretValue {
-  account_sid: string;
-  api_key_sid: string;
-  api_key_secret: string;
-  ie_signing_secret: string;
-}
+/** The JSON the deploy writes into the Twilio secret: the schema the sweep reads it with (src/config/rules.ts). */
+export type TwilioSecretValue = TwilioSecret & { ie_signing_secret: string };
 
 export interface FunctionsKey {
   accessKeyId: string;
@@ -217,7 +213,10 @@ export class CdkAwsTarget implements AwsTarget {
   }
 
   putTwilioSecret(arn: string, value: TwilioSecretValue): Promise<'updated' | 'unchanged'> {
-    return this.putJsonSecret(arn, value);
+    // Checked with the reader's schema before anything is written, so the sweep never finds a secret it refuses.
+    const checked = TwilioSecret.safeParse(value);
+    if (!checked.success) throw new Error(`the Twilio secret would be invalid (${checked.error.issues.map((i) => i.path.join('.')).join(', ')}); check TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET`);
+    return this.putJsonSecret(arn, checked.data);
   }
 
   putIntakeSecret(arn: string, value: Record<string, string>): Promise<'updated' | 'unchanged'> {

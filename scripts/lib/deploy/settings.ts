@@ -4,40 +4,27 @@ import path from 'node:path';
 import { parse } from 'dotenv';
 import { z } from 'zod';
 import { AdminConfig } from '../../../src/config/admin-config';
+import { AccountSid, ApiKeySecret, ApiKeySid, CustomerCode, EmailAddress, REMINDER_VARIABLES, SweepSchedule, type ReminderVariable } from '../../../src/config/rules';
 import { fhirSettingsProblems, FORMAT_INTAKE_SETTINGS, FunctionsConfig, loadConfig, type ConfigProblem, type Env } from '../../../src/config/config';
 
 /**
  * What `npm run deploy` / `status` / `destroy` read from `.env`. The Functions' own variables are
  * checked with the Functions' schemas (src/config), so the deploy refuses exactly what the deployed
- * Functions would refuse; the deploy-only variables (Twilio and AWS credentials, CUSTOMER_CODE) are
- * defined here. Values the deploy computes (S3_BUCKET, the Functions' AWS key, TWILIO_FLOW_SID) are
+ * Functions would refuse; the deploy-only variables (Twilio and AWS credentials, CUSTOMER_CODE) take
+ * their rules from src/config/rules.ts, which the CDK stack checks with too. Values the deploy computes (S3_BUCKET, the Functions' AWS key, TWILIO_FLOW_SID) are
  * not read from `.env`.
  */
 
 export const SERVICE_NAME = 'patient-appointment-management';
 export const FLOW_NAME = 'patient-appointment-management';
 
-const required = { error: 'is not set' };
-
-/** Issue #6: lowercase, no spaces or special characters; it suffixes every AWS name. */
-const CustomerCode = z
-  .string(required)
-  .regex(/^[a-z0-9]{1,20}$/, { error: 'must be 1-20 lowercase letters or digits (no spaces, hyphens or other characters)' })
-  .meta({ fix: 'use a short lowercase name for the clinic, e.g. owlhealth; it becomes part of the AWS resource names' });
-
 /** The credentials the deploy acts with; also stored in Secrets Manager for the reminder sweep. */
 const TwilioTarget = z.object({
-  TWILIO_ACCOUNT_SID: z
-    .string(required)
-    .regex(/^AC[0-9a-fA-F]{32}$/, { error: 'is not a Twilio account SID (AC followed by 32 hex digits)' })
+  TWILIO_ACCOUNT_SID: AccountSid
     .meta({ fix: 'copy the Account SID from the Twilio Console home page' }),
-  TWILIO_API_KEY_SID: z
-    .string(required)
-    .regex(/^SK[0-9a-fA-F]{32}$/, { error: 'is not a Twilio API key SID (SK followed by 32 hex digits)' })
+  TWILIO_API_KEY_SID: ApiKeySid
     .meta({ fix: 'create a Standard API key (Twilio Console → Account → API keys & tokens) and copy its SID' }),
-  TWILIO_API_KEY_SECRET: z
-    .string(required)
-    .min(32, { error: 'is shorter than the 32 characters of a Twilio API key secret' })
+  TWILIO_API_KEY_SECRET: ApiKeySecret
     .meta({ fix: 'copy the secret shown once when the API key was created (create a new key if it is lost)' }),
   CUSTOMER_CODE: CustomerCode,
   AWS_REGION: FunctionsConfig.shape.AWS_REGION,
@@ -74,11 +61,9 @@ export const DeployVariables = TwilioTarget.extend({
   SESSION_SECRET: AdminConfig.shape.SESSION_SECRET.optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' }).optional()
     .meta({ fix: 'leave unset for info' }),
-  ALARM_EMAIL: z
-    .string(required)
-    .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { error: 'is not an e-mail address' })
+  ALARM_EMAIL: EmailAddress
     .meta({ fix: 'the mailbox that receives the sweep alarms (failed runs, no successful run for too long); AWS mails it a confirmation link first' }),
-  SWEEP_SCHEDULE: z.string().regex(/^(rate|cron)\(.+\)$/, { error: 'must be an EventBridge rate(...) or cron(...) expression' }).optional()
+  SWEEP_SCHEDULE: SweepSchedule.optional()
     .meta({ fix: 'e.g. rate(15 minutes), or leave unset for every 15 minutes' }),
   RAW_RECEIVER: z.enum(['true', 'false'], { error: 'must be true or false' }).optional()
     .meta({ fix: 'set true to deploy the raw-body receiver (a Lambda Function URL for raw ER7 and application/fhir+json), or leave unset' }),
@@ -221,7 +206,7 @@ export function loadDeploySettings(env: Env, options: LoadOptions = {}): Loaded<
   const problems = [...(loaded.ok ? [] : loaded.problems), ...fhirSettingsProblems(intake), ...awsCredentialProblems(env, options)];
   if (!loaded.ok || problems.length > 0) return { ok: false, problems: sorted(problems, DeployVariables) };
   const c = loaded.config;
-  const hhmm = (key: string, fallback: string) => value(env, key) ?? fallback;
+  const hhmm = (key: ReminderVariable) => value(env, key) ?? REMINDER_VARIABLES[key].default;
   return {
     ok: true,
     settings: {
@@ -233,12 +218,10 @@ export function loadDeploySettings(env: Env, options: LoadOptions = {}): Loaded<
       ieSigningSecret: c.IE_SIGNING_SECRET,
       defaultPhoneCountry: c.DEFAULT_PHONE_COUNTRY,
       reminders: {
-        firstTiming: hhmm('REMINDER_FIRST_TIMING', '4800'),
-        secondTiming: hhmm('REMINDER_SECOND_TIMING', '2400'),
-        // The Functions' own defaults (08:00–21:00 in the patient's zone), written out so the
-        // sweep's stack gets the same window.
-        outreachStart: hhmm('REMINDER_OUTREACH_START', '0800'),
-        outreachFinish: hhmm('REMINDER_OUTREACH_FINISH', '2100'),
+        firstTiming: hhmm('REMINDER_FIRST_TIMING'),
+        secondTiming: hhmm('REMINDER_SECOND_TIMING'),
+        outreachStart: hhmm('REMINDER_OUTREACH_START'),
+        outreachFinish: hhmm('REMINDER_OUTREACH_FINISH'),
         ...(value(env, 'REMINDER_MIN_GAP_HOURS') !== undefined ? { minGapHours: value(env, 'REMINDER_MIN_GAP_HOURS') as string } : {}),
       },
       ...(c.TWILIO_MESSAGING_SERVICE_SID ? { messagingServiceSid: c.TWILIO_MESSAGING_SERVICE_SID } : {}),
