@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FLOW_EVENT_TYPES } from '../src/domain/event-types';
 import { WIDGET_EVENTS } from '../src/local/studio/catalogue';
 import { validateFlowDefinition } from '../src/local/studio/validate';
 import { loadFlowTemplate, renderFlow } from './render-flow';
@@ -78,11 +79,16 @@ describe('studio/flow.json', () => {
     }
   });
 
-  it('has a branch for every EHR event type and for REMIND, in each language', () => {
-    for (const name of ['split_event', 'split_event_es']) {
-      const split = state(name) as unknown as { transitions: { conditions?: { value: string }[] }[] };
-      const values = split.transitions.flatMap((t) => t.conditions?.map((c) => c.value) ?? []);
-      expect(values.sort(), name).toEqual(['BOOKED', 'CANCELED', 'CONFIRMED', 'MODIFIED', 'NOSHOWED', 'REMIND', 'RESCHEDULED']);
+  it('handles exactly the domain’s flow event types (FLOW_EVENT_TYPES) in every split on event_type, each once', () => {
+    // Adding a type to src/domain/event-types.ts fails here until the flow has a branch for it.
+    const splits = flow.states.filter((s) => s.type === 'split-based-on' && /\bevent_type\b/.test(String(s.properties.input)));
+    expect(splits.map((s) => s.name).sort()).toEqual(['split_event', 'split_event_es']);
+    for (const split of splits) {
+      const conditions = (split.transitions as { conditions?: { type: string; value: string }[] }[]).flatMap((t) => t.conditions ?? []);
+      expect(conditions.every((c) => c.type === 'equal_to'), split.name).toBe(true);
+      const values = conditions.map((c) => c.value);
+      expect(values.length, `${split.name}: a value handled twice`).toBe(new Set(values).size);
+      expect([...values].sort(), split.name).toEqual([...FLOW_EVENT_TYPES].sort());
     }
   });
 
@@ -95,7 +101,7 @@ describe('studio/flow.json', () => {
       const split = state(name);
       expect(split.transitions.find((t) => t.event === 'noMatch')?.next).toBeUndefined();
       const branches = split.transitions.filter((t) => t.event === 'match');
-      expect(branches).toHaveLength(7);
+      expect(branches).toHaveLength(FLOW_EVENT_TYPES.length);
       for (const b of branches) {
         const send = state(String(b.next));
         expect(send.type, send.name).toBe('send-message');

@@ -1,4 +1,4 @@
-import { EHR_EVENT_FIELDS, EHR_EVENT_TYPES } from '../domain/event';
+import { EHR_EVENT_FIELDS, FLOW_EVENT_TYPES } from '../domain/event';
 import { normalisePhone } from '../domain/phone';
 import { handleIntake } from '../http/intake';
 import { errorReply, jsonReply, type HttpReply } from '../http/reply';
@@ -6,7 +6,7 @@ import type { FunctionsRuntime } from '../runtime/functions';
 import { intakeDeps } from '../runtime/intake-deps';
 import { remindNow } from '../use-cases/sweep';
 
-export const SIMULATED_EVENT_TYPES = [...EHR_EVENT_TYPES, 'REMIND'] as const;
+export const SIMULATED_EVENT_TYPES = FLOW_EVENT_TYPES;
 export type SimulatedEventType = (typeof SIMULATED_EVENT_TYPES)[number];
 
 /** The EHR contract's fields the page may send (type and time come from the simulation); anything else is dropped. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EHR_EVENT_TYPES, EVENT_TYPES, isEhrEventType, type EhrEventType } from './event';
+import { EHR_EVENT_TYPES, EVENT_TYPES, PATIENT_REQUEST_TYPES, isEhrEventType, type EhrEventType } from './event';
 
 /**
  * The compact event log kept inside an appointment's state document, and the fold that derives the
@@ -19,7 +19,7 @@ export type BaseStatus = z.infer<typeof BaseStatus>;
  * The patient's latest request, forwarded to the EHR; the EHR answers with CONFIRMED/CANCELED, or
  * for RESCHEDULE with RESCHEDULED/MODIFIED (a new time re-plans and clears it).
  */
-export const PatientRequest = z.object({ type: z.enum(['CONFIRM', 'CANCEL', 'RESCHEDULE']), at: z.string(), event_id: z.string() });
+export const PatientRequest = z.object({ type: z.enum(PATIENT_REQUEST_TYPES), at: z.string(), event_id: z.string() });
 
 export const LogEntry = z.object({
   id: z.string(),

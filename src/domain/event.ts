@@ -3,11 +3,9 @@ import { z } from 'zod';
 import { normalisePhone, type CountryCode } from './phone';
 import { hasVisibleCharacter, textProblem } from './text';
 import { parseAppointmentZone, parseInstant, resolveAppointmentTime, toUtcIso } from './time';
+import { EHR_EVENT_TYPES, EVENT_TYPES, type PATIENT_EVENT_TYPES, type SYSTEM_EVENT_TYPES } from './event-types';
 
-export const EHR_EVENT_TYPES = ['BOOKED', 'RESCHEDULED', 'MODIFIED', 'CONFIRMED', 'CANCELED', 'NOSHOWED'] as const;
-export const PATIENT_EVENT_TYPES = ['CONFIRM', 'CANCEL', 'RESCHEDULE', 'OPTED-OUT', 'OPTED-IN'] as const;
-export const SYSTEM_EVENT_TYPES = ['REMIND', 'EXPIRED'] as const;
-export const EVENT_TYPES = [...EHR_EVENT_TYPES, ...PATIENT_EVENT_TYPES, ...SYSTEM_EVENT_TYPES] as const;
+export { EHR_EVENT_TYPES, EVENT_TYPES, FLOW_EVENT_TYPES, PATIENT_EVENT_TYPES, PATIENT_REQUEST_TYPES, SYSTEM_EVENT_TYPES } from './event-types';
 
 export type EhrEventType = (typeof EHR_EVENT_TYPES)[number];
 export type PatientEventType = (typeof PATIENT_EVENT_TYPES)[number];

@@ -1,3 +1,4 @@
+import { FLOW_EVENT_TYPES } from '../../../src/domain/event-types';
 import { ApiError, call, describe } from './api';
 import { $, h, setBanner, whileBusy } from './dom';
 import { browserZone, knownZones, tomorrowAt } from './time';
@@ -131,8 +132,11 @@ export function setUpSimulation(options: { now: () => number; onPhone: (e164: st
   }
 
   form.addEventListener('submit', (e) => e.preventDefault());
-  for (const button of Array.from($('sim-events').querySelectorAll<HTMLButtonElement>('button[data-event]'))) {
-    button.addEventListener('click', () => void whileBusy(button, () => send(button.dataset.event ?? '')));
+  // The buttons come from the domain's list, so a new event type appears here without editing the page.
+  for (const type of FLOW_EVENT_TYPES) {
+    const button = h('button', { type: 'button', 'data-event': type, class: type === 'REMIND' ? 'remind' : undefined }, type);
+    button.addEventListener('click', () => void whileBusy(button, () => send(type)));
+    $('sim-events').append(button);
   }
   return { appointmentId: () => input('appointment_id').value.trim() };
 }
