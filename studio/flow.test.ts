@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FLOW_EVENT_TYPES } from '../src/domain/event-types';
+import { FLOW_EVENT_TYPES, STAFF_MESSAGE_TYPE } from '../src/domain/event-types';
 import { WIDGET_EVENTS } from '../src/local/studio/catalogue';
 import { validateFlowDefinition } from '../src/local/studio/validate';
 import { loadFlowTemplate, renderFlow } from './render-flow';
@@ -82,8 +82,12 @@ describe('studio/flow.json', () => {
   it('handles exactly the domain’s flow event types (FLOW_EVENT_TYPES) in every split on event_type, each once', () => {
     // Adding a type to src/domain/event-types.ts fails here until the flow has a branch for it.
     const splits = flow.states.filter((s) => s.type === 'split-based-on' && /\bevent_type\b/.test(String(s.properties.input)));
-    expect(splits.map((s) => s.name).sort()).toEqual(['split_event', 'split_event_es']);
-    for (const split of splits) {
+    expect(splits.map((s) => s.name).sort()).toEqual(['split_event', 'split_event_es', 'split_staff']);
+    // split_staff only picks out the staff texts, before any event text.
+    const staff = (state('split_staff').transitions as { conditions?: { value: string }[] }[]).flatMap((t) => t.conditions ?? []);
+    expect(staff.map((c) => c.value)).toEqual([STAFF_MESSAGE_TYPE]);
+    expect(FLOW_EVENT_TYPES as readonly string[]).not.toContain(STAFF_MESSAGE_TYPE);
+    for (const split of splits.filter((s) => s.name !== 'split_staff')) {
       const conditions = (split.transitions as { conditions?: { type: string; value: string }[] }[]).flatMap((t) => t.conditions ?? []);
       expect(conditions.every((c) => c.type === 'equal_to'), split.name).toBe(true);
       const values = conditions.map((c) => c.value);
@@ -115,7 +119,7 @@ describe('studio/flow.json', () => {
     const staff = state('split_staff') as unknown as { transitions: { event: string; next?: string; conditions?: { arguments: string[]; value: string }[] }[] };
     expect(staff.transitions.find((t) => t.event === 'noMatch')?.next).toBe('set_display_ours');
     const match = staff.transitions.find((t) => t.event === 'match');
-    expect(match?.conditions).toEqual([expect.objectContaining({ arguments: ['{{flow.data.event_type}}'], value: 'STAFF_MESSAGE' })]);
+    expect(match?.conditions).toEqual([expect.objectContaining({ arguments: ['{{flow.data.event_type}}'], value: STAFF_MESSAGE_TYPE })]);
     const send = state(String(match?.next));
     expect(send.properties.body).toBe('{{flow.data.staff_message}}');
     expect(send.transitions.map((t) => t.next)).toEqual([undefined, undefined]);

@@ -12,3 +12,5 @@ export const SYSTEM_EVENT_TYPES = ['REMIND', 'EXPIRED'] as const;
 export const EVENT_TYPES = [...EHR_EVENT_TYPES, ...PATIENT_EVENT_TYPES, ...SYSTEM_EVENT_TYPES] as const;
 /** The events the Studio flow texts about: every EHR event, and the sweep's reminders. */
 export const FLOW_EVENT_TYPES = [...EHR_EVENT_TYPES, 'REMIND'] as const;
+/** Not an event: the flow's `event_type` for a text staff wrote in the clinic inbox (sent word for word by `split_staff`). */
+export const STAFF_MESSAGE_TYPE = 'STAFF_MESSAGE';

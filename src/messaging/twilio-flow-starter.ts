@@ -1,3 +1,4 @@
+import { STAFF_MESSAGE_TYPE } from '../domain/event-types';
 import type { CountryCode } from '../domain/phone';
 import { log } from '../log';
 import type { TwilioClient } from '../twilio/client';
@@ -71,7 +72,7 @@ export class TwilioFlowStarter implements FlowStarter, StaffTextSender {
 
   async sendStaffText(request: StaffTextRequest): Promise<{ executionSid: string }> {
     const parameters = {
-      event_type: 'STAFF_MESSAGE',
+      event_type: STAFF_MESSAGE_TYPE,
       event_id: request.id,
       appointment_id: request.appointmentId ?? '',
       staff_message: request.body,
