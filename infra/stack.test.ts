@@ -40,7 +40,7 @@ import {
   SWEEP_STATUS_KEY,
 } from '../src/storage/keys';
 import { INTAKE_SECRET_FIELDS as RUNTIME_INTAKE_SECRET_FIELDS } from '../src/runtime/receiver';
-import { APPEND_ONLY_KEYS, AppointmentStack, AUDIT_KEYS, FUNCTIONS_OBJECT_ACCESS, HISTORY_KEYS, INTAKE_OBJECT_ACCESS, INTAKE_SECRET_FIELDS, SWEEP_OBJECT_ACCESS, type AppointmentStackProps, DEFAULT_REMINDER_SETTINGS, TWILIO_SECRET_PLACEHOLDER } from './stack';
+import { APPEND_ONLY_KEYS, AppointmentStack, FUNCTIONS_OBJECT_ACCESS, HISTORY_KEYS, INTAKE_OBJECT_ACCESS, INTAKE_SECRET_FIELDS, SWEEP_OBJECT_ACCESS, type AppointmentStackProps, DEFAULT_REMINDER_SETTINGS, TWILIO_SECRET_PLACEHOLDER } from './stack';
 import { loadDeploySettings } from '../scripts/lib/deploy/settings';
 import { TWILIO_SECRET_FIELDS, TwilioSecret } from '../src/config/rules';
 import { parseTwilioSecret } from '../src/runtime/sweep';
