@@ -13,6 +13,7 @@ const INTEGRATION = [
   // The whole local stack (test/support/local-stack.ts) or the built Functions service.
   'test/admin-api.test.ts',
   'test/admin-lockout.test.ts',
+  'test/admin-users.test.ts',
   'test/admin-simulate-message.test.ts',
   'test/damaged-record.test.ts',
   'test/delivery-receipts.test.ts',
