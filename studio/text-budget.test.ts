@@ -76,7 +76,9 @@ async function renderAll(profile: keyof typeof PROFILES) {
     const { state, event } = bookedState(p.fields, language);
     const variables = { CUSTOMER_NAME: p.clinic, ...flowParameters(state, { ...event, detail: { reminder: '1' } }, 'US') };
     const parsed = replyOutcome('confirm', state, Number(p.others), 'US');
-    const body = await render(String(s.properties.body), { flow: { variables }, widgets: { process_reply: { parsed } } });
+    // A staff text is whatever staff wrote, up to the inbox's limit (3 segments, STAFF_TEXT_MAX_SEGMENTS).
+    const staff = profile === 'typical' ? 'Yes, Thursday at 3 pm works. See you then! Front desk' : 'We have moved you to Thursday at 3 pm. '.repeat(12).slice(0, 459);
+    const body = await render(String(s.properties.body), { flow: { variables, data: { staff_message: staff } }, widgets: { process_reply: { parsed } } });
     rows.push({ text: s.name, profile, count: countSegments(body), body });
   }
   return rows;
