@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { issueToken } from '../src/admin/tokens';
 import { SECRET_VARIABLES } from '../src/config/admin-config';
 import { adminApi } from './support/admin';
+import { flowTextPattern } from './support/flow-texts';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
 import { localTime } from './fixtures/time';
@@ -173,10 +174,10 @@ describe('admin Functions on the default stack', () => {
     await t.stack.settle();
 
     const log = await api.call('messages', { token, query: { phone } });
-    expect(log.json.messages.map((m: { body: string }) => m.body)).toEqual([
-      expect.stringContaining('is booked for Tue, Dec 1 at 10:00 AM PST'),
-      expect.stringMatching(/^Reminder from Owl Health Clinic: Hi Zoe/),
-    ]);
+    const bodies: string[] = log.json.messages.map((m: { body: string }) => m.body);
+    expect(bodies).toEqual([expect.stringMatching(flowTextPattern('send_booked')), expect.stringMatching(flowTextPattern('send_remind'))]);
+    expect(bodies[0]).toContain('Tue, Dec 1 at 10:00 AM PST');
+    expect(bodies[1]).toContain('Zoe');
 
     const table = await api.call('appointments', { token });
     const row = table.json.appointments.find((a: { appointment_id: string }) => a.appointment_id === id);

@@ -4,6 +4,7 @@ import { MAX_BODY_BYTES } from '../src/http/intake';
 import { stateKey } from '../src/storage/keys';
 import { FIXTURE_NOW } from './fixtures/time';
 import { adminApi } from './support/admin';
+import { flowTextPattern } from './support/flow-texts';
 import { startTestStack, type TestStack } from './support/local-stack';
 
 let t: TestStack;
@@ -35,7 +36,7 @@ describe('POST /admin/simulate-message: a pasted message through the real intake
     const state = await t.getJson(stateKey('SIM-HL7-A1B2C3'));
     expect(state.facts).toMatchObject({ patient_phone: samplePhone(tag), appointment_timezone: 'America/New_York', provider_last_name: 'Lopez' });
     await t.stack.settle();
-    expect(textsTo(samplePhone(tag)).at(-1)?.body).toContain('is booked for');
+    expect(textsTo(samplePhone(tag)).at(-1)?.body).toMatch(flowTextPattern('send_booked'));
   });
 
   it('answers AE naming PID-13 for a number that cannot be texted, and records nothing', async () => {
@@ -63,7 +64,7 @@ describe('POST /admin/simulate-message: a pasted message through the real intake
     const state = await t.getJson(stateKey('SIM-FHIR-F00D01'));
     expect(state.facts).toMatchObject({ appointment_timezone: 'America/New_York', appointment_location: 'Sample Clinic, Suite 100', provider_first_name: 'Ana' });
     await t.stack.settle();
-    expect(textsTo(samplePhone(tag)).at(-1)?.body).toContain('is booked for');
+    expect(textsTo(samplePhone(tag)).at(-1)?.body).toMatch(flowTextPattern('send_booked'));
   });
 
   it('answers the OperationOutcome naming the element when the Patient has no number, and records nothing', async () => {

@@ -3,6 +3,7 @@ import twilio from 'twilio';
 import { stateKey } from '../src/storage/keys';
 import { ehrEvent } from './fixtures/events';
 import { adminApi } from './support/admin';
+import { flowTextPattern } from './support/flow-texts';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
 
@@ -110,7 +111,7 @@ describe('humane defaults end to end (08:00–21:00, 12 h between texts)', () =>
     const plan = (await history(id)).plan;
     expect(plan.next).toMatchObject({ kind: 'remind', n: 1, deferred_from: '2026-11-25T21:00:00.000Z', reason: 'min-gap' });
     expect(plan.next.at >= '2026-11-26T04:00:00.000Z' && plan.next.at < '2026-11-26T04:01:00.000Z').toBe(true);
-    const reminders = async () => (await phones.received(phone)).filter((b) => b.startsWith('Reminder from'));
+    const reminders = async () => (await phones.received(phone)).filter((b) => flowTextPattern('send_remind').test(b));
     t.stack.clock.set('2026-11-25T21:05:00Z');
     await t.stack.sweep();
     expect(await reminders()).toHaveLength(0);

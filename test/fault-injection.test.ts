@@ -13,6 +13,7 @@ import { runSweep } from '../src/use-cases/sweep';
 import type { SweepDeps } from '../src/use-cases/sweep-run';
 import { ehrEvent } from './fixtures/events';
 import { MINUTE } from './fixtures/time';
+import { flowTextPattern } from './support/flow-texts';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
 
@@ -67,7 +68,7 @@ function booking(k: number): AppointmentEvent {
   return r.event;
 }
 
-const textsTo = (phone: string) => t.stack.carrier.conversation(phone).filter((m) => m.to === phone && m.body.includes('is booked for'));
+const textsTo = (phone: string) => t.stack.carrier.conversation(phone).filter((m) => m.to === phone && flowTextPattern('send_booked').test(m.body));
 
 describe('fault injection: a crash after each step of the intake, then redelivery and the sweep', () => {
   const steps: [string, (store: AppointmentStore, flows: FlowStarter) => [AppointmentStore, FlowStarter]][] = [

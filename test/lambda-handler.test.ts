@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../lambda/sweep';
 import { stateKey } from '../src/storage/keys';
 import { ehrEvent } from './fixtures/events';
+import { flowTextPattern } from './support/flow-texts';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
 
@@ -74,7 +75,7 @@ describe('the sweep Lambda handler', () => {
     expect(second.sent).toBe(0);
     expect(secrets.calls).toHaveLength(1);
     expect(secrets.calls[0]?.target).toBe('secretsmanager.GetSecretValue');
-    expect((await phonesApi(t).received(phone)).filter((m) => m.startsWith('Reminder from'))).toHaveLength(1);
+    expect((await phonesApi(t).received(phone)).filter((m) => flowTextPattern('send_remind').test(m))).toHaveLength(1);
     expect((await t.getJson(stateKey('APT-lambda'))).disposition).toBe('REMINDED-1');
     expect((await t.getJson('status/sweep.json')).counts.sent).toBe(0);
   });

@@ -6,6 +6,7 @@ import { createTwilioClient } from '../src/twilio/client';
 import { ehrEvent } from './fixtures/events';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { adminApi } from './support/admin';
+import { flowText } from './support/flow-texts';
 import { phonesApi } from './support/phones';
 import { DAY, FIXTURE_NOW, HOUR, localTime, MINUTE, utcAt } from './fixtures/time';
 
@@ -32,26 +33,24 @@ function event(p: { phone: string; id: string }, overrides: Record<string, unkno
 }
 /** flow.data for a booking, as the intake would pass it. */
 const BOOKING_DATA = { patient_first_name: 'Zoë', provider_name: '', appointment_when: 'Tue, Dec 1 at 9:30 AM PST', appointment_location: '', provider_callback_phone: '' };
+/** What the texts about the default event() must show, in English and in Spanish. */
+const SHOWN = { patient_first_name: 'Zoe', provider_name: 'Ana Lopez, MD', appointment_when: 'Tue, Dec 1 at 9:30 AM PST', appointment_location: LOCATION, provider_callback_phone: '(415) 555-0100' };
+const SHOWN_ES = { ...SHOWN, appointment_when: 'mar, 1 dic, 9:30 PST' };
+/** What /studio/reply answers for a reply about the default event(), as the acknowledgements show it. */
+const REPLY = { patient_first_name: 'Zoe', provider_name: 'Ana Lopez, MD', appointment_when: 'Tue, Dec 1 at 9:30 AM PST', callback_phone: '(415) 555-0100' };
+const REPLY_ES = { ...REPLY, appointment_when: 'mar, 1 dic, 9:30 PST' };
 let minute = 0;
 /** Event times that increase test by test, all before the stack's clock start. */
 const later = () => utcAt(-7 * HOUR + (minute += 1) * MINUTE);
 
 describe('SMS for every EHR event', () => {
-  it.each([
-    ['BOOKED', /^Hi Zoe, your appointment with Ana Lopez, MD at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Reply 1 to confirm, 2 to cancel or 3 to reschedule\. Questions\? Call \(415\) 555-0100\.$/],
-    ['RESCHEDULED', /has moved to Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Reply 1 to confirm/],
-    ['MODIFIED', /details of your appointment at Owl Health Clinic have changed\. It is now with Ana Lopez, MD on Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\./],
-    ['CONFIRMED', /on Tue, Dec 1 at 9:30 AM PST is confirmed\. See you then!/],
-    ['CANCELED', /on Tue, Dec 1 at 9:30 AM PST has been canceled\. To rebook, call \(415\) 555-0100\./],
-    ['NOSHOWED', /^Hi Zoe, we missed you at your appointment with Ana Lopez, MD at Owl Health Clinic on Tue, Dec 1 at 9:30 AM PST\./],
-  ])('%s sends its text to the patient, in their own time zone', async (type, text) => {
+  it.each(['BOOKED', 'RESCHEDULED', 'MODIFIED', 'CONFIRMED', 'CANCELED', 'NOSHOWED'])('%s sends its text to the patient, in their own time zone', async (type) => {
     const p = patient();
     const res = await t.postEvents(event(p, { event_type: type }));
     expect(res.status).toBe(202);
     expect(res.json.results[0].message).toBe('started');
     const received = await phones.received(p.phone);
-    expect(received).toHaveLength(1);
-    expect(received[0]).toMatch(text);
+    expect(received).toEqual([await flowText(`send_${type.toLowerCase()}`, { variables: SHOWN })]);
   });
 
   it('writes the time in the patient zone, not the clinic server zone', async () => {
@@ -64,7 +63,7 @@ describe('SMS for every EHR event', () => {
     const p = patient();
     await t.postEvents(event(p, { provider_first_name: undefined, provider_last_name: undefined, appointment_location: undefined, provider_callback_phone: undefined }));
     const [text] = await phones.received(p.phone);
-    expect(text).toBe('Hi Zoe, your appointment at Owl Health Clinic is booked for Tue, Dec 1 at 9:30 AM PST. Reply 1 to confirm, 2 to cancel or 3 to reschedule.');
+    expect(text).toBe(await flowText('send_booked', { variables: { patient_first_name: 'Zoe', appointment_when: 'Tue, Dec 1 at 9:30 AM PST' } }));
   });
 
   it('sends nothing for a duplicate, nor for a late event that changes nothing the patient knows', async () => {
@@ -136,7 +135,7 @@ describe('patient replies', () => {
     expect(requests[0].signature_valid).toBe(true);
     expect(requests[0].idempotency_key).toBe(requests[0].json.event_id);
     const texts = await phones.received(p.phone);
-    expect(texts.at(-1)).toMatch(/We've asked Owl Health Clinic to cancel your appointment with Ana Lopez, MD on Tue, Dec 1 at 9:30 AM PST/);
+    expect(texts.at(-1)).toBe(await flowText('send_cancel_ack', { reply: REPLY }));
     const state = await t.getJson(stateKey(p.id));
     expect(state.patient_request.type).toBe('CANCEL');
     expect(state.disposition).toBe('QUEUED');
@@ -148,7 +147,7 @@ describe('patient replies', () => {
     await phones.send(p.phone, reply);
     const requests = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
     expect(requests.map((r) => r.json.event_type)).toEqual(['CONFIRM']);
-    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, Zoe! We've let Owl Health Clinic know you'll be at your appointment/);
+    expect((await phones.received(p.phone)).at(-1)).toBe(await flowText('send_confirm_ack', { reply: REPLY }));
   });
 
   it('handles a reply that comes hours after the booking text: nothing waits for it, the reply starts its own execution', async () => {
@@ -160,7 +159,7 @@ describe('patient replies', () => {
     await phones.send(p.phone, 'CONFIRM APPT');
     const requests = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
     expect(requests.map((r) => r.json.event_type)).toEqual(['CONFIRM']);
-    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, Zoe! We've let Owl Health Clinic know/);
+    expect((await phones.received(p.phone)).at(-1)).toBe(await flowText('send_confirm_ack', { reply: REPLY }));
     expect(active()).toHaveLength(0);
   });
 
@@ -202,9 +201,7 @@ describe('patient replies', () => {
     expect((await phones.received(p.phone)).at(-1)).toContain('Room 3');
 
     await phones.send(p.phone, 'HELP');
-    expect((await phones.received(p.phone)).at(-1)).toBe(
-      'Owl Health Clinic: reply 1 to confirm, 2 to cancel or 3 to reschedule your next appointment. For help, call (415) 555-0100. Reply STOP to stop messages.',
-    );
+    expect((await phones.received(p.phone)).at(-1)).toBe(await flowText('send_help', { reply: REPLY }));
   });
 
   it('a booking for a phone that already opted out is OPTED-OUT from the start: no text, no reminder planned', async () => {
@@ -245,7 +242,7 @@ describe('patient replies', () => {
     const requests = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
     expect(requests.map((r) => r.json.event_type)).toEqual(['RESCHEDULE']);
     expect(requests[0]).toMatchObject({ signature_valid: true, idempotency_key: requests[0].json.event_id });
-    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, Zoe\. We've asked Owl Health Clinic to find a new time for your appointment with Ana Lopez, MD on Tue, Dec 1 at 9:30 AM PST; they will contact you\./);
+    expect((await phones.received(p.phone)).at(-1)).toBe(await flowText('send_reschedule_ack', { reply: REPLY }));
     const state = await t.getJson(stateKey(p.id));
     expect(state).toMatchObject({ disposition: 'QUEUED', patient_request: { type: 'RESCHEDULE' } });
     // Reminders stop until the EHR answers (a new time re-plans them); the other appointment keeps its own.
@@ -258,14 +255,14 @@ describe('patient replies', () => {
     await t.postEvents(event(p, { patient_language: 'es' }));
     await phones.send(p.phone, 'Reagendar por favor');
     expect((await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id).map((r) => r.json.event_type)).toEqual(['RESCHEDULE']);
-    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Gracias, Zoe\. Pedimos a Owl Health Clinic una nueva fecha para su cita con Ana Lopez, MD del mar, 1 dic, 9:30 PST; le contactaremos\./);
+    expect((await phones.received(p.phone)).at(-1)).toBe(await flowText('send_reschedule_ack_es', { reply: REPLY_ES }));
   });
 
   it('"stop texting me" opts out like STOP, with one confirmation from us since the carrier did not see a keyword', async () => {
     const p = patient();
     await t.postEvents(event(p, { event_datetime_utc: later() }));
     await phones.send(p.phone, 'please stop texting me');
-    expect((await phones.received(p.phone)).at(-1)).toBe("Owl Health Clinic: you won't get more texts from us. Reply START to get them again.");
+    expect((await phones.received(p.phone)).at(-1)).toBe(await flowText('send_opted_out'));
     expect((await t.getJson(stateKey(p.id))).disposition).toBe('OPTED-OUT');
     expect((await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id)).toHaveLength(0);
   });
@@ -275,7 +272,7 @@ describe('patient replies', () => {
     await t.postEvents(event(p));
     await phones.send(p.phone, 'yes cancel');
     expect((await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id)).toHaveLength(0);
-    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, we got your message\. Someone from Owl Health Clinic will get back to you soon\./);
+    expect((await phones.received(p.phone)).at(-1)).toBe(await flowText('send_inbox_ack', { reply: REPLY }));
   });
 
   it('a bare CANCEL is an opt-out, not a cancel request', async () => {
@@ -290,9 +287,9 @@ describe('patient replies', () => {
     const p = patient();
     await t.postEvents(event(p));
     await phones.send(p.phone, 'what should I bring?');
-    expect((await phones.received(p.phone)).at(-1)).toBe('Thanks, we got your message. Someone from Owl Health Clinic will get back to you soon. Urgent? Call (415) 555-0100.');
+    expect((await phones.received(p.phone)).at(-1)).toBe(await flowText('send_inbox_ack', { reply: REPLY }));
     await phones.send(p.phone, 'and parking?');
-    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Sorry, we didn't catch that\. Reply 1 to confirm, 2 to cancel, 3 to reschedule, or HELP for help\./);
+    expect((await phones.received(p.phone)).at(-1)).toBe(await flowText('send_options', { reply: REPLY }));
   });
 
   it('files replies it does not understand in the clinic inbox: one holding reply a day, every message kept, marked done from the admin API', async () => {
@@ -306,7 +303,7 @@ describe('patient replies', () => {
     await phones.send(p.phone, 'can we do thursday instead?');
     let received = await phones.received(p.phone);
     expect(received).toHaveLength(booked + 1);
-    expect(received.at(-1)).toMatch(/^Thanks, we got your message\. Someone from Owl Health Clinic will get back to you soon\./);
+    expect(received.at(-1)).toBe(await flowText('send_inbox_ack', { reply: REPLY }));
     let inbox = await api.call('inbox', { token });
     expect(inbox.status).toBe(200);
     let mine = inbox.json.items.filter((i: { phone: string }) => i.phone === p.phone);
@@ -413,7 +410,7 @@ describe('patient replies', () => {
     await t.postEvents(event(p));
     await phones.ehrBehaviour({ fail_next: 2, status: 503 });
     await phones.send(p.phone, 'CONFIRM APPT');
-    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Thanks, Zoe! We've let Owl Health Clinic know/);
+    expect((await phones.received(p.phone)).at(-1)).toBe(await flowText('send_confirm_ack', { reply: REPLY }));
     for (let i = 0; i < 3; i += 1) {
       t.stack.clock.advance(70 * MINUTE);
       await t.stack.sweep();
@@ -425,50 +422,39 @@ describe('patient replies', () => {
 });
 
 describe('texts in the patient\'s language', () => {
-  it.each([
-    ['BOOKED', /^Hola Zoe, su cita con Ana Lopez, MD en Owl Health Clinic es el mar, 1 dic, 9:30 PST en Suite 100, O'Brien Bldg, "East" Wing = 2nd floor\. Responda 1 para confirmar, 2 para cancelar o 3 para cambiar la fecha\. ¿Preguntas\? Llame al \(415\) 555-0100\.$/],
-    ['RESCHEDULED', /ahora es el mar, 1 dic, 9:30 PST en Suite 100/],
-    ['MODIFIED', /cambiaron los detalles de su cita en Owl Health Clinic\. Ahora es con Ana Lopez, MD el mar, 1 dic, 9:30 PST/],
-    ['CONFIRMED', /confirmamos su cita con Ana Lopez, MD en Owl Health Clinic el mar, 1 dic, 9:30 PST/],
-    ['CANCELED', /del mar, 1 dic, 9:30 PST fue cancelada\. Para una nueva cita, llame al \(415\) 555-0100\./],
-    ['NOSHOWED', /no pudo asistir a su cita con Ana Lopez, MD en Owl Health Clinic del mar, 1 dic, 9:30 PST\./],
-  ])('%s is texted in Spanish to a patient whose patient_language is es-MX', async (type, text) => {
+  it.each(['BOOKED', 'RESCHEDULED', 'MODIFIED', 'CONFIRMED', 'CANCELED', 'NOSHOWED'])('%s is texted in Spanish to a patient whose patient_language is es-MX', async (type) => {
     const p = patient();
     await t.postEvents(event(p, { event_type: type, patient_language: 'es-MX' }));
-    expect(await phones.received(p.phone)).toEqual([expect.stringMatching(text)]);
+    expect(await phones.received(p.phone)).toEqual([await flowText(`send_${type.toLowerCase()}_es`, { variables: SHOWN_ES })]);
   });
 
   it('texts English for a language the flow has no texts for, and for a missing one', async () => {
     const p = patient();
     await t.postEvents(event(p, { patient_language: 'fr-CA' }));
-    expect((await phones.received(p.phone))[0]).toMatch(/^Hi Zoe, your appointment/);
+    expect((await phones.received(p.phone))[0]).toBe(await flowText('send_booked', { variables: SHOWN }));
     expect((await t.getJson(stateKey(p.id))).facts.patient_language).toBe('fr-CA');
   });
 
   it('a Spanish-speaking patient books, replies 2: the EHR receives CANCEL and the acknowledgement is in Spanish', async () => {
     const p = patient();
     await t.postEvents(event(p, { patient_language: 'es' }));
-    expect((await phones.received(p.phone))[0]).toMatch(/^Hola Zoe, su cita .* Responda 1 para confirmar, 2 para cancelar o 3 para cambiar la fecha\./);
+    expect((await phones.received(p.phone))[0]).toBe(await flowText('send_booked_es', { variables: SHOWN_ES }));
     await phones.send(p.phone, '2');
     const requests = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
     expect(requests.map((r) => r.json.event_type)).toEqual(['CANCEL']);
     expect(requests[0].signature_valid).toBe(true);
-    expect((await phones.received(p.phone)).at(-1)).toBe(
-      'Gracias, Zoe. Pedimos a Owl Health Clinic cancelar su cita con Ana Lopez, MD del mar, 1 dic, 9:30 PST. Para una nueva cita, llame al (415) 555-0100.',
-    );
+    expect((await phones.received(p.phone)).at(-1)).toBe(await flowText('send_cancel_ack_es', { reply: REPLY_ES }));
   });
 
   it('answers HELP and AYUDA in Spanish to a Spanish-speaking patient', async () => {
     const p = patient();
     await t.postEvents(event(p, { patient_language: 'es' }));
     await phones.send(p.phone, 'AYUDA');
-    expect((await phones.received(p.phone)).at(-1)).toBe(
-      'Owl Health Clinic: responda 1 para confirmar, 2 para cancelar o 3 para cambiar la fecha de su siguiente cita. Para ayuda, llame al (415) 555-0100. Responda STOP para no recibir mensajes.',
-    );
+    expect((await phones.received(p.phone)).at(-1)).toBe(await flowText('send_help_es', { reply: REPLY_ES }));
     await phones.send(p.phone, 'hmm');
-    expect((await phones.received(p.phone)).at(-1)).toBe('Gracias, recibimos su mensaje. Alguien de Owl Health Clinic le va a contestar pronto. ¿Es urgente? Llame al (415) 555-0100.');
+    expect((await phones.received(p.phone)).at(-1)).toBe(await flowText('send_inbox_ack_es', { reply: REPLY_ES }));
     await phones.send(p.phone, 'hmm?');
-    expect((await phones.received(p.phone)).at(-1)).toMatch(/^Perdone, no entendimos su mensaje\. Responda 1 para confirmar, 2 para cancelar, 3 para cambiar la fecha o AYUDA para ayuda\./);
+    expect((await phones.received(p.phone)).at(-1)).toBe(await flowText('send_options_es', { reply: REPLY_ES }));
   });
 });
 

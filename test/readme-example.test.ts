@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../scripts/lib/build-service';
 import { stateKey } from '../src/storage/keys';
+import { flowTextPattern } from './support/flow-texts';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
 
@@ -44,6 +45,8 @@ describe("the README's first example", () => {
     const state = await t.getJson(stateKey('A-1001'));
     const startsAt = Date.parse(state.facts.appointment_datetime_utc);
     expect(startsAt - t.stack.clock.now()).toBeGreaterThan(2 * 24 * 3_600_000);
-    expect(await phonesApi(t).received('+14155550134')).toEqual([expect.stringMatching(/^Hi Ana, your appointment with Sam Lee at .* is booked for /)]);
+    const texts = await phonesApi(t).received('+14155550134');
+    expect(texts).toEqual([expect.stringMatching(flowTextPattern('send_booked'))]);
+    for (const shown of ['Ana', 'Sam Lee', "Suite 100, O'Brien Bldg"]) expect(texts[0]).toContain(shown);
   });
 });

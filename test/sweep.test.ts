@@ -5,6 +5,7 @@ import { recordEvent } from '../src/use-cases/record-event';
 import { sendMessagesForEvents } from '../src/use-cases/send-messages';
 import { runSweep } from '../src/use-cases/sweep';
 import { ehrEvent } from './fixtures/events';
+import { flowText, flowTextPattern } from './support/flow-texts';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
 
@@ -30,7 +31,8 @@ function parsed(overrides: Record<string, unknown>): AppointmentEvent {
   return r.event;
 }
 
-const reminders = (texts: string[]) => texts.filter((x) => x.startsWith('Reminder from'));
+const REMINDER = flowTextPattern('send_remind');
+const reminders = (texts: string[]) => texts.filter((x) => REMINDER.test(x));
 
 describe('reminders end to end', () => {
   it('sends the first reminder 48h before, inside the window; after CONFIRM APPT there is no second one', async () => {
@@ -49,9 +51,8 @@ describe('reminders end to end', () => {
     const counts = await t.stack.sweep();
     expect(counts.sent).toBe(1);
     const first = reminders(await phones.received(phone));
-    expect(first).toEqual([
-      "Reminder from Owl Health Clinic: Hi Zoe, you have an appointment with Ana Lopez, MD on Tue, Dec 1 at 9:30 AM PST at Suite 100, O'Brien Bldg, \"East\" Wing = 2nd floor. Reply 1 to confirm, 2 to cancel or 3 to reschedule. Questions? Call (415) 555-0100.",
-    ]);
+    const shown = { patient_first_name: 'Zoe', provider_name: 'Ana Lopez, MD', appointment_when: 'Tue, Dec 1 at 9:30 AM PST', appointment_location: 'Suite 100, O\'Brien Bldg, "East" Wing = 2nd floor', provider_callback_phone: '(415) 555-0100' };
+    expect(first).toEqual([await flowText('send_remind', { variables: shown })]);
     expect((await t.getJson(stateKey(id))).disposition).toBe('REMINDED-1');
 
     await phones.send(phone, 'CONFIRM APPT');
@@ -152,7 +153,7 @@ describe('scale', () => {
     expect(counts.sent).toBe(n);
     expect(counts.failed).toBe(0);
     await t.stack.settle();
-    const reached = ids.filter((k) => t.stack.carrier.conversation(`+1415556${String(k).padStart(4, '0')}`).some((m) => m.body.startsWith('Reminder from')));
+    const reached = ids.filter((k) => t.stack.carrier.conversation(`+1415556${String(k).padStart(4, '0')}`).some((m) => REMINDER.test(m.body)));
     expect(reached).toHaveLength(n);
     // 1,005 bookings and reminders through the whole local stack: minutes on a busy 2-core machine.
   }, 240_000);

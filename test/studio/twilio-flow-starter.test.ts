@@ -10,6 +10,7 @@ import { TwilioFlowStarter } from '../../src/messaging/twilio-flow-starter';
 import { createTwilioClient, type TwilioClient } from '../../src/twilio/client';
 import { loadFlowTemplate, renderFlow } from '../../studio/render-flow';
 import { ehrEvent } from '../fixtures/events';
+import { flowTextPattern } from '../support/flow-texts';
 import { ACCOUNT_SID, AUTH_TOKEN, TWILIO_NUMBER, makeEngine } from './support';
 
 /**
@@ -97,7 +98,7 @@ describe('TwilioFlowStarter against the Studio stand-in', () => {
       ['split_event', 'send_booked'],
       ['send_booked', 'Ended'],
     ]);
-    expect(messages.sent.filter((m) => m.to === phone).map((m) => m.body)).toEqual([expect.stringMatching(/is booked for .* Reply 1 to confirm, 2 to cancel or 3 to reschedule\./)]);
+    expect(messages.sent.filter((m) => m.to === phone).map((m) => m.body)).toEqual([expect.stringMatching(flowTextPattern('send_booked'))]);
   });
 
   it('waits for the contact’s live execution to end on its own, then starts; the other execution is not ended', async () => {
@@ -117,7 +118,7 @@ describe('TwilioFlowStarter against the Studio stand-in', () => {
     expect(log.steps.at(-1)).toMatchObject({ transitionedFrom: 'send_confirmed', name: 'sent', transitionedTo: 'Ended' });
     expect(log.entries.map((e) => e.message)).not.toContain('ended via API');
     const texts = messages.sent.filter((m) => m.to === phone).map((m) => m.body);
-    expect(texts).toEqual([expect.stringContaining('is confirmed'), expect.stringContaining('is booked for')]);
+    expect(texts).toEqual([expect.stringMatching(flowTextPattern('send_confirmed')), expect.stringMatching(flowTextPattern('send_booked'))]);
   });
 
   it('gives up after the bounded backoff with a retryable error, leaving the live execution running', async () => {
