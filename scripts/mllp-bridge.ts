@@ -6,6 +6,7 @@ import { parse } from 'dotenv';
 import { describeProblems } from '../src/config/config';
 import { loadMllpBridgeConfig } from '../src/config/mllp-bridge-config';
 import { startMllpBridge } from '../src/mllp/bridge';
+import { isAddressInUse, PortInUseError } from '../src/local/busy-port';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -33,7 +34,8 @@ function main() {
   startMllpBridge({ host: c.MLLP_HOST, port: c.MLLP_PORT, endpoint: c.HL7_ENDPOINT, apiKey: c.EHR_API_KEY, maxFrameBytes: c.MLLP_MAX_FRAME_BYTES, timeoutMs: c.MLLP_TIMEOUT_MS })
     .then((bridge) => console.log(`MLLP bridge on ${c.MLLP_HOST}:${bridge.port} → ${c.HL7_ENDPOINT}`))
     .catch((err: unknown) => {
-      console.error(`The MLLP bridge cannot listen: ${(err as Error).message}`);
+      const why = isAddressInUse(err) ? new PortInUseError('MLLP_PORT', c.MLLP_PORT, c.MLLP_HOST) : (err as Error);
+      console.error(`The MLLP bridge cannot listen: ${why.message}`);
       process.exit(1);
     });
 }

@@ -14,6 +14,7 @@ import { Carrier } from './phones/carrier';
 import { createPhonesRouter } from './phones/router';
 import { beyondLoopbackWarning, localOnly } from './loopback';
 import { LOCAL_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from './s3/embedded-s3';
+import { isAddressInUse, PortInUseError } from './busy-port';
 import { StudioEngine } from './studio/engine';
 import { createStudioRouter } from './studio/router';
 import { webhookUrl } from './studio/wire';
@@ -141,22 +142,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const host = options.host ?? '127.0.0.1';
   const secrets = localSecrets(options.dataDir);
   const given = defined(options.env ?? {});
+  const s3Port = portFrom(given, 'S3_PORT', 0);
   const s3 = await startEmbeddedS3({
     directory: path.join(options.dataDir, 's3'),
     buckets: [LOCAL_BUCKET],
-    port: portFrom(given, 'S3_PORT', 0),
+    port: s3Port,
     supervise: {
       onDied: (why) => console.error(`embedded S3 stopped unexpectedly (${why}); restarting it on the same port`),
       onRestarted: () => console.error('embedded S3 is running again'),
       onGaveUp: options.onStorageLost ?? ((err) => console.error(err.message)),
     },
+  }).catch((err: unknown) => {
+    // The stack starts the embedded S3 server on startEmbeddedS3's default host, 127.0.0.1.
+    throw isAddressInUse(err) ? new PortInUseError('S3_PORT', s3Port, '127.0.0.1') : err;
   });
   try {
     const outer = express();
     outer.disable('x-powered-by');
     const server = http.createServer(outer);
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (err) => reject(isAddressInUse(err) ? new PortInUseError('PORT', options.port ?? 0, host) : err));
       server.listen(options.port ?? 0, host, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;

@@ -66,10 +66,11 @@ async function startChild(options: { impl: EmbeddedS3Impl; directory: string; bu
         clearTimeout(timer);
         reject(new Error(`embedded S3 exited during start (${signal ?? `code ${code}`})`));
       });
-      child.once('message', (m: { ready: boolean; endpoint: string; port: number; error?: string }) => {
+      child.once('message', (m: { ready: boolean; endpoint: string; port: number; error?: string; code?: string }) => {
         clearTimeout(timer);
         if (m.ready) resolve(m);
-        else reject(new Error(`embedded S3 failed to start: ${m.error}`));
+        // The child's error code travels with it, so the caller can tell a busy port from the rest.
+        else reject(Object.assign(new Error(`embedded S3 failed to start: ${m.error}`), m.code ? { code: m.code } : {}));
       });
       child.send(options);
     });

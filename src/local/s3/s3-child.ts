@@ -128,7 +128,7 @@ async function main(options: StartMessage) {
 
 process.once('message', (m: StartMessage) => {
   main(m).catch((err: unknown) => {
-    process.send?.({ ready: false, error: (err as Error).message });
+    process.send?.({ ready: false, error: (err as Error).message, code: (err as NodeJS.ErrnoException).code });
     process.exit(1);
   });
 });
