@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import { installClock } from '../runtime/clock';
+import { FunctionsConfig } from '../config/config';
 import { loadFlowTemplate, renderFlow } from '../../studio/render-flow';
 import { LocalClock } from './clock';
 import { createEhrSandboxRouter, EhrSandbox } from './ehr-sandbox';
@@ -278,7 +279,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     outer.get('/__local/stack', (_req, res) => {
       res.json({ local: true, administrator_phone: env.ADMINISTRATOR_PHONE, twilio_number: twilioNumber, s3_endpoint: s3.endpoint, bucket: LOCAL_BUCKET });
     });
-    outer.use('/__local', createPhonesRouter(carrier));
+    // The phones API reads numbers as the intake does, in the Functions' DEFAULT_PHONE_COUNTRY.
+    const phoneCountry = FunctionsConfig.shape.DEFAULT_PHONE_COUNTRY.safeParse(given.DEFAULT_PHONE_COUNTRY);
+    outer.use('/__local', createPhonesRouter(carrier, { defaultCountry: phoneCountry.success ? phoneCountry.data : 'US' }));
     outer.use('/raw', createRawReceiverRouter(receiver));
     // Deployed, Twilio serves the index.html asset at the service root; the local runtime does not.
     outer.get('/', (req, _res, next) => {

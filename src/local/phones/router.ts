@@ -3,23 +3,38 @@ import { z } from 'zod';
 import { TwilioApiError, type MessageRecord } from '../twilio/contracts';
 import { conversationPhone, DELIVERY_FAILURES, type Carrier, type DeliveryFailureCode } from './carrier';
 import { isE164, MAX_BODY_LENGTH, normaliseAddress } from './sms';
+import { normalisePhone, type CountryCode } from '../../domain/phone';
 
-const E164 = z
-  .string()
-  .transform(normaliseAddress)
-  .refine(isE164, { message: 'must be an E.164 phone number such as +15550001111' });
+/**
+ * A phone number in any format the EHR intake accepts for `patient_phone` (normalisePhone, with
+ * the stack's DEFAULT_PHONE_COUNTRY), so the number a newcomer booked with finds its phone. E.164
+ * is taken as it is, without the validity check: virtual phones may use fictional numbers.
+ */
+function phoneNumber(defaultCountry: CountryCode) {
+  return z.string().transform((input, ctx) => {
+    const compact = normaliseAddress(input);
+    if (isE164(compact)) return compact;
+    const national = normalisePhone(input, defaultCountry);
+    if (national.ok) return national.value;
+    ctx.addIssue({ code: 'custom', message: `must be a phone number: E.164 such as +14155550134, or a ${defaultCountry} number such as (415) 555-0134` });
+    return z.NEVER;
+  });
+}
 
-export const PhoneParam = z.object({ phone: E164 });
-export type PhoneParam = z.infer<typeof PhoneParam>;
-
-export const InboundSms = z.object({
-  to: E164.optional(),
-  body: z
-    .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
-    .min(1, 'must not be empty')
-    .max(MAX_BODY_LENGTH, `must be at most ${MAX_BODY_LENGTH} characters`),
-});
-export type InboundSms = z.infer<typeof InboundSms>;
+/** The request shapes of the phones API for a stack whose DEFAULT_PHONE_COUNTRY is `defaultCountry`. */
+export function phoneRequests(defaultCountry: CountryCode = 'US') {
+  const phone = phoneNumber(defaultCountry);
+  return {
+    PhoneParam: z.object({ phone }),
+    InboundSms: z.object({
+      to: phone.optional(),
+      body: z
+        .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
+        .min(1, 'must not be empty')
+        .max(MAX_BODY_LENGTH, `must be at most ${MAX_BODY_LENGTH} characters`),
+    }),
+  };
+}
 
 /** `{"error_code": 30006}` makes texts to the phone fail as Twilio reports a landline; `null` heals it. */
 export const DeliverySetting = z.object({
@@ -64,7 +79,8 @@ export function messageView(m: MessageRecord) {
  * The virtual phones (JSON, for the admin page and tests): their conversations, sending an SMS as a
  * phone, and a live stream of a phone's messages.
  */
-export function createPhonesRouter(carrier: Carrier): Router {
+export function createPhonesRouter(carrier: Carrier, options: { defaultCountry?: CountryCode } = {}): Router {
+  const { PhoneParam, InboundSms } = phoneRequests(options.defaultCountry);
   const router = express.Router();
   router.use(express.json({ limit: '64kb' }));
 
