@@ -112,8 +112,13 @@ describe('the reply Function answers within 8 s whatever the EHR does', () => {
     ehr.mode = { kind: 'delay', ms: 6_000 };
 
     const pending = reply(p.phone, 'CANCEL APPT');
-    // A sweep while the attempt is in flight must not send the request a second time.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // A sweep while the attempt is in flight (the EHR has it and has not answered) must not send
+    // the request a second time.
+    const inFlightBy = Date.now() + 5_000;
+    while (!(ehr.received.length === 1 && ehr.received[0]?.answered === false)) {
+      if (Date.now() > inFlightBy) throw new Error('the reply never reached the EHR');
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await t.stack.sweep();
     const r = await pending;
 

@@ -211,9 +211,10 @@ describe('admin page in Chromium', () => {
     expect(await deployed.locator('#reply-form').isHidden()).toBe(true);
     expect(await deployed.locator('#reply-deployed').isVisible()).toBe(true);
 
-    // The patient answers from their own phone a moment later (the log's times have one-second
-    // resolution); the message log and the delivery records show it.
-    await new Promise((r) => setTimeout(r, 1100));
+    // The patient answers from their own phone in a later second than the booking text (the log's
+    // times have one-second resolution); the message log and the delivery records show it.
+    const bookedSecond = Math.floor((t.stack.carrier.conversation(phone).at(-1)?.dateCreated.getTime() ?? Infinity) / 1000);
+    await expect.poll(() => Math.floor(t.stack.clock.now() / 1000) > bookedSecond, { timeout: 5_000, interval: 50 }).toBe(true);
     await phonesApi(t).send(phone, 'CONFIRM APPT');
     await conversation.locator('li.msg.inbound', { hasText: 'CONFIRM APPT' }).waitFor({ timeout: 15_000 });
     await conversation.locator('li.msg.outbound', { hasText: 'Thanks, Ana!' }).waitFor({ timeout: 15_000 });
