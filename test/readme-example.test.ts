@@ -36,16 +36,18 @@ afterAll(async () => {
 
 describe("the README's first example", () => {
   it('books an appointment in the future whatever the date, and the patient gets the booking text', async () => {
-    const script = readmeExample().replaceAll('localhost:3000', new URL(t.stack.url).host);
+    const script = readmeExample().replaceAll('127.0.0.1:3000', new URL(t.stack.url).host);
     const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], { cwd, timeout: 30_000 });
-    // The first curl prints the intake's answer; the second, the phone's conversation.
-    const answer = JSON.parse(stdout.slice(0, stdout.indexOf('}{') + 1));
+    // The first curl prints the intake's answer, then a line break; the second, the phone's conversation.
+    const [first, second] = stdout.split('\n');
+    const answer = JSON.parse(first ?? '');
     expect(answer.results[0]).toMatchObject({ appointment_id: 'A-1001', outcome: 'applied', disposition: 'QUEUED' });
 
     const state = await t.getJson(stateKey('A-1001'));
     const startsAt = Date.parse(state.facts.appointment_datetime_utc);
     expect(startsAt - t.stack.clock.now()).toBeGreaterThan(2 * 24 * 3_600_000);
     const texts = await phonesApi(t).received('+14155550134');
+    expect(JSON.parse(second ?? '').messages.map((m: { body: string }) => m.body)).toEqual(texts);
     expect(texts).toEqual([expect.stringMatching(flowTextPattern('send_booked'))]);
     for (const shown of ['Ana', 'Sam Lee', "Suite 100, O'Brien Bldg"]) expect(texts[0]).toContain(shown);
   });
