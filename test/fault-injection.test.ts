@@ -128,7 +128,7 @@ describe('fault injection: a crash after each step of the intake, then redeliver
     const state = (await deps.store.getState(event.appointment_id))?.value;
     expect(state?.patient_request?.type).toBe('CONFIRM');
     expect(state?.log?.filter((e) => e.type === 'CONFIRM')).toHaveLength(1);
-    expect(await deps.store.getReceipt(event.appointment_id, state?.patient_request?.event_id ?? '')).toBeTruthy();
+    expect(await deps.store.getReceipt(event.appointment_id, state?.patient_request?.event_id ?? '')).toMatchObject({ event_id: state?.patient_request?.event_id, status: 'delivered' });
     expect(await deps.store.listOutbox('ehr')).toEqual([]);
   });
 });
