@@ -5,6 +5,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/lib/build-service';
 import { findChromium } from '../support/chromium';
+import { flowTextPattern } from '../support/flow-texts';
 import { startTestStack, type TestStack } from '../support/local-stack';
 import { phonesApi } from '../support/phones';
 
@@ -15,6 +16,13 @@ import { phonesApi } from '../support/phones';
  * test runs on a fresh machine and never skips.
  */
 const SHOTS = path.join(ROOT, 'test-output', 'screenshots');
+/** The flow's texts as they appear inside a conversation entry (test/support/flow-texts.ts). */
+const IN_TEXT = {
+  booked: flowTextPattern('send_booked', { whole: false }),
+  reminder: flowTextPattern('send_remind', { whole: false }),
+  thanks: flowTextPattern('send_confirm_ack', { whole: false }),
+  confirmed: flowTextPattern('send_confirmed', { whole: false }),
+};
 // The network is closed here: without these Chromium waits on connections it will never get.
 const ARGS = [
   '--headless',
@@ -114,12 +122,12 @@ describe('admin page in Chromium', () => {
     const appointmentId = await page.locator('#sim-appointment_id').inputValue();
     await page.locator('button[data-event="BOOKED"]').click();
     const conversation = page.locator('#conversation');
-    await conversation.locator('li.msg.outbound', { hasText: 'is booked for' }).waitFor();
+    await conversation.locator('li.msg.outbound', { hasText: IN_TEXT.booked }).waitFor();
     expect(await page.locator('#phone-number').textContent()).toBe(phone);
     await screenshot('booked');
 
     await page.locator('button[data-event="REMIND"]').click();
-    await conversation.locator('li.msg.outbound', { hasText: 'Reminder from Owl Health Clinic' }).waitFor();
+    await conversation.locator('li.msg.outbound', { hasText: IN_TEXT.reminder }).waitFor();
     await page.locator('#sim-result[data-state="ok"]', { hasText: 'REMIND' }).waitFor();
     await screenshot('reminder');
 
@@ -127,7 +135,7 @@ describe('admin page in Chromium', () => {
     await page.locator('#reply-body').fill('CONFIRM APPT');
     await page.locator('#reply-body').press('Enter');
     await conversation.locator('li.msg.inbound', { hasText: 'CONFIRM APPT' }).waitFor();
-    await conversation.locator('li.msg.outbound', { hasText: "Thanks, Zoe! We've let Owl Health Clinic know" }).waitFor();
+    await conversation.locator('li.msg.outbound', { hasText: IN_TEXT.thanks }).waitFor();
     await page.locator('#ehr-requests li[data-event-type="CONFIRM"]', { hasText: appointmentId }).waitFor();
     await screenshot('confirm-request-at-ehr');
 
@@ -138,7 +146,7 @@ describe('admin page in Chromium', () => {
 
     // The EHR answers the request: the disposition becomes CONFIRMED.
     await page.locator('button[data-event="CONFIRMED"]').click();
-    await conversation.locator('li.msg.outbound', { hasText: 'is confirmed. See you then!' }).waitFor();
+    await conversation.locator('li.msg.outbound', { hasText: IN_TEXT.confirmed }).waitFor();
     await row.locator('.disposition .badge', { hasText: 'CONFIRMED' }).waitFor();
     expect(await row.locator('td').nth(4).textContent()).toContain('No more reminders');
     await screenshot('appointments-confirmed');
@@ -207,7 +215,7 @@ describe('admin page in Chromium', () => {
     const appointmentId = await deployed.locator('#sim-appointment_id').inputValue();
     await deployed.locator('button[data-event="BOOKED"]').click();
     const conversation = deployed.locator('#conversation');
-    await conversation.locator('li.msg.outbound', { hasText: 'is booked for' }).waitFor();
+    await conversation.locator('li.msg.outbound', { hasText: IN_TEXT.booked }).waitFor();
     expect(await deployed.locator('#reply-form').isHidden()).toBe(true);
     expect(await deployed.locator('#reply-deployed').isVisible()).toBe(true);
 
@@ -217,9 +225,9 @@ describe('admin page in Chromium', () => {
     await expect.poll(() => Math.floor(t.stack.clock.now() / 1000) > bookedSecond, { timeout: 5_000, interval: 50 }).toBe(true);
     await phonesApi(t).send(phone, 'CONFIRM APPT');
     await conversation.locator('li.msg.inbound', { hasText: 'CONFIRM APPT' }).waitFor({ timeout: 15_000 });
-    await conversation.locator('li.msg.outbound', { hasText: 'Thanks, Ana!' }).waitFor({ timeout: 15_000 });
+    await conversation.locator('li.msg.outbound', { hasText: IN_TEXT.thanks }).waitFor({ timeout: 15_000 });
     const texts = await conversation.locator('li.msg').allTextContents();
-    expect(texts.map((m) => (m.includes('is booked') ? 'booked' : m.includes('CONFIRM APPT') && m.startsWith('Patient') ? 'reply' : m.includes('Thanks') ? 'thanks' : m))).toEqual(['booked', 'reply', 'thanks']);
+    expect(texts.map((m) => (IN_TEXT.booked.test(m) ? 'booked' : m.includes('CONFIRM APPT') && m.startsWith('Patient') ? 'reply' : IN_TEXT.thanks.test(m) ? 'thanks' : m))).toEqual(['booked', 'reply', 'thanks']);
     await deployed.locator('#ehr-requests li[data-event-type="CONFIRM"]', { hasText: appointmentId }).waitFor({ timeout: 15_000 });
     expect(await deployed.locator('#ehr-requests li').first().textContent()).toContain('delivered');
     await screenshot('deployed-mode', deployed);

@@ -73,8 +73,10 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  * A pattern that matches the widget's text whatever the values: each `{{ }}` output matches any
  * text and each `{% if %}…{% endif %}` part may be there or not. For picking a kind of text out of
  * a conversation (the reminders among the texts a phone received) without copying its words.
+ * `whole: false` finds the text inside a longer one (a page element that adds a sender and time).
  */
-export function flowTextPattern(widget: string, customerName = LOCAL_CLINIC): RegExp {
+export function flowTextPattern(widget: string, options: { customerName?: string; whole?: boolean } = {}): RegExp {
+  const customerName = options.customerName ?? LOCAL_CLINIC;
   const body = flowStates(customerName).find((s) => s.name === widget)?.properties.body;
   if (body === undefined) throw new Error(`flowTextPattern: studio/flow.json has no message widget ${widget}`);
   let source = '';
@@ -85,7 +87,7 @@ export function flowTextPattern(widget: string, customerName = LOCAL_CLINIC): Re
     else if (part.startsWith('{%')) throw new Error(`flowTextPattern: ${widget} uses a Liquid tag this helper does not know: ${part}`);
     else source += escapeRegExp(part);
   }
-  return new RegExp(`^${source}$`);
+  return new RegExp(options.whole === false ? source : `^${source}$`);
 }
 
 /** The names of the flow's message widgets (send-message and send-and-wait-for-reply). */
