@@ -76,6 +76,8 @@ export interface LocalStackOptions {
    * repeatedly and the stack is left without storage (`npm start` exits). Logged otherwise.
    */
   onStorageLost?: (err: Error) => void;
+  /** Runs before the Twilio stand-in's routers (tests record the exchanges to check them against Twilio's specs). */
+  twilioMiddleware?: express.RequestHandler;
 }
 
 export interface LocalStack {
@@ -266,6 +268,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         .catch((err: unknown) => res.status(500).json({ error: { code: 'sweep-failed', message: (err as Error).message } }));
     });
     const twilioApi = express.Router();
+    if (options.twilioMiddleware) twilioApi.use(options.twilioMiddleware);
     twilioApi.use('/api', createMessagingRouter(carrier, () => credentials));
     twilioApi.use('/messaging', createMessagingServicesRouter(carrier, () => credentials));
     twilioApi.use('/studio', createStudioRouter(studio, () => credentials));

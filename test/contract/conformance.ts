@@ -50,6 +50,12 @@ export const ALLOWED_EXTRA_FIELDS: readonly Allowance[] = [
     reason: 'as above, for each execution of a list page',
   },
   {
+    operations: ['FetchExecutionStep'],
+    fields: ['$.type'],
+    reason: 'twilio-node 6.2.0 reads type (the widget type) into ExecutionStepInstance (rest/studio/v2/flow/execution/executionStep.js).',
+  },
+  { operations: ['ListExecutionStep'], fields: ['$.steps[].type'], reason: 'as above, for each step of a list page' },
+  {
     operations: NUMBER_ANSWERS,
     fields: ['$.type'],
     reason: 'twilio-node 6.2.0 reads type into IncomingPhoneNumberInstance.type (rest/api/v2010/account/incomingPhoneNumber.js).',

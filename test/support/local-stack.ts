@@ -7,6 +7,8 @@ import { LOCAL_S3_CREDENTIALS } from '../../src/local/s3/embedded-s3';
 import { createS3Client } from '../../src/storage/s3-client';
 import { inject } from 'vitest';
 import { FIXTURE_NOW } from '../fixtures/time';
+import { assertConformance } from '../contract/conformance';
+import { recordExchanges, type Exchange } from '../contract/exchange-recorder';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests read JSON answers loosely and assert on them */
 
@@ -60,7 +62,9 @@ export async function startTestStack(overrides: Record<string, string> = {}, opt
   const serviceDir = inject('serviceDir');
   if (!serviceDir) throw new Error('startTestStack runs only in the vitest "integration" project, which builds the service: list this test file in INTEGRATION in vitest.config.mts.');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pam-test-'));
-  const listen = { host: options.host, warn: options.warn };
+  // Every exchange with the Twilio stand-in, checked against Twilio's OpenAPI specs on stop().
+  const exchanges: Exchange[] = [];
+  const listen = { host: options.host, warn: options.warn, twilioMiddleware: recordExchanges(exchanges) };
   let stack = await startLocalStack({ dataDir, serviceDir, port: 0, env, clockStart: options.now ?? FIXTURE_NOW, ...listen });
   let s3 = client(stack);
   const t: TestStack = {
@@ -104,6 +108,7 @@ export async function startTestStack(overrides: Record<string, string> = {}, opt
     async stop() {
       await stack.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      assertConformance(exchanges, 'Twilio stand-in of the local stack');
     },
   };
   return t;
