@@ -93,8 +93,11 @@ describe('the contract check', () => {
     expect(checkExchange(statusExchange({ status: 500, body: { code: 20500, message: 'm', more_info: 'u', status: 500 } }))).toEqual(['the stand-in failed (500)']);
   });
 
-  it('flags a path Twilio has no operation for', () => {
+  it('flags a path Twilio has no operation for, unless the stand-in refused it with 404 as Twilio does', () => {
     expect(checkExchange(statusExchange({ path: `/v1/Services/${ZS}/Builds/${ZB}/Logs` }))).toEqual(['no operation in Twilio’s spec has this method and path']);
+    const notFound = { code: 20404, message: 'not found', more_info: 'https://www.twilio.com/docs/errors/20404', status: 404 };
+    expect(checkExchange(statusExchange({ path: '/v1/Nothing', status: 404, body: notFound }))).toEqual([]);
+    expect(checkExchange(statusExchange({ path: '/v1/Nothing', status: 400, body: { ...notFound, status: 400 } }))).toEqual(['no operation in Twilio’s spec has this method and path']);
   });
 
   it('reports each violation with the exchange it came from (method, path and status; no bodies)', () => {

@@ -127,7 +127,8 @@ export function checkExchange(x: Exchange): string[] {
   if (x.product in UNDESCRIBED_PRODUCTS) return x.status >= 400 ? errorBodyProblems(x.body, x.status) : [];
   if (!PRODUCTS.includes(x.product as Product)) return [`unknown product prefix /${x.product}`];
   const op = findOperation(x.product as Product, x.method, x.path);
-  if (!op) return ['no operation in Twilio’s spec has this method and path'];
+  // A path Twilio lacks is fine only when refused as Twilio refuses it: 404 with its error body.
+  if (!op) return x.status === 404 ? errorBodyProblems(x.body, x.status) : ['no operation in Twilio’s spec has this method and path'];
   const problems: string[] = [];
   for (const q of names(x.query)) if (!op.queryParameters.includes(q)) problems.push(`${op.operationId}: query parameter ${q} is not declared`);
   const extraParameters = allowedFor(ALLOWED_EXTRA_PARAMETERS, op.operationId);

@@ -82,17 +82,14 @@ function dateQuery(req: Request, name: string): Date | undefined {
   return d;
 }
 
+/** Twilio's list of executions filters by creation date only (its spec declares no Status filter). */
 function executionFilter(req: Request): { filter: ExecutionFilter; echo: Record<string, string> } {
-  // twilio-node sends the filter as lower-case `status`; the docs say `Status`.
-  const status = query(req, 'Status', 'status');
-  if (status !== undefined && status !== 'active' && status !== 'ended') throw badRequest('Status must be active or ended');
   const from = dateQuery(req, 'DateCreatedFrom');
   const to = dateQuery(req, 'DateCreatedTo');
   const echo: Record<string, string> = {};
-  if (status) echo.Status = status;
   if (from) echo.DateCreatedFrom = from.toISOString();
   if (to) echo.DateCreatedTo = to.toISOString();
-  return { filter: { ...(status ? { status } : {}), ...(from ? { dateCreatedFrom: from } : {}), ...(to ? { dateCreatedTo: to } : {}) }, echo };
+  return { filter: { ...(from ? { dateCreatedFrom: from } : {}), ...(to ? { dateCreatedTo: to } : {}) }, echo };
 }
 
 export function createStudioRouter(engine: StudioEngine, credentials: () => StandInCredentials): Router {
