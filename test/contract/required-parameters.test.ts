@@ -156,3 +156,30 @@ describe('the probes', () => {
     expect(needed.size).toBeGreaterThan(10);
   });
 });
+
+describe('the upload host (not in the spec, so probed by hand)', () => {
+  it('refuses a Function version upload without Path, Visibility or Content with 400 and 20001, and accepts the complete one', async () => {
+    const s = await service();
+    const fn = await created('serverless', `/v1/Services/${s}/Functions`, { FriendlyName: 'fn' });
+    const upload = async (parts: { Path?: string; Visibility?: string; Content?: string }) => {
+      const form = new FormData();
+      if (parts.Path !== undefined) form.set('Path', parts.Path);
+      if (parts.Visibility !== undefined) form.set('Visibility', parts.Visibility);
+      if (parts.Content !== undefined) form.set('Content', new Blob([parts.Content], { type: 'application/javascript' }), 'fn.js');
+      const res = await fetch(`${standIn.apiBaseUrl}/serverless-upload/v1/Services/${s}/Functions/${fn}/Versions`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${API_KEY_SID}:${API_KEY_SECRET}`).toString('base64')}` },
+        body: form,
+      });
+      return { status: res.status, json: (await res.json()) as { code?: number; message?: string } };
+    };
+    const complete = { Path: '/fn', Visibility: 'public', Content: 'exports.handler = (c, e, cb) => cb(null, 1);' };
+    expect((await upload(complete)).status).toBe(201);
+    for (const name of ['Path', 'Visibility', 'Content'] as const) {
+      const { [name]: _dropped, ...rest } = complete;
+      const r = await upload(rest);
+      expect({ name, status: r.status, code: r.json.code }).toEqual({ name, status: 400, code: 20001 });
+      expect(r.json.message).toBe(`Missing required parameter ${name} in the post body`);
+    }
+  });
+});
