@@ -61,6 +61,16 @@ describe('the contract check', () => {
     expect(checkExchange(accepted)).toContainEqual(expect.stringContaining('accepted without the required parameter FriendlyName'));
   });
 
+  it('flags an accepted parameter value outside its schema: enum, boolean, the pattern of each listed SID', () => {
+    const flow = (status: number, form: Record<string, unknown>) =>
+      checkExchange({ product: 'studio', method: 'POST', path: '/v2/Flows', query: {}, form, status, body: status === 201 ? {} : { code: 20001, message: 'm', more_info: 'u', status } });
+    expect(flow(201, { FriendlyName: 'f', Status: 'live', Definition: '{}' })).toEqual([expect.stringContaining('parameter Status: "live" is not one of ["draft","published"]')]);
+    expect(flow(400, { FriendlyName: 'f', Status: 'live', Definition: '{}' })).toEqual([]);
+    expect(checkExchange(createService(201, { UniqueName: 'a', FriendlyName: 'b', UiEditable: 'yes' }, {}))).toEqual([expect.stringContaining('parameter UiEditable: "yes" is not a boolean')]);
+    const build = checkExchange({ product: 'serverless', method: 'POST', path: `/v1/Services/${ZS}/Builds`, query: {}, form: { FunctionVersions: [`ZN${'1'.repeat(32)}`, 'ZN1'] }, status: 201, body: {} });
+    expect(build).toEqual([expect.stringContaining('parameter FunctionVersions: "ZN1" does not match'), expect.stringContaining('FunctionVersions: is shorter than 34')]);
+  });
+
   it('flags a status the operation does not declare', () => {
     expect(checkExchange(createService(200, { UniqueName: 'a', FriendlyName: 'b' }, {}))).toEqual([expect.stringContaining('status 200 is not declared (declared: 201)')]);
   });

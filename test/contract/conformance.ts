@@ -1,4 +1,4 @@
-import { checkSchema } from './schema-check';
+import { checkParameter, checkSchema } from './schema-check';
 import type { Exchange } from './exchange-recorder';
 import { findOperation, PRODUCTS, type Product } from './twilio-spec';
 
@@ -134,6 +134,11 @@ export function checkExchange(x: Exchange): string[] {
   const extraParameters = allowedFor(ALLOWED_EXTRA_PARAMETERS, op.operationId);
   for (const f of names(x.form)) if (!op.formParameters.includes(f) && !extraParameters.has(f)) problems.push(`${op.operationId}: form parameter ${f} is not declared`);
   if (x.status >= 400) return [...problems, ...errorBodyProblems(x.body, x.status)];
+  // What the stand-in accepted must be what Twilio would accept: each value fits its parameter's schema.
+  for (const [name, sent] of [...Object.entries(x.query), ...Object.entries(x.form ?? {})]) {
+    const schema = op.parameterSchemas.get(name);
+    if (schema) problems.push(...checkParameter(name, sent, schema, op.resolve).map((p) => `${op.operationId}: parameter ${p}`));
+  }
   for (const q of op.requiredQueryParameters) if (!present(x.query, q)) problems.push(`${op.operationId}: accepted without the required query parameter ${q}`);
   for (const f of op.requiredFormParameters) if (!present(x.form, f)) problems.push(`${op.operationId}: accepted without the required parameter ${f}`);
   if (!op.responses.has(x.status)) {

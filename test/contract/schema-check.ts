@@ -88,3 +88,32 @@ export function checkSchema(value: unknown, schema: Schema, options: CheckOption
   }
   return problems;
 }
+
+/**
+ * A form or query value as sent (always text; repeated keys give a list) against the parameter's
+ * schema: booleans and integers must read as such, enums and patterns hold, lists hold per item.
+ * Parameters whose schema gives no type (Studio's Definition and Parameters are JSON) pass.
+ */
+export function checkParameter(name: string, sent: unknown, schema: Schema, resolve: (ref: string) => Schema, depth = 0): string[] {
+  if (depth > MAX_DEPTH) return [`${name}: schema nests deeper than ${MAX_DEPTH} levels`];
+  if (schema.$ref) return checkParameter(name, sent, resolve(schema.$ref), resolve, depth + 1);
+  const values = Array.isArray(sent) ? sent : [sent];
+  if (schema.type === 'array') return values.flatMap((v) => (schema.items ? checkParameter(name, v, schema.items, resolve, depth + 1) : []));
+  if (values.length > 1) return [`${name}: sent ${values.length} times, the spec takes one value`];
+  const value = values[0];
+  if (typeof value !== 'string') return [`${name}: not text`];
+  switch (schema.type) {
+    case 'boolean':
+      return /^(true|false)$/i.test(value) ? [] : [`${name}: ${JSON.stringify(value)} is not a boolean`];
+    case 'integer':
+      return /^-?\d+$/.test(value) ? [] : [`${name}: ${JSON.stringify(value)} is not an integer`];
+    case 'number':
+      return value.trim() !== '' && Number.isFinite(Number(value)) ? [] : [`${name}: ${JSON.stringify(value)} is not a number`];
+    case 'string':
+      // An empty URL is how a client clears one (the deploy's destroy empties the number's SmsUrl).
+      if (value === '' && schema.format === 'uri') return [];
+      return checkSchema(value, schema, { resolve, allowedExtraFields: new Set() }, name, depth + 1).map((p) => `${p.at}: ${p.problem}`);
+    default:
+      return [];
+  }
+}

@@ -37,6 +37,7 @@ interface SpecParameter {
   name: string;
   in: 'path' | 'query' | 'header';
   required?: boolean;
+  schema?: Schema;
 }
 
 interface SpecOperationObject {
@@ -62,6 +63,8 @@ export interface SpecOperation {
   /** Form fields of the request body (`application/x-www-form-urlencoded`). */
   formParameters: string[];
   requiredFormParameters: string[];
+  /** The schema of each query and form parameter, for checking the values sent. */
+  parameterSchemas: Map<string, Schema>;
   /** Declared status codes, each with its JSON body schema when it has one. */
   responses: Map<number, Schema | undefined>;
   /** Resolves `#/components/schemas/…` references of this operation's document. */
@@ -116,6 +119,10 @@ function operationsOf(product: Product, doc: SpecDocument): SpecOperation[] {
         requiredQueryParameters: query.filter((p) => p.required).map((p) => p.name),
         formParameters: Object.keys(form?.properties ?? {}),
         requiredFormParameters: form?.required ?? [],
+        parameterSchemas: new Map([
+          ...query.flatMap((p): [string, Schema][] => (p.schema ? [[p.name, p.schema]] : [])),
+          ...Object.entries(form?.properties ?? {}),
+        ]),
         responses,
         resolve,
         matches: (pathname) => pattern.test(pathname),
