@@ -1,5 +1,6 @@
 import type { AppointmentState } from '../domain/appointment';
 import type { AppointmentEvent } from '../domain/event';
+import type { DayFigures, Figure } from '../domain/figures';
 
 /** A state read together with the version token needed to replace it atomically. */
 export interface Versioned<T> {
@@ -20,12 +21,29 @@ export interface DueEntry {
   schedule_version: number;
 }
 
+/**
+ * How a phone's opt-out was asked for: a carrier keyword (STOP, UNSUBSCRIBE…) that Twilio's own
+ * opt-out layer also acted on (`twilio-keyword`, Twilio then blocks the number itself), the same
+ * keyword without Twilio's flag (`keyword`), or a revocation in the patient's own words
+ * (`revocation`, "please stop texting me"). START and its kin are `keyword` too.
+ */
+export type OptOutHow = 'twilio-keyword' | 'keyword' | 'revocation';
+
 export interface OptOutRecord {
   phone: string;
   opted_out: boolean;
   at: string;
   /** The inbound message that changed it. */
   message_sid?: string;
+  /** Absent in records written before it was kept. */
+  how?: OptOutHow;
+}
+
+export interface OptOutPage {
+  /** In storage order (by the encoded number), only the phones currently opted out. */
+  records: OptOutRecord[];
+  /** Absent on the last page. */
+  cursor?: string;
 }
 
 export interface OutboxEntry<T = unknown> {
@@ -117,6 +135,25 @@ export interface PhoneDirectory {
 export interface OptOutLedger {
   getOptOut(phone: string): Promise<OptOutRecord | null>;
   putOptOut(record: OptOutRecord): Promise<void>;
+  /**
+   * A page of the phones currently opted out whose number contains `fragment` (digits and `+`
+   * compared; empty for all). Filtering is on the key, so only the page's records are read.
+   */
+  listOptOuts(options: { limit: number; cursor?: string; fragment?: string }): Promise<OptOutPage>;
+}
+
+/**
+ * Counters per day for the dashboard, so a page load reads one small record per day instead of
+ * every appointment. `countFact` is idempotent per figure and fact id: the fact's marker is
+ * created once (conditional create), and only the call that creates it increments the day's
+ * counter (compare-and-set, retried). A fact counted twice (a redelivered webhook, a retried
+ * event) therefore counts once, and concurrent counts of different facts lose nothing.
+ */
+export interface DailyFigures {
+  /** `counted` when this call counted the fact, `exists` when it had been counted before. */
+  countFact(figure: Figure, factId: string, day: string): Promise<'counted' | 'exists'>;
+  /** The counters of each day, oldest first; a day with nothing counted has zeros. */
+  readFigures(days: string[]): Promise<DayFigures[]>;
 }
 
 /** Work to retry later (EHR requests, flow starts of older versions), one entry per kind and id. */
@@ -370,7 +407,8 @@ export type AppointmentStore = AppointmentRecords &
   ClinicInbox &
   StaffMessages &
   StaffUsers &
-  AuditLog;
+  AuditLog &
+  DailyFigures;
 
 export interface AppointmentPage {
   appointments: AppointmentState[];

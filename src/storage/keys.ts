@@ -23,6 +23,8 @@ import type { OutboxKind } from './appointment-store';
  *   inbox/acks/<phone>/<YYYY-MM-DD>.json                 the day's holding reply to a phone (at most one)
  *   admin/users/<user id>.json                           a staff user of the admin page (conditional writes)
  *   audit/<YYYY-MM-DD>/<utc>-<random>.json               one admin audit entry, never overwritten
+ *   stats/daily/<YYYY-MM-DD>.json                         the dashboard's counters of one day (conditional writes)
+ *   stats/facts/<figure>/<fact_id>.json                   a fact counted once (conditional create), e.g. a text's delivery
  */
 export function encodeSegment(value: string): string {
   // UTF-8 is one-to-one only on well-formed text: Buffer writes every lone surrogate as U+FFFD, so
@@ -71,8 +73,16 @@ export function dueKey(isoUtc: string, appointmentId: string): string {
   return `${DUE_INDEX_PREFIX}${dueBucket(isoUtc)}/${encodeSegment(appointmentId)}`;
 }
 
+export const OPT_OUTS_PREFIX = 'optouts/';
+
 export function optOutKey(phoneE164: string): string {
-  return `optouts/${encodeSegment(phoneE164)}.json`;
+  return `${OPT_OUTS_PREFIX}${encodeSegment(phoneE164)}.json`;
+}
+
+/** The phone an `optouts/<phone>.json` key is for, or null for a key of another shape. */
+export function phoneOfOptOutKey(key: string): string | null {
+  const m = /^optouts\/([A-Za-z0-9_-]+)\.json$/.exec(key);
+  return m ? decodeSegment(m[1] as string) : null;
 }
 
 export const PHONE_INDEX_PREFIX = 'index/phone/';
@@ -206,4 +216,15 @@ export function auditListing(range: { from: string; to: string }, cursor?: strin
 
 export function auditCursorOf(key: string): string {
   return key.slice(AUDIT_PREFIX.length);
+}
+
+/** The counters of one day (`YYYY-MM-DD`, checked by the caller). */
+export function dailyFiguresKey(day: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error('a figures day must be YYYY-MM-DD');
+  return `stats/daily/${day}.json`;
+}
+
+/** The marker of one counted fact; the day is not part of it, so a fact seen again another day is still the same fact. */
+export function figureFactKey(figure: string, factId: string): string {
+  return `stats/facts/${encodeSegment(figure)}/${encodeSegment(factId)}.json`;
 }

@@ -1,7 +1,13 @@
 import { AppointmentState } from '../domain/appointment';
-import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage } from './appointment-store';
 import { InboxItemRecord, settleReply, StaffMessageRecord } from './inbox-records';
+import type { DayFigures, Figure } from '../domain/figures';
+import { addCount, dayFiguresOf, matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey, FIGURE_CAS_ATTEMPTS } from './figures-records';
 import {
+  dailyFiguresKey,
+  figureFactKey,
+  OPT_OUTS_PREFIX,
+  phoneOfOptOutKey,
   APPOINTMENTS_PREFIX,
   appointmentIdOfPrefix,
   decodeSegment,
@@ -131,6 +137,45 @@ export class MemoryAppointmentStore implements AppointmentStore {
 
   async putOptOut(record: OptOutRecord): Promise<void> {
     await this.put(optOutKey(record.phone), record);
+  }
+
+  async listOptOuts(options: { limit: number; cursor?: string; fragment?: string }): Promise<OptOutPage> {
+    const limit = Math.max(1, Math.min(options.limit, 200));
+    const after = optOutCursorKey(options.cursor);
+    const records: OptOutRecord[] = [];
+    let reads = 0;
+    let last: string | undefined;
+    for (const [key, o] of await this.list(OPT_OUTS_PREFIX)) {
+      if (after && byKey(key, after) <= 0) continue;
+      const phone = phoneOfOptOutKey(key);
+      if (!phone || !matchesFragment(phone, options.fragment)) continue;
+      if (records.length >= limit || reads >= MAX_OPT_OUT_READS) return { records, ...(last ? { cursor: last } : {}) };
+      reads += 1;
+      last = key.slice(OPT_OUTS_PREFIX.length, -'.json'.length);
+      const record = JSON.parse(o.body) as OptOutRecord;
+      if (record.opted_out) records.push(record);
+    }
+    return { records };
+  }
+
+  async countFact(figure: Figure, factId: string, day: string): Promise<'counted' | 'exists'> {
+    const key = dailyFiguresKey(day);
+    if ((await this.create(figureFactKey(figure, factId), { figure, fact_id: factId, day })) === null) return 'exists';
+    for (let i = 0; i < FIGURE_CAS_ATTEMPTS; i += 1) {
+      const got = await this.read(key);
+      const next = addCount(got?.value, day, figure);
+      await this.turn();
+      const stored = this.objects.get(key);
+      if (got ? stored?.etag === got.etag : !stored) {
+        this.write(key, next);
+        return 'counted';
+      }
+    }
+    throw new Error('daily figures kept changing; the fact was not counted');
+  }
+
+  async readFigures(days: string[]): Promise<DayFigures[]> {
+    return Promise.all(days.map(async (day) => dayFiguresOf(day, (await this.read(dailyFiguresKey(day)))?.value)));
   }
 
   async putOutbox<T>(entry: OutboxEntry<T>): Promise<void> {

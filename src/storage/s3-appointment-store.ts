@@ -6,10 +6,16 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { AppointmentState } from '../domain/appointment';
+import type { DayFigures, Figure } from '../domain/figures';
 import { log } from '../log';
-import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage } from './appointment-store';
 import { InboxItemRecord, settleReply, StaffMessageRecord } from './inbox-records';
+import { addCount, dayFiguresOf, FIGURE_CAS_ATTEMPTS, matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey } from './figures-records';
 import {
+  dailyFiguresKey,
+  figureFactKey,
+  OPT_OUTS_PREFIX,
+  phoneOfOptOutKey,
   APPOINTMENTS_PREFIX,
   appointmentIdOfPrefix,
   decodeSegment,
@@ -206,6 +212,59 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async putOptOut(record: OptOutRecord): Promise<void> {
     await this.putJson(optOutKey(record.phone), record);
+  }
+
+  async listOptOuts(options: { limit: number; cursor?: string; fragment?: string }): Promise<OptOutPage> {
+    const limit = Math.max(1, Math.min(options.limit, 200));
+    const after = optOutCursorKey(options.cursor);
+    const records: OptOutRecord[] = [];
+    let reads = 0;
+    let last: string | undefined;
+    // The number is in the key, so the fragment is matched on listings alone; only matches are read.
+    for await (const key of this.listKeys(OPT_OUTS_PREFIX, after)) {
+      const phone = phoneOfOptOutKey(key);
+      if (!phone || !matchesFragment(phone, options.fragment)) continue;
+      if (records.length >= limit || reads >= MAX_OPT_OUT_READS) return { records, ...(last ? { cursor: last } : {}) };
+      reads += 1;
+      last = key.slice(OPT_OUTS_PREFIX.length, -'.json'.length);
+      const got = await this.getJson(key);
+      const record = got?.value as OptOutRecord | undefined;
+      if (record?.opted_out) records.push(record);
+    }
+    return { records };
+  }
+
+  async countFact(figure: Figure, factId: string, day: string): Promise<'counted' | 'exists'> {
+    const key = dailyFiguresKey(day);
+    const marker = figureFactKey(figure, factId);
+    if (!(await this.putNew(marker, { figure, fact_id: factId, day })).created) return 'exists';
+    try {
+      for (let i = 0; i < FIGURE_CAS_ATTEMPTS; i += 1) {
+        const got = await this.getJson(key);
+        const written = await this.putConditional(key, addCount(got?.value, day, figure), got ? { IfMatch: got.etag } : { IfNoneMatch: '*' });
+        if (written === 'ok') return 'counted';
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** i)));
+      }
+      throw new Error('daily figures kept changing; the fact was not counted');
+    } catch (err) {
+      // Without the increment the marker would hide the fact for good: remove it so a retry of
+      // the same fact (a redelivered webhook, the sweep) can count it.
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: marker })).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async readFigures(days: string[]): Promise<DayFigures[]> {
+    const out: DayFigures[] = new Array(days.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < days.length; i = next++) {
+        const day = days[i] as string;
+        out[i] = dayFiguresOf(day, (await this.getJson(dailyFiguresKey(day)))?.value);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, days.length) }, worker));
+    return out;
   }
 
   async putOutbox<T>(entry: OutboxEntry<T>): Promise<void> {
@@ -505,11 +564,11 @@ export class S3AppointmentStore implements AppointmentStore {
     await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: JSON_TYPE }));
   }
 
-  private async *listKeys(prefix: string): AsyncIterable<string> {
+  private async *listKeys(prefix: string, startAfter?: string): AsyncIterable<string> {
     let token: string | undefined;
     do {
       const page = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, ...(startAfter && !token ? { StartAfter: startAfter } : {}) }),
       );
       for (const o of page.Contents ?? []) if (o.Key) yield o.Key;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;

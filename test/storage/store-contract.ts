@@ -204,6 +204,59 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
       expect(await store.getOptOut('+14155550134')).toEqual({ phone: '+14155550134', opted_out: false, at: '2026-11-25T09:00:00.000Z', message_sid: 'SM2' });
     });
 
+    describe('opt-out listing', () => {
+      const at = '2026-11-25T08:00:00.000Z';
+      it('lists only phones still opted out, with how, and pages through every one exactly once', async () => {
+        const phones = Array.from({ length: 7 }, (_, i) => `+1415555${String(1000 + i)}`);
+        for (const phone of phones) await store.putOptOut({ phone, opted_out: true, at, how: 'keyword' });
+        await store.putOptOut({ phone: '+14155551003', opted_out: false, at, how: 'keyword' });
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        for (let page = 0; page < 10; page += 1) {
+          const got = await store.listOptOuts({ limit: 2, ...(cursor ? { cursor } : {}) });
+          expect(got.records.length).toBeLessThanOrEqual(2);
+          seen.push(...got.records.map((r) => r.phone));
+          cursor = got.cursor;
+          if (!cursor) break;
+        }
+        expect(seen.sort()).toEqual(phones.filter((p) => p !== '+14155551003').sort());
+        expect((await store.listOptOuts({ limit: 10 })).records.find((r) => r.phone === '+14155551000')?.how).toBe('keyword');
+      });
+
+      it('finds numbers by a fragment of their digits, whatever punctuation the fragment has', async () => {
+        await store.putOptOut({ phone: '+14155550134', opted_out: true, at, how: 'revocation' });
+        await store.putOptOut({ phone: '+447700900123', opted_out: true, at });
+        const found = await store.listOptOuts({ limit: 10, fragment: '(555) 013' });
+        expect(found.records.map((r) => r.phone)).toEqual(['+14155550134']);
+        expect((await store.listOptOuts({ limit: 10, fragment: '44 7700' })).records.map((r) => r.phone)).toEqual(['+447700900123']);
+        expect((await store.listOptOuts({ limit: 10, fragment: '999' })).records).toEqual([]);
+      });
+    });
+
+    describe('daily figures', () => {
+      it('counts a fact once per figure, however often it is counted, and answers zeros for quiet days', async () => {
+        expect(await store.countFact('sent', 'evt-1', '2026-11-25')).toBe('counted');
+        expect(await store.countFact('sent', 'evt-1', '2026-11-25')).toBe('exists');
+        // The same fact reported on another day is still the same fact.
+        expect(await store.countFact('sent', 'evt-1', '2026-11-26')).toBe('exists');
+        expect(await store.countFact('delivered', 'evt-1', '2026-11-25')).toBe('counted');
+        expect(await store.countFact('sent', 'evt-2', '2026-11-26')).toBe('counted');
+        const days = await store.readFigures(['2026-11-24', '2026-11-25', '2026-11-26']);
+        expect(days.map((d) => d.day)).toEqual(['2026-11-24', '2026-11-25', '2026-11-26']);
+        expect(days.map((d) => d.counts.sent)).toEqual([0, 1, 1]);
+        expect(days.map((d) => d.counts.delivered)).toEqual([0, 1, 0]);
+        expect(days[0]?.counts.opt_outs).toBe(0);
+      });
+
+      it('loses no increment when many facts of one day are counted at once, and counts a raced fact once', async () => {
+        const ids = Array.from({ length: 12 }, (_, i) => `fact-${i}`);
+        const results = await Promise.all([...ids, ...ids].map((id) => store.countFact('confirmed_by_text', id, '2026-11-27')));
+        expect(results.filter((r) => r === 'counted')).toHaveLength(ids.length);
+        const [day] = await store.readFigures(['2026-11-27']);
+        expect(day?.counts.confirmed_by_text).toBe(ids.length);
+      });
+    });
+
     it('retry outbox: puts, replaces, lists per kind up to the limit, deletes', async () => {
       const entry = (id: string, attempts = 0): OutboxEntry<{ n: string }> => ({
         kind: 'ehr',
