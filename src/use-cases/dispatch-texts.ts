@@ -4,11 +4,13 @@ import type { Notice } from '../domain/notice';
 import { claimPending, markRefused, markSent, releaseForRetry, takeOver } from '../domain/text-outbox';
 import { FlowStartError, type FlowStarter } from '../messaging/flow-starter';
 import { describeError, log } from '../log';
-import type { AppointmentRecords, Versioned } from '../storage/appointment-store';
+import { asksForConfirmation } from '../domain/figures';
+import type { AppointmentRecords, DailyFigures, Versioned } from '../storage/appointment-store';
+import { countFigure } from './count-figures';
 import { commitState } from './update-state';
 
 export interface DispatchDeps {
-  store: AppointmentRecords;
+  store: AppointmentRecords & DailyFigures;
   flows: FlowStarter;
   now: () => Date;
 }
@@ -37,6 +39,13 @@ export function textEvent(state: AppointmentState, notice: Notice): AppointmentE
   return { ...state.facts, event_id: notice.id, event_type: notice.kind, event_datetime_utc: notice.created_at };
 }
 
+/** Counts a text that went out on the dashboard (once per text: its notice id is the fact id). */
+async function countSent(store: DailyFigures, state: AppointmentState, notice: Notice, nowIso: string): Promise<void> {
+  const fact = { id: notice.id, at: nowIso, zone: state.facts.appointment_timezone, appointmentId: state.facts.appointment_id };
+  await countFigure(store, { ...fact, figure: 'sent' });
+  if (asksForConfirmation(notice.kind)) await countFigure(store, { ...fact, figure: 'confirmation_asks' });
+}
+
 /**
  * Sends the appointment's waiting texts, one at a time, each about the state as it is when it is
  * sent. `owner` is the caller's claim token: a text claimed by someone else is left to them while
@@ -56,7 +65,9 @@ export async function dispatchTexts(
   const recordIfStarted = async (at: Versioned<AppointmentState>, notice: Notice, nowIso: string) => {
     if (!(await deps.flows.wasStarted({ to: at.value.facts.patient_phone, eventId: notice.id, since: notice.created_at }))) return undefined;
     log('info', 'text found already started', { appointment_id: appointmentId, event_id: notice.id });
-    return (await commitState(store, appointmentId, (s) => markSent(s, notice.id, undefined, nowIso), { known: at })).current;
+    const marked = await commitState(store, appointmentId, (s) => markSent(s, notice.id, undefined, nowIso), { known: at });
+    if (marked.changed) await countSent(store, at.value, notice, nowIso);
+    return marked.current;
   };
   let starts = 0;
   for (let step = 0; step < MAX_STEPS && current; step += 1) {
@@ -96,7 +107,9 @@ export async function dispatchTexts(
       if (started.started) {
         sent += 1;
         log('info', 'text sent', { appointment_id: appointmentId, event_id: notice.id, event_type: notice.kind, execution_sid: started.executionSid, count: notice.covers.length });
-        current = (await commitState(store, appointmentId, (s) => markSent(s, notice.id, started.executionSid, nowIso), { known: current })).current;
+        const marked = await commitState(store, appointmentId, (s) => markSent(s, notice.id, started.executionSid, nowIso), { known: current });
+        if (marked.changed) await countSent(store, state, notice, nowIso);
+        current = marked.current;
       } else {
         current = (await commitState(store, appointmentId, (s) => markRefused(s, notice.id, started.reason, nowIso), { known: current })).current;
         if (!current?.value.outbox) return { sent, status: 'refused', current };

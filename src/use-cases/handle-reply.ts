@@ -5,7 +5,8 @@ import type { CountryCode } from '../domain/phone';
 import { CARRIER_KEYWORDS, classifyReply, normaliseReply, replyEventId } from '../domain/reply';
 import type { EhrNotifier, EhrRequest } from '../ehr/notifier';
 import { log } from '../log';
-import type { ClinicInbox, EhrReceipts, InboundSightings, OptOutLedger } from '../storage/appointment-store';
+import type { ClinicInbox, EhrReceipts, InboundSightings, OptOutHow, OptOutLedger } from '../storage/appointment-store';
+import { countFigure } from './count-figures';
 import { recordEvent, type RecordDeps, type RecordStore } from './record-event';
 
 export interface InboundReply {
@@ -111,7 +112,11 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
   const seenAt = intent === 'help' ? now : await store.firstSeen(reply.messageSid, now);
 
   if (intent === 'opt-out' || intent === 'opt-in') {
-    await store.putOptOut({ phone: reply.from, opted_out: intent === 'opt-out', at: now, message_sid: reply.messageSid });
+    // Twilio confirms its own keywords; a revocation in other words gets our one confirmation (action opted-out).
+    const carrier = reply.optOutType !== undefined || CARRIER_KEYWORDS.has(normaliseReply(reply.body));
+    const how: OptOutHow = reply.optOutType !== undefined ? 'twilio-keyword' : carrier || intent === 'opt-in' ? 'keyword' : 'revocation';
+    const before = await store.getOptOut(reply.from);
+    await store.putOptOut({ phone: reply.from, opted_out: intent === 'opt-out', at: now, message_sid: reply.messageSid, how });
     const ids = await store.listAppointmentIdsForPhone(reply.from);
     for (const id of ids) {
       // An index entry comes before its state: a booking being recorded right now has its state
@@ -121,9 +126,12 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
       await recordEvent(deps.record, patientEvent(intent === 'opt-out' ? 'OPTED-OUT' : 'OPTED-IN', current.value, reply, seenAt));
     }
     log('info', 'opt-out ledger updated', { message_sid: reply.messageSid, code: intent, count: ids.length });
-    // Twilio confirms its own keywords; a revocation in other words gets our one confirmation (action opted-out).
-    const carrier = reply.optOutType !== undefined || CARRIER_KEYWORDS.has(normaliseReply(reply.body));
     const latest = await latestAppointment(deps, reply.from);
+    // A phone already opted out that says STOP again is not a new opt-out; a replayed webhook
+    // finds the ledger changed already, and the message id keeps a racing replay to one count.
+    if (intent === 'opt-out' && (!before?.opted_out || before.message_sid === reply.messageSid)) {
+      await countFigure(store, { figure: 'opt_outs', id: reply.messageSid, at: seenAt, zone: latest?.facts.appointment_timezone });
+    }
     return replyOutcome(intent === 'opt-out' && !carrier ? 'opted-out' : intent, latest, 0, deps.homeCountry, true);
   }
 

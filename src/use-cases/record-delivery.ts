@@ -1,6 +1,7 @@
 import { markUndeliverable, UNDELIVERABLE_ERROR_CODES, type AppointmentState } from '../domain/appointment';
 import { log } from '../log';
-import type { AppointmentRecords, DeliveryReceipts, PhoneDirectory, Versioned } from '../storage/appointment-store';
+import type { AppointmentRecords, DailyFigures, DeliveryReceipts, PhoneDirectory, Versioned } from '../storage/appointment-store';
+import { countFigure } from './count-figures';
 import { commitState } from './update-state';
 
 /** A status callback as Twilio posts it (MessageSid, MessageStatus, To, ErrorCode), validated at the edge. */
@@ -12,7 +13,7 @@ export interface DeliveryStatus {
 }
 
 export interface DeliveryDeps {
-  store: AppointmentRecords & PhoneDirectory & DeliveryReceipts;
+  store: AppointmentRecords & PhoneDirectory & DeliveryReceipts & DailyFigures;
   now: () => Date;
 }
 
@@ -61,6 +62,12 @@ export async function recordDelivery(deps: DeliveryDeps, d: DeliveryStatus): Pro
     ...(d.errorCode ? { error_code: d.errorCode } : {}),
     at: nowIso,
   });
+  if (d.status === 'delivered' || FAILED.has(d.status)) {
+    // One fact per text: a text Twilio reports failed and then undelivered is one failure. The
+    // day is where the appointment is; a repeated callback is counted again and found counted.
+    const zone = (phoneStates?.find((s) => s.value.facts.appointment_id === appointmentId) ?? (await store.getState(appointmentId)))?.value.facts.appointment_timezone;
+    await countFigure(store, { figure: d.status === 'delivered' ? 'delivered' : 'failed', id: d.messageSid, at: nowIso, zone, appointmentId });
+  }
   const undeliverable = FAILED.has(d.status) && (UNDELIVERABLE_ERROR_CODES as readonly string[]).includes(d.errorCode ?? '');
   if (undeliverable) {
     phoneStates ??= await states();

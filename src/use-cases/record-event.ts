@@ -5,14 +5,16 @@ import { outboxDueAt } from '../domain/notice';
 import { nextCheckAt, type ReminderPolicy } from '../domain/reminder-plan';
 import { planText, type TextPlan } from '../domain/text-outbox';
 import { replyEventId } from '../domain/reply';
-import type { AppointmentRecords, DueIndex, EventHistory, OptOutLedger, OptOutRecord, PhoneDirectory, Versioned } from '../storage/appointment-store';
+import type { AppointmentRecords, DailyFigures, DueIndex, EventHistory, OptOutLedger, OptOutRecord, PhoneDirectory, Versioned } from '../storage/appointment-store';
 import { AppError } from '../domain/errors';
+import type { Figure } from '../domain/figures';
+import { countFigure } from './count-figures';
 
 /**
  * The ports recording an event uses: the history, the index entries, the opt-out ledger (read
  * when a phone comes to an appointment), then the state.
  */
-export type RecordStore = AppointmentRecords & EventHistory & DueIndex & PhoneDirectory & Pick<OptOutLedger, 'getOptOut'>;
+export type RecordStore = AppointmentRecords & EventHistory & DueIndex & PhoneDirectory & Pick<OptOutLedger, 'getOptOut'> & DailyFigures;
 
 export interface RecordDeps {
   store: RecordStore;
@@ -72,6 +74,21 @@ function optOutFromLedger(event: AppointmentEvent, ledger: OptOutRecord): Appoin
   };
 }
 
+/** The dashboard figures an event of each type counts (texts of EHR events are counted when they go out). */
+const EVENT_FIGURES: Partial<Record<AppointmentEvent['event_type'], Figure[]>> = {
+  REMIND: ['sent', 'confirmation_asks'],
+  CONFIRM: ['confirmed_by_text'],
+  CANCEL: ['canceled_by_text'],
+  NOSHOWED: ['no_shows'],
+};
+
+/** Counts the event's figures; the event id makes it idempotent, so a redelivery that finds it applied counts it again safely. */
+async function countEvent(store: DailyFigures, event: AppointmentEvent): Promise<void> {
+  for (const figure of EVENT_FIGURES[event.event_type] ?? []) {
+    await countFigure(store, { figure, id: event.event_id, at: event.event_datetime_utc, zone: event.appointment_timezone, appointmentId: event.appointment_id });
+  }
+}
+
 /** Contention, not a bug: the same request succeeds once the other writers are done. */
 export class StateConflictError extends AppError {
   constructor(readonly appointmentId: string, readonly attempts: number) {
@@ -109,6 +126,7 @@ export async function recordEvent(
 
     if (outcome.kind !== 'applied') {
       const duplicate = outcome.kind === 'duplicate' || seenBefore;
+      if (outcome.kind === 'duplicate') await countEvent(deps.store, event);
       // A redelivery must not hide a text that has not gone out yet: the caller dispatches it.
       const waiting = duplicate && pendingText(outcome.state, event.event_id);
       return {
@@ -156,6 +174,7 @@ export async function recordEvent(
     const next = planned.state;
     const etag = await deps.store.writeState(next, current?.etag ?? null);
     if (etag !== null) {
+      await countEvent(deps.store, event);
       return {
         ...base,
         outcome: 'applied',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppointmentState } from '../domain/appointment';
 import type { AppointmentEvent } from '../domain/event';
 import type { FlowStarter } from '../messaging/flow-starter';
-import type { AppointmentRecords } from '../storage/appointment-store';
+import type { AppointmentRecords, DailyFigures } from '../storage/appointment-store';
 import { dispatchTexts } from './dispatch-texts';
 import type { RecordResult } from './record-event';
 
@@ -36,7 +36,7 @@ function statusOf(state: AppointmentState | undefined, eventId: string, retrying
  * crash here loses nothing: the sweep finishes them.
  */
 export async function sendMessagesForEvents(
-  deps: { flows: FlowStarter; store: AppointmentRecords; now: () => Date },
+  deps: { flows: FlowStarter; store: AppointmentRecords & DailyFigures; now: () => Date },
   results: RecordResult[],
   _events: AppointmentEvent[],
 ): Promise<(MessageReport | undefined)[]> {

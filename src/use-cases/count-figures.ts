@@ -1,0 +1,20 @@
+import { figureDay, type Figure } from '../domain/figures';
+import { describeError, log } from '../log';
+import type { DailyFigures } from '../storage/appointment-store';
+
+/**
+ * Counts one fact on the dashboard, on its day where the appointment is. Called on the path that
+ * records the fact, after it is recorded, and again on every redelivery of it: the store counts
+ * each fact id once, so a retry after a crash between recording and counting still counts it.
+ * A failure to count never fails what was recorded; it is logged (ids only) and the figure is low by one.
+ */
+export async function countFigure(
+  figures: DailyFigures,
+  fact: { figure: Figure; id: string; at: string; zone?: string | undefined; appointmentId?: string | undefined },
+): Promise<void> {
+  try {
+    await figures.countFact(fact.figure, fact.id, figureDay(fact.at, fact.zone));
+  } catch (err) {
+    log('warn', 'figure not counted', { code: fact.figure, event_id: fact.id, ...(fact.appointmentId ? { appointment_id: fact.appointmentId } : {}), error: describeError(err) });
+  }
+}
