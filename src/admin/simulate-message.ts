@@ -7,6 +7,7 @@ import { MAX_BODY_BYTES, type IntakeRequest } from '../http/intake';
 import { errorReply, jsonReply, type HttpReply } from '../http/reply';
 import type { FunctionsRuntime } from '../runtime/functions';
 import { fhirIntakeDeps, hl7IntakeDeps } from '../runtime/intake-deps';
+import { refuseWhenOff, simulationGate } from './simulation-gate';
 
 /** The formats the page can paste, each sent to the endpoint an engine would use. */
 export const MESSAGE_FORMATS = ['hl7v2', 'fhir-r4'] as const;
@@ -49,6 +50,16 @@ export interface AckSummary {
  * whatever the intake said; only a request the page should not have sent is a 400.
  */
 export async function simulateMessage(runtime: FunctionsRuntime, params: Record<string, unknown>, requestId: string): Promise<HttpReply> {
+  const gate = simulationGate(runtime.config);
+  const off = refuseWhenOff(gate, requestId);
+  if (off) return off;
+  // A pasted message can name any number, and a FHIR one can have it fetched from the EHR, so it
+  // cannot be held to the allow list before it is recorded: deployed, only the event form runs.
+  if (gate.mode === 'deployed') {
+    return errorReply('forbidden', 'pasted messages are not simulated in a deployed service; use the event form, which texts only SIMULATION_ALLOWED_PHONES', requestId, {
+      problems: [{ field: 'format', message: 'pasted messages run only with npm start' }],
+    });
+  }
   const parsed = SimulatedMessage.safeParse(params);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'request'), message: i.message }));

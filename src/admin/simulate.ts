@@ -5,6 +5,7 @@ import { errorReply, jsonReply, type HttpReply } from '../http/reply';
 import type { FunctionsRuntime } from '../runtime/functions';
 import { intakeDeps } from '../runtime/intake-deps';
 import { remindNow } from '../use-cases/sweep';
+import { refuseUnlistedPhone, refuseWhenOff, simulationGate } from './simulation-gate';
 
 export const SIMULATED_EVENT_TYPES = FLOW_EVENT_TYPES;
 export type SimulatedEventType = (typeof SIMULATED_EVENT_TYPES)[number];
@@ -19,12 +20,18 @@ const EVENT_FIELDS = EHR_EVENT_FIELDS.filter((f) => f !== 'event_type' && f !== 
  * REMIND sends the appointment's next reminder now through the sweep's own path.
  */
 export async function simulate(runtime: FunctionsRuntime, params: Record<string, unknown>, requestId: string): Promise<HttpReply> {
+  const gate = simulationGate(runtime.config);
+  const off = refuseWhenOff(gate, requestId);
+  if (off) return off;
   const type = params.event_type;
   if (typeof type !== 'string' || !(SIMULATED_EVENT_TYPES as readonly string[]).includes(type)) {
     return errorReply('invalid-request', `event_type must be one of ${SIMULATED_EVENT_TYPES.join(', ')}`, requestId, {
       problems: [{ field: 'event_type', message: `must be one of ${SIMULATED_EVENT_TYPES.join(', ')}` }],
     });
   }
+
+  const unlisted = await refuseUnlistedPhone(gate, runtime.store, runtime.config, { phone: type === 'REMIND' ? undefined : params.patient_phone, appointmentId: params.appointment_id }, requestId);
+  if (unlisted) return unlisted;
 
   if (type === 'REMIND') {
     const id = params.appointment_id;

@@ -152,6 +152,28 @@ export const FunctionsConfig = z.object({
       return JSON.parse(v) as Record<string, string>;
     })
     .meta({ fix: 'set a JSON object from facility (MSH-4.1 or AIL-3 PL.4) to IANA zone, e.g. {"NORTH":"America/Chicago"}, or leave it unset' }),
+  // The admin page's Simulation panel texts real phones in a deployed service, so there it is
+  // off unless enabled, and then sends only to the listed numbers (src/admin/simulation-gate.ts).
+  SIMULATION_ENABLED: z.enum(['true', 'false'], { error: 'must be true or false' }).optional()
+    .meta({ fix: 'leave unset (on with npm start, off when deployed), or set true to allow simulations in a deployed service' }),
+  SIMULATION_ALLOWED_PHONES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const phones: string[] = [];
+      for (const part of (v ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+        const compact = part.replace(/[\s().-]/g, '');
+        if (!/^\+[1-9]\d{6,14}$/.test(compact)) {
+          ctx.addIssue({ code: 'custom', message: `entry ${phones.length + 1} is not an E.164 phone number` });
+          return z.NEVER;
+        }
+        phones.push(compact);
+      }
+      return phones;
+    })
+    .meta({ fix: 'list the test phones a deployed simulation may text, in E.164 separated by commas, e.g. +14155550100,+14155550101' }),
+  SERVICE_MODE: z.enum(['local', 'deployed'], { error: 'must be local or deployed' }).optional()
+    .meta({ fix: 'leave unset; `SERVICE_MODE=deployed npm start` rehearses the deployed page (it can only make a local run stricter)' }),
 });
 export type FunctionsConfig = z.infer<typeof FunctionsConfig>;
 

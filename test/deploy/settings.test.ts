@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDeploySettings, loadTargetSettings, readDeployEnv, secretValues } from '../../scripts/lib/deploy/settings';
+import { functionsEnvironment } from '../../scripts/lib/deploy/functions-env';
 import { Masker } from '../../scripts/lib/deploy/report';
 import { validEnv } from './support';
 
@@ -121,6 +122,19 @@ describe('the deploy configuration', () => {
     const problems = problemsOf(validEnv(given));
     expect(problems.map((p) => p.variable)).toContain(variable);
     expect(problems.every((p) => p.fix !== '')).toBe(true);
+  });
+
+  it('forwards SIMULATION_ENABLED and SIMULATION_ALLOWED_PHONES to the Functions when set, and nothing when unset', () => {
+    const given = { SIMULATION_ENABLED: 'true', SIMULATION_ALLOWED_PHONES: '+14155550100, +1 415 555 0101' };
+    const r = loadDeploySettings(validEnv(given));
+    expect(r.ok && r.settings.simulation).toEqual(given);
+    expect(r.ok && functionsEnvironment(r.settings, { outputs: { BucketName: 'b', Region: 'us-east-1' } as never, key: { accessKeyId: 'AKIA', secretAccessKey: 's' } as never, verifyServiceSid: 'VA', sessionSecret: 'x' })).toMatchObject(given);
+    const none = loadDeploySettings(validEnv());
+    expect(none.ok && none.settings.simulation).toEqual({});
+    expect(problemsOf(validEnv({ SIMULATION_ENABLED: 'yes' })).map((p) => p.variable)).toEqual(['SIMULATION_ENABLED']);
+    const phones = problemsOf(validEnv({ SIMULATION_ALLOWED_PHONES: '+14155550100,4155550101' }));
+    expect(phones.map((p) => p.variable)).toEqual(['SIMULATION_ALLOWED_PHONES']);
+    expect(phones[0]?.problem).toBe('entry 2 is not an E.164 phone number');
   });
 
   it('treats the FHIR bearer token and client secret as secrets (masked in output)', () => {

@@ -43,6 +43,7 @@ export function functionsEnvironment(s: DeploySettings, x: FunctionsEnvInput): R
     SESSION_SECRET: x.sessionSecret,
     ...(s.logLevel ? { LOG_LEVEL: s.logLevel } : {}),
     ...s.intake,
+    ...s.simulation,
   };
 }
 

@@ -68,7 +68,12 @@ export const DeployVariables = TwilioTarget.extend({
   RAW_RECEIVER: z.enum(['true', 'false'], { error: 'must be true or false' }).optional()
     .meta({ fix: 'set true to deploy the raw-body receiver (a Lambda Function URL for raw ER7 and application/fhir+json), or leave unset' }),
   ...FORMAT_INTAKE_SETTINGS,
+  SIMULATION_ENABLED: FunctionsConfig.shape.SIMULATION_ENABLED,
+  SIMULATION_ALLOWED_PHONES: FunctionsConfig.shape.SIMULATION_ALLOWED_PHONES,
 });
+
+/** Handed to the Functions as written when set: a deployed Simulation panel is off without them. */
+export const SIMULATION_VARIABLES = ['SIMULATION_ENABLED', 'SIMULATION_ALLOWED_PHONES'] as const;
 
 /**
  * The optional intake settings handed to the Functions as written in `.env` (HL7 zones, the EHR's
@@ -133,6 +138,8 @@ export interface DeploySettings extends TargetSettings {
   intake: Partial<Record<IntakeVariable, string>>;
   /** RAW_RECEIVER=true: the stack adds the raw-body receiver behind a Function URL. */
   rawReceiver: boolean;
+  /** The SIMULATION_VARIABLES that are set, verbatim. */
+  simulation: Partial<Record<(typeof SIMULATION_VARIABLES)[number], string>>;
 }
 
 export type Loaded<T> = { ok: true; settings: T } | { ok: false; problems: ConfigProblem[] };
@@ -233,6 +240,7 @@ export function loadDeploySettings(env: Env, options: LoadOptions = {}): Loaded<
       ...(c.SWEEP_SCHEDULE ? { sweepSchedule: c.SWEEP_SCHEDULE } : {}),
       intake,
       rawReceiver: c.RAW_RECEIVER === 'true',
+      simulation: Object.fromEntries(SIMULATION_VARIABLES.flatMap((k) => (value(env, k) === undefined ? [] : [[k, value(env, k) as string]]))),
     },
   };
 }

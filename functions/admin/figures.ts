@@ -1,0 +1,9 @@
+// GET /admin/figures?from=YYYY-MM-DD&to=YYYY-MM-DD: the dashboard's daily figures and totals for a period (last 7 days by default).
+import { figuresReply } from '../../src/admin/figures';
+import { adminFunction } from '../../src/admin/handler';
+import { functionsRuntime } from '../../src/runtime/functions';
+
+export const handler = adminFunction('session', async ({ context, params, requestId }) => {
+  const runtime = functionsRuntime(context);
+  return figuresReply(runtime.store, params, runtime.record.now(), requestId);
+});
