@@ -7,7 +7,7 @@ import type { ClinicInbox, DailyFigures } from '../storage/appointment-store';
 export const FIGURE_DEFINITIONS: Record<Figure | 'confirmation_rate' | 'inbox_waiting', string> = {
   sent: 'Appointment texts and reminders handed to Twilio (replies to patients’ messages are not counted).',
   confirmation_asks: 'Texts that asked the patient to reply 1 to confirm: booked, rescheduled and reminders.',
-  delivered: 'Texts Twilio reported delivered to the phone (replies to patients included).',
+  delivered: 'Texts Twilio reported delivered to the phone (those sent through the Messaging Service, which reports their status).',
   failed: 'Texts Twilio reported failed or undelivered, each once.',
   confirmed_by_text: 'Patients who asked to confirm by text (the request is sent to the EHR).',
   canceled_by_text: 'Patients who asked to cancel by text.',

@@ -12,7 +12,7 @@ export const FIGURES = [
   'sent',
   /** Of those, the ones whose text asks the patient to reply 1 to confirm (booked, rescheduled, reminder). */
   'confirmation_asks',
-  /** Twilio said delivered (every outbound text, acknowledgements of replies included). */
+  /** Twilio said delivered (every text whose status Twilio reports: those sent through the Messaging Service). */
   'delivered',
   /** Twilio said failed or undelivered (one per text, whichever came first). */
   'failed',
