@@ -4,12 +4,15 @@ import { setUpAppointments } from './lib/appointments';
 import { setUpAudit } from './lib/audit';
 import { $, debounce, formatTime, Poller, setBanner } from './lib/dom';
 import { setUpEhrPanel } from './lib/ehr';
+import { setUpFigures } from './lib/figures';
 import { setUpLogin } from './lib/login';
 import { setUpMessagePaste } from './lib/message-paste';
+import { setUpOptOuts } from './lib/opt-outs';
 import { setUpPhonePanel } from './lib/phone';
 import { setUpInbox } from './lib/inbox';
 import { setUpRejectedEvents } from './lib/rejected';
 import { setUpSettings } from './lib/settings';
+import { setUpSettingsInForce } from './lib/settings-in-force';
 import { setUpSimulation } from './lib/simulation';
 import { setUpMyPassword, setUpStaffUsers } from './lib/staff-users';
 import { setUpStatus } from './lib/status';
@@ -70,6 +73,15 @@ async function main(): Promise<void> {
   };
 
   const settings = setUpSettings();
+  // Deployed, the Simulation panel stays hidden until the service says it is enabled there.
+  const showSimulation = (enabled: boolean) => {
+    $('simulation').hidden = !enabled;
+    $('simulation-link').hidden = !enabled;
+  };
+  if (!env.local) showSimulation(false);
+  const inForce = setUpSettingsInForce({ onSimulation: showSimulation });
+  const figures = setUpFigures({ now: () => Date.now() + local.clockOffset });
+  const optOuts = setUpOptOuts();
   const rejected = setUpRejectedEvents();
   const inbox = setUpInbox();
   const users = setUpStaffUsers();
@@ -77,7 +89,10 @@ async function main(): Promise<void> {
   // The appointment the admin last acted on: from the paste box, else the simulation form's.
   let pasted: string | undefined;
   const appointments = setUpAppointments({ highlight: () => pasted ?? simulation.appointmentId() });
-  const refreshData = debounce(() => void appointments.load(), 600);
+  const refreshData = debounce(() => {
+    void appointments.load();
+    if (document.body.dataset.role === 'admin') void figures.load();
+  }, 600);
   const phone = setUpPhonePanel({ local: env.local, onActivity: refreshData });
   const ehr = setUpEhrPanel({ local: env.local, phone: () => phone.current() });
   const status = setUpStatus({ local: env.local, afterSweep: refreshData });
@@ -121,6 +136,9 @@ async function main(): Promise<void> {
     void inbox.load();
     if (admin) {
       void settings.load();
+      void inForce.load();
+      void figures.load();
+      void optOuts.load();
       void status.load();
       void rejected.load();
       void users.load();

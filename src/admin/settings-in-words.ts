@@ -1,5 +1,5 @@
 import type { FunctionsConfig } from '../config/config';
-import { DEFAULT_REMINDER_POLICY, type ReminderPolicy } from '../domain/reminders';
+import { DEFAULT_REMINDER_POLICY, type ReminderPolicy } from '../domain/reminder-plan';
 import { simulationGate } from './simulation-gate';
 
 export interface SettingLine {

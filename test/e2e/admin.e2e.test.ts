@@ -235,4 +235,35 @@ describe('admin page in Chromium', () => {
     await deployed.close();
     expect(problems).toEqual([]);
   }, 120_000);
+
+  it('dashboard: the figures of a period with a chart per figure and a table, the settings in words, and the opt-out list', async () => {
+    // The deployed-mode test booked +14155553002 on today's date; now the patient opts out.
+    await phonesApi(t).send('+14155553002', 'STOP');
+    await page.reload();
+    await page.locator('#app').waitFor({ state: 'visible' });
+    await page.locator('#figures-state[data-state="info"]').waitFor();
+    const sent = Number(await page.locator('#figures-totals [data-figure="sent"] .figure-value').textContent());
+    expect(sent).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('#figures-totals [data-figure="confirmation_rate"] .figure-def').textContent()).toMatch(/Confirmed by text ÷ texts asking/);
+    const charts = page.locator('#figures-charts svg[role="img"]');
+    expect(await charts.count()).toBe(8);
+    expect(await charts.first().getAttribute('aria-label')).toMatch(/^Texts sent, per day: [^,]+ \d+(, [^,]+ \d+){6}$/);
+    // The table holds the same numbers as the tiles.
+    const perDay = await page.locator('#figures-table tbody tr td:nth-of-type(1)').allTextContents();
+    expect(perDay).toHaveLength(7);
+    expect(perDay.reduce((a, b) => a + Number(b), 0)).toBe(sent);
+    await page.locator('#figures-period').selectOption('30');
+    await expect.poll(() => page.locator('#figures-table tbody tr').count()).toBe(30);
+
+    await page.locator('#in-force-list [data-key="reminders"]', { hasText: 'First reminder 48 h before the appointment, second 24 h before.' }).waitFor();
+    expect(await page.locator('#in-force-list [data-key="window"]').textContent()).toContain('between 08:00 and 21:00');
+
+    await page.locator('#opt-outs-q').fill('555-3002');
+    await page.locator('#opt-outs-search').click();
+    await page.locator('#opt-outs-table tbody tr', { hasText: '+14155553002' }).filter({ hasText: 'STOP keyword' }).waitFor();
+    expect(await page.locator('#opt-outs button').allTextContents()).not.toContainEqual(expect.stringMatching(/opt.?in|undo|remove|resubscribe/i));
+    await page.locator('#figures').scrollIntoViewIfNeeded();
+    await screenshot('figures');
+    expect(problems).toEqual([]);
+  }, 120_000);
 });
