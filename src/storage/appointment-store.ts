@@ -150,8 +150,12 @@ export interface OptOutLedger {
  * event) therefore counts once, and concurrent counts of different facts lose nothing.
  */
 export interface DailyFigures {
-  /** `counted` when this call counted the fact, `exists` when it had been counted before. */
-  countFact(figure: Figure, factId: string, day: string): Promise<'counted' | 'exists'>;
+  /**
+   * Counts the fact under each of `figures` (one write for all of them; a fact is always counted
+   * under the same figures, which with its id name its marker): `counted` when this call counted
+   * it, `exists` when it had been counted before.
+   */
+  countFact(figures: Figure | readonly Figure[], factId: string, day: string): Promise<'counted' | 'exists'>;
   /** The counters of each day, oldest first; a day with nothing counted has zeros. */
   readFigures(days: string[]): Promise<DayFigures[]>;
 }

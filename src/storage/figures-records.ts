@@ -11,6 +11,28 @@ export const FIGURE_CAS_ATTEMPTS = 40;
 /** Opt-out records read for one page at most (phones opted back in are skipped), so a page stays bounded. */
 export const MAX_OPT_OUT_READS = 500;
 
+/** The shard of the next attempt: the first on the first try, then any (spreads writers that met a conflict). */
+export function shardFor(attempt: number, shards: number): number {
+  return attempt === 0 ? 0 : Math.floor(Math.random() * shards);
+}
+
+/** Sums the shards read for each day, in the order of `days`; a day without shards is zeros. */
+export function sumShards(days: string[], shards: { day: string; stored: unknown }[]): DayFigures[] {
+  const byDay = new Map(days.map((d) => [d, dayFiguresOf(d, undefined)]));
+  for (const s of shards) {
+    const total = byDay.get(s.day);
+    if (!total) continue;
+    const part = dayFiguresOf(s.day, s.stored);
+    for (const f of FIGURES) total.counts[f] += part.counts[f];
+  }
+  return days.map((d) => byDay.get(d) as DayFigures);
+}
+
+/** The months (`YYYY-MM`) the days fall in, each once. */
+export function monthsOf(days: string[]): string[] {
+  return [...new Set(days.map((d) => d.slice(0, 7)))];
+}
+
 /** A day's counters as stored: unknown or damaged content reads as zeros rather than failing the page. */
 export function dayFiguresOf(day: string, stored: unknown): DayFigures {
   const counts = zeroCounts();
@@ -24,10 +46,18 @@ export function dayFiguresOf(day: string, stored: unknown): DayFigures {
   return { day, counts };
 }
 
-/** The record after counting one more `figure`. */
-export function addCount(stored: unknown, day: string, figure: Figure): DayFigures {
-  const current = dayFiguresOf(day, stored);
-  return { day, counts: { ...current.counts, [figure]: current.counts[figure] + 1 } };
+/** The record after counting one more of each of `figures`. */
+export function addCount(stored: unknown, day: string, figures: readonly Figure[]): DayFigures {
+  const counts = { ...dayFiguresOf(day, stored).counts };
+  for (const f of figures) counts[f] += 1;
+  return { day, counts };
+}
+
+/** The figures of a fact as a list, and the marker segment they name (`sent+confirmation_asks`). */
+export function factFigures(figures: Figure | readonly Figure[]): { list: readonly Figure[]; name: string } {
+  const list = typeof figures === 'string' ? [figures] : figures;
+  if (list.length === 0) throw new Error('a fact is counted under at least one figure');
+  return { list, name: list.join('+') };
 }
 
 /** Whether `phone` (E.164) contains the digits of `fragment`; every phone for an empty fragment. */

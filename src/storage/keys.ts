@@ -23,7 +23,7 @@ import type { OutboxKind } from './appointment-store';
  *   inbox/acks/<phone>/<YYYY-MM-DD>.json                 the day's holding reply to a phone (at most one)
  *   admin/users/<user id>.json                           a staff user of the admin page (conditional writes)
  *   audit/<YYYY-MM-DD>/<utc>-<random>.json               one admin audit entry, never overwritten
- *   stats/daily/<YYYY-MM-DD>.json                         the dashboard's counters of one day (conditional writes)
+ *   stats/daily/<YYYY-MM-DD>/<shard>.json                 the dashboard's counters of one day, in up to 8 shards (conditional writes)
  *   stats/facts/<figure>/<fact_id>.json                   a fact counted once (conditional create), e.g. a text's delivery
  */
 export function encodeSegment(value: string): string {
@@ -218,10 +218,26 @@ export function auditCursorOf(key: string): string {
   return key.slice(AUDIT_PREFIX.length);
 }
 
-/** The counters of one day (`YYYY-MM-DD`, checked by the caller). */
-export function dailyFiguresKey(day: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error('a figures day must be YYYY-MM-DD');
-  return `stats/daily/${day}.json`;
+/** Shards of a day's counters: a write that meets a conflict moves to another, so a busy sweep does not queue on one object. */
+export const FIGURE_SHARDS = 8;
+
+/** One shard of a day's counters (`YYYY-MM-DD`, checked by the caller). */
+export function dailyFiguresKey(day: string, shard = 0): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || !Number.isInteger(shard) || shard < 0 || shard >= FIGURE_SHARDS) throw new Error('a figures day must be YYYY-MM-DD and a shard 0-7');
+  return `${DAILY_FIGURES_PREFIX}${day}/${shard}.json`;
+}
+
+export const DAILY_FIGURES_PREFIX = 'stats/daily/';
+
+/** The prefix that lists every shard of every day of a month (`YYYY-MM`): one listing per month of a period. */
+export function dailyFiguresMonthPrefix(month: string): string {
+  return `${DAILY_FIGURES_PREFIX}${month}-`;
+}
+
+/** The day of a shard key, or null for a key of another shape. */
+export function dayOfFiguresKey(key: string): string | null {
+  const m = /^stats\/daily\/(\d{4}-\d{2}-\d{2})\/[0-7]\.json$/.exec(key);
+  return m ? (m[1] as string) : null;
 }
 
 /** The marker of one counted fact; the day is not part of it, so a fact seen again another day is still the same fact. */

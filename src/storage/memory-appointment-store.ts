@@ -2,9 +2,12 @@ import { AppointmentState } from '../domain/appointment';
 import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage } from './appointment-store';
 import { InboxItemRecord, settleReply, StaffMessageRecord } from './inbox-records';
 import type { DayFigures, Figure } from '../domain/figures';
-import { addCount, dayFiguresOf, matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey, FIGURE_CAS_ATTEMPTS } from './figures-records';
+import { addCount, matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey, FIGURE_CAS_ATTEMPTS, factFigures, monthsOf, shardFor, sumShards } from './figures-records';
 import {
   dailyFiguresKey,
+  dailyFiguresMonthPrefix,
+  dayOfFiguresKey,
+  FIGURE_SHARDS,
   figureFactKey,
   OPT_OUTS_PREFIX,
   phoneOfOptOutKey,
@@ -158,12 +161,13 @@ export class MemoryAppointmentStore implements AppointmentStore {
     return { records };
   }
 
-  async countFact(figure: Figure, factId: string, day: string): Promise<'counted' | 'exists'> {
-    const key = dailyFiguresKey(day);
-    if ((await this.create(figureFactKey(figure, factId), { figure, fact_id: factId, day })) === null) return 'exists';
+  async countFact(figures: Figure | readonly Figure[], factId: string, day: string): Promise<'counted' | 'exists'> {
+    const fact = factFigures(figures);
+    if ((await this.create(figureFactKey(fact.name, factId), { figures: fact.list, fact_id: factId, day })) === null) return 'exists';
     for (let i = 0; i < FIGURE_CAS_ATTEMPTS; i += 1) {
+      const key = dailyFiguresKey(day, shardFor(i, FIGURE_SHARDS));
       const got = await this.read(key);
-      const next = addCount(got?.value, day, figure);
+      const next = addCount(got?.value, day, fact.list);
       await this.turn();
       const stored = this.objects.get(key);
       if (got ? stored?.etag === got.etag : !stored) {
@@ -175,7 +179,15 @@ export class MemoryAppointmentStore implements AppointmentStore {
   }
 
   async readFigures(days: string[]): Promise<DayFigures[]> {
-    return Promise.all(days.map(async (day) => dayFiguresOf(day, (await this.read(dailyFiguresKey(day)))?.value)));
+    const wanted = new Set(days);
+    const shards: { day: string; stored: unknown }[] = [];
+    for (const month of monthsOf(days)) {
+      for (const [key, o] of await this.list(dailyFiguresMonthPrefix(month))) {
+        const day = dayOfFiguresKey(key);
+        if (day && wanted.has(day)) shards.push({ day, stored: JSON.parse(o.body) as unknown });
+      }
+    }
+    return sumShards(days, shards);
   }
 
   async putOutbox<T>(entry: OutboxEntry<T>): Promise<void> {

@@ -10,9 +10,12 @@ import type { DayFigures, Figure } from '../domain/figures';
 import { log } from '../log';
 import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage } from './appointment-store';
 import { InboxItemRecord, settleReply, StaffMessageRecord } from './inbox-records';
-import { addCount, dayFiguresOf, FIGURE_CAS_ATTEMPTS, matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey } from './figures-records';
+import { addCount, FIGURE_CAS_ATTEMPTS, matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey, factFigures, monthsOf, shardFor, sumShards } from './figures-records';
 import {
   dailyFiguresKey,
+  dailyFiguresMonthPrefix,
+  dayOfFiguresKey,
+  FIGURE_SHARDS,
   figureFactKey,
   OPT_OUTS_PREFIX,
   phoneOfOptOutKey,
@@ -234,16 +237,17 @@ export class S3AppointmentStore implements AppointmentStore {
     return { records };
   }
 
-  async countFact(figure: Figure, factId: string, day: string): Promise<'counted' | 'exists'> {
-    const key = dailyFiguresKey(day);
-    const marker = figureFactKey(figure, factId);
-    if (!(await this.putNew(marker, { figure, fact_id: factId, day })).created) return 'exists';
+  async countFact(figures: Figure | readonly Figure[], factId: string, day: string): Promise<'counted' | 'exists'> {
+    const fact = factFigures(figures);
+    const marker = figureFactKey(fact.name, factId);
+    if (!(await this.putNew(marker, { figures: fact.list, fact_id: factId, day })).created) return 'exists';
     try {
       for (let i = 0; i < FIGURE_CAS_ATTEMPTS; i += 1) {
+        const key = dailyFiguresKey(day, shardFor(i, FIGURE_SHARDS));
         const got = await this.getJson(key);
-        const written = await this.putConditional(key, addCount(got?.value, day, figure), got ? { IfMatch: got.etag } : { IfNoneMatch: '*' });
+        const written = await this.putConditional(key, addCount(got?.value, day, fact.list), got ? { IfMatch: got.etag } : { IfNoneMatch: '*' });
         if (written === 'ok') return 'counted';
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** i)));
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * 2 ** i)));
       }
       throw new Error('daily figures kept changing; the fact was not counted');
     } catch (err) {
@@ -255,16 +259,25 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   async readFigures(days: string[]): Promise<DayFigures[]> {
-    const out: DayFigures[] = new Array(days.length);
+    // One listing per month finds the shards that exist (usually one a day); only those are read.
+    const wanted = new Set(days);
+    const keys: { day: string; key: string }[] = [];
+    for (const month of monthsOf(days)) {
+      for await (const key of this.listKeys(dailyFiguresMonthPrefix(month))) {
+        const day = dayOfFiguresKey(key);
+        if (day && wanted.has(day)) keys.push({ day, key });
+      }
+    }
+    const shards: { day: string; stored: unknown }[] = new Array(keys.length);
     let next = 0;
     const worker = async () => {
-      for (let i = next++; i < days.length; i = next++) {
-        const day = days[i] as string;
-        out[i] = dayFiguresOf(day, (await this.getJson(dailyFiguresKey(day)))?.value);
+      for (let i = next++; i < keys.length; i = next++) {
+        const k = keys[i] as { day: string; key: string };
+        shards[i] = { day: k.day, stored: (await this.getJson(k.key))?.value };
       }
     };
-    await Promise.all(Array.from({ length: Math.min(8, days.length) }, worker));
-    return out;
+    await Promise.all(Array.from({ length: Math.min(8, keys.length) }, worker));
+    return sumShards(days, shards);
   }
 
   async putOutbox<T>(entry: OutboxEntry<T>): Promise<void> {

@@ -10,11 +10,11 @@ import type { DailyFigures } from '../storage/appointment-store';
  */
 export async function countFigure(
   figures: DailyFigures,
-  fact: { figure: Figure; id: string; at: string; zone?: string | undefined; appointmentId?: string | undefined },
+  fact: { figure: Figure | readonly Figure[]; id: string; at: string; zone?: string | undefined; appointmentId?: string | undefined },
 ): Promise<void> {
   try {
     await figures.countFact(fact.figure, fact.id, figureDay(fact.at, fact.zone));
   } catch (err) {
-    log('warn', 'figure not counted', { code: fact.figure, event_id: fact.id, ...(fact.appointmentId ? { appointment_id: fact.appointmentId } : {}), error: describeError(err) });
+    log('warn', 'figure not counted', { code: typeof fact.figure === 'string' ? fact.figure : fact.figure.join('+'), event_id: fact.id, ...(fact.appointmentId ? { appointment_id: fact.appointmentId } : {}), error: describeError(err) });
   }
 }

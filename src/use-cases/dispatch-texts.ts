@@ -42,8 +42,7 @@ export function textEvent(state: AppointmentState, notice: Notice): AppointmentE
 /** Counts a text that went out on the dashboard (once per text: its notice id is the fact id). */
 async function countSent(store: DailyFigures, state: AppointmentState, notice: Notice, nowIso: string): Promise<void> {
   const fact = { id: notice.id, at: nowIso, zone: state.facts.appointment_timezone, appointmentId: state.facts.appointment_id };
-  await countFigure(store, { ...fact, figure: 'sent' });
-  if (asksForConfirmation(notice.kind)) await countFigure(store, { ...fact, figure: 'confirmation_asks' });
+  await countFigure(store, { ...fact, figure: asksForConfirmation(notice.kind) ? ['sent', 'confirmation_asks'] : 'sent' });
 }
 
 /**

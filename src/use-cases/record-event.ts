@@ -75,18 +75,17 @@ function optOutFromLedger(event: AppointmentEvent, ledger: OptOutRecord): Appoin
 }
 
 /** The dashboard figures an event of each type counts (texts of EHR events are counted when they go out). */
-const EVENT_FIGURES: Partial<Record<AppointmentEvent['event_type'], Figure[]>> = {
+const EVENT_FIGURES: Partial<Record<AppointmentEvent['event_type'], Figure | readonly Figure[]>> = {
   REMIND: ['sent', 'confirmation_asks'],
-  CONFIRM: ['confirmed_by_text'],
-  CANCEL: ['canceled_by_text'],
-  NOSHOWED: ['no_shows'],
+  CONFIRM: 'confirmed_by_text',
+  CANCEL: 'canceled_by_text',
+  NOSHOWED: 'no_shows',
 };
 
 /** Counts the event's figures; the event id makes it idempotent, so a redelivery that finds it applied counts it again safely. */
 async function countEvent(store: DailyFigures, event: AppointmentEvent): Promise<void> {
-  for (const figure of EVENT_FIGURES[event.event_type] ?? []) {
-    await countFigure(store, { figure, id: event.event_id, at: event.event_datetime_utc, zone: event.appointment_timezone, appointmentId: event.appointment_id });
-  }
+  const figure = EVENT_FIGURES[event.event_type];
+  if (figure) await countFigure(store, { figure, id: event.event_id, at: event.event_datetime_utc, zone: event.appointment_timezone, appointmentId: event.appointment_id });
 }
 
 /** Contention, not a bug: the same request succeeds once the other writers are done. */

@@ -248,12 +248,27 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
         expect(days[0]?.counts.opt_outs).toBe(0);
       });
 
+      it('counts one fact under several figures with one marker, once', async () => {
+        expect(await store.countFact(['sent', 'confirmation_asks'], 'evt-9', '2026-11-25')).toBe('counted');
+        expect(await store.countFact(['sent', 'confirmation_asks'], 'evt-9', '2026-11-25')).toBe('exists');
+        const [day] = await store.readFigures(['2026-11-25']);
+        expect([day?.counts.sent, day?.counts.confirmation_asks, day?.counts.delivered]).toEqual([1, 1, 0]);
+      });
+
       it('loses no increment when many facts of one day are counted at once, and counts a raced fact once', async () => {
-        const ids = Array.from({ length: 12 }, (_, i) => `fact-${i}`);
+        const ids = Array.from({ length: 30 }, (_, i) => `fact-${i}`);
         const results = await Promise.all([...ids, ...ids].map((id) => store.countFact('confirmed_by_text', id, '2026-11-27')));
         expect(results.filter((r) => r === 'counted')).toHaveLength(ids.length);
         const [day] = await store.readFigures(['2026-11-27']);
         expect(day?.counts.confirmed_by_text).toBe(ids.length);
+      });
+
+      it('reads a period across a month end, each day summed over its shards', async () => {
+        await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => store.countFact('no_shows', id, '2026-11-30')));
+        await store.countFact('no_shows', 'g', '2026-12-01');
+        await store.countFact('no_shows', 'h', '2026-12-03');
+        const days = await store.readFigures(['2026-11-30', '2026-12-01', '2026-12-02']);
+        expect(days.map((d) => [d.day, d.counts.no_shows])).toEqual([['2026-11-30', 6], ['2026-12-01', 1], ['2026-12-02', 0]]);
       });
     });
 
