@@ -11,9 +11,15 @@ export const FIGURE_CAS_ATTEMPTS = 40;
 /** Opt-out records read for one page at most (phones opted back in are skipped), so a page stays bounded. */
 export const MAX_OPT_OUT_READS = 500;
 
-/** The shard of the next attempt: the first on the first try, then any (spreads writers that met a conflict). */
-export function shardFor(attempt: number, shards: number): number {
-  return attempt === 0 ? 0 : Math.floor(Math.random() * shards);
+/**
+ * The shard of an attempt: first the one the fact id hashes to, so concurrent writers start
+ * spread over the shards instead of all meeting on one, then any (a writer that met a conflict).
+ */
+export function shardFor(factId: string, attempt: number, shards: number): number {
+  if (attempt > 0) return Math.floor(Math.random() * shards);
+  let h = 0;
+  for (let i = 0; i < factId.length; i += 1) h = (h * 31 + factId.charCodeAt(i)) >>> 0;
+  return h % shards;
 }
 
 /** Sums the shards read for each day, in the order of `days`; a day without shards is zeros. */

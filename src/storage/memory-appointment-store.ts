@@ -165,7 +165,7 @@ export class MemoryAppointmentStore implements AppointmentStore {
     const fact = factFigures(figures);
     if ((await this.create(figureFactKey(fact.name, factId), { figures: fact.list, fact_id: factId, day })) === null) return 'exists';
     for (let i = 0; i < FIGURE_CAS_ATTEMPTS; i += 1) {
-      const key = dailyFiguresKey(day, shardFor(i, FIGURE_SHARDS));
+      const key = dailyFiguresKey(day, shardFor(factId, i, FIGURE_SHARDS));
       const got = await this.read(key);
       const next = addCount(got?.value, day, fact.list);
       await this.turn();

@@ -243,7 +243,7 @@ export class S3AppointmentStore implements AppointmentStore {
     if (!(await this.putNew(marker, { figures: fact.list, fact_id: factId, day })).created) return 'exists';
     try {
       for (let i = 0; i < FIGURE_CAS_ATTEMPTS; i += 1) {
-        const key = dailyFiguresKey(day, shardFor(i, FIGURE_SHARDS));
+        const key = dailyFiguresKey(day, shardFor(factId, i, FIGURE_SHARDS));
         const got = await this.getJson(key);
         const written = await this.putConditional(key, addCount(got?.value, day, fact.list), got ? { IfMatch: got.etag } : { IfNoneMatch: '*' });
         if (written === 'ok') return 'counted';
