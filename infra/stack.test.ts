@@ -21,7 +21,9 @@ import {
   attemptLogKey,
   auditKey,
   staffUserKey,
+  dailyFiguresKey,
   dueKey,
+  figureFactKey,
   historyKey,
   inboundKey,
   rejectedKey,
@@ -484,6 +486,8 @@ describe('secrets and IAM', () => {
     'staff text': staffMessageKey(id, at, 'r-1'),
     'staff user': staffUserKey('ann'),
     'audit entry': auditKey(at, 'e1'),
+    'daily figures': dailyFiguresKey('2026-11-25'),
+    'counted fact': figureFactKey('sent', 'ev-1'),
   };
   type Owner = 'FunctionsAccess' | 'SweepAccess';
   const [W, D, C] = ['write', 'delete', 'create once'];
@@ -508,6 +512,8 @@ describe('secrets and IAM', () => {
     'staff text': { FunctionsAccess: [C], SweepAccess: [] },
     'staff user': { FunctionsAccess: [W], SweepAccess: [] },
     'audit entry': { FunctionsAccess: [C], SweepAccess: [] },
+    'daily figures': { FunctionsAccess: [W], SweepAccess: [W] },
+    'counted fact': { FunctionsAccess: [W, D], SweepAccess: [W, D] },
   };
   it.each(Object.entries(keys))('%s (%s): each principal may read it and do exactly what its code does', (family, key) => {
     for (const owner of ['FunctionsAccess', 'SweepAccess'] as const) {
@@ -739,7 +745,7 @@ describe('the raw-body receiver (RAW_RECEIVER)', () => {
     ]);
   });
 
-  it('may write only what recording an event writes, a subset of the Functions’ families, and history only once', () => {
+  it('may write only what recording an event writes (and counts), a subset of the Functions’ families, and history only once', () => {
     const writes = receiverPolicy()
       .filter((st) => st.Effect === 'Allow' && actionsOf(st).includes('s3:PutObject') && !st.Condition)
       .flatMap((st) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).map(patternOf));
@@ -748,7 +754,11 @@ describe('the raw-body receiver (RAW_RECEIVER)', () => {
     for (const key of [stateKey('A-1'), dueKey('2026-12-01T10:00:00.000Z', 'A-1'), phoneIndexKey('+14155550134', 'A-1')]) {
       expect(INTAKE_OBJECT_ACCESS.writes.some((p) => globMatches(p, key)), key).toBe(true);
     }
-    expect(receiverPolicy().some((st) => st.Effect === 'Allow' && actionsOf(st).includes('s3:DeleteObject'))).toBe(false);
+    // It deletes nothing but the marker of a fact whose counter it could not increment.
+    const deletes = receiverPolicy()
+      .filter((st) => st.Effect === 'Allow' && actionsOf(st).includes('s3:DeleteObject'))
+      .flatMap((st) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).map(patternOf));
+    expect(deletes).toEqual(['stats/facts/*']);
     const history = receiverPolicy().filter((st) => actionsOf(st).includes('s3:PutObject') && (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).some((r) => patternOf(r) === HISTORY_KEYS));
     expect(history.map((st) => [st.Effect, st.Condition])).toEqual([
       ['Allow', { StringEquals: { 's3:if-none-match': '*' } }],

@@ -592,16 +592,24 @@ export const HISTORY_KEYS = 'appointments/*/history/*';
 /** The admin audit log: one object per entry, never overwritten or deleted (appendAudit, If-None-Match: *). */
 export const AUDIT_KEYS = 'audit/*';
 
-/** Every family whose objects are created once and then only read. */
 /** Texts staff sent from the inbox: part of the appointment's record, like its history. */
 export const STAFF_TEXT_KEYS = 'appointments/*/staff/*';
 
+/** Every family whose objects are created once and then only read. */
 export const APPEND_ONLY_KEYS = [HISTORY_KEYS, AUDIT_KEYS, STAFF_TEXT_KEYS];
+
+/**
+ * The dashboard's daily counters and the markers of the facts they counted: written by every
+ * principal that records a fact (a text sent, a reminder, a reply, a receipt, an EHR event); a
+ * marker is deleted again when its counter could not be incremented (src/storage/s3-appointment-store.ts).
+ */
+const FIGURE_WRITES = ['stats/daily/*', 'stats/facts/*'];
+const FIGURE_DELETES = ['stats/facts/*'];
 
 /** The sweep records REMIND/EXPIRED events, keeps claims, the legacy outbox and its heartbeat. */
 export const SWEEP_OBJECT_ACCESS: ObjectAccess = {
-  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'outbox/*', 'claims/reminders/*', 'status/sweep.json'],
-  deletes: ['index/due/*', 'outbox/*', 'claims/reminders/*'],
+  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'outbox/*', 'claims/reminders/*', 'status/sweep.json', ...FIGURE_WRITES],
+  deletes: ['index/due/*', 'outbox/*', 'claims/reminders/*', ...FIGURE_DELETES],
 };
 
 /**
@@ -610,8 +618,8 @@ export const SWEEP_OBJECT_ACCESS: ObjectAccess = {
  * (it sends through the sweep's claim path); the admin page's staff users, and its audit entries, created once.
  */
 export const FUNCTIONS_OBJECT_ACCESS: ObjectAccess = {
-  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'optouts/*', 'outbox/ehr/*', 'inbound/*', 'admin/attempts/*', 'admin/users/*', 'rejected/*', 'claims/reminders/*', 'inbox/*', 'appointments/*/deliveries/*', 'messages/*'],
-  deletes: ['outbox/ehr/*', 'claims/reminders/*'],
+  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'optouts/*', 'outbox/ehr/*', 'inbound/*', 'admin/attempts/*', 'admin/users/*', 'rejected/*', 'claims/reminders/*', 'inbox/*', 'appointments/*/deliveries/*', 'messages/*', ...FIGURE_WRITES],
+  deletes: ['outbox/ehr/*', 'claims/reminders/*', ...FIGURE_DELETES],
   creates: [AUDIT_KEYS, STAFF_TEXT_KEYS],
 };
 
@@ -621,8 +629,8 @@ export const FUNCTIONS_OBJECT_ACCESS: ObjectAccess = {
  * also covers replies and the admin page.
  */
 export const INTAKE_OBJECT_ACCESS: ObjectAccess = {
-  writes: ['appointments/*/state.json', 'index/due/*', 'index/phone/*'],
-  deletes: [],
+  writes: ['appointments/*/state.json', 'index/due/*', 'index/phone/*', ...FIGURE_WRITES],
+  deletes: [...FIGURE_DELETES],
 };
 
 const CREATE_ONLY = { 's3:if-none-match': '*' };
