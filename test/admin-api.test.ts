@@ -28,6 +28,9 @@ const SESSION_FUNCTIONS: [string, { body?: unknown; query?: Record<string, strin
   ['audit', {}],
   ['audit-export', {}],
   ['my-password', { body: { current_password: 'a-long-passphrase', new_password: 'another-long-passphrase' } }],
+  ['figures', { query: { from: '2026-11-24', to: '2026-11-30' } }],
+  ['opt-outs', {}],
+  ['settings-in-force', {}],
 ];
 const ALL_TOKEN_FUNCTIONS: [string, 'session' | 'challenge', { body?: unknown; query?: Record<string, string> }][] = [
   ...SESSION_FUNCTIONS.map(([p, r]): [string, 'session', typeof r] => [p, 'session', r]),
