@@ -1,3 +1,7 @@
+import { AXIS, barGeometry, HEIGHT, shortDay, WIDTH, type ChartPoint } from './chart-geometry';
+
+export { shortDay, type ChartPoint };
+
 /**
  * A small bar chart in SVG, one bar per day. Ships with the page (no library, no CDN). The
  * picture is role="img" with a label that reads out every number, so a screen reader gets the
@@ -6,43 +10,10 @@
 
 const SVG = 'http://www.w3.org/2000/svg';
 
-export interface ChartPoint {
-  /** `YYYY-MM-DD`. */
-  day: string;
-  value: number;
-}
-
-export interface Bar {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-const WIDTH = 280;
-const HEIGHT = 72;
-const AXIS = 14;
-
-/** Bars scaled to the largest value (at least 1, so a quiet period draws flat, not divided by zero). */
-export function barGeometry(values: number[], width = WIDTH, height = HEIGHT - AXIS): Bar[] {
-  const max = Math.max(1, ...values);
-  const slot = values.length > 0 ? width / values.length : width;
-  const gap = Math.min(4, slot * 0.2);
-  return values.map((v, i) => {
-    const h = Math.round((Math.max(0, v) / max) * (height - 2));
-    return { x: i * slot + gap / 2, y: height - h, width: Math.max(1, slot - gap), height: h };
-  });
-}
-
 function node<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
   const el = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
   return el;
-}
-
-/** "25 Nov" for `2026-11-25`, read in UTC so the day never shifts with the browser's zone. */
-export function shortDay(day: string): string {
-  return new Date(`${day}T12:00:00Z`).toLocaleDateString(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
 }
 
 /** One figure per day as bars, with the first and last day under the axis and each day's number in a tooltip. */
