@@ -264,6 +264,17 @@ describe('admin page in Chromium', () => {
     expect(await page.locator('#opt-outs button').allTextContents()).not.toContainEqual(expect.stringMatching(/opt.?in|undo|remove|resubscribe/i));
     await page.locator('#figures').scrollIntoViewIfNeeded();
     await screenshot('figures');
+
+    // A service that says the simulation is off here (a deployed one without SIMULATION_ENABLED): no panel, no link to it.
+    expect(await page.locator('#simulation').isVisible()).toBe(true);
+    await page.route('**/admin/settings-in-force', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ settings: [], simulation: { mode: 'deployed', enabled: false, allowed_phones: 0 } }) }),
+    );
+    await page.reload();
+    await page.locator('#app').waitFor({ state: 'visible' });
+    await page.locator('#simulation').waitFor({ state: 'hidden' });
+    expect(await page.locator('#simulation-link').isHidden()).toBe(true);
+    await page.unroute('**/admin/settings-in-force');
     expect(problems).toEqual([]);
   }, 120_000);
 });
