@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 const ALL = ['test/**/*.test.ts', 'src/**/*.test.ts', 'infra/**/*.test.ts', 'lambda/**/*.test.ts', 'studio/**/*.test.ts', 'functions/**/*.test.ts'];
@@ -54,6 +56,16 @@ const INTEGRATION = [
 ];
 
 const EXCLUDE = ['node_modules/**', 'build/**', '.local/**'];
+
+/** Test files under test/ that start the local stack, found by reading them, so a new one cannot land in the unit project. */
+function stackTests(dir = 'test'): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const file = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'fixtures' ? [] : stackTests(file);
+    return e.name.endsWith('.test.ts') && /\bstartTestStack\(/.test(readFileSync(file, 'utf8')) ? [file.split(path.sep).join('/')] : [];
+  });
+}
+INTEGRATION.push(...stackTests().filter((f) => !INTEGRATION.includes(f)));
 
 export default defineConfig({
   test: {
