@@ -67,6 +67,13 @@ describe('a damaged record', () => {
     expect(other.json.results[0]).toMatchObject({ outcome: 'applied', disposition: 'CONFIRMED' });
   });
 
+  it('answers intake for a state that is not what we wrote 500 damaged-record (not retryable), with a request id and no stack', async () => {
+    const hit = await t.postEvents(ehrEvent({ appointment_id: 'APT-dmg-3', event_type: 'CONFIRMED', event_datetime_utc: utcAt(-7 * HOUR) }));
+    expect(hit.status).toBe(500);
+    expect(hit.json.error).toMatchObject({ code: 'damaged-record', retryable: false, request_id: expect.any(String) });
+    expect(JSON.stringify(hit.json)).not.toMatch(/\bat \S+ \(|\.ts:\d+|Zoë|555/);
+  });
+
   it('is logged by appointment id, without patient data', () => {
     const lines = logged.filter((l) => l.includes('unreadable'));
     for (const id of ['APT-dmg-2', 'APT-dmg-3']) expect(lines.some((l) => l.includes(`"appointment_id":"${id}"`))).toBe(true);

@@ -1,6 +1,7 @@
 import { AppointmentState } from '../domain/appointment';
 import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage } from './appointment-store';
-import { InboxItemRecord, settleReply, StaffMessageRecord } from './inbox-records';
+import { settleReply } from './inbox-records';
+import { InboxItemDocument, parseDocument, StaffMessageDocument } from './documents';
 import type { DayFigures, Figure } from '../domain/figures';
 import { addCount, matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey, FIGURE_CAS_ATTEMPTS, factFigures, monthsOf, shardFor, sumShards } from './figures-records';
 import {
@@ -292,7 +293,7 @@ export class MemoryAppointmentStore implements AppointmentStore {
   async getInboxItem(id: string): Promise<InboxItem | null> {
     const key = inboxItemKey(id);
     const got = key ? await this.read(key) : null;
-    return got ? InboxItemRecord.parse(got.value) : null;
+    return got ? parseDocument(InboxItemDocument, got.value, 'inbox') : null;
   }
 
   async addInboxReply(id: string, reply: InboxReplyRef): Promise<'added' | 'not-found' | InboxReplyRef> {
@@ -300,7 +301,7 @@ export class MemoryAppointmentStore implements AppointmentStore {
     for (let attempt = 0; key && attempt < INBOX_CAS_ATTEMPTS; attempt += 1) {
       const got = await this.read(key);
       if (!got) return 'not-found';
-      const item = InboxItemRecord.parse(got.value);
+      const item = parseDocument(InboxItemDocument, got.value, 'inbox');
       const found = item.replies?.find((r) => r.id === reply.id);
       if (found) return found;
       if (await this.replace(key, { ...item, replies: [...(item.replies ?? []), reply] }, got.etag)) return 'added';
@@ -314,7 +315,7 @@ export class MemoryAppointmentStore implements AppointmentStore {
     for (let attempt = 0; key && attempt < INBOX_CAS_ATTEMPTS; attempt += 1) {
       const got = await this.read(key);
       if (!got) return;
-      if (await this.replace(key, settleReply(InboxItemRecord.parse(got.value), replyId, outcome, at), got.etag)) return;
+      if (await this.replace(key, settleReply(parseDocument(InboxItemDocument, got.value, 'inbox'), replyId, outcome, at), got.etag)) return;
     }
     if (key) throw new Error('the inbox item kept changing; try again');
   }
@@ -324,7 +325,7 @@ export class MemoryAppointmentStore implements AppointmentStore {
   }
 
   async listStaffMessages(appointmentId: string): Promise<StaffMessage[]> {
-    return (await this.list(staffMessagesPrefix(appointmentId))).map(([, o]) => StaffMessageRecord.parse(JSON.parse(o.body)));
+    return (await this.list(staffMessagesPrefix(appointmentId))).map(([, o]) => parseDocument(StaffMessageDocument, JSON.parse(o.body), 'staff text'));
   }
 
   async getUser(userId: string): Promise<Versioned<StaffUser> | null> {

@@ -9,8 +9,9 @@ import { AppointmentState } from '../domain/appointment';
 import type { DayFigures, Figure } from '../domain/figures';
 import { log } from '../log';
 import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage } from './appointment-store';
-import { InboxItemRecord, settleReply, StaffMessageRecord } from './inbox-records';
+import { settleReply } from './inbox-records';
 import { addCount, FIGURE_CAS_ATTEMPTS, matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey, factFigures, monthsOf, shardFor, sumShards } from './figures-records';
+import { DamagedRecordError, DeliveryReceiptDocument, HistoryRecordDocument, InboxItemDocument, StaffMessageDocument, MessageLinkDocument, OptOutDocument, OutboxDocument, parseDocument, RejectedEventDocument, ReminderClaimDocument } from './documents';
 import {
   dailyFiguresKey,
   dailyFiguresMonthPrefix,
@@ -88,6 +89,7 @@ export function isConditionFailure(err: unknown): boolean {
  * unreachable is not one of these; that fails the whole call.
  */
 export function isReadFailure(err: unknown): boolean {
+  if (err instanceof DamagedRecordError) return true;
   if (err instanceof SyntaxError) return true;
   if ((err as { name?: string })?.name === 'ZodError') return true;
   const code = status(err);
@@ -96,6 +98,7 @@ export function isReadFailure(err: unknown): boolean {
 
 /** Why a record could not be read, for logs: never the error message (JSON.parse quotes the content). */
 function readFailureCode(err: unknown): string {
+  if (err instanceof DamagedRecordError) return err.kind;
   if (err instanceof SyntaxError) return 'not-json';
   if ((err as { name?: string })?.name === 'ZodError') return 'unexpected-shape';
   return `s3-${status(err) ?? 'error'}`;
@@ -105,6 +108,14 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Compare-and-set rounds on one inbox item before giving up (staff rarely write one item at once). */
 const INBOX_CAS_ATTEMPTS = 10;
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // The parser's message quotes the content; the error says only what kind of damage it is.
+    throw new DamagedRecordError('not-json', 'object');
+  }
+}
 
 export class S3AppointmentStore implements AppointmentStore {
   constructor(
@@ -113,9 +124,14 @@ export class S3AppointmentStore implements AppointmentStore {
   ) {}
 
   async getState(appointmentId: string): Promise<Versioned<AppointmentState> | null> {
-    const got = await this.getJson(stateKey(appointmentId));
-    if (!got) return null;
-    return { value: AppointmentState.parse(got.value), etag: got.etag };
+    try {
+      const got = await this.getJson(stateKey(appointmentId));
+      if (!got) return null;
+      return { value: parseDocument(AppointmentState, got.value, 'appointment state'), etag: got.etag };
+    } catch (err) {
+      if (err instanceof DamagedRecordError) log('error', 'appointment state unreadable', { appointment_id: appointmentId, code: err.kind });
+      throw err;
+    }
   }
 
   async putState(state: AppointmentState, expectedEtag: string | null): Promise<'ok' | 'conflict'> {
@@ -155,7 +171,7 @@ export class S3AppointmentStore implements AppointmentStore {
       // One unreadable record must not hide the rest of the history (the admin views read it).
       try {
         const got = await this.getJson(key);
-        if (got) records.push(got.value as HistoryRecord);
+        if (got) records.push(parseDocument(HistoryRecordDocument, got.value, 'history'));
       } catch (err) {
         if (!isReadFailure(err)) throw err;
         log('warn', 'history record unreadable, left out', { appointment_id: appointmentId, code: readFailureCode(err) });
@@ -210,7 +226,8 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   async getOptOut(phone: string): Promise<OptOutRecord | null> {
-    return ((await this.getJson(optOutKey(phone)))?.value as OptOutRecord | undefined) ?? null;
+    const got = await this.getJson(optOutKey(phone));
+    return got ? parseDocument(OptOutDocument, got.value, 'opt-out') : null;
   }
 
   async putOptOut(record: OptOutRecord): Promise<void> {
@@ -293,7 +310,8 @@ export class S3AppointmentStore implements AppointmentStore {
     for await (const key of this.listKeys(outboxPrefix(kind))) {
       if (entries.length >= limit) break;
       const got = await this.getJson(key);
-      if (got) entries.push(got.value as OutboxEntry<T>);
+      // The envelope is checked here; the payload's type is the one its sender wrote under this kind.
+      if (got) entries.push(parseDocument(OutboxDocument, got.value, 'outbox') as OutboxEntry<T>);
     }
     return entries;
   }
@@ -314,7 +332,7 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async getClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<Versioned<ReminderClaim> | null> {
     const got = await this.getJson(reminderClaimKey(appointmentId, scheduleVersion, n));
-    return got ? { value: got.value as ReminderClaim, etag: got.etag } : null;
+    return got ? { value: parseDocument(ReminderClaimDocument, got.value, 'reminder claim'), etag: got.etag } : null;
   }
 
   async replaceClaim(claim: ReminderClaim, etag: string): Promise<'ok' | 'conflict'> {
@@ -334,7 +352,7 @@ export class S3AppointmentStore implements AppointmentStore {
     for await (const key of this.listKeys(REJECTED_PREFIX)) {
       if (records.length >= limit) break;
       const got = await this.getJson(key);
-      if (got) records.push(got.value as RejectedEvent);
+      if (got) records.push(parseDocument(RejectedEventDocument, got.value, 'rejected event'));
     }
     return records;
   }
@@ -349,7 +367,7 @@ export class S3AppointmentStore implements AppointmentStore {
     for await (const key of this.listKeys(INBOX_ITEMS_PREFIX)) {
       if (items.length >= limit) break;
       const got = await this.getJson(key);
-      if (got) items.push(got.value as InboxItem);
+      if (got) items.push(parseDocument(InboxItemDocument, got.value, 'inbox'));
     }
     return items;
   }
@@ -358,7 +376,7 @@ export class S3AppointmentStore implements AppointmentStore {
     const key = inboxItemKey(id);
     const got = key ? await this.getJson(key) : null;
     if (!key || !got) return 'not-found';
-    const item = got.value as InboxItem;
+    const item = parseDocument(InboxItemDocument, got.value, 'inbox');
     // Compare-and-set: two staff members marking it at once keep the first time.
     if (!item.done_at) await this.putConditional(key, { ...item, done_at: at }, { IfMatch: got.etag });
     return 'ok';
@@ -371,7 +389,7 @@ export class S3AppointmentStore implements AppointmentStore {
   async getInboxItem(id: string): Promise<InboxItem | null> {
     const key = inboxItemKey(id);
     const got = key ? await this.getJson(key) : null;
-    return got ? InboxItemRecord.parse(got.value) : null;
+    return got ? parseDocument(InboxItemDocument, got.value, 'inbox') : null;
   }
 
   async addInboxReply(id: string, reply: InboxReplyRef): Promise<'added' | 'not-found' | InboxReplyRef> {
@@ -379,7 +397,7 @@ export class S3AppointmentStore implements AppointmentStore {
     for (let attempt = 0; key && attempt < INBOX_CAS_ATTEMPTS; attempt += 1) {
       const got = await this.getJson(key);
       if (!got) return 'not-found';
-      const item = InboxItemRecord.parse(got.value);
+      const item = parseDocument(InboxItemDocument, got.value, 'inbox');
       const found = item.replies?.find((r) => r.id === reply.id);
       if (found) return found;
       const next = { ...item, replies: [...(item.replies ?? []), reply] };
@@ -394,7 +412,7 @@ export class S3AppointmentStore implements AppointmentStore {
     for (let attempt = 0; key && attempt < INBOX_CAS_ATTEMPTS; attempt += 1) {
       const got = await this.getJson(key);
       if (!got) return;
-      const next = settleReply(InboxItemRecord.parse(got.value), replyId, outcome, at);
+      const next = settleReply(parseDocument(InboxItemDocument, got.value, 'inbox'), replyId, outcome, at);
       if ((await this.putConditional(key, next, { IfMatch: got.etag })) === 'ok') return;
     }
     if (key) throw new Error('the inbox item kept changing; try again');
@@ -408,7 +426,7 @@ export class S3AppointmentStore implements AppointmentStore {
     const messages: StaffMessage[] = [];
     for await (const key of this.listKeys(staffMessagesPrefix(appointmentId))) {
       const got = await this.getJson(key);
-      if (got) messages.push(StaffMessageRecord.parse(got.value));
+      if (got) messages.push(parseDocument(StaffMessageDocument, got.value, 'staff text'));
     }
     return messages;
   }
@@ -428,8 +446,8 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   async findMessageLink(messageSid: string): Promise<string | null> {
-    const id = ((await this.getJson(messageLinkKey(messageSid)))?.value as { appointment_id?: unknown } | undefined)?.appointment_id;
-    return typeof id === 'string' ? id : null;
+    const got = await this.getJson(messageLinkKey(messageSid));
+    return got ? parseDocument(MessageLinkDocument, got.value, 'message link').appointment_id : null;
   }
 
   async putDeliveryReceipt(appointmentId: string, receipt: DeliveryReceipt): Promise<'created' | 'exists'> {
@@ -440,7 +458,7 @@ export class S3AppointmentStore implements AppointmentStore {
     const receipts: DeliveryReceipt[] = [];
     for await (const key of this.listKeys(deliveriesPrefix(appointmentId))) {
       const got = await this.getJson(key);
-      if (got) receipts.push(got.value as DeliveryReceipt);
+      if (got) receipts.push(parseDocument(DeliveryReceiptDocument, got.value, 'delivery receipt'));
     }
     return receipts.sort((a, b) => a.at.localeCompare(b.at));
   }
@@ -592,7 +610,7 @@ export class S3AppointmentStore implements AppointmentStore {
     try {
       const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       const text = (await res.Body?.transformToString('utf-8')) ?? '';
-      return { value: JSON.parse(text) as unknown, etag: res.ETag ?? '' };
+      return { value: parseJson(text), etag: res.ETag ?? '' };
     } catch (err) {
       if (isNotFound(err)) return null;
       throw err;

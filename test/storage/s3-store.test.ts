@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll } from 'vitest';
+import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../../src/local/s3/embedded-s3';
 import { S3AppointmentStore } from '../../src/storage/s3-appointment-store';
 import { createS3Client } from '../../src/storage/s3-client';
+import { DamagedRecordError } from '../../src/storage/documents';
+import { messageLinkKey, optOutKey, reminderClaimKey, stateKey } from '../../src/storage/keys';
 import { defineStoreContract } from './store-contract';
 
 let s3: EmbeddedS3;
@@ -29,4 +31,28 @@ defineStoreContract('S3AppointmentStore', async () => {
   const bucket = `contract-${buckets}`;
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   return new S3AppointmentStore(client, bucket);
+});
+
+describe('a document in S3 that is not what the store wrote', () => {
+  async function storeWith(key: string, body: string): Promise<S3AppointmentStore> {
+    buckets += 1;
+    const bucket = `damaged-${buckets}`;
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }));
+    return new S3AppointmentStore(client, bucket);
+  }
+
+  it.each([
+    ['a state that is not JSON', stateKey('A-1'), '{"facts": ', (s: S3AppointmentStore) => s.getState('A-1'), 'not-json'],
+    ['a state of another shape', stateKey('A-1'), '{"facts": {}}', (s: S3AppointmentStore) => s.getState('A-1'), 'unexpected-shape'],
+    ['an opt-out without its flag', optOutKey('+14155550134'), '{"phone": "+14155550134", "at": "2026-11-25T00:00:00Z"}', (s: S3AppointmentStore) => s.getOptOut('+14155550134'), 'unexpected-shape'],
+    ['a reminder claim with a text count', reminderClaimKey('A-1', 1, 1), '{"appointment_id": "A-1", "n": "one"}', (s: S3AppointmentStore) => s.getClaim('A-1', 1, 1), 'unexpected-shape'],
+    ['a message link without an appointment', messageLinkKey(`SM${'1'.repeat(32)}`), '{"message_sid": "x"}', (s: S3AppointmentStore) => s.findMessageLink(`SM${'1'.repeat(32)}`), 'unexpected-shape'],
+  ])('%s is a typed damaged-record error, not a cast value or a parser crash', async (_what, key, body, read, kind) => {
+    const store = await storeWith(key, body);
+    const err = await read(store).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(DamagedRecordError);
+    expect(err).toMatchObject({ code: 'damaged-record', retryable: false, kind });
+    expect((err as Error).message).not.toContain('+1415');
+  });
 });
