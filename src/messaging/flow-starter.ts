@@ -39,9 +39,10 @@ export interface FlowStartRequest {
   event: AppointmentEvent;
 }
 
+/** Keyed on `kind`, like the other outcome unions (applyEvent's, the HL7 and FHIR mappings'). */
 export type FlowStartResult =
-  | { started: true; executionSid: string }
-  | { started: false; reason: 'opted-out' | 'not-messaged' };
+  | { kind: 'started'; executionSid: string }
+  | { kind: 'not-started'; reason: 'opted-out' | 'not-messaged' };
 
 /**
  * A failure to start; `retryable` for 429 / 5xx / network errors, and for a contact whose other

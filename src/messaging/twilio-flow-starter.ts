@@ -64,10 +64,10 @@ export class TwilioFlowStarter implements FlowStarter, StaffTextSender {
   async start({ state, event }: FlowStartRequest): Promise<FlowStartResult> {
     // The state knows: intake reads the opt-out ledger when a phone comes to an appointment, and
     // the reply handler applies every later STOP/START to each of the phone's appointments.
-    if (state.opted_out) return { started: false, reason: 'opted-out' };
+    if (state.opted_out) return { kind: 'not-started', reason: 'opted-out' };
     const parameters = flowParameters(state, event, this.options.homeCountry);
     const executionSid = await this.create(state.facts.patient_phone, parameters, { appointment_id: state.facts.appointment_id, event_id: event.event_id });
-    return { started: true, executionSid };
+    return { kind: 'started', executionSid };
   }
 
   async sendStaffText(request: StaffTextRequest): Promise<{ executionSid: string }> {

@@ -103,7 +103,7 @@ export async function dispatchTexts(
     }
     try {
       const started = await deps.flows.start({ state, event: textEvent(state, notice) });
-      if (started.started) {
+      if (started.kind === 'started') {
         sent += 1;
         log('info', 'text sent', { appointment_id: appointmentId, event_id: notice.id, event_type: notice.kind, execution_sid: started.executionSid, count: notice.covers.length });
         const marked = await commitState(store, appointmentId, (s) => markSent(s, notice.id, started.executionSid, nowIso), { known: current });

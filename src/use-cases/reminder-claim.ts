@@ -67,7 +67,7 @@ export async function sendReminder(
     await ctx.limiter.take();
     try {
       const started = await ctx.deps.flows.start({ state, event });
-      if (!started.started) {
+      if (started.kind === 'not-started') {
         await store.deleteClaim(id, version, n);
         await saveSkips(ctx, id, [{ n, reason: started.reason, at: nowIso, schedule_version: version }]);
         return { sent: false, reason: started.reason };

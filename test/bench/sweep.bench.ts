@@ -107,7 +107,7 @@ async function main() {
 
     let started = 0;
     const flows: FlowStarter = {
-      start: async () => ({ started: true, executionSid: `FN${String(++started).padStart(32, '0')}` }),
+      start: async () => ({ kind: 'started' as const, executionSid: `FN${String(++started).padStart(32, '0')}` }),
       wasStarted: async () => false,
     };
     const results: { k: number; ms: number; requests: number; sent: number }[] = [];

@@ -85,8 +85,8 @@ describe('TwilioFlowStarter against the Studio stand-in', () => {
   it('starts an execution that sends the booking text and ends right after it', async () => {
     const { state, event, phone } = booked();
     const result = await starter(() => Promise.reject(new Error('no wait expected'))).start({ state, event });
-    expect(result.started).toBe(true);
-    const sid = result.started ? result.executionSid : '';
+    expect(result.kind).toBe('started');
+    const sid = result.kind === 'started' ? result.executionSid : '';
     expect(engine.getExecution(flowSid, sid).status).toBe('ended');
     expect(engine.listSteps(flowSid, sid).map((s) => [s.transitionedFrom, s.transitionedTo])).toEqual([
       ['Trigger', 'set_settings'],
@@ -111,7 +111,7 @@ describe('TwilioFlowStarter against the Studio stand-in', () => {
       if (waits.length === 2) await live.release();
     }).start({ state, event });
 
-    expect(result.started).toBe(true);
+    expect(result.kind).toBe('started');
     expect(waits).toEqual([75, 150]);
     // The live execution ran to its natural end: its text was sent and nobody stopped it.
     const log = engine.getExecutionLog(flowSid, live.sid);

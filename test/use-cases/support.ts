@@ -49,10 +49,10 @@ export class FakeFlows implements FlowStarter {
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (answer === 'retryable') throw new FlowStartError('Studio answered 503', true, 503);
     if (answer === 'permanent') throw new FlowStartError('Studio answered 400', false, 400);
-    if (answer === 'opted-out') return { started: false, reason: 'opted-out' };
+    if (answer === 'opted-out') return { kind: 'not-started', reason: 'opted-out' };
     this.starts.push(request);
     this.started.add(request.event.event_id);
-    return { started: true, executionSid: `FN${String(this.starts.length).padStart(32, '0')}` };
+    return { kind: 'started', executionSid: `FN${String(this.starts.length).padStart(32, '0')}` };
   }
 
   /** As if a dispatcher that then died had started the flow for `eventId`. */
