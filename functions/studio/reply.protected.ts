@@ -1,5 +1,6 @@
 // Called by the Studio Flow (run-function) for every patient SMS: records confirm/cancel requests,
 // forwards them to the EHR, keeps the opt-out ledger, and tells the flow what to answer.
+import { E164_PATTERN } from '../../src/config/rules';
 import { errorReply, jsonReply, newRequestId } from '../../src/http/reply';
 import {
   failureReply,
@@ -33,8 +34,8 @@ export async function handler(context: FunctionContext, event: FunctionEvent, ca
     const unsigned = unsignedReply(runtime, context, event, requestId, 'reply');
     if (unsigned) return respond(callback, unsigned);
     const from = param(event, 'From');
-    if (!/^\+[1-9]\d{6,14}$/.test(from)) {
-      return respond(callback, errorReply('invalid-request', 'From must be an E.164 phone number', requestId));
+    if (!E164_PATTERN.test(from)) {
+      return respond(callback, errorReply('invalid-request', 'From: is not an E.164 phone number', requestId, { field: 'From' }));
     }
     const outcome = await handleReply(
       {

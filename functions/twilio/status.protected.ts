@@ -3,6 +3,7 @@
 // X-Twilio-Signature. Each status lands in the appointment's history; a number that cannot receive
 // texts (30003/30005/30006) stops its reminders.
 import { z } from 'zod';
+import { E164_PATTERN } from '../../src/config/rules';
 import { errorReply, jsonReply } from '../../src/http/reply';
 import { functionHandler, unsignedReply } from '../../src/runtime/functions';
 import { recordDelivery } from '../../src/use-cases/record-delivery';
@@ -11,7 +12,7 @@ import { recordDelivery } from '../../src/use-cases/record-delivery';
 const StatusCallback = z.object({
   MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/),
   MessageStatus: z.enum(['accepted', 'scheduled', 'queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'read', 'canceled']),
-  To: z.string().regex(/^\+[1-9]\d{6,14}$/),
+  To: z.string().regex(E164_PATTERN),
   ErrorCode: z.string().regex(/^\d{1,6}$/).optional(),
 });
 
