@@ -1,6 +1,8 @@
 import type { Express, NextFunction, Request, Response } from 'express';
 import { LocalDevelopmentServer } from '@twilio/runtime-handler/dev';
 import { getListOfFunctionsAndAssets } from '@twilio-labs/serverless-api/dist/utils/fs';
+import { replyForError } from '../http/errors';
+import { errorReply, newRequestId } from '../http/reply';
 
 /**
  * The Twilio Functions of `serviceDir` (the built service), served in this process by Twilio's
@@ -61,13 +63,15 @@ export function functionsGatewayMethods(req: Request, res: Response, next: NextF
 export function jsonErrorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
   if (res.headersSent) return next(err);
   const e = err as { type?: string; status?: number };
-  const [status, code, message] =
+  const requestId = newRequestId();
+  // The same codes and statuses as the Functions (src/http/errors.ts), with a request id.
+  const reply =
     e.type === 'entity.too.large'
-      ? [413, 'payload-too-large', 'the body is too large']
+      ? errorReply('payload-too-large', 'the body is too large', requestId)
       : e.type === 'entity.parse.failed'
-        ? [400, 'invalid-json', 'the body is not valid JSON']
+        ? errorReply('invalid-json', 'the body is not valid JSON', requestId)
         : e.status && e.status < 500
-          ? [e.status, 'invalid-request', 'the request could not be read']
-          : [500, 'internal', 'unexpected error'];
-  res.status(status).json({ error: { code, message } });
+          ? errorReply('invalid-request', 'the request could not be read', requestId)
+          : replyForError(err, requestId, 'local functions server failed');
+  res.status(reply.status).set(reply.headers ?? {}).json(reply.body);
 }

@@ -1,5 +1,7 @@
 import express, { type Request, type Response } from 'express';
+import { replyForError } from '../http/errors';
 import { MAX_BODY_BYTES } from '../http/intake';
+import { newRequestId } from '../http/reply';
 import type { FunctionUrlEvent, FunctionUrlResult } from '../http/raw-receiver';
 
 /**
@@ -18,8 +20,8 @@ export function createRawReceiverRouter(handle: (event: FunctionUrlEvent) => Pro
         res.status(result.statusCode).set(result.headers).send(result.body);
       })
       .catch((err: unknown) => {
-        console.error(`local raw receiver failed: ${(err as Error).name}`);
-        res.status(500).json({ error: { code: 'internal', message: 'unexpected error' } });
+        const reply = replyForError(err, newRequestId(), 'local raw receiver failed');
+        res.status(reply.status).set(reply.headers ?? {}).json(reply.body);
       });
   });
   return r;
