@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import { SweepSchedule } from '../src/config/rules';
 import { FUNCTIONS_KEY_SLOTS, RECEIVER_SETTINGS, type AppointmentStackProps, type FunctionsKeySlot } from './stack';
 
 export type Env = Record<string, string | undefined>;
@@ -34,7 +35,7 @@ export function readDeploySettings(context: (key: string) => unknown, env: Env):
   // Only an explicit context flag may make the data deletable, never a leftover .env line.
   const deleteData = String(context('deleteData') ?? 'false') === 'true';
   const schedule = text('sweepSchedule', 'SWEEP_SCHEDULE');
-  if (schedule !== undefined && !/^(rate|cron)\(.+\)$/.test(schedule)) {
+  if (schedule !== undefined && !SweepSchedule.safeParse(schedule).success) {
     problems.push(`SWEEP_SCHEDULE (context sweepSchedule) "${schedule}" must be rate(...) or cron(...)`);
   }
   // Context only: the deploy passes the slots the stack has (a leftover .env line must not drop a key).

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { E164Phone, VerifyServiceSid } from './rules';
 import { FunctionsConfig, loadConfig, loadFunctionsConfig, type ConfigProblem, type Env } from './config';
 
 /**
@@ -11,13 +12,9 @@ export const AdminConfig = z.object({
     .string({ error: 'is not set' })
     .min(12, { error: 'is shorter than 12 characters' })
     .meta({ fix: 'set a long passphrase that only the administrators know; `npm start` generates one locally' }),
-  ADMINISTRATOR_PHONE: z
-    .string({ error: 'is not set' })
-    .regex(/^\+[1-9]\d{6,14}$/, { error: 'is not an E.164 phone number' })
+  ADMINISTRATOR_PHONE: E164Phone
     .meta({ fix: "set the administrator's mobile number in E.164, e.g. +14155550199; login codes are texted there" }),
-  VERIFY_SERVICE_SID: z
-    .string({ error: 'is not set' })
-    .regex(/^VA[0-9a-fA-F]{32}$/, { error: 'is not a Twilio Verify service SID (VA followed by 32 hex digits)' })
+  VERIFY_SERVICE_SID: VerifyServiceSid
     .meta({ fix: 'create a Verify service (Twilio Console → Verify → Services) and use its SID; `npm start` creates a local one' }),
   SESSION_SECRET: z
     .string({ error: 'is not set' })

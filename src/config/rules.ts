@@ -31,7 +31,7 @@ export const AccountSid = twilioSid('AC', 'Twilio account');
 export const ApiKeySid = twilioSid('SK', 'Twilio API key');
 export const FlowSid = twilioSid('FW', 'Studio Flow');
 export const MessagingServiceSid = twilioSid('MG', 'Messaging Service');
-export const VerifyServiceSid = twilioSid('VA', 'Verify service');
+export const VerifyServiceSid = twilioSid('VA', 'Twilio Verify service');
 /** Twilio shows an API key's secret once: 32 characters. */
 export const ApiKeySecret = z.string({ error: 'is not set' }).min(32, { error: 'is shorter than the 32 characters of a Twilio API key secret' });
 
