@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import twilio from 'twilio';
 import { AppointmentState, wantsReminders } from '../src/domain/appointment';
+import { EHR_EVENT_TYPES } from '../src/domain/event';
 import { historyPrefix, stateKey } from '../src/storage/keys';
 import { createTwilioClient } from '../src/twilio/client';
 import { ehrEvent } from './fixtures/events';
@@ -44,7 +45,7 @@ let minute = 0;
 const later = () => utcAt(-7 * HOUR + (minute += 1) * MINUTE);
 
 describe('SMS for every EHR event', () => {
-  it.each(['BOOKED', 'RESCHEDULED', 'MODIFIED', 'CONFIRMED', 'CANCELED', 'NOSHOWED'])('%s sends its text to the patient, in their own time zone', async (type) => {
+  it.each(EHR_EVENT_TYPES)('%s sends its text to the patient, in their own time zone', async (type) => {
     const p = patient();
     const res = await t.postEvents(event(p, { event_type: type }));
     expect(res.status).toBe(202);
@@ -422,7 +423,7 @@ describe('patient replies', () => {
 });
 
 describe('texts in the patient\'s language', () => {
-  it.each(['BOOKED', 'RESCHEDULED', 'MODIFIED', 'CONFIRMED', 'CANCELED', 'NOSHOWED'])('%s is texted in Spanish to a patient whose patient_language is es-MX', async (type) => {
+  it.each(EHR_EVENT_TYPES)('%s is texted in Spanish to a patient whose patient_language is es-MX', async (type) => {
     const p = patient();
     await t.postEvents(event(p, { event_type: type, patient_language: 'es-MX' }));
     expect(await phones.received(p.phone)).toEqual([await flowText(`send_${type.toLowerCase()}_es`, { variables: SHOWN_ES })]);
