@@ -1,4 +1,6 @@
 import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { DamagedRecordError, parseDocument } from './documents';
 import { SWEEP_STATUS_KEY } from './keys';
 import { isConditionFailure, isNotFound } from './s3-appointment-store';
 
@@ -7,6 +9,9 @@ export interface SweepStatus {
   at: string;
   counts?: Record<string, number>;
 }
+
+/** Other fields the sweep writes (finished_at, ms, sweep_id) are kept as they are. */
+const SweepStatusDocument: z.ZodType<SweepStatus> = z.looseObject({ at: z.string(), counts: z.record(z.string(), z.number()).optional() });
 
 /**
  * Read-modify-write of one small JSON object, atomic across processes: the write is conditional
@@ -39,7 +44,8 @@ export class S3AdminStore implements AtomicJsonStore {
   }
 
   async getSweepStatus(): Promise<SweepStatus | null> {
-    return ((await this.read(SWEEP_STATUS_KEY))?.value as SweepStatus | undefined) ?? null;
+    const got = await this.read(SWEEP_STATUS_KEY);
+    return got ? parseDocument(SweepStatusDocument, got.value, 'sweep status') : null;
   }
 
   /**
@@ -73,7 +79,14 @@ export class S3AdminStore implements AtomicJsonStore {
   private async read(key: string): Promise<{ value: unknown; etag: string } | null> {
     try {
       const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return { value: JSON.parse((await res.Body?.transformToString('utf-8')) ?? 'null') as unknown, etag: res.ETag ?? '' };
+      const text = (await res.Body?.transformToString('utf-8')) ?? 'null';
+      let value: unknown;
+      try {
+        value = JSON.parse(text) as unknown;
+      } catch {
+        throw new DamagedRecordError('not-json', 'admin record');
+      }
+      return { value, etag: res.ETag ?? '' };
     } catch (err) {
       if (isNotFound(err)) return null;
       throw err;

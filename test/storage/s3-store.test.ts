@@ -7,7 +7,8 @@ import { LOCAL_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../../sr
 import { S3AppointmentStore } from '../../src/storage/s3-appointment-store';
 import { createS3Client } from '../../src/storage/s3-client';
 import { DamagedRecordError } from '../../src/storage/documents';
-import { messageLinkKey, optOutKey, reminderClaimKey, stateKey } from '../../src/storage/keys';
+import { messageLinkKey, optOutKey, reminderClaimKey, stateKey, SWEEP_STATUS_KEY } from '../../src/storage/keys';
+import { S3AdminStore } from '../../src/storage/s3-admin-store';
 import { defineStoreContract } from './store-contract';
 
 let s3: EmbeddedS3;
@@ -54,5 +55,15 @@ describe('a document in S3 that is not what the store wrote', () => {
     expect(err).toBeInstanceOf(DamagedRecordError);
     expect(err).toMatchObject({ code: 'damaged-record', retryable: false, kind });
     expect((err as Error).message).not.toContain('+1415');
+  });
+
+  it('a sweep status without its time is a damaged-record error for the admin store too', async () => {
+    buckets += 1;
+    const bucket = `damaged-${buckets}`;
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: SWEEP_STATUS_KEY, Body: '{"counts": {"sent": 1}}' }));
+    await expect(new S3AdminStore(client, bucket).getSweepStatus()).rejects.toMatchObject({ code: 'damaged-record', kind: 'unexpected-shape' });
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: SWEEP_STATUS_KEY, Body: '{"at": "2026-11-25T00:00:00Z", "counts": {"sent": 1}, "ms": 12}' }));
+    expect(await new S3AdminStore(client, bucket).getSweepStatus()).toMatchObject({ at: '2026-11-25T00:00:00Z', ms: 12 });
   });
 });
