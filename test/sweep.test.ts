@@ -116,12 +116,12 @@ describe('exactly once', () => {
     setNow('2026-12-12T18:30:00Z');
     // A: the crashed sweep had claimed it but never started the flow. B: it had started the flow.
     const claimA = { appointment_id: 'APT-crash-a', schedule_version: 1, n: 1, event_id: 'e-a', status: 'claimed' as const, claimed_at: '2026-12-12T18:20:00.000Z', lease_until: '2026-12-12T18:25:00.000Z', sweep_id: 'crashed' };
-    expect(await deps.store.createClaim(claimA)).toMatchObject({ created: true });
+    expect(await deps.store.createClaim(claimA)).toMatchObject({ kind: 'created' });
     const stateB = (await deps.store.getState('APT-crash-b'))?.value;
     if (!stateB) throw new Error('setup');
     const eventB = withEventId({ ...stateB.facts, event_type: 'REMIND', event_datetime_utc: '2026-12-12T18:20:00.000Z', detail: { reminder: '1', schedule_version: '1' } });
     await deps.flows.start({ state: stateB, event: eventB });
-    expect(await deps.store.createClaim({ ...claimA, appointment_id: 'APT-crash-b', event_id: eventB.event_id })).toMatchObject({ created: true });
+    expect(await deps.store.createClaim({ ...claimA, appointment_id: 'APT-crash-b', event_id: eventB.event_id })).toMatchObject({ kind: 'created' });
 
     const counts = await runSweep(deps);
     expect(counts.sent).toBe(2);

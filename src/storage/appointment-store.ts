@@ -56,6 +56,9 @@ export interface OutboxEntry<T = unknown> {
   payload: T;
 }
 
+/** Whether a conditional create made the record (with its ETag) or found one there; keyed on `kind` like the other outcomes. */
+export type ClaimCreation = { kind: 'created'; etag: string } | { kind: 'exists' };
+
 /** A sweep's claim on one reminder: only the sweep that created it may send the reminder. */
 export interface ReminderClaim {
   appointment_id: string;
@@ -178,7 +181,7 @@ export interface EhrReceipts {
 /** Who is sending reminder n of a schedule version: the exactly-once guard of the sweep. */
 export interface ReminderClaims {
   /** Creates the claim unless one exists (conditional write); returns its ETag when created. */
-  createClaim(claim: ReminderClaim): Promise<{ created: true; etag: string } | { created: false }>;
+  createClaim(claim: ReminderClaim): Promise<ClaimCreation>;
   getClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<Versioned<ReminderClaim> | null>;
   /** Replaces the claim only if it is still the version read. */
   replaceClaim(claim: ReminderClaim, etag: string): Promise<'ok' | 'conflict'>;

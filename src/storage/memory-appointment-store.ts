@@ -1,5 +1,5 @@
 import { AppointmentState } from '../domain/appointment';
-import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage, ClaimCreation } from './appointment-store';
 import { settleReply } from './inbox-records';
 import { InboxItemDocument, parseDocument, StaffMessageDocument } from './documents';
 import type { DayFigures, Figure } from '../domain/figures';
@@ -211,9 +211,9 @@ export class MemoryAppointmentStore implements AppointmentStore {
     return (await this.read(receiptKey(appointmentId, eventId)))?.value ?? null;
   }
 
-  async createClaim(claim: ReminderClaim): Promise<{ created: true; etag: string } | { created: false }> {
+  async createClaim(claim: ReminderClaim): Promise<ClaimCreation> {
     const etag = await this.create(reminderClaimKey(claim.appointment_id, claim.schedule_version, claim.n), claim);
-    return etag === null ? { created: false } : { created: true, etag };
+    return etag === null ? { kind: 'exists' } : { kind: 'created', etag };
   }
 
   async getClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<Versioned<ReminderClaim> | null> {

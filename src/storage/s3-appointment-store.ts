@@ -8,7 +8,7 @@ import {
 import { AppointmentState } from '../domain/appointment';
 import type { DayFigures, Figure } from '../domain/figures';
 import { log } from '../log';
-import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage, ClaimCreation } from './appointment-store';
 import { settleReply } from './inbox-records';
 import { addCount, FIGURE_CAS_ATTEMPTS, matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey, factFigures, monthsOf, shardFor, sumShards } from './figures-records';
 import { DamagedRecordError, DeliveryReceiptDocument, HistoryRecordDocument, InboxItemDocument, StaffMessageDocument, MessageLinkDocument, OptOutDocument, OutboxDocument, parseDocument, RejectedEventDocument, ReminderClaimDocument } from './documents';
@@ -325,8 +325,9 @@ export class S3AppointmentStore implements AppointmentStore {
     return (await this.getJson(receiptKey(appointmentId, eventId)))?.value ?? null;
   }
 
-  async createClaim(claim: ReminderClaim): Promise<{ created: true; etag: string } | { created: false }> {
-    return this.putNew(reminderClaimKey(claim.appointment_id, claim.schedule_version, claim.n), claim);
+  async createClaim(claim: ReminderClaim): Promise<ClaimCreation> {
+    const put = await this.putNew(reminderClaimKey(claim.appointment_id, claim.schedule_version, claim.n), claim);
+    return put.created ? { kind: 'created', etag: put.etag } : { kind: 'exists' };
   }
 
 

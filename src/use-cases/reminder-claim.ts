@@ -41,7 +41,7 @@ export async function sendReminder(
   claim.event_id = event.event_id;
 
   const created = await store.createClaim(claim);
-  if (!created.created) {
+  if (created.kind === 'exists') {
     const existing = await store.getClaim(id, version, n);
     if (!existing) return { sent: false, reason: 'busy' };
     const other = existing.value;

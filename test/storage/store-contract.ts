@@ -306,17 +306,17 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
     describe('reminder claims', () => {
       it('creates a claim once, and answers it with the ETag of its creation', async () => {
         const results = await Promise.all([store.createClaim(claim('sweep-a')), store.createClaim(claim('sweep-b'))]);
-        const created = results.filter((r) => r.created);
+        const created = results.filter((r) => r.kind === 'created');
         expect(created).toHaveLength(1);
         const got = await store.getClaim('APT-1', 3, 1);
-        expect(got?.etag).toBe(created[0]?.created ? created[0].etag : undefined);
+        expect(got?.etag).toBe(created[0]?.kind === 'created' ? created[0].etag : undefined);
         expect(await store.getClaim('APT-1', 3, 2)).toBeNull();
         expect(await store.getClaim('APT-1', 4, 1)).toBeNull();
       });
 
       it('replaces a claim only at the version read, one winner among racers', async () => {
         const created = await store.createClaim(claim('sweep-a'));
-        if (!created.created) throw new Error('not created');
+        if (created.kind !== 'created') throw new Error('not created');
         const racers = ['sweep-b', 'sweep-c', 'sweep-d'];
         const results = await Promise.all(racers.map((s) => store.replaceClaim(claim(s), created.etag)));
         expect(results.filter((r) => r === 'ok')).toHaveLength(1);
@@ -330,12 +330,12 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
 
       it('deletes a claim, after which it can be created again; a deleted claim cannot be replaced', async () => {
         const created = await store.createClaim(claim('sweep-a'));
-        if (!created.created) throw new Error('not created');
+        if (created.kind !== 'created') throw new Error('not created');
         await store.deleteClaim('APT-1', 3, 1);
         expect(await store.getClaim('APT-1', 3, 1)).toBeNull();
         expect(await store.replaceClaim(claim('sweep-b'), created.etag)).toBe('conflict');
         expect(await store.getClaim('APT-1', 3, 1)).toBeNull();
-        expect((await store.createClaim(claim('sweep-c'))).created).toBe(true);
+        expect((await store.createClaim(claim('sweep-c'))).kind).toBe('created');
       });
     });
 
