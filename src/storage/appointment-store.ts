@@ -1,4 +1,4 @@
-import type { AppointmentState } from '../domain/appointment';
+import type { AppointmentState, Disposition } from '../domain/appointment';
 import type { AppointmentEvent } from '../domain/event';
 import type { DayFigures, Figure } from '../domain/figures';
 
@@ -92,7 +92,7 @@ export interface DueRef {
  * Current appointment states. Writes are compare-and-set: they succeed only when the stored version
  * still has `expectedEtag` (or nothing is stored when it is null), and every write makes a new ETag.
  */
-export interface AppointmentRecords {
+export interface AppointmentRecords extends AppointmentListing {
   getState(appointmentId: string): Promise<Versioned<AppointmentState> | null>;
   putState(state: AppointmentState, expectedEtag: string | null): Promise<'ok' | 'conflict'>;
   /** `putState` that answers the new version's ETag, or null when the expected version was not there. */
@@ -102,6 +102,59 @@ export interface AppointmentRecords {
    * next page. Reads only the state of each appointment, never its history.
    */
   listAppointments(limit: number, cursor?: string): Promise<AppointmentPage>;
+}
+
+export type ListingOrder = 'time' | 'change';
+
+export type AttentionFlag = 'undeliverable' | 'patient-request';
+
+/** What the admin listing can filter on without reading any state (the index keys carry it). */
+export interface ListingFilter {
+  dispositions?: Disposition[];
+  location?: string;
+  provider_id?: string;
+  /** Appointment time from (inclusive) and to (exclusive), ISO instants. */
+  from?: string;
+  to?: string;
+  /** Any of these. */
+  attention?: AttentionFlag[];
+}
+
+export interface ListingQuery {
+  order: ListingOrder;
+  filter: ListingFilter;
+  /** Rows wanted (at most 100). */
+  limit: number;
+  /** From the previous page. */
+  cursor?: string;
+  /** Index entries looked at before a short page is answered with a cursor (bounds one request). */
+  maxScan?: number;
+}
+
+export interface ListingPage {
+  appointments: AppointmentState[];
+  /** Absent when the listing reached its end. */
+  cursor?: string;
+  /** Index entries looked at; entries that did not match their state (stale) were skipped. */
+  scanned: number;
+  stale: number;
+  unreadable?: string[];
+}
+
+/**
+ * The admin listing indexes (src/storage/listing-index.ts): ordered by appointment time or last
+ * change, filterable from the keys, plus a name word index for search. Every state write goes
+ * through `putListing` before and `dropListing` after (see src/use-cases/update-state.ts).
+ */
+export interface AppointmentListing {
+  /** Writes the index entries `next` has and `previous` had not (none when nothing listed changed). */
+  putListing(next: AppointmentState, previous: AppointmentState | null): Promise<void>;
+  /** Removes the entries `previous` had and `next` has not. */
+  dropListing(previous: AppointmentState, next: AppointmentState): Promise<void>;
+  /** A page in index order, each row's state read and checked against its entry (stale ones skipped). */
+  listIndexed(query: ListingQuery): Promise<ListingPage>;
+  /** Ids of appointments with a name word starting with `wordPrefix` (unverified: check the state), at most `limit`. */
+  findByNameWord(wordPrefix: string, limit: number): Promise<string[]>;
 }
 
 /** The append-only record of every event received, per appointment. */

@@ -25,6 +25,7 @@ import type { OutboxKind } from './appointment-store';
  *   audit/<YYYY-MM-DD>/<utc>-<random>.json               one admin audit entry, never overwritten
  *   stats/daily/<YYYY-MM-DD>/<shard>.json                 the dashboard's counters of one day, in up to 8 shards (conditional writes)
  *   stats/facts/<figure>/<fact_id>.json                   a fact counted once (conditional create), e.g. a text's delivery
+ *   index/by-time/…, index/by-change/…, index/name/…     the admin listing (see listing-index.ts)
  */
 export function encodeSegment(value: string): string {
   // UTF-8 is one-to-one only on well-formed text: Buffer writes every lone surrogate as U+FFFD, so

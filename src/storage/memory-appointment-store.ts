@@ -1,5 +1,5 @@
 import { AppointmentState } from '../domain/appointment';
-import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage, ClaimCreation } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage, ClaimCreation, ListingPage, ListingQuery } from './appointment-store';
 import { settleReply } from './inbox-records';
 import { InboxItemDocument, parseDocument, StaffMessageDocument } from './documents';
 import type { DayFigures, Figure } from '../domain/figures';
@@ -48,6 +48,7 @@ import {
   STAFF_USERS_PREFIX,
   staffUserKey,
 } from './keys';
+import { idOfNameKey, keysToAdd, keysToDrop, nameIndexPrefix, normaliseWord, readListing } from './listing-index';
 
 /** Compare-and-set rounds on one inbox item before giving up (staff rarely write one item at once). */
 const INBOX_CAS_ATTEMPTS = 10;
@@ -396,6 +397,30 @@ export class MemoryAppointmentStore implements AppointmentStore {
       appointments,
       ...(sorted.length > size && last ? { cursor: last.slice(APPOINTMENTS_PREFIX.length).replace(/\/$/, '') } : {}),
     };
+  }
+
+  async putListing(next: AppointmentState, previous: AppointmentState | null): Promise<void> {
+    for (const key of keysToAdd(next, previous)) await this.put(key, {});
+  }
+
+  async dropListing(previous: AppointmentState, next: AppointmentState): Promise<void> {
+    for (const key of keysToDrop(previous, next)) await this.remove(key);
+  }
+
+  async listIndexed(query: ListingQuery): Promise<ListingPage> {
+    return readListing(query, {
+      list: async (prefix, startAfter, max) => {
+        const keys = (await this.list(prefix)).map(([key]) => key).filter((key) => startAfter === undefined || byKey(key, startAfter) > 0);
+        return { keys: keys.slice(0, max), more: keys.length > max };
+      },
+      getState: async (id) => (await this.getState(id))?.value ?? null,
+    });
+  }
+
+  async findByNameWord(wordPrefix: string, limit: number): Promise<string[]> {
+    if (normaliseWord(wordPrefix).trim() === '') return [];
+    const ids = (await this.list(nameIndexPrefix(wordPrefix))).flatMap(([key]) => idOfNameKey(key) ?? []);
+    return [...new Set(ids)].slice(0, limit);
   }
 
   /** Lets other callers run between a caller's request and its effect, as a network round trip would. */

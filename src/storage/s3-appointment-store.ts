@@ -8,7 +8,7 @@ import {
 import { AppointmentState } from '../domain/appointment';
 import type { DayFigures, Figure } from '../domain/figures';
 import { log } from '../log';
-import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage, ClaimCreation } from './appointment-store';
+import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage, ClaimCreation, ListingPage, ListingQuery } from './appointment-store';
 import { settleReply } from './inbox-records';
 import { addCount, FIGURE_CAS_ATTEMPTS, matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey, factFigures, monthsOf, shardFor, sumShards } from './figures-records';
 import { DamagedRecordError, DeliveryReceiptDocument, HistoryRecordDocument, InboxItemDocument, StaffMessageDocument, MessageLinkDocument, OptOutDocument, OutboxDocument, parseDocument, RejectedEventDocument, ReminderClaimDocument } from './documents';
@@ -56,6 +56,7 @@ import {
   STAFF_USERS_PREFIX,
   staffUserKey,
 } from './keys';
+import { idOfNameKey, keysToAdd, keysToDrop, nameIndexPrefix, normaliseWord, readListing } from './listing-index';
 
 interface S3ErrorShape {
   name?: string;
@@ -590,6 +591,54 @@ export class S3AppointmentStore implements AppointmentStore {
       ...(more && last ? { cursor: last.slice(APPOINTMENTS_PREFIX.length).replace(/\/$/, '') } : {}),
       ...(unreadable.length > 0 ? { unreadable: unreadable.sort() } : {}),
     };
+  }
+
+  async putListing(next: AppointmentState, previous: AppointmentState | null): Promise<void> {
+    // Empty objects: everything a reader needs is in the key.
+    await Promise.all(keysToAdd(next, previous).map((Key) => this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: '{}', ContentType: JSON_TYPE }))));
+  }
+
+  async dropListing(previous: AppointmentState, next: AppointmentState): Promise<void> {
+    await Promise.all(keysToDrop(previous, next).map((Key) => this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }))));
+  }
+
+  async listIndexed(query: ListingQuery): Promise<ListingPage> {
+    return readListing(query, {
+      list: async (prefix, startAfter, max) => {
+        const page = await this.s3.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: max, ...(startAfter ? { StartAfter: startAfter } : {}) }),
+        );
+        return { keys: (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : [])), more: page.IsTruncated === true };
+      },
+      getState: async (id) => {
+        try {
+          return (await this.getState(id))?.value ?? null;
+        } catch (err) {
+          if (!isReadFailure(err)) throw err;
+          log('warn', 'appointment record unreadable, left out of the listing', { appointment_id: id, code: readFailureCode(err) });
+          return 'unreadable';
+        }
+      },
+    });
+  }
+
+  async findByNameWord(wordPrefix: string, limit: number): Promise<string[]> {
+    if (normaliseWord(wordPrefix).trim() === '') return [];
+    const ids = new Set<string>();
+    let token: string | undefined;
+    // Bounded: at most `limit` keys, 1000 a request.
+    for (let pages = 0; pages < Math.ceil(limit / 1000) && ids.size < limit; pages += 1) {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: nameIndexPrefix(wordPrefix), MaxKeys: Math.min(1000, limit), ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) {
+        const id = o.Key ? idOfNameKey(o.Key) : null;
+        if (id !== null && ids.size < limit) ids.add(id);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      if (!token) break;
+    }
+    return [...ids];
   }
 
   private async putJson(key: string, value: unknown): Promise<void> {

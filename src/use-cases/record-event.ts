@@ -161,19 +161,22 @@ export async function recordEvent(
       deps.store.putDueEntry({ appointment_id: event.appointment_id, due_at: p.due as string, schedule_version: p.state.schedule_version });
     // The due entry is written alongside the ledger look-up; an opt-out found there re-plans
     // (no text, usually no reminder), and an entry that is no longer wanted is dropped by the sweep.
-    const [ledger] = await Promise.all([optedOut, planned.writeDue ? dueWrite(planned) : undefined]);
+    // The admin listing entries too, before the state (see writeListedState in update-state.ts).
+    const listed = planned.state;
+    const [ledger] = await Promise.all([optedOut, planned.writeDue ? dueWrite(planned) : undefined, deps.store.putListing(listed, current?.value ?? null)]);
     if (ledger?.opted_out && !outcome.state.opted_out) {
       const withOptOut = applyEvent(outcome.state, optOutFromLedger(event, ledger), now);
       if (withOptOut.kind === 'applied') {
         const before = planned;
         planned = plan(withOptOut.state);
-        if (planned.writeDue && planned.due !== before.due) await dueWrite(planned);
+        await Promise.all([planned.writeDue && planned.due !== before.due ? dueWrite(planned) : undefined, deps.store.putListing(planned.state, listed)]);
       }
     }
     const next = planned.state;
     const etag = await deps.store.writeState(next, current?.etag ?? null);
     if (etag !== null) {
       await countEvent(deps.store, event);
+      await Promise.all([current ? deps.store.dropListing(current.value, next) : undefined, next !== listed ? deps.store.dropListing(listed, next) : undefined]);
       return {
         ...base,
         outcome: 'applied',

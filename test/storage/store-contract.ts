@@ -15,6 +15,89 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
       store = await makeStore();
     });
 
+    describe('admin listing index', () => {
+      /** Writes a state the way the use cases do: index entries, state, then the replaced entries dropped. */
+      const save = async (state: AppointmentState) => {
+        const current = await store.getState(state.facts.appointment_id);
+        await store.putListing(state, current?.value ?? null);
+        expect(await store.writeState(state, current?.etag ?? null)).not.toBeNull();
+        if (current) await store.dropListing(current.value, state);
+      };
+      const at = (day: number, hh: string) => `2026-12-${String(day).padStart(2, '0')}T${hh}:00:00Z`;
+      const ids = (page: { appointments: AppointmentState[] }) => page.appointments.map((a) => a.facts.appointment_id);
+
+      it('pages by appointment time with a cursor, whatever order the appointments were written in', async () => {
+        for (const [id, day] of [['C', 3], ['A', 1], ['E', 5], ['B', 2], ['D', 4]] as const) {
+          await save(stateFor(id, { appointment_datetime: at(day, '09'), appointment_timezone: 'UTC' }));
+        }
+        const first = await store.listIndexed({ order: 'time', filter: {}, limit: 2 });
+        expect(ids(first)).toEqual(['A', 'B']);
+        const second = await store.listIndexed({ order: 'time', filter: {}, limit: 2, cursor: first.cursor });
+        expect(ids(second)).toEqual(['C', 'D']);
+        const third = await store.listIndexed({ order: 'time', filter: {}, limit: 2, cursor: second.cursor });
+        expect(ids(third)).toEqual(['E']);
+        expect(third.cursor).toBeUndefined();
+      });
+
+      it('filters by date range, disposition, location, provider and attention from the index', async () => {
+        await save(stateFor('A', { appointment_datetime: at(1, '09'), appointment_timezone: 'UTC', appointment_location: 'North', provider_id: 'P1' }));
+        await save(stateFor('B', { appointment_datetime: at(2, '09'), appointment_timezone: 'UTC', appointment_location: 'South', provider_id: 'P2' }));
+        await save(stateFor('C', { appointment_datetime: at(3, '09'), appointment_timezone: 'UTC', appointment_location: 'North', provider_id: 'P2' }));
+        const confirmed = applyEvent((await store.getState('B'))!.value, { ...bookingEvent('B', { appointment_datetime: at(2, '09'), appointment_timezone: 'UTC', appointment_location: 'South', provider_id: 'P2' }), event_type: 'CONFIRMED', event_id: 'conf-B', event_datetime_utc: '2026-11-21T10:00:00Z' }, '2026-11-21T10:00:01.000Z');
+        if (confirmed.kind !== 'applied') throw new Error('fixture');
+        await save(confirmed.state);
+        const undeliverable = { ...(await store.getState('C'))!.value, undeliverable: { phone: '+14155550134', error_code: '30006', at: '2026-11-22T10:00:00.000Z', message_sid: 'SM1' }, revision: 9 };
+        await save(undeliverable);
+        const list = async (filter: object) => ids(await store.listIndexed({ order: 'time', filter, limit: 10 }));
+        expect(await list({ from: at(2, '00'), to: at(3, '00') })).toEqual(['B']);
+        expect(await list({ dispositions: ['CONFIRMED'] })).toEqual(['B']);
+        expect(await list({ dispositions: ['QUEUED'] })).toEqual(['A', 'C']);
+        expect(await list({ location: 'North' })).toEqual(['A', 'C']);
+        expect(await list({ location: 'Nowhere' })).toEqual([]);
+        expect(await list({ provider_id: 'P2', location: 'North' })).toEqual(['C']);
+        expect(await list({ attention: ['undeliverable'] })).toEqual(['C']);
+        // Newest change first: C's undeliverable mark (22 Nov) is newer than B's confirmation (21 Nov).
+        expect(ids(await store.listIndexed({ order: 'change', filter: {}, limit: 10 }))).toEqual(['C', 'B', 'A']);
+      });
+
+      it('skips entries that do not match the state: an entry written for a state that never was, and a replaced one not dropped', async () => {
+        await save(stateFor('A', { appointment_datetime: at(1, '09'), appointment_timezone: 'UTC' }));
+        // A writer that crashed after writing its entries but before its state.
+        await store.putListing(stateFor('A', { appointment_datetime: at(4, '09'), appointment_timezone: 'UTC' }), null);
+        // A writer that crashed after its state but before dropping the old entries.
+        const b1 = stateFor('B', { appointment_datetime: at(2, '09'), appointment_timezone: 'UTC' });
+        await save(b1);
+        const b2 = stateFor('B', { appointment_datetime: at(5, '09'), appointment_timezone: 'UTC' });
+        await store.putListing(b2, b1);
+        await store.writeState(b2, (await store.getState('B'))!.etag);
+        const page = await store.listIndexed({ order: 'time', filter: {}, limit: 10 });
+        expect(ids(page)).toEqual(['A', 'B']);
+        expect(page.appointments[1]?.facts.appointment_datetime_utc).toBe(b2.facts.appointment_datetime_utc);
+        expect(page.stale).toBe(2);
+      });
+
+      it('stops after maxScan entries with a cursor, so a rare filter costs a bounded request', async () => {
+        for (let d = 1; d <= 6; d += 1) await save(stateFor(`X${d}`, { appointment_datetime: at(d, '09'), appointment_timezone: 'UTC' }));
+        const page = await store.listIndexed({ order: 'time', filter: { dispositions: ['CANCELED'] }, limit: 1, maxScan: 3 });
+        expect(page.appointments).toEqual([]);
+        expect(page.scanned).toBe(3);
+        const rest = await store.listIndexed({ order: 'time', filter: { dispositions: ['CANCELED'] }, limit: 1, maxScan: 3, cursor: page.cursor });
+        expect(rest.scanned).toBe(3);
+        expect(rest.cursor).toBeUndefined();
+      });
+
+      it('finds appointments by the start of any word of the name, ignoring case and accents', async () => {
+        await save(stateFor('A', { patient_first_name: 'Zoë', patient_last_name: "O'Connor-Nuñez" }));
+        await save(stateFor('B', { patient_first_name: 'Zoltan', patient_last_name: 'Kis' }));
+        expect((await store.findByNameWord('zo', 10)).sort()).toEqual(['A', 'B']);
+        expect(await store.findByNameWord('ZOE', 10)).toEqual(['A']);
+        expect(await store.findByNameWord('nunez', 10)).toEqual(['A']);
+        expect(await store.findByNameWord('connor', 10)).toEqual(['A']);
+        expect(await store.findByNameWord('  ', 10)).toEqual([]);
+        expect(await store.findByNameWord('zo', 1)).toHaveLength(1);
+      });
+    });
+
     describe('appointment records', () => {
       it('creates a state only where none exists, and answers it with the ETag the write returned', async () => {
         expect(await store.getState('APT-1')).toBeNull();
