@@ -1,18 +1,29 @@
-// GET /admin/appointments?limit=&cursor=: a page of appointments with disposition and next planned reminder.
-import { listAppointmentRows } from '../../src/admin/appointments';
+// GET /admin/appointments?q=&range=&from=&to=&disposition=&location=&provider=&attention=&sort=&limit=&cursor=&tz=:
+// a page of appointments, searched, filtered and sorted on the server (src/admin/appointment-list.ts).
+import { listAppointments, parseAppointmentQuery } from '../../src/admin/appointment-list';
 import { adminFunction, audit, stringParam } from '../../src/admin/handler';
-import { jsonReply } from '../../src/http/reply';
+import { errorReply, jsonReply } from '../../src/http/reply';
 import { functionsRuntime } from '../../src/runtime/functions';
 
 export const handler = adminFunction('session', async (call) => {
   const { context, params, requestId } = call;
+  const parsed = parseAppointmentQuery(params);
+  if (!parsed.ok) {
+    const first = parsed.problems[0];
+    return errorReply('invalid-request', `${first?.field} ${first?.message}`, requestId, { problems: parsed.problems });
+  }
   const runtime = functionsRuntime(context);
-  const limit = Number(stringParam(params, 'limit') ?? params.limit ?? 50);
-  const page = await listAppointmentRows(
-    { store: runtime.store, policy: runtime.policy, now: runtime.record.now },
-    Number.isInteger(limit) ? limit : 50,
-    stringParam(params, 'cursor') || undefined,
+  const page = await listAppointments(
+    {
+      store: runtime.store,
+      policy: runtime.policy,
+      now: runtime.record.now,
+      defaultCountry: runtime.config.DEFAULT_PHONE_COUNTRY,
+      ...(runtime.config.EHR_DEFAULT_TIMEZONE ? { clinicZone: runtime.config.EHR_DEFAULT_TIMEZONE } : {}),
+    },
+    parsed.query,
   );
-  await audit(call, 'appointments.list', { cursor: stringParam(params, 'cursor') });
+  // Ids and the filter's shape, not the search text (it can be a patient's name or phone).
+  await audit(call, 'appointments.list', { cursor: stringParam(params, 'cursor'), sort: parsed.query.sort, searched: parsed.query.q ? 'yes' : undefined });
   return jsonReply(200, page, requestId);
 }, { role: 'staff' });
