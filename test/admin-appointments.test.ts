@@ -166,3 +166,65 @@ describe('GET /admin/appointments: search, filters, sort and paging', () => {
     await bad({ tz: 'Mars/Olympus' }, 'tz');
   });
 });
+
+describe('GET /admin/history: the appointment timeline', () => {
+  let t: TestStack;
+  let api: ReturnType<typeof adminApi>;
+  let token: string;
+  beforeAll(async () => {
+    t = await startTestStack();
+    api = adminApi(t);
+    token = await api.login();
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('has every EHR event with what changed, the texts with their words and delivery, the reply, the EHR request and the reminder plan, in the clinic zone', async () => {
+    const phone = '+14155550410';
+    const booked = ehrEvent({ appointment_id: 'TL-1', patient_phone: phone, appointment_location: 'North Clinic', event_datetime_utc: utcAt(-2 * HOUR) });
+    expect((await t.postEvents(booked)).status).toBe(202);
+    await t.stack.settle();
+    expect((await t.postEvents({ ...booked, event_type: 'MODIFIED', appointment_location: 'South Clinic', event_datetime_utc: utcAt(-HOUR) })).status).toBe(202);
+    await t.stack.settle();
+    await phonesApi(t).send(phone, 'CONFIRM APPT');
+    await t.stack.settle();
+    const received = await phonesApi(t).received(phone);
+    expect(received.length).toBeGreaterThanOrEqual(2);
+
+    const res = await api.call('history', { token, query: { appointment_id: 'TL-1' } });
+    expect(res.status).toBe(200);
+    const { zone, timeline } = res.json;
+    expect(zone).toEqual({ name: 'America/Los_Angeles', source: 'clinic' });
+    const of = (kind: string) => timeline.filter((e: any) => e.kind === kind);
+
+    const ehr = of('ehr-event');
+    expect(ehr.map((e: any) => e.title)).toEqual(['Booked in the EHR', 'Changed in the EHR']);
+    expect(ehr[1].changes).toEqual([{ field: 'appointment_location', label: 'location', from: 'North Clinic', to: 'South Clinic' }]);
+
+    const texts = of('text');
+    // Every text the phone received about it is there with its words and a status.
+    expect(texts.map((e: any) => e.body).sort()).toEqual([...received].sort());
+    for (const e of texts) {
+      expect(e.status).toEqual(expect.any(String));
+      expect(e.ref.label).toMatch(/^Text \d+$/);
+      expect(e.ref.id).toMatch(/^SM/);
+    }
+
+    const replies = of('reply');
+    expect(replies.map((e: any) => e.title)).toEqual(expect.arrayContaining(['Patient asked to confirm', 'Patient replied']));
+    expect(replies.find((e: any) => e.title === 'Patient replied').body).toBe('CONFIRM APPT');
+    const requests = of('ehr-request');
+    expect(requests).toHaveLength(1);
+    expect(requests[0].detail).toMatch(/^Delivered .* (PST|PDT) \(HTTP 200/);
+
+    // The patient asked to confirm: no more nudges, and the timeline says why.
+    expect(of('reminder')).toEqual([expect.objectContaining({ title: 'No more reminders', detail: 'the patient asked to confirm or cancel' })]);
+
+    // Times are ordered, and each is written in the clinic zone with the zone named.
+    const instants = timeline.map((e: any) => Date.parse(e.at));
+    expect(instants).toEqual([...instants].sort((a, b) => a - b));
+    for (const e of timeline) expect(e.at_local).toMatch(/ (PST|PDT)$/);
+  });
+});
+

@@ -77,6 +77,14 @@ export function deliveryErrorText(code: string): string {
   return DELIVERY_ERROR_TEXT[code] ?? 'delivery failed';
 }
 
+export function stopText(reason: StopReason): string {
+  return STOP_TEXT[reason] ?? reason;
+}
+
+export function deferText(reason: string): string {
+  return DEFER_TEXT[reason] ?? reason;
+}
+
 export function skipText(reason: string): string {
   return SKIP_TEXT[reason as SkipReason] ?? reason;
 }
