@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   let pasted: string | undefined;
   const appointments = setUpAppointments({ highlight: () => pasted ?? simulation.appointmentId() });
   const refreshData = debounce(() => {
-    void appointments.load();
+    void appointments.refresh();
     if (document.body.dataset.role === 'admin') void figures.load();
   }, 600);
   const phone = setUpPhonePanel({ local: env.local, onActivity: refreshData });
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
     },
     highlight: (id) => {
       pasted = id;
-      return appointments.load();
+      return appointments.show(id);
     },
   });
 

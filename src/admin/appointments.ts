@@ -12,6 +12,7 @@ export interface AppointmentRow {
   patient_name: string;
   patient_phone: string;
   provider_name: string;
+  provider_id: string;
   appointment_location: string;
   appointment_timezone: string;
   appointment_at: string;
@@ -117,6 +118,7 @@ export function appointmentRow(state: AppointmentState, policy: ReminderPolicy, 
     patient_name: [f.patient_first_name, f.patient_last_name].filter((p) => p && p.trim() !== '').join(' '),
     patient_phone: f.patient_phone,
     provider_name: providerName(f.provider_first_name, f.provider_last_name),
+    provider_id: f.provider_id ?? '',
     appointment_location: f.appointment_location ?? '',
     appointment_timezone: f.appointment_timezone,
     appointment_at: f.appointment_datetime_utc,

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import type { AppointmentState } from '../domain/appointment';
 import { isEhrEventType, type AppointmentEvent } from '../domain/event';
 import { zoneLabel } from '../domain/format';
-import { planReminders, type ReminderPlan, type ReminderPolicy } from '../domain/reminders';
+import { planReminders, type ReminderPlan, type ReminderPolicy } from '../domain/reminder-plan';
 import { parseAppointmentZone } from '../domain/time';
 import type { EhrReceipt, EhrRequest } from '../ehr/notifier';
 import type { AppointmentRecords, ClinicInbox, DeliveryReceipt, DeliveryReceipts, EhrReceipts, EventHistory, HistoryRecord, PhoneDirectory, RetryOutbox } from '../storage/appointment-store';
@@ -237,8 +237,11 @@ export async function appointmentTimeline(
     }
   }
 
-  const rank: Record<TimelineKind, number> = { 'ehr-event': 0, reply: 1, 'ehr-request': 2, reminder: 3, text: 4, system: 5 };
-  entries.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || rank[a.kind] - rank[b.kind]);
+  // Twilio dates its messages to the second, our events to the millisecond: compare by the second,
+  // and within one put the cause before its effects (the event, the reminder, its text, the reply).
+  const rank: Record<TimelineKind, number> = { 'ehr-event': 0, reminder: 1, text: 2, reply: 3, 'ehr-request': 4, system: 5 };
+  const second = (e: TimelineEntry) => Math.floor(Date.parse(e.at) / 1000);
+  entries.sort((a, b) => second(a) - second(b) || rank[a.kind] - rank[b.kind]);
   return { zone: { ...zone }, timeline: entries };
 }
 

@@ -155,10 +155,16 @@ describe('admin page in Chromium', () => {
     await row.getByRole('button', { name: `History of ${appointmentId}` }).focus();
     await page.keyboard.press('Enter');
     const dialog = page.locator('#history-dialog');
-    await dialog.locator('td strong', { hasText: 'CONFIRMED' }).waitFor();
-    expect((await dialog.locator('td strong').allTextContents()).filter((x) => x !== 'DELIVERY')).toEqual(['BOOKED', 'REMIND', 'CONFIRM', 'CONFIRMED']);
-    // Each text's delivery receipts are listed too.
-    expect(await dialog.locator('td strong', { hasText: 'DELIVERY' }).count()).toBeGreaterThan(0);
+    await dialog.locator('li[data-kind="ehr-event"] strong', { hasText: 'Confirmed in the EHR' }).waitFor();
+    expect(await dialog.locator('li[data-kind="ehr-event"] strong').allTextContents()).toEqual(['Booked in the EHR', 'Confirmed in the EHR']);
+    expect(await dialog.locator('li[data-kind="reply"] strong').allTextContents()).toEqual(expect.arrayContaining(['Patient asked to confirm', 'Patient replied']));
+    // Each text with its words and delivery status, named "Text n" with the SID as its tooltip.
+    const reminderText = dialog.locator('li[data-kind="text"]', { hasText: 'Reminder from Owl Health Clinic' });
+    expect(await reminderText.locator('.tl-status').textContent()).toMatch(/^Delivery: /);
+    expect(await reminderText.locator('.tl-ref').getAttribute('title')).toMatch(/^SM[0-9a-f]{32}$/);
+    // Times in the stack's clinic zone (New York here), the zone named.
+    expect(await dialog.locator('#timeline-zone').textContent()).toContain('America/New_York');
+    for (const when of await dialog.locator('li.tl time').allTextContents()) expect(when).toMatch(/ E[SD]T$/);
     await screenshot('history');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });

@@ -1,5 +1,6 @@
 import { call, describe } from './api';
-import { $, formatTime, h, replaceChildren, whileBusy } from './dom';
+import { $, h, replaceChildren, whileBusy } from './dom';
+import { browserZone } from './time';
 
 interface ReminderSummary {
   text: string;
@@ -13,6 +14,7 @@ interface AppointmentRow {
   patient_name: string;
   patient_phone: string;
   provider_name: string;
+  provider_id?: string;
   appointment_location: string;
   appointment_local: string;
   appointment_at: string;
@@ -23,11 +25,40 @@ interface AppointmentRow {
   updated_at: string;
 }
 
+interface TimelineEntry {
+  at: string;
+  at_local: string;
+  kind: 'ehr-event' | 'text' | 'reply' | 'ehr-request' | 'reminder' | 'system';
+  title: string;
+  detail?: string;
+  changes?: { field: string; label: string; from: string; to: string }[];
+  body?: string;
+  status?: string;
+  ref?: { label: string; id: string };
+}
+
 interface HistoryView {
   appointment: AppointmentRow | null;
-  plan: { reminders: { n: number; due_at: string; status: string; at?: string; reason?: string }[] } | null;
-  history: { event_type: string; event_id: string; event_datetime_utc: string; received_at: string; appointment_local: string; detail?: Record<string, string> }[];
+  zone: { name: string; source: 'clinic' | 'appointment' };
+  timeline: TimelineEntry[];
 }
+
+interface AppointmentPage {
+  appointments: AppointmentRow[];
+  cursor?: string;
+  unreadable?: string[];
+  zone: { name: string; source: 'clinic' | 'browser' | 'utc' };
+  truncated?: true;
+}
+
+const KIND_LABEL: Record<TimelineEntry['kind'], string> = {
+  'ehr-event': 'EHR',
+  text: 'Text',
+  reply: 'Patient',
+  'ehr-request': 'To the EHR',
+  reminder: 'Reminder',
+  system: 'System',
+};
 
 /** Fetches every page of an export and saves it as one CSV file. */
 async function downloadCsv(table: 'appointments' | 'history', appointmentId?: string): Promise<number> {
@@ -55,78 +86,162 @@ async function downloadCsv(table: 'appointments' | 'history', appointmentId?: st
 export function setUpAppointments(options: { highlight: () => string | undefined }) {
   const state = $('appointments-state');
   const body = $('appointments-table').querySelector('tbody') as HTMLTableSectionElement;
-  const more = $<HTMLButtonElement>('appointments-more');
+  const form = $<HTMLFormElement>('appointments-filters');
+  const prev = $<HTMLButtonElement>('appointments-prev');
+  const next = $<HTMLButtonElement>('appointments-next');
+  const pageLabel = $('appointments-page');
   const dialog = $<HTMLDialogElement>('history-dialog');
+  const field = <T extends HTMLInputElement | HTMLSelectElement>(id: string) => $<T>(id);
+  let range = 'all';
   let rows: AppointmentRow[] = [];
-  let cursor: string | undefined;
-  /** Appointments the server could not read (named by id; the rest of the table still shows). */
-  let unreadable = new Set<string>();
+  /** Cursors of the pages before the one shown (the first page has none), and of the next one. */
+  let previous: (string | undefined)[] = [];
+  let current: string | undefined;
+  let nextCursor: string | undefined;
   let shownHistory: string | undefined;
+  const locations = new Set<string>();
+  const providers = new Map<string, string>();
 
-  const render = () => {
-    const current = options.highlight();
-    const sorted = rows.slice().sort((a, b) => b.updated_at.localeCompare(a.updated_at));
+  const query = (): Record<string, string | undefined> => {
+    const from = field<HTMLInputElement>('appt-from').value;
+    const to = field<HTMLInputElement>('appt-to').value;
+    return {
+      q: field<HTMLInputElement>('appt-q').value.trim() || undefined,
+      ...(from || to ? { from: from || undefined, to: to || undefined } : { range: range === 'all' ? undefined : range }),
+      disposition: field<HTMLSelectElement>('appt-disposition').value || undefined,
+      attention: field<HTMLSelectElement>('appt-attention').value || undefined,
+      location: field<HTMLInputElement>('appt-location').value || undefined,
+      provider: field<HTMLInputElement>('appt-provider').value.trim() || undefined,
+      sort: field<HTMLSelectElement>('appt-sort').value,
+      tz: browserZone(),
+      limit: '25',
+    };
+  };
+
+  const render = (page: AppointmentPage) => {
+    const highlighted = options.highlight();
     replaceChildren(
       body,
-      ...sorted.map((r) =>
-        h(
+      ...rows.map((r) => {
+        const cell = (heading: string, cls: string | undefined, ...children: (Node | string | null)[]) => h('td', { 'data-label': heading, class: cls }, ...children);
+        return h(
           'tr',
-          { 'data-appointment-id': r.appointment_id, class: r.appointment_id === current ? 'current' : undefined },
-          h('td', {}, h('span', { class: 'mono' }, r.appointment_id), r.appointment_location ? h('div', { class: 'muted' }, r.appointment_location) : null),
-          h('td', {}, r.patient_name, h('div', { class: 'muted mono' }, r.patient_phone)),
-          h('td', {}, r.appointment_local, r.provider_name ? h('div', { class: 'muted' }, `with ${r.provider_name}`) : null),
-          h(
-            'td',
-            { class: 'disposition' },
+          { 'data-appointment-id': r.appointment_id, class: r.appointment_id === highlighted ? 'current' : undefined },
+          cell('Appointment', undefined, h('span', { class: 'mono' }, r.appointment_id), r.appointment_location ? h('div', { class: 'muted' }, r.appointment_location) : null),
+          cell('Patient', undefined, r.patient_name, h('div', { class: 'muted mono' }, r.patient_phone)),
+          cell("When (patient's time)", undefined, r.appointment_local, r.provider_name ? h('div', { class: 'muted' }, `with ${r.provider_name}`) : null),
+          cell(
+            'Disposition',
+            'disposition',
             h('span', { class: `badge disp-${r.disposition}` }, r.disposition),
             r.patient_request ? h('div', { class: 'muted' }, `patient asked: ${r.patient_request.split(' at ')[0] ?? ''}`) : null,
             r.undeliverable ? h('div', { class: 'muted undeliverable' }, `number cannot receive texts: ${r.undeliverable.split(' at ')[0] ?? ''}`) : null,
           ),
-          h('td', {}, r.reminder.text),
-          h('td', {}, h('button', { type: 'button', class: 'secondary small', 'aria-label': `History of ${r.appointment_id}`, onclick: () => void showHistory(r.appointment_id) }, 'History')),
-        ),
-      ),
+          cell('Next reminder', undefined, r.reminder.text),
+          cell('Actions', 'actions', h('button', { type: 'button', class: 'secondary small', 'aria-label': `History of ${r.appointment_id}`, onclick: () => void showHistory(r.appointment_id) }, 'History')),
+        );
+      }),
     );
-    const shown = rows.length === 0 ? 'No appointments yet. Simulate BOOKED to create one.' : `${rows.length} appointment${rows.length === 1 ? '' : 's'}${cursor ? ' (more available)' : ''}.`;
-    state.textContent = unreadable.size === 0 ? shown : `${shown} ${unreadable.size} could not be read (${[...unreadable].join(', ')}); see the logs.`;
-    more.hidden = !cursor;
+    const n = rows.length;
+    const pageNo = previous.length + 1;
+    const zone = page.zone.source === 'utc' ? 'UTC' : page.zone.name;
+    const shown = n === 0 ? (pageNo === 1 ? 'No appointments match. Clear the filters, or simulate BOOKED to create one.' : 'No more appointments.') : `${n} appointment${n === 1 ? '' : 's'} on page ${pageNo}${nextCursor ? ', more on the next page' : ''}. Dates are read in ${zone}.`;
+    const unreadable = page.unreadable ?? [];
+    state.textContent = [shown, page.truncated ? 'The search matched too many to show them all; add a word or a filter.' : '', unreadable.length > 0 ? `${unreadable.length} could not be read (${unreadable.join(', ')}); see the logs.` : '']
+      .filter(Boolean)
+      .join(' ');
+    pageLabel.textContent = `Page ${pageNo}`;
+    prev.disabled = previous.length === 0;
+    next.disabled = !nextCursor;
+    for (const r of rows) {
+      if (r.appointment_location) locations.add(r.appointment_location);
+      if (r.provider_id) providers.set(r.provider_id, r.provider_name || r.provider_id);
+    }
+    replaceChildren($('appt-locations'), ...[...locations].sort().map((l) => h('option', { value: l })));
+    replaceChildren($('appt-providers'), ...[...providers].map(([id, name]) => h('option', { value: id, label: name })));
   };
 
-  async function load(): Promise<void> {
+  async function fetchPage(cursor: string | undefined): Promise<void> {
+    // One page at a time: a second click waits for the answer to the first.
+    prev.disabled = true;
+    next.disabled = true;
     try {
-      const page = await call<{ appointments: AppointmentRow[]; cursor?: string; unreadable?: string[] }>('admin/appointments', { query: { limit: '100' } });
+      const page = await call<AppointmentPage>('admin/appointments', { query: { ...query(), cursor } });
       rows = page.appointments;
-      unreadable = new Set(page.unreadable ?? []);
-      cursor = page.cursor;
-      render();
+      current = cursor;
+      nextCursor = page.cursor;
+      render(page);
     } catch (err) {
       state.textContent = `The appointments could not be loaded: ${describe(err)}`;
+      prev.disabled = previous.length === 0;
+      next.disabled = !nextCursor;
     }
   }
 
-  async function loadMore(): Promise<void> {
-    if (!cursor) return;
-    try {
-      const page = await call<{ appointments: AppointmentRow[]; cursor?: string; unreadable?: string[] }>('admin/appointments', { query: { limit: '100', cursor } });
-      for (const id of page.unreadable ?? []) unreadable.add(id);
-      const known = new Set(rows.map((r) => r.appointment_id));
-      rows = rows.concat(page.appointments.filter((r) => !known.has(r.appointment_id)));
-      cursor = page.cursor;
-      render();
-    } catch (err) {
-      state.textContent = `More appointments could not be loaded: ${describe(err)}`;
-    }
+  /** The first page of the current filters. */
+  async function load(): Promise<void> {
+    previous = [];
+    await fetchPage(undefined);
   }
+
+  /** Shows one appointment: its id as the search, every other filter cleared. */
+  async function show(id: string): Promise<void> {
+    clearFilters();
+    field<HTMLInputElement>('appt-q').value = id;
+    await load();
+  }
+
+  const setRange = (value: string) => {
+    range = value;
+    for (const b of form.querySelectorAll<HTMLButtonElement>('[data-range]')) b.setAttribute('aria-pressed', String(b.dataset.range === value));
+  };
+
+  const clearFilters = () => {
+    form.reset();
+    setRange('all');
+  };
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void whileBusy($<HTMLButtonElement>('appt-apply'), load);
+  });
+  for (const b of form.querySelectorAll<HTMLButtonElement>('[data-range]')) {
+    b.addEventListener('click', () => {
+      setRange(b.dataset.range ?? 'all');
+      field<HTMLInputElement>('appt-from').value = '';
+      field<HTMLInputElement>('appt-to').value = '';
+      void load();
+    });
+  }
+  // A custom date range replaces the shortcut.
+  for (const id of ['appt-from', 'appt-to']) field<HTMLInputElement>(id).addEventListener('change', () => setRange('all'));
+  for (const id of ['appt-disposition', 'appt-attention', 'appt-sort']) field<HTMLSelectElement>(id).addEventListener('change', () => void load());
+  $('appt-clear').addEventListener('click', () => {
+    clearFilters();
+    void load();
+  });
+  // Not whileBusy: it would enable the buttons again after render has set them for the new page.
+  prev.addEventListener('click', () => {
+    if (previous.length === 0) return;
+    const back = previous.pop();
+    void fetchPage(back);
+  });
+  next.addEventListener('click', () => {
+    if (!nextCursor) return;
+    previous.push(current);
+    void fetchPage(nextCursor);
+  });
 
   async function showHistory(id: string): Promise<void> {
     shownHistory = id;
     const target = $('history-body');
-    $('history-title').textContent = `History of ${id}`;
+    $('history-title').textContent = `Timeline of ${id}`;
     replaceChildren(target, h('p', { class: 'muted' }, 'Loading…'));
     if (!dialog.open) dialog.showModal();
     try {
       const v = await call<HistoryView>('admin/history', { query: { appointment_id: id } });
       const a = v.appointment;
+      const zoneNote = v.zone.source === 'clinic' ? `Times in the clinic's zone, ${v.zone.name}.` : `Times in the appointment's zone, ${v.zone.name} (no clinic zone is set: EHR_DEFAULT_TIMEZONE).`;
       replaceChildren(
         target,
         a
@@ -139,53 +254,11 @@ export function setUpAppointments(options: { highlight: () => string | undefined
               h('span', { class: 'muted' }, a.reminder.text),
             )
           : h('p', { class: 'muted' }, 'No current state (only history records).'),
-        v.plan && v.plan.reminders.length > 0
-          ? h(
-              'div',
-              { class: 'scroll' },
-              h(
-                'table',
-                {},
-                h('caption', {}, 'Reminders'),
-                h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '#'), h('th', { scope: 'col' }, 'Due'), h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col' }, 'When / why'))),
-                h(
-                  'tbody',
-                  {},
-                  ...v.plan.reminders.map((r) =>
-                    h('tr', {}, h('td', {}, r.n), h('td', {}, r.due_at ? formatTime(r.due_at) : ''), h('td', {}, r.status), h('td', {}, [r.at ? formatTime(r.at) : '', r.reason ?? ''].filter(Boolean).join(' · '))),
-                  ),
-                ),
-              ),
-            )
-          : null,
-        h(
-          'div',
-          { class: 'scroll' },
-          h(
-            'table',
-            {},
-            h('caption', {}, 'Events, oldest first'),
-            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Event time'), h('th', { scope: 'col' }, 'Event'), h('th', { scope: 'col' }, 'Appointment time'), h('th', { scope: 'col' }, 'Received'), h('th', { scope: 'col' }, 'Detail'))),
-            h(
-              'tbody',
-              {},
-              ...v.history.map((e) =>
-                h(
-                  'tr',
-                  {},
-                  h('td', {}, formatTime(e.event_datetime_utc, true)),
-                  h('td', {}, h('strong', {}, e.event_type)),
-                  h('td', {}, e.appointment_local),
-                  h('td', {}, formatTime(e.received_at, true)),
-                  h('td', { class: 'mono' }, e.detail ? Object.entries(e.detail).map(([k, val]) => `${k}=${val}`).join(' ') : ''),
-                ),
-              ),
-            ),
-          ),
-        ),
+        h('p', { class: 'muted', id: 'timeline-zone' }, zoneNote),
+        h('ol', { class: 'timeline', 'aria-label': `Timeline of ${id}, oldest first` }, ...v.timeline.map(timelineItem)),
       );
     } catch (err) {
-      replaceChildren(target, h('p', { class: 'banner error' }, `The history could not be loaded: ${describe(err)}`));
+      replaceChildren(target, h('p', { class: 'banner error' }, `The timeline could not be loaded: ${describe(err)}`));
     }
   }
 
@@ -205,7 +278,22 @@ export function setUpAppointments(options: { highlight: () => string | undefined
   exportButton('history-export', 'history', () => shownHistory);
 
   $('history-close').addEventListener('click', () => dialog.close());
-  $('appointments-refresh').addEventListener('click', (e) => void whileBusy(e.currentTarget as HTMLButtonElement, load));
-  more.addEventListener('click', () => void whileBusy(more, loadMore));
-  return { load };
+  $('appointments-refresh').addEventListener('click', (e) => void whileBusy(e.currentTarget as HTMLButtonElement, () => fetchPage(current)));
+  return { load, show, refresh: () => fetchPage(current) };
+}
+
+function timelineItem(e: TimelineEntry): HTMLLIElement {
+  return h(
+    'li',
+    { class: `tl tl-${e.kind}`, 'data-kind': e.kind },
+    h('div', { class: 'tl-head' }, h('span', { class: 'tl-kind' }, KIND_LABEL[e.kind]), h('time', { datetime: e.at }, e.at_local)),
+    h('strong', {}, e.title),
+    e.ref ? h('span', { class: 'muted tl-ref', title: e.ref.id }, ` · ${e.ref.label}`) : null,
+    e.detail ? h('div', { class: 'tl-detail' }, e.detail) : null,
+    e.changes && e.changes.length > 0
+      ? h('ul', { class: 'tl-changes' }, ...e.changes.map((c) => h('li', {}, h('span', { class: 'tl-field' }, `${c.label}: `), h('del', {}, c.from || '(none)'), ' → ', h('ins', {}, c.to || '(none)'))))
+      : null,
+    e.body !== undefined ? h('blockquote', { class: 'tl-body' }, e.body) : null,
+    e.status ? h('div', { class: 'tl-status' }, 'Delivery: ', h('span', { class: `badge ${/delivered|read/.test(e.status) ? 'ok' : /fail|undeliver/.test(e.status) ? 'error' : 'default'}` }, e.status)) : null,
+  );
 }

@@ -54,10 +54,14 @@ export async function whileBusy<T>(button: HTMLButtonElement, task: () => Promis
   }
 }
 
-/** A moment in the admin's own time zone; with seconds where the order of close events matters. */
+/**
+ * A moment in the admin's own time zone, the zone named (`Dec 1, 2026, 9:30 AM PST`): staff in
+ * another zone than the patients must not misread it. With seconds where close events' order matters.
+ */
 export function formatTime(iso: string, seconds = false): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: seconds ? 'medium' : 'short' });
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}), timeZoneName: 'short' });
 }
 
 /** Runs `fn` once `ms` after the last call. */
