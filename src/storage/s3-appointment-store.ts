@@ -1,5 +1,6 @@
 import {
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -599,7 +600,15 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   async dropListing(previous: AppointmentState, next: AppointmentState): Promise<void> {
-    await Promise.all(keysToDrop(previous, next).map((Key) => this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }))));
+    const keys = keysToDrop(previous, next);
+    if (keys.length === 0) return;
+    if (keys.length === 1) {
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: keys[0] }));
+      return;
+    }
+    // One request for both orders' entries (and any name words the new name dropped).
+    const out = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
+    if ((out.Errors ?? []).length > 0) throw new Error(`${out.Errors?.length} listing entries could not be deleted`);
   }
 
   async listIndexed(query: ListingQuery): Promise<ListingPage> {
