@@ -31,6 +31,7 @@ const SESSION_FUNCTIONS: [string, { body?: unknown; query?: Record<string, strin
   ['figures', { query: { from: '2026-11-24', to: '2026-11-30' } }],
   ['opt-outs', {}],
   ['settings-in-force', {}],
+  ['reindex', { body: {} }],
 ];
 const ALL_TOKEN_FUNCTIONS: [string, 'session' | 'challenge', { body?: unknown; query?: Record<string, string> }][] = [
   ...SESSION_FUNCTIONS.map(([p, r]): [string, 'session', typeof r] => [p, 'session', r]),

@@ -1,4 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { S3AppointmentStore } from '../src/storage/s3-appointment-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ehrEvent } from './fixtures/events';
 import { HOUR, localTime, utcAt } from './fixtures/time';
@@ -145,6 +146,26 @@ describe('GET /admin/appointments: search, filters, sort and paging', () => {
     const all = await list();
     expect(ids(all).filter((id: string) => id === 'L-WEEK')).toHaveLength(1);
     expect(all.stale).toBeGreaterThanOrEqual(1);
+  });
+
+  it('lists appointments stored before the index existed once POST /admin/reindex has filed them', async () => {
+    const store = new S3AppointmentStore(t.s3, t.stack.bucket);
+    const old = (await store.getState('L-WEEK'))!.value;
+    // As an older version wrote it: the state alone, no index entries.
+    expect(await store.writeState({ ...old, facts: { ...old.facts, appointment_id: 'L-OLD' } }, null)).not.toBeNull();
+    expect(ids(await list({ q: 'L-OLD' }))).toEqual(['L-OLD']);
+    expect(ids(await list())).not.toContain('L-OLD');
+    let cursor: string | undefined;
+    let calls = 0;
+    do {
+      const res = await api.call('reindex', { token, body: cursor ? { cursor } : {} });
+      expect(res.status).toBe(200);
+      cursor = res.json.cursor;
+      calls += 1;
+    } while (cursor && calls < 10);
+    expect(ids(await list())).toContain('L-OLD');
+    expect(ids(await list({ q: 'marta' }))).toEqual(['L-OLD', 'L-WEEK']);
+    expect((await api.call('reindex', { token, body: { cursor: '../x' } })).status).toBe(400);
   });
 
   it('refuses bad parameters with a 400 naming each field', async () => {
