@@ -215,26 +215,3 @@ export function staffEntry(m: StaffMessage, state: AppointmentState | undefined)
     detail: { by: m.by, status: m.status, body: m.body, inbox_item_id: m.inbox_item_id, ...(m.execution_sid ? { execution_sid: m.execution_sid } : {}), ...(m.error ? { error: m.error } : {}) },
   };
 }
-
-/** One appointment with its whole history (events and delivery receipts), oldest first, and its reminder plan. */
-export async function appointmentHistory(
-  deps: ViewDeps,
-  appointmentId: string,
-): Promise<{ appointment: AppointmentRow | null; plan: ReminderPlan | null; history: HistoryEntry[] } | null> {
-  const [state, records, receipts, staff] = await Promise.all([
-    deps.store.getState(appointmentId),
-    deps.store.listHistory(appointmentId),
-    deps.store.listDeliveryReceipts?.(appointmentId) ?? Promise.resolve([]),
-    deps.store.listStaffMessages?.(appointmentId) ?? Promise.resolve([]),
-  ]);
-  if (!state && records.length === 0) return null;
-  const nowIso = deps.now().toISOString();
-  const history = [...records.map(historyEntry), ...staff.map((m) => staffEntry(m, state?.value)), ...receipts.map((r) => deliveryEntry(r, state?.value))];
-  // Events keep their own order (event time, then id); a receipt or staff text follows what was recorded before it.
-  const order = (e: HistoryEntry) => (e.event_type === 'DELIVERY' || e.event_type === 'STAFF_REPLY' ? e.received_at : e.event_datetime_utc);
-  return {
-    appointment: state ? appointmentRow(state.value, deps.policy, nowIso) : null,
-    plan: state ? planReminders(state.value, deps.policy, nowIso) : null,
-    history: history.map((e, i) => ({ e, i })).sort((a, b) => order(a.e).localeCompare(order(b.e)) || a.i - b.i).map(({ e }) => e),
-  };
-}

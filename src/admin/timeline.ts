@@ -5,9 +5,9 @@ import { zoneLabel } from '../domain/format';
 import { planReminders, type ReminderPlan, type ReminderPolicy } from '../domain/reminder-plan';
 import { parseAppointmentZone } from '../domain/time';
 import type { EhrReceipt, EhrRequest } from '../ehr/notifier';
-import type { AppointmentRecords, ClinicInbox, DeliveryReceipt, DeliveryReceipts, EhrReceipts, EventHistory, HistoryRecord, PhoneDirectory, RetryOutbox } from '../storage/appointment-store';
+import type { AppointmentRecords, ClinicInbox, DeliveryReceipt, DeliveryReceipts, EhrReceipts, EventHistory, HistoryRecord, PhoneDirectory, RetryOutbox, StaffMessage, StaffMessages } from '../storage/appointment-store';
 import type { TwilioClient } from '../twilio/client';
-import { appointmentRow, deferText, deliveryErrorText, deliveryEntry, historyEntry, skipText, stopText, type AppointmentRow, type HistoryEntry } from './appointments';
+import { appointmentRow, deferText, deliveryErrorText, deliveryEntry, historyEntry, skipText, staffEntry, stopText, type AppointmentRow, type HistoryEntry } from './appointments';
 import { conversation, type MessageView } from './conversation';
 
 /*
@@ -37,7 +37,7 @@ export interface TimelineEntry {
 }
 
 export interface TimelineDeps {
-  store: AppointmentRecords & EventHistory & DeliveryReceipts & EhrReceipts & RetryOutbox & PhoneDirectory & Pick<ClinicInbox, 'listInbox'>;
+  store: AppointmentRecords & EventHistory & DeliveryReceipts & EhrReceipts & RetryOutbox & PhoneDirectory & Pick<ClinicInbox, 'listInbox'> & StaffMessages;
   twilio?: TwilioClient;
   policy: ReminderPolicy;
   now: () => Date;
@@ -245,6 +245,32 @@ export async function appointmentTimeline(
   return { zone: { ...zone }, timeline: entries };
 }
 
+/**
+ * Puts the texts staff sent from the inbox in the timeline, saying who sent them. Twilio's log has
+ * the same text as an outbound message: that entry is replaced, so the text is shown once.
+ */
+function withStaffTexts(timeline: TimelineEntry[], staff: StaffMessage[], zoneName: string): void {
+  for (const m of staff) {
+    const near = (e: TimelineEntry) => e.kind === 'text' && e.body === m.body && Math.abs(Date.parse(e.at) - Date.parse(m.at)) < 5 * 60_000;
+    const logged = timeline.findIndex(near);
+    const entry: TimelineEntry = {
+      at: m.at,
+      at_local: formatInZone(m.at, zoneName),
+      kind: 'text',
+      title: m.status === 'sent' ? `Staff text from ${m.by}` : `Staff text from ${m.by} (not sent)`,
+      body: m.body,
+      ...(logged >= 0 && timeline[logged]?.status ? { status: timeline[logged]?.status } : {}),
+      ...(m.error ? { detail: m.error } : {}),
+      ref: { label: 'Staff text', id: m.execution_sid ?? m.id },
+    };
+    if (logged >= 0) timeline.splice(logged, 1, { ...entry, at_local: timeline[logged]?.at_local ?? entry.at_local });
+    else timeline.push(entry);
+  }
+  // Stable: entries of one second keep the cause-before-effect order appointmentTimeline gave them.
+  const second = (e: TimelineEntry) => Math.floor(Date.parse(e.at) / 1000);
+  timeline.sort((a, b) => second(a) - second(b));
+}
+
 async function onlyAppointmentOf(store: TimelineDeps['store'], phone: string, appointmentId: string): Promise<boolean> {
   const ids = await store.listAppointmentIdsForPhone(phone);
   for (const id of ids) {
@@ -266,16 +292,19 @@ export interface AppointmentStory {
 
 /** GET /admin/history: the state, the plan, the flat history and the timeline; null for an id nothing was recorded for. */
 export async function appointmentStory(deps: TimelineDeps, appointmentId: string): Promise<AppointmentStory | null> {
-  const [state, records, receipts] = await Promise.all([
+  const [state, records, receipts, staff] = await Promise.all([
     deps.store.getState(appointmentId),
     deps.store.listHistory(appointmentId),
     deps.store.listDeliveryReceipts(appointmentId),
+    deps.store.listStaffMessages(appointmentId),
   ]);
   if (!state && records.length === 0) return null;
   const nowIso = deps.now().toISOString();
-  const history = [...records.map(historyEntry), ...receipts.map((r) => deliveryEntry(r, state?.value))];
-  const order = (e: HistoryEntry) => (e.event_type === 'DELIVERY' ? e.received_at : e.event_datetime_utc);
+  const history = [...records.map(historyEntry), ...staff.map((m) => staffEntry(m, state?.value)), ...receipts.map((r) => deliveryEntry(r, state?.value))];
+  // Events keep their own order (event time, then id); a receipt or staff text follows what was recorded before it.
+  const order = (e: HistoryEntry) => (e.event_type === 'DELIVERY' || e.event_type === 'STAFF_REPLY' ? e.received_at : e.event_datetime_utc);
   const { zone, timeline } = await appointmentTimeline(deps, appointmentId, state?.value ?? null, records, receipts);
+  withStaffTexts(timeline, staff, zone.name);
   return {
     appointment: state ? appointmentRow(state.value, deps.policy, nowIso) : null,
     plan: state ? planReminders(state.value, deps.policy, nowIso) : null,
