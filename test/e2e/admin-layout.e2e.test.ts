@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ehrEvent } from '../fixtures/events';
 import { HOUR, localTime, utcAt } from '../fixtures/time';
+import { ROOT } from '../../scripts/lib/build-service';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 /**
@@ -21,10 +22,12 @@ let page: Page;
 let profile: string;
 const problems: string[] = [];
 
+const SHOTS = path.join(ROOT, 'test-output', 'screenshots');
 const LONG = 'Oberkircheneichenwaldstrassenklinikumsverwaltungsgebaeude';
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y --no-install-recommends chromium (or set CHROMIUM_PATH).`);
+  mkdirSync(SHOTS, { recursive: true });
   t = await startTestStack();
   const events = Array.from({ length: 30 }, (_, i) =>
     ehrEvent({
@@ -121,10 +124,12 @@ describe('admin page layout in Chromium', () => {
       await page.setViewportSize({ width, height: 900 });
       await page.locator('#appointments-table tbody tr').first().waitFor();
       expect(await overflowing()).toEqual([]);
+      await page.locator('#appointments').screenshot({ path: path.join(SHOTS, `layout-${width}-appointments.png`) });
       const first = page.locator('#appointments-table tbody tr').first();
       await first.getByRole('button', { name: /^History of / }).click();
       await page.locator('#history-dialog li.tl').first().waitFor();
       expect(await overflowing()).toEqual([]);
+      await page.locator('#history-dialog').screenshot({ path: path.join(SHOTS, `layout-${width}-timeline.png`) });
       await page.keyboard.press('Escape');
       await page.locator('#history-dialog').waitFor({ state: 'hidden' });
       expect(problems).toEqual([]);
