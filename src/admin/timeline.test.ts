@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { applyEvent, type AppointmentState } from '../domain/appointment';
 import { parseEhrEvent, type AppointmentEvent } from '../domain/event';
-import { factChanges, formatInZone } from './timeline';
+import { MemoryAppointmentStore } from '../storage/memory-appointment-store';
+import { appointmentTimeline, factChanges, formatInZone } from './timeline';
 
 function event(overrides: Record<string, unknown>): AppointmentEvent {
   const parsed = parseEhrEvent(
@@ -46,5 +48,45 @@ describe('factChanges', () => {
 
   it('is empty when nothing the patient sees changed', () => {
     expect(factChanges(event({}), event({ event_type: 'CONFIRMED', event_datetime_utc: '2026-11-21T10:00:00Z' }))).toEqual([]);
+  });
+});
+
+describe('appointmentTimeline on the in-memory store', () => {
+  const policy = { firstLeadMinutes: 2880, secondLeadMinutes: 1440, outreachStartMinutes: 480, outreachFinishMinutes: 1260 };
+
+  it('lists EHR changes, a pending EHR request, a text known only by its receipts, a recorded skip and the undeliverable number', async () => {
+    const store = new MemoryAppointmentStore();
+    const booked = event({});
+    const moved = event({ event_type: 'RESCHEDULED', event_datetime_utc: '2026-11-21T10:00:00Z', appointment_datetime: '2026-12-02T14:00:00' });
+    const asked: AppointmentEvent = { ...moved, event_type: 'CANCEL', event_id: 'cancel-1', event_datetime_utc: '2026-11-22T10:00:00Z', detail: { message_sid: 'SMreply' } };
+    let state = null as AppointmentState | null;
+    for (const e of [booked, moved, asked]) {
+      await store.appendHistory({ event: e, received_at: e.event_datetime_utc });
+      const o = applyEvent(state, e, e.event_datetime_utc);
+      if (o.kind === 'applied') state = o.state;
+    }
+    if (!state) throw new Error('fixture');
+    state = { ...state, reminders_skipped: [{ n: 1, reason: 'lead-time-passed-at-booking', at: '2026-11-21T10:00:01.000Z', schedule_version: state.schedule_version }], undeliverable: { phone: '+14155550100', error_code: '30006', at: '2026-11-22T11:00:00.000Z', message_sid: 'SMfailed' } };
+    await store.putOutbox({ kind: 'ehr', id: 'cancel-1', created_at: '2026-11-22T10:00:00Z', attempts: 2, last_error: 'HTTP 503', next_attempt_at: '2026-11-22T10:05:00.000Z', payload: {} });
+    await store.putDeliveryReceipt('A-1', { message_sid: 'SMold', status: 'delivered', at: '2026-11-20T10:00:05.000Z' });
+
+    const { zone, timeline } = await appointmentTimeline({ store, policy, now: () => new Date('2026-11-23T00:00:00Z') }, 'A-1', state, await store.listHistory('A-1'), await store.listDeliveryReceipts('A-1'));
+    expect(zone).toEqual({ name: 'America/New_York', source: 'appointment' });
+    const titles = timeline.map((e) => e.title);
+    expect(titles).toEqual([
+      'Booked in the EHR',
+      'Text sent to the patient (words no longer in the message log)',
+      'Rescheduled in the EHR',
+      'Reminder 1 skipped',
+      'Patient asked to cancel',
+      'Cancel request sent to the EHR',
+      "Twilio says the patient's number cannot receive texts",
+      'No more reminders',
+    ]);
+    expect(timeline[2]?.changes?.map((c) => c.field)).toEqual(['appointment_datetime_utc']);
+    expect(timeline[3]?.detail).toBe('its lead time had passed when the appointment was booked');
+    expect(timeline[5]?.detail).toBe('Not delivered yet: 2 attempts, next Sun, Nov 22 at 5:05:00 AM EST (last error: HTTP 503)');
+    expect(timeline[1]).toMatchObject({ status: 'delivered', ref: { label: 'Text 1', id: 'SMold' } });
+    for (const e of timeline) expect(e.at_local).toMatch(/ EST$/);
   });
 });

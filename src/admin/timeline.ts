@@ -211,6 +211,18 @@ export async function appointmentTimeline(
     });
   }
 
+  if (state?.undeliverable) {
+    const u = state.undeliverable;
+    entries.push({
+      at: u.at,
+      at_local: local(u.at),
+      kind: 'system',
+      title: "Twilio says the patient's number cannot receive texts",
+      detail: `${u.error_code} ${deliveryErrorText(u.error_code)}: no reminders until the EHR sends another number`,
+      ref: { label: 'Failed text', id: u.message_sid },
+    });
+  }
+
   // Reminders: skipped ones the sweep recorded, and what the policy plans next.
   if (state) {
     for (const s of state.reminders_skipped ?? []) {
