@@ -4,7 +4,7 @@ import { DISPOSITIONS, type AppointmentState } from '../domain/appointment';
 import { normalisePhone } from '../domain/phone';
 import { log } from '../log';
 import type { AppointmentRecords, ClinicInbox, ListingFilter, ListingOrder, PhoneDirectory } from '../storage/appointment-store';
-import { lastChangeOf, normaliseWord, stateMatches } from '../storage/listing-index';
+import { lastChangeOf, nameMatches, normaliseWord, searchWords, stateMatches } from '../storage/listing-index';
 import { appointmentRow, type AppointmentRow, type ViewDeps } from './appointments';
 
 /*
@@ -186,11 +186,10 @@ async function candidates(deps: ListDeps, query: AppointmentQuery): Promise<{ id
     if (phone) for (const id of await deps.store.listAppointmentIdsForPhone(phone)) found.add(id);
     const words = queryWords(q);
     if (words.length > 0 && !phone) {
-      // Every word must match: start from the word with the fewest matches.
-      const lists = await Promise.all(words.slice(0, 4).map((w) => deps.store.findByNameWord(w, SEARCH_CANDIDATES + 1)));
-      if (lists.some((l) => l.length > SEARCH_CANDIDATES)) truncated = true;
-      const [first, ...rest] = [...lists].sort((a, b) => a.length - b.length);
-      for (const id of first ?? []) if (rest.every((l) => l.includes(id))) found.add(id);
+      // Every word must match; the name index decides that from its keys (listing-index.ts).
+      const byName = await deps.store.findByName(words.slice(0, 6), SEARCH_CANDIDATES);
+      if (byName.truncated) truncated = true;
+      for (const id of byName.ids) found.add(id);
     }
   }
   if (query.attention === 'inbox') {
@@ -231,6 +230,5 @@ function matchesSearch(state: AppointmentState, q: string | undefined, words: st
   if (f.appointment_id === q) return true;
   const phone = phoneOf(q, country);
   if (phone) return f.patient_phone === phone;
-  const nameWords = queryWords(`${f.patient_first_name} ${f.patient_last_name ?? ''}`).map(normaliseWord);
-  return words.length > 0 && words.every((w) => nameWords.some((n) => n.startsWith(normaliseWord(w))));
+  return nameMatches(searchWords(`${f.patient_first_name} ${f.patient_last_name ?? ''}`), words.map(normaliseWord));
 }

@@ -153,8 +153,11 @@ export interface AppointmentListing {
   dropListing(previous: AppointmentState, next: AppointmentState): Promise<void>;
   /** A page in index order, each row's state read and checked against its entry (stale ones skipped). */
   listIndexed(query: ListingQuery): Promise<ListingPage>;
-  /** Ids of appointments with a name word starting with `wordPrefix` (unverified: check the state), at most `limit`. */
-  findByNameWord(wordPrefix: string, limit: number): Promise<string[]>;
+  /**
+   * Ids of appointments whose name has a word starting with each of `words` (decided from the name
+   * index alone; unverified, so check the state), at most `limit`; `truncated` when there were more.
+   */
+  findByName(words: string[], limit: number): Promise<{ ids: string[]; truncated: boolean }>;
 }
 
 /** The append-only record of every event received, per appointment. */

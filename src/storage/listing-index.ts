@@ -167,8 +167,7 @@ export function normaliseWord(word: string): string {
 
 /** The searchable words of a patient's name (first and last), normalised, without repeats. */
 export function nameWords(state: AppointmentState): string[] {
-  const name = `${state.facts.patient_first_name} ${state.facts.patient_last_name ?? ''}`;
-  return [...new Set(name.split(/[\s\-'’.,]+/u).map(normaliseWord).filter((w) => w !== ''))];
+  return [...new Set(searchWords(`${state.facts.patient_first_name} ${state.facts.patient_last_name ?? ''}`))];
 }
 
 export function hexOf(text: string): string {
@@ -179,19 +178,73 @@ export function nameIndexPrefix(wordPrefix: string): string {
   return `${NAME_INDEX_PREFIX}${hexOf(normaliseWord(wordPrefix))}`;
 }
 
-export function nameIndexKey(word: string, appointmentId: string): string {
-  return `${NAME_INDEX_PREFIX}${hexOf(word)}/${encodeSegment(appointmentId)}`;
+/** At most this many bytes of the name ride in each name key (S3 keys stop at 1024 bytes). */
+const NAME_IN_KEY_BYTES = 160;
+
+/**
+ * `index/name/<hex word>/<hex of the whole normalised name>/<id>`: the whole name in the key lets a
+ * search of several words be decided from one word's listing, without reading any state.
+ */
+export function nameIndexKey(word: string, words: string[], appointmentId: string): string {
+  const whole = Buffer.from(words.join(' '), 'utf8').subarray(0, NAME_IN_KEY_BYTES).toString('hex');
+  return `${NAME_INDEX_PREFIX}${hexOf(word)}/${whole}/${encodeSegment(appointmentId)}`;
 }
 
-/** The appointment id of a name index key. */
-export function idOfNameKey(key: string): string | null {
-  const slash = key.lastIndexOf('/');
-  return slash > NAME_INDEX_PREFIX.length ? decodeSegment(key.slice(slash + 1)) : null;
+/** The id and name words of a name index key, or null for one this layout cannot have made. */
+export function parseNameKey(key: string): { appointment_id: string; words: string[] } | null {
+  const parts = key.slice(NAME_INDEX_PREFIX.length).split('/');
+  if (parts.length !== 3 || !parts[2]) return null;
+  return { appointment_id: decodeSegment(parts[2]), words: Buffer.from(parts[1] ?? '', 'hex').toString('utf8').split(' ') };
+}
+
+/** The normalised words of a search, without empty ones. */
+export function searchWords(q: string): string[] {
+  return q.split(/[\s\-'’.,]+/u).map(normaliseWord).filter((w) => w !== '');
+}
+
+/** Every query word starts one of the name's words. */
+export function nameMatches(nameWordsOf: string[], query: string[]): boolean {
+  return query.length > 0 && query.every((q) => nameWordsOf.some((n) => n.startsWith(q)));
+}
+
+export const MAX_NAME_SCAN = 5000;
+
+/**
+ * Appointments whose name has every word of `query` as a word prefix, from the listing of the
+ * longest word's keys alone (the most selective, usually), at most MAX_NAME_SCAN keys. Unverified
+ * against the state: the caller reads and checks it.
+ */
+export async function findByNameKeys(
+  query: string[],
+  limit: number,
+  list: (prefix: string, startAfter: string | undefined, max: number) => Promise<{ keys: string[]; more: boolean }>,
+): Promise<{ ids: string[]; truncated: boolean }> {
+  const words = query.map(normaliseWord).filter((w) => w !== '');
+  const longest = [...words].sort((a, b) => b.length - a.length)[0];
+  if (!longest) return { ids: [], truncated: false };
+  const prefix = nameIndexPrefix(longest);
+  const ids = new Set<string>();
+  let after: string | undefined;
+  let scanned = 0;
+  for (;;) {
+    const got = await list(prefix, after, 1000);
+    for (const key of got.keys) {
+      scanned += 1;
+      const entry = parseNameKey(key);
+      if (!entry || !nameMatches(entry.words, words)) continue;
+      ids.add(entry.appointment_id);
+      if (ids.size > limit) return { ids: [...ids].slice(0, limit), truncated: true };
+    }
+    if (!got.more || got.keys.length === 0) return { ids: [...ids], truncated: false };
+    if (scanned >= MAX_NAME_SCAN) return { ids: [...ids], truncated: true };
+    after = got.keys[got.keys.length - 1];
+  }
 }
 
 /** Every listing key of a state: the two orders and one per name word. */
 export function allListingKeys(state: AppointmentState): string[] {
-  return [listingKey(state, 'time'), listingKey(state, 'change'), ...nameWords(state).map((w) => nameIndexKey(w, state.facts.appointment_id))];
+  const words = nameWords(state);
+  return [listingKey(state, 'time'), listingKey(state, 'change'), ...words.map((w) => nameIndexKey(w, words, state.facts.appointment_id))];
 }
 
 /** Keys `next` needs that `previous` did not have (written before the state). */

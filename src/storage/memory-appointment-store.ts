@@ -48,7 +48,7 @@ import {
   STAFF_USERS_PREFIX,
   staffUserKey,
 } from './keys';
-import { idOfNameKey, keysToAdd, keysToDrop, nameIndexPrefix, normaliseWord, readListing } from './listing-index';
+import { findByNameKeys, keysToAdd, keysToDrop, readListing } from './listing-index';
 
 /** Compare-and-set rounds on one inbox item before giving up (staff rarely write one item at once). */
 const INBOX_CAS_ATTEMPTS = 10;
@@ -409,18 +409,18 @@ export class MemoryAppointmentStore implements AppointmentStore {
 
   async listIndexed(query: ListingQuery): Promise<ListingPage> {
     return readListing(query, {
-      list: async (prefix, startAfter, max) => {
-        const keys = (await this.list(prefix)).map(([key]) => key).filter((key) => startAfter === undefined || byKey(key, startAfter) > 0);
-        return { keys: keys.slice(0, max), more: keys.length > max };
-      },
+      list: (prefix, startAfter, max) => this.listAfter(prefix, startAfter, max),
       getState: async (id) => (await this.getState(id))?.value ?? null,
     });
   }
 
-  async findByNameWord(wordPrefix: string, limit: number): Promise<string[]> {
-    if (normaliseWord(wordPrefix).trim() === '') return [];
-    const ids = (await this.list(nameIndexPrefix(wordPrefix))).flatMap(([key]) => idOfNameKey(key) ?? []);
-    return [...new Set(ids)].slice(0, limit);
+  async findByName(words: string[], limit: number): Promise<{ ids: string[]; truncated: boolean }> {
+    return findByNameKeys(words, limit, (prefix, startAfter, max) => this.listAfter(prefix, startAfter, max));
+  }
+
+  private async listAfter(prefix: string, startAfter: string | undefined, max: number): Promise<{ keys: string[]; more: boolean }> {
+    const keys = (await this.list(prefix)).map(([key]) => key).filter((key) => startAfter === undefined || byKey(key, startAfter) > 0);
+    return { keys: keys.slice(0, max), more: keys.length > max };
   }
 
   /** Lets other callers run between a caller's request and its effect, as a network round trip would. */

@@ -57,7 +57,7 @@ import {
   STAFF_USERS_PREFIX,
   staffUserKey,
 } from './keys';
-import { idOfNameKey, keysToAdd, keysToDrop, nameIndexPrefix, normaliseWord, readListing } from './listing-index';
+import { findByNameKeys, keysToAdd, keysToDrop, readListing } from './listing-index';
 
 interface S3ErrorShape {
   name?: string;
@@ -613,12 +613,7 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async listIndexed(query: ListingQuery): Promise<ListingPage> {
     return readListing(query, {
-      list: async (prefix, startAfter, max) => {
-        const page = await this.s3.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: max, ...(startAfter ? { StartAfter: startAfter } : {}) }),
-        );
-        return { keys: (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : [])), more: page.IsTruncated === true };
-      },
+      list: (prefix, startAfter, max) => this.listAfter(prefix, startAfter, max),
       getState: async (id) => {
         try {
           return (await this.getState(id))?.value ?? null;
@@ -631,23 +626,15 @@ export class S3AppointmentStore implements AppointmentStore {
     });
   }
 
-  async findByNameWord(wordPrefix: string, limit: number): Promise<string[]> {
-    if (normaliseWord(wordPrefix).trim() === '') return [];
-    const ids = new Set<string>();
-    let token: string | undefined;
-    // Bounded: at most `limit` keys, 1000 a request.
-    for (let pages = 0; pages < Math.ceil(limit / 1000) && ids.size < limit; pages += 1) {
-      const page = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: nameIndexPrefix(wordPrefix), MaxKeys: Math.min(1000, limit), ContinuationToken: token }),
-      );
-      for (const o of page.Contents ?? []) {
-        const id = o.Key ? idOfNameKey(o.Key) : null;
-        if (id !== null && ids.size < limit) ids.add(id);
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      if (!token) break;
-    }
-    return [...ids];
+  async findByName(words: string[], limit: number): Promise<{ ids: string[]; truncated: boolean }> {
+    return findByNameKeys(words, limit, (prefix, startAfter, max) => this.listAfter(prefix, startAfter, max));
+  }
+
+  private async listAfter(prefix: string, startAfter: string | undefined, max: number): Promise<{ keys: string[]; more: boolean }> {
+    const page = await this.s3.send(
+      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: max, ...(startAfter ? { StartAfter: startAfter } : {}) }),
+    );
+    return { keys: (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : [])), more: page.IsTruncated === true };
   }
 
   private async putJson(key: string, value: unknown): Promise<void> {

@@ -89,12 +89,17 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
       it('finds appointments by the start of any word of the name, ignoring case and accents', async () => {
         await save(stateFor('A', { patient_first_name: 'Zoë', patient_last_name: "O'Connor-Nuñez" }));
         await save(stateFor('B', { patient_first_name: 'Zoltan', patient_last_name: 'Kis' }));
-        expect((await store.findByNameWord('zo', 10)).sort()).toEqual(['A', 'B']);
-        expect(await store.findByNameWord('ZOE', 10)).toEqual(['A']);
-        expect(await store.findByNameWord('nunez', 10)).toEqual(['A']);
-        expect(await store.findByNameWord('connor', 10)).toEqual(['A']);
-        expect(await store.findByNameWord('  ', 10)).toEqual([]);
-        expect(await store.findByNameWord('zo', 1)).toHaveLength(1);
+        const find = async (words: string[], limit = 10) => (await store.findByName(words, limit)).ids.sort();
+        expect(await find(['zo'])).toEqual(['A', 'B']);
+        expect(await find(['ZOE'])).toEqual(['A']);
+        expect(await find(['nunez'])).toEqual(['A']);
+        expect(await find(['connor'])).toEqual(['A']);
+        // Every word must start a word of the name, decided from the keys.
+        expect(await find(['zo', 'kis'])).toEqual(['B']);
+        expect(await find(['zo', 'o', 'nu'])).toEqual(['A']);
+        expect(await find(['zoltan', 'nunez'])).toEqual([]);
+        expect(await find(['  '])).toEqual([]);
+        expect(await store.findByName(['zo'], 1)).toEqual({ ids: [expect.any(String)], truncated: true });
       });
     });
 

@@ -145,7 +145,8 @@ export function setUpAppointments(options: { highlight: () => string | undefined
     const n = rows.length;
     const pageNo = previous.length + 1;
     const zone = page.zone.source === 'utc' ? 'UTC' : page.zone.name;
-    const shown = n === 0 ? (pageNo === 1 ? 'No appointments match. Clear the filters, or simulate BOOKED to create one.' : 'No more appointments.') : `${n} appointment${n === 1 ? '' : 's'} on page ${pageNo}${nextCursor ? ', more on the next page' : ''}. Dates are read in ${zone}.`;
+    // A rare filter can end a page before finding a row (each request looks at a bounded stretch).
+    const shown = n === 0 && nextCursor ? 'None found in this stretch of the list yet; Next page looks further.' : n === 0 ? (pageNo === 1 ? 'No appointments match. Clear the filters, or simulate BOOKED to create one.' : 'No more appointments.') : `${n} appointment${n === 1 ? '' : 's'} on page ${pageNo}${nextCursor ? ', more on the next page' : ''}. Dates are read in ${zone}.`;
     const unreadable = page.unreadable ?? [];
     state.textContent = [shown, page.truncated ? 'The search matched too many to show them all; add a word or a filter.' : '', unreadable.length > 0 ? `${unreadable.length} could not be read (${unreadable.join(', ')}); see the logs.` : '']
       .filter(Boolean)
