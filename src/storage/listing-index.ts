@@ -10,7 +10,7 @@ import { decodeSegment, encodeSegment } from './keys';
  *
  *   index/by-time/<appointment utc>.<tail>              appointments by appointment time, oldest first
  *   index/by-change/<newest-first last change>.<tail>   appointments by their last change, newest first
- *   index/name/<hex of a name word>/<id>               one entry per word of the patient's name
+ *   index/name/<hex of a name word>/<hex of the whole name>/<id>   one entry per word of the name
  *
  *   <tail> = <id>.<appointment utc>.<last change>.<disposition>.<flags>.<location tag>.<provider tag>
  *

@@ -27,20 +27,31 @@ const FIRST = ['Ana', 'Zoë', 'Omar', 'Mei', 'Lars', 'Priya', 'Kofi', 'Sven', 'A
 const LAST = ['Lee', 'Nuñez', 'Haddad', 'Chen', 'Berg', 'Rao', 'Mensah', 'Olsen', 'Sato', 'Ruiz', 'Khan', 'Smith'];
 const LOCATIONS = ['North Clinic', 'South Clinic', 'East Wing', 'West Annex', 'Downtown'];
 
+/** A well-mixed 32-bit hash (murmur3's finaliser), so the attributes below are independent of each other. */
+function mix(i: number, salt: number): number {
+  let x = (i * 8 + salt + 0x9e3779b9) >>> 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
 function appointment(i: number): AppointmentState {
   // Spread over 60 days from tomorrow, at quarter hours between 08:00 and 17:45 Los Angeles time.
-  const day = 1 + (i % 60);
-  const minutes = 8 * 60 + ((i * 7) % 40) * 15;
+  const day = 1 + (mix(i, 1) % 60);
+  const minutes = 8 * 60 + (mix(i, 2) % 40) * 15;
   const at = new Date(T0 + day * 24 * HOUR);
   const local = `${at.toISOString().slice(0, 10)}T${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}:00`;
   const facts = {
     appointment_id: `BENCH-${String(i).padStart(6, '0')}`,
     patient_id: `P-${i}`,
-    patient_first_name: FIRST[i % FIRST.length],
-    patient_last_name: `${LAST[Math.floor(i / FIRST.length) % LAST.length]}${i % 97}`,
+    patient_first_name: FIRST[mix(i, 7) % FIRST.length],
+    patient_last_name: `${LAST[mix(i, 0) % LAST.length]}${i % 97}`,
     patient_phone: `+1415${String(2000000 + i).padStart(7, '0')}`,
-    appointment_location: LOCATIONS[i % LOCATIONS.length],
-    provider_id: `D-${i % 10}`,
+    appointment_location: LOCATIONS[mix(i, 3) % LOCATIONS.length],
+    provider_id: `D-${mix(i, 4) % 10}`,
     appointment_datetime: local,
     appointment_timezone: 'America/Los_Angeles',
     event_datetime_utc: new Date(T0 - 24 * HOUR + i).toISOString(),
@@ -50,14 +61,14 @@ function appointment(i: number): AppointmentState {
   let o = applyEvent(null, r.event, new Date(T0).toISOString());
   if (o.kind !== 'applied') throw new Error('seed');
   // One in ten confirmed by the EHR; one in two hundred at a number that cannot take texts.
-  if (i % 10 === 3) {
+  if (mix(i, 5) % 10 === 3) {
     const c = parseEhrEvent(ehrEvent({ ...facts, event_type: 'CONFIRMED', event_datetime_utc: new Date(T0 - HOUR + i).toISOString() }), { defaultCountry: 'US' });
     if (!c.ok) throw new Error('seed');
     o = applyEvent(o.state, c.event, new Date(T0).toISOString());
     if (o.kind !== 'applied') throw new Error('seed');
   }
   const state = o.state;
-  return i % 200 === 7 ? { ...state, undeliverable: { phone: state.facts.patient_phone, error_code: '30006', at: new Date(T0).toISOString(), message_sid: `SM${String(i).padStart(32, '0')}` } } : state;
+  return mix(i, 6) % 200 === 7 ? { ...state, undeliverable: { phone: state.facts.patient_phone, error_code: '30006', at: new Date(T0).toISOString(), message_sid: `SM${String(i).padStart(32, '0')}` } } : state;
 }
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>) {
