@@ -26,6 +26,11 @@ const SAMPLES: Record<string, string | null> = {
   messageLinkKey: keys.messageLinkKey(`SM${'a'.repeat(32)}`),
   inboxItemKey: keys.inboxItemKey(keys.inboxItemId(AT, `SM${'a'.repeat(32)}`)),
   inboxAckKey: keys.inboxAckKey('+14155550134', '2026-11-25'),
+  staffMessageKey: keys.staffMessageKey('APT-1', AT, 'r-0001'),
+  staffUserKey: keys.staffUserKey('ann'),
+  auditKey: keys.auditKey(AT, 'x1y2z3'),
+  dailyFiguresKey: keys.dailyFiguresKey('2026-11-25', 3),
+  figureFactKey: keys.figureFactKey('sent', 'e'.repeat(32)),
 };
 
 /** The key templates of the table's first column (`appointments/<id>/state.json`…) as patterns. */

@@ -81,7 +81,7 @@ export function optOutKey(phoneE164: string): string {
 }
 
 /** The phone an `optouts/<phone>.json` key is for, or null for a key of another shape. */
-export function phoneOfOptOutKey(key: string): string | null {
+export function optOutPhoneOf(key: string): string | null {
   const m = /^optouts\/([A-Za-z0-9_-]+)\.json$/.exec(key);
   return m ? decodeSegment(m[1] as string) : null;
 }
@@ -236,7 +236,7 @@ export function dailyFiguresMonthPrefix(month: string): string {
 }
 
 /** The day of a shard key, or null for a key of another shape. */
-export function dayOfFiguresKey(key: string): string | null {
+export function figuresDayOf(key: string): string | null {
   const m = /^stats\/daily\/(\d{4}-\d{2}-\d{2})\/[0-7]\.json$/.exec(key);
   return m ? (m[1] as string) : null;
 }

@@ -7,11 +7,11 @@ import { addCount, matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey, FIGURE_C
 import {
   dailyFiguresKey,
   dailyFiguresMonthPrefix,
-  dayOfFiguresKey,
+  figuresDayOf,
   FIGURE_SHARDS,
   figureFactKey,
   OPT_OUTS_PREFIX,
-  phoneOfOptOutKey,
+  optOutPhoneOf,
   APPOINTMENTS_PREFIX,
   appointmentIdOfPrefix,
   decodeSegment,
@@ -152,7 +152,7 @@ export class MemoryAppointmentStore implements AppointmentStore {
     let last: string | undefined;
     for (const [key, o] of await this.list(OPT_OUTS_PREFIX)) {
       if (after && byKey(key, after) <= 0) continue;
-      const phone = phoneOfOptOutKey(key);
+      const phone = optOutPhoneOf(key);
       if (!phone || !matchesFragment(phone, options.fragment)) continue;
       if (records.length >= limit || reads >= MAX_OPT_OUT_READS) return { records, ...(last ? { cursor: last } : {}) };
       reads += 1;
@@ -185,7 +185,7 @@ export class MemoryAppointmentStore implements AppointmentStore {
     const shards: { day: string; stored: unknown }[] = [];
     for (const month of monthsOf(days)) {
       for (const [key, o] of await this.list(dailyFiguresMonthPrefix(month))) {
-        const day = dayOfFiguresKey(key);
+        const day = figuresDayOf(key);
         if (day && wanted.has(day)) shards.push({ day, stored: JSON.parse(o.body) as unknown });
       }
     }

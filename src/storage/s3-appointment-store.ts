@@ -16,11 +16,11 @@ import { DamagedRecordError, DeliveryReceiptDocument, HistoryRecordDocument, Inb
 import {
   dailyFiguresKey,
   dailyFiguresMonthPrefix,
-  dayOfFiguresKey,
+  figuresDayOf,
   FIGURE_SHARDS,
   figureFactKey,
   OPT_OUTS_PREFIX,
-  phoneOfOptOutKey,
+  optOutPhoneOf,
   APPOINTMENTS_PREFIX,
   appointmentIdOfPrefix,
   decodeSegment,
@@ -244,7 +244,7 @@ export class S3AppointmentStore implements AppointmentStore {
     let last: string | undefined;
     // The number is in the key, so the fragment is matched on listings alone; only matches are read.
     for await (const key of this.listKeys(OPT_OUTS_PREFIX, after)) {
-      const phone = phoneOfOptOutKey(key);
+      const phone = optOutPhoneOf(key);
       if (!phone || !matchesFragment(phone, options.fragment)) continue;
       if (records.length >= limit || reads >= MAX_OPT_OUT_READS) return { records, ...(last ? { cursor: last } : {}) };
       reads += 1;
@@ -283,7 +283,7 @@ export class S3AppointmentStore implements AppointmentStore {
     const keys: { day: string; key: string }[] = [];
     for (const month of monthsOf(days)) {
       for await (const key of this.listKeys(dailyFiguresMonthPrefix(month))) {
-        const day = dayOfFiguresKey(key);
+        const day = figuresDayOf(key);
         if (day && wanted.has(day)) keys.push({ day, key });
       }
     }

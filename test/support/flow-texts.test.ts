@@ -24,7 +24,8 @@ describe('the golden SMS texts, rendered from studio/flow.json', () => {
   });
 
   it("matches each text to its own widget's pattern and to no other widget's", async () => {
-    const widgets = messageWidgets();
+    // A staff text is whatever staff wrote (the whole body is one value), so it matches anything.
+    const widgets = messageWidgets().filter((w) => w !== 'send_staff_message');
     expect(widgets.length).toBeGreaterThan(10);
     const patterns = widgets.map((w) => [w, flowTextPattern(w)] as const);
     for (const w of widgets) {
