@@ -1,32 +1,27 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ehrEvent } from '../fixtures/events';
 import { HOUR, localTime, utcAt } from '../fixtures/time';
 import { ROOT } from '../../scripts/lib/build-service';
+import { logInAsAdministrator, openBrowser, overflowing as overflowingIn, type BrowserSession } from '../support/browser';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 /**
- * The admin page at phone and desktop width in Debian's Chromium: no section may need sideways
+ * The admin page at phone and desktop width in Chromium (test/support/browser.ts): no section may need sideways
  * scrolling, with appointments whose ids, names and locations are long unbroken strings, and the
  * appointments list's search, filters and pager work from the keyboard.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
 let t: TestStack;
-let context: BrowserContext;
+let browser: BrowserSession;
 let page: Page;
-let profile: string;
-const problems: string[] = [];
+let problems: string[] = [];
 
 const SHOTS = path.join(ROOT, 'test-output', 'screenshots');
 const LONG = 'Oberkircheneichenwaldstrassenklinikumsverwaltungsgebaeude';
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y --no-install-recommends chromium (or set CHROMIUM_PATH).`);
   mkdirSync(SHOTS, { recursive: true });
   t = await startTestStack();
   const events = Array.from({ length: 30 }, (_, i) =>
@@ -44,49 +39,17 @@ beforeAll(async () => {
   const res = await t.postEvents(events);
   if (res.status !== 202) throw new Error(`seeding failed: ${res.status}`);
   await t.stack.settle();
-  profile = mkdtempSync(path.join(os.tmpdir(), 'pam-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1440, height: 900 },
-    env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: profile, XDG_CACHE_HOME: profile },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  browser = await openBrowser({ name: 'layout', viewport: { width: 1440, height: 900 } });
+  ({ page, problems } = browser);
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await t?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
-/** Every section (and the page itself) whose content is wider than its box, with both widths. */
-async function overflowing(): Promise<string[]> {
-  // A string, as the node typings have no DOM: it runs in the page.
-  return page.evaluate<string[]>(`(() => {
-    const boxes = [document.documentElement, ...document.querySelectorAll('section, dialog[open], dialog[open] li')];
-    return boxes
-      .filter((el) => el.offsetParent !== null || el === document.documentElement || el.tagName === 'DIALOG')
-      .filter((el) => el.scrollWidth > el.clientWidth)
-      .map((el) => el.tagName.toLowerCase() + '#' + (el.id || el.className) + ': ' + el.scrollWidth + ' > ' + el.clientWidth);
-  })()`);
-}
-
-async function logIn(): Promise<void> {
-  await page.goto(t.stack.url);
-  await page.locator('#password').fill(t.stack.env.APPLICATION_PASSWORD ?? '');
-  await page.locator('#password').press('Enter');
-  const code = page.locator('#local-code');
-  await expect.poll(async () => code.textContent(), { timeout: 10_000 }).toMatch(/^\d{6}$/);
-  await page.locator('#code').fill((await code.textContent()) ?? '');
-  await page.locator('#code').press('Enter');
-  await page.locator('#app').waitFor({ state: 'visible' });
-}
+const overflowing = () => overflowingIn(page);
+const logIn = () => logInAsAdministrator(page, t);
 
 describe('admin page layout in Chromium', () => {
   it('searches, filters and pages the appointments from the keyboard', async () => {

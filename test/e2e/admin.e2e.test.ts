@@ -1,10 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/lib/build-service';
-import { findChromium } from '../support/chromium';
+import { openBrowser, watch as watchPage, type BrowserSession } from '../support/browser';
 import { flowTextPattern } from '../support/flow-texts';
 import { startTestStack, type TestStack } from '../support/local-stack';
 import { phonesApi } from '../support/phones';
@@ -23,23 +22,10 @@ const IN_TEXT = {
   thanks: flowTextPattern('send_confirm_ack', { whole: false }),
   confirmed: flowTextPattern('send_confirmed', { whole: false }),
 };
-// The network is closed here: without these Chromium waits on connections it will never get.
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 let t: TestStack;
-let context: BrowserContext;
+let browser: BrowserSession;
 let page: Page;
-let profile: string;
-const problems: string[] = [];
+let problems: string[] = [];
 let shot = 0;
 
 async function screenshot(name: string, on: Page = page): Promise<void> {
@@ -48,37 +34,19 @@ async function screenshot(name: string, on: Page = page): Promise<void> {
 }
 
 beforeAll(async () => {
-  const browser = await findChromium();
-  console.info(`admin e2e: Chromium from ${browser.source}: ${browser.executablePath}`);
   mkdirSync(SHOTS, { recursive: true });
   // The paste box's HL7 sample is read in the receiver's zone, as a real feed's is.
   t = await startTestStack({ EHR_DEFAULT_TIMEZONE: 'America/New_York' });
-  profile = mkdtempSync(path.join(os.tmpdir(), 'pam-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: browser.executablePath,
-    headless: true,
-    args: [...new Set([...ARGS, ...browser.args])],
-    viewport: { width: 1280, height: 900 },
-    acceptDownloads: true,
-    // Keeps Chromium's crash reports and caches out of the home folder.
-    env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: profile, XDG_CACHE_HOME: profile },
-  });
-  page = watch(context.pages()[0] ?? (await context.newPage()));
+  browser = await openBrowser({ name: 'admin' });
+  ({ page, problems } = browser);
 }, 120_000);
 
 /** Any console error or uncaught exception fails the test. */
-function watch(p: Page): Page {
-  p.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  return p;
-}
+const watch = (p: Page): Page => watchPage(p, problems);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await t?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 describe('admin page in Chromium', () => {
@@ -199,7 +167,7 @@ describe('admin page in Chromium', () => {
     // Deployed, the Functions report local=false: no local panel, no virtual-phone stream, no reply box.
     // Nor a local clock: the page books from the browser's time, so the service runs on real time too.
     t.stack.clock.set(Date.now());
-    const deployed = watch(await context.newPage());
+    const deployed = watch(await browser.context.newPage());
     await deployed.route('**/admin/environment', (route) =>
       route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ local: false, customer_name: 'Owl Health Clinic' }) }),
     );

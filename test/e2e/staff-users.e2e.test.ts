@@ -1,47 +1,28 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../scripts/lib/build-service';
+import { axeViolations as axeIn, openBrowser, type BrowserSession } from '../support/browser';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 /**
- * Staff accounts and the audit log on the real page, in Chromium (as admin.e2e.test.ts: Debian's
- * Chromium, or CHROMIUM_PATH; a missing browser fails the test).
+ * Staff accounts and the audit log on the real page, in Chromium (test/support/browser.ts).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const NINA = { id: 'nina', name: 'Nina Frontdesk', phone: '+14155553201', password: 'nina-initial-passphrase', later: 'nina-chosen-passphrase' };
 
 let t: TestStack;
-let context: BrowserContext;
+let browser: BrowserSession;
 let page: Page;
-let profile: string;
-const problems: string[] = [];
+let problems: string[] = [];
 
 beforeAll(async () => {
   t = await startTestStack();
-  profile = mkdtempSync(path.join(os.tmpdir(), 'pam-chromium-users-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1280, height: 900 },
-    acceptDownloads: true,
-    env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: profile, XDG_CACHE_HOME: profile },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  browser = await openBrowser({ name: 'users' });
+  ({ page, problems } = browser);
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await t?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 /** Both login steps on the page; the code is read from the local Verify, as the texted SMS would be. */
@@ -59,17 +40,7 @@ async function logIn(username: string, password: string, phone: string): Promise
   await page.locator('#app').waitFor({ state: 'visible' });
 }
 
-/** axe-core's WCAG 2 A/AA rules over the given parts of the page: the rule ids that fail, with the elements. */
-async function axeViolations(selectors: string[]): Promise<string[]> {
-  // Evaluated through the DevTools protocol: the page's CSP (script-src 'self') refuses an injected <script>.
-  await page.evaluate(readFileSync(path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8'));
-  const found = (await page.evaluate(
-    `axe.run({ include: ${JSON.stringify(selectors.map((s) => [s]))} }, { runOnly: ['wcag2a', 'wcag2aa'] }).then((r) => ({ passes: r.passes.length, violations: r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', ')) }))`,
-  )) as { passes: number; violations: string[] };
-  // Rules that passed prove the check looked at something (an empty selection passes vacuously).
-  expect(found.passes).toBeGreaterThan(3);
-  return found.violations;
-}
+const axeViolations = (selectors: string[]) => axeIn(page, selectors);
 
 async function logOut(): Promise<void> {
   await page.locator('#logout').click();
