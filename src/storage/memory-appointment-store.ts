@@ -1,6 +1,6 @@
 import { AppointmentState } from '../domain/appointment';
 import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage, ClaimCreation, ListingPage, ListingQuery } from './appointment-store';
-import { settleReply } from './inbox-records';
+import { addReply, changeInboxItem, settleReply, type ObjectIo } from './inbox-records';
 import { InboxItemDocument, parseDocument, StaffMessageDocument } from './documents';
 import type { DayFigures, Figure } from '../domain/figures';
 import { addCount, matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey, FIGURE_CAS_ATTEMPTS, factFigures, monthsOf, shardFor, sumShards } from './figures-records';
@@ -50,8 +50,6 @@ import {
 } from './keys';
 import { findByNameKeys, keysToAdd, keysToDrop, readListing } from './listing-index';
 
-/** Compare-and-set rounds on one inbox item before giving up (staff rarely write one item at once). */
-const INBOX_CAS_ATTEMPTS = 10;
 
 interface StoredObject {
   /** The value as JSON, as S3 would hold it: every read parses a fresh copy, so nothing is shared. */
@@ -297,28 +295,17 @@ export class MemoryAppointmentStore implements AppointmentStore {
     return got ? parseDocument(InboxItemDocument, got.value, 'inbox') : null;
   }
 
+  private readonly inboxIo: ObjectIo = {
+    read: (key) => this.read(key),
+    replace: (key, value, etag) => this.replace(key, value, etag),
+  };
+
   async addInboxReply(id: string, reply: InboxReplyRef): Promise<'added' | 'not-found' | InboxReplyRef> {
-    const key = inboxItemKey(id);
-    for (let attempt = 0; key && attempt < INBOX_CAS_ATTEMPTS; attempt += 1) {
-      const got = await this.read(key);
-      if (!got) return 'not-found';
-      const item = parseDocument(InboxItemDocument, got.value, 'inbox');
-      const found = item.replies?.find((r) => r.id === reply.id);
-      if (found) return found;
-      if (await this.replace(key, { ...item, replies: [...(item.replies ?? []), reply] }, got.etag)) return 'added';
-    }
-    if (!key) return 'not-found';
-    throw new Error('the inbox item kept changing; try again');
+    return changeInboxItem<'added' | 'not-found' | InboxReplyRef>(this.inboxIo, id, (item) => addReply(item, reply), 'not-found');
   }
 
   async settleInboxReply(id: string, replyId: string, outcome: Pick<InboxReplyRef, 'status' | 'execution_sid'>, at: string): Promise<void> {
-    const key = inboxItemKey(id);
-    for (let attempt = 0; key && attempt < INBOX_CAS_ATTEMPTS; attempt += 1) {
-      const got = await this.read(key);
-      if (!got) return;
-      if (await this.replace(key, settleReply(parseDocument(InboxItemDocument, got.value, 'inbox'), replyId, outcome, at), got.etag)) return;
-    }
-    if (key) throw new Error('the inbox item kept changing; try again');
+    await changeInboxItem(this.inboxIo, id, (item) => ({ next: settleReply(item, replyId, outcome, at), result: undefined }), undefined);
   }
 
   async putStaffMessage(message: StaffMessage): Promise<'created' | 'exists'> {

@@ -10,7 +10,7 @@ import { AppointmentState } from '../domain/appointment';
 import type { DayFigures, Figure } from '../domain/figures';
 import { log } from '../log';
 import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage, ClaimCreation, ListingPage, ListingQuery } from './appointment-store';
-import { settleReply } from './inbox-records';
+import { addReply, changeInboxItem, settleReply, type ObjectIo } from './inbox-records';
 import { addCount, FIGURE_CAS_ATTEMPTS, matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey, factFigures, monthsOf, shardFor, sumShards } from './figures-records';
 import { DamagedRecordError, DeliveryReceiptDocument, HistoryRecordDocument, InboxItemDocument, StaffMessageDocument, MessageLinkDocument, OptOutDocument, OutboxDocument, parseDocument, RejectedEventDocument, ReminderClaimDocument } from './documents';
 import {
@@ -108,8 +108,6 @@ function readFailureCode(err: unknown): string {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** Compare-and-set rounds on one inbox item before giving up (staff rarely write one item at once). */
-const INBOX_CAS_ATTEMPTS = 10;
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -395,30 +393,17 @@ export class S3AppointmentStore implements AppointmentStore {
     return got ? parseDocument(InboxItemDocument, got.value, 'inbox') : null;
   }
 
+  private readonly inboxIo: ObjectIo = {
+    read: (key) => this.getJson(key),
+    replace: async (key, value, etag) => (await this.putConditional(key, value, { IfMatch: etag })) === 'ok',
+  };
+
   async addInboxReply(id: string, reply: InboxReplyRef): Promise<'added' | 'not-found' | InboxReplyRef> {
-    const key = inboxItemKey(id);
-    for (let attempt = 0; key && attempt < INBOX_CAS_ATTEMPTS; attempt += 1) {
-      const got = await this.getJson(key);
-      if (!got) return 'not-found';
-      const item = parseDocument(InboxItemDocument, got.value, 'inbox');
-      const found = item.replies?.find((r) => r.id === reply.id);
-      if (found) return found;
-      const next = { ...item, replies: [...(item.replies ?? []), reply] };
-      if ((await this.putConditional(key, next, { IfMatch: got.etag })) === 'ok') return 'added';
-    }
-    if (!key) return 'not-found';
-    throw new Error('the inbox item kept changing; try again');
+    return changeInboxItem<'added' | 'not-found' | InboxReplyRef>(this.inboxIo, id, (item) => addReply(item, reply), 'not-found');
   }
 
   async settleInboxReply(id: string, replyId: string, outcome: Pick<InboxReplyRef, 'status' | 'execution_sid'>, at: string): Promise<void> {
-    const key = inboxItemKey(id);
-    for (let attempt = 0; key && attempt < INBOX_CAS_ATTEMPTS; attempt += 1) {
-      const got = await this.getJson(key);
-      if (!got) return;
-      const next = settleReply(parseDocument(InboxItemDocument, got.value, 'inbox'), replyId, outcome, at);
-      if ((await this.putConditional(key, next, { IfMatch: got.etag })) === 'ok') return;
-    }
-    if (key) throw new Error('the inbox item kept changing; try again');
+    await changeInboxItem(this.inboxIo, id, (item) => ({ next: settleReply(item, replyId, outcome, at), result: undefined }), undefined);
   }
 
   async putStaffMessage(message: StaffMessage): Promise<'created' | 'exists'> {
