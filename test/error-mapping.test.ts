@@ -6,6 +6,9 @@ import { handler as reply } from '../functions/studio/reply.protected';
 import { setLogSink } from '../src/log';
 import { ehrEvent } from './fixtures/events';
 import { bug, s3Unavailable } from './support/failures';
+import { installTwilioResponse, type RecordedResponse } from './support/twilio-response';
+
+let removeTwilioResponse: () => void = () => undefined;
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Functions take loosely typed context/event */
 
@@ -31,24 +34,10 @@ const context = {
   CUSTOMER_NAME: 'Owl Health',
 };
 
-class FakeResponse {
-  statusCode = 200;
-  body: any;
-  headers: Record<string, string> = {};
-  setStatusCode(code: number) {
-    this.statusCode = code;
-  }
-  setBody(body: unknown) {
-    this.body = body;
-  }
-  appendHeader(k: string, v: string) {
-    this.headers[k] = v;
-  }
-}
 
 const lines: string[] = [];
 beforeAll(() => {
-  (globalThis as any).Twilio = { Response: FakeResponse };
+  removeTwilioResponse = installTwilioResponse();
   setLogSink((line) => lines.push(line), 'debug');
 });
 afterEach(() => {
@@ -56,7 +45,7 @@ afterEach(() => {
   lines.length = 0;
 });
 afterAll(() => {
-  delete (globalThis as any).Twilio;
+  removeTwilioResponse();
   setLogSink((line, level) => (level === 'error' || level === 'warn' ? console.error(line) : console.log(line)), 'info');
 });
 
@@ -64,9 +53,9 @@ function failS3With(make: () => Error) {
   vi.spyOn(S3Client.prototype, 'send').mockImplementation(() => Promise.reject(make()));
 }
 
-async function call(handler: (...args: any[]) => Promise<void>, event: object): Promise<FakeResponse> {
+async function call(handler: (...args: any[]) => Promise<void>, event: object): Promise<RecordedResponse> {
   return new Promise((resolve, reject) => {
-    handler(context, event, (err: unknown, response: FakeResponse) => (err ? reject(err) : resolve(response))).catch(reject);
+    handler(context, event, (err: unknown, response: RecordedResponse) => (err ? reject(err) : resolve(response))).catch(reject);
   });
 }
 

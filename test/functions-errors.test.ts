@@ -4,6 +4,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { issueToken } from '../src/admin/tokens';
 import { ehrEvent } from './fixtures/events';
+import { installTwilioResponse, RecordedResponse } from './support/twilio-response';
+
+let removeTwilioResponse: () => void = () => undefined;
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Functions take loosely typed context/event */
 
@@ -62,28 +65,14 @@ const workingContext = {
   APPLICATION_PASSWORD: 'p'.repeat(16),
 };
 
-class FakeResponse {
-  statusCode = 200;
-  body: unknown;
-  headers: Record<string, string> = {};
-  setStatusCode(code: number) {
-    this.statusCode = code;
-  }
-  setBody(body: unknown) {
-    this.body = body;
-  }
-  appendHeader(k: string, v: string) {
-    this.headers[k] = v;
-  }
-}
 
 beforeAll(() => {
-  (globalThis as any).Twilio = { Response: FakeResponse };
+  removeTwilioResponse = installTwilioResponse();
   vi.spyOn(S3Client.prototype, 'send').mockImplementation(() => Promise.reject(leakyError()));
 });
 afterAll(() => {
   vi.restoreAllMocks();
-  delete (globalThis as any).Twilio;
+  removeTwilioResponse();
 });
 
 async function call(handler: (...args: any[]) => unknown, context: object, event: object) {
@@ -123,7 +112,7 @@ describe('no Function answers with a stack trace or a file path', () => {
     for (const context of [throwingContext, workingContext]) {
       const { err, response } = await call(handler, context, event);
       expect(err).toBeNull();
-      expect(response).toBeInstanceOf(FakeResponse);
+      expect(response).toBeInstanceOf(RecordedResponse);
       if (context === throwingContext && !file.endsWith('environment.ts')) expect([500, 503]).toContain(response.statusCode);
       expect(response.statusCode).toBeGreaterThanOrEqual(200);
       expect(JSON.stringify(response.body)).not.toMatch(LEAK);
