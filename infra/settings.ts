@@ -19,7 +19,7 @@ export function readDeploySettings(context: (key: string) => unknown, env: Env):
   const problems: string[] = [];
   const text = (contextKey: string, envKey: string): string | undefined => {
     const v = context(contextKey) ?? env[envKey];
-    if (v === undefined || v === null) return undefined;
+    if (v === undefined) return undefined;
     // The CDK CLI hands `-c KEY={"a":"b"}` over parsed; the stack wants the text.
     const s = (typeof v === 'object' ? JSON.stringify(v) : String(v)).trim();
     return s === '' ? undefined : s;

@@ -79,7 +79,7 @@ export function deliveryErrorText(code: string): string {
 }
 
 export function stopText(reason: StopReason): string {
-  return STOP_TEXT[reason] ?? reason;
+  return STOP_TEXT[reason];
 }
 
 export function deferText(reason: string): string {
@@ -87,7 +87,9 @@ export function deferText(reason: string): string {
 }
 
 export function skipText(reason: string): string {
-  return SKIP_TEXT[reason as SkipReason] ?? reason;
+  // Stored records can carry a reason this build does not know.
+  const texts: Partial<Record<string, string>> = SKIP_TEXT;
+  return texts[reason] ?? reason;
 }
 
 export function summariseReminders(plan: ReminderPlan, zone: string): ReminderSummary {

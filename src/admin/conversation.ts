@@ -1,6 +1,10 @@
 import type { EhrReceipt, EhrRequest } from '../ehr/notifier';
 import type { AppointmentRecords, EhrReceipts, EventHistory, OutboxEntry, PhoneDirectory, RetryOutbox } from '../storage/appointment-store';
-import type { TwilioClient } from '../twilio/client';
+import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
+import type { TwilioClient, WithNullable } from '../twilio/client';
+
+/** Twilio sends error_code null for a message that has not failed. */
+type ListedMessage = WithNullable<MessageInstance, 'errorCode'>;
 
 export interface MessageView {
   sid: string;
@@ -20,7 +24,7 @@ export interface MessageView {
  * of one direction keep the order Twilio listed them in.
  */
 export async function conversation(client: TwilioClient, phone: string, limit = 50): Promise<MessageView[]> {
-  const [to, from] = await Promise.all([client.messages.list({ to: phone, limit }), client.messages.list({ from: phone, limit })]);
+  const [to, from]: [ListedMessage[], ListedMessage[]] = await Promise.all([client.messages.list({ to: phone, limit }), client.messages.list({ from: phone, limit })]);
   const seen = new Set<string>();
   const all: (MessageView & { order: number })[] = [];
   // Twilio lists newest first; a higher order is older.

@@ -137,7 +137,7 @@ function functionName(context: FunctionContext): string | undefined {
 
 /** Class, status and code of an error: SDK messages can quote phone numbers, so they stay out of logs. */
 export function errorSummary(err: unknown): string {
-  const e = err as { name?: string; status?: number; code?: number | string; $metadata?: { httpStatusCode?: number } };
+  const e = err as { name?: string; status?: number; code?: number | string; $metadata?: { httpStatusCode?: number } } | null | undefined;
   const status = e?.status ?? e?.$metadata?.httpStatusCode;
   return [e?.name ?? typeof err, status !== undefined ? `status ${status}` : '', e?.code !== undefined ? `code ${e.code}` : '']
     .filter(Boolean)

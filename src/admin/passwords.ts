@@ -39,8 +39,11 @@ export async function hashPassword(password: string, params: { N: number; r: num
   return { algorithm: 'scrypt', N: params.N, r: params.r, p: params.p, keylen: params.keylen, salt: salt.toString('base64url'), hash: hash.toString('base64url') };
 }
 
-/** True when `password` is the one `stored` was made from; compares in constant time. */
-export async function verifyPassword(password: string, stored: PasswordHash): Promise<boolean> {
+/**
+ * True when `password` is the one `stored` was made from; compares in constant time. `stored` is
+ * read back from storage, so a tampered record can name another algorithm.
+ */
+export async function verifyPassword(password: string, stored: Omit<PasswordHash, 'algorithm'> & { algorithm: string }): Promise<boolean> {
   const { N, r, p, keylen } = stored;
   const sane =
     stored.algorithm === 'scrypt' &&

@@ -271,7 +271,7 @@ function withStaffTexts(timeline: TimelineEntry[], staff: StaffMessage[], zoneNa
       kind: 'text',
       title: m.status === 'sent' ? `Staff text from ${m.by}` : `Staff text from ${m.by} (not sent)`,
       body: m.body,
-      ...(logged >= 0 && timeline[logged]?.status ? { status: timeline[logged]?.status } : {}),
+      ...(logged >= 0 && timeline[logged]?.status ? { status: timeline[logged].status } : {}),
       ...(m.error ? { detail: m.error } : {}),
       ref: { label: 'Staff text', id: m.execution_sid ?? m.id },
     };

@@ -300,7 +300,7 @@ export function loadConfig<T extends z.ZodObject>(
 
 export function loadFunctionsConfig(env: Env): ReturnType<typeof loadConfig<typeof FunctionsConfig>> {
   const loaded = loadConfig(FunctionsConfig, env);
-  const present = (k: string) => (env[k] === undefined || env[k]?.trim() === '' ? undefined : env[k]);
+  const present = (k: string) => (env[k] === undefined || env[k].trim() === '' ? undefined : env[k]);
   const fhir = fhirSettingsProblems({
     FHIR_BASE_URL: present('FHIR_BASE_URL'),
     FHIR_BEARER_TOKEN: present('FHIR_BEARER_TOKEN'),
@@ -314,7 +314,7 @@ export function loadFunctionsConfig(env: Env): ReturnType<typeof loadConfig<type
 
 export function loadReceiverConfig(env: Env): ReturnType<typeof loadConfig<typeof ReceiverConfig>> {
   const loaded = loadConfig(ReceiverConfig, env);
-  const present = (k: string) => (env[k] === undefined || env[k]?.trim() === '' ? undefined : env[k]);
+  const present = (k: string) => (env[k] === undefined || env[k].trim() === '' ? undefined : env[k]);
   const fhir = fhirSettingsProblems(Object.fromEntries(['FHIR_BASE_URL', 'FHIR_BEARER_TOKEN', 'FHIR_CLIENT_ID', 'FHIR_CLIENT_SECRET', 'FHIR_TOKEN_URL'].map((k) => [k, present(k)])));
   if (fhir.length === 0) return loaded;
   return { ok: false, problems: [...(loaded.ok ? [] : loaded.problems), ...fhir] };

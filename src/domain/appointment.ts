@@ -184,7 +184,7 @@ function refold(state: AppointmentState | null, event: AppointmentEvent, now: st
     ...(fold.patient_request ? { patient_request: fold.patient_request } : {}),
     schedule_version: !state ? 1 : rescheduled ? state.schedule_version + 1 : state.schedule_version,
     schedule_anchor: fold.schedule,
-    schedule_since: rescheduled ? now : (state?.schedule_since ?? now),
+    schedule_since: rescheduled ? now : (state.schedule_since ?? now),
     reminders_sent: fold.reminders_sent,
     ...(state?.reminders_skipped ? { reminders_skipped: state.reminders_skipped } : {}),
     ...(state?.outbox ? { outbox: state.outbox } : {}),

@@ -52,7 +52,7 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 export function figureDay(isoUtc: string, zone?: string): string {
   const parsed = zone ? parseAppointmentZone(zone) : undefined;
   const at = DateTime.fromISO(isoUtc, { zone: parsed?.ok ? parsed.value.zone : 'utc' });
-  return at.isValid ? (at.toISODate() ?? isoUtc.slice(0, 10)) : isoUtc.slice(0, 10);
+  return at.isValid ? at.toISODate() : isoUtc.slice(0, 10);
 }
 
 /** Every day from `from` to `to`, both included, oldest first. */
@@ -84,7 +84,7 @@ export function checkPeriod(from: string, to: string): PeriodProblem | undefined
 /** Sums the days of a period. */
 export function totalCounts(days: DayFigures[]): FigureCounts {
   const total = zeroCounts();
-  for (const d of days) for (const f of FIGURES) total[f] += d.counts[f] ?? 0;
+  for (const d of days) for (const f of FIGURES) total[f] += d.counts[f];
   return total;
 }
 

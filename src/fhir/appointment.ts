@@ -270,7 +270,7 @@ function pickProvider(actors: Actor[], participants: AppointmentResource['partic
 
 function readProvider(actor: Actor, sources: FieldSources, issues: Issue[]): Partial<MappedFields> {
   const fields: Partial<MappedFields> = {};
-  const id = actor.located?.resource.id ?? relativeId(actor.ref.reference);
+  const id: unknown = actor.located?.resource.id ?? relativeId(actor.ref.reference);
   if (id) {
     fields.provider_id = `Practitioner/${String(id)}`;
     sources.provider_id = actor.located ? `${actor.located.path}.id` : `${actor.path}.reference`;

@@ -220,7 +220,7 @@ async function recordMapped(items: AppointmentItem[], resolve: (reference: strin
     const known = !!state && (state.ehr_event_id === eventId || state.recent_event_ids.includes(eventId));
     if (!logged && known) {
       // Recorded long ago and folded out of the log: a redelivery, recorded nothing.
-      lines.push({ appointment_id: id, event_id: eventId, outcome: 'duplicate', disposition: state?.disposition ?? null, expression });
+      lines.push({ appointment_id: id, event_id: eventId, outcome: 'duplicate', disposition: state.disposition, expression });
       continue;
     }
     let type = logged && isEhrEventType(logged.type) ? logged.type : undefined;

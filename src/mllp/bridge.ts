@@ -103,6 +103,7 @@ export async function startMllpBridge(options: MllpBridgeOptions): Promise<MllpB
               return;
             }
             log('info', 'mllp message acknowledged', { peer, ...msaOf(result.ack), status: result.status, ms: Date.now() - started });
+            // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the peer can close the socket while forward() awaits
             if (!socket.destroyed) socket.write(encodeFrame(result.ack));
           });
         }

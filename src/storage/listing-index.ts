@@ -142,7 +142,7 @@ export function entryMatches(entry: ListingEntry, filter: ListingFilter): boolea
   if (filter.from !== undefined && entry.appointment_at < new Date(Date.parse(filter.from)).toISOString()) return false;
   if (filter.to !== undefined && entry.appointment_at >= new Date(Date.parse(filter.to)).toISOString()) return false;
   const attention = filter.attention ?? [];
-  if (attention.length > 0 && !attention.some((a) => (a === 'undeliverable' ? entry.undeliverable : a === 'patient-request' ? entry.patient_request : false))) return false;
+  if (attention.length > 0 && !attention.some((a) => (a === 'undeliverable' ? entry.undeliverable : entry.patient_request))) return false;
   return true;
 }
 
@@ -156,7 +156,7 @@ export function stateMatches(state: AppointmentState, filter: ListingFilter): bo
   if (filter.from !== undefined && at < Date.parse(filter.from)) return false;
   if (filter.to !== undefined && at >= Date.parse(filter.to)) return false;
   const attention = filter.attention ?? [];
-  if (attention.length > 0 && !attention.some((a) => (a === 'undeliverable' ? !!state.undeliverable : a === 'patient-request' ? !!state.patient_request : false))) return false;
+  if (attention.length > 0 && !attention.some((a) => (a === 'undeliverable' ? !!state.undeliverable : !!state.patient_request))) return false;
   return true;
 }
 

@@ -66,17 +66,17 @@ interface S3ErrorShape {
 }
 
 function status(err: unknown): number | undefined {
-  return (err as S3ErrorShape)?.$metadata?.httpStatusCode;
+  return (err as S3ErrorShape | null | undefined)?.$metadata?.httpStatusCode;
 }
 
 export function isNotFound(err: unknown): boolean {
-  const e = err as S3ErrorShape;
+  const e = err as S3ErrorShape | null | undefined;
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || status(err) === 404;
 }
 
 /** 412 when the condition failed; AWS answers 409 when two conditional writes race. */
 export function isConditionFailure(err: unknown): boolean {
-  const e = err as S3ErrorShape;
+  const e = err as S3ErrorShape | null | undefined;
   return (
     status(err) === 412 ||
     status(err) === 409 ||
@@ -93,7 +93,7 @@ export function isConditionFailure(err: unknown): boolean {
 export function isReadFailure(err: unknown): boolean {
   if (err instanceof DamagedRecordError) return true;
   if (err instanceof SyntaxError) return true;
-  if ((err as { name?: string })?.name === 'ZodError') return true;
+  if ((err as { name?: string } | null | undefined)?.name === 'ZodError') return true;
   const code = status(err);
   return code !== undefined && code >= 500 && code !== 503;
 }
@@ -102,7 +102,7 @@ export function isReadFailure(err: unknown): boolean {
 function readFailureCode(err: unknown): string {
   if (err instanceof DamagedRecordError) return err.kind;
   if (err instanceof SyntaxError) return 'not-json';
-  if ((err as { name?: string })?.name === 'ZodError') return 'unexpected-shape';
+  if ((err as { name?: string } | null | undefined)?.name === 'ZodError') return 'unexpected-shape';
   return `s3-${status(err) ?? 'error'}`;
 }
 

@@ -4,6 +4,12 @@ import type IRequestClient from 'twilio/lib/base/RequestClient';
 export type TwilioClient = ReturnType<typeof twilio>;
 
 /**
+ * An SDK instance with the fields the SDK types as always set but Twilio's API sends as null
+ * (a message's error_code before any failure, an environment's build_sid before its first build).
+ */
+export type WithNullable<T, K extends keyof T> = Omit<T, K> & { [P in K]: T[P] | null };
+
+/**
  * Sends every request of the unmodified SDK to another base URL: `https://studio.twilio.com/v2/…`
  * becomes `<base>/studio/v2/…`. This is how the local stand-in is reached; production leaves the
  * base URL unset and talks to Twilio.

@@ -85,9 +85,9 @@ export function cdkEnvironment(target: TargetSettings, baseEnv: Record<string, s
   if (aws.profile) env.AWS_PROFILE = aws.profile;
   env.AWS_REGION = target.region;
   env.AWS_DEFAULT_REGION = target.region;
-  env.CDK_HOME ??= path.join(root, 'build', 'cdk-home');
+  env.CDK_HOME = env.CDK_HOME ?? path.join(root, 'build', 'cdk-home');
   // The CLI's npm version check is noise in a deploy log.
-  env.CDK_DISABLE_VERSION_CHECK ??= '1';
+  env.CDK_DISABLE_VERSION_CHECK = env.CDK_DISABLE_VERSION_CHECK ?? '1';
   return env;
 }
 

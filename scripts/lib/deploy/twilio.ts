@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fsHelpers } from '@twilio-labs/serverless-api';
-import { createTwilioClient, type TwilioClient } from '../../../src/twilio/client';
+import type { ServiceInstance as MessagingServiceInstance } from 'twilio/lib/rest/messaging/v1/service';
+import type { BuildInstance } from 'twilio/lib/rest/serverless/v1/service/build';
+import type { EnvironmentInstance } from 'twilio/lib/rest/serverless/v1/service/environment';
+import { createTwilioClient, type TwilioClient, type WithNullable } from '../../../src/twilio/client';
 import { ActionableError } from './report';
 import { createServerlessClient } from './serverless-client';
 import { FLOW_NAME, SERVICE_NAME } from './settings';
@@ -136,14 +139,14 @@ export class TwilioDeployTarget implements TwilioTarget {
     const service = services.find((s) => s.uniqueName === SERVICE_NAME);
     if (service) {
       inventory.service = { sid: service.sid, uniqueName: service.uniqueName };
-      const environments = await this.sdk.serverless.v1.services(service.sid).environments.list();
+      const environments: WithNullable<EnvironmentInstance, 'domainSuffix' | 'buildSid'>[] = await this.sdk.serverless.v1.services(service.sid).environments.list();
       const env = environments.find((e) => (e.domainSuffix ?? '') === ENVIRONMENT_SUFFIX);
       if (env) {
         inventory.environment = { sid: env.sid, uniqueName: env.uniqueName, domainName: env.domainName, buildSid: env.buildSid ?? null };
         const variables = await this.sdk.serverless.v1.services(service.sid).environments(env.sid).variables.list();
         inventory.variables = Object.fromEntries(variables.map((v) => [v.key, v.value]));
         if (env.buildSid) {
-          const b = await this.sdk.serverless.v1.services(service.sid).builds(env.buildSid).fetch();
+          const b: WithNullable<BuildInstance, 'functionVersions' | 'assetVersions'> = await this.sdk.serverless.v1.services(service.sid).builds(env.buildSid).fetch();
           const fns = (b.functionVersions ?? []) as { path?: string; function_sid?: string }[];
           const assets = (b.assetVersions ?? []) as { path?: string }[];
           inventory.build = {
@@ -224,7 +227,7 @@ export class TwilioDeployTarget implements TwilioTarget {
     try {
       // Twilio takes a Service's unique name wherever its SID goes, so a first deploy can look it up too.
       const service = this.sdk.serverless.v1.services(serviceSid ?? SERVICE_NAME);
-      const builds = await service.builds.list({ limit: 50 });
+      const builds: WithNullable<BuildInstance, 'functionVersions' | 'assetVersions' | 'dependencies'>[] = await service.builds.list({ limit: 50 });
       const failed = builds.filter((b) => b.status === 'failed').sort((a, b) => b.dateCreated.getTime() - a.dateCreated.getTime())[0];
       if (failed) {
         return describeFailedBuild({
@@ -296,7 +299,7 @@ export class TwilioDeployTarget implements TwilioTarget {
 
   async fetchMessagingService(sid: string): Promise<{ sid: string; statusCallback: string } | undefined> {
     try {
-      const m = await this.sdk.messaging.v1.services(sid).fetch();
+      const m: WithNullable<MessagingServiceInstance, 'statusCallback'> = await this.sdk.messaging.v1.services(sid).fetch();
       return { sid: m.sid, statusCallback: m.statusCallback ?? '' };
     } catch (err) {
       if (isNotFound(err)) return undefined;

@@ -255,16 +255,16 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
 
   /** The Messages API: what Twilio refuses throws a TwilioApiError, nothing is recorded then. */
   async send(request: OutboundMessageRequest): Promise<MessageRecord> {
-    const to = normaliseAddress(request.to ?? '');
-    const requested = normaliseAddress(request.from ?? '');
+    const to = normaliseAddress(request.to);
+    const requested = normaliseAddress(request.from);
     const service = requested.startsWith('MG') ? this.services.get(requested) : undefined;
     if (requested.startsWith('MG') && !service) throw new TwilioApiError(400, 21701, `The Messaging Service ${requested} does not exist`);
     if (service && service.phoneNumbers.length === 0) throw new TwilioApiError(400, 21704, 'The Messaging Service contains no phone numbers');
     // A service sends from its sender pool; locally that is its first number.
     const from = service ? (service.phoneNumbers[0] ?? '') : requested;
-    const body = request.body ?? '';
+    const body = request.body;
     const mediaUrls = request.mediaUrl ?? [];
-    if (!isE164(to)) throw new TwilioApiError(400, 21211, `The 'To' number ${request.to ?? ''} is not a valid phone number.`);
+    if (!isE164(to)) throw new TwilioApiError(400, 21211, `The 'To' number ${request.to} is not a valid phone number.`);
     if (from === '') throw new TwilioApiError(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message.");
     if (!this.findNumber(from)) {
       throw new TwilioApiError(

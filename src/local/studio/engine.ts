@@ -246,6 +246,7 @@ export class StudioEngine implements StudioInbound {
       x.consecutive = next === x.lastWidget ? x.consecutive + 1 : 1;
       x.lastWidget = next;
       const result = await this.execute(x, target);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the execution can be ended (API, expiry) while the widget awaits
       if (x.status !== 'active') return;
       if (!result) return this.finish(x);
       state = target;

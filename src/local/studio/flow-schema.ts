@@ -204,7 +204,7 @@ export const FlowState = z.discriminatedUnion(
     EnqueueCall,
     Uncatalogued,
   ],
-  { error: (iss) => (iss.code === 'invalid_union' ? 'is not a known widget type' : undefined) },
+  { error: () => 'is not a known widget type' },
 );
 export type FlowState = z.output<typeof FlowState>;
 

@@ -235,7 +235,25 @@ export async function executeWidget(s: FlowState, env: WidgetEnv): Promise<Widge
       return httpRequest(s, env);
     case 'run-function':
       return runFunction(s, env);
-    default:
+    case 'add-twiml-redirect':
+    case 'capture-payments':
+    case 'connect-call-to':
+    case 'connect-virtual-agent-v2':
+    case 'connect-virtual-agent':
+    case 'enqueue-call':
+    case 'fork-stream':
+    case 'gather-input-on-call':
+    case 'make-outgoing-call-v1':
+    case 'make-outgoing-call-v2':
+    case 'record-call':
+    case 'record-voicemail':
+    case 'resume-conversation':
+    case 'run-conversation-relay':
+    case 'run-subflow':
+    case 'say-play':
+    case 'send-to-flex':
+    case 'start-conversation':
+    case 'trigger':
       // §2.9: voice widgets (and subflows, triggers as a target) cannot run offline.
       throw new UnsupportedWidgetError(`widget type "${s.type}" cannot run in the local Studio engine`);
   }

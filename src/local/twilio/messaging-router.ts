@@ -192,7 +192,7 @@ export function createMessagingRouter(carrier: Carrier, credentials: () => Stand
 
   router.use(`/${API_VERSION}`, twilioAuth(credentials));
   router.use(account, (req, _res, next) => {
-    const ac = req.params.ac ?? '';
+    const ac = req.params.ac;
     if (ac !== credentials().accountSid || ac !== carrier.accountSid) {
       next(notFound(`/${API_VERSION}/Accounts/${ac}`));
       return;
