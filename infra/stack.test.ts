@@ -75,7 +75,7 @@ const objectsArn = { 'Fn::Join': ['', [bucketArn, '/*']] };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 function statementsOf(type: string, t = template): { id: string; statement: Statement }[] {
   return Object.entries(t.findResources(type)).flatMap(([id, r]) =>
-    ((r.Properties.PolicyDocument as { Statement: Statement[] }).Statement ?? []).map((statement) => ({ id, statement })),
+    ((r.Properties.PolicyDocument as { Statement?: Statement[] }).Statement ?? []).map((statement) => ({ id, statement })),
   );
 }
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);

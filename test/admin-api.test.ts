@@ -7,6 +7,7 @@ import { flowTextPattern } from './support/flow-texts';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
 import { localTime } from './fixtures/time';
+import { started } from './support/started';
 
 /** Every admin Function that needs a session, with a request that would otherwise be valid. */
 const SESSION_FUNCTIONS: [string, { body?: unknown; query?: Record<string, string> }][] = [
@@ -65,7 +66,7 @@ describe('admin Functions on the default stack', () => {
     token = await api.login();
   });
   afterAll(async () => {
-    await t?.stop();
+    await started(t)?.stop();
   });
 
   describe.each(ALL_TOKEN_FUNCTIONS)('%s', (path, kind, request) => {
@@ -241,7 +242,7 @@ describe('login rate limits (attempt logs in S3, conditional writes)', () => {
     api = adminApi(t);
   });
   afterAll(async () => {
-    await t?.stop();
+    await started(t)?.stop();
   });
   // Every test starts with empty attempt logs, so each one holds alone (`-t`) and in any order.
   beforeEach(async () => {
@@ -303,7 +304,7 @@ describe('settings check on a stack with bad values', () => {
     api = adminApi(t);
   });
   afterAll(async () => {
-    await t?.stop();
+    await started(t)?.stop();
   });
 
   it('still lets the administrator log in, and names each problem with its fix (no secret values)', async () => {

@@ -6,6 +6,7 @@ import { HOUR, localTime, utcAt } from './fixtures/time';
 import { adminApi } from './support/admin';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
+import { started } from './support/started';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests read JSON answers loosely and assert on them */
 
@@ -59,7 +60,7 @@ describe('GET /admin/appointments: search, filters, sort and paging', () => {
     await t.stack.settle();
   }, 60_000);
   afterAll(async () => {
-    await t?.stop();
+    await started(t)?.stop();
   });
 
   it('lists by appointment time by default, whatever order they were booked in', async () => {
@@ -198,7 +199,7 @@ describe('GET /admin/history: the appointment timeline', () => {
     token = await api.login();
   });
   afterAll(async () => {
-    await t?.stop();
+    await started(t)?.stop();
   });
 
   it('has every EHR event with what changed, the texts with their words and delivery, the reply, the EHR request and the reminder plan, in the clinic zone', async () => {

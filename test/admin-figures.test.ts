@@ -4,6 +4,7 @@ import { HOUR, utcAt } from './fixtures/time';
 import { adminApi } from './support/admin';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
+import { started } from './support/started';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers of the admin API */
 
@@ -16,7 +17,7 @@ beforeAll(async () => {
   admin = adminApi(t);
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 /** The fixture week in Los Angeles: bookings on Wed 25 Nov, reminders from Sun 29 Nov. */

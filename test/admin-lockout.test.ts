@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { issueToken } from '../src/admin/tokens';
 import { adminApi, type Answer } from './support/admin';
 import { startTestStack, type TestStack } from './support/local-stack';
+import { started } from './support/started';
 
 let t: TestStack;
 let api: ReturnType<typeof adminApi>;
@@ -11,7 +12,7 @@ beforeAll(async () => {
   api = adminApi(t);
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 // Every test starts with empty attempt logs and logs its own browser in, so each holds alone (`-t`).
 beforeEach(async () => {

@@ -6,6 +6,7 @@ import { FIXTURE_NOW } from './fixtures/time';
 import { adminApi } from './support/admin';
 import { flowTextPattern } from './support/flow-texts';
 import { startTestStack, type TestStack } from './support/local-stack';
+import { started } from './support/started';
 
 let t: TestStack;
 let api: ReturnType<typeof adminApi>;
@@ -16,7 +17,7 @@ beforeAll(async () => {
   token = await api.login();
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 const send = (body: unknown, auth: { token?: string } = { token }) => api.call('simulate-message', { body, ...auth });

@@ -4,6 +4,7 @@ import { localTime } from './fixtures/time';
 import { adminApi } from './support/admin';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
+import { started } from './support/started';
 
 /*
  * SERVICE_MODE=deployed makes the local stack gate the simulation as a deployed service does,
@@ -32,7 +33,7 @@ describe('a deployed service without SIMULATION_ENABLED', () => {
     api = adminApi(t);
   });
   afterAll(async () => {
-    await t?.stop();
+    await started(t)?.stop();
   });
 
   it('refuses every simulation with 403 naming SIMULATION_ENABLED, records nothing and texts nobody', async () => {
@@ -68,7 +69,7 @@ describe('a deployed service with SIMULATION_ENABLED=true', () => {
     api = adminApi(t);
   });
   afterAll(async () => {
-    await t?.stop();
+    await started(t)?.stop();
   });
 
   it('texts a number in SIMULATION_ALLOWED_PHONES, written in any common format', async () => {
@@ -117,7 +118,7 @@ describe('npm start (local)', () => {
     t = await startTestStack({ SIMULATION_ENABLED: 'false' });
   });
   afterAll(async () => {
-    await t?.stop();
+    await started(t)?.stop();
   });
 
   it('can be turned off with SIMULATION_ENABLED=false (it is on by default, see admin-api.test.ts)', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApi } from './support/admin';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { localTime } from './fixtures/time';
+import { started } from './support/started';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests read JSON answers loosely and assert on them */
 
@@ -57,7 +58,7 @@ describe('staff users and the audit trail, through the admin Functions', () => {
     expect(booked.status).toBe(202);
   });
   afterAll(async () => {
-    await t?.stop();
+    await started(t)?.stop();
   });
 
   it('refuses a user with bad fields, naming each field and what is wrong', async () => {

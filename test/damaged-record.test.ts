@@ -8,6 +8,7 @@ import { ehrEvent } from './fixtures/events';
 import { HOUR, utcAt } from './fixtures/time';
 import { adminApi } from './support/admin';
 import { startTestStack, type TestStack } from './support/local-stack';
+import { started } from './support/started';
 
 /**
  * A record damaged on disk (however it got there) fails for that record only: the admin table,
@@ -37,7 +38,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   vi.restoreAllMocks();
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 describe('a damaged record', () => {

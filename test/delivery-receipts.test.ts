@@ -6,6 +6,7 @@ import { adminApi } from './support/admin';
 import { flowTextPattern } from './support/flow-texts';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
+import { started } from './support/started';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers of the admin API */
 
@@ -18,7 +19,7 @@ beforeAll(async () => {
   admin = adminApi(t);
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 async function history(id: string): Promise<any> {

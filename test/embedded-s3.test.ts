@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../src/local/s3/embedded-s3';
 import { objectFile } from '../src/local/s3/object-files';
 import { createS3Client } from '../src/storage/s3-client';
+import { started } from './support/started';
 
 let client: S3Client;
 const Bucket = 'guard-test';
@@ -35,7 +36,7 @@ describe.each(['builtin', 's3rver'] as const)('the embedded S3 server (%s)', (im
     client = createS3Client({ region: 'us-east-1', endpoint: s3.endpoint, credentials: LOCAL_S3_CREDENTIALS });
   });
   afterAll(async () => {
-    await s3?.stop();
+    await started(s3)?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -184,6 +185,7 @@ describe('the embedded S3 server across crashes (builtin)', () => {
               if (ok) {
                 allowed.set(key, new Set(['absent']));
                 etags.delete(key);
+                // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the kill below sets killed.now while this write awaits
               } else if (!killed.now) throw new Error('delete failed while the server was up');
               else cut = true;
               continue;
@@ -197,6 +199,7 @@ describe('the embedded S3 server across crashes (builtin)', () => {
               allowed.set(key, new Set([v]));
               etags.set(key, r.ETag ?? '');
             } catch (err) {
+              // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the kill below sets killed.now while this write awaits
               if (!killed.now) throw err;
               cut = true;
             }
@@ -209,6 +212,7 @@ describe('the embedded S3 server across crashes (builtin)', () => {
         process.kill(s3.pid as number, 'SIGKILL');
         await writing;
         await restarted;
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the writers set cut; TypeScript does not see closures assign it
         if (cut) interrupted += 1;
 
         expect(filesUnder(dir).filter((f) => f.endsWith('.tmp')), `trial ${trial}: temporary files left after the restart`).toEqual([]);

@@ -50,7 +50,7 @@ afterAll(() => {
 });
 
 function failS3With(make: () => Error) {
-  vi.spyOn(S3Client.prototype, 'send').mockImplementation(() => Promise.reject(make()));
+  vi.spyOn(S3Client.prototype, 'send').mockRejectedValue(make());
 }
 
 async function call(handler: (...args: any[]) => Promise<void>, event: object): Promise<RecordedResponse> {

@@ -16,6 +16,7 @@ import { MINUTE } from './fixtures/time';
 import { flowTextPattern } from './support/flow-texts';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
+import { started } from './support/started';
 
 /**
  * Crashes the intake pipeline right after each of its steps, against the real embedded S3 and the
@@ -52,7 +53,7 @@ beforeAll(async () => {
   deps = { ...(await t.stack.sweepDeps()), store: new S3AppointmentStore(s3, t.stack.bucket) };
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 /** What the intake Function does with one event. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fhirFixture } from './fixtures/fhir';
 import { startTestStack, type TestStack } from './support/local-stack';
+import { started } from './support/started';
 
 /* A stack without a FHIR server (its own file: the Functions runtime and the clock are per process). */
 
@@ -9,7 +10,7 @@ beforeAll(async () => {
   off = await startTestStack({ LOCAL_FHIR_SANDBOX: 'off' });
 });
 afterAll(async () => {
-  await off?.stop();
+  await started(off)?.stop();
 });
 
 async function bucketSnapshot(s: TestStack): Promise<string> {

@@ -4,6 +4,7 @@ import { historyPrefix, stateKey } from '../src/storage/keys';
 import { athenaAppointment, FIXTURE_LOCATION, FIXTURE_PATIENTS, FIXTURE_PRACTITIONER, fhirExpectations, fhirFixture, MOBILE_E164, patient } from './fixtures/fhir';
 import { DAY, FIXTURE_NOW, HOUR } from './fixtures/time';
 import { startTestStack, type TestStack } from './support/local-stack';
+import { started } from './support/started';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the answers are read loosely and asserted on */
 
@@ -19,7 +20,7 @@ beforeAll(async () => {
   fhir.put(athenaAppointment(ATHENA_START));
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 /** The codings of an answer's issue, by what they say. */

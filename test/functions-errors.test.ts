@@ -68,7 +68,7 @@ const workingContext = {
 
 beforeAll(() => {
   removeTwilioResponse = installTwilioResponse();
-  vi.spyOn(S3Client.prototype, 'send').mockImplementation(() => Promise.reject(leakyError()));
+  vi.spyOn(S3Client.prototype, 'send').mockRejectedValue(leakyError());
 });
 afterAll(() => {
   vi.restoreAllMocks();

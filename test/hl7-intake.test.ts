@@ -3,6 +3,7 @@ import { historyPrefix, stateKey } from '../src/storage/keys';
 import { expectedFacts, hl7Fixture, siuMessage } from './fixtures/hl7';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
+import { started } from './support/started';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers are read loosely and asserted on */
 
@@ -14,7 +15,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 async function postHl7(body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string; type: string | null }> {

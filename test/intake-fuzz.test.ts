@@ -5,6 +5,7 @@ import { ehrEvent } from './fixtures/events';
 import { DAY, localTime, utcAt } from './fixtures/time';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { rawRequest, type RawAnswer, type RawRequest } from './support/raw-http';
+import { started } from './support/started';
 
 /**
  * Malformed intake payloads, generated from a seed (FUZZ_SEED to reproduce or vary a run), sent
@@ -225,7 +226,7 @@ beforeAll(async () => {
   await t.stack.settle();
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 /** Every object in the bucket with the SHA-256 of its bytes. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ehrEvent } from './fixtures/events';
 import { startTestStack, type TestStack } from './support/local-stack';
+import { started } from './support/started';
 
 let t: TestStack;
 let before: string[];
@@ -12,7 +13,7 @@ beforeAll(async () => {
   before = await t.listKeys();
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 const good = ehrEvent();

@@ -4,6 +4,7 @@ import { ehrEvent } from './fixtures/events';
 import { localTime } from './fixtures/time';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { rawRequest, type RawRequest } from './support/raw-http';
+import { started } from './support/started';
 
 let t: TestStack;
 let before: string[];
@@ -13,7 +14,7 @@ beforeAll(async () => {
   before = await t.listKeys();
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 const good = ehrEvent({ appointment_id: 'APT-strict' });

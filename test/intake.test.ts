@@ -4,13 +4,14 @@ import { historyPrefix, stateKey } from '../src/storage/keys';
 import { ehrEvent } from './fixtures/events';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { FIXTURE_NOW, HOUR, MINUTE, utcAt } from './fixtures/time';
+import { started } from './support/started';
 
 let t: TestStack;
 beforeAll(async () => {
   t = await startTestStack();
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 const LOCATION = 'Suite 100, O\'Brien Bldg, "East" Wing = 2nd floor';

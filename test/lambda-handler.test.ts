@@ -9,6 +9,7 @@ import { ehrEvent } from './fixtures/events';
 import { flowTextPattern } from './support/flow-texts';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
+import { started } from './support/started';
 
 /** A loopback Secrets Manager that answers GetSecretValue, counting calls. */
 async function fakeSecretsManager(secret: Record<string, string>) {
@@ -58,8 +59,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   process.env = saved;
-  await secrets?.close();
-  await t?.stop();
+  await started(secrets)?.close();
+  await started(t)?.stop();
 });
 
 describe('the sweep Lambda handler', () => {

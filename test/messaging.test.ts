@@ -10,6 +10,7 @@ import { adminApi } from './support/admin';
 import { flowText } from './support/flow-texts';
 import { phonesApi } from './support/phones';
 import { DAY, FIXTURE_NOW, HOUR, localTime, MINUTE, utcAt } from './fixtures/time';
+import { started } from './support/started';
 
 let t: TestStack;
 let phones: ReturnType<typeof phonesApi>;
@@ -18,7 +19,7 @@ beforeAll(async () => {
   phones = phonesApi(t);
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 const LOCATION = 'Suite 100, O\'Brien Bldg, "East" Wing = 2nd floor';

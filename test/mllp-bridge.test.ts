@@ -5,6 +5,7 @@ import { startMllpBridge, type MllpBridge } from '../src/mllp/bridge';
 import { stateKey } from '../src/storage/keys';
 import { siuMessage } from './fixtures/hl7';
 import { startTestStack, type TestStack } from './support/local-stack';
+import { started } from './support/started';
 
 let t: TestStack;
 let bridge: MllpBridge;
@@ -13,8 +14,8 @@ beforeAll(async () => {
   bridge = await startMllpBridge({ host: '127.0.0.1', port: 0, endpoint: `${t.stack.url}/ehr/hl7`, apiKey: t.stack.env.EHR_API_KEY as string, maxFrameBytes: 4096, timeoutMs: 10_000 });
 });
 afterAll(async () => {
-  await bridge?.close();
-  await t?.stop();
+  await started(bridge)?.close();
+  await started(t)?.stop();
 });
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,13 +3,14 @@ import { historyPrefix, stateKey } from '../src/storage/keys';
 import { ehrEvent } from './fixtures/events';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { HOUR, MINUTE, utcAt } from './fixtures/time';
+import { started } from './support/started';
 
 let t: TestStack;
 beforeAll(async () => {
   t = await startTestStack();
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 describe('the local stack keeps data on disk', () => {

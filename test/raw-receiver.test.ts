@@ -6,6 +6,7 @@ import { FIXTURE_PATIENTS, fhirFixture } from './fixtures/fhir';
 import { siuMessage } from './fixtures/hl7';
 import { DAY, FIXTURE_NOW } from './fixtures/time';
 import { startTestStack, type TestStack } from './support/local-stack';
+import { started } from './support/started';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the answers are read loosely and asserted on */
 
@@ -19,7 +20,7 @@ beforeAll(async () => {
   for (const p of Object.values(FIXTURE_PATIENTS)) t.stack.ehr.fhir.put(p);
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 interface Answer {

@@ -9,6 +9,7 @@ import { stateKey } from '../src/storage/keys';
 import { flowTextPattern } from './support/flow-texts';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
+import { started } from './support/started';
 
 /** The README's "try it" block, exactly as a newcomer would paste it. */
 function readmeExample(): string {
@@ -30,7 +31,7 @@ beforeAll(async () => {
   symlinkSync(t.dataDir, path.join(cwd, '.local'));
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
   if (cwd) rmSync(cwd, { recursive: true, force: true });
 });
 

@@ -10,6 +10,7 @@ import { S3AppointmentStore } from '../src/storage/s3-appointment-store';
 import { createS3Client } from '../src/storage/s3-client';
 import { recordEvent } from '../src/use-cases/record-event';
 import { ehrEvent } from './fixtures/events';
+import { started } from './support/started';
 
 let s3: EmbeddedS3;
 let store: S3AppointmentStore;
@@ -24,7 +25,7 @@ beforeAll(async () => {
   store = new S3AppointmentStore(client, 'rec');
 });
 afterAll(async () => {
-  await s3?.stop();
+  await started(s3)?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -7,6 +7,7 @@ import { MINUTE } from './fixtures/time';
 import { flowTextPattern } from './support/flow-texts';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
+import { started } from './support/started';
 
 /** An EHR endpoint of the test's own: it answers at once, after a delay, or never. */
 interface SlowEhr {
@@ -47,8 +48,8 @@ beforeAll(async () => {
   t = await startTestStack({ IE_ENDPOINT: ehr.url });
 });
 afterAll(async () => {
-  await t?.stop();
-  await ehr?.close();
+  await started(t)?.stop();
+  await started(ehr)?.close();
 });
 beforeEach(() => {
   ehr.mode = { kind: 'ok' };
@@ -127,7 +128,7 @@ describe('the reply Function answers within 8 s whatever the EHR does', () => {
     expect(r.json).toMatchObject({ action: 'cancel', ehr_delivery: 'delivered' });
     await sweepLater();
     expect(ehr.received).toHaveLength(1);
-    expect(ehr.received[0]?.answered).toBe(true);
+    expect(ehr.received.at(0)?.answered).toBe(true);
   });
 
   it('the patient gets the normal confirm acknowledgement while the EHR hangs, never the error text', async () => {

@@ -4,6 +4,7 @@ import { stateKey } from '../src/storage/keys';
 import { ehrEvent } from './fixtures/events';
 import { HOUR, utcAt } from './fixtures/time';
 import { startTestStack, type TestStack } from './support/local-stack';
+import { started } from './support/started';
 
 /** A port nobody listens on now (the OS picks it; we let it go again). */
 function freePort(): Promise<number> {
@@ -24,7 +25,7 @@ beforeAll(async () => {
   t = await startTestStack({ S3_PORT: String(s3Port) });
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 describe('the local stack supervises its S3 server', () => {

@@ -7,6 +7,7 @@ import { flowTextPattern } from './support/flow-texts';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { adminApi } from './support/admin';
 import { phonesApi } from './support/phones';
+import { started } from './support/started';
 
 /*
  * The reference app's own integration contract: the engine starts a Studio execution with the
@@ -21,7 +22,7 @@ beforeAll(async () => {
   phones = phonesApi(t);
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 let seq = 0;

@@ -8,6 +8,7 @@ import { ehrEvent } from './fixtures/events';
 import { flowText, flowTextPattern } from './support/flow-texts';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { phonesApi } from './support/phones';
+import { started } from './support/started';
 
 let t: TestStack;
 let phones: ReturnType<typeof phonesApi>;
@@ -17,7 +18,7 @@ beforeAll(async () => {
   phones = phonesApi(t);
 });
 afterAll(async () => {
-  await t?.stop();
+  await started(t)?.stop();
 });
 
 /** Moves the whole local stack (Functions, sweep, Studio timers) to `iso`. */

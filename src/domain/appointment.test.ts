@@ -85,7 +85,10 @@ function event(step: Step, state: AppointmentState): AppointmentEvent {
       return ours('REMIND', state, { reminder: '2' });
     case 'EXPIRED':
       return ours('EXPIRED', state, undefined, '2026-12-01T18:00:00.000Z');
-    default:
+    case 'CONFIRM':
+    case 'CANCEL':
+    case 'OPTED-OUT':
+    case 'OPTED-IN':
       return ours(step, state);
   }
 }

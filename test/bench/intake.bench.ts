@@ -179,7 +179,7 @@ function countRequests(client: S3Client, tag: AsyncLocalStorage<string>): Map<st
       const request = args.request as { method?: string; path?: string; query?: Record<string, string | string[] | null> };
       const [, bucket = '', ...rest] = (request.path ?? '/').split('/');
       const query = new URLSearchParams();
-      for (const [k, v] of Object.entries(request.query ?? {})) for (const x of [v ?? ''].flat()) query.append(k, x ?? '');
+      for (const [k, v] of Object.entries(request.query ?? {})) for (const x of [v ?? ''].flat()) query.append(k, x);
       let status: number | string = 'error';
       try {
         const result = await next(args);

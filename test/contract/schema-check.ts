@@ -44,6 +44,7 @@ function formatProblem(format: string | undefined, value: string): string | unde
       return value.startsWith('/') || URL.canParse(value) ? undefined : `is not a URI: ${JSON.stringify(value)}`;
     case 'http-method':
       return HTTP_METHODS.includes(value) ? undefined : `is not an HTTP method: ${JSON.stringify(value)}`;
+    case undefined:
     default:
       return undefined;
   }
@@ -113,6 +114,7 @@ export function checkParameter(name: string, sent: unknown, schema: Schema, reso
       // An empty URL is how a client clears one (the deploy's destroy empties the number's SmsUrl).
       if (value === '' && schema.format === 'uri') return [];
       return checkSchema(value, schema, { resolve, allowedExtraFields: new Set() }, name, depth + 1).map((p) => `${p.at}: ${p.problem}`);
+    case undefined:
     default:
       return [];
   }

@@ -7,6 +7,7 @@ import { HOUR, localTime, utcAt } from '../fixtures/time';
 import { ROOT } from '../../scripts/lib/build-service';
 import { logInAsAdministrator, openBrowser, overflowing as overflowingIn, type BrowserSession } from '../support/browser';
 import { startTestStack, type TestStack } from '../support/local-stack';
+import { started } from '../support/started';
 
 /**
  * The admin page at phone and desktop width in Chromium (test/support/browser.ts): no section may need sideways
@@ -44,8 +45,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await t?.stop();
+  await started(browser)?.close();
+  await started(t)?.stop();
 });
 
 const overflowing = () => overflowingIn(page);

@@ -7,6 +7,7 @@ import { openBrowser, watch as watchPage, type BrowserSession } from '../support
 import { flowTextPattern } from '../support/flow-texts';
 import { startTestStack, type TestStack } from '../support/local-stack';
 import { phonesApi } from '../support/phones';
+import { started } from '../support/started';
 
 /**
  * The admin page in a real browser: Chromium driven by playwright-core, against the whole local
@@ -45,8 +46,8 @@ beforeAll(async () => {
 const watch = (p: Page): Page => watchPage(p, problems);
 
 afterAll(async () => {
-  await browser?.close();
-  await t?.stop();
+  await started(browser)?.close();
+  await started(t)?.stop();
 });
 
 describe('admin page in Chromium', () => {
@@ -138,7 +139,7 @@ describe('admin page in Chromium', () => {
     await dialog.waitFor({ state: 'hidden' });
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export-appointments').click()]);
-    const csv = readFileSync((await download.path()) ?? '', 'utf8');
+    const csv = readFileSync(await download.path(), 'utf8');
     expect(csv.split('\r\n')[0]).toMatch(/^\ufeffappointment_id,disposition,/);
     expect(csv).toContain(`${appointmentId},CONFIRMED,`);
 

@@ -9,6 +9,7 @@ import { HOUR, localTime, utcAt } from '../fixtures/time';
 import { axeFindings, openBrowser, overflowing, type BrowserSession } from '../support/browser';
 import { startTestStack, type TestStack } from '../support/local-stack';
 import { phonesApi } from '../support/phones';
+import { started } from '../support/started';
 
 /**
  * The clinic console as a front desk uses it, in Chromium: logged in by keyboard alone; every
@@ -47,8 +48,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await t?.stop();
+  await started(browser)?.close();
+  await started(t)?.stop();
 });
 
 /** Serious and critical axe findings only (the bar); moderate ones are listed in the log. */

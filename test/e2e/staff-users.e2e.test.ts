@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations as axeIn, openBrowser, type BrowserSession } from '../support/browser';
 import { startTestStack, type TestStack } from '../support/local-stack';
+import { started } from '../support/started';
 
 /**
  * Staff accounts and the audit log on the real page, in Chromium (test/support/browser.ts).
@@ -21,8 +22,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await t?.stop();
+  await started(browser)?.close();
+  await started(t)?.stop();
 });
 
 /** Both login steps on the page; the code is read from the local Verify, as the texted SMS would be. */

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApi } from '../support/admin';
 import { startTestStack, type TestStack } from '../support/local-stack';
+import { started } from '../support/started';
 
 /** An address of this machine other than loopback, if it has one: a request from it is not loopback. */
 const outside = Object.values(os.networkInterfaces())
@@ -15,7 +16,7 @@ describe('npm start on HOST=0.0.0.0', () => {
     t = await startTestStack({}, { host: '0.0.0.0', warn: (m) => warnings.push(m) });
   });
   afterAll(async () => {
-    await t?.stop();
+    await started(t)?.stop();
   });
 
   it('warns that it listens beyond this machine', () => {

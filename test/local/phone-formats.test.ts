@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEhrEvent } from '../../src/domain/event';
 import { ehrEvent } from '../fixtures/events';
 import { CLINIC, startStandIn, type StandIn } from './helpers';
+import { started } from '../support/started';
 
 /** Ways an EHR writes one US mobile number; the intake reads each as +14155550134. */
 const FORMATS = ['(415) 555-0134', '415-555-0134', '415.555.0134', '415 555 0134', '4155550134', '1 (415) 555-0134', '+1 415 555 0134', '+1-415-555-0134', '+14155550134'];
@@ -12,7 +13,7 @@ beforeAll(async () => {
   await s.carrier.send({ from: CLINIC, to: '+14155550134', body: 'Your appointment is booked.' });
 });
 afterAll(async () => {
-  await s?.close();
+  await started(s)?.close();
 });
 
 const messagesOf = (phone: string) => fetch(`${s.url}/local/phones/${encodeURIComponent(phone)}/messages`);

@@ -10,6 +10,7 @@ import { createS3Client } from '../../src/storage/s3-client';
 import { recordEvent } from '../../src/use-cases/record-event';
 import { updateState } from '../../src/use-cases/update-state';
 import { ehrEvent } from '../fixtures/events';
+import { started } from '../support/started';
 
 /*
  * What the admin listing index costs in S3 requests, counted on the wire to the embedded S3
@@ -37,7 +38,7 @@ beforeAll(async () => {
   store = new S3AppointmentStore(client, 'cost');
 });
 afterAll(async () => {
-  await s3?.stop();
+  await started(s3)?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

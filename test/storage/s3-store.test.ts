@@ -10,6 +10,7 @@ import { DamagedRecordError } from '../../src/storage/documents';
 import { messageLinkKey, optOutKey, reminderClaimKey, stateKey, SWEEP_STATUS_KEY } from '../../src/storage/keys';
 import { S3AdminStore } from '../../src/storage/s3-admin-store';
 import { defineStoreContract } from './store-contract';
+import { started } from '../support/started';
 
 let s3: EmbeddedS3;
 let client: S3Client;
@@ -22,7 +23,7 @@ beforeAll(async () => {
   client = createS3Client({ region: 'us-east-1', endpoint: s3.endpoint, credentials: LOCAL_S3_CREDENTIALS });
 });
 afterAll(async () => {
-  await s3?.stop();
+  await started(s3)?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
