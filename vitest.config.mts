@@ -2,7 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-const ALL = ['test/**/*.test.ts', 'src/**/*.test.ts', 'infra/**/*.test.ts', 'lambda/**/*.test.ts', 'studio/**/*.test.ts', 'functions/**/*.test.ts'];
+const ALL = [
+  'test/**/*.test.ts',
+  'src/**/*.test.ts',
+  'infra/**/*.test.ts',
+  'lambda/**/*.test.ts',
+  'studio/**/*.test.ts',
+  'functions/**/*.test.ts',
+];
 
 /**
  * Tests that leave the test process or take seconds each: the local stack on loopback (built

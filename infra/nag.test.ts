@@ -52,8 +52,12 @@ function nag(props: Partial<AppointmentStackProps> = {}, extra?: (stack: Appoint
     error = err;
   }
   const reportFile = path.join(outdir, 'validation-report.json');
-  const report = fs.existsSync(reportFile) ? (JSON.parse(fs.readFileSync(reportFile, 'utf8')) as { pluginReports: { violations: Violation[] }[] }) : undefined;
-  const findings = (report?.pluginReports ?? []).flatMap((r) => r.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`)));
+  const report = fs.existsSync(reportFile)
+    ? (JSON.parse(fs.readFileSync(reportFile, 'utf8')) as { pluginReports: { violations: Violation[] }[] })
+    : undefined;
+  const findings = (report?.pluginReports ?? []).flatMap((r) =>
+    r.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`)),
+  );
   return { error, findings, stack };
 }
 
@@ -82,13 +86,21 @@ describe('cdk-nag: AwsSolutions and HIPAA Security', () => {
   it('does check: a bucket added without access logs fails synthesis with its findings', () => {
     const { error, findings } = nag({}, (stack) => new s3.Bucket(stack, 'Unlogged', { enforceSSL: true }));
     expect(String(error)).toMatch(/ValidationFailed|Validation failed/);
-    expect(findings).toEqual(expect.arrayContaining(['AwsSolutions-S1 at Appointments-test/Unlogged/Resource', 'HIPAA.Security-S3BucketLoggingEnabled at Appointments-test/Unlogged/Resource']));
+    expect(findings).toEqual(
+      expect.arrayContaining([
+        'AwsSolutions-S1 at Appointments-test/Unlogged/Resource',
+        'HIPAA.Security-S3BucketLoggingEnabled at Appointments-test/Unlogged/Resource',
+      ]),
+    );
   });
 
   it('acknowledges the public Function URL on its invoke permissions only: the key is checked in code', () => {
     const { stack } = nag({ rawReceiver: true });
     const url = acknowledgments(stack).filter((a) => /\/Receiver\/invoke-function(-url)?$/.test(a.path));
-    expect(url.map((a) => a.id)).toEqual(['HIPAA.Security::HIPAA.Security-LambdaFunctionPublicAccessProhibited', 'HIPAA.Security::HIPAA.Security-LambdaFunctionPublicAccessProhibited']);
+    expect(url.map((a) => a.id)).toEqual([
+      'HIPAA.Security::HIPAA.Security-LambdaFunctionPublicAccessProhibited',
+      'HIPAA.Security::HIPAA.Security-LambdaFunctionPublicAccessProhibited',
+    ]);
     for (const a of url) expect(a.reason).toMatch(/static bearer key.*checks it in code/);
   });
 

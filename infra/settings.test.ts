@@ -38,7 +38,12 @@ describe('readDeploySettings', () => {
     expect(s.props.sweepSchedule?.expressionString).toBe('rate(5 minutes)');
     expect(s.props.sweepTimeout?.toSeconds()).toBe(120);
     expect(s.props.sweepMemorySize).toBe(512);
-    expect(s.props).toMatchObject({ twilioFlowSid: 'FW0123', twilioPhoneNumber: '+14155550100', alarmEmail: 'ops@clinic.example', sweepEnvironment: { LOG_LEVEL: 'debug' } });
+    expect(s.props).toMatchObject({
+      twilioFlowSid: 'FW0123',
+      twilioPhoneNumber: '+14155550100',
+      alarmEmail: 'ops@clinic.example',
+      sweepEnvironment: { LOG_LEVEL: 'debug' },
+    });
   });
 
   it('makes the bucket deletable only through the deleteData context flag, never from the environment', () => {
@@ -63,7 +68,12 @@ describe('readDeploySettings', () => {
     expect(read({}).props.rawReceiver).toBeUndefined();
     const s = read(
       { RAW_RECEIVER: 'true', EHR_FACILITY_TIMEZONES: { NORTH: 'America/Chicago' } },
-      { EHR_DEFAULT_TIMEZONE: 'America/New_York', FHIR_BASE_URL: 'https://ehr.example.org/fhir', FHIR_CLIENT_SECRET: 'never-in-the-environment', EHR_API_KEY: 'k'.repeat(32) },
+      {
+        EHR_DEFAULT_TIMEZONE: 'America/New_York',
+        FHIR_BASE_URL: 'https://ehr.example.org/fhir',
+        FHIR_CLIENT_SECRET: 'never-in-the-environment',
+        EHR_API_KEY: 'k'.repeat(32),
+      },
     );
     expect(s.props.rawReceiver).toBe(true);
     expect(s.props.receiverEnvironment).toEqual({

@@ -54,13 +54,21 @@ export function readDeploySettings(context: (key: string) => unknown, env: Env):
     outreachFinish: text('REMINDER_OUTREACH_FINISH', 'REMINDER_OUTREACH_FINISH'),
   };
   const passThrough = Object.fromEntries(
-    ['LOG_LEVEL', 'DEFAULT_PHONE_COUNTRY', 'CUSTOMER_NAME', 'IE_ENDPOINT', 'REMINDER_MIN_GAP_HOURS', 'TWILIO_MESSAGING_SERVICE_SID'].flatMap((k) => {
+    [
+      'LOG_LEVEL',
+      'DEFAULT_PHONE_COUNTRY',
+      'CUSTOMER_NAME',
+      'IE_ENDPOINT',
+      'REMINDER_MIN_GAP_HOURS',
+      'TWILIO_MESSAGING_SERVICE_SID',
+    ].flatMap((k) => {
       const v = text(k, k);
       return v === undefined ? [] : [[k, v]];
     }),
   );
   const raw = text('RAW_RECEIVER', 'RAW_RECEIVER');
-  if (raw !== undefined && raw !== 'true' && raw !== 'false') problems.push(`RAW_RECEIVER (context RAW_RECEIVER) "${raw}" must be true or false`);
+  if (raw !== undefined && raw !== 'true' && raw !== 'false')
+    problems.push(`RAW_RECEIVER (context RAW_RECEIVER) "${raw}" must be true or false`);
   const rawReceiver = raw === 'true';
   const receiverEnvironment = Object.fromEntries(
     RECEIVER_SETTINGS.flatMap((k) => {

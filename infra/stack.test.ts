@@ -42,7 +42,18 @@ import {
   SWEEP_STATUS_KEY,
 } from '../src/storage/keys';
 import { INTAKE_SECRET_FIELDS as RUNTIME_INTAKE_SECRET_FIELDS } from '../src/runtime/receiver';
-import { APPEND_ONLY_KEYS, AppointmentStack, FUNCTIONS_OBJECT_ACCESS, HISTORY_KEYS, INTAKE_OBJECT_ACCESS, INTAKE_SECRET_FIELDS, SWEEP_OBJECT_ACCESS, type AppointmentStackProps, DEFAULT_REMINDER_SETTINGS, TWILIO_SECRET_PLACEHOLDER } from './stack';
+import {
+  APPEND_ONLY_KEYS,
+  AppointmentStack,
+  FUNCTIONS_OBJECT_ACCESS,
+  HISTORY_KEYS,
+  INTAKE_OBJECT_ACCESS,
+  INTAKE_SECRET_FIELDS,
+  SWEEP_OBJECT_ACCESS,
+  type AppointmentStackProps,
+  DEFAULT_REMINDER_SETTINGS,
+  TWILIO_SECRET_PLACEHOLDER,
+} from './stack';
 import { loadDeploySettings } from '../scripts/lib/deploy/settings';
 import { TWILIO_SECRET_FIELDS, TwilioSecret } from '../src/config/rules';
 import { parseTwilioSecret } from '../src/runtime/sweep';
@@ -89,7 +100,12 @@ function patternOf(resource: unknown): string | undefined {
 }
 
 const globMatches = (pattern: string, key: string) =>
-  new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(key);
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  ).test(key);
 
 function conditionHolds(condition: unknown, context: Record<string, string>): boolean {
   for (const [operator, pairs] of Object.entries((condition ?? {}) as Record<string, Record<string, string>>)) {
@@ -110,7 +126,9 @@ function conditionHolds(condition: unknown, context: Record<string, string>): bo
 /** IAM's decision on an object request of one principal: an explicit Deny wins, then any Allow. */
 function allowed(owner: string, action: string, key: string, context: Record<string, string>): boolean {
   const applicable = statementsOf('AWS::IAM::ManagedPolicy')
-    .filter(({ id, statement }) => id.startsWith(owner) && actionsOf(statement).includes(action) && conditionHolds(statement.Condition, context))
+    .filter(
+      ({ id, statement }) => id.startsWith(owner) && actionsOf(statement).includes(action) && conditionHolds(statement.Condition, context),
+    )
     .map(({ statement }) => statement)
     .filter((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).some((r) => globMatches(patternOf(r) ?? '', key)));
   return !applicable.some((s) => s.Effect === 'Deny') && applicable.some((s) => s.Effect === 'Allow');
@@ -166,7 +184,10 @@ describe('the access logs', () => {
   const logs = Object.keys(template.findResources('AWS::S3::Bucket')).find((id) => id.startsWith('AccessLogs')) as string;
 
   it('are written for the data bucket into a bucket of their own, under data/', () => {
-    template.hasResourceProperties('AWS::S3::Bucket', { BucketName: Match.anyValue(), LoggingConfiguration: { DestinationBucketName: { Ref: logs }, LogFilePrefix: 'data/' } });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: Match.anyValue(),
+      LoggingConfiguration: { DestinationBucketName: { Ref: logs }, LogFilePrefix: 'data/' },
+    });
   });
 
   it('are kept six years, encrypted, versioned, private, and outlive the stack even when the data is deleted', () => {
@@ -227,14 +248,24 @@ describe('the sweep Lambda', () => {
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] },
       ManagedPolicyArns: Match.absent(),
     });
-    template.hasResourceProperties('AWS::IAM::ManagedPolicy', { ManagedPolicyName: 'appointment-sweep-test', Roles: [{ Ref: Match.stringLikeRegexp('^SweepRole') }] });
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      ManagedPolicyName: 'appointment-sweep-test',
+      Roles: [{ Ref: Match.stringLikeRegexp('^SweepRole') }],
+    });
     template.resourceCountIs('AWS::IAM::Policy', 0);
   });
 
   it('writes only its own log group', () => {
     const logs = statementsOf('AWS::IAM::ManagedPolicy').filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('logs:')));
     expect(logs.map(({ id, statement }) => [id, statement])).toEqual([
-      [expect.stringMatching(/^SweepAccess/), { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SweepLogs/), 'Arn'] } }],
+      [
+        expect.stringMatching(/^SweepAccess/),
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SweepLogs/), 'Arn'] },
+        },
+      ],
     ]);
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
@@ -338,7 +369,9 @@ describe('the stack and the deploy settings apply the same rules (src/config/rul
     ['ALARM_EMAIL', 'ops at clinic'],
   ])('both refuse %s=%j', (variable, value) => {
     expect(deployProblem(variable, value), 'deploy settings').toBeDefined();
-    expect(() => synth((stackProps[variable] as (v: string) => Partial<AppointmentStackProps>)(value)), 'stack').toThrow(new RegExp(`${variable} "`));
+    expect(() => synth((stackProps[variable] as (v: string) => Partial<AppointmentStackProps>)(value)), 'stack').toThrow(
+      new RegExp(`${variable} "`),
+    );
   });
 
   it.each([
@@ -351,8 +384,15 @@ describe('the stack and the deploy settings apply the same rules (src/config/rul
   });
 
   it('defaults the reminder settings as the Functions do when .env leaves them unset', () => {
-    const loaded = loadDeploySettings(validEnv({ REMINDER_FIRST_TIMING: undefined, REMINDER_OUTREACH_START: undefined, REMINDER_OUTREACH_FINISH: undefined }));
-    expect(loaded.ok && loaded.settings.reminders).toEqual({ firstTiming: '4800', secondTiming: '2400', outreachStart: '0800', outreachFinish: '2100' });
+    const loaded = loadDeploySettings(
+      validEnv({ REMINDER_FIRST_TIMING: undefined, REMINDER_OUTREACH_START: undefined, REMINDER_OUTREACH_FINISH: undefined }),
+    );
+    expect(loaded.ok && loaded.settings.reminders).toEqual({
+      firstTiming: '4800',
+      secondTiming: '2400',
+      outreachStart: '0800',
+      outreachFinish: '2100',
+    });
     expect(DEFAULT_REMINDER_SETTINGS).toEqual(loaded.ok && loaded.settings.reminders);
   });
 });
@@ -398,7 +438,9 @@ describe('secrets and IAM', () => {
 
   it('creates the placeholder in the shape the sweep reads, and the sweep refuses it until the deploy writes real values', () => {
     const placeholder = { ...TWILIO_SECRET_PLACEHOLDER, api_key_secret: 'g'.repeat(32) };
-    expect(Object.keys(placeholder).sort()).toEqual(TWILIO_SECRET_FIELDS.filter((f) => !TwilioSecret.shape[f].safeParse(undefined).success).sort());
+    expect(Object.keys(placeholder).sort()).toEqual(
+      TWILIO_SECRET_FIELDS.filter((f) => !TwilioSecret.shape[f].safeParse(undefined).success).sort(),
+    );
     expect(() => parseTwilioSecret(JSON.stringify(placeholder))).toThrow(/account_sid, api_key_sid/);
   });
 
@@ -416,32 +458,41 @@ describe('secrets and IAM', () => {
   });
 
   it('gives the Twilio Functions a user of their own with one access key, its permissions from a group only', () => {
-    template.hasResourceProperties('AWS::IAM::User', { UserName: 'appointments-functions-test', Groups: [{ Ref: Match.stringLikeRegexp('^FunctionsGroup') }] });
-    template.hasResourceProperties('AWS::IAM::Group', { GroupName: 'appointments-functions-test', ManagedPolicyArns: [{ Ref: Match.stringLikeRegexp('^FunctionsAccess') }] });
+    template.hasResourceProperties('AWS::IAM::User', {
+      UserName: 'appointments-functions-test',
+      Groups: [{ Ref: Match.stringLikeRegexp('^FunctionsGroup') }],
+    });
+    template.hasResourceProperties('AWS::IAM::Group', {
+      GroupName: 'appointments-functions-test',
+      ManagedPolicyArns: [{ Ref: Match.stringLikeRegexp('^FunctionsAccess') }],
+    });
     template.resourceCountIs('AWS::IAM::AccessKey', 1);
   });
 
   it.each([
     ['FunctionsAccess', FUNCTIONS_OBJECT_ACCESS],
     ['SweepAccess', SWEEP_OBJECT_ACCESS],
-  ])('%s reads everything, writes and deletes its own key families, creates history records (and audit entries) only with If-None-Match: * and never deletes them', (owner, access) => {
-    const s3 = statementsOf('AWS::IAM::ManagedPolicy')
-      .filter(({ id, statement }) => id.startsWith(owner) && actionsOf(statement).some((a) => a.startsWith('s3:')))
-      .map(({ statement }) => statement);
-    // CloudFormation gets a lone resource as a value, several as a list.
-    const resources = (patterns: string[]) => (patterns.length === 1 ? objectArn(patterns[0] as string) : patterns.map(objectArn));
-    const creates = resources([HISTORY_KEYS, ...(access.creates ?? [])]);
-    const appendOnly = resources(APPEND_ONLY_KEYS);
-    expect(s3).toEqual([
-      { Effect: 'Allow', Action: 's3:GetObject', Resource: objectsArn },
-      { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
-      { Effect: 'Allow', Action: 's3:PutObject', Resource: resources(access.writes) },
-      { Effect: 'Allow', Action: 's3:PutObject', Resource: creates, Condition: { StringEquals: { 's3:if-none-match': '*' } } },
-      { Effect: 'Allow', Action: 's3:DeleteObject', Resource: resources(access.deletes) },
-      { Effect: 'Deny', Action: 's3:PutObject', Resource: appendOnly, Condition: { StringNotEquals: { 's3:if-none-match': '*' } } },
-      { Effect: 'Deny', Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'], Resource: appendOnly },
-    ]);
-  });
+  ])(
+    '%s reads everything, writes and deletes its own key families, creates history records (and audit entries) only with If-None-Match: * and never deletes them',
+    (owner, access) => {
+      const s3 = statementsOf('AWS::IAM::ManagedPolicy')
+        .filter(({ id, statement }) => id.startsWith(owner) && actionsOf(statement).some((a) => a.startsWith('s3:')))
+        .map(({ statement }) => statement);
+      // CloudFormation gets a lone resource as a value, several as a list.
+      const resources = (patterns: string[]) => (patterns.length === 1 ? objectArn(patterns[0] as string) : patterns.map(objectArn));
+      const creates = resources([HISTORY_KEYS, ...(access.creates ?? [])]);
+      const appendOnly = resources(APPEND_ONLY_KEYS);
+      expect(s3).toEqual([
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: objectsArn },
+        { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
+        { Effect: 'Allow', Action: 's3:PutObject', Resource: resources(access.writes) },
+        { Effect: 'Allow', Action: 's3:PutObject', Resource: creates, Condition: { StringEquals: { 's3:if-none-match': '*' } } },
+        { Effect: 'Allow', Action: 's3:DeleteObject', Resource: resources(access.deletes) },
+        { Effect: 'Deny', Action: 's3:PutObject', Resource: appendOnly, Condition: { StringNotEquals: { 's3:if-none-match': '*' } } },
+        { Effect: 'Deny', Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'], Resource: appendOnly },
+      ]);
+    },
+  );
 
   it('denies every principal a history, audit or staff-text write without If-None-Match: * in the bucket policy', () => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
@@ -578,9 +629,15 @@ describe('the sweep alarms', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'appointment-alarms-test' });
     template.resourceCountIs('AWS::SNS::Subscription', 0);
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
-    synth({ alarmEmail: 'ops@clinic.example' }).template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@clinic.example', TopicArn: TOPIC });
+    synth({ alarmEmail: 'ops@clinic.example' }).template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@clinic.example',
+      TopicArn: TOPIC,
+    });
   });
 
   it('go off on any failed run (threw or timed out), not on quiet periods', () => {
@@ -604,8 +661,16 @@ describe('the sweep alarms', () => {
       AlarmName: 'appointment-sweep-heartbeat-test',
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: 'invocations - FILL(errors, 0)', ReturnData: true }),
-        Match.objectLike({ Id: 'invocations', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Invocations' }), Period: 3600, Stat: 'Sum' }), ReturnData: false }),
-        Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Errors' }), Period: 3600 }), ReturnData: false }),
+        Match.objectLike({
+          Id: 'invocations',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Invocations' }), Period: 3600, Stat: 'Sum' }),
+          ReturnData: false,
+        }),
+        Match.objectLike({
+          Id: 'errors',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Errors' }), Period: 3600 }),
+          ReturnData: false,
+        }),
       ]),
       Threshold: 1,
       EvaluationPeriods: 1,
@@ -650,13 +715,21 @@ describe('the key slots of the Functions (for rotate-keys)', () => {
 
   it('keeps slot a under the names from before slots existed, so a deploy replaces nothing', () => {
     expect(keysOf(template)).toEqual([expect.stringMatching(/^FunctionsAccessKey[0-9A-F]{8}$/)]);
-    expect(Object.keys(template.findOutputs('*')).filter((o) => o.startsWith('FunctionsAccess')).sort()).toEqual(['FunctionsAccessKeyId', 'FunctionsAccessKeySecretArn']);
+    expect(
+      Object.keys(template.findOutputs('*'))
+        .filter((o) => o.startsWith('FunctionsAccess'))
+        .sort(),
+    ).toEqual(['FunctionsAccessKeyId', 'FunctionsAccessKeySecretArn']);
   });
 
   it('after a rotation into slot b, has only that key', () => {
     const b = synth({ functionsKeySlots: ['b'] }).template;
     expect(keysOf(b)).toEqual([expect.stringMatching(/^FunctionsAccessKeyB/)]);
-    expect(Object.keys(b.findOutputs('*')).filter((o) => o.startsWith('FunctionsAccess')).sort()).toEqual(['FunctionsAccessKeyIdB', 'FunctionsAccessKeySecretArnB']);
+    expect(
+      Object.keys(b.findOutputs('*'))
+        .filter((o) => o.startsWith('FunctionsAccess'))
+        .sort(),
+    ).toEqual(['FunctionsAccessKeyIdB', 'FunctionsAccessKeySecretArnB']);
   });
 
   it.each([[[]], [['a', 'a']], [['c']]] as [string[]][])('refuses the slots %j', (slots) => {
@@ -683,23 +756,41 @@ describe('outputs for the deploy step', () => {
 describe('the raw-body receiver (RAW_RECEIVER)', () => {
   const on = synth({
     rawReceiver: true,
-    receiverEnvironment: { EHR_DEFAULT_TIMEZONE: 'America/Chicago', FHIR_BASE_URL: 'https://ehr.example.org/fhir/r4', FHIR_CLIENT_ID: 'reminders' },
+    receiverEnvironment: {
+      EHR_DEFAULT_TIMEZONE: 'America/Chicago',
+      FHIR_BASE_URL: 'https://ehr.example.org/fhir/r4',
+      FHIR_CLIENT_ID: 'reminders',
+    },
   }).template;
-  const receiverPolicy = () => statementsOf('AWS::IAM::ManagedPolicy', on).filter(({ id }) => id.startsWith('ReceiverAccess')).map(({ statement }) => statement);
+  const receiverPolicy = () =>
+    statementsOf('AWS::IAM::ManagedPolicy', on)
+      .filter(({ id }) => id.startsWith('ReceiverAccess'))
+      .map(({ statement }) => statement);
 
   it('is not there unless asked for: no Function URL, no receiver, no intake secret, no output', () => {
     template.resourceCountIs('AWS::Lambda::Url', 0);
-    expect(Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'appointment-receiver-test' } }))).toEqual([]);
-    expect(Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: 'appointments-test/intake' } }))).toEqual([]);
+    expect(
+      Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'appointment-receiver-test' } })),
+    ).toEqual([]);
+    expect(
+      Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: 'appointments-test/intake' } })),
+    ).toEqual([]);
     expect(Object.keys(template.findOutputs('ReceiverUrl'))).toEqual([]);
   });
 
   it('serves a Function URL with AuthType NONE (the key is checked in code) and outputs its URL', () => {
     on.resourceCountIs('AWS::Lambda::Url', 1);
-    on.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Receiver'), 'Arn'] } });
+    on.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Receiver'), 'Arn'] },
+    });
     on.hasOutput('ReceiverUrl', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReceiverFunctionUrl'), 'FunctionUrl'] } });
     on.hasOutput('IntakeSecretArn', { Value: { Ref: Match.stringLikeRegexp('^IntakeSecret') } });
-    on.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunctionUrl', Principal: '*', FunctionUrlAuthType: 'NONE' });
+    on.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunctionUrl',
+      Principal: '*',
+      FunctionUrlAuthType: 'NONE',
+    });
   });
 
   it('runs Node.js 24 with reserved concurrency and a log group of its own, kept a month', () => {
@@ -712,7 +803,11 @@ describe('the raw-body receiver (RAW_RECEIVER)', () => {
     });
     on.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     expect(receiverPolicy().filter((st) => actionsOf(st).some((a) => a.startsWith('logs:')))).toEqual([
-      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ReceiverLogs/), 'Arn'] } },
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ReceiverLogs/), 'Arn'] },
+      },
     ]);
   });
 
@@ -727,21 +822,41 @@ describe('the raw-body receiver (RAW_RECEIVER)', () => {
       FHIR_BASE_URL: 'https://ehr.example.org/fhir/r4',
       FHIR_CLIENT_ID: 'reminders',
     });
-    for (const secret of ['EHR_API_KEY', 'FHIR_BEARER_TOKEN', 'FHIR_CLIENT_SECRET', 'AUTH_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'TWILIO_API_KEY_SECRET', 'IE_SIGNING_SECRET']) expect(vars).not.toHaveProperty(secret);
-    on.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'appointments-test/intake', GenerateSecretString: Match.objectLike({ GenerateStringKey: 'EHR_API_KEY' }) });
+    for (const secret of [
+      'EHR_API_KEY',
+      'FHIR_BEARER_TOKEN',
+      'FHIR_CLIENT_SECRET',
+      'AUTH_TOKEN',
+      'AWS_SECRET_ACCESS_KEY',
+      'TWILIO_API_KEY_SECRET',
+      'IE_SIGNING_SECRET',
+    ])
+      expect(vars).not.toHaveProperty(secret);
+    on.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'appointments-test/intake',
+      GenerateSecretString: Match.objectLike({ GenerateStringKey: 'EHR_API_KEY' }),
+    });
     expect(INTAKE_SECRET_FIELDS).toEqual(RUNTIME_INTAKE_SECRET_FIELDS);
   });
 
   it('refuses a secret or an unknown variable in the receiver settings', () => {
-    expect(() => synth({ rawReceiver: true, receiverEnvironment: { FHIR_CLIENT_SECRET: 'x'.repeat(20) } })).toThrow(/FHIR_CLIENT_SECRET is a secret/);
-    expect(() => synth({ rawReceiver: true, receiverEnvironment: { S3_ENDPOINT: 'http://x' } })).toThrow(/S3_ENDPOINT is not a receiver setting/);
+    expect(() => synth({ rawReceiver: true, receiverEnvironment: { FHIR_CLIENT_SECRET: 'x'.repeat(20) } })).toThrow(
+      /FHIR_CLIENT_SECRET is a secret/,
+    );
+    expect(() => synth({ rawReceiver: true, receiverEnvironment: { S3_ENDPOINT: 'http://x' } })).toThrow(
+      /S3_ENDPOINT is not a receiver setting/,
+    );
     expect(() => synth({ receiverEnvironment: { EHR_DEFAULT_TIMEZONE: 'America/Chicago' } })).toThrow(/raw receiver is off/);
   });
 
   it('reads only the two secrets it needs', () => {
     const reads = receiverPolicy().filter((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:')));
     expect(reads).toEqual([
-      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [{ Ref: expect.stringMatching(/^TwilioCredentials/) }, { Ref: expect.stringMatching(/^IntakeSecret/) }] },
+      {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: [{ Ref: expect.stringMatching(/^TwilioCredentials/) }, { Ref: expect.stringMatching(/^IntakeSecret/) }],
+      },
     ]);
   });
 
@@ -752,14 +867,21 @@ describe('the raw-body receiver (RAW_RECEIVER)', () => {
     expect(writes.sort()).toEqual([...INTAKE_OBJECT_ACCESS.writes].sort());
     for (const w of INTAKE_OBJECT_ACCESS.writes) expect(FUNCTIONS_OBJECT_ACCESS.writes).toContain(w);
     for (const key of [stateKey('A-1'), dueKey('2026-12-01T10:00:00.000Z', 'A-1'), phoneIndexKey('+14155550134', 'A-1')]) {
-      expect(INTAKE_OBJECT_ACCESS.writes.some((p) => globMatches(p, key)), key).toBe(true);
+      expect(
+        INTAKE_OBJECT_ACCESS.writes.some((p) => globMatches(p, key)),
+        key,
+      ).toBe(true);
     }
     // It deletes nothing but the marker of a fact whose counter it could not increment.
     const deletes = receiverPolicy()
       .filter((st) => st.Effect === 'Allow' && actionsOf(st).includes('s3:DeleteObject'))
       .flatMap((st) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).map(patternOf));
     expect(deletes).toEqual(['stats/facts/*']);
-    const history = receiverPolicy().filter((st) => actionsOf(st).includes('s3:PutObject') && (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).some((r) => patternOf(r) === HISTORY_KEYS));
+    const history = receiverPolicy().filter(
+      (st) =>
+        actionsOf(st).includes('s3:PutObject') &&
+        (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).some((r) => patternOf(r) === HISTORY_KEYS),
+    );
     expect(history.map((st) => [st.Effect, st.Condition])).toEqual([
       ['Allow', { StringEquals: { 's3:if-none-match': '*' } }],
       ['Deny', { StringNotEquals: { 's3:if-none-match': '*' } }],

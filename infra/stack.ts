@@ -13,7 +13,18 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { CustomerCode, E164Phone, EmailAddress, FlowSid, hhmmMinutes, REMINDER_VARIABLES, ruleProblem, TWILIO_SECRET_FIELDS, type ReminderVariable, type TwilioSecret } from '../src/config/rules';
+import {
+  CustomerCode,
+  E164Phone,
+  EmailAddress,
+  FlowSid,
+  hhmmMinutes,
+  REMINDER_VARIABLES,
+  ruleProblem,
+  TWILIO_SECRET_FIELDS,
+  type ReminderVariable,
+  type TwilioSecret,
+} from '../src/config/rules';
 import { FUNCTIONS_KEY_SLOTS, functionsKeyNames, type FunctionsKeySlot } from './key-slots';
 
 export { FUNCTIONS_KEY_SLOTS, functionsKeyNames, type FunctionsKeySlot };
@@ -106,13 +117,15 @@ export const RECEIVER_SETTINGS = [
 export const INTAKE_SECRET_FIELDS = ['EHR_API_KEY', 'FHIR_BEARER_TOKEN', 'FHIR_CLIENT_SECRET'] as const;
 
 // Lambda refuses these at deploy time; failing at synth says which one and why.
-const RESERVED_ENV = /^(AWS_REGION|AWS_DEFAULT_REGION|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_EXECUTION_ENV|AWS_LAMBDA_\w+|_HANDLER|_X_AMZN_TRACE_ID|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$/;
+const RESERVED_ENV =
+  /^(AWS_REGION|AWS_DEFAULT_REGION|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_EXECUTION_ENV|AWS_LAMBDA_\w+|_HANDLER|_X_AMZN_TRACE_ID|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$/;
 
 function problemsWith(props: AppointmentStackProps, reminders: ReminderSettings): string[] {
   const problems: string[] = [];
   // The rules of the deploy settings and the Functions (src/config/rules.ts), not a copy of them.
   const customerCode = ruleProblem(CustomerCode, props.customerCode);
-  if (customerCode) problems.push(`CUSTOMER_CODE "${props.customerCode}" ${customerCode} (it becomes part of the bucket and every resource name)`);
+  if (customerCode)
+    problems.push(`CUSTOMER_CODE "${props.customerCode}" ${customerCode} (it becomes part of the bucket and every resource name)`);
   const hhmm: [ReminderVariable, string][] = [
     ['REMINDER_FIRST_TIMING', reminders.firstTiming],
     ['REMINDER_SECOND_TIMING', reminders.secondTiming],
@@ -137,16 +150,23 @@ function problemsWith(props: AppointmentStackProps, reminders: ReminderSettings)
   if (email) problems.push(`ALARM_EMAIL "${props.alarmEmail}" ${email}`);
   const window = props.sweepHeartbeatWindow?.toSeconds();
   // CloudWatch evaluates one period of at most a day, in whole minutes.
-  if (window !== undefined && (window < 300 || window > 86_400 || window % 60 !== 0)) problems.push(`sweep heartbeat window ${window}s must be whole minutes from 5 minutes to one day`);
+  if (window !== undefined && (window < 300 || window > 86_400 || window % 60 !== 0))
+    problems.push(`sweep heartbeat window ${window}s must be whole minutes from 5 minutes to one day`);
   const slots = props.functionsKeySlots;
-  if (slots !== undefined && (slots.length === 0 || new Set(slots).size !== slots.length || slots.some((k) => !FUNCTIONS_KEY_SLOTS.includes(k)))) {
+  if (
+    slots !== undefined &&
+    (slots.length === 0 || new Set(slots).size !== slots.length || slots.some((k) => !FUNCTIONS_KEY_SLOTS.includes(k)))
+  ) {
     problems.push(`Functions key slots "${slots.join(',')}" must be a, b or a,b`);
   }
   for (const key of Object.keys(props.receiverEnvironment ?? {})) {
-    if ((INTAKE_SECRET_FIELDS as readonly string[]).includes(key)) problems.push(`${key} is a secret: the deploy writes it to the intake secret, never into the receiver's environment`);
-    else if (!(RECEIVER_SETTINGS as readonly string[]).includes(key)) problems.push(`${key} is not a receiver setting (${RECEIVER_SETTINGS.join(', ')})`);
+    if ((INTAKE_SECRET_FIELDS as readonly string[]).includes(key))
+      problems.push(`${key} is a secret: the deploy writes it to the intake secret, never into the receiver's environment`);
+    else if (!(RECEIVER_SETTINGS as readonly string[]).includes(key))
+      problems.push(`${key} is not a receiver setting (${RECEIVER_SETTINGS.join(', ')})`);
   }
-  if (props.receiverEnvironment && !props.rawReceiver) problems.push('receiver settings are given but the raw receiver is off (RAW_RECEIVER=true)');
+  if (props.receiverEnvironment && !props.rawReceiver)
+    problems.push('receiver settings are given but the raw receiver is off (RAW_RECEIVER=true)');
   const timeout = props.sweepTimeout?.toSeconds();
   if (timeout !== undefined && (timeout < 1 || timeout > 900)) problems.push(`sweep timeout ${timeout}s must be 1-900 seconds`);
   return problems;
@@ -173,15 +193,27 @@ export class AppointmentStack extends Stack {
 
   /** A Lambda's own log group, kept a month unless set; `what` says what it holds (for the nag acknowledgment). */
   private lambdaLogGroup(id: string, retention: logs.RetentionDays | undefined, what: string): logs.LogGroup {
-    const logGroup = new logs.LogGroup(this, id, { retention: retention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    const logGroup = new logs.LogGroup(this, id, {
+      retention: retention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     acknowledge(logGroup, [
-      ['HIPAA.Security::HIPAA.Security-CloudWatchLogGroupEncrypted', `CloudWatch Logs encrypts log data at rest by default, and ${what}, never names, phones or message bodies (src/log.ts)`],
+      [
+        'HIPAA.Security::HIPAA.Security-CloudWatchLogGroupEncrypted',
+        `CloudWatch Logs encrypts log data at rest by default, and ${what}, never names, phones or message bodies (src/log.ts)`,
+      ],
     ]);
     return logGroup;
   }
 
   /** What both Lambdas (sweep, receiver) run with: the bucket, the Twilio secret, the flow and the reminder policy. */
-  private lambdaEnvironment(code: string, reminders: ReminderSettings, flowSid: string | undefined, phone: string | undefined, extra: Record<string, string> | undefined): Record<string, string> {
+  private lambdaEnvironment(
+    code: string,
+    reminders: ReminderSettings,
+    flowSid: string | undefined,
+    phone: string | undefined,
+    extra: Record<string, string> | undefined,
+  ): Record<string, string> {
     return {
       CUSTOMER_CODE: code,
       S3_BUCKET: this.bucket.bucketName,
@@ -234,9 +266,15 @@ export class AppointmentStack extends Stack {
     });
     acknowledge(accessLogs, [
       ['AwsSolutions::AwsSolutions-S1', 'this is the access log bucket; logging its own log deliveries would log forever'],
-      ['HIPAA.Security::HIPAA.Security-S3BucketLoggingEnabled', 'this is the access log bucket; logging its own log deliveries would log forever'],
+      [
+        'HIPAA.Security::HIPAA.Security-S3BucketLoggingEnabled',
+        'this is the access log bucket; logging its own log deliveries would log forever',
+      ],
       ['HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled', REPLICATION_REASON],
-      ['HIPAA.Security::HIPAA.Security-S3DefaultEncryptionKMS', 'S3 server access log delivery writes to SSE-S3 (AES-256) buckets; SSE-KMS would need a customer managed key whose policy admits the logging service'],
+      [
+        'HIPAA.Security::HIPAA.Security-S3DefaultEncryptionKMS',
+        'S3 server access log delivery writes to SSE-S3 (AES-256) buckets; SSE-KMS would need a customer managed key whose policy admits the logging service',
+      ],
     ]);
 
     this.bucket = new s3.Bucket(this, 'Data', {
@@ -264,7 +302,10 @@ export class AppointmentStack extends Stack {
     });
     acknowledge(this.bucket, [
       ['HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled', REPLICATION_REASON],
-      ['HIPAA.Security::HIPAA.Security-S3DefaultEncryptionKMS', 'encrypted at rest with SSE-S3 (AES-256); who may read is decided by IAM and the bucket policy, which a KMS key policy would only repeat at a per-request cost'],
+      [
+        'HIPAA.Security::HIPAA.Security-S3DefaultEncryptionKMS',
+        'encrypted at rest with SSE-S3 (AES-256); who may read is decided by IAM and the bucket policy, which a KMS key policy would only repeat at a per-request cost',
+      ],
     ]);
 
     // Whoever the principal (also one granted s3:PutObject later, by hand): a history record or an
@@ -291,8 +332,14 @@ export class AppointmentStack extends Stack {
       },
     });
     acknowledge(this.twilioSecret, [
-      ['AwsSolutions::AwsSolutions-SMG4', 'a Twilio API key cannot be rotated by Secrets Manager; a new key is put in .env and `npm run deploy` writes it here'],
-      ['HIPAA.Security::HIPAA.Security-SecretsManagerRotationEnabled', 'a Twilio API key cannot be rotated by Secrets Manager; a new key is put in .env and `npm run deploy` writes it here'],
+      [
+        'AwsSolutions::AwsSolutions-SMG4',
+        'a Twilio API key cannot be rotated by Secrets Manager; a new key is put in .env and `npm run deploy` writes it here',
+      ],
+      [
+        'HIPAA.Security::HIPAA.Security-SecretsManagerRotationEnabled',
+        'a Twilio API key cannot be rotated by Secrets Manager; a new key is put in .env and `npm run deploy` writes it here',
+      ],
       ['HIPAA.Security::HIPAA.Security-SecretsManagerUsingKMSKey', SECRET_KEY_REASON],
     ]);
 
@@ -335,15 +382,24 @@ export class AppointmentStack extends Stack {
       description: 'What the reminder sweep may do: its key families of the data bucket, the Twilio secret, its log group',
       statements: [
         ...objectAccessStatements(this.bucket, SWEEP_OBJECT_ACCESS),
-        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [this.twilioSecret.secretArn] }),
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          resources: [this.twilioSecret.secretArn],
+        }),
         new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
       ],
       roles: [sweepRole],
     });
     acknowledgeObjectPatterns(sweepPolicy, this.bucket, SWEEP_OBJECT_ACCESS);
     acknowledge(this.sweepFunction, [
-      ['HIPAA.Security::HIPAA.Security-LambdaInsideVPC', 'the sweep calls Twilio and the EHR on the internet; a VPC would add a NAT gateway and nothing else, as S3 and Secrets Manager are reached over TLS with IAM either way'],
-      ['HIPAA.Security::HIPAA.Security-LambdaDLQ', 'a scheduled event carries no data to keep: the next scheduled run is the retry, and a failed run sets off the sweep errors alarm'],
+      [
+        'HIPAA.Security::HIPAA.Security-LambdaInsideVPC',
+        'the sweep calls Twilio and the EHR on the internet; a VPC would add a NAT gateway and nothing else, as S3 and Secrets Manager are reached over TLS with IAM either way',
+      ],
+      [
+        'HIPAA.Security::HIPAA.Security-LambdaDLQ',
+        'a scheduled event carries no data to keep: the next scheduled run is the retry, and a failed run sets off the sweep errors alarm',
+      ],
     ]);
 
     this.sweepRule = new events.Rule(this, 'SweepSchedule', {
@@ -361,7 +417,10 @@ export class AppointmentStack extends Stack {
       statements: objectAccessStatements(this.bucket, FUNCTIONS_OBJECT_ACCESS),
     });
     acknowledgeObjectPatterns(functionsPolicy, this.bucket, FUNCTIONS_OBJECT_ACCESS);
-    const functionsGroup = new iam.Group(this, 'FunctionsGroup', { groupName: `appointments-functions-${code}`, managedPolicies: [functionsPolicy] });
+    const functionsGroup = new iam.Group(this, 'FunctionsGroup', {
+      groupName: `appointments-functions-${code}`,
+      managedPolicies: [functionsPolicy],
+    });
     this.functionsUser = new iam.User(this, 'FunctionsUser', { userName: `appointments-functions-${code}`, groups: [functionsGroup] });
     const keyOutputs: [string, string, string][] = [];
     for (const slot of props.functionsKeySlots ?? ['a']) {
@@ -377,8 +436,14 @@ export class AppointmentStack extends Stack {
         },
       });
       acknowledge(secret, [
-        ['AwsSolutions::AwsSolutions-SMG4', 'the key must also change in the Twilio Functions environment, which Secrets Manager cannot reach: `npm run rotate-keys` rotates it (docs/deploy.md)'],
-        ['HIPAA.Security::HIPAA.Security-SecretsManagerRotationEnabled', 'the key must also change in the Twilio Functions environment, which Secrets Manager cannot reach: `npm run rotate-keys` rotates it (docs/deploy.md)'],
+        [
+          'AwsSolutions::AwsSolutions-SMG4',
+          'the key must also change in the Twilio Functions environment, which Secrets Manager cannot reach: `npm run rotate-keys` rotates it (docs/deploy.md)',
+        ],
+        [
+          'HIPAA.Security::HIPAA.Security-SecretsManagerRotationEnabled',
+          'the key must also change in the Twilio Functions environment, which Secrets Manager cannot reach: `npm run rotate-keys` rotates it (docs/deploy.md)',
+        ],
         ['HIPAA.Security::HIPAA.Security-SecretsManagerUsingKMSKey', SECRET_KEY_REASON],
       ]);
       this.functionsKeySecrets[slot] = secret;
@@ -392,7 +457,8 @@ export class AppointmentStack extends Stack {
       enforceSSL: true,
     });
     if (props.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
-    const snsKeyReason = 'the topic carries alarm names and states only, no patient data; an encrypted topic needs a customer managed KMS key whose policy admits CloudWatch (the AWS managed SNS key does not)';
+    const snsKeyReason =
+      'the topic carries alarm names and states only, no patient data; an encrypted topic needs a customer managed KMS key whose policy admits CloudWatch (the AWS managed SNS key does not)';
     acknowledge(this.alarmTopic, [
       ['AwsSolutions::AwsSolutions-SNS2', snsKeyReason],
       ['HIPAA.Security::HIPAA.Security-SNSEncryptedKMS', snsKeyReason],
@@ -404,14 +470,30 @@ export class AppointmentStack extends Stack {
     output('BucketName', this.bucket.bucketName, 'S3_BUCKET for the Functions and the sweep');
     output('Region', this.region, 'AWS_REGION for the Functions');
     output('SweepFunctionName', this.sweepFunction.functionName, 'The reminder sweep Lambda');
-    output('TwilioSecretArn', this.twilioSecret.secretArn, `Put the Twilio credentials here as JSON fields ${TWILIO_SECRET_FIELDS.join(', ')}`);
+    output(
+      'TwilioSecretArn',
+      this.twilioSecret.secretArn,
+      `Put the Twilio credentials here as JSON fields ${TWILIO_SECRET_FIELDS.join(', ')}`,
+    );
     for (const [name, value, description] of keyOutputs) output(name, value, description);
-    output('FunctionsKeySlots', (props.functionsKeySlots ?? ['a']).join(','), 'Key slots of the Functions user, as the deploy passes them back (context functionsKeys)');
+    output(
+      'FunctionsKeySlots',
+      (props.functionsKeySlots ?? ['a']).join(','),
+      'Key slots of the Functions user, as the deploy passes them back (context functionsKeys)',
+    );
     output('FunctionsUserName', this.functionsUser.userName, 'The IAM user of the Twilio Functions');
     output('AlarmTopicArn', this.alarmTopic.topicArn, 'Where the sweep alarms go (ALARM_EMAIL is subscribed)');
     if (this.receiver) {
-      output('ReceiverUrl', this.receiver.url.url, 'The raw-body receiver: POST <url>ehr/hl7 (raw ER7), <url>ehr/fhir (application/fhir+json), <url>ehr/events');
-      output('IntakeSecretArn', this.receiver.intakeSecret.secretArn, `Put the receiver's secrets here as JSON fields ${INTAKE_SECRET_FIELDS.join(', ')}`);
+      output(
+        'ReceiverUrl',
+        this.receiver.url.url,
+        'The raw-body receiver: POST <url>ehr/hl7 (raw ER7), <url>ehr/fhir (application/fhir+json), <url>ehr/events',
+      );
+      output(
+        'IntakeSecretArn',
+        this.receiver.intakeSecret.secretArn,
+        `Put the receiver's secrets here as JSON fields ${INTAKE_SECRET_FIELDS.join(', ')}`,
+      );
     }
   }
 
@@ -426,11 +508,22 @@ export class AppointmentStack extends Stack {
       secretName: `appointments-${code}/intake`,
       description: `EHR_API_KEY and the FHIR credentials of the raw-body receiver (${code}); written by the deploy step`,
       // A random key nobody knows until the deploy writes the real one: the receiver refuses everything meanwhile.
-      generateSecretString: { secretStringTemplate: JSON.stringify({}), generateStringKey: 'EHR_API_KEY', excludePunctuation: true, passwordLength: 48 },
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({}),
+        generateStringKey: 'EHR_API_KEY',
+        excludePunctuation: true,
+        passwordLength: 48,
+      },
     });
     acknowledge(intakeSecret, [
-      ['AwsSolutions::AwsSolutions-SMG4', 'the EHR key is shared with the integration engine and the Twilio Functions, which Secrets Manager cannot reach; it changes in .env and `npm run deploy` writes it here'],
-      ['HIPAA.Security::HIPAA.Security-SecretsManagerRotationEnabled', 'the EHR key is shared with the integration engine and the Twilio Functions, which Secrets Manager cannot reach; it changes in .env and `npm run deploy` writes it here'],
+      [
+        'AwsSolutions::AwsSolutions-SMG4',
+        'the EHR key is shared with the integration engine and the Twilio Functions, which Secrets Manager cannot reach; it changes in .env and `npm run deploy` writes it here',
+      ],
+      [
+        'HIPAA.Security::HIPAA.Security-SecretsManagerRotationEnabled',
+        'the EHR key is shared with the integration engine and the Twilio Functions, which Secrets Manager cannot reach; it changes in .env and `npm run deploy` writes it here',
+      ],
       ['HIPAA.Security::HIPAA.Security-SecretsManagerUsingKMSKey', SECRET_KEY_REASON],
     ]);
     const logGroup = this.lambdaLogGroup('ReceiverLogs', props.logRetention, 'the receiver logs ids, codes and counts only');
@@ -468,21 +561,31 @@ export class AppointmentStack extends Stack {
       description: 'What the raw-body receiver may do: the intake key families of the data bucket, its two secrets, its log group',
       statements: [
         ...objectAccessStatements(this.bucket, INTAKE_OBJECT_ACCESS),
-        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.twilioSecret.secretArn, intakeSecret.secretArn] }),
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [this.twilioSecret.secretArn, intakeSecret.secretArn],
+        }),
         new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
       ],
       roles: [role],
     });
     acknowledgeObjectPatterns(policy, this.bucket, INTAKE_OBJECT_ACCESS);
     acknowledge(fn, [
-      ['HIPAA.Security::HIPAA.Security-LambdaInsideVPC', 'the receiver is reached through its Function URL and calls Twilio and the EHR FHIR server on the internet; a VPC would add a NAT gateway and nothing else, as S3 and Secrets Manager are reached over TLS with IAM either way'],
-      ['HIPAA.Security::HIPAA.Security-LambdaDLQ', 'invoked synchronously by its Function URL: the engine gets the answer and resends on failure, so there is no asynchronous event to keep'],
+      [
+        'HIPAA.Security::HIPAA.Security-LambdaInsideVPC',
+        'the receiver is reached through its Function URL and calls Twilio and the EHR FHIR server on the internet; a VPC would add a NAT gateway and nothing else, as S3 and Secrets Manager are reached over TLS with IAM either way',
+      ],
+      [
+        'HIPAA.Security::HIPAA.Security-LambdaDLQ',
+        'invoked synchronously by its Function URL: the engine gets the answer and resends on failure, so there is no asynchronous event to keep',
+      ],
     ]);
     const url = fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
     // AuthType NONE makes CDK add the public invoke permissions (the URL's and, as AWS now requires, the function's).
     for (const id of ['invoke-function-url', 'invoke-function']) {
       const permission = fn.node.tryFindChild(id);
-      if (permission) acknowledge(permission, [['HIPAA.Security::HIPAA.Security-LambdaFunctionPublicAccessProhibited', RECEIVER_AUTH_REASON]]);
+      if (permission)
+        acknowledge(permission, [['HIPAA.Security::HIPAA.Security-LambdaFunctionPublicAccessProhibited', RECEIVER_AUTH_REASON]]);
     }
     return { fn, url, intakeSecret };
   }
@@ -541,9 +644,12 @@ const LAMBDA_BUNDLING = {
   forceDockerBundling: false,
 };
 const RECEIVER_CONCURRENCY = 10;
-const RECEIVER_AUTH_REASON = 'integration engines send a static bearer key (EHR_API_KEY), not SigV4: the receiver checks it in code, in constant time, before reading the request, as the Twilio Functions do';
-const REPLICATION_REASON = 'one region by design; versioning and the retained bucket are the recovery path, and a replica region is a per-customer decision (it doubles where the data lives)';
-const SECRET_KEY_REASON = "encrypted with the account's AWS managed Secrets Manager key; who may read it is decided by IAM (only the sweep reads the Twilio secret, only the deployer the key secret)";
+const RECEIVER_AUTH_REASON =
+  'integration engines send a static bearer key (EHR_API_KEY), not SigV4: the receiver checks it in code, in constant time, before reading the request, as the Twilio Functions do';
+const REPLICATION_REASON =
+  'one region by design; versioning and the retained bucket are the recovery path, and a replica region is a per-customer decision (it doubles where the data lives)';
+const SECRET_KEY_REASON =
+  "encrypted with the account's AWS managed Secrets Manager key; who may read it is decided by IAM (only the sweep reads the Twilio secret, only the deployer the key secret)";
 
 /** Three intervals of a rate(...) schedule (one missed run is not yet an outage), at least an hour; a day for cron(...). */
 function defaultHeartbeatWindow(schedule: events.Schedule): Duration {
@@ -608,7 +714,16 @@ const FIGURE_DELETES = ['stats/facts/*'];
 
 /** The sweep records REMIND/EXPIRED events, keeps claims, the legacy outbox and its heartbeat. */
 export const SWEEP_OBJECT_ACCESS: ObjectAccess = {
-  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'outbox/*', 'claims/reminders/*', 'status/sweep.json', ...FIGURE_WRITES],
+  writes: [
+    'appointments/*/state.json',
+    'appointments/*/requests/*',
+    'index/due/*',
+    'index/phone/*',
+    'outbox/*',
+    'claims/reminders/*',
+    'status/sweep.json',
+    ...FIGURE_WRITES,
+  ],
   deletes: ['index/due/*', 'outbox/*', 'claims/reminders/*', ...FIGURE_DELETES],
 };
 
@@ -618,7 +733,23 @@ export const SWEEP_OBJECT_ACCESS: ObjectAccess = {
  * (it sends through the sweep's claim path); the admin page's staff users, and its audit entries, created once.
  */
 export const FUNCTIONS_OBJECT_ACCESS: ObjectAccess = {
-  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'index/due/*', 'index/phone/*', 'optouts/*', 'outbox/ehr/*', 'inbound/*', 'admin/attempts/*', 'admin/users/*', 'rejected/*', 'claims/reminders/*', 'inbox/*', 'appointments/*/deliveries/*', 'messages/*', ...FIGURE_WRITES],
+  writes: [
+    'appointments/*/state.json',
+    'appointments/*/requests/*',
+    'index/due/*',
+    'index/phone/*',
+    'optouts/*',
+    'outbox/ehr/*',
+    'inbound/*',
+    'admin/attempts/*',
+    'admin/users/*',
+    'rejected/*',
+    'claims/reminders/*',
+    'inbox/*',
+    'appointments/*/deliveries/*',
+    'messages/*',
+    ...FIGURE_WRITES,
+  ],
   deletes: ['outbox/ehr/*', 'claims/reminders/*', ...FIGURE_DELETES],
   creates: [AUDIT_KEYS, STAFF_TEXT_KEYS],
 };
@@ -647,10 +778,19 @@ function objectAccessStatements(bucket: s3.IBucket, access: ObjectAccess): iam.P
   add({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects('*')] });
   add({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] });
   add({ actions: ['s3:PutObject'], resources: objects(access.writes) });
-  add({ actions: ['s3:PutObject'], resources: objects([HISTORY_KEYS, ...(access.creates ?? [])]), conditions: { StringEquals: CREATE_ONLY } });
+  add({
+    actions: ['s3:PutObject'],
+    resources: objects([HISTORY_KEYS, ...(access.creates ?? [])]),
+    conditions: { StringEquals: CREATE_ONLY },
+  });
   if (access.deletes.length > 0) add({ actions: ['s3:DeleteObject'], resources: objects(access.deletes) });
   // A missing If-None-Match header makes StringNotEquals true, so a plain PUT is denied too.
-  add({ effect: iam.Effect.DENY, actions: ['s3:PutObject'], resources: objects(APPEND_ONLY_KEYS), conditions: { StringNotEquals: CREATE_ONLY } });
+  add({
+    effect: iam.Effect.DENY,
+    actions: ['s3:PutObject'],
+    resources: objects(APPEND_ONLY_KEYS),
+    conditions: { StringNotEquals: CREATE_ONLY },
+  });
   add({ effect: iam.Effect.DENY, actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'], resources: objects(APPEND_ONLY_KEYS) });
   return statements;
 }

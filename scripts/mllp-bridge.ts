@@ -31,7 +31,14 @@ function main() {
     process.exit(1);
   }
   const c = loaded.config;
-  startMllpBridge({ host: c.MLLP_HOST, port: c.MLLP_PORT, endpoint: c.HL7_ENDPOINT, apiKey: c.EHR_API_KEY, maxFrameBytes: c.MLLP_MAX_FRAME_BYTES, timeoutMs: c.MLLP_TIMEOUT_MS })
+  startMllpBridge({
+    host: c.MLLP_HOST,
+    port: c.MLLP_PORT,
+    endpoint: c.HL7_ENDPOINT,
+    apiKey: c.EHR_API_KEY,
+    maxFrameBytes: c.MLLP_MAX_FRAME_BYTES,
+    timeoutMs: c.MLLP_TIMEOUT_MS,
+  })
     .then((bridge) => console.log(`MLLP bridge on ${c.MLLP_HOST}:${bridge.port} → ${c.HL7_ENDPOINT}`))
     .catch((err: unknown) => {
       const why = isAddressInUse(err) ? new PortInUseError('MLLP_PORT', c.MLLP_PORT, c.MLLP_HOST) : (err as Error);

@@ -89,7 +89,10 @@ describe('studio/flow.json', () => {
     expect(FLOW_EVENT_TYPES as readonly string[]).not.toContain(STAFF_MESSAGE_TYPE);
     for (const split of splits.filter((s) => s.name !== 'split_staff')) {
       const conditions = (split.transitions as { conditions?: { type: string; value: string }[] }[]).flatMap((t) => t.conditions ?? []);
-      expect(conditions.every((c) => c.type === 'equal_to'), split.name).toBe(true);
+      expect(
+        conditions.every((c) => c.type === 'equal_to'),
+        split.name,
+      ).toBe(true);
       const values = conditions.map((c) => c.value);
       expect(values.length, `${split.name}: a value handled twice`).toBe(new Set(values).size);
       expect([...values].sort(), split.name).toEqual([...FLOW_EVENT_TYPES].sort());
@@ -109,14 +112,19 @@ describe('studio/flow.json', () => {
       for (const b of branches) {
         const send = state(String(b.next));
         expect(send.type, send.name).toBe('send-message');
-        expect(send.transitions.map((t) => t.next), send.name).toEqual([undefined, undefined]);
+        expect(
+          send.transitions.map((t) => t.next),
+          send.name,
+        ).toEqual([undefined, undefined]);
       }
     }
   });
 
   it('sends a staff text only for an execution our Functions started, word for word, before any event text', () => {
     expect(nextOf(state('split_origin'), 'match')).toBe('split_staff');
-    const staff = state('split_staff') as unknown as { transitions: { event: string; next?: string; conditions?: { arguments: string[]; value: string }[] }[] };
+    const staff = state('split_staff') as unknown as {
+      transitions: { event: string; next?: string; conditions?: { arguments: string[]; value: string }[] }[];
+    };
     expect(staff.transitions.find((t) => t.event === 'noMatch')?.next).toBe('set_display_ours');
     const match = staff.transitions.find((t) => t.event === 'match');
     expect(match?.conditions).toEqual([expect.objectContaining({ arguments: ['{{flow.data.event_type}}'], value: STAFF_MESSAGE_TYPE })]);
@@ -142,8 +150,13 @@ describe('studio/flow.json', () => {
 
   it('texts a REST-started execution only if it carries our origin marker, or after /studio/event recorded it and said to', () => {
     const origin = state('split_origin');
-    const ours = origin.transitions.find((t) => t.event === 'match') as { next?: string; conditions?: { arguments: string[]; value: string }[] };
-    expect(ours.conditions).toEqual([expect.objectContaining({ arguments: ['{{flow.data.origin}}'], type: 'equal_to', value: placeholders.originMarker })]);
+    const ours = origin.transitions.find((t) => t.event === 'match') as {
+      next?: string;
+      conditions?: { arguments: string[]; value: string }[];
+    };
+    expect(ours.conditions).toEqual([
+      expect.objectContaining({ arguments: ['{{flow.data.origin}}'], type: 'equal_to', value: placeholders.originMarker }),
+    ]);
     expect(origin.transitions.find((t) => t.event === 'noMatch')?.next).toBe('record_event');
     const record = state('record_event');
     expect(String(record.properties.url)).toMatch(/\/studio\/event$/);
@@ -163,7 +176,10 @@ describe('studio/flow.json', () => {
       ['split_language', '{{flow.variables.language}}', 'split_event_es', 'split_event'],
       ['split_reply_language', '{{widgets.process_reply.parsed.language}}', 'split_action_es', 'split_action'],
     ] as const) {
-      const s = state(split) as unknown as { properties: { input: string }; transitions: { event: string; next?: string; conditions?: unknown[] }[] };
+      const s = state(split) as unknown as {
+        properties: { input: string };
+        transitions: { event: string; next?: string; conditions?: unknown[] }[];
+      };
       expect(s.properties.input).toBe(subject);
       expect(s.transitions).toEqual([
         { event: 'noMatch', next: en },
@@ -179,7 +195,8 @@ describe('studio/flow.json', () => {
 
   it('has every text in both languages: each English send has a Spanish twin using the same values, and back', () => {
     const sends = flow.states.filter((s) => s.type === 'send-message');
-    const refs = (s: State) => [...String(s.properties.body).matchAll(/\{\{\s*([\w.]+)\s*\}\}|\{%\s*if\s+([\w.]+)/g)].map((m) => m[1] ?? m[2]).sort();
+    const refs = (s: State) =>
+      [...String(s.properties.body).matchAll(/\{\{\s*([\w.]+)\s*\}\}|\{%\s*if\s+([\w.]+)/g)].map((m) => m[1] ?? m[2]).sort();
     const names = new Set(sends.map((s) => s.name));
     const spanish = sends.filter((s) => s.name.endsWith('_es'));
     const english = sends.filter((s) => !s.name.endsWith('_es') && !BILINGUAL.includes(s.name));
@@ -191,8 +208,14 @@ describe('studio/flow.json', () => {
     }
     for (const es of spanish) expect(names, `${es.name} has no English text`).toContain(es.name.replace(/_es$/, ''));
     // Both splits send each language to its own texts, branch for branch.
-    for (const [en, es] of [['split_event', 'split_event_es'], ['split_action', 'split_action_es']] as const) {
-      const branches = (n: string) => state(n).transitions.filter((t) => t.event === 'match').map((t) => t.next);
+    for (const [en, es] of [
+      ['split_event', 'split_event_es'],
+      ['split_action', 'split_action_es'],
+    ] as const) {
+      const branches = (n: string) =>
+        state(n)
+          .transitions.filter((t) => t.event === 'match')
+          .map((t) => t.next);
       expect(branches(es)).toEqual(branches(en).map((n) => `${n}_es`));
     }
   });

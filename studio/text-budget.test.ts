@@ -23,7 +23,9 @@ interface State {
 const LONG_LOCATION = (
   'Northside Medical Pavilion, Building C (East Entrance), 4th Floor, Suite 4120, Pediatric & Adolescent Medicine, ' +
   '1234 North Martin Luther King Jr. Boulevard, Springfield Heights, IL 62704, United States of America'
-).padEnd(200, '.').slice(0, 200);
+)
+  .padEnd(200, '.')
+  .slice(0, 200);
 
 const PROFILES = {
   typical: {
@@ -58,7 +60,15 @@ const NOW = '2026-08-01T00:00:00.000Z';
 
 function bookedState(fields: Record<string, string>, language: string): { state: AppointmentState; event: AppointmentEvent } {
   const parsed = parseEhrEvent(
-    { event_type: 'BOOKED', event_datetime_utc: NOW, patient_id: 'P-1', patient_phone: '+14155550134', appointment_id: 'A-1', patient_language: language, ...fields },
+    {
+      event_type: 'BOOKED',
+      event_datetime_utc: NOW,
+      patient_id: 'P-1',
+      patient_phone: '+14155550134',
+      appointment_id: 'A-1',
+      patient_language: language,
+      ...fields,
+    },
     { defaultCountry: 'US' },
   );
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
@@ -69,7 +79,12 @@ function bookedState(fields: Record<string, string>, language: string): { state:
 
 async function renderAll(profile: keyof typeof PROFILES) {
   const p = PROFILES[profile];
-  const flow = renderFlow(loadFlowTemplate(), { functionsBaseUrl: 'https://x.twil.io', ieEndpoint: 'https://ehr.example.org', customerName: p.clinic, originMarker: 'f'.repeat(32) }) as { states: State[] };
+  const flow = renderFlow(loadFlowTemplate(), {
+    functionsBaseUrl: 'https://x.twil.io',
+    ieEndpoint: 'https://ehr.example.org',
+    customerName: p.clinic,
+    originMarker: 'f'.repeat(32),
+  }) as { states: State[] };
   const rows: { text: string; profile: string; count: SegmentCount; body: string }[] = [];
   for (const s of flow.states.filter((x) => x.type === 'send-message')) {
     const language = s.name.endsWith('_es') ? 'es' : 'en';
@@ -77,8 +92,14 @@ async function renderAll(profile: keyof typeof PROFILES) {
     const variables = { CUSTOMER_NAME: p.clinic, ...flowParameters(state, { ...event, detail: { reminder: '1' } }, 'US') };
     const parsed = replyOutcome('confirm', state, Number(p.others), 'US');
     // A staff text is whatever staff wrote, up to the inbox's limit (3 segments, STAFF_TEXT_MAX_SEGMENTS).
-    const staff = profile === 'typical' ? 'Yes, Thursday at 3 pm works. See you then! Front desk' : 'We have moved you to Thursday at 3 pm. '.repeat(12).slice(0, 459);
-    const body = await render(String(s.properties.body), { flow: { variables, data: { staff_message: staff } }, widgets: { process_reply: { parsed } } });
+    const staff =
+      profile === 'typical'
+        ? 'Yes, Thursday at 3 pm works. See you then! Front desk'
+        : 'We have moved you to Thursday at 3 pm. '.repeat(12).slice(0, 459);
+    const body = await render(String(s.properties.body), {
+      flow: { variables, data: { staff_message: staff } },
+      widgets: { process_reply: { parsed } },
+    });
     rows.push({ text: s.name, profile, count: countSegments(body), body });
   }
   return rows;
@@ -96,7 +117,9 @@ describe('segment budget of every text', () => {
         long: `${l.count.segments} (${l.count.encoding}, ${l.count.units})`,
       };
     });
-    console.log(`segments per text (encoding, units)\n${['text'.padEnd(26) + 'typical'.padEnd(20) + 'long', ...table.map((r) => r.text.padEnd(26) + r.typical.padEnd(20) + r.long)].join('\n')}`);
+    console.log(
+      `segments per text (encoding, units)\n${['text'.padEnd(26) + 'typical'.padEnd(20) + 'long', ...table.map((r) => r.text.padEnd(26) + r.typical.padEnd(20) + r.long)].join('\n')}`,
+    );
     expect(typical.length).toBeGreaterThanOrEqual(25);
     for (const r of [...typical, ...long]) {
       expect(r.count.encoding, `${r.text} (${r.profile}): ${r.body}`).toBe('GSM-7');

@@ -137,14 +137,25 @@ describe('admin Functions on the default stack', () => {
       // Locally the embedded S3's secret key is the same word as its access key id, which is no secret.
       if (value && value !== t.stack.env.AWS_ACCESS_KEY_ID) expect(res.text, name).not.toContain(value);
     }
-    expect(res.json.variables.find((v: { variable: string }) => v.variable === 'SESSION_SECRET')).toEqual({ variable: 'SESSION_SECRET', state: 'ok', secret: true });
+    expect(res.json.variables.find((v: { variable: string }) => v.variable === 'SESSION_SECRET')).toEqual({
+      variable: 'SESSION_SECRET',
+      state: 'ok',
+      secret: true,
+    });
   });
 
   it('deployment status finds the local Studio Flow, number, Verify service and bucket, and the sweep once it ran', async () => {
     const before = await api.call('status', { token });
     expect(before.status).toBe(200);
-    const state = (json: { components: { id: string; state: string }[] }) => Object.fromEntries(json.components.map((c) => [c.id, c.state]));
-    expect(state(before.json)).toMatchObject({ 'studio-flow': 'ok', 'phone-number': 'ok', 'verify-service': 'ok', bucket: 'ok', 'reminder-sweep': 'warning' });
+    const state = (json: { components: { id: string; state: string }[] }) =>
+      Object.fromEntries(json.components.map((c) => [c.id, c.state]));
+    expect(state(before.json)).toMatchObject({
+      'studio-flow': 'ok',
+      'phone-number': 'ok',
+      'verify-service': 'ok',
+      bucket: 'ok',
+      'reminder-sweep': 'warning',
+    });
     await t.stack.sweep();
     const after = await api.call('status', { token });
     expect(after.json.ok).toBe(true);
@@ -157,11 +168,15 @@ describe('admin Functions on the default stack', () => {
     expect(res.status).toBe(400);
     expect(res.json.error.code).toBe('invalid-event');
     expect(res.json.error.problems.map((p: { field: string }) => p.field).sort()).toEqual(['appointment_timezone', 'patient_phone']);
-    expect(await t.listKeys('appointments/')).not.toContainEqual(expect.stringContaining(Buffer.from('APT-BAD-PHONE').toString('base64url')));
+    expect(await t.listKeys('appointments/')).not.toContainEqual(
+      expect.stringContaining(Buffer.from('APT-BAD-PHONE').toString('base64url')),
+    );
   });
 
   it('refuses an unknown event type and REMIND for an unknown appointment', async () => {
-    expect((await api.call('simulate', { token, body: { event_type: 'EXPIRED', appointment_id: 'x' } })).json.error.problems[0].field).toBe('event_type');
+    expect((await api.call('simulate', { token, body: { event_type: 'EXPIRED', appointment_id: 'x' } })).json.error.problems[0].field).toBe(
+      'event_type',
+    );
     expect((await api.call('simulate', { token, body: { event_type: 'REMIND', appointment_id: 'APT-NOPE' } })).status).toBe(404);
   });
 
@@ -212,7 +227,11 @@ describe('admin Functions on the default stack', () => {
     await phonesApi(t).send(phone, 'CONFIRM APPT');
     const res = await api.call('ehr-requests', { token, query: { phone } });
     expect(res.json.requests).toEqual([
-      expect.objectContaining({ appointment_id: 'APT-ADMIN-2', event_type: 'CONFIRM', delivery: expect.objectContaining({ status: 'delivered', response_status: 200 }) }),
+      expect.objectContaining({
+        appointment_id: 'APT-ADMIN-2',
+        event_type: 'CONFIRM',
+        delivery: expect.objectContaining({ status: 'delivered', response_status: 200 }),
+      }),
     ]);
     expect((await api.call('ehr-requests', { token, query: { phone: 'nope' } })).json.error.problems[0].field).toBe('phone');
   });
@@ -251,7 +270,8 @@ describe('login rate limits (attempt logs in S3, conditional writes)', () => {
   const password = () => t.stack.env.APPLICATION_PASSWORD;
 
   it('per client: after 5 wrong passwords even the right one waits; another browser still logs in', async () => {
-    for (let i = 0; i < 5; i += 1) expect((await api.call('login', { body: { password: `wrong-${i}` }, client: 'client-aaaaaaaa' })).status).toBe(401);
+    for (let i = 0; i < 5; i += 1)
+      expect((await api.call('login', { body: { password: `wrong-${i}` }, client: 'client-aaaaaaaa' })).status).toBe(401);
     const locked = await api.call('login', { body: { password: password() }, client: 'client-aaaaaaaa' });
     expect(locked.status).toBe(429);
     expect(locked.json.error).toMatchObject({ code: 'rate-limited', scope: 'client' });
@@ -260,7 +280,9 @@ describe('login rate limits (attempt logs in S3, conditional writes)', () => {
   });
 
   it('parallel wrong passwords from one client cannot get past the limit', async () => {
-    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => api.call('login', { body: { password: `parallel-${i}` }, client: 'client-pppppppp' })));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => api.call('login', { body: { password: `parallel-${i}` }, client: 'client-pppppppp' })),
+    );
     expect(answers.map((a) => a.status).sort()).toEqual([401, 401, 401, 401, 401, 429, 429, 429, 429, 429]);
   });
 

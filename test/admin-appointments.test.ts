@@ -27,11 +27,56 @@ describe('GET /admin/appointments: search, filters, sort and paging', () => {
 
   // Booked out of time order, so storage order (by id) is not appointment order.
   const seed = [
-    { id: 'L-WEEK', first: 'Marta', last: 'Ruiz', phone: '(415) 555-0301', day: 3, hhmm: '09:00', location: 'North Clinic', provider: 'D-1' },
-    { id: 'L-TODAY', first: 'Zoë', last: 'Nuñez', phone: '(415) 555-0302', day: 0, hhmm: '15:00', location: 'South Clinic', provider: 'D-2' },
-    { id: 'L-TOMORROW-B', first: 'Zoltan', last: 'Kis', phone: '(415) 555-0303', day: 1, hhmm: '11:00', location: 'North Clinic', provider: 'D-2' },
-    { id: 'L-TOMORROW-A', first: 'Ana', last: 'Marquez', phone: '(415) 555-0304', day: 1, hhmm: '08:30', location: 'North Clinic', provider: 'D-1' },
-    { id: 'L-LATER', first: 'Omar', last: 'Haddad', phone: '(415) 555-0305', day: 12, hhmm: '13:00', location: 'South Clinic', provider: 'D-1' },
+    {
+      id: 'L-WEEK',
+      first: 'Marta',
+      last: 'Ruiz',
+      phone: '(415) 555-0301',
+      day: 3,
+      hhmm: '09:00',
+      location: 'North Clinic',
+      provider: 'D-1',
+    },
+    {
+      id: 'L-TODAY',
+      first: 'Zoë',
+      last: 'Nuñez',
+      phone: '(415) 555-0302',
+      day: 0,
+      hhmm: '15:00',
+      location: 'South Clinic',
+      provider: 'D-2',
+    },
+    {
+      id: 'L-TOMORROW-B',
+      first: 'Zoltan',
+      last: 'Kis',
+      phone: '(415) 555-0303',
+      day: 1,
+      hhmm: '11:00',
+      location: 'North Clinic',
+      provider: 'D-2',
+    },
+    {
+      id: 'L-TOMORROW-A',
+      first: 'Ana',
+      last: 'Marquez',
+      phone: '(415) 555-0304',
+      day: 1,
+      hhmm: '08:30',
+      location: 'North Clinic',
+      provider: 'D-1',
+    },
+    {
+      id: 'L-LATER',
+      first: 'Omar',
+      last: 'Haddad',
+      phone: '(415) 555-0305',
+      day: 12,
+      hhmm: '13:00',
+      location: 'South Clinic',
+      provider: 'D-1',
+    },
   ];
 
   beforeAll(async () => {
@@ -53,9 +98,7 @@ describe('GET /admin/appointments: search, filters, sort and paging', () => {
     );
     const res = await t.postEvents(events);
     expect(res.status, JSON.stringify(res.json)).toBe(202);
-    const confirmed = await t.postEvents(
-      ehrEvent({ ...events[2], event_type: 'CONFIRMED', event_datetime_utc: utcAt(-HOUR) }),
-    );
+    const confirmed = await t.postEvents(ehrEvent({ ...events[2], event_type: 'CONFIRMED', event_datetime_utc: utcAt(-HOUR) }));
     expect(confirmed.status).toBe(202);
     await t.stack.settle();
   }, 60_000);
@@ -97,7 +140,11 @@ describe('GET /admin/appointments: search, filters, sort and paging', () => {
 
   it('filters by disposition, location, provider and attention, and combines them', async () => {
     expect(ids(await list({ disposition: 'CONFIRMED' }))).toEqual(['L-TOMORROW-B']);
-    expect(ids(await list({ disposition: 'QUEUED,CONFIRMED', location: 'North Clinic' }))).toEqual(['L-TOMORROW-A', 'L-TOMORROW-B', 'L-WEEK']);
+    expect(ids(await list({ disposition: 'QUEUED,CONFIRMED', location: 'North Clinic' }))).toEqual([
+      'L-TOMORROW-A',
+      'L-TOMORROW-B',
+      'L-WEEK',
+    ]);
     expect(ids(await list({ provider: 'D-2' }))).toEqual(['L-TODAY', 'L-TOMORROW-B']);
     expect(ids(await list({ provider: 'D-2', range: 'tomorrow' }))).toEqual(['L-TOMORROW-B']);
     expect(ids(await list({ location: 'Nowhere' }))).toEqual([]);
@@ -204,10 +251,18 @@ describe('GET /admin/history: the appointment timeline', () => {
 
   it('has every EHR event with what changed, the texts with their words and delivery, the reply, the EHR request and the reminder plan, in the clinic zone', async () => {
     const phone = '+14155550410';
-    const booked = ehrEvent({ appointment_id: 'TL-1', patient_phone: phone, appointment_location: 'North Clinic', event_datetime_utc: utcAt(-2 * HOUR) });
+    const booked = ehrEvent({
+      appointment_id: 'TL-1',
+      patient_phone: phone,
+      appointment_location: 'North Clinic',
+      event_datetime_utc: utcAt(-2 * HOUR),
+    });
     expect((await t.postEvents(booked)).status).toBe(202);
     await t.stack.settle();
-    expect((await t.postEvents({ ...booked, event_type: 'MODIFIED', appointment_location: 'South Clinic', event_datetime_utc: utcAt(-HOUR) })).status).toBe(202);
+    expect(
+      (await t.postEvents({ ...booked, event_type: 'MODIFIED', appointment_location: 'South Clinic', event_datetime_utc: utcAt(-HOUR) }))
+        .status,
+    ).toBe(202);
     await t.stack.settle();
     await phonesApi(t).send(phone, 'CONFIRM APPT');
     await t.stack.settle();
@@ -241,7 +296,9 @@ describe('GET /admin/history: the appointment timeline', () => {
     expect(requests[0].detail).toMatch(/^Delivered .* (PST|PDT) \(HTTP 200/);
 
     // The patient asked to confirm: no more nudges, and the timeline says why.
-    expect(of('reminder')).toEqual([expect.objectContaining({ title: 'No more reminders', detail: 'the patient asked to confirm or cancel' })]);
+    expect(of('reminder')).toEqual([
+      expect.objectContaining({ title: 'No more reminders', detail: 'the patient asked to confirm or cancel' }),
+    ]);
 
     // Times are ordered (to the second: Twilio's resolution), each written in the clinic zone with the zone named.
     const instants = timeline.map((e: any) => Math.floor(Date.parse(e.at) / 1000));
@@ -249,4 +306,3 @@ describe('GET /admin/history: the appointment timeline', () => {
     for (const e of timeline) expect(e.at_local).toMatch(/ (PST|PDT)$/);
   });
 });
-

@@ -19,7 +19,11 @@ describe('the dashboard bar chart (assets/src/lib/chart.ts)', () => {
   });
 
   it('gives each of 30 days a bar at least a pixel wide', () => {
-    const bars = barGeometry(Array.from({ length: 30 }, (_, i) => i), 280, 58);
+    const bars = barGeometry(
+      Array.from({ length: 30 }, (_, i) => i),
+      280,
+      58,
+    );
     expect(bars).toHaveLength(30);
     expect(Math.min(...bars.map((b) => b.width))).toBeGreaterThanOrEqual(1);
   });

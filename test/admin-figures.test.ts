@@ -57,7 +57,15 @@ describe('the dashboard figures, through the admin API on the local stack', () =
 
   it('starts at zero for every day of the period, with the definitions shown beside the figures', async () => {
     const f = await figures();
-    expect(f.days.map((d: any) => d.day)).toEqual(['2026-11-24', '2026-11-25', '2026-11-26', '2026-11-27', '2026-11-28', '2026-11-29', '2026-11-30']);
+    expect(f.days.map((d: any) => d.day)).toEqual([
+      '2026-11-24',
+      '2026-11-25',
+      '2026-11-26',
+      '2026-11-27',
+      '2026-11-28',
+      '2026-11-29',
+      '2026-11-30',
+    ]);
     expect(Object.values(f.totals).every((v) => v === 0)).toBe(true);
     expect(f.confirmation_rate).toBeNull();
     expect(f.definitions.confirmation_rate).toMatch(/Confirmed by text ÷ texts asking/);
@@ -93,7 +101,12 @@ describe('the dashboard figures, through the admin API on the local stack', () =
   });
 
   it('counts a no-show once, however often the EHR sends it', async () => {
-    const noShow = ehrEvent({ appointment_id: 'FIG-3', patient_phone: landline, event_type: 'NOSHOWED', event_datetime_utc: utcAt(-1 * HOUR) });
+    const noShow = ehrEvent({
+      appointment_id: 'FIG-3',
+      patient_phone: landline,
+      event_type: 'NOSHOWED',
+      event_datetime_utc: utcAt(-1 * HOUR),
+    });
     await t.postEvents(noShow);
     await t.postEvents(noShow);
     expect((await figures()).totals.no_shows).toBe(1);

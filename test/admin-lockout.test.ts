@@ -29,7 +29,9 @@ function startAttacker(workers = 4, maxPerWorker = 150) {
   let stopped = false;
   const worker = async (w: number) => {
     for (let i = 0; i < maxPerWorker && !stopped; i += 1) {
-      answers.push(await api.call('login', { body: { password: `guess-${w}-${i}` }, client: `attacker-${w}-${String(i).padStart(4, '0')}` }));
+      answers.push(
+        await api.call('login', { body: { password: `guess-${w}-${i}` }, client: `attacker-${w}-${String(i).padStart(4, '0')}` }),
+      );
     }
   };
   const done = Promise.all(Array.from({ length: workers }, (_, w) => worker(w)));
@@ -80,7 +82,9 @@ describe('a password-guessing attack cannot lock the administrator out', () => {
       await attacker.stop();
 
       const wrong = attacker.answers.filter((a) => a.status === 401).length;
-      console.info(`admin logged in in ${Math.round(ms)} ms under attack; attacker sent ${attacker.answers.length} requests (${sentDuringAttack} by then), ${wrong} wrong passwords were checked`);
+      console.info(
+        `admin logged in in ${Math.round(ms)} ms under attack; attacker sent ${attacker.answers.length} requests (${sentDuringAttack} by then), ${wrong} wrong passwords were checked`,
+      );
       expect(ms).toBeLessThan(60_000);
       expect(inDuringAttack.status).toBe(200);
       expect(session.device_token).toMatch(/^v1\./);
@@ -111,7 +115,8 @@ describe('a password-guessing attack cannot lock the administrator out', () => {
   it('a known browser has wrong passwords of its own: 5, then even the right one waits', async () => {
     const browser = 'admin-browser-0003';
     const device = (await api.loginAs(browser)).device_token;
-    for (let i = 0; i < 5; i += 1) expect((await api.call('login', { body: { password: `typo-${i}` }, client: browser, device })).status).toBe(401);
+    for (let i = 0; i < 5; i += 1)
+      expect((await api.call('login', { body: { password: `typo-${i}` }, client: browser, device })).status).toBe(401);
     const locked = await api.call('login', { body: { password: password() }, client: browser, device });
     expect(locked.status).toBe(429);
     expect(locked.json.error).toMatchObject({ code: 'rate-limited', scope: 'device' });

@@ -32,10 +32,21 @@ describe('POST /admin/simulate-message: a pasted message through the real intake
     expect(res.json.ack).toEqual({ code: 'AA', control_id: 'SIMA1B2C3', text: 'applied', errors: [] });
     expect(res.json.answer.ack_code).toBe('AA');
     expect(res.json.recorded).toEqual([
-      { appointment_id: 'SIM-HL7-A1B2C3', event_type: 'BOOKED', outcome: 'applied', disposition: 'QUEUED', message: 'started', patient_phone: samplePhone(tag) },
+      {
+        appointment_id: 'SIM-HL7-A1B2C3',
+        event_type: 'BOOKED',
+        outcome: 'applied',
+        disposition: 'QUEUED',
+        message: 'started',
+        patient_phone: samplePhone(tag),
+      },
     ]);
     const state = await t.getJson(stateKey('SIM-HL7-A1B2C3'));
-    expect(state.facts).toMatchObject({ patient_phone: samplePhone(tag), appointment_timezone: 'America/New_York', provider_last_name: 'Lopez' });
+    expect(state.facts).toMatchObject({
+      patient_phone: samplePhone(tag),
+      appointment_timezone: 'America/New_York',
+      provider_last_name: 'Lopez',
+    });
     await t.stack.settle();
     expect(textsTo(samplePhone(tag)).at(-1)?.body).toMatch(flowTextPattern('send_booked'));
   });
@@ -47,7 +58,9 @@ describe('POST /admin/simulate-message: a pasted message through the real intake
     expect(res.status).toBe(200);
     expect(res.json.status).toBe(400);
     expect(res.json.ack.code).toBe('AE');
-    expect(res.json.ack.errors).toEqual([expect.objectContaining({ location: 'PID-13', severity: 'E', text: expect.stringContaining('patient_phone') })]);
+    expect(res.json.ack.errors).toEqual([
+      expect.objectContaining({ location: 'PID-13', severity: 'E', text: expect.stringContaining('patient_phone') }),
+    ]);
     expect(res.json.recorded).toEqual([]);
     expect(await t.listKeys()).toEqual(before);
   });
@@ -60,10 +73,21 @@ describe('POST /admin/simulate-message: a pasted message through the real intake
     expect(res.json.answer.resourceType).toBe('OperationOutcome');
     expect(res.json.answer.issue).toEqual([expect.objectContaining({ severity: 'information', expression: ['Bundle.entry[0].resource'] })]);
     expect(res.json.recorded).toEqual([
-      { appointment_id: 'SIM-FHIR-F00D01', event_type: 'BOOKED', outcome: 'applied', disposition: 'QUEUED', message: 'started', patient_phone: samplePhone(tag) },
+      {
+        appointment_id: 'SIM-FHIR-F00D01',
+        event_type: 'BOOKED',
+        outcome: 'applied',
+        disposition: 'QUEUED',
+        message: 'started',
+        patient_phone: samplePhone(tag),
+      },
     ]);
     const state = await t.getJson(stateKey('SIM-FHIR-F00D01'));
-    expect(state.facts).toMatchObject({ appointment_timezone: 'America/New_York', appointment_location: 'Sample Clinic, Suite 100', provider_first_name: 'Ana' });
+    expect(state.facts).toMatchObject({
+      appointment_timezone: 'America/New_York',
+      appointment_location: 'Sample Clinic, Suite 100',
+      provider_first_name: 'Ana',
+    });
     await t.stack.settle();
     expect(textsTo(samplePhone(tag)).at(-1)?.body).toMatch(flowTextPattern('send_booked'));
   });
@@ -75,7 +99,12 @@ describe('POST /admin/simulate-message: a pasted message through the real intake
     const res = await send({ format: 'fhir-r4', message: JSON.stringify(bundle) });
     expect(res.json.status).toBe(422);
     expect(res.json.answer.issue).toEqual([
-      expect.objectContaining({ severity: 'error', code: 'required', expression: ['Bundle.entry[1].resource.telecom'], diagnostics: expect.stringContaining('no current phone') }),
+      expect.objectContaining({
+        severity: 'error',
+        code: 'required',
+        expression: ['Bundle.entry[1].resource.telecom'],
+        diagnostics: expect.stringContaining('no current phone'),
+      }),
     ]);
     expect(res.json.recorded).toEqual([]);
     expect(await t.listKeys()).toEqual(before);
@@ -94,9 +123,14 @@ describe('POST /admin/simulate-message: a pasted message through the real intake
     const empty = await send({ format: 'hl7v2', message: '  ' });
     expect(empty.status).toBe(400);
     expect(empty.json.error.problems[0].field).toBe('message');
-    const large = await send({ format: 'hl7v2', message: `${hl7Sample({ now: FIXTURE_NOW, tag: 'b16b16' })}NTE|||${'x'.repeat(MAX_BODY_BYTES)}` });
+    const large = await send({
+      format: 'hl7v2',
+      message: `${hl7Sample({ now: FIXTURE_NOW, tag: 'b16b16' })}NTE|||${'x'.repeat(MAX_BODY_BYTES)}`,
+    });
     expect(large.status).toBe(400);
-    expect(large.json.error.problems).toEqual([{ field: 'message', message: `is larger than the intake's limit of ${MAX_BODY_BYTES} bytes` }]);
+    expect(large.json.error.problems).toEqual([
+      { field: 'message', message: `is larger than the intake's limit of ${MAX_BODY_BYTES} bytes` },
+    ]);
   });
 
   it('refuses a request without a session, or with a login challenge instead (401), and sends nothing', async () => {

@@ -65,7 +65,11 @@ describe('a deployed service with SIMULATION_ENABLED=true', () => {
   let api: ReturnType<typeof adminApi>;
   const allowed = '+14155557101';
   beforeAll(async () => {
-    t = await startTestStack({ SERVICE_MODE: 'deployed', SIMULATION_ENABLED: 'true', SIMULATION_ALLOWED_PHONES: ' +1 (415) 555-7101 , +14155557102' });
+    t = await startTestStack({
+      SERVICE_MODE: 'deployed',
+      SIMULATION_ENABLED: 'true',
+      SIMULATION_ALLOWED_PHONES: ' +1 (415) 555-7101 , +14155557102',
+    });
     api = adminApi(t);
   });
   afterAll(async () => {

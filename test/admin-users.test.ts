@@ -19,7 +19,12 @@ describe('staff users and the audit trail, through the admin Functions', () => {
   /** Both login steps as a staff user, reading the code the local Verify texted to their phone. */
   // A client id of its own per login: the per-browser limit of 5 texted codes must not decide a test.
   let logins = 0;
-  async function loginStaff(username: string, password: string, phone: string, client = `staff-login-${String((logins += 1)).padStart(4, '0')}`): Promise<any> {
+  async function loginStaff(
+    username: string,
+    password: string,
+    phone: string,
+    client = `staff-login-${String((logins += 1)).padStart(4, '0')}`,
+  ): Promise<any> {
     const step1 = await api.call('login', { body: { username, password }, client });
     if (step1.status !== 200) return step1;
     await t.stack.settle();
@@ -62,7 +67,10 @@ describe('staff users and the audit trail, through the admin Functions', () => {
   });
 
   it('refuses a user with bad fields, naming each field and what is wrong', async () => {
-    const res = await api.call('user-add', { token: admin, body: { id: 'Bad Id!', name: '', phone: 'not a phone', role: 'boss', password: 'short' } });
+    const res = await api.call('user-add', {
+      token: admin,
+      body: { id: 'Bad Id!', name: '', phone: 'not a phone', role: 'boss', password: 'short' },
+    });
     expect(res.status).toBe(400);
     const fields = res.json.error.problems.map((p: any) => p.field).sort();
     expect(fields).toEqual(['id', 'name', 'password', 'phone', 'role']);
@@ -97,7 +105,10 @@ describe('staff users and the audit trail, through the admin Functions', () => {
     const unknown = await api.call('login', { body: { username: 'nobody', password: ANN.password }, client: 'staff-client-0002' });
     expect(unknown.status).toBe(401);
     expect(unknown.json.error.message).toBe(wrong.json.error.message);
-    const adminPasswordForAnn = await api.call('login', { body: { username: 'ann', password: t.stack.env.APPLICATION_PASSWORD }, client: 'staff-client-0002' });
+    const adminPasswordForAnn = await api.call('login', {
+      body: { username: 'ann', password: t.stack.env.APPLICATION_PASSWORD },
+      client: 'staff-client-0002',
+    });
     expect(adminPasswordForAnn.status).toBe(401);
 
     const step1 = await api.call('login', { body: { username: 'ANN ', password: ANN.password }, client: 'staff-client-0001' });
@@ -149,7 +160,9 @@ describe('staff users and the audit trail, through the admin Functions', () => {
     expect(after.status).toBe(401);
     expect(after.json.error.message).toMatch(/disabled/);
     expect((await api.call('refresh', { token: bea, body: {} })).status).toBe(401);
-    expect((await api.call('login', { body: { username: 'bea', password: 'bea-first-passphrase' }, client: 'staff-client-0003' })).status).toBe(401);
+    expect(
+      (await api.call('login', { body: { username: 'bea', password: 'bea-first-passphrase' }, client: 'staff-client-0003' })).status,
+    ).toBe(401);
   });
 
   it('ends the sessions of a user whose password changes; a role change applies at once', async () => {
@@ -166,19 +179,25 @@ describe('staff users and the audit trail, through the admin Functions', () => {
     const promoted = (await loginStaff('cy', 'cy-second-passphrase', '+14155553103')).json;
     expect(promoted.role).toBe('admin');
     expect((await api.call('settings', { token: promoted.token })).status).toBe(200);
-    expect((await api.call('user-update', { token: admin, body: { id: 'nobody' , disabled: true } })).status).toBe(404);
+    expect((await api.call('user-update', { token: admin, body: { id: 'nobody', disabled: true } })).status).toBe(404);
   });
 
   it('lets a staff user set their own password with the current one; their sessions end', async () => {
     await api.call('user-add', { token: admin, body: { ...ANN, id: 'dee', phone: '+14155553104', password: 'dee-first-passphrase' } });
     const dee = (await loginStaff('dee', 'dee-first-passphrase', '+14155553104')).json.token;
-    const wrong = await api.call('my-password', { token: dee, body: { current_password: 'not-my-password', new_password: 'dee-second-passphrase' } });
+    const wrong = await api.call('my-password', {
+      token: dee,
+      body: { current_password: 'not-my-password', new_password: 'dee-second-passphrase' },
+    });
     expect(wrong.status).toBe(400);
     expect(wrong.json.error.problems).toEqual([{ field: 'current_password', message: 'is not your current password' }]);
     const short = await api.call('my-password', { token: dee, body: { current_password: 'dee-first-passphrase', new_password: 'short' } });
     expect(short.json.error.problems).toEqual([{ field: 'new_password', message: 'must be at least 12 characters' }]);
     expect((await api.call('appointments', { token: dee })).status).toBe(200);
-    const done = await api.call('my-password', { token: dee, body: { current_password: 'dee-first-passphrase', new_password: 'dee-second-passphrase' } });
+    const done = await api.call('my-password', {
+      token: dee,
+      body: { current_password: 'dee-first-passphrase', new_password: 'dee-second-passphrase' },
+    });
     expect(done.status).toBe(200);
     expect(done.text).not.toContain('dee-second-passphrase');
     expect((await api.call('appointments', { token: dee })).status).toBe(401);
@@ -197,7 +216,14 @@ describe('staff users and the audit trail, through the admin Functions', () => {
     const entries = await auditEntries();
     const all = JSON.stringify(entries);
     const has = (action: string, match: Record<string, unknown>) =>
-      expect(entries.some((e) => e.action === action && Object.entries(match).every(([k, v]) => JSON.stringify(k.split('.').reduce((o: any, p) => o?.[p], e)) === JSON.stringify(v))), `${action} ${JSON.stringify(match)}`).toBe(true);
+      expect(
+        entries.some(
+          (e) =>
+            e.action === action &&
+            Object.entries(match).every(([k, v]) => JSON.stringify(k.split('.').reduce((o: any, p) => o?.[p], e)) === JSON.stringify(v)),
+        ),
+        `${action} ${JSON.stringify(match)}`,
+      ).toBe(true);
     has('login.password', { 'actor.user_id': 'ann', outcome: 'success' });
     has('login.password', { 'actor.user_id': 'ann', outcome: 'failure' });
     // A name that is no user's may be a password typed in the wrong field: not recorded.
@@ -221,7 +247,19 @@ describe('staff users and the audit trail, through the admin Functions', () => {
       expect(typeof e.request_id).toBe('string');
       expect(e.client.user_agent).toBeTruthy();
     }
-    for (const secret of [ANN.password, 'cy-second-passphrase', 'dee-second-passphrase', 'not-my-password', t.stack.env.APPLICATION_PASSWORD ?? '?', ANN_E164, '3101', PATIENT_PHONE, 'Zoë', 'Privatename', 'Ann Staffmember']) {
+    for (const secret of [
+      ANN.password,
+      'cy-second-passphrase',
+      'dee-second-passphrase',
+      'not-my-password',
+      t.stack.env.APPLICATION_PASSWORD ?? '?',
+      ANN_E164,
+      '3101',
+      PATIENT_PHONE,
+      'Zoë',
+      'Privatename',
+      'Ann Staffmember',
+    ]) {
       expect(all, secret).not.toContain(secret);
     }
     const ats = entries.map((e) => e.at);
@@ -272,6 +310,8 @@ describe('staff users and the audit trail, through the admin Functions', () => {
     for (const [k, body] of before) expect(JSON.stringify(await t.getJson(k)), k).toBe(body);
     // The store writes entries create-only; the bucket refuses a second create of the same key.
     const first = keys[0] as string;
-    await expect(t.s3.send(new PutObjectCommand({ Bucket: t.stack.bucket, Key: first, Body: '{}', IfNoneMatch: '*' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } });
+    await expect(
+      t.s3.send(new PutObjectCommand({ Bucket: t.stack.bucket, Key: first, Body: '{}', IfNoneMatch: '*' })),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } });
   });
 });

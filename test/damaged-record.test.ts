@@ -28,7 +28,10 @@ beforeAll(async () => {
   truncateSync(objectFile(s3Dir, t.stack.bucket, stateKey('APT-dmg-2')), 0);
   // A well-formed object whose content is not an appointment state (the store cannot parse it).
   const history = (await t.listKeys(historyPrefix('APT-dmg-3')))[0] as string;
-  writeFileSync(objectFile(s3Dir, t.stack.bucket, stateKey('APT-dmg-3')), `${JSON.stringify({ key: stateKey('APT-dmg-3'), etag: createHash('md5').update('{}').digest('hex'), size: 2, contentType: 'application/json', modified: new Date().toISOString(), meta: {} })}\n{}`);
+  writeFileSync(
+    objectFile(s3Dir, t.stack.bucket, stateKey('APT-dmg-3')),
+    `${JSON.stringify({ key: stateKey('APT-dmg-3'), etag: createHash('md5').update('{}').digest('hex'), size: 2, contentType: 'application/json', modified: new Date().toISOString(), meta: {} })}\n{}`,
+  );
   truncateSync(objectFile(s3Dir, t.stack.bucket, history), 10);
   const original = console.error.bind(console);
   vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
@@ -61,15 +64,21 @@ describe('a damaged record', () => {
   });
 
   it('fails intake for its own appointment only', async () => {
-    const hit = await t.postEvents(ehrEvent({ appointment_id: 'APT-dmg-2', event_type: 'CONFIRMED', event_datetime_utc: utcAt(-7 * HOUR) }));
+    const hit = await t.postEvents(
+      ehrEvent({ appointment_id: 'APT-dmg-2', event_type: 'CONFIRMED', event_datetime_utc: utcAt(-7 * HOUR) }),
+    );
     expect(hit.status).toBe(503);
-    const other = await t.postEvents(ehrEvent({ appointment_id: 'APT-dmg-1', event_type: 'CONFIRMED', event_datetime_utc: utcAt(-7 * HOUR) }));
+    const other = await t.postEvents(
+      ehrEvent({ appointment_id: 'APT-dmg-1', event_type: 'CONFIRMED', event_datetime_utc: utcAt(-7 * HOUR) }),
+    );
     expect(other.status).toBe(202);
     expect(other.json.results[0]).toMatchObject({ outcome: 'applied', disposition: 'CONFIRMED' });
   });
 
   it('answers intake for a state that is not what we wrote 500 damaged-record (not retryable), with a request id and no stack', async () => {
-    const hit = await t.postEvents(ehrEvent({ appointment_id: 'APT-dmg-3', event_type: 'CONFIRMED', event_datetime_utc: utcAt(-7 * HOUR) }));
+    const hit = await t.postEvents(
+      ehrEvent({ appointment_id: 'APT-dmg-3', event_type: 'CONFIRMED', event_datetime_utc: utcAt(-7 * HOUR) }),
+    );
     expect(hit.status).toBe(500);
     expect(hit.json.error).toMatchObject({ code: 'damaged-record', retryable: false, request_id: expect.any(String) });
     expect(JSON.stringify(hit.json)).not.toMatch(/\bat \S+ \(|\.ts:\d+|Zoë|555/);

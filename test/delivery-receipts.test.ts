@@ -29,7 +29,10 @@ async function history(id: string): Promise<any> {
   return res.json;
 }
 
-const deliveries = (h: any) => (h.history as any[]).filter((e) => e.event_type === 'DELIVERY').map((e) => ({ status: e.detail.status, error_code: e.detail.error_code }));
+const deliveries = (h: any) =>
+  (h.history as any[])
+    .filter((e) => e.event_type === 'DELIVERY')
+    .map((e) => ({ status: e.detail.status, error_code: e.detail.error_code }));
 
 async function failTextsTo(phone: string, code: number | null) {
   const res = await fetch(`${t.stack.url}/__local/phones/${encodeURIComponent(phone)}/delivery`, {
@@ -82,7 +85,9 @@ describe('delivery receipts through the Messaging Service status callback', () =
 
     // The EHR sends another number: reminders may go to it.
     const mobile = '+14155554003';
-    await t.postEvents(ehrEvent({ appointment_id: id, patient_phone: mobile, event_type: 'MODIFIED', event_datetime_utc: '2026-11-30T17:59:00Z' }));
+    await t.postEvents(
+      ehrEvent({ appointment_id: id, patient_phone: mobile, event_type: 'MODIFIED', event_datetime_utc: '2026-11-30T17:59:00Z' }),
+    );
     const after = await t.getJson(stateKey(id));
     expect(after.undeliverable).toBeUndefined();
     expect((await history(id)).plan.stopped).toBeUndefined();
@@ -93,7 +98,11 @@ describe('delivery receipts through the Messaging Service status callback', () =
     const url = `${t.stack.url}/twilio/status`;
     const params = { MessageSid: `SM${'a'.repeat(32)}`, MessageStatus: 'undelivered', To: '+14155554004', ErrorCode: '30006' };
     const post = (signature: string) =>
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body: new URLSearchParams(params).toString() });
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+        body: new URLSearchParams(params).toString(),
+      });
     expect((await post('bm90IGEgc2lnbmF0dXJl')).status).toBe(403);
     const signed = twilio.getExpectedTwilioSignature(t.stack.env.AUTH_TOKEN ?? '', url, params);
     const ok = await post(signed);
@@ -108,7 +117,14 @@ describe('humane defaults end to end (08:00–21:00, 12 h between texts)', () =>
     const id = 'APT-gap-booking';
     // Booked Nov 25 16:00Z for Nov 27 13:00 in Los Angeles (21:00Z): reminder 1 is due 48 h before, Nov 25 21:00Z.
     t.stack.clock.set('2026-11-25T16:00:00Z');
-    await t.postEvents(ehrEvent({ appointment_id: id, patient_phone: phone, event_datetime_utc: '2026-11-25T15:59:00Z', appointment_datetime: '2026-11-27T13:00:00' }));
+    await t.postEvents(
+      ehrEvent({
+        appointment_id: id,
+        patient_phone: phone,
+        event_datetime_utc: '2026-11-25T15:59:00Z',
+        appointment_datetime: '2026-11-27T13:00:00',
+      }),
+    );
     const plan = (await history(id)).plan;
     expect(plan.next).toMatchObject({ kind: 'remind', n: 1, deferred_from: '2026-11-25T21:00:00.000Z', reason: 'min-gap' });
     expect(plan.next.at >= '2026-11-26T04:00:00.000Z' && plan.next.at < '2026-11-26T04:01:00.000Z').toBe(true);

@@ -195,7 +195,9 @@ describe('the embedded S3 server across crashes (builtin)', () => {
             may.add(v);
             const Body = JSON.stringify({ key, v, pad: 'x'.repeat(Math.floor(random() * 64 * 1024)) });
             try {
-              const r = await c.send(new PutObjectCommand({ Bucket, Key: key, Body, ...(etag ? { IfMatch: etag } : { IfNoneMatch: '*' }) }));
+              const r = await c.send(
+                new PutObjectCommand({ Bucket, Key: key, Body, ...(etag ? { IfMatch: etag } : { IfNoneMatch: '*' }) }),
+              );
               allowed.set(key, new Set([v]));
               etags.set(key, r.ETag ?? '');
             } catch (err) {
@@ -215,7 +217,10 @@ describe('the embedded S3 server across crashes (builtin)', () => {
         // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the writers set cut; TypeScript does not see closures assign it
         if (cut) interrupted += 1;
 
-        expect(filesUnder(dir).filter((f) => f.endsWith('.tmp')), `trial ${trial}: temporary files left after the restart`).toEqual([]);
+        expect(
+          filesUnder(dir).filter((f) => f.endsWith('.tmp')),
+          `trial ${trial}: temporary files left after the restart`,
+        ).toEqual([]);
         const listed = new Set(await listEverything(c, Bucket, 'k/'));
         for (const key of keys) {
           const got = await c.send(new GetObjectCommand({ Bucket, Key: key })).then(
@@ -247,7 +252,8 @@ describe('the embedded S3 server across crashes (builtin)', () => {
     const s3 = await startEmbeddedS3({ directory: dir, buckets: [Bucket] });
     const c = oneShotClient(s3.endpoint);
     try {
-      for (const k of ['d/good-1', 'd/empty', 'd/flipped', 'd/good-2']) await c.send(new PutObjectCommand({ Bucket, Key: k, Body: `{"k":"${k}"}` }));
+      for (const k of ['d/good-1', 'd/empty', 'd/flipped', 'd/good-2'])
+        await c.send(new PutObjectCommand({ Bucket, Key: k, Body: `{"k":"${k}"}` }));
       truncateSync(objectFile(dir, Bucket, 'd/empty'), 0);
       const flipped = objectFile(dir, Bucket, 'd/flipped');
       const bytes = readFileSync(flipped);
@@ -286,7 +292,14 @@ describe('the embedded S3 server across crashes (builtin)', () => {
     try {
       const old = await startEmbeddedS3({ directory: dir, buckets: [Bucket], impl: 's3rver', supervise: false });
       const before = oneShotClient(old.endpoint);
-      await before.send(new PutObjectCommand({ Bucket, Key: 'appointments/QVBU/state.json', Body: '{"v":1}', ContentType: 'application/json; charset=utf-8' }));
+      await before.send(
+        new PutObjectCommand({
+          Bucket,
+          Key: 'appointments/QVBU/state.json',
+          Body: '{"v":1}',
+          ContentType: 'application/json; charset=utf-8',
+        }),
+      );
       await before.send(new PutObjectCommand({ Bucket, Key: 'optouts/x.json', Body: '{"v":2}' }));
       await old.stop();
       const now = await startEmbeddedS3({ directory: dir, buckets: [Bucket], impl: 'builtin', supervise: false });
@@ -334,7 +347,7 @@ describe('the embedded S3 server across crashes (builtin)', () => {
       const back = s3.nextRestart();
       process.kill(s3.pid as number, 'SIGKILL');
       // The port is free once the process is gone; take it before the new server can.
-      for (let bound = false; !bound; ) {
+      for (let bound = false; !bound;) {
         bound = await new Promise<boolean>((resolve) => {
           squatter.once('error', () => resolve(false));
           squatter.listen(s3.port, '127.0.0.1', () => resolve(true));

@@ -34,7 +34,6 @@ const context = {
   CUSTOMER_NAME: 'Owl Health',
 };
 
-
 const lines: string[] = [];
 beforeAll(() => {
   removeTwilioResponse = installTwilioResponse();

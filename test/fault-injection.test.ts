@@ -64,12 +64,15 @@ async function intake(store: AppointmentStore, flows: FlowStarter, event: Appoin
 }
 
 function booking(k: number): AppointmentEvent {
-  const r = parseEhrEvent(ehrEvent({ appointment_id: `APT-fault-${k}`, patient_phone: `+1415555${String(8100 + k)}` }), { defaultCountry: 'US' });
+  const r = parseEhrEvent(ehrEvent({ appointment_id: `APT-fault-${k}`, patient_phone: `+1415555${String(8100 + k)}` }), {
+    defaultCountry: 'US',
+  });
   if (!r.ok) throw new Error('fixture');
   return r.event;
 }
 
-const textsTo = (phone: string) => t.stack.carrier.conversation(phone).filter((m) => m.to === phone && flowTextPattern('send_booked').test(m.body));
+const textsTo = (phone: string) =>
+  t.stack.carrier.conversation(phone).filter((m) => m.to === phone && flowTextPattern('send_booked').test(m.body));
 
 describe('fault injection: a crash after each step of the intake, then redelivery and the sweep', () => {
   const steps: [string, (store: AppointmentStore, flows: FlowStarter) => [AppointmentStore, FlowStarter]][] = [
@@ -85,7 +88,10 @@ describe('fault injection: a crash after each step of the intake, then redeliver
     const phone = event.patient_phone;
     const [store, flows] = wrap(deps.store, deps.flows);
     // The crash is a 5xx to the engine (or a Function that died): it delivers the event again.
-    const first = await intake(store, flows, event).then(() => 'answered', (err: unknown) => (err instanceof Crash ? 'crashed' : 'failed'));
+    const first = await intake(store, flows, event).then(
+      () => 'answered',
+      (err: unknown) => (err instanceof Crash ? 'crashed' : 'failed'),
+    );
     await t.stack.settle();
     if (first !== 'answered') expect(first).toBe('crashed');
     await intake(deps.store, deps.flows, event);
@@ -117,7 +123,12 @@ describe('fault injection: a crash after each step of the intake, then redeliver
     expect(first).toMatchObject({ action: 'confirm', ehr_delivery: 'pending' });
 
     // Studio's retry of the reply Function, then the sweep's outbox run once the first attempt's lease is over.
-    const healthy = new EhrNotifier({ endpoint: env.IE_ENDPOINT ?? '', secret: env.IE_SIGNING_SECRET ?? '', store: deps.store, now: deps.now });
+    const healthy = new EhrNotifier({
+      endpoint: env.IE_ENDPOINT ?? '',
+      secret: env.IE_SIGNING_SECRET ?? '',
+      store: deps.store,
+      now: deps.now,
+    });
     await handleReply({ record: { store: deps.store, policy: deps.policy, now: deps.now }, notifier: healthy, homeCountry: 'US' }, reply);
     t.stack.clock.advance(2 * MINUTE);
     await runSweep({ ...deps, notifier: healthy });
@@ -129,7 +140,10 @@ describe('fault injection: a crash after each step of the intake, then redeliver
     const state = (await deps.store.getState(event.appointment_id))?.value;
     expect(state?.patient_request?.type).toBe('CONFIRM');
     expect(state?.log?.filter((e) => e.type === 'CONFIRM')).toHaveLength(1);
-    expect(await deps.store.getReceipt(event.appointment_id, state?.patient_request?.event_id ?? '')).toMatchObject({ event_id: state?.patient_request?.event_id, status: 'delivered' });
+    expect(await deps.store.getReceipt(event.appointment_id, state?.patient_request?.event_id ?? '')).toMatchObject({
+      event_id: state?.patient_request?.event_id,
+      status: 'delivered',
+    });
     expect(await deps.store.listOutbox('ehr')).toEqual([]);
   });
 });

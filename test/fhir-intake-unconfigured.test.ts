@@ -26,11 +26,19 @@ describe('POST /ehr/fhir without FHIR_BASE_URL', () => {
     const res = await off.postFhir(fhirFixture('athena_subscription_notification_appointment_schedule.json'));
     expect(res.status).toBe(422);
     expect(res.json.issue).toEqual([
-      expect.objectContaining({ code: 'processing', expression: ['Bundle.entry[0].resource.notificationEvent[0].focus'], diagnostics: expect.stringMatching(/FHIR_BASE_URL.*FHIR_BEARER_TOKEN.*FHIR_CLIENT_ID/) }),
+      expect.objectContaining({
+        code: 'processing',
+        expression: ['Bundle.entry[0].resource.notificationEvent[0].focus'],
+        diagnostics: expect.stringMatching(/FHIR_BASE_URL.*FHIR_BEARER_TOKEN.*FHIR_CLIENT_ID/),
+      }),
     ]);
     const bare = await off.postFhir(base());
     expect(bare.status).toBe(422);
-    expect(bare.json.issue[0]).toMatchObject({ code: 'not-found', expression: ['Appointment.participant[0].actor'], diagnostics: expect.stringMatching(/FHIR_BASE_URL/) });
+    expect(bare.json.issue[0]).toMatchObject({
+      code: 'not-found',
+      expression: ['Appointment.participant[0].actor'],
+      diagnostics: expect.stringMatching(/FHIR_BASE_URL/),
+    });
     expect(await bucketSnapshot(off)).toBe(before);
   });
 });

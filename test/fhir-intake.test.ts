@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTCOME_SYSTEM } from '../src/fhir/outcome';
 import { historyPrefix, stateKey } from '../src/storage/keys';
-import { athenaAppointment, FIXTURE_LOCATION, FIXTURE_PATIENTS, FIXTURE_PRACTITIONER, fhirExpectations, fhirFixture, MOBILE_E164, patient } from './fixtures/fhir';
+import {
+  athenaAppointment,
+  FIXTURE_LOCATION,
+  FIXTURE_PATIENTS,
+  FIXTURE_PRACTITIONER,
+  fhirExpectations,
+  fhirFixture,
+  MOBILE_E164,
+  patient,
+} from './fixtures/fhir';
 import { DAY, FIXTURE_NOW, HOUR } from './fixtures/time';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { started } from './support/started';
@@ -25,7 +34,9 @@ afterAll(async () => {
 
 /** The codings of an answer's issue, by what they say. */
 function coded(issue: any): Record<string, string> {
-  return Object.fromEntries((issue.details?.coding ?? []).map((c: { system: string; code: string }) => [c.system.slice(OUTCOME_SYSTEM.length + 1), c.code]));
+  return Object.fromEntries(
+    (issue.details?.coding ?? []).map((c: { system: string; code: string }) => [c.system.slice(OUTCOME_SYSTEM.length + 1), c.code]),
+  );
 }
 
 const textsTo = (s: TestStack, phone: string) => s.stack.carrier.conversation(phone).filter((m) => m.to === phone);
@@ -50,11 +61,21 @@ describe('POST /ehr/fhir: every public fixture yields its expected facts', () =>
     expect(res.json.resourceType).toBe('OperationOutcome');
     expect(res.json.issue).toHaveLength(1);
     const line = coded(res.json.issue[0]);
-    expect(line).toMatchObject({ 'appointment-id': expected.appointment_id, 'event-type': 'BOOKED', outcome: 'applied', disposition: 'QUEUED', message: 'started' });
+    expect(line).toMatchObject({
+      'appointment-id': expected.appointment_id,
+      'event-type': 'BOOKED',
+      outcome: 'applied',
+      disposition: 'QUEUED',
+      message: 'started',
+    });
     await t.stack.settle();
 
     const state = await t.getJson(stateKey(expected.appointment_id));
-    expect(state.facts).toMatchObject({ appointment_id: expected.appointment_id, patient_id: expected.patient_id, patient_phone: MOBILE_E164 });
+    expect(state.facts).toMatchObject({
+      appointment_id: expected.appointment_id,
+      patient_id: expected.patient_id,
+      patient_phone: MOBILE_E164,
+    });
     expect(state.facts.appointment_datetime_utc).toBe(new Date(start).toISOString());
     if (athena) {
       expect(state.ehr_event_at).toBe(new Date(expected.event_timestamp as string).toISOString());
@@ -69,13 +90,21 @@ describe('POST /ehr/fhir: every public fixture yields its expected facts', () =>
     // The sandbox's Patient prefers Spanish (Patient.communication): the booking text is in Spanish.
     expect(state.facts.patient_language).toBe('es');
     expect(text?.body).toMatch(/^Hola .*, su cita/);
-    rows.push(`${file} | ${line['event-type']} | ${expected.appointment_id} | ${state.facts.appointment_datetime_utc} (${state.facts.appointment_timezone}) | ${state.facts.patient_phone} | texted: ${line.message}`);
+    rows.push(
+      `${file} | ${line['event-type']} | ${expected.appointment_id} | ${state.facts.appointment_datetime_utc} (${state.facts.appointment_timezone}) | ${state.facts.patient_phone} | texted: ${line.message}`,
+    );
   });
 
   it('fetched what the requests did not carry from the sandbox FHIR server, with its token', () => {
     const reads = t.stack.ehr.fhir.reads();
     expect(reads.map((r) => `${r.status} ${r.path}`)).toEqual(
-      expect.arrayContaining(['200 /Patient/example', '200 /Location/1', '404 /Practitioner/example', '200 /Practitioner/dr-y', '200 /Appointment']),
+      expect.arrayContaining([
+        '200 /Patient/example',
+        '200 /Location/1',
+        '404 /Practitioner/example',
+        '200 /Practitioner/dr-y',
+        '200 /Appointment',
+      ]),
     );
     expect(reads.every((r) => r.auth === 'fixed')).toBe(true);
   });
@@ -100,7 +129,11 @@ describe('POST /ehr/fhir: the same guarantees as the JSON intake', () => {
     resourceType: 'Bundle',
     type: 'transaction',
     entry: [
-      { fullUrl: 'urn:uuid:7c1e1a2b-0000-4000-8000-00000000a001', resource: appt, request: { method: 'PUT', url: `Appointment/${String(appt.id)}` } },
+      {
+        fullUrl: 'urn:uuid:7c1e1a2b-0000-4000-8000-00000000a001',
+        resource: appt,
+        request: { method: 'PUT', url: `Appointment/${String(appt.id)}` },
+      },
       { fullUrl: 'urn:uuid:9a1f0d52-58e1-4c39-9a43-0c1e8b7d1b10', resource: who, request: { method: 'PUT', url: 'Patient/p-dup' } },
     ],
   });
@@ -122,8 +155,18 @@ describe('POST /ehr/fhir: the same guarantees as the JSON intake', () => {
     t.stack.clock.set(FIXTURE_NOW + HOUR);
     const at = (h: number) => new Date(FIXTURE_NOW - 2 * HOUR + h * 60_000).toISOString();
     const moved = await t.postFhir(bundle(appointment({ meta: { versionId: '2', lastUpdated: at(1) }, start: '2026-12-02T17:30:00Z' })));
-    const placed = await t.postFhir(bundle(appointment({ meta: { versionId: '3', lastUpdated: at(2) }, start: '2026-12-02T17:30:00Z', participant: [appointment().participant[0], { actor: { display: 'Annex, room 4' }, status: 'accepted' }] })));
-    const cancelled = await t.postFhir(bundle(appointment({ meta: { versionId: '4', lastUpdated: at(3) }, start: '2026-12-02T17:30:00Z', status: 'cancelled' })));
+    const placed = await t.postFhir(
+      bundle(
+        appointment({
+          meta: { versionId: '3', lastUpdated: at(2) },
+          start: '2026-12-02T17:30:00Z',
+          participant: [appointment().participant[0], { actor: { display: 'Annex, room 4' }, status: 'accepted' }],
+        }),
+      ),
+    );
+    const cancelled = await t.postFhir(
+      bundle(appointment({ meta: { versionId: '4', lastUpdated: at(3) }, start: '2026-12-02T17:30:00Z', status: 'cancelled' })),
+    );
     expect([moved, placed, cancelled].map((r) => coded(r.json.issue[0])['event-type'])).toEqual(['RESCHEDULED', 'MODIFIED', 'CANCELED']);
     const state = await t.getJson(stateKey('fhir-dup-1'));
     expect(state.disposition).toBe('CANCELED');
@@ -143,7 +186,10 @@ describe('POST /ehr/fhir: the same guarantees as the JSON intake', () => {
     const before = await bucketSnapshot(t);
     const res = await t.postFhir(bundle(appointment({ id: 'fhir-media' })), { 'content-type': 'application/fhir+json' });
     expect(res.status).toBe(415);
-    expect(res.json.issue[0]).toMatchObject({ code: 'not-supported', diagnostics: expect.stringMatching(/send the same JSON as application\/json/) });
+    expect(res.json.issue[0]).toMatchObject({
+      code: 'not-supported',
+      diagnostics: expect.stringMatching(/send the same JSON as application\/json/),
+    });
     expect(await bucketSnapshot(t)).toBe(before);
   });
 });
@@ -153,9 +199,25 @@ describe('POST /ehr/fhir: problems answer an OperationOutcome and write nothing'
   it.each([
     ['missing start', () => ({ ...base(), id: 'oo-1', start: undefined }), 422, 'required', 'Appointment.start'],
     ['unknown status', () => ({ ...base(), id: 'oo-2', status: 'rescheduled' }), 422, 'code-invalid', 'Appointment.status'],
-    ['unresolvable reference', () => ({ ...base(), id: 'oo-3', participant: [{ actor: { reference: 'Patient/nobody' }, status: 'accepted' }] }), 422, 'not-found', 'Appointment.participant[0].actor'],
+    [
+      'unresolvable reference',
+      () => ({ ...base(), id: 'oo-3', participant: [{ actor: { reference: 'Patient/nobody' }, status: 'accepted' }] }),
+      422,
+      'not-found',
+      'Appointment.participant[0].actor',
+    ],
     ['wrong resourceType', () => FIXTURE_PATIENTS['Patient/example'], 400, 'not-supported', 'resourceType'],
-    ['a reference to the wrong type', () => ({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { ...base(), id: 'oo-5' } }, { fullUrl: 'Patient/example', resource: { ...FIXTURE_LOCATION, id: 'example' } }] }), 422, 'invalid', 'Bundle.entry[1].resource.resourceType'],
+    [
+      'a reference to the wrong type',
+      () => ({
+        resourceType: 'Bundle',
+        type: 'collection',
+        entry: [{ resource: { ...base(), id: 'oo-5' } }, { fullUrl: 'Patient/example', resource: { ...FIXTURE_LOCATION, id: 'example' } }],
+      }),
+      422,
+      'invalid',
+      'Bundle.entry[1].resource.resourceType',
+    ],
   ])('%s', async (_name, body, status, code, expression) => {
     t.stack.clock.set(FIXTURE_NOW);
     const before = await bucketSnapshot(t);
@@ -163,7 +225,9 @@ describe('POST /ehr/fhir: problems answer an OperationOutcome and write nothing'
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toMatch(/application\/fhir\+json/);
     expect(res.json.resourceType).toBe('OperationOutcome');
-    expect(res.json.issue).toEqual(expect.arrayContaining([expect.objectContaining({ severity: 'error', code, expression: [expression] })]));
+    expect(res.json.issue).toEqual(
+      expect.arrayContaining([expect.objectContaining({ severity: 'error', code, expression: [expression] })]),
+    );
     // Diagnostics name the element and the reason, not the patient.
     expect(JSON.stringify(res.json)).not.toMatch(/Chalmers|555-01/);
     expect(await bucketSnapshot(t)).toBe(before);

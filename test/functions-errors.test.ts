@@ -28,17 +28,20 @@ function leakyError(): Error {
 }
 
 /** Every read of the context throws: the runtime's environment itself is broken. */
-const throwingContext = new Proxy({}, {
-  get: () => {
-    throw leakyError();
+const throwingContext = new Proxy(
+  {},
+  {
+    get: () => {
+      throw leakyError();
+    },
+    ownKeys: () => {
+      throw leakyError();
+    },
+    has: () => {
+      throw leakyError();
+    },
   },
-  ownKeys: () => {
-    throw leakyError();
-  },
-  has: () => {
-    throw leakyError();
-  },
-});
+);
 
 const SESSION_SECRET = 's'.repeat(40);
 const EHR_API_KEY = 'k'.repeat(32);
@@ -64,7 +67,6 @@ const workingContext = {
   SESSION_SECRET,
   APPLICATION_PASSWORD: 'p'.repeat(16),
 };
-
 
 beforeAll(() => {
   removeTwilioResponse = installTwilioResponse();
@@ -99,7 +101,12 @@ describe('no Function answers with a stack trace or a file path', () => {
     const session = issueToken(SESSION_SECRET, 'session', Date.now()).token;
     const event = {
       request: {
-        headers: { authorization: `Bearer ${file.includes('admin') ? session : EHR_API_KEY}`, 'content-type': 'application/json', 'content-length': '900', 'x-twilio-signature': 'x' },
+        headers: {
+          authorization: `Bearer ${file.includes('admin') ? session : EHR_API_KEY}`,
+          'content-type': 'application/json',
+          'content-length': '900',
+          'x-twilio-signature': 'x',
+        },
         cookies: {},
       },
       ...ehrEvent(),

@@ -18,7 +18,10 @@ afterAll(async () => {
   await started(t)?.stop();
 });
 
-async function postHl7(body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string; type: string | null }> {
+async function postHl7(
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any; text: string; type: string | null }> {
   const res = await fetch(`${t.stack.url}/ehr/hl7`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${t.stack.env.EHR_API_KEY}`, ...headers },
@@ -48,22 +51,142 @@ async function historyRecord(appointmentId: string, eventId: string): Promise<an
  * The samples are years old, so none is texted: bookings are past, and so are the cancellations
  * and no-shows (those are texted only up to a day after the appointment).
  */
-const FIXTURES: { file: string; ack: 'AA' | 'AE'; swap?: [string, string]; type?: string; utc?: string; phone?: string; zone?: string; text?: string; outcome?: string }[] = [
-  { file: 'athena_s15_status_noshow.hl7', ack: 'AE', swap: ['(222)222-2222', '(415)555-0101'], type: 'NOSHOWED', utc: '2015-05-19T17:00:00.000Z', phone: '+14155550101', zone: 'America/New_York', text: 'refused' },
+const FIXTURES: {
+  file: string;
+  ack: 'AA' | 'AE';
+  swap?: [string, string];
+  type?: string;
+  utc?: string;
+  phone?: string;
+  zone?: string;
+  text?: string;
+  outcome?: string;
+}[] = [
+  {
+    file: 'athena_s15_status_noshow.hl7',
+    ack: 'AE',
+    swap: ['(222)222-2222', '(415)555-0101'],
+    type: 'NOSHOWED',
+    utc: '2015-05-19T17:00:00.000Z',
+    phone: '+14155550101',
+    zone: 'America/New_York',
+    text: 'refused',
+  },
   { file: 'corepoint_gpms_s14.hl7', ack: 'AA' },
-  { file: 'healthmatics_ntierprise_s12.hl7', ack: 'AE', swap: ['(777)707-0707', '(415)555-0102'], type: 'BOOKED', utc: '2019-04-23T18:00:00.000Z', phone: '+14155550102', zone: 'America/New_York', text: 'refused' },
-  { file: 'mesa_op_s12.hl7', ack: 'AA', type: 'BOOKED', utc: '2011-06-17T12:45:00.000Z', phone: '+12605551234', zone: 'America/New_York', text: 'refused' },
-  { file: 'msft_siu_s12_01.hl7', ack: 'AE', swap: ['78788788', '(415)555-0103'], type: 'BOOKED', utc: '2021-09-24T07:15:00.000Z', phone: '+14155550103', text: 'refused' },
-  { file: 'msft_siu_s12_02_multi_rgs.hl7', ack: 'AE', swap: ['78788788', '(415)555-0103'], type: 'BOOKED', utc: '2021-08-18T09:15:00.000Z', phone: '+14155550103', text: 'refused' },
-  { file: 'msft_siu_s13_01.hl7', ack: 'AE', swap: ['78788788', '(415)555-0103'], type: 'RESCHEDULED', utc: '2021-09-24T07:15:00.000Z', phone: '+14155550103', text: 'refused' },
-  { file: 'msft_siu_s14_01.hl7', ack: 'AE', swap: ['78788788', '(415)555-0103'], type: 'MODIFIED', utc: '2021-09-24T07:15:00.000Z', phone: '+14155550103', text: 'refused' },
-  { file: 'msft_siu_s17_01.hl7', ack: 'AE', swap: ['78788788', '(415)555-0103'], type: 'CANCELED', utc: '2021-09-24T07:15:00.000Z', phone: '+14155550103', text: 'refused' },
-  { file: 'msft_siu_s26_01.hl7', ack: 'AE', swap: ['78788788', '(415)555-0103'], type: 'NOSHOWED', utc: '2021-09-24T07:15:00.000Z', phone: '+14155550103', text: 'refused' },
-  { file: 'renalware_barts_s12.hl7', ack: 'AE', swap: ['0766655652', '+447911123456'], type: 'BOOKED', utc: '2024-11-06T12:00:00.000Z', phone: '+447911123456', zone: 'Europe/London', text: 'refused' },
-  { file: 'renalware_barts_s15.hl7', ack: 'AE', swap: ['07898989898', '+447911123457'], type: 'CANCELED', utc: '2024-11-13T10:00:00.000Z', phone: '+447911123457', zone: 'Europe/London', text: 'refused' },
-  { file: 'rimiti_fr_s15.hl7', ack: 'AE', swap: ['0100000000', '+33612345678'], type: 'CANCELED', utc: '2016-12-31T10:00:00.000Z', phone: '+33612345678', zone: 'Europe/Paris', text: 'refused' },
+  {
+    file: 'healthmatics_ntierprise_s12.hl7',
+    ack: 'AE',
+    swap: ['(777)707-0707', '(415)555-0102'],
+    type: 'BOOKED',
+    utc: '2019-04-23T18:00:00.000Z',
+    phone: '+14155550102',
+    zone: 'America/New_York',
+    text: 'refused',
+  },
+  {
+    file: 'mesa_op_s12.hl7',
+    ack: 'AA',
+    type: 'BOOKED',
+    utc: '2011-06-17T12:45:00.000Z',
+    phone: '+12605551234',
+    zone: 'America/New_York',
+    text: 'refused',
+  },
+  {
+    file: 'msft_siu_s12_01.hl7',
+    ack: 'AE',
+    swap: ['78788788', '(415)555-0103'],
+    type: 'BOOKED',
+    utc: '2021-09-24T07:15:00.000Z',
+    phone: '+14155550103',
+    text: 'refused',
+  },
+  {
+    file: 'msft_siu_s12_02_multi_rgs.hl7',
+    ack: 'AE',
+    swap: ['78788788', '(415)555-0103'],
+    type: 'BOOKED',
+    utc: '2021-08-18T09:15:00.000Z',
+    phone: '+14155550103',
+    text: 'refused',
+  },
+  {
+    file: 'msft_siu_s13_01.hl7',
+    ack: 'AE',
+    swap: ['78788788', '(415)555-0103'],
+    type: 'RESCHEDULED',
+    utc: '2021-09-24T07:15:00.000Z',
+    phone: '+14155550103',
+    text: 'refused',
+  },
+  {
+    file: 'msft_siu_s14_01.hl7',
+    ack: 'AE',
+    swap: ['78788788', '(415)555-0103'],
+    type: 'MODIFIED',
+    utc: '2021-09-24T07:15:00.000Z',
+    phone: '+14155550103',
+    text: 'refused',
+  },
+  {
+    file: 'msft_siu_s17_01.hl7',
+    ack: 'AE',
+    swap: ['78788788', '(415)555-0103'],
+    type: 'CANCELED',
+    utc: '2021-09-24T07:15:00.000Z',
+    phone: '+14155550103',
+    text: 'refused',
+  },
+  {
+    file: 'msft_siu_s26_01.hl7',
+    ack: 'AE',
+    swap: ['78788788', '(415)555-0103'],
+    type: 'NOSHOWED',
+    utc: '2021-09-24T07:15:00.000Z',
+    phone: '+14155550103',
+    text: 'refused',
+  },
+  {
+    file: 'renalware_barts_s12.hl7',
+    ack: 'AE',
+    swap: ['0766655652', '+447911123456'],
+    type: 'BOOKED',
+    utc: '2024-11-06T12:00:00.000Z',
+    phone: '+447911123456',
+    zone: 'Europe/London',
+    text: 'refused',
+  },
+  {
+    file: 'renalware_barts_s15.hl7',
+    ack: 'AE',
+    swap: ['07898989898', '+447911123457'],
+    type: 'CANCELED',
+    utc: '2024-11-13T10:00:00.000Z',
+    phone: '+447911123457',
+    zone: 'Europe/London',
+    text: 'refused',
+  },
+  {
+    file: 'rimiti_fr_s15.hl7',
+    ack: 'AE',
+    swap: ['0100000000', '+33612345678'],
+    type: 'CANCELED',
+    utc: '2016-12-31T10:00:00.000Z',
+    phone: '+33612345678',
+    zone: 'Europe/Paris',
+    text: 'refused',
+  },
   // Same body, same MSH-7 and same MSH-10 as the S15: the same fact (canceled), so the same event.
-  { file: 'rimiti_fr_s17.hl7', ack: 'AE', swap: ['0100000000', '+33612345678'], type: 'CANCELED', utc: '2016-12-31T10:00:00.000Z', phone: '+33612345678', zone: 'Europe/Paris', outcome: 'duplicate' },
+  {
+    file: 'rimiti_fr_s17.hl7',
+    ack: 'AE',
+    swap: ['0100000000', '+33612345678'],
+    type: 'CANCELED',
+    utc: '2016-12-31T10:00:00.000Z',
+    phone: '+33612345678',
+    zone: 'Europe/Paris',
+    outcome: 'duplicate',
+  },
 ];
 
 describe('POST /ehr/hl7 with the published SIU samples', () => {
@@ -132,20 +255,42 @@ describe('POST /ehr/hl7', () => {
     expect(segment(second.json.ack, 'MSA')[0]).toBe('MSA|AA|CTRL-1|duplicate');
     const state = await t.getJson(stateKey('HL7-DUP'));
     expect(state.log).toHaveLength(1);
-    expect(state.facts).toMatchObject({ appointment_datetime_utc: '2026-12-01T15:00:00.000Z', appointment_timezone: 'America/New_York', patient_last_name: "O'Brien", appointment_location: 'Room 4, Owl Clinic' });
+    expect(state.facts).toMatchObject({
+      appointment_datetime_utc: '2026-12-01T15:00:00.000Z',
+      appointment_timezone: 'America/New_York',
+      patient_last_name: "O'Brien",
+      appointment_location: 'Room 4, Owl Clinic',
+    });
     expect(await t.listKeys(historyPrefix('HL7-DUP'))).toHaveLength(1);
     expect(await phonesApi(t).received('+14155550150')).toHaveLength(1);
   });
 
   it('texts the patient in the language PID-15 gives (ISO 639-2 SPA → es)', async () => {
-    const res = await postHl7({ message: future({ placerId: 'HL7-ES', fillerId: '', controlId: 'ES-1', phones: '^PRN^CP^^1^415^5550151', language: 'SPA^Spanish^HL70296' }) });
+    const res = await postHl7({
+      message: future({
+        placerId: 'HL7-ES',
+        fillerId: '',
+        controlId: 'ES-1',
+        phones: '^PRN^CP^^1^415^5550151',
+        language: 'SPA^Spanish^HL70296',
+      }),
+    });
     expect(res.json.result).toMatchObject({ appointment_id: 'HL7-ES', outcome: 'applied', message: 'started' });
     expect((await t.getJson(stateKey('HL7-ES'))).facts.patient_language).toBe('es');
     expect((await phonesApi(t).received('+14155550151'))[0]).toMatch(/^Hola /);
   });
 
   it('goes through the same ordering as JSON events: a cancel then a late booking leaves the appointment canceled', async () => {
-    const cancel = await postHl7({ message: future({ trigger: 'S15', placerId: 'HL7-ORDER', fillerId: '', sentAt: '20261125080000', controlId: 'C2', status: 'Cancelled' }) });
+    const cancel = await postHl7({
+      message: future({
+        trigger: 'S15',
+        placerId: 'HL7-ORDER',
+        fillerId: '',
+        sentAt: '20261125080000',
+        controlId: 'C2',
+        status: 'Cancelled',
+      }),
+    });
     const book = await postHl7({ message: future({ placerId: 'HL7-ORDER', fillerId: '', sentAt: '20261125070000', controlId: 'C1' }) });
     expect([cancel.json.result.outcome, book.json.result.outcome, book.json.result.late]).toEqual(['applied', 'applied', true]);
     expect((await t.getJson(stateKey('HL7-ORDER'))).disposition).toBe('CANCELED');
@@ -165,7 +310,9 @@ describe('POST /ehr/hl7', () => {
   it('names the HL7 field of a value the contract refuses, without echoing it', async () => {
     const res = await postHl7({ message: future({ phones: '(212)000-0000^PRN^CP', placerId: 'HL7-BADPHONE', fillerId: '' }) });
     expect(res.status).toBe(400);
-    expect(res.json.problems).toEqual([expect.objectContaining({ field: 'PID-13', code: 102, message: expect.stringMatching(/^PID-13 \(patient_phone\): /) })]);
+    expect(res.json.problems).toEqual([
+      expect.objectContaining({ field: 'PID-13', code: 102, message: expect.stringMatching(/^PID-13 \(patient_phone\): /) }),
+    ]);
     expect(res.json.ack).not.toContain('000-0000');
   });
 
@@ -189,10 +336,13 @@ describe('POST /ehr/hl7', () => {
   });
 
   it('accepts a form field and MLLP framing, and answers raw ER7 when asked to', async () => {
-    const form = await postHl7(new URLSearchParams({ message: `\u000b${future({ placerId: 'HL7-FORM', fillerId: '' })}\u001c\r` }).toString(), {
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'x-application/hl7-v2+er7',
-    });
+    const form = await postHl7(
+      new URLSearchParams({ message: `\u000b${future({ placerId: 'HL7-FORM', fillerId: '' })}\u001c\r` }).toString(),
+      {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'x-application/hl7-v2+er7',
+      },
+    );
     expect(form.status).toBe(200);
     expect(form.type).toMatch(/hl7-v2\+er7/);
     expect(form.text).toMatch(/^MSH\|\^~\\&\|SMS\|OWL\|EHR\|OWL\|\d{14}\+0000\|\|ACK\^S12\^ACK\|/);

@@ -40,23 +40,96 @@ interface FuzzCase {
 }
 
 const STRING_FIELDS = [
-  'event_type', 'event_datetime_utc', 'patient_id', 'patient_first_name', 'patient_last_name', 'patient_phone', 'provider_id',
-  'provider_first_name', 'provider_last_name', 'provider_callback_phone', 'appointment_location', 'appointment_id',
-  'appointment_timezone', 'appointment_datetime',
+  'event_type',
+  'event_datetime_utc',
+  'patient_id',
+  'patient_first_name',
+  'patient_last_name',
+  'patient_phone',
+  'provider_id',
+  'provider_first_name',
+  'provider_last_name',
+  'provider_callback_phone',
+  'appointment_location',
+  'appointment_id',
+  'appointment_timezone',
+  'appointment_datetime',
 ] as const;
 const TEXT_FIELDS = STRING_FIELDS.filter((f) => f !== 'event_type');
 const MAX_CHARS: Record<string, number> = {
-  event_datetime_utc: 64, patient_first_name: 100, patient_last_name: 100, patient_phone: 40, provider_first_name: 100,
-  provider_last_name: 100, provider_callback_phone: 40, appointment_location: 500, appointment_timezone: 64, appointment_datetime: 64,
+  event_datetime_utc: 64,
+  patient_first_name: 100,
+  patient_last_name: 100,
+  patient_phone: 40,
+  provider_first_name: 100,
+  provider_last_name: 100,
+  provider_callback_phone: 40,
+  appointment_location: 500,
+  appointment_timezone: 64,
+  appointment_datetime: 64,
 };
 const ID_FIELDS = ['patient_id', 'provider_id', 'appointment_id'];
 const BAD_CHARS = [
-  '\ud800', '\udbff', '\udc00', '\udfff', '\ufffd', '\u0000', '\u0007', '\t', '\n', '\r', '\u001b', '\u007f', '\u0085', '\u009f',
-  '\u200b', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2060', '\u2066', '\u2067', '\u2068', '\u2069',
-  '\ufeff', '\u061c', '\u180e', '\u{e0001}', '\u{e0041}', '\u2028', '\u2029', '\ufdd0', '\ufdef', '\ufffe', '\uffff', '\u{1fffe}',
-  '\u{10ffff}', '\u3164', '\u115f', '\uffa0', '\u2800',
+  '\ud800',
+  '\udbff',
+  '\udc00',
+  '\udfff',
+  '\ufffd',
+  '\u0000',
+  '\u0007',
+  '\t',
+  '\n',
+  '\r',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  '\u009f',
+  '\u200b',
+  '\u200e',
+  '\u200f',
+  '\u202a',
+  '\u202b',
+  '\u202c',
+  '\u202d',
+  '\u202e',
+  '\u2060',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\ufeff',
+  '\u061c',
+  '\u180e',
+  '\u{e0001}',
+  '\u{e0041}',
+  '\u2028',
+  '\u2029',
+  '\ufdd0',
+  '\ufdef',
+  '\ufffe',
+  '\uffff',
+  '\u{1fffe}',
+  '\u{10ffff}',
+  '\u3164',
+  '\u115f',
+  '\uffa0',
+  '\u2800',
 ];
-const INVALID_UTF8 = [[0x80], [0xbf], [0xc0, 0x80], [0xc1, 0xbf], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf], [0xf5, 0x80, 0x80, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xff], [0xfe], [0xe2, 0x82], [0xf0, 0x9f, 0x98]];
+const INVALID_UTF8 = [
+  [0x80],
+  [0xbf],
+  [0xc0, 0x80],
+  [0xc1, 0xbf],
+  [0xe0, 0x80, 0x80],
+  [0xed, 0xa0, 0x80],
+  [0xed, 0xbf, 0xbf],
+  [0xf5, 0x80, 0x80, 0x80],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xff],
+  [0xfe],
+  [0xe2, 0x82],
+  [0xf0, 0x9f, 0x98],
+];
 
 function cases(seed: number, key: string): FuzzCase[] {
   const g = generator(seed);
@@ -67,7 +140,12 @@ function cases(seed: number, key: string): FuzzCase[] {
     category,
     what,
     field,
-    request: { path: '/ehr/events', headers, body: typeof payload === 'string' || Buffer.isBuffer(payload) ? Buffer.from(payload) : body(payload), ...extra },
+    request: {
+      path: '/ehr/events',
+      headers,
+      body: typeof payload === 'string' || Buffer.isBuffer(payload) ? Buffer.from(payload) : body(payload),
+      ...extra,
+    },
   });
   const out: FuzzCase[] = [];
   let n = 0;
@@ -90,7 +168,15 @@ function cases(seed: number, key: string): FuzzCase[] {
       out.push(post('lengths', `${field}: ${max + 1}+ characters`, { ...base((n += 1)), [field]: '9'.repeat(max + g.int(1, 300)) }, field));
     }
   }
-  for (const field of ['event_datetime_utc', 'patient_id', 'patient_first_name', 'patient_phone', 'appointment_id', 'appointment_timezone', 'appointment_datetime']) {
+  for (const field of [
+    'event_datetime_utc',
+    'patient_id',
+    'patient_first_name',
+    'patient_phone',
+    'appointment_id',
+    'appointment_timezone',
+    'appointment_datetime',
+  ]) {
     out.push(post('lengths', `${field} empty`, { ...base((n += 1)), [field]: g.pick(['', ' ', '   ', '\u00a0']) }, field));
   }
 
@@ -99,9 +185,22 @@ function cases(seed: number, key: string): FuzzCase[] {
     const bad = g.pick(BAD_CHARS);
     const valid = String(base(0)[field] ?? 'Ana');
     const at = g.int(0, valid.length);
-    out.push(post('unicode', `${field} with U+${(bad.codePointAt(0) ?? 0).toString(16)} at ${at}`, { ...base((n += 1)), [field]: valid.slice(0, at) + bad + valid.slice(at) }, field));
+    out.push(
+      post(
+        'unicode',
+        `${field} with U+${(bad.codePointAt(0) ?? 0).toString(16)} at ${at}`,
+        { ...base((n += 1)), [field]: valid.slice(0, at) + bad + valid.slice(at) },
+        field,
+      ),
+    );
   }
-  for (const [what, value] of [['soft hyphens', '\u00ad\u00ad\u00ad'], ['combining marks', '\u0301\u0302'], ['a joiner', '\u200d'], ['a non-joiner', '\u200c'], ['zero-width spaces', '\u200b\u200b']] as const) {
+  for (const [what, value] of [
+    ['soft hyphens', '\u00ad\u00ad\u00ad'],
+    ['combining marks', '\u0301\u0302'],
+    ['a joiner', '\u200d'],
+    ['a non-joiner', '\u200c'],
+    ['zero-width spaces', '\u200b\u200b'],
+  ] as const) {
     for (const field of ['patient_first_name', 'patient_last_name', 'provider_first_name']) {
       out.push(post('unicode', `${field}: only ${what}`, { ...base((n += 1)), [field]: value }, field));
     }
@@ -114,30 +213,82 @@ function cases(seed: number, key: string): FuzzCase[] {
     const deep = `${open.repeat(depth)}1${close.repeat(depth)}`;
     const where = g.pick(['body', 'unknown field', 'batch']);
     const payload =
-      where === 'body' ? deep : where === 'unknown field' ? JSON.stringify(base((n += 1))).replace(/}$/, `,"extra":${deep}}`) : `{"events":[${JSON.stringify(base((n += 1)))},${deep}]}`;
+      where === 'body'
+        ? deep
+        : where === 'unknown field'
+          ? JSON.stringify(base((n += 1))).replace(/}$/, `,"extra":${deep}}`)
+          : `{"events":[${JSON.stringify(base((n += 1)))},${deep}]}`;
     out.push(post('nesting', `${depth} levels of ${open} in the ${where}`, payload));
   }
 
   const badDates = [
-    '0000-12-01T09:30:00', '1899-12-31T23:59:00', '2200-01-01T00:00:00', '9999-12-31T23:59:59', '2026-13-01T09:30:00',
-    '2026-12-32T09:30:00', '2026-02-29T09:30:00', '2026-12-01T24:30:00', '2026-12-01T09:60:00', '2026-12-01T09:30:61',
-    '12/01/2026 9:30 AM', '2026-12-01', '09:30', 'tomorrow', '1764581400', '2026-12-01T09:30:00.0000000001', '+002026-12-01T09:30:00',
-    '2026-W49-2T09:30', '2026-335T09:30', '20261201T093000', ' ', 'null', '2026-12-01T09:30:00ZZ', '2026-12-01T9:30:00',
+    '0000-12-01T09:30:00',
+    '1899-12-31T23:59:00',
+    '2200-01-01T00:00:00',
+    '9999-12-31T23:59:59',
+    '2026-13-01T09:30:00',
+    '2026-12-32T09:30:00',
+    '2026-02-29T09:30:00',
+    '2026-12-01T24:30:00',
+    '2026-12-01T09:60:00',
+    '2026-12-01T09:30:61',
+    '12/01/2026 9:30 AM',
+    '2026-12-01',
+    '09:30',
+    'tomorrow',
+    '1764581400',
+    '2026-12-01T09:30:00.0000000001',
+    '+002026-12-01T09:30:00',
+    '2026-W49-2T09:30',
+    '2026-335T09:30',
+    '20261201T093000',
+    ' ',
+    'null',
+    '2026-12-01T09:30:00ZZ',
+    '2026-12-01T9:30:00',
   ];
   for (let i = 0; i < 40; i += 1) {
     const field = g.pick(['appointment_datetime', 'event_datetime_utc']);
     const value = g.pick(badDates);
-    out.push(post('dates', `${field} = ${value}`, { ...base((n += 1)), [field]: field === 'event_datetime_utc' && /T\d\d:\d\d:\d\d$/.test(value) ? `${value}Z` : value }, field));
+    out.push(
+      post(
+        'dates',
+        `${field} = ${value}`,
+        { ...base((n += 1)), [field]: field === 'event_datetime_utc' && /T\d\d:\d\d:\d\d$/.test(value) ? `${value}Z` : value },
+        field,
+      ),
+    );
   }
   for (let i = 0; i < 12; i += 1) {
     const days = g.int(731, 40_000);
-    out.push(post('dates', `appointment ${days} days ahead`, { ...base((n += 1)), appointment_datetime: localTime(Math.min(days, 60_000), '09:30') }, 'appointment_datetime'));
+    out.push(
+      post(
+        'dates',
+        `appointment ${days} days ahead`,
+        { ...base((n += 1)), appointment_datetime: localTime(Math.min(days, 60_000), '09:30') },
+        'appointment_datetime',
+      ),
+    );
   }
   for (let i = 0; i < 8; i += 1) {
     const hours = g.int(25, 24 * 365);
-    out.push(post('dates', `event ${hours} h ahead of the clock`, { ...base((n += 1)), event_datetime_utc: utcAt(hours * 3_600_000) }, 'event_datetime_utc'));
+    out.push(
+      post(
+        'dates',
+        `event ${hours} h ahead of the clock`,
+        { ...base((n += 1)), event_datetime_utc: utcAt(hours * 3_600_000) },
+        'event_datetime_utc',
+      ),
+    );
   }
-  out.push(post('dates', 'event time without an offset', { ...base((n += 1)), event_datetime_utc: utcAt(-DAY).replace('Z', '') }, 'event_datetime_utc'));
+  out.push(
+    post(
+      'dates',
+      'event time without an offset',
+      { ...base((n += 1)), event_datetime_utc: utcAt(-DAY).replace('Z', '') },
+      'event_datetime_utc',
+    ),
+  );
 
   for (let i = 0; i < 44; i += 1) {
     const overHours = g.next() < 0.5;
@@ -146,18 +297,52 @@ function cases(seed: number, key: string): FuzzCase[] {
     const sign = g.pick(['+', '-']);
     const offset = `${sign}${String(hh).padStart(2, '0')}${g.pick([':', ''])}${String(mm).padStart(2, '0')}`;
     const field = g.pick(['appointment_datetime', 'event_datetime_utc', 'appointment_timezone']);
-    const value = field === 'appointment_timezone' ? offset : field === 'event_datetime_utc' ? `2026-11-25T08:00:00${offset}` : `2026-12-01T09:30:00${offset}`;
+    const value =
+      field === 'appointment_timezone'
+        ? offset
+        : field === 'event_datetime_utc'
+          ? `2026-11-25T08:00:00${offset}`
+          : `2026-12-01T09:30:00${offset}`;
     out.push(post('offsets', `${field} offset ${offset}`, { ...base((n += 1)), [field]: value }, field));
   }
 
   const badZones = [
-    'EST', 'PST', 'CET', 'IST', 'BST', 'CST', 'EDT', 'Europe/Atlantis', 'Mars/Olympus_Mons', 'America/New York', '../etc/passwd',
-    'America//New_York', 'UTC+5', '+1500', '-0a00', '0500', '05:00', '+5', 'America/New_York\u202e', '\u200bUTC', 'America/Los_Angeles\ud800',
-    'Local', 'Z0', 'Pacific/Honolulu/', '*',
+    'EST',
+    'PST',
+    'CET',
+    'IST',
+    'BST',
+    'CST',
+    'EDT',
+    'Europe/Atlantis',
+    'Mars/Olympus_Mons',
+    'America/New York',
+    '../etc/passwd',
+    'America//New_York',
+    'UTC+5',
+    '+1500',
+    '-0a00',
+    '0500',
+    '05:00',
+    '+5',
+    'America/New_York\u202e',
+    '\u200bUTC',
+    'America/Los_Angeles\ud800',
+    'Local',
+    'Z0',
+    'Pacific/Honolulu/',
+    '*',
   ];
   for (let i = 0; i < 40; i += 1) {
     const zone = g.pick(badZones);
-    out.push(post('zones', `appointment_timezone = ${JSON.stringify(zone)}`, { ...base((n += 1)), appointment_timezone: zone }, 'appointment_timezone'));
+    out.push(
+      post(
+        'zones',
+        `appointment_timezone = ${JSON.stringify(zone)}`,
+        { ...base((n += 1)), appointment_timezone: zone },
+        'appointment_timezone',
+      ),
+    );
   }
 
   for (let i = 0; i < 44; i += 1) {
@@ -191,29 +376,93 @@ function cases(seed: number, key: string): FuzzCase[] {
   out.push(post('batches', 'events is a string', { events: 'BOOKED' }, 'event_type'));
 
   const contentTypes = [
-    'text/plain', 'text/json', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json-patch+json',
-    'application/merge-patch+json', 'application/fhir+json', 'application/ld+json', 'application/jsonl', 'application/x-json', 'application/xml',
-    'application/json; charset=latin1', 'application/json; charset=utf-16', 'application/octet-stream', 'json', '*/*', 'application/*',
+    'text/plain',
+    'text/json',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/json-patch+json',
+    'application/merge-patch+json',
+    'application/fhir+json',
+    'application/ld+json',
+    'application/jsonl',
+    'application/x-json',
+    'application/xml',
+    'application/json; charset=latin1',
+    'application/json; charset=utf-16',
+    'application/octet-stream',
+    'json',
+    '*/*',
+    'application/*',
   ];
   for (let i = 0; i < 34; i += 1) {
     const type = g.pick(contentTypes);
-    out.push({ category: 'content-types', what: type, request: { path: '/ehr/events', headers: { authorization: headers.authorization, 'content-type': type }, body: body(base((n += 1))) } });
+    out.push({
+      category: 'content-types',
+      what: type,
+      request: { path: '/ehr/events', headers: { authorization: headers.authorization, 'content-type': type }, body: body(base((n += 1))) },
+    });
   }
-  out.push({ category: 'content-types', what: 'no Content-Type', request: { path: '/ehr/events', headers: { authorization: headers.authorization }, body: body(base((n += 1))) } });
+  out.push({
+    category: 'content-types',
+    what: 'no Content-Type',
+    request: { path: '/ehr/events', headers: { authorization: headers.authorization }, body: body(base((n += 1))) },
+  });
 
   for (let i = 0; i < 30; i += 1) {
-    const field = g.pick(TEXT_FIELDS.filter((f) => !['event_datetime_utc', 'appointment_datetime', 'appointment_timezone', 'patient_phone', 'provider_callback_phone'].includes(f)));
+    const field = g.pick(
+      TEXT_FIELDS.filter(
+        (f) =>
+          !['event_datetime_utc', 'appointment_datetime', 'appointment_timezone', 'patient_phone', 'provider_callback_phone'].includes(f),
+      ),
+    );
     const bad = Buffer.from(g.pick(INVALID_UTF8));
     const [head, tail] = JSON.stringify({ ...base((n += 1)), [field]: 'Ab@@cd' }).split('@@') as [string, string];
-    out.push({ category: 'encodings', what: `${field} with bytes ${bad.toString('hex')}`, field, request: { path: '/ehr/events', headers, body: Buffer.concat([Buffer.from(head), bad, Buffer.from(tail)]) } });
+    out.push({
+      category: 'encodings',
+      what: `${field} with bytes ${bad.toString('hex')}`,
+      field,
+      request: { path: '/ehr/events', headers, body: Buffer.concat([Buffer.from(head), bad, Buffer.from(tail)]) },
+    });
   }
-  const malformedJson = ['{"event_type": "BOOKED",', "{'event_type': 'BOOKED'}", '{"a": NaN}', '{"a": Infinity}', '[1,]', '{"a":1}}', 'BOOKED', '"BOOKED"', '42', 'null', 'true', '{"a":"\\x41"}', '{"a":"\\ud800"', '\u0000{}'];
-  for (let i = 0; i < 14; i += 1) out.push(post('encodings', `malformed JSON ${JSON.stringify(malformedJson[i])}`, malformedJson[i] as string));
-  out.push({ category: 'encodings', what: 'UTF-16LE body', request: { path: '/ehr/events', headers, body: Buffer.from(JSON.stringify(base((n += 1))), 'utf16le') } });
-  out.push({ category: 'encodings', what: 'gzip header, plain body', request: { path: '/ehr/events', headers: { ...headers, 'content-encoding': 'gzip' }, body: body(base((n += 1))) } });
-  out.push({ category: 'encodings', what: 'unknown Content-Encoding', request: { path: '/ehr/events', headers: { ...headers, 'content-encoding': 'x-custom' }, body: body(base((n += 1))) } });
+  const malformedJson = [
+    '{"event_type": "BOOKED",',
+    "{'event_type': 'BOOKED'}",
+    '{"a": NaN}',
+    '{"a": Infinity}',
+    '[1,]',
+    '{"a":1}}',
+    'BOOKED',
+    '"BOOKED"',
+    '42',
+    'null',
+    'true',
+    '{"a":"\\x41"}',
+    '{"a":"\\ud800"',
+    '\u0000{}',
+  ];
+  for (let i = 0; i < 14; i += 1)
+    out.push(post('encodings', `malformed JSON ${JSON.stringify(malformedJson[i])}`, malformedJson[i] as string));
+  out.push({
+    category: 'encodings',
+    what: 'UTF-16LE body',
+    request: { path: '/ehr/events', headers, body: Buffer.from(JSON.stringify(base((n += 1))), 'utf16le') },
+  });
+  out.push({
+    category: 'encodings',
+    what: 'gzip header, plain body',
+    request: { path: '/ehr/events', headers: { ...headers, 'content-encoding': 'gzip' }, body: body(base((n += 1))) },
+  });
+  out.push({
+    category: 'encodings',
+    what: 'unknown Content-Encoding',
+    request: { path: '/ehr/events', headers: { ...headers, 'content-encoding': 'x-custom' }, body: body(base((n += 1))) },
+  });
   for (let i = 0; i < 4; i += 1) {
-    out.push({ category: 'encodings', what: `chunked, ${2 ** (i + 6)}-byte chunks`, request: { path: '/ehr/events', headers, body: body(base((n += 1))), chunkBytes: 2 ** (i + 6) } });
+    out.push({
+      category: 'encodings',
+      what: `chunked, ${2 ** (i + 6)}-byte chunks`,
+      request: { path: '/ehr/events', headers, body: body(base((n += 1))), chunkBytes: 2 ** (i + 6) },
+    });
   }
   return out;
 }
@@ -234,14 +483,16 @@ async function snapshot(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const key of await t.listKeys()) {
     const res = await t.s3.send(new GetObjectCommand({ Bucket: t.stack.bucket, Key: key }));
-    out[key] = createHash('sha256').update(await (res.Body?.transformToByteArray() ?? Promise.resolve(new Uint8Array()))).digest('hex');
+    out[key] = createHash('sha256')
+      .update(await (res.Body?.transformToByteArray() ?? Promise.resolve(new Uint8Array())))
+      .digest('hex');
   }
   return out;
 }
 
 describe(`intake fuzz (seed ${SEED})`, () => {
   it('refuses every malformed payload with a 4xx naming the field, and writes nothing', async () => {
-    const all = cases(SEED, t.stack.env.EHR_API_KEY ?? "");
+    const all = cases(SEED, t.stack.env.EHR_API_KEY ?? '');
     expect(all.length).toBeGreaterThanOrEqual(400);
     const before = await snapshot();
     expect(Object.keys(before).length).toBeGreaterThan(0);
@@ -269,7 +520,11 @@ describe(`intake fuzz (seed ${SEED})`, () => {
     });
     console.log(`intake fuzz, seed ${SEED}: ${all.length} payloads`);
     for (const [category, { sent, statuses }] of Object.entries(counts)) {
-      console.log(`  ${category.padEnd(14)} ${String(sent).padStart(4)}  ${Object.entries(statuses).map(([s, k]) => `${s}×${k}`).join(' ')}`);
+      console.log(
+        `  ${category.padEnd(14)} ${String(sent).padStart(4)}  ${Object.entries(statuses)
+          .map(([s, k]) => `${s}×${k}`)
+          .join(' ')}`,
+      );
     }
     expect(failures).toEqual([]);
     expect(await snapshot()).toEqual(before);

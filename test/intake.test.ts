@@ -90,17 +90,28 @@ describe('POST /ehr/events', () => {
     const id = 'APT-stale';
     await t.postEvents(ehrEvent({ appointment_id: id, event_type: 'CANCELED', event_datetime_utc: utcAt(-6 * HOUR) }));
     const res = await t.postEvents(ehrEvent({ appointment_id: id, event_type: 'BOOKED', event_datetime_utc: utcAt(-7 * HOUR) }));
-    expect(res.json.results[0]).toMatchObject({ outcome: 'applied', late: true, stale: false, disposition: 'CANCELED', message: 'superseded' });
+    expect(res.json.results[0]).toMatchObject({
+      outcome: 'applied',
+      late: true,
+      stale: false,
+      disposition: 'CANCELED',
+      message: 'superseded',
+    });
     expect(await t.listKeys(historyPrefix(id))).toHaveLength(2);
     const state = await t.getJson(stateKey(id));
     expect(state.disposition).toBe('CANCELED');
-    expect(state.log.map((e: { type: string; text: string }) => [e.type, e.text])).toEqual([['BOOKED', 'superseded'], ['CANCELED', 'sent']]);
+    expect(state.log.map((e: { type: string; text: string }) => [e.type, e.text])).toEqual([
+      ['BOOKED', 'superseded'],
+      ['CANCELED', 'sent'],
+    ]);
   });
 
   it('refuses an event dated more than 24 hours ahead of the server clock, naming the field', async () => {
     const res = await t.postEvents(ehrEvent({ appointment_id: 'APT-future', event_datetime_utc: '2030-12-31T00:00:00Z' }));
     expect(res.status).toBe(400);
-    expect(res.json.error.problems).toEqual([expect.objectContaining({ field: 'event_datetime_utc', message: expect.stringMatching(/ahead/) })]);
+    expect(res.json.error.problems).toEqual([
+      expect.objectContaining({ field: 'event_datetime_utc', message: expect.stringMatching(/ahead/) }),
+    ]);
     expect(await t.listKeys(historyPrefix('APT-future'))).toEqual([]);
     expect((await t.postEvents(ehrEvent({ appointment_id: 'APT-future', event_datetime_utc: utcAt(23 * HOUR) }))).status).toBe(202);
   });

@@ -20,11 +20,22 @@ async function fakeSecretsManager(secret: Record<string, string>) {
     req.on('end', () => {
       calls.push({ target: String(req.headers['x-amz-target'] ?? ''), body });
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify({ ARN: JSON.parse(body).SecretId, Name: 'appointments-test/twilio', SecretString: JSON.stringify(secret), VersionId: 'v1' }));
+      res.end(
+        JSON.stringify({
+          ARN: JSON.parse(body).SecretId,
+          Name: 'appointments-test/twilio',
+          SecretString: JSON.stringify(secret),
+          VersionId: 'v1',
+        }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 let t: TestStack;
@@ -37,7 +48,8 @@ beforeAll(async () => {
     account_sid: t.stack.env.ACCOUNT_SID ?? '',
     // The stack registers this API key with the local Twilio for the sweep (see src/local/stack.ts).
     api_key_sid: `SK${'5'.repeat(32)}`,
-    api_key_secret: (JSON.parse(readFileSync(path.join(t.dataDir, 'local-secrets.json'), 'utf8')) as { API_KEY_SECRET: string }).API_KEY_SECRET,
+    api_key_secret: (JSON.parse(readFileSync(path.join(t.dataDir, 'local-secrets.json'), 'utf8')) as { API_KEY_SECRET: string })
+      .API_KEY_SECRET,
     // As the deploy stores it: the sweep derives the flow's origin marker from it.
     ie_signing_secret: t.stack.env.IE_SIGNING_SECRET ?? '',
   });
@@ -84,7 +96,14 @@ describe('the sweep Lambda handler', () => {
   it('leaves due reminders for the next run when Lambda is about to time out', async () => {
     t.stack.clock.set('2026-12-01T16:00:00Z');
     for (const k of [1, 2, 3]) {
-      await t.postEvents(ehrEvent({ appointment_id: `APT-late-${k}`, patient_phone: `+1415555710${k}`, appointment_datetime: '2026-12-05T09:30:00', event_datetime_utc: '2026-12-01T15:00:00Z' }));
+      await t.postEvents(
+        ehrEvent({
+          appointment_id: `APT-late-${k}`,
+          patient_phone: `+1415555710${k}`,
+          appointment_datetime: '2026-12-05T09:30:00',
+          event_datetime_utc: '2026-12-01T15:00:00Z',
+        }),
+      );
     }
     t.stack.clock.set('2026-12-03T17:40:00Z');
     const hurried = await handler({ id: 'evt-3' }, { getRemainingTimeInMillis: () => 30_000 });

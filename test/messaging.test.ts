@@ -34,12 +34,29 @@ function event(p: { phone: string; id: string }, overrides: Record<string, unkno
   return ehrEvent({ patient_phone: p.phone, appointment_id: p.id, appointment_location: LOCATION, ...overrides });
 }
 /** flow.data for a booking, as the intake would pass it. */
-const BOOKING_DATA = { patient_first_name: 'Zoë', provider_name: '', appointment_when: 'Tue, Dec 1 at 9:30 AM PST', appointment_location: '', provider_callback_phone: '' };
+const BOOKING_DATA = {
+  patient_first_name: 'Zoë',
+  provider_name: '',
+  appointment_when: 'Tue, Dec 1 at 9:30 AM PST',
+  appointment_location: '',
+  provider_callback_phone: '',
+};
 /** What the texts about the default event() must show, in English and in Spanish. */
-const SHOWN = { patient_first_name: 'Zoe', provider_name: 'Ana Lopez, MD', appointment_when: 'Tue, Dec 1 at 9:30 AM PST', appointment_location: LOCATION, provider_callback_phone: '(415) 555-0100' };
+const SHOWN = {
+  patient_first_name: 'Zoe',
+  provider_name: 'Ana Lopez, MD',
+  appointment_when: 'Tue, Dec 1 at 9:30 AM PST',
+  appointment_location: LOCATION,
+  provider_callback_phone: '(415) 555-0100',
+};
 const SHOWN_ES = { ...SHOWN, appointment_when: 'mar, 1 dic, 9:30 PST' };
 /** What /studio/reply answers for a reply about the default event(), as the acknowledgements show it. */
-const REPLY = { patient_first_name: 'Zoe', provider_name: 'Ana Lopez, MD', appointment_when: 'Tue, Dec 1 at 9:30 AM PST', callback_phone: '(415) 555-0100' };
+const REPLY = {
+  patient_first_name: 'Zoe',
+  provider_name: 'Ana Lopez, MD',
+  appointment_when: 'Tue, Dec 1 at 9:30 AM PST',
+  callback_phone: '(415) 555-0100',
+};
 const REPLY_ES = { ...REPLY, appointment_when: 'mar, 1 dic, 9:30 PST' };
 let minute = 0;
 /** Event times that increase test by test, all before the stack's clock start. */
@@ -57,15 +74,26 @@ describe('SMS for every EHR event', () => {
 
   it('writes the time in the patient zone, not the clinic server zone', async () => {
     const p = patient();
-    await t.postEvents(event(p, { appointment_timezone: 'America/New_York', appointment_datetime: localTime(6, '09:30', 'America/New_York') }));
+    await t.postEvents(
+      event(p, { appointment_timezone: 'America/New_York', appointment_datetime: localTime(6, '09:30', 'America/New_York') }),
+    );
     expect((await phones.received(p.phone))[0]).toContain('Tue, Dec 1 at 9:30 AM EST');
   });
 
   it('does not hard-code a title and leaves out what the EHR did not send', async () => {
     const p = patient();
-    await t.postEvents(event(p, { provider_first_name: undefined, provider_last_name: undefined, appointment_location: undefined, provider_callback_phone: undefined }));
+    await t.postEvents(
+      event(p, {
+        provider_first_name: undefined,
+        provider_last_name: undefined,
+        appointment_location: undefined,
+        provider_callback_phone: undefined,
+      }),
+    );
     const [text] = await phones.received(p.phone);
-    expect(text).toBe(await flowText('send_booked', { variables: { patient_first_name: 'Zoe', appointment_when: 'Tue, Dec 1 at 9:30 AM PST' } }));
+    expect(text).toBe(
+      await flowText('send_booked', { variables: { patient_first_name: 'Zoe', appointment_when: 'Tue, Dec 1 at 9:30 AM PST' } }),
+    );
   });
 
   it('sends nothing for a duplicate, nor for a late event that changes nothing the patient knows', async () => {
@@ -87,7 +115,14 @@ describe('SMS for every EHR event', () => {
       t.postEvents(event(p, { appointment_id: `${p.id}-b`, appointment_datetime: localTime(7, '10:00'), event_datetime_utc: later() })),
     ]);
     expect([a.json.results[0].message, b.json.results[0].message]).toEqual(['started', 'started']);
-    const res = await t.postEvents(event(p, { appointment_id: `${p.id}-a`, event_type: 'RESCHEDULED', appointment_datetime: localTime(8, '11:00'), event_datetime_utc: later() }));
+    const res = await t.postEvents(
+      event(p, {
+        appointment_id: `${p.id}-a`,
+        event_type: 'RESCHEDULED',
+        appointment_datetime: localTime(8, '11:00'),
+        event_datetime_utc: later(),
+      }),
+    );
     expect(res.json.results[0].message).toBe('started');
     const received = await phones.received(p.phone);
     expect(received).toHaveLength(3);
@@ -110,7 +145,11 @@ describe('SMS for every EHR event', () => {
     const env = t.stack.env;
     const client = createTwilioClient({ accountSid: env.ACCOUNT_SID!, authToken: env.AUTH_TOKEN!, apiBaseUrl: env.TWILIO_API_BASE_URL });
     const flow = client.studio.v2.flows(t.stack.flowSid);
-    const x = await flow.executions.create({ to: p.phone, from: env.TWILIO_PHONE_NUMBER!, parameters: { ...BOOKING_DATA, event_type: 'ARCHIVED' } });
+    const x = await flow.executions.create({
+      to: p.phone,
+      from: env.TWILIO_PHONE_NUMBER!,
+      parameters: { ...BOOKING_DATA, event_type: 'ARCHIVED' },
+    });
     await t.stack.settle();
     expect(await phones.received(p.phone)).toEqual([]);
     expect((await flow.executions(x.sid).fetch()).status).toBe('ended');
@@ -133,7 +172,13 @@ describe('patient replies', () => {
     await phones.send(p.phone, 'cancel appt');
     const requests = (await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id);
     expect(requests).toHaveLength(1);
-    expect(requests[0].json).toMatchObject({ event_type: 'CANCEL', appointment_id: p.id, patient_id: 'PAT-1001', provider_id: 'PRV-7', flow_sid: t.stack.flowSid });
+    expect(requests[0].json).toMatchObject({
+      event_type: 'CANCEL',
+      appointment_id: p.id,
+      patient_id: 'PAT-1001',
+      provider_id: 'PRV-7',
+      flow_sid: t.stack.flowSid,
+    });
     expect(requests[0].signature_valid).toBe(true);
     expect(requests[0].idempotency_key).toBe(requests[0].json.event_id);
     const texts = await phones.received(p.phone);
@@ -155,7 +200,8 @@ describe('patient replies', () => {
   it('handles a reply that comes hours after the booking text: nothing waits for it, the reply starts its own execution', async () => {
     const p = patient();
     await t.postEvents(event(p));
-    const active = () => t.stack.studio.listExecutions(t.stack.flowSid, { status: 'active' }).filter((x) => x.contactChannelAddress === p.phone);
+    const active = () =>
+      t.stack.studio.listExecutions(t.stack.flowSid, { status: 'active' }).filter((x) => x.contactChannelAddress === p.phone);
     expect(active()).toHaveLength(0);
     t.stack.clock.advance(5 * HOUR);
     await phones.send(p.phone, 'CONFIRM APPT');
@@ -170,7 +216,9 @@ describe('patient replies', () => {
     await t.postEvents(event(p));
     await phones.send(p.phone, 'confirm appt');
     const studio = t.stack.studio;
-    const [reply] = studio.listExecutions(t.stack.flowSid).filter((x) => x.contactChannelAddress === p.phone && x.initiatedBy.startsWith('SM'));
+    const [reply] = studio
+      .listExecutions(t.stack.flowSid)
+      .filter((x) => x.contactChannelAddress === p.phone && x.initiatedBy.startsWith('SM'));
     expect(reply).toBeDefined();
     const steps = studio.listSteps(t.stack.flowSid, reply!.sid);
     expect(steps.map((s) => s.transitionedFrom)).not.toContain('split_event');
@@ -256,7 +304,9 @@ describe('patient replies', () => {
     const p = patient();
     await t.postEvents(event(p, { patient_language: 'es' }));
     await phones.send(p.phone, 'Reagendar por favor');
-    expect((await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id).map((r) => r.json.event_type)).toEqual(['RESCHEDULE']);
+    expect((await phones.ehrRequests()).filter((r) => r.json?.appointment_id === p.id).map((r) => r.json.event_type)).toEqual([
+      'RESCHEDULE',
+    ]);
     expect((await phones.received(p.phone)).at(-1)).toBe(await flowText('send_reschedule_ack_es', { reply: REPLY_ES }));
   });
 
@@ -309,7 +359,15 @@ describe('patient replies', () => {
     let inbox = await api.call('inbox', { token });
     expect(inbox.status).toBe(200);
     let mine = inbox.json.items.filter((i: { phone: string }) => i.phone === p.phone);
-    expect(mine).toEqual([expect.objectContaining({ phone: p.phone, appointment_id: p.id, body: 'can we do thursday instead?', message_sid: expect.stringMatching(/^SM/), at: expect.any(String) })]);
+    expect(mine).toEqual([
+      expect.objectContaining({
+        phone: p.phone,
+        appointment_id: p.id,
+        body: 'can we do thursday instead?',
+        message_sid: expect.stringMatching(/^SM/),
+        at: expect.any(String),
+      }),
+    ]);
     expect(inbox.json.unread).toBe(before + 1);
 
     await phones.send(p.phone, 'yes but maybe friday');
@@ -345,7 +403,9 @@ describe('patient replies', () => {
     const body = 'Sí, claro. Hasta el jueves. — Recepción 😊';
     const sent = await api.call('inbox-reply', { token, body: { id: item.id, reply_id: 'reply-0001', body } });
     expect(sent.status).toBe(200);
-    expect(sent.json.reply).toEqual(expect.objectContaining({ id: 'reply-0001', status: 'sent', by: 'admin', execution_sid: expect.stringMatching(/^FN/) }));
+    expect(sent.json.reply).toEqual(
+      expect.objectContaining({ id: 'reply-0001', status: 'sent', by: 'admin', execution_sid: expect.stringMatching(/^FN/) }),
+    );
     expect((await phones.received(p.phone)).slice(before)).toEqual([body]);
 
     // The page retrying the same send (a lost answer) does not text twice.
@@ -360,12 +420,23 @@ describe('patient replies', () => {
     expect(after.replies).toEqual([expect.objectContaining({ id: 'reply-0001', status: 'sent' })]);
     const history = await api.call('history', { token, query: { appointment_id: p.id } });
     const staff = history.json.history.filter((e: { event_type: string }) => e.event_type === 'STAFF_REPLY');
-    expect(staff).toEqual([expect.objectContaining({ event_id: 'reply-0001', detail: expect.objectContaining({ body, status: 'sent', by: 'admin' }) })]);
+    expect(staff).toEqual([
+      expect.objectContaining({ event_id: 'reply-0001', detail: expect.objectContaining({ body, status: 'sent', by: 'admin' }) }),
+    ]);
     // The audit log names who replied to which item, never the words.
     const audit = await api.call('audit', { token, query: { limit: '500' } });
     expect(audit.status, audit.text).toBe(200);
-    const replies = audit.json.entries.filter((e: { action: string; target: { reply_id?: string } }) => e.action === 'staff.reply' && e.target.reply_id === 'reply-0001');
-    expect(replies, JSON.stringify(replies)).toEqual([expect.objectContaining({ actor: { user_id: 'admin', role: 'admin' }, outcome: 'success', target: { inbox_item_id: item.id, reply_id: 'reply-0001' } }), expect.objectContaining({ outcome: 'success' })]);
+    const replies = audit.json.entries.filter(
+      (e: { action: string; target: { reply_id?: string } }) => e.action === 'staff.reply' && e.target.reply_id === 'reply-0001',
+    );
+    expect(replies, JSON.stringify(replies)).toEqual([
+      expect.objectContaining({
+        actor: { user_id: 'admin', role: 'admin' },
+        outcome: 'success',
+        target: { inbox_item_id: item.id, reply_id: 'reply-0001' },
+      }),
+      expect.objectContaining({ outcome: 'success' }),
+    ]);
     expect(audit.text).not.toContain('Recepción');
 
     // Bad input names the field; nothing is sent.
@@ -376,7 +447,9 @@ describe('patient replies', () => {
     expect(long.status).toBe(400);
     expect(long.json.error.problems[0]).toEqual({ field: 'body', message: expect.stringContaining('4 SMS segments') });
     expect((await api.call('inbox-reply', { token, body: { id: item.id, body: 'hi' } })).json.error.problems[0].field).toBe('reply_id');
-    expect((await api.call('inbox-reply', { token, body: { id: '0000000000000_nope', reply_id: 'reply-0004', body: 'hi' } })).status).toBe(404);
+    expect((await api.call('inbox-reply', { token, body: { id: '0000000000000_nope', reply_id: 'reply-0004', body: 'hi' } })).status).toBe(
+      404,
+    );
     expect((await api.call('inbox-reply', { body: { id: item.id, reply_id: 'reply-0005', body: 'hi' } })).status).toBe(401);
     expect((await phones.received(p.phone)).slice(before)).toEqual([body]);
   });
@@ -390,7 +463,10 @@ describe('patient replies', () => {
     const item = (await api.call('inbox', { token })).json.items.find((i: { phone: string }) => i.phone === p.phone);
     await phones.send(p.phone, 'STOP');
     const before = (await phones.received(p.phone)).length;
-    const refused = await api.call('inbox-reply', { token, body: { id: item.id, reply_id: 'reply-0101', body: 'This is Owl Health Clinic.' } });
+    const refused = await api.call('inbox-reply', {
+      token,
+      body: { id: item.id, reply_id: 'reply-0101', body: 'This is Owl Health Clinic.' },
+    });
     expect(refused.status).toBe(409);
     expect(refused.json.error.message).toMatch(/opted out/);
     expect(await phones.received(p.phone)).toHaveLength(before);
@@ -423,7 +499,7 @@ describe('patient replies', () => {
   });
 });
 
-describe('texts in the patient\'s language', () => {
+describe("texts in the patient's language", () => {
   it.each(EHR_EVENT_TYPES)('%s is texted in Spanish to a patient whose patient_language is es-MX', async (type) => {
     const p = patient();
     await t.postEvents(event(p, { event_type: type, patient_language: 'es-MX' }));
@@ -494,7 +570,11 @@ describe('replies are idempotent by MessageSid', () => {
     const signature = twilio.getExpectedTwilioSignature(t.stack.env.AUTH_TOKEN ?? '', url, params);
     const answers: { action: string }[] = [];
     for (let i = 0; i < 3; i += 1) {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body: new URLSearchParams(params) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+        body: new URLSearchParams(params),
+      });
       expect(res.status).toBe(200);
       answers.push((await res.json()) as { action: string });
       // Replays come later: the reply's time must not make them new events.
@@ -520,7 +600,11 @@ describe('protected Functions', () => {
       body,
     });
     expect(forged.status).toBe(403);
-    const missing = await fetch(`${t.stack.url}/studio/reply`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const missing = await fetch(`${t.stack.url}/studio/reply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
     expect(missing.status).toBe(403);
   });
 });

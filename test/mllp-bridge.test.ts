@@ -11,7 +11,14 @@ let t: TestStack;
 let bridge: MllpBridge;
 beforeAll(async () => {
   t = await startTestStack({ EHR_DEFAULT_TIMEZONE: 'America/New_York' });
-  bridge = await startMllpBridge({ host: '127.0.0.1', port: 0, endpoint: `${t.stack.url}/ehr/hl7`, apiKey: t.stack.env.EHR_API_KEY as string, maxFrameBytes: 4096, timeoutMs: 10_000 });
+  bridge = await startMllpBridge({
+    host: '127.0.0.1',
+    port: 0,
+    endpoint: `${t.stack.url}/ehr/hl7`,
+    apiKey: t.stack.env.EHR_API_KEY as string,
+    maxFrameBytes: 4096,
+    timeoutMs: 10_000,
+  });
 });
 afterAll(async () => {
   await started(bridge)?.close();
@@ -49,14 +56,25 @@ async function exchange(port: number, chunks: Buffer[], expectAcks: number): Pro
   return { acks, closed };
 }
 
-const msa = (ack: string) => ack.split('\r').find((s) => s.startsWith('MSA|'))?.split('|').slice(1, 3);
+const msa = (ack: string) =>
+  ack
+    .split('\r')
+    .find((s) => s.startsWith('MSA|'))
+    ?.split('|')
+    .slice(1, 3);
 
 describe('npm run mllp-bridge', () => {
   it('forwards several messages on one connection, split across packets and two in one packet, answering each in order', async () => {
     const one = encodeFrame(siuMessage({ controlId: 'M1', placerId: 'MLLP-1', fillerId: '' }));
     const two = encodeFrame(siuMessage({ controlId: 'M2', placerId: 'MLLP-2', fillerId: '', phones: '^PRN^CP^^1^415^5550161' }));
     const three = encodeFrame(siuMessage({ controlId: 'M3', placerId: 'MLLP-3', fillerId: '', phones: '^PRN^CP^^1^415^5550162' }));
-    const chunks = [one.subarray(0, 1), one.subarray(1, 40), one.subarray(40), Buffer.concat([two, three.subarray(0, 25)]), three.subarray(25)];
+    const chunks = [
+      one.subarray(0, 1),
+      one.subarray(1, 40),
+      one.subarray(40),
+      Buffer.concat([two, three.subarray(0, 25)]),
+      three.subarray(25),
+    ];
     const { acks } = await exchange(bridge.port, chunks, 3);
     expect(acks.map(msa)).toEqual([
       ['AA', 'M1'],
@@ -88,7 +106,14 @@ describe('npm run mllp-bridge', () => {
   });
 
   it('sends no ACK and closes when the endpoint cannot be reached, so the engine resends', async () => {
-    const down = await startMllpBridge({ host: '127.0.0.1', port: 0, endpoint: 'http://127.0.0.1:9/ehr/hl7', apiKey: 'k'.repeat(24), maxFrameBytes: 4096, timeoutMs: 2000 });
+    const down = await startMllpBridge({
+      host: '127.0.0.1',
+      port: 0,
+      endpoint: 'http://127.0.0.1:9/ehr/hl7',
+      apiKey: 'k'.repeat(24),
+      maxFrameBytes: 4096,
+      timeoutMs: 2000,
+    });
     try {
       const { acks, closed } = await exchange(down.port, [encodeFrame(siuMessage({ controlId: 'DOWN' }))], 1);
       expect(acks).toEqual([]);

@@ -59,21 +59,34 @@ describe('raw ER7 at /raw/ehr/hl7', () => {
     expect(raw.type).toBe('text/plain; charset=utf-8');
     expect(segment(raw.text, 'MSA')).toEqual(['MSA|AA|RAW-1|applied']);
     const state = await t.getJson(stateKey('RAW-TEXT'));
-    expect(state.facts).toMatchObject({ appointment_id: 'RAW-TEXT', patient_phone: '+14155550134', appointment_datetime_utc: '2026-12-01T15:00:00.000Z' });
+    expect(state.facts).toMatchObject({
+      appointment_id: 'RAW-TEXT',
+      patient_phone: '+14155550134',
+      appointment_datetime_utc: '2026-12-01T15:00:00.000Z',
+    });
 
     const functions = await post('/ehr/hl7', JSON.stringify({ message }), { 'content-type': 'application/json' });
     expect(functions.status).toBe(200);
-    expect(functions.json.result).toMatchObject({ appointment_id: 'RAW-TEXT', outcome: 'duplicate', duplicate: true, event_id: state.ehr_event_id });
+    expect(functions.json.result).toMatchObject({
+      appointment_id: 'RAW-TEXT',
+      outcome: 'duplicate',
+      duplicate: true,
+      event_id: state.ehr_event_id,
+    });
   });
 
   it('answers x-application/hl7-v2+er7 in kind, and strips MLLP framing from application/hl7-v2', async () => {
-    const er7 = await post('/raw/ehr/hl7', future({ placerId: 'RAW-ER7', fillerId: '', controlId: 'RAW-2' }), { 'content-type': 'x-application/hl7-v2+er7; charset=utf-8' });
+    const er7 = await post('/raw/ehr/hl7', future({ placerId: 'RAW-ER7', fillerId: '', controlId: 'RAW-2' }), {
+      'content-type': 'x-application/hl7-v2+er7; charset=utf-8',
+    });
     expect(er7.status).toBe(200);
     expect(er7.type).toBe('x-application/hl7-v2+er7; charset=utf-8');
     expect(er7.text).toMatch(/^MSH\|\^~\\&\|SMS\|OWL\|EHR\|OWL\|\d{14}\+0000\|\|ACK\^S12\^ACK\|/);
     expect(segment(er7.text, 'MSA')).toEqual(['MSA|AA|RAW-2|applied']);
 
-    const framed = await post('/raw/ehr/hl7', `\u000b${future({ placerId: 'RAW-MLLP', fillerId: '', controlId: 'RAW-3' })}\u001c\r`, { 'content-type': 'application/hl7-v2' });
+    const framed = await post('/raw/ehr/hl7', `\u000b${future({ placerId: 'RAW-MLLP', fillerId: '', controlId: 'RAW-3' })}\u001c\r`, {
+      'content-type': 'application/hl7-v2',
+    });
     expect(framed.status).toBe(200);
     expect(segment(framed.text, 'MSA')).toEqual(['MSA|AA|RAW-3|applied']);
     expect((await t.getJson(stateKey('RAW-MLLP'))).facts.appointment_id).toBe('RAW-MLLP');
@@ -111,7 +124,10 @@ describe('raw ER7 at /raw/ehr/hl7', () => {
     expect(big.status).toBe(413);
     expect(segment(big.text, 'MSA')[0]).toMatch(/^MSA\|AR\|/);
     const unauthorized = await post('/raw/ehr/hl7', future(), { 'content-type': 'text/plain', authorization: 'Bearer wrong' });
-    const functions401 = await post('/ehr/hl7', JSON.stringify({ message: future() }), { 'content-type': 'application/json', authorization: 'Bearer wrong' });
+    const functions401 = await post('/ehr/hl7', JSON.stringify({ message: future() }), {
+      'content-type': 'application/json',
+      authorization: 'Bearer wrong',
+    });
     expect(unauthorized.status).toBe(401);
     expect(unauthorized.json.error.message).toBe(functions401.json.error.message);
     const get = await post('/raw/ehr/hl7', '', {}, 'GET');

@@ -38,7 +38,10 @@ function layoutTable(): { template: string; pattern: RegExp }[] {
   const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
   const start = readme.indexOf('## S3 layout');
   const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
-  const firstCells = section.split('\n').filter((l) => l.startsWith('| `')).map((l) => l.split(' | ')[0] ?? '');
+  const firstCells = section
+    .split('\n')
+    .filter((l) => l.startsWith('| `'))
+    .map((l) => l.split(' | ')[0] ?? '');
   return firstCells.flatMap((cell) =>
     [...cell.matchAll(/`([^`]+)`/g)].map((m) => {
       const template = m[1] ?? '';
@@ -61,12 +64,25 @@ describe('README "S3 layout"', () => {
     expect(key).not.toBeNull();
     const rows = layoutTable();
     expect(rows.length).toBeGreaterThan(10);
-    expect(rows.filter((r) => r.pattern.test(key ?? '')).map((r) => r.template), key ?? '').toHaveLength(1);
+    expect(
+      rows.filter((r) => r.pattern.test(key ?? '')).map((r) => r.template),
+      key ?? '',
+    ).toHaveLength(1);
   });
 
   it('names every prefix the stores list', () => {
-    const text = layoutTable().map((r) => r.template).join('\n');
-    for (const prefix of [keys.DUE_INDEX_PREFIX, keys.PHONE_INDEX_PREFIX, keys.APPOINTMENTS_PREFIX, keys.REJECTED_PREFIX, keys.INBOX_ITEMS_PREFIX, keys.outboxPrefix('flow'), keys.outboxPrefix('ehr')]) {
+    const text = layoutTable()
+      .map((r) => r.template)
+      .join('\n');
+    for (const prefix of [
+      keys.DUE_INDEX_PREFIX,
+      keys.PHONE_INDEX_PREFIX,
+      keys.APPOINTMENTS_PREFIX,
+      keys.REJECTED_PREFIX,
+      keys.INBOX_ITEMS_PREFIX,
+      keys.outboxPrefix('flow'),
+      keys.outboxPrefix('ehr'),
+    ]) {
       expect(text.includes(prefix) || (prefix.startsWith('outbox/') && text.includes('outbox/<kind>/')), prefix).toBe(true);
     }
   });

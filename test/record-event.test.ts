@@ -76,20 +76,29 @@ describe('recordEvent', () => {
   it('writes the due-index entry before the state, so a crash between them cannot lose the appointment', async () => {
     const now = () => new Date('2026-11-25T08:30:00Z');
     const recording = new RecordingWrites(client, 'rec');
-    await recordEvent({ store: recording, policy, now }, event({ appointment_id: 'APT-order', appointment_datetime: '2026-12-10T09:30:00' }));
+    await recordEvent(
+      { store: recording, policy, now },
+      event({ appointment_id: 'APT-order', appointment_datetime: '2026-12-10T09:30:00' }),
+    );
     expect(recording.writes.filter((w) => w.endsWith(' APT-order'))).toEqual(['due APT-order', 'state APT-order']);
 
     // A crash at the state write finds the entry already written. An entry without a state is
     // harmless (the sweep drops it); the other order could leave a state no sweep ever looks at.
     const crashing = new FailingStateWrites(client, 'rec');
-    await expect(recordEvent({ store: crashing, policy, now }, event({ appointment_id: 'APT-crash-due', appointment_datetime: '2026-12-10T09:30:00' }))).rejects.toThrow('simulated crash');
+    await expect(
+      recordEvent(
+        { store: crashing, policy, now },
+        event({ appointment_id: 'APT-crash-due', appointment_datetime: '2026-12-10T09:30:00' }),
+      ),
+    ).rejects.toThrow('simulated crash');
     expect(await store.getState('APT-crash-due')).toBeNull();
     const left = [];
-    for await (const e of store.listDueEntries('2026-12-31T00:00:00.000Z')) if (e.appointment_id === 'APT-crash-due') left.push(e.appointment_id);
+    for await (const e of store.listDueEntries('2026-12-31T00:00:00.000Z'))
+      if (e.appointment_id === 'APT-crash-due') left.push(e.appointment_id);
     expect(left).toEqual(['APT-crash-due']);
   });
 
-  it('leaves one due-index entry, for the booking text\'s lease, after recording a booking', async () => {
+  it("leaves one due-index entry, for the booking text's lease, after recording a booking", async () => {
     const deps = { store, policy, now: () => new Date('2026-11-25T08:30:00Z') };
     await recordEvent(deps, event({ appointment_id: 'APT-due', appointment_datetime: '2026-12-10T09:30:00' }));
     const due = [];

@@ -72,7 +72,11 @@ async function reply(phone: string, body: string): Promise<{ ms: number; status:
   const params = { From: phone, Body: body, MessageSid: `SM${String(seq).padStart(32, '0')}` };
   const signature = twilio.getExpectedTwilioSignature(t.stack.env.AUTH_TOKEN ?? '', url, params);
   const started = performance.now();
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body: new URLSearchParams(params) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+    body: new URLSearchParams(params),
+  });
   const json = (await res.json()) as Record<string, string>;
   return { ms: performance.now() - started, status: res.status, json };
 }

@@ -100,7 +100,10 @@ describe('S3 contract: authentication', () => {
       credentials: { accessKeyId, secretAccessKey: 'not-the-secret' },
       maxAttempts: 1,
     });
-    expect(await failure(wrong.send(new GetObjectCommand({ Bucket, Key: `${P}x` })))).toEqual({ name: 'SignatureDoesNotMatch', status: 403 });
+    expect(await failure(wrong.send(new GetObjectCommand({ Bucket, Key: `${P}x` })))).toEqual({
+      name: 'SignatureDoesNotMatch',
+      status: 403,
+    });
   });
 });
 
@@ -123,11 +126,18 @@ describe('S3 contract: objects', () => {
     expect(got.Metadata).toEqual({ origin: 'contract' });
     expect(Math.abs((got.LastModified?.getTime() ?? 0) - Date.now())).toBeLessThan(5 * 60_000);
     const head = await client.send(new HeadObjectCommand({ Bucket, Key: `${P}obj/a.json` }));
-    expect(head).toMatchObject({ ETag: `"${md5}"`, ContentType: 'application/json; charset=utf-8', ContentLength: Buffer.byteLength(body) });
+    expect(head).toMatchObject({
+      ETag: `"${md5}"`,
+      ContentType: 'application/json; charset=utf-8',
+      ContentLength: Buffer.byteLength(body),
+    });
   });
 
   it('answers 404 NoSuchKey for a missing key, and 404 to HeadObject', async () => {
-    expect(await failure(client.send(new GetObjectCommand({ Bucket, Key: `${P}obj/missing` })))).toEqual({ name: 'NoSuchKey', status: 404 });
+    expect(await failure(client.send(new GetObjectCommand({ Bucket, Key: `${P}obj/missing` })))).toEqual({
+      name: 'NoSuchKey',
+      status: 404,
+    });
     expect(await failure(client.send(new HeadObjectCommand({ Bucket, Key: `${P}obj/missing` })))).toMatchObject({ status: 404 });
   });
 
@@ -142,7 +152,9 @@ describe('S3 contract: objects', () => {
   it('deletes many objects with one DeleteObjects, listing each as deleted', async () => {
     const keys = ['d/1', 'd/2', 'd/3 & <4>'].map((k) => `${P}${k}`);
     for (const k of keys) await put(k, 'x');
-    const r = await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [...keys, `${P}d/never`].map((Key) => ({ Key })) } }));
+    const r = await client.send(
+      new DeleteObjectsCommand({ Bucket, Delete: { Objects: [...keys, `${P}d/never`].map((Key) => ({ Key })) } }),
+    );
     expect((r.Deleted ?? []).map((d) => d.Key).sort()).toEqual([...keys, `${P}d/never`].sort());
     expect(r.Errors ?? []).toEqual([]);
     expect((await listAll({ Prefix: `${P}d/` })).items).toEqual([]);
@@ -155,7 +167,14 @@ describe('S3 contract: objects', () => {
       ...(credentials ? { credentials } : {}),
     });
     const payload = 'streamed-body '.repeat(1000);
-    await defaults.send(new PutObjectCommand({ Bucket, Key: `${P}obj/stream`, Body: Readable.from([Buffer.from(payload)]), ContentLength: Buffer.byteLength(payload) }));
+    await defaults.send(
+      new PutObjectCommand({
+        Bucket,
+        Key: `${P}obj/stream`,
+        Body: Readable.from([Buffer.from(payload)]),
+        ContentLength: Buffer.byteLength(payload),
+      }),
+    );
     expect(await text(`${P}obj/stream`)).toBe(payload);
   });
 
@@ -174,7 +193,10 @@ describe('S3 contract: conditional writes', () => {
 
   it('If-Match replaces only the version it names', async () => {
     const v1 = await put(`${P}c/cas`, 'v1');
-    expect(await failure(put(`${P}c/cas`, 'x', { IfMatch: '"0123456789abcdef0123456789abcdef"' }))).toEqual({ name: 'PreconditionFailed', status: 412 });
+    expect(await failure(put(`${P}c/cas`, 'x', { IfMatch: '"0123456789abcdef0123456789abcdef"' }))).toEqual({
+      name: 'PreconditionFailed',
+      status: 412,
+    });
     const v2 = await put(`${P}c/cas`, 'v2', { IfMatch: v1.ETag });
     expect(v2.ETag).not.toBe(v1.ETag);
     expect(await failure(put(`${P}c/cas`, 'v3', { IfMatch: v1.ETag }))).toMatchObject({ status: 412 });
@@ -182,18 +204,27 @@ describe('S3 contract: conditional writes', () => {
   });
 
   it('If-Match on a missing object answers 404 NoSuchKey', async () => {
-    expect(await failure(put(`${P}c/missing`, 'x', { IfMatch: '"0123456789abcdef0123456789abcdef"' }))).toEqual({ name: 'NoSuchKey', status: 404 });
+    expect(await failure(put(`${P}c/missing`, 'x', { IfMatch: '"0123456789abcdef0123456789abcdef"' }))).toEqual({
+      name: 'NoSuchKey',
+      status: 404,
+    });
   });
 
   it('lets exactly one of 20 racing creators win; the others get 412 (or 409 ConditionalRequestConflict)', async () => {
-    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => put(`${P}c/race-create`, `writer ${i}`, { IfNoneMatch: '*' })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => put(`${P}c/race-create`, `writer ${i}`, { IfNoneMatch: '*' })),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    for (const r of results) if (r.status === 'rejected') expect([409, 412]).toContain((r.reason as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode);
+    for (const r of results)
+      if (r.status === 'rejected')
+        expect([409, 412]).toContain((r.reason as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode);
   });
 
   it('lets exactly one of 20 racing writers holding the same ETag win', async () => {
     const base = await put(`${P}c/race`, 'base');
-    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => put(`${P}c/race`, `writer ${i}`, { IfMatch: base.ETag })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => put(`${P}c/race`, `writer ${i}`, { IfMatch: base.ETag })),
+    );
     const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
     expect(won).toHaveLength(1);
     expect(await text(`${P}c/race`)).toBe(`writer ${won[0]}`);

@@ -33,7 +33,13 @@ function patient() {
 
 /** The reference app's simulation payload: a fixed `-0700` offset, ISO time without offset, no display fields. */
 function referencePayload(p: { phone: string; id: string }, overrides: Record<string, unknown> = {}) {
-  const e = ehrEvent({ patient_phone: p.phone, appointment_id: p.id, appointment_timezone: '-0700', appointment_datetime: localTime(6, '09:30'), ...overrides });
+  const e = ehrEvent({
+    patient_phone: p.phone,
+    appointment_id: p.id,
+    appointment_timezone: '-0700',
+    appointment_datetime: localTime(6, '09:30'),
+    ...overrides,
+  });
   return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, String(v)]));
 }
 
@@ -47,7 +53,9 @@ async function startExecution(to: string, parameters: Record<string, string>) {
   return { sid: x.sid, status: (await flow.executions(x.sid).fetch()).status, path: steps.map((s) => s.transitionedTo) };
 }
 
-async function rejectedEvents(): Promise<{ execution_sid?: string; appointment_id?: string; event_type?: string; source: string; problems: { field: string; message: string }[] }[]> {
+async function rejectedEvents(): Promise<
+  { execution_sid?: string; appointment_id?: string; event_type?: string; source: string; problems: { field: string; message: string }[] }[]
+> {
   const api = adminApi(t);
   const answer = await api.call('rejected-events', { token: await api.login() });
   expect(answer.status).toBe(200);
@@ -87,7 +95,10 @@ describe('events posted to the Studio flow (the reference app entry point)', () 
   it('orders events by their time whatever the order of the executions, and texts only what is current', async () => {
     const p = patient();
     await startExecution(p.phone, referencePayload(p, { event_datetime_utc: utcAt(-2 * HOUR) }));
-    const late = await startExecution(p.phone, referencePayload(p, { event_type: 'MODIFIED', appointment_location: 'Room 9', event_datetime_utc: utcAt(-3 * HOUR) }));
+    const late = await startExecution(
+      p.phone,
+      referencePayload(p, { event_type: 'MODIFIED', appointment_location: 'Room 9', event_datetime_utc: utcAt(-3 * HOUR) }),
+    );
     expect(late.path).not.toContain('send_modified');
     const state = await t.getJson(stateKey(p.id));
     expect(state.log.map((e: { type: string }) => e.type)).toEqual(['MODIFIED', 'BOOKED']);
@@ -97,7 +108,10 @@ describe('events posted to the Studio flow (the reference app entry point)', () 
 
   it('records an invalid event as rejected with its reasons, texts nothing, and the admin page lists it', async () => {
     const p = patient();
-    const x = await startExecution(p.phone, referencePayload(p, { appointment_datetime: 'next tuesday', event_datetime_utc: utcAt(-MINUTE) }));
+    const x = await startExecution(
+      p.phone,
+      referencePayload(p, { appointment_datetime: 'next tuesday', event_datetime_utc: utcAt(-MINUTE) }),
+    );
     expect(x.status).toBe('ended');
     expect(x.path).not.toContain('split_event');
     expect(await phones.received(p.phone)).toEqual([]);

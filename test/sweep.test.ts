@@ -52,7 +52,13 @@ describe('reminders end to end', () => {
     const counts = await t.stack.sweep();
     expect(counts.sent).toBe(1);
     const first = reminders(await phones.received(phone));
-    const shown = { patient_first_name: 'Zoe', provider_name: 'Ana Lopez, MD', appointment_when: 'Tue, Dec 1 at 9:30 AM PST', appointment_location: 'Suite 100, O\'Brien Bldg, "East" Wing = 2nd floor', provider_callback_phone: '(415) 555-0100' };
+    const shown = {
+      patient_first_name: 'Zoe',
+      provider_name: 'Ana Lopez, MD',
+      appointment_when: 'Tue, Dec 1 at 9:30 AM PST',
+      appointment_location: 'Suite 100, O\'Brien Bldg, "East" Wing = 2nd floor',
+      provider_callback_phone: '(415) 555-0100',
+    };
     expect(first).toEqual([await flowText('send_remind', { variables: shown })]);
     expect((await t.getJson(stateKey(id))).disposition).toBe('REMINDED-1');
 
@@ -72,7 +78,15 @@ describe('reminders end to end', () => {
     const id = 'APT-sweep-night';
     // Appointment Dec 3 at 6:00 AM New York (11:00Z): 48h before is Dec 1 6:00 AM local, before the 8:00 window.
     setNow('2026-11-26T12:00:00Z');
-    await t.postEvents(ehrEvent({ appointment_id: id, patient_phone: phone, appointment_timezone: 'America/New_York', appointment_datetime: '2026-12-03T06:00:00', event_datetime_utc: '2026-11-26T11:00:00Z' }));
+    await t.postEvents(
+      ehrEvent({
+        appointment_id: id,
+        patient_phone: phone,
+        appointment_timezone: 'America/New_York',
+        appointment_datetime: '2026-12-03T06:00:00',
+        event_datetime_utc: '2026-11-26T11:00:00Z',
+      }),
+    );
     setNow('2026-12-01T11:05:00Z'); // 6:05 AM EST
     const early = await t.stack.sweep();
     expect(early.sent).toBe(0);
@@ -85,7 +99,14 @@ describe('reminders end to end', () => {
   it('marks an appointment EXPIRED once its time has passed', async () => {
     const id = 'APT-sweep-expire';
     setNow('2026-11-26T12:00:00Z');
-    await t.postEvents(ehrEvent({ appointment_id: id, patient_phone: '+14155553003', appointment_datetime: '2026-11-27T09:00:00', event_datetime_utc: '2026-11-26T11:00:00Z' }));
+    await t.postEvents(
+      ehrEvent({
+        appointment_id: id,
+        patient_phone: '+14155553003',
+        appointment_datetime: '2026-11-27T09:00:00',
+        event_datetime_utc: '2026-11-26T11:00:00Z',
+      }),
+    );
     setNow('2026-11-27T18:00:00Z');
     await t.stack.sweep();
     expect((await t.getJson(stateKey(id))).disposition).toBe('EXPIRED');
@@ -100,7 +121,15 @@ describe('exactly once', () => {
     for (let i = 0; i < 25; i += 1) {
       const phone = `+1415555${String(4000 + i)}`;
       phonesUsed.push(phone);
-      await recordEvent({ ...deps, now: () => new Date('2026-12-05T16:00:00Z') }, parsed({ appointment_id: `APT-race-${i}`, patient_phone: phone, appointment_datetime: '2026-12-09T10:00:00', event_datetime_utc: '2026-12-05T15:00:00Z' }));
+      await recordEvent(
+        { ...deps, now: () => new Date('2026-12-05T16:00:00Z') },
+        parsed({
+          appointment_id: `APT-race-${i}`,
+          patient_phone: phone,
+          appointment_datetime: '2026-12-09T10:00:00',
+          event_datetime_utc: '2026-12-05T15:00:00Z',
+        }),
+      );
     }
     setNow('2026-12-07T18:30:00Z'); // reminder 1 (Dec 7 18:00Z) is due
     const [a, b] = await Promise.all([runSweep(deps), runSweep(deps)]);
@@ -112,17 +141,49 @@ describe('exactly once', () => {
     setNow('2026-12-10T16:00:00Z');
     const deps = await t.stack.sweepDeps();
     const at = () => new Date('2026-12-10T16:00:00Z');
-    await recordEvent({ ...deps, now: at }, parsed({ appointment_id: 'APT-crash-a', patient_phone: '+14155555001', appointment_datetime: '2026-12-14T10:00:00', event_datetime_utc: '2026-12-10T15:00:00Z' }));
-    await recordEvent({ ...deps, now: at }, parsed({ appointment_id: 'APT-crash-b', patient_phone: '+14155555002', appointment_datetime: '2026-12-14T10:00:00', event_datetime_utc: '2026-12-10T15:00:00Z' }));
+    await recordEvent(
+      { ...deps, now: at },
+      parsed({
+        appointment_id: 'APT-crash-a',
+        patient_phone: '+14155555001',
+        appointment_datetime: '2026-12-14T10:00:00',
+        event_datetime_utc: '2026-12-10T15:00:00Z',
+      }),
+    );
+    await recordEvent(
+      { ...deps, now: at },
+      parsed({
+        appointment_id: 'APT-crash-b',
+        patient_phone: '+14155555002',
+        appointment_datetime: '2026-12-14T10:00:00',
+        event_datetime_utc: '2026-12-10T15:00:00Z',
+      }),
+    );
     setNow('2026-12-12T18:30:00Z');
     // A: the crashed sweep had claimed it but never started the flow. B: it had started the flow.
-    const claimA = { appointment_id: 'APT-crash-a', schedule_version: 1, n: 1, event_id: 'e-a', status: 'claimed' as const, claimed_at: '2026-12-12T18:20:00.000Z', lease_until: '2026-12-12T18:25:00.000Z', sweep_id: 'crashed' };
+    const claimA = {
+      appointment_id: 'APT-crash-a',
+      schedule_version: 1,
+      n: 1,
+      event_id: 'e-a',
+      status: 'claimed' as const,
+      claimed_at: '2026-12-12T18:20:00.000Z',
+      lease_until: '2026-12-12T18:25:00.000Z',
+      sweep_id: 'crashed',
+    };
     expect(await deps.store.createClaim(claimA)).toMatchObject({ kind: 'created' });
     const stateB = (await deps.store.getState('APT-crash-b'))?.value;
     if (!stateB) throw new Error('setup');
-    const eventB = withEventId({ ...stateB.facts, event_type: 'REMIND', event_datetime_utc: '2026-12-12T18:20:00.000Z', detail: { reminder: '1', schedule_version: '1' } });
+    const eventB = withEventId({
+      ...stateB.facts,
+      event_type: 'REMIND',
+      event_datetime_utc: '2026-12-12T18:20:00.000Z',
+      detail: { reminder: '1', schedule_version: '1' },
+    });
     await deps.flows.start({ state: stateB, event: eventB });
-    expect(await deps.store.createClaim({ ...claimA, appointment_id: 'APT-crash-b', event_id: eventB.event_id })).toMatchObject({ kind: 'created' });
+    expect(await deps.store.createClaim({ ...claimA, appointment_id: 'APT-crash-b', event_id: eventB.event_id })).toMatchObject({
+      kind: 'created',
+    });
 
     const counts = await runSweep(deps);
     expect(counts.sent).toBe(2);
@@ -143,9 +204,15 @@ describe('scale', () => {
       await Promise.all(
         ids.slice(i, i + 50).map((k) =>
           // Recorded and texted as the intake does, so the booking texts are out before the sweep.
-          recordEvent({ ...deps, now: at }, parsed({ appointment_id: `APT-bulk-${k}`, patient_phone: `+1415556${String(k).padStart(4, '0')}`, appointment_datetime: '2026-12-19T10:00:00', event_datetime_utc: '2026-12-15T15:00:00Z' })).then((r) =>
-            sendMessagesForEvents({ ...deps, now: at }, [r], []),
-          ),
+          recordEvent(
+            { ...deps, now: at },
+            parsed({
+              appointment_id: `APT-bulk-${k}`,
+              patient_phone: `+1415556${String(k).padStart(4, '0')}`,
+              appointment_datetime: '2026-12-19T10:00:00',
+              event_datetime_utc: '2026-12-15T15:00:00Z',
+            }),
+          ).then((r) => sendMessagesForEvents({ ...deps, now: at }, [r], [])),
         ),
       );
     }
@@ -154,7 +221,9 @@ describe('scale', () => {
     expect(counts.sent).toBe(n);
     expect(counts.failed).toBe(0);
     await t.stack.settle();
-    const reached = ids.filter((k) => t.stack.carrier.conversation(`+1415556${String(k).padStart(4, '0')}`).some((m) => REMINDER.test(m.body)));
+    const reached = ids.filter((k) =>
+      t.stack.carrier.conversation(`+1415556${String(k).padStart(4, '0')}`).some((m) => REMINDER.test(m.body)),
+    );
     expect(reached).toHaveLength(n);
     // 1,005 bookings and reminders through the whole local stack: minutes on a busy 2-core machine.
   }, 240_000);

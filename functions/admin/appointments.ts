@@ -5,25 +5,33 @@ import { adminFunction, audit, stringParam } from '../../src/admin/handler';
 import { errorReply, jsonReply } from '../../src/http/reply';
 import { functionsRuntime } from '../../src/runtime/functions';
 
-export const handler = adminFunction('session', async (call) => {
-  const { context, params, requestId } = call;
-  const parsed = parseAppointmentQuery(params);
-  if (!parsed.ok) {
-    const first = parsed.problems[0];
-    return errorReply('invalid-request', `${first?.field} ${first?.message}`, requestId, { problems: parsed.problems });
-  }
-  const runtime = functionsRuntime(context);
-  const page = await listAppointments(
-    {
-      store: runtime.store,
-      policy: runtime.policy,
-      now: runtime.record.now,
-      defaultCountry: runtime.config.DEFAULT_PHONE_COUNTRY,
-      ...(runtime.config.EHR_DEFAULT_TIMEZONE ? { clinicZone: runtime.config.EHR_DEFAULT_TIMEZONE } : {}),
-    },
-    parsed.query,
-  );
-  // Ids and the filter's shape, not the search text (it can be a patient's name or phone).
-  await audit(call, 'appointments.list', { cursor: stringParam(params, 'cursor'), sort: parsed.query.sort, searched: parsed.query.q ? 'yes' : undefined });
-  return jsonReply(200, page, requestId);
-}, { role: 'staff' });
+export const handler = adminFunction(
+  'session',
+  async (call) => {
+    const { context, params, requestId } = call;
+    const parsed = parseAppointmentQuery(params);
+    if (!parsed.ok) {
+      const first = parsed.problems[0];
+      return errorReply('invalid-request', `${first?.field} ${first?.message}`, requestId, { problems: parsed.problems });
+    }
+    const runtime = functionsRuntime(context);
+    const page = await listAppointments(
+      {
+        store: runtime.store,
+        policy: runtime.policy,
+        now: runtime.record.now,
+        defaultCountry: runtime.config.DEFAULT_PHONE_COUNTRY,
+        ...(runtime.config.EHR_DEFAULT_TIMEZONE ? { clinicZone: runtime.config.EHR_DEFAULT_TIMEZONE } : {}),
+      },
+      parsed.query,
+    );
+    // Ids and the filter's shape, not the search text (it can be a patient's name or phone).
+    await audit(call, 'appointments.list', {
+      cursor: stringParam(params, 'cursor'),
+      sort: parsed.query.sort,
+      searched: parsed.query.q ? 'yes' : undefined,
+    });
+    return jsonReply(200, page, requestId);
+  },
+  { role: 'staff' },
+);

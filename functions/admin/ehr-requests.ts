@@ -5,9 +5,13 @@ import { phoneParam } from '../../src/admin/params';
 import { jsonReply } from '../../src/http/reply';
 import { functionsRuntime } from '../../src/runtime/functions';
 
-export const handler = adminFunction('session', async ({ context, admin, params, requestId }) => {
-  const phone = phoneParam(params, admin.env, requestId);
-  if (!phone.ok) return phone.reply;
-  const runtime = functionsRuntime(context);
-  return jsonReply(200, { phone: phone.value, requests: await ehrRequestsForPhone(runtime.store, phone.value) }, requestId);
-}, { role: 'staff' });
+export const handler = adminFunction(
+  'session',
+  async ({ context, admin, params, requestId }) => {
+    const phone = phoneParam(params, admin.env, requestId);
+    if (!phone.ok) return phone.reply;
+    const runtime = functionsRuntime(context);
+    return jsonReply(200, { phone: phone.value, requests: await ehrRequestsForPhone(runtime.store, phone.value) }, requestId);
+  },
+  { role: 'staff' },
+);

@@ -8,7 +8,9 @@ export const handler = adminFunction('session', async (call) => {
   const { context, params, requestId } = call;
   const table = stringParam(params, 'table');
   if (table !== 'appointments' && table !== 'history') {
-    return errorReply('invalid-request', 'table must be appointments or history', requestId, { problems: [{ field: 'table', message: 'must be appointments or history' }] });
+    return errorReply('invalid-request', 'table must be appointments or history', requestId, {
+      problems: [{ field: 'table', message: 'must be appointments or history' }],
+    });
   }
   const runtime = functionsRuntime(context);
   const cursor = stringParam(params, 'cursor');

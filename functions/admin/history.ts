@@ -5,21 +5,28 @@ import { appointmentStory } from '../../src/admin/timeline';
 import { errorReply, jsonReply } from '../../src/http/reply';
 import { functionsRuntime } from '../../src/runtime/functions';
 
-export const handler = adminFunction('session', async (call) => {
-  const { context, admin, params, requestId } = call;
-  const id = stringParam(params, 'appointment_id');
-  if (!id) return errorReply('invalid-request', 'appointment_id is required', requestId, { problems: [{ field: 'appointment_id', message: 'is required' }] });
-  const runtime = functionsRuntime(context);
-  const found = await appointmentStory(
-    {
-      store: runtime.store,
-      twilio: admin.twilio,
-      policy: runtime.policy,
-      now: runtime.record.now,
-      ...(runtime.config.EHR_DEFAULT_TIMEZONE ? { clinicZone: runtime.config.EHR_DEFAULT_TIMEZONE } : {}),
-    },
-    id,
-  );
-  await audit(call, 'appointment.view', { appointment_id: id }, { outcome: found ? 'success' : 'failure' });
-  return found ? jsonReply(200, found, requestId) : errorReply('not-found', 'no appointment with this id', requestId);
-}, { role: 'staff' });
+export const handler = adminFunction(
+  'session',
+  async (call) => {
+    const { context, admin, params, requestId } = call;
+    const id = stringParam(params, 'appointment_id');
+    if (!id)
+      return errorReply('invalid-request', 'appointment_id is required', requestId, {
+        problems: [{ field: 'appointment_id', message: 'is required' }],
+      });
+    const runtime = functionsRuntime(context);
+    const found = await appointmentStory(
+      {
+        store: runtime.store,
+        twilio: admin.twilio,
+        policy: runtime.policy,
+        now: runtime.record.now,
+        ...(runtime.config.EHR_DEFAULT_TIMEZONE ? { clinicZone: runtime.config.EHR_DEFAULT_TIMEZONE } : {}),
+      },
+      id,
+    );
+    await audit(call, 'appointment.view', { appointment_id: id }, { outcome: found ? 'success' : 'failure' });
+    return found ? jsonReply(200, found, requestId) : errorReply('not-found', 'no appointment with this id', requestId);
+  },
+  { role: 'staff' },
+);

@@ -3,4 +3,6 @@ import { inboxReply } from '../../src/admin/inbox';
 import { adminFunction } from '../../src/admin/handler';
 import { functionsRuntime } from '../../src/runtime/functions';
 
-export const handler = adminFunction('session', async ({ context, requestId }) => inboxReply(functionsRuntime(context).store, requestId), { role: 'staff' });
+export const handler = adminFunction('session', async ({ context, requestId }) => inboxReply(functionsRuntime(context).store, requestId), {
+  role: 'staff',
+});

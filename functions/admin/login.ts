@@ -5,7 +5,11 @@ import { startLogin } from '../../src/admin/login';
 
 export const handler = adminFunction('none', (call) =>
   startLogin(
-    { ...call.admin, onAudit: (e) => audit(call, 'login.password', {}, { outcome: e.outcome, actor: { user_id: e.user_id, role: e.role } }).then(() => undefined) },
+    {
+      ...call.admin,
+      onAudit: (e) =>
+        audit(call, 'login.password', {}, { outcome: e.outcome, actor: { user_id: e.user_id, role: e.role } }).then(() => undefined),
+    },
     { password: call.params.password, username: call.params.username },
     { client: call.client, device: call.device, requestId: call.requestId },
   ),

@@ -4,8 +4,12 @@ import { adminFunction } from '../../src/admin/handler';
 import { phoneParam } from '../../src/admin/params';
 import { jsonReply } from '../../src/http/reply';
 
-export const handler = adminFunction('session', async ({ admin, params, requestId }) => {
-  const phone = phoneParam(params, admin.env, requestId);
-  if (!phone.ok) return phone.reply;
-  return jsonReply(200, { phone: phone.value, messages: await conversation(admin.twilio, phone.value) }, requestId);
-}, { role: 'staff' });
+export const handler = adminFunction(
+  'session',
+  async ({ admin, params, requestId }) => {
+    const phone = phoneParam(params, admin.env, requestId);
+    if (!phone.ok) return phone.reply;
+    return jsonReply(200, { phone: phone.value, messages: await conversation(admin.twilio, phone.value) }, requestId);
+  },
+  { role: 'staff' },
+);

@@ -7,9 +7,19 @@ export const handler = adminFunction(
   'session',
   async (call) => {
     const actor = call.actor ?? { user_id: 'unknown', role: 'staff' as const };
-    const deps = { users: call.admin.records, country: phoneCountry(call.admin.env), now: call.admin.wallClock, limiter: call.admin.limiter };
+    const deps = {
+      users: call.admin.records,
+      country: phoneCountry(call.admin.env),
+      now: call.admin.wallClock,
+      limiter: call.admin.limiter,
+    };
     const { reply, changed } = await changeOwnPassword(deps, call.params, actor, call.requestId);
-    await audit(call, 'user.update', { user_id: actor.user_id, password: changed ? 'changed' : 'refused', by: 'self' }, { outcome: changed ? 'success' : 'failure' });
+    await audit(
+      call,
+      'user.update',
+      { user_id: actor.user_id, password: changed ? 'changed' : 'refused', by: 'self' },
+      { outcome: changed ? 'success' : 'failure' },
+    );
     return reply;
   },
   { role: 'staff' },

@@ -3,4 +3,6 @@ import { adminFunction } from '../../src/admin/handler';
 import { optOutsReply } from '../../src/admin/opt-outs';
 import { functionsRuntime } from '../../src/runtime/functions';
 
-export const handler = adminFunction('session', async ({ context, params, requestId }) => optOutsReply(functionsRuntime(context).store, params, requestId));
+export const handler = adminFunction('session', async ({ context, params, requestId }) =>
+  optOutsReply(functionsRuntime(context).store, params, requestId),
+);

@@ -2,4 +2,8 @@
 import { adminFunction } from '../../src/admin/handler';
 import { refreshSession } from '../../src/admin/login';
 
-export const handler = adminFunction('session', async ({ admin, claims, actor, requestId }) => refreshSession(admin, claims, requestId, actor), { role: 'staff' });
+export const handler = adminFunction(
+  'session',
+  async ({ admin, claims, actor, requestId }) => refreshSession(admin, claims, requestId, actor),
+  { role: 'staff' },
+);

@@ -8,7 +8,9 @@ import { reindexListing } from '../../src/use-cases/reindex-listing';
 export const handler = adminFunction('session', async ({ context, params, requestId }) => {
   const cursor = stringParam(params, 'cursor');
   if (cursor !== undefined && !/^[A-Za-z0-9_-]*$/.test(cursor)) {
-    return errorReply('invalid-request', 'cursor is not one this Function gave out', requestId, { problems: [{ field: 'cursor', message: 'is not one this Function gave out' }] });
+    return errorReply('invalid-request', 'cursor is not one this Function gave out', requestId, {
+      problems: [{ field: 'cursor', message: 'is not one this Function gave out' }],
+    });
   }
   const done = await reindexListing(functionsRuntime(context).store, 200, cursor || undefined);
   return jsonReply(200, done, requestId);

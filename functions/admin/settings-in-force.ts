@@ -8,8 +8,12 @@ import { functionsRuntime } from '../../src/runtime/functions';
 export const handler = adminFunction('session', async ({ context, requestId }) => {
   const runtime = functionsRuntime(context);
   const gate = simulationGate(runtime.config);
-  return jsonReply(200, {
-    settings: settingsInWords(runtime.policy, runtime.config),
-    simulation: { mode: gate.mode, enabled: gate.enabled, ...(gate.allowedPhones ? { allowed_phones: gate.allowedPhones.length } : {}) },
-  }, requestId);
+  return jsonReply(
+    200,
+    {
+      settings: settingsInWords(runtime.policy, runtime.config),
+      simulation: { mode: gate.mode, enabled: gate.enabled, ...(gate.allowedPhones ? { allowed_phones: gate.allowedPhones.length } : {}) },
+    },
+    requestId,
+  );
 });

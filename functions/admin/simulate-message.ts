@@ -3,4 +3,6 @@ import { adminFunction } from '../../src/admin/handler';
 import { simulateMessage } from '../../src/admin/simulate-message';
 import { functionsRuntime } from '../../src/runtime/functions';
 
-export const handler = adminFunction('session', ({ context, params, requestId }) => simulateMessage(functionsRuntime(context), params, requestId));
+export const handler = adminFunction('session', ({ context, params, requestId }) =>
+  simulateMessage(functionsRuntime(context), params, requestId),
+);

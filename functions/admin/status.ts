@@ -5,5 +5,9 @@ import { jsonReply } from '../../src/http/reply';
 import { now } from '../../src/runtime/clock';
 
 export const handler = adminFunction('session', async ({ admin, requestId }) =>
-  jsonReply(200, await deploymentStatus({ config: admin.config, env: admin.env, twilio: admin.twilio, store: admin.store, now }), requestId),
+  jsonReply(
+    200,
+    await deploymentStatus({ config: admin.config, env: admin.env, twilio: admin.twilio, store: admin.store, now }),
+    requestId,
+  ),
 );

@@ -5,7 +5,12 @@ import { updateStaffUser } from '../../src/admin/staff-users';
 
 export const handler = adminFunction('session', async (call) => {
   const deps = { users: call.admin.records, country: phoneCountry(call.admin.env), now: call.admin.wallClock };
-  const { reply, changes, userId } = await updateStaffUser(deps, call.params, call.actor ?? { user_id: 'unknown', role: 'admin' }, call.requestId);
+  const { reply, changes, userId } = await updateStaffUser(
+    deps,
+    call.params,
+    call.actor ?? { user_id: 'unknown', role: 'admin' },
+    call.requestId,
+  );
   if (userId && changes) {
     await audit(call, 'user.update', {
       user_id: userId,

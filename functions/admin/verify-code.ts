@@ -4,7 +4,11 @@ import { finishLogin } from '../../src/admin/login';
 
 export const handler = adminFunction('challenge', (call) =>
   finishLogin(
-    { ...call.admin, onAudit: (e) => audit(call, 'login.code', {}, { outcome: e.outcome, actor: { user_id: e.user_id, role: e.role } }).then(() => undefined) },
+    {
+      ...call.admin,
+      onAudit: (e) =>
+        audit(call, 'login.code', {}, { outcome: e.outcome, actor: { user_id: e.user_id, role: e.role } }).then(() => undefined),
+    },
     { code: call.params.code },
     { client: call.client, device: call.device, requestId: call.requestId },
     call.claims,

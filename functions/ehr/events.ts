@@ -3,7 +3,6 @@ import { handleIntake, intakeRequestFromTwilioEvent } from '../../src/http/intak
 import { functionHandler } from '../../src/runtime/functions';
 import { intakeDeps } from '../../src/runtime/intake-deps';
 
-export const handler = functionHandler(
-  'intake failed',
-  (runtime, event, _context, requestId) => handleIntake(intakeRequestFromTwilioEvent(event), intakeDeps(runtime), requestId),
+export const handler = functionHandler('intake failed', (runtime, event, _context, requestId) =>
+  handleIntake(intakeRequestFromTwilioEvent(event), intakeDeps(runtime), requestId),
 );

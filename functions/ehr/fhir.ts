@@ -11,7 +11,16 @@ export const handler = functionHandler(
   (reply, error) => {
     const outcome: OperationOutcome = {
       resourceType: 'OperationOutcome',
-      issue: [{ severity: 'error', code: error.retryable ? 'transient' : 'exception', diagnostics: error.code === 'internal' ? `the request failed; nothing was recorded; the Functions logs have request id ${reply.headers?.['X-Request-Id'] ?? ''}` : error.message }],
+      issue: [
+        {
+          severity: 'error',
+          code: error.retryable ? 'transient' : 'exception',
+          diagnostics:
+            error.code === 'internal'
+              ? `the request failed; nothing was recorded; the Functions logs have request id ${reply.headers?.['X-Request-Id'] ?? ''}`
+              : error.message,
+        },
+      ],
     };
     return { ...reply, headers: { ...reply.headers, 'Content-Type': 'application/fhir+json' }, body: outcome };
   },

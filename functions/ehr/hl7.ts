@@ -4,7 +4,6 @@ import { intakeRequestFromTwilioEvent } from '../../src/http/intake';
 import { functionHandler } from '../../src/runtime/functions';
 import { hl7IntakeDeps } from '../../src/runtime/intake-deps';
 
-export const handler = functionHandler(
-  'hl7 intake failed',
-  (runtime, event, _context, requestId) => handleHl7Intake(intakeRequestFromTwilioEvent(event), hl7IntakeDeps(runtime), requestId),
+export const handler = functionHandler('hl7 intake failed', (runtime, event, _context, requestId) =>
+  handleHl7Intake(intakeRequestFromTwilioEvent(event), hl7IntakeDeps(runtime), requestId),
 );

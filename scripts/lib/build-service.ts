@@ -56,7 +56,10 @@ export async function buildService(outDir = SERVICE_DIR): Promise<{ functions: s
  * `assets/<name>.js` (one request per page, no framework, ES2020 for current browsers).
  */
 export async function buildPage(sourceDir: string, outDir: string): Promise<void> {
-  const entries = listFiles(sourceDir, (f) => path.dirname(f) === sourceDir && f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts'));
+  const entries = listFiles(
+    sourceDir,
+    (f) => path.dirname(f) === sourceDir && f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts'),
+  );
   if (entries.length === 0) return;
   await build({
     entryPoints: entries,

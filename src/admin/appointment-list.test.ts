@@ -34,7 +34,11 @@ describe('rangeInstants: day ranges in the clinic zone', () => {
 
 describe('parseAppointmentQuery', () => {
   it('takes empty parameters as absent and splits dispositions', () => {
-    expect(parsed({ q: '  ana ', range: '', disposition: 'QUEUED,CONFIRMED', limit: '10' })).toEqual({ q: 'ana', disposition: ['QUEUED', 'CONFIRMED'], limit: 10 });
+    expect(parsed({ q: '  ana ', range: '', disposition: 'QUEUED,CONFIRMED', limit: '10' })).toEqual({
+      q: 'ana',
+      disposition: ['QUEUED', 'CONFIRMED'],
+      limit: 10,
+    });
   });
 
   it.each([

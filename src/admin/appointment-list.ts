@@ -34,8 +34,16 @@ export const AppointmentQuery = z.object({
   provider: z.string().max(128, { error: 'is longer than 128 characters' }).optional(),
   attention: z.enum(['undeliverable', 'patient-request', 'inbox'], { error: 'must be undeliverable, patient-request or inbox' }).optional(),
   sort: z.enum(['time', 'change'], { error: 'must be time or change' }).optional(),
-  limit: z.coerce.number({ error: 'must be a whole number from 1 to 100' }).int({ error: 'must be a whole number from 1 to 100' }).min(1, { error: 'must be a whole number from 1 to 100' }).max(100, { error: 'must be a whole number from 1 to 100' }).optional(),
-  cursor: z.string().regex(/^(i\.[A-Za-z0-9_-]+|o\.\d{1,4})$/, { error: 'is not a cursor this list gave out' }).optional(),
+  limit: z.coerce
+    .number({ error: 'must be a whole number from 1 to 100' })
+    .int({ error: 'must be a whole number from 1 to 100' })
+    .min(1, { error: 'must be a whole number from 1 to 100' })
+    .max(100, { error: 'must be a whole number from 1 to 100' })
+    .optional(),
+  cursor: z
+    .string()
+    .regex(/^(i\.[A-Za-z0-9_-]+|o\.\d{1,4})$/, { error: 'is not a cursor this list gave out' })
+    .optional(),
   tz: z
     .string()
     .refine((v) => DateTime.local().setZone(v).isValid, { error: 'is not an IANA time zone such as America/New_York' })
@@ -45,18 +53,18 @@ export type AppointmentQuery = z.infer<typeof AppointmentQuery>;
 
 const FIELDS = Object.keys(AppointmentQuery.shape);
 
-export type ParsedQuery =
-  | { ok: true; query: AppointmentQuery }
-  | { ok: false; problems: { field: string; message: string }[] };
+export type ParsedQuery = { ok: true; query: AppointmentQuery } | { ok: false; problems: { field: string; message: string }[] };
 
 /** Reads the query string; empty parameters count as absent (a form sends them). */
 export function parseAppointmentQuery(params: Record<string, unknown>): ParsedQuery {
   const input = Object.fromEntries(FIELDS.flatMap((k) => (typeof params[k] === 'string' && params[k] !== '' ? [[k, params[k]]] : [])));
   const parsed = AppointmentQuery.safeParse(input);
-  if (!parsed.success) return { ok: false, problems: parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'query'), message: i.message })) };
+  if (!parsed.success)
+    return { ok: false, problems: parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'query'), message: i.message })) };
   const q = parsed.data;
   const problems: { field: string; message: string }[] = [];
-  for (const f of ['from', 'to'] as const) if (q[f] && !DateTime.fromISO(q[f] as string).isValid) problems.push({ field: f, message: 'is not a calendar date' });
+  for (const f of ['from', 'to'] as const)
+    if (q[f] && !DateTime.fromISO(q[f] as string).isValid) problems.push({ field: f, message: 'is not a calendar date' });
   if (q.from && q.to && q.to < q.from) problems.push({ field: 'to', message: 'is before from' });
   if (q.range && q.range !== 'all' && (q.from || q.to)) problems.push({ field: 'range', message: 'cannot be combined with from/to' });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, query: q };
@@ -65,7 +73,10 @@ export function parseAppointmentQuery(params: Record<string, unknown>): ParsedQu
 /** The UTC instants of a day range in `zone`: [from, to). `to` is the last day shown, inclusive. */
 export function rangeInstants(query: AppointmentQuery, zone: string, now: Date): { from?: string; to?: string } {
   const today = DateTime.fromJSDate(now).setZone(zone).startOf('day');
-  const span = (start: DateTime, days: number) => ({ from: start.toUTC().toISO() as string, to: start.plus({ days }).toUTC().toISO() as string });
+  const span = (start: DateTime, days: number) => ({
+    from: start.toUTC().toISO() as string,
+    to: start.plus({ days }).toUTC().toISO() as string,
+  });
   if (query.range === 'today') return span(today, 1);
   if (query.range === 'tomorrow') return span(today.plus({ days: 1 }), 1);
   if (query.range === 'week') return span(today, 7);
@@ -122,7 +133,10 @@ export async function listAppointments(deps: ListDeps, query: AppointmentQuery):
         return [appointmentRow(s, deps.policy, nowIso)];
       } catch (err) {
         unreadable.push(s.facts.appointment_id);
-        log('warn', 'appointment record cannot be shown, left out of the table', { appointment_id: s.facts.appointment_id, code: (err as Error).name });
+        log('warn', 'appointment record cannot be shown, left out of the table', {
+          appointment_id: s.facts.appointment_id,
+          code: (err as Error).name,
+        });
         return [];
       }
     });
@@ -146,11 +160,13 @@ export async function listAppointments(deps: ListDeps, query: AppointmentQuery):
   const unreadable: string[] = [];
   const states = await readStates(deps, ids, unreadable);
   const words = query.q ? queryWords(query.q) : [];
-  const matching = states.filter(
-    (s) => matchesSearch(s, query.q, words, deps.defaultCountry) && stateMatches(s, filter),
-  );
+  const matching = states.filter((s) => matchesSearch(s, query.q, words, deps.defaultCountry) && stateMatches(s, filter));
   const key = (s: AppointmentState) => (order === 'time' ? s.facts.appointment_datetime_utc : lastChangeOf(s));
-  matching.sort((a, b) => (order === 'time' ? Date.parse(key(a)) - Date.parse(key(b)) : Date.parse(key(b)) - Date.parse(key(a))) || a.facts.appointment_id.localeCompare(b.facts.appointment_id));
+  matching.sort(
+    (a, b) =>
+      (order === 'time' ? Date.parse(key(a)) - Date.parse(key(b)) : Date.parse(key(b)) - Date.parse(key(a))) ||
+      a.facts.appointment_id.localeCompare(b.facts.appointment_id),
+  );
   const offset = query.cursor?.startsWith('o.') ? Number(query.cursor.slice(2)) : 0;
   const page = matching.slice(offset, offset + limit);
   return {
@@ -193,7 +209,9 @@ async function candidates(deps: ListDeps, query: AppointmentQuery): Promise<{ id
     }
   }
   if (query.attention === 'inbox') {
-    const open = (await deps.store.listInbox(SEARCH_CANDIDATES)).filter((i) => !i.done_at && i.appointment_id).map((i) => i.appointment_id as string);
+    const open = (await deps.store.listInbox(SEARCH_CANDIDATES))
+      .filter((i) => !i.done_at && i.appointment_id)
+      .map((i) => i.appointment_id as string);
     const inbox = new Set(open);
     if (query.q) {
       for (const id of [...found]) if (!inbox.has(id)) found.delete(id);

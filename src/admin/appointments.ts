@@ -2,7 +2,15 @@ import type { AppointmentState } from '../domain/appointment';
 import { formatAppointmentTime, providerName } from '../domain/format';
 import { planReminders, type ReminderPlan, type ReminderPolicy, type SkipReason, type StopReason } from '../domain/reminder-plan';
 import { log } from '../log';
-import type { AppointmentRecords, DeliveryReceipt, DeliveryReceipts, EventHistory, HistoryRecord, StaffMessage, StaffMessages } from '../storage/appointment-store';
+import type {
+  AppointmentRecords,
+  DeliveryReceipt,
+  DeliveryReceipts,
+  EventHistory,
+  HistoryRecord,
+  StaffMessage,
+  StaffMessages,
+} from '../storage/appointment-store';
 
 /** What the appointments table and the CSV show for one appointment. */
 export interface AppointmentRow {
@@ -102,7 +110,13 @@ export function summariseReminders(plan: ReminderPlan, zone: string): ReminderSu
     const text = `Reminder ${plan.next.n} at ${at_local}${reason ? ` — ${DEFER_TEXT[reason] ?? reason}` : ''}`;
     return {
       text: withSkips(text),
-      next: { n: plan.next.n, at: plan.next.at, at_local, ...(reason ? { reason } : {}), ...(plan.next.deferred_from ? { deferred_from: plan.next.deferred_from } : {}) },
+      next: {
+        n: plan.next.n,
+        at: plan.next.at,
+        at_local,
+        ...(reason ? { reason } : {}),
+        ...(plan.next.deferred_from ? { deferred_from: plan.next.deferred_from } : {}),
+      },
       skipped,
     };
   }
@@ -129,7 +143,9 @@ export function appointmentRow(state: AppointmentState, policy: ReminderPolicy, 
     ehr_event_at: state.ehr_event_at,
     patient_request: state.patient_request ? `${state.patient_request.type} at ${state.patient_request.at}` : '',
     reminders_sent: state.reminders_sent.map((r) => `${r.n} at ${r.at}`).join('; '),
-    undeliverable: state.undeliverable ? `${state.undeliverable.error_code} (${deliveryErrorText(state.undeliverable.error_code)}) at ${state.undeliverable.at}` : '',
+    undeliverable: state.undeliverable
+      ? `${state.undeliverable.error_code} (${deliveryErrorText(state.undeliverable.error_code)}) at ${state.undeliverable.at}`
+      : '',
     reminder: summariseReminders(plan, f.appointment_timezone),
     updated_at: state.updated_at,
   };
@@ -160,7 +176,10 @@ export async function listAppointmentRows(
       return [appointmentRow(s, deps.policy, nowIso)];
     } catch (err) {
       unreadable.push(s.facts.appointment_id);
-      log('warn', 'appointment record cannot be shown, left out of the table', { appointment_id: s.facts.appointment_id, code: (err as Error).name });
+      log('warn', 'appointment record cannot be shown, left out of the table', {
+        appointment_id: s.facts.appointment_id,
+        code: (err as Error).name,
+      });
       return [];
     }
   });
@@ -214,6 +233,13 @@ export function staffEntry(m: StaffMessage, state: AppointmentState | undefined)
     event_datetime_utc: m.at,
     received_at: m.at,
     appointment_local: f ? formatAppointmentTime(f.appointment_datetime_utc, f.appointment_timezone) : '',
-    detail: { by: m.by, status: m.status, body: m.body, inbox_item_id: m.inbox_item_id, ...(m.execution_sid ? { execution_sid: m.execution_sid } : {}), ...(m.error ? { error: m.error } : {}) },
+    detail: {
+      by: m.by,
+      status: m.status,
+      body: m.body,
+      inbox_item_id: m.inbox_item_id,
+      ...(m.execution_sid ? { execution_sid: m.execution_sid } : {}),
+      ...(m.error ? { error: m.error } : {}),
+    },
   };
 }

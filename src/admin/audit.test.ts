@@ -33,7 +33,10 @@ describe('the audit query', () => {
 
 describe('the audit client', () => {
   it('keeps the first forwarded address and a bounded, printable user agent', () => {
-    const client = auditClient({ 'x-forwarded-for': '203.0.113.9, 10.0.0.1', 'user-agent': `Mozilla\r\nX-Evil: 1 ${'x'.repeat(500)}` }, 'client-0001');
+    const client = auditClient(
+      { 'x-forwarded-for': '203.0.113.9, 10.0.0.1', 'user-agent': `Mozilla\r\nX-Evil: 1 ${'x'.repeat(500)}` },
+      'client-0001',
+    );
     expect(client.ip).toBe('203.0.113.9');
     expect(client.id).toBe('client-0001');
     expect(client.user_agent).toHaveLength(200);
@@ -48,20 +51,41 @@ describe('the audit client', () => {
 describe('recordAudit', () => {
   it('writes one entry per call with the actor, ids and client, and the export lists it as CSV', async () => {
     const store = new MemoryAppointmentStore();
-    const ctx = { audit: store, actor: { user_id: 'ann', role: 'staff' as const }, client: { id: 'client-0001' }, requestId: 'req-1', wallClock: () => Date.parse(TODAY) };
+    const ctx = {
+      audit: store,
+      actor: { user_id: 'ann', role: 'staff' as const },
+      client: { id: 'client-0001' },
+      requestId: 'req-1',
+      wallClock: () => Date.parse(TODAY),
+    };
     const a = await recordAudit(ctx, 'appointment.view', { appointment_id: 'APT-1', cursor: undefined });
     const b = await recordAudit(ctx, 'appointment.view', { appointment_id: 'APT-1' });
     expect(a.id).not.toBe(b.id);
-    expect(a).toMatchObject({ at: TODAY, actor: { user_id: 'ann', role: 'staff' }, action: 'appointment.view', outcome: 'success', target: { appointment_id: 'APT-1' }, request_id: 'req-1' });
+    expect(a).toMatchObject({
+      at: TODAY,
+      actor: { user_id: 'ann', role: 'staff' },
+      action: 'appointment.view',
+      outcome: 'success',
+      target: { appointment_id: 'APT-1' },
+      request_id: 'req-1',
+    });
     const page = await store.listAudit({ from: '2026-11-25', to: '2026-11-25' }, 10);
     expect(page.entries.map((e) => e.id).sort()).toEqual([a.id, b.id].sort());
-    const csv = (await auditExportReply(store, { ok: true, from: '2026-11-25', to: '2026-11-25', limit: 10 }, 'r')).body as { csv: string; rows: number };
+    const csv = (await auditExportReply(store, { ok: true, from: '2026-11-25', to: '2026-11-25', limit: 10 }, 'r')).body as {
+      csv: string;
+      rows: number;
+    };
     expect(csv.rows).toBe(2);
-    expect(csv.csv.split('\r\n')[1]).toBe(`${TODAY},ann,staff,appointment.view,success,appointment_id=APT-1,client-0001,,,req-1,${page.entries[0]?.id}`);
+    expect(csv.csv.split('\r\n')[1]).toBe(
+      `${TODAY},ann,staff,appointment.view,success,appointment_id=APT-1,client-0001,,,req-1,${page.entries[0]?.id}`,
+    );
   });
 
   it('fails when the entry cannot be written, so the action does not happen unrecorded', async () => {
-    const broken = { appendAudit: () => Promise.reject(new Error('storage down')), listAudit: () => Promise.reject(new Error('storage down')) };
+    const broken = {
+      appendAudit: () => Promise.reject(new Error('storage down')),
+      listAudit: () => Promise.reject(new Error('storage down')),
+    };
     await expect(recordAudit({ audit: broken, client: {}, requestId: 'r', wallClock: () => 0 }, 'export')).rejects.toThrow('storage down');
   });
 });

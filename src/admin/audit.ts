@@ -54,7 +54,10 @@ function first(v: string | string[] | undefined): string | undefined {
 /** Printable ASCII only and bounded, so a header cannot smuggle line breaks or megabytes into the log. */
 function clip(v: string | undefined, max: number): string | undefined {
   if (!v) return undefined;
-  const clean = v.replace(/[^\x20-\x7e]/g, '?').trim().slice(0, max);
+  const clean = v
+    .replace(/[^\x20-\x7e]/g, '?')
+    .trim()
+    .slice(0, max);
   return clean === '' ? undefined : clean;
 }
 
@@ -106,7 +109,12 @@ const MAX_RANGE_DAYS = 93;
 const AuditQuery = z.object({
   from: z.string().regex(DAY, { error: 'must be a date as YYYY-MM-DD' }).optional(),
   to: z.string().regex(DAY, { error: 'must be a date as YYYY-MM-DD' }).optional(),
-  limit: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(500, { error: 'must be at most 500' }).optional(),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(500, { error: 'must be at most 500' })
+    .optional(),
   cursor: z.string().max(200, { error: 'is too long' }).optional(),
 });
 
@@ -120,8 +128,15 @@ type Query = { ok: true; from: string; to: string; limit: number; cursor?: strin
 /** `from` and `to` default to today (UTC); at most 93 days at once. */
 export function parseAuditQuery(params: Record<string, unknown>, todayIso: string, requestId: string, defaultLimit = 100): Query {
   const blank = (v: unknown) => (v === '' ? undefined : v);
-  const parsed = AuditQuery.safeParse({ from: blank(params.from), to: blank(params.to), limit: blank(params.limit), cursor: blank(params.cursor) });
-  const problems: { field: string; message: string }[] = parsed.success ? [] : parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'query'), message: i.message }));
+  const parsed = AuditQuery.safeParse({
+    from: blank(params.from),
+    to: blank(params.to),
+    limit: blank(params.limit),
+    cursor: blank(params.cursor),
+  });
+  const problems: { field: string; message: string }[] = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'query'), message: i.message }));
   const today = todayIso.slice(0, 10);
   const from = parsed.success ? (parsed.data.from ?? parsed.data.to ?? today) : today;
   const to = parsed.success ? (parsed.data.to ?? today) : today;
@@ -129,20 +144,50 @@ export function parseAuditQuery(params: Record<string, unknown>, todayIso: strin
     if (!isRealDay(from)) problems.push({ field: 'from', message: 'is not a calendar date' });
     if (!isRealDay(to)) problems.push({ field: 'to', message: 'is not a calendar date' });
     if (problems.length === 0 && from > to) problems.push({ field: 'to', message: 'is before from' });
-    if (problems.length === 0 && (Date.parse(to) - Date.parse(from)) / 86_400_000 >= MAX_RANGE_DAYS) problems.push({ field: 'to', message: `is more than ${MAX_RANGE_DAYS} days after from` });
+    if (problems.length === 0 && (Date.parse(to) - Date.parse(from)) / 86_400_000 >= MAX_RANGE_DAYS)
+      problems.push({ field: 'to', message: `is more than ${MAX_RANGE_DAYS} days after from` });
   }
   if (problems.length > 0) {
-    return { ok: false, reply: errorReply('invalid-request', problems.map((p) => `${p.field} ${p.message}`).join('; '), requestId, { problems }) };
+    return {
+      ok: false,
+      reply: errorReply('invalid-request', problems.map((p) => `${p.field} ${p.message}`).join('; '), requestId, { problems }),
+    };
   }
   const data = parsed.success ? parsed.data : {};
   return { ok: true, from, to, limit: data.limit ?? defaultLimit, ...(data.cursor ? { cursor: data.cursor } : {}) };
 }
 
-export const AUDIT_COLUMNS = ['at', 'user_id', 'role', 'action', 'outcome', 'target', 'client_id', 'client_ip', 'user_agent', 'request_id', 'entry_id'] as const;
+export const AUDIT_COLUMNS = [
+  'at',
+  'user_id',
+  'role',
+  'action',
+  'outcome',
+  'target',
+  'client_id',
+  'client_ip',
+  'user_agent',
+  'request_id',
+  'entry_id',
+] as const;
 
 function auditCells(e: AuditEntry): string[] {
-  const target = Object.entries(e.target).map(([k, v]) => `${k}=${v}`).join('; ');
-  return [e.at, e.actor.user_id, e.actor.role, e.action, e.outcome, target, e.client.id ?? '', e.client.ip ?? '', e.client.user_agent ?? '', e.request_id, e.id];
+  const target = Object.entries(e.target)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('; ');
+  return [
+    e.at,
+    e.actor.user_id,
+    e.actor.role,
+    e.action,
+    e.outcome,
+    target,
+    e.client.id ?? '',
+    e.client.ip ?? '',
+    e.client.user_agent ?? '',
+    e.request_id,
+    e.id,
+  ];
 }
 
 /** A page of the audit log as JSON. */

@@ -24,7 +24,10 @@ export interface MessageView {
  * of one direction keep the order Twilio listed them in.
  */
 export async function conversation(client: TwilioClient, phone: string, limit = 50): Promise<MessageView[]> {
-  const [to, from]: [ListedMessage[], ListedMessage[]] = await Promise.all([client.messages.list({ to: phone, limit }), client.messages.list({ from: phone, limit })]);
+  const [to, from]: [ListedMessage[], ListedMessage[]] = await Promise.all([
+    client.messages.list({ to: phone, limit }),
+    client.messages.list({ from: phone, limit }),
+  ]);
   const seen = new Set<string>();
   const all: (MessageView & { order: number })[] = [];
   // Twilio lists newest first; a higher order is older.
@@ -66,7 +69,10 @@ export interface EhrRequestView {
  * What the app sent (or is still trying to send) to the EHR endpoint for a phone's appointments:
  * the patient's confirm and cancel requests with their delivery receipt or outbox entry.
  */
-export async function ehrRequestsForPhone(store: AppointmentRecords & EventHistory & PhoneDirectory & RetryOutbox & EhrReceipts, phone: string): Promise<EhrRequestView[]> {
+export async function ehrRequestsForPhone(
+  store: AppointmentRecords & EventHistory & PhoneDirectory & RetryOutbox & EhrReceipts,
+  phone: string,
+): Promise<EhrRequestView[]> {
   const ids = await store.listAppointmentIdsForPhone(phone);
   const outbox = new Map((await store.listOutbox<EhrRequest>('ehr')).map((e): [string, OutboxEntry<EhrRequest>] => [e.id, e]));
   const views: EhrRequestView[] = [];
@@ -85,9 +91,19 @@ export async function ehrRequestsForPhone(store: AppointmentRecords & EventHisto
         event_type: e.event_type,
         requested_at: e.event_datetime_utc,
         delivery: receipt
-          ? { status: 'delivered', delivered_at: receipt.delivered_at, attempts: receipt.attempts, response_status: receipt.response_status }
+          ? {
+              status: 'delivered',
+              delivered_at: receipt.delivered_at,
+              attempts: receipt.attempts,
+              response_status: receipt.response_status,
+            }
           : pending
-            ? { status: 'pending', attempts: pending.attempts, next_attempt_at: pending.next_attempt_at, ...(pending.last_error ? { last_error: pending.last_error } : {}) }
+            ? {
+                status: 'pending',
+                attempts: pending.attempts,
+                next_attempt_at: pending.next_attempt_at,
+                ...(pending.last_error ? { last_error: pending.last_error } : {}),
+              }
             : { status: 'unknown' },
       });
     }

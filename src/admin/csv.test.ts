@@ -4,7 +4,7 @@ import { csvCell, csvLine } from './csv';
 describe('CSV cells', () => {
   it.each([
     ['plain', 'plain'],
-    ['Suite 100, O\'Brien Bldg', '"Suite 100, O\'Brien Bldg"'],
+    ["Suite 100, O'Brien Bldg", '"Suite 100, O\'Brien Bldg"'],
     ['say "hi"', '"say ""hi"""'],
     ['two\nlines', '"two\nlines"'],
     ['Zoë', 'Zoë'],

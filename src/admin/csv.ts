@@ -57,7 +57,9 @@ export const HISTORY_COLUMNS = [
 function appointmentCells(r: AppointmentRow): unknown[] {
   const values: Record<(typeof APPOINTMENT_COLUMNS)[number], unknown> = {
     ...r,
-    next_reminder: r.reminder.next ? `${r.reminder.next.n} at ${r.reminder.next.at}${r.reminder.next.reason ? ` (${r.reminder.next.reason})` : ''}` : r.reminder.text,
+    next_reminder: r.reminder.next
+      ? `${r.reminder.next.n} at ${r.reminder.next.at}${r.reminder.next.reason ? ` (${r.reminder.next.reason})` : ''}`
+      : r.reminder.text,
     reminders_skipped: r.reminder.skipped.map((s) => `${s.n}: ${s.reason}`).join('; '),
   };
   return APPOINTMENT_COLUMNS.map((c) => values[c]);

@@ -26,23 +26,35 @@ const INBOX_WINDOW = 100;
  * The figures of a period, `from`..`to` (days, both included; the last 7 days to today when
  * absent). Reads one counter record per day, never the appointments, and the inbox's newest page.
  */
-export async function figuresReply(store: DailyFigures & ClinicInbox, params: Record<string, unknown>, now: Date, requestId: string): Promise<HttpReply> {
+export async function figuresReply(
+  store: DailyFigures & ClinicInbox,
+  params: Record<string, unknown>,
+  now: Date,
+  requestId: string,
+): Promise<HttpReply> {
   const parsed = Period.safeParse(params);
-  if (!parsed.success) return errorReply('invalid-request', 'from and to must be dates as YYYY-MM-DD', requestId, { problems: [{ field: 'from', message: 'must be a date as YYYY-MM-DD' }] });
+  if (!parsed.success)
+    return errorReply('invalid-request', 'from and to must be dates as YYYY-MM-DD', requestId, {
+      problems: [{ field: 'from', message: 'must be a date as YYYY-MM-DD' }],
+    });
   const to = parsed.data.to || figureDay(now.toISOString());
   const from = parsed.data.from || figureDay(new Date(Date.parse(`${to}T12:00:00Z`) - 6 * 86_400_000).toISOString());
   const problem = checkPeriod(from, to);
   if (problem) return errorReply('invalid-request', `${problem.field} ${problem.message}`, requestId, { problems: [problem] });
   const [days, inbox] = await Promise.all([store.readFigures(daysBetween(from, to)), store.listInbox(INBOX_WINDOW)]);
   const totals = totalCounts(days);
-  return jsonReply(200, {
-    from,
-    to,
-    figures: FIGURES,
-    days,
-    totals,
-    confirmation_rate: confirmationRate(totals),
-    inbox_waiting: inbox.filter((i) => !i.done_at).length,
-    definitions: FIGURE_DEFINITIONS,
-  }, requestId);
+  return jsonReply(
+    200,
+    {
+      from,
+      to,
+      figures: FIGURES,
+      days,
+      totals,
+      confirmation_rate: confirmationRate(totals),
+      inbox_waiting: inbox.filter((i) => !i.done_at).length,
+      definitions: FIGURE_DEFINITIONS,
+    },
+    requestId,
+  );
 }

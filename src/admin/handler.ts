@@ -1,13 +1,7 @@
 import { bearerToken } from '../http/auth';
 import { errorReply, newRequestId, type HttpReply } from '../http/reply';
 import { log } from '../log';
-import {
-  failureReply,
-  respond,
-  type FunctionCallback,
-  type FunctionContext,
-  type FunctionEvent,
-} from '../runtime/functions';
+import { failureReply, respond, type FunctionCallback, type FunctionContext, type FunctionEvent } from '../runtime/functions';
 import { auditClient, recordAudit, type Actor, type AuditAction, type AuditContext } from './audit';
 import { ANONYMOUS_CLIENT, clientKey } from './rate-limit';
 import { sessionUser } from './staff-users';
@@ -44,7 +38,12 @@ export interface AdminFunctionOptions {
 }
 
 /** Writes an audit entry for this call (see audit.ts); the Function's own actor unless one is given. */
-export function audit(call: AdminCall, action: AuditAction, target: Record<string, string | undefined> = {}, options: Parameters<typeof recordAudit>[3] = {}) {
+export function audit(
+  call: AdminCall,
+  action: AuditAction,
+  target: Record<string, string | undefined> = {},
+  options: Parameters<typeof recordAudit>[3] = {},
+) {
   return recordAudit(call.audit, action, target, options);
 }
 
@@ -96,7 +95,12 @@ export function adminFunction(auth: AdminAuth, body: (call: AdminCall) => Promis
       const headers = ((event.request as { headers?: Headers } | undefined)?.headers ?? {}) as Headers;
       const params = Object.fromEntries(Object.entries(event).filter(([k]) => k !== 'request'));
       const client = clientKey(headers['x-client-id']);
-      const audit: AuditContext = { audit: admin.records, client: auditClient(headers, client === ANONYMOUS_CLIENT ? undefined : client), requestId, wallClock: admin.wallClock };
+      const audit: AuditContext = {
+        audit: admin.records,
+        client: auditClient(headers, client === ANONYMOUS_CLIENT ? undefined : client),
+        requestId,
+        wallClock: admin.wallClock,
+      };
       const call: AdminCall = { context, admin, params, headers, client, requestId, audit };
       const device = verifyToken(admin.config.SESSION_SECRET, stringHeader(headers['x-device-token']), 'device', admin.wallClock());
       if (device.ok) call.device = device.claims.jti;
@@ -119,7 +123,12 @@ export function adminFunction(auth: AdminAuth, body: (call: AdminCall) => Promis
         if (auth === 'session' && role === 'admin' && who.actor.role !== 'admin') {
           await recordAudit(audit, 'access.denied', { function: functionName(context) }, { outcome: 'failure' });
           log('info', 'admin request forbidden', { request_id: requestId, status: 403, code: 'role' });
-          return respond(callback, noStore(errorReply('forbidden', 'this needs the admin role; your user has the staff role', requestId, { required_role: 'admin' })));
+          return respond(
+            callback,
+            noStore(
+              errorReply('forbidden', 'this needs the admin role; your user has the staff role', requestId, { required_role: 'admin' }),
+            ),
+          );
         }
       }
       respond(callback, noStore(await body(call)));

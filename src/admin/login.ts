@@ -63,7 +63,11 @@ function rateLimited(r: Exclude<Reservation, { ok: true }>, kind: AttemptKind, r
 function upstream(err: unknown, requestId: string): HttpReply {
   if (!(err instanceof VerifyError)) throw err;
   log('error', 'admin login: Twilio Verify failed', { request_id: requestId, status: err.status, code: String(err.code ?? '') });
-  return errorReply('upstream-error', `Twilio Verify refused the request (status ${err.status ?? '?'}, code ${err.code ?? '?'}); check VERIFY_SERVICE_SID and ADMINISTRATOR_PHONE`, requestId);
+  return errorReply(
+    'upstream-error',
+    `Twilio Verify refused the request (status ${err.status ?? '?'}, code ${err.code ?? '?'}); check VERIFY_SERVICE_SID and ADMINISTRATOR_PHONE`,
+    requestId,
+  );
 }
 
 /**
@@ -72,10 +76,14 @@ function upstream(err: unknown, requestId: string): HttpReply {
  */
 export async function startLogin(deps: LoginDeps, input: { password: unknown; username?: unknown }, caller: Caller): Promise<HttpReply> {
   if (typeof input.password !== 'string' || input.password === '') {
-    return errorReply('invalid-request', 'password is required', caller.requestId, { problems: [{ field: 'password', message: 'is required' }] });
+    return errorReply('invalid-request', 'password is required', caller.requestId, {
+      problems: [{ field: 'password', message: 'is required' }],
+    });
   }
   if (input.username !== undefined && typeof input.username !== 'string') {
-    return errorReply('invalid-request', 'username must be text', caller.requestId, { problems: [{ field: 'username', message: 'must be text' }] });
+    return errorReply('invalid-request', 'username must be text', caller.requestId, {
+      problems: [{ field: 'username', message: 'must be text' }],
+    });
   }
   const name = loginName(input.username);
   // Only wrong passwords are the attacker's to send without knowing anything: a known browser
@@ -86,7 +94,13 @@ export async function startLogin(deps: LoginDeps, input: { password: unknown; us
   if (!who) {
     log('warn', 'admin login: wrong password', { request_id: caller.requestId, status: 401, code: caller.device ? 'device' : 'client' });
     // A name that is no user's is not recorded: people type their password into the name field.
-    await deps.onAudit?.({ step: 'password', user_id: known ? name : 'unknown', role: 'none', outcome: 'failure', reason: 'wrong-credentials' });
+    await deps.onAudit?.({
+      step: 'password',
+      user_id: known ? name : 'unknown',
+      role: 'none',
+      outcome: 'failure',
+      reason: 'wrong-credentials',
+    });
     // One answer for an unknown name, a disabled user and a wrong password: names stay unguessable.
     return unauthorized(name === BUILT_IN_ADMIN ? 'wrong password' : 'wrong username or password', caller.requestId);
   }
@@ -102,7 +116,11 @@ export async function startLogin(deps: LoginDeps, input: { password: unknown; us
   const { token, claims } = issueToken(deps.config.SESSION_SECRET, 'challenge', deps.wallClock(), undefined, undefined, who.subject);
   log('info', 'admin login: code sent', { request_id: caller.requestId });
   await deps.onAudit?.({ step: 'password', user_id: who.subject.sub, role: who.role, outcome: 'success' });
-  return jsonReply(200, { challenge: token, expires_at: new Date(claims.exp * 1000).toISOString(), sent_to: maskPhone(who.phone) }, caller.requestId);
+  return jsonReply(
+    200,
+    { challenge: token, expires_at: new Date(claims.exp * 1000).toISOString(), sent_to: maskPhone(who.phone) },
+    caller.requestId,
+  );
 }
 
 /** The user whose password this is, or undefined; an unknown or disabled user costs a hash all the same. */
@@ -120,7 +138,8 @@ async function checkPassword(deps: LoginDeps, name: string, password: string): P
 
 /** The challenge's user, read again: one disabled between the two steps gets no session. */
 async function challengeSubject(deps: LoginDeps, claims: TokenClaims | undefined): Promise<LoginSubject | { ended: string }> {
-  if (!claims?.sub || claims.sub === BUILT_IN_ADMIN) return { subject: { sub: BUILT_IN_ADMIN, ver: 0 }, role: 'admin', phone: deps.config.ADMINISTRATOR_PHONE };
+  if (!claims?.sub || claims.sub === BUILT_IN_ADMIN)
+    return { subject: { sub: BUILT_IN_ADMIN, ver: 0 }, role: 'admin', phone: deps.config.ADMINISTRATOR_PHONE };
   if (!deps.records) return { ended: 'staff users are not available here' };
   const who = await sessionUser(deps.records, claims);
   if (!who.ok || !who.user) return { ended: who.ok ? 'log in again' : who.message };
@@ -131,7 +150,9 @@ async function challengeSubject(deps: LoginDeps, claims: TokenClaims | undefined
 export async function finishLogin(deps: LoginDeps, input: { code: unknown }, caller: Caller, challenge?: TokenClaims): Promise<HttpReply> {
   const code = typeof input.code === 'string' ? input.code.trim() : typeof input.code === 'number' ? String(input.code) : '';
   if (!/^\d{4,10}$/.test(code)) {
-    return errorReply('invalid-request', 'code must be the digits from the SMS', caller.requestId, { problems: [{ field: 'code', message: 'must be 4 to 10 digits' }] });
+    return errorReply('invalid-request', 'code must be the digits from the SMS', caller.requestId, {
+      problems: [{ field: 'code', message: 'must be 4 to 10 digits' }],
+    });
   }
   const who = await challengeSubject(deps, challenge);
   if ('ended' in who) {
@@ -147,12 +168,20 @@ export async function finishLogin(deps: LoginDeps, input: { code: unknown }, cal
     return upstream(err, caller.requestId);
   }
   if (result === 'too-many-checks') {
-    return errorReply('rate-limited', 'too many wrong codes for this SMS; start again with the password to get a new code', caller.requestId, { scope: 'verification' });
+    return errorReply(
+      'rate-limited',
+      'too many wrong codes for this SMS; start again with the password to get a new code',
+      caller.requestId,
+      { scope: 'verification' },
+    );
   }
   if (result !== 'approved') {
     log('warn', 'admin login: wrong code', { request_id: caller.requestId, status: 401, code: result });
     await deps.onAudit?.({ step: 'code', user_id: who.subject.sub, role: who.role, outcome: 'failure', reason: result });
-    return unauthorized(result === 'expired' ? 'the code has expired or was already used; start again with the password' : 'wrong code', caller.requestId);
+    return unauthorized(
+      result === 'expired' ? 'the code has expired or was already used; start again with the password' : 'wrong code',
+      caller.requestId,
+    );
   }
   await deps.limiter.release('code', caller.client, attempt.id);
   log('info', 'admin login: session started', { request_id: caller.requestId });
@@ -160,18 +189,40 @@ export async function finishLogin(deps: LoginDeps, input: { code: unknown }, cal
   // This browser has now passed both steps: its device token (renewed, same id) lets it log in
   // while a global lock holds (README.md, "Lockout").
   const device = issueToken(deps.config.SESSION_SECRET, 'device', deps.wallClock(), undefined, caller.device);
-  return sessionReply(deps, undefined, who.subject, caller.requestId, { device_token: device.token, device_expires_at: new Date(device.claims.exp * 1000).toISOString(), user_id: who.subject.sub, role: who.role });
+  return sessionReply(deps, undefined, who.subject, caller.requestId, {
+    device_token: device.token,
+    device_expires_at: new Date(device.claims.exp * 1000).toISOString(),
+    user_id: who.subject.sub,
+    role: who.role,
+  });
 }
 
 /** A fresh session token for a live session; the login time carries over, so sessions still end. */
-export function refreshSession(deps: LoginDeps, claims: TokenClaims | undefined, requestId: string, actor?: { user_id: string; role: StaffRole }): HttpReply {
+export function refreshSession(
+  deps: LoginDeps,
+  claims: TokenClaims | undefined,
+  requestId: string,
+  actor?: { user_id: string; role: StaffRole },
+): HttpReply {
   if (!claims || claims.auth_time + SESSION_MAX_AGE_SECONDS <= Math.floor(deps.wallClock() / 1000)) {
     return unauthorized('the session has reached its maximum age; log in again', requestId);
   }
-  return sessionReply(deps, claims.auth_time, { sub: claims.sub ?? BUILT_IN_ADMIN, ver: claims.ver ?? 0 }, requestId, actor ? { user_id: actor.user_id, role: actor.role } : {});
+  return sessionReply(
+    deps,
+    claims.auth_time,
+    { sub: claims.sub ?? BUILT_IN_ADMIN, ver: claims.ver ?? 0 },
+    requestId,
+    actor ? { user_id: actor.user_id, role: actor.role } : {},
+  );
 }
 
-function sessionReply(deps: LoginDeps, authTime: number | undefined, subject: TokenSubject, requestId: string, extra: Record<string, string> = {}): HttpReply {
+function sessionReply(
+  deps: LoginDeps,
+  authTime: number | undefined,
+  subject: TokenSubject,
+  requestId: string,
+  extra: Record<string, string> = {},
+): HttpReply {
   const { token, claims } = issueToken(deps.config.SESSION_SECRET, 'session', deps.wallClock(), authTime, undefined, subject);
   return jsonReply(
     200,

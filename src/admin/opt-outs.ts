@@ -12,8 +12,16 @@ export const OPT_OUT_HOW: Record<OptOutHow | 'unknown', string> = {
 
 const Query = z.object({
   // Digits, spaces and phone punctuation only: the search is on the number, never on a name.
-  q: z.string().max(32).regex(/^[\d\s+().-]*$/, 'may hold only digits, spaces and + ( ) . -').optional(),
-  cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]*$/, 'is not a cursor this listing returned').optional(),
+  q: z
+    .string()
+    .max(32)
+    .regex(/^[\d\s+().-]*$/, 'may hold only digits, spaces and + ( ) . -')
+    .optional(),
+  cursor: z
+    .string()
+    .max(200)
+    .regex(/^[A-Za-z0-9_-]*$/, 'is not a cursor this listing returned')
+    .optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
 });
 
@@ -30,8 +38,17 @@ export async function optOutsReply(store: OptOutLedger, params: Record<string, u
   }
   const { q, cursor, limit } = parsed.data;
   const page = await store.listOptOuts({ limit: limit ?? 50, ...(cursor ? { cursor } : {}), ...(q ? { fragment: q } : {}) });
-  return jsonReply(200, {
-    opt_outs: page.records.map((r) => ({ phone: r.phone, at: r.at, how: r.how ?? 'unknown', how_words: OPT_OUT_HOW[r.how ?? 'unknown'] })),
-    ...(page.cursor ? { cursor: page.cursor } : {}),
-  }, requestId);
+  return jsonReply(
+    200,
+    {
+      opt_outs: page.records.map((r) => ({
+        phone: r.phone,
+        at: r.at,
+        how: r.how ?? 'unknown',
+        how_words: OPT_OUT_HOW[r.how ?? 'unknown'],
+      })),
+      ...(page.cursor ? { cursor: page.cursor } : {}),
+    },
+    requestId,
+  );
 }

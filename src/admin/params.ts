@@ -3,7 +3,11 @@ import { normalisePhone, type CountryCode } from '../domain/phone';
 import { errorReply, type HttpReply } from '../http/reply';
 
 /** The `phone` parameter in E.164, read as the intake reads patient phones (DEFAULT_PHONE_COUNTRY). */
-export function phoneParam(params: Record<string, unknown>, env: Env, requestId: string): { ok: true; value: string } | { ok: false; reply: HttpReply } {
+export function phoneParam(
+  params: Record<string, unknown>,
+  env: Env,
+  requestId: string,
+): { ok: true; value: string } | { ok: false; reply: HttpReply } {
   const raw = typeof params.phone === 'string' ? params.phone : '';
   const phone = normalisePhone(raw, phoneCountry(env));
   if (phone.ok) return phone;

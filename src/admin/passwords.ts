@@ -33,10 +33,21 @@ export function passwordProblem(password: unknown): string | undefined {
   return undefined;
 }
 
-export async function hashPassword(password: string, params: { N: number; r: number; p: number; keylen: number } = SCRYPT_PARAMS): Promise<PasswordHash> {
+export async function hashPassword(
+  password: string,
+  params: { N: number; r: number; p: number; keylen: number } = SCRYPT_PARAMS,
+): Promise<PasswordHash> {
   const salt = randomBytes(16);
   const hash = await derive(password, salt, params);
-  return { algorithm: 'scrypt', N: params.N, r: params.r, p: params.p, keylen: params.keylen, salt: salt.toString('base64url'), hash: hash.toString('base64url') };
+  return {
+    algorithm: 'scrypt',
+    N: params.N,
+    r: params.r,
+    p: params.p,
+    keylen: params.keylen,
+    salt: salt.toString('base64url'),
+    hash: hash.toString('base64url'),
+  };
 }
 
 /**
@@ -47,10 +58,19 @@ export async function verifyPassword(password: string, stored: Omit<PasswordHash
   const { N, r, p, keylen } = stored;
   const sane =
     stored.algorithm === 'scrypt' &&
-    Number.isInteger(N) && N > 1 && N <= LIMITS.maxN && (N & (N - 1)) === 0 &&
-    Number.isInteger(r) && r >= 1 && r <= LIMITS.maxR &&
-    Number.isInteger(p) && p >= 1 && p <= LIMITS.maxP &&
-    Number.isInteger(keylen) && keylen >= 16 && keylen <= LIMITS.maxKeylen;
+    Number.isInteger(N) &&
+    N > 1 &&
+    N <= LIMITS.maxN &&
+    (N & (N - 1)) === 0 &&
+    Number.isInteger(r) &&
+    r >= 1 &&
+    r <= LIMITS.maxR &&
+    Number.isInteger(p) &&
+    p >= 1 &&
+    p <= LIMITS.maxP &&
+    Number.isInteger(keylen) &&
+    keylen >= 16 &&
+    keylen <= LIMITS.maxKeylen;
   if (!sane) return false;
   const expected = Buffer.from(stored.hash, 'base64url');
   if (expected.length !== keylen) return false;

@@ -29,7 +29,9 @@ describe('login attempt limits', () => {
     const limiter = new AttemptLimiter(store, limits);
     for (const c of ['a', 'a', 'a', 'b', 'b']) expect((await limiter.reserve('code', c, T0)).ok).toBe(true);
     expect(await limiter.reserve('code', 'c', T0)).toMatchObject({ ok: false, scope: 'total' });
-    expect([...store.objects.entries()].find(([k]) => k.includes(Buffer.from('client-c').toString('base64url')))?.[1]).toEqual({ attempts: [] });
+    expect([...store.objects.entries()].find(([k]) => k.includes(Buffer.from('client-c').toString('base64url')))?.[1]).toEqual({
+      attempts: [],
+    });
   });
 
   it('gives back a released attempt (a right answer is no failure)', async () => {

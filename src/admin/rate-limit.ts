@@ -40,9 +40,7 @@ interface AttemptLog {
   attempts: { at: number; id: string }[];
 }
 
-export type Reservation =
-  | { ok: true; id: string }
-  | { ok: false; scope: 'client' | 'device' | 'total'; retryAfterSeconds: number };
+export type Reservation = { ok: true; id: string } | { ok: false; scope: 'client' | 'device' | 'total'; retryAfterSeconds: number };
 
 export const ANONYMOUS_CLIENT = 'anonymous';
 

@@ -35,10 +35,18 @@ export function adminRuntime(context: FunctionContext): AdminRuntime {
   const key = JSON.stringify(env);
   if (cached?.key === key) return cached.runtime;
   const loaded = loadAdminConfig(env);
-  if (!loaded.ok) throw new ConfigError(loaded.problems.map((p) => p.variable), describeProblems(loaded.problems));
+  if (!loaded.ok)
+    throw new ConfigError(
+      loaded.problems.map((p) => p.variable),
+      describeProblems(loaded.problems),
+    );
   const config = loaded.config;
   const s3 = createS3Client({ ...s3SettingsFrom(config), maxSockets: 16 });
-  const twilio = createTwilioClient({ accountSid: config.ACCOUNT_SID, authToken: config.AUTH_TOKEN, apiBaseUrl: config.TWILIO_API_BASE_URL });
+  const twilio = createTwilioClient({
+    accountSid: config.ACCOUNT_SID,
+    authToken: config.AUTH_TOKEN,
+    apiBaseUrl: config.TWILIO_API_BASE_URL,
+  });
   const store = new S3AdminStore(s3, config.S3_BUCKET);
   const runtime: AdminRuntime = {
     config,

@@ -56,9 +56,14 @@ export async function simulateMessage(runtime: FunctionsRuntime, params: Record<
   // A pasted message can name any number, and a FHIR one can have it fetched from the EHR, so it
   // cannot be held to the allow list before it is recorded: deployed, only the event form runs.
   if (gate.mode === 'deployed') {
-    return errorReply('forbidden', 'pasted messages are not simulated in a deployed service; use the event form, which texts only SIMULATION_ALLOWED_PHONES', requestId, {
-      problems: [{ field: 'format', message: 'pasted messages run only with npm start' }],
-    });
+    return errorReply(
+      'forbidden',
+      'pasted messages are not simulated in a deployed service; use the event form, which texts only SIMULATION_ALLOWED_PHONES',
+      requestId,
+      {
+        problems: [{ field: 'format', message: 'pasted messages run only with npm start' }],
+      },
+    );
   }
   const parsed = SimulatedMessage.safeParse(params);
   if (!parsed.success) {
@@ -68,19 +73,37 @@ export async function simulateMessage(runtime: FunctionsRuntime, params: Record<
   const { format, message } = parsed.data;
   const authorization = `Bearer ${runtime.config.EHR_API_KEY}`;
   if (format === 'hl7v2') {
-    const reply = await handleHl7Intake({ method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: { message } }, hl7IntakeDeps(runtime), requestId);
+    const reply = await handleHl7Intake(
+      { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: { message } },
+      hl7IntakeDeps(runtime),
+      requestId,
+    );
     const body = reply.body as { ack?: string; result?: Partial<RecordedLine> };
     const recorded = body.result?.appointment_id ? [lineOf(body.result as RecordedLine)] : [];
-    return answer(runtime, { format, status: reply.status, answer: body, ...(body.ack ? { ack: summariseAck(body.ack) } : {}) }, recorded, requestId);
+    return answer(
+      runtime,
+      { format, status: reply.status, answer: body, ...(body.ack ? { ack: summariseAck(body.ack) } : {}) },
+      recorded,
+      requestId,
+    );
   }
   // The raw bytes, as an engine sends them: the intake decodes and checks them itself.
   const bytes = Buffer.from(message, 'utf8');
-  const req: IntakeRequest = { method: 'POST', headers: { authorization, 'content-type': 'application/json', 'content-length': String(bytes.byteLength) }, rawBody: bytes };
+  const req: IntakeRequest = {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/json', 'content-length': String(bytes.byteLength) },
+    rawBody: bytes,
+  };
   const reply = await handleFhirIntake(req, fhirIntakeDeps(runtime), requestId);
   return answer(runtime, { format, status: reply.status, answer: reply.body }, fhirLines(reply.body), requestId);
 }
 
-async function answer(runtime: FunctionsRuntime, base: Record<string, unknown>, recorded: RecordedLine[], requestId: string): Promise<HttpReply> {
+async function answer(
+  runtime: FunctionsRuntime,
+  base: Record<string, unknown>,
+  recorded: RecordedLine[],
+  requestId: string,
+): Promise<HttpReply> {
   const withPhones = await Promise.all(
     recorded.map(async (line) => {
       const state = await runtime.store.getState(line.appointment_id).catch(() => null);
@@ -106,9 +129,21 @@ function lineOf(r: RecordedLine): RecordedLine {
 function fhirLines(body: unknown): RecordedLine[] {
   const issues = (body as { issue?: { details?: { coding?: { system?: string; code?: string }[] } }[] } | undefined)?.issue ?? [];
   return issues.flatMap((issue) => {
-    const coded = Object.fromEntries((issue.details?.coding ?? []).filter((c) => c.system?.startsWith(`${OUTCOME_SYSTEM}:`)).map((c) => [c.system?.slice(OUTCOME_SYSTEM.length + 1), c.code]));
+    const coded = Object.fromEntries(
+      (issue.details?.coding ?? [])
+        .filter((c) => c.system?.startsWith(`${OUTCOME_SYSTEM}:`))
+        .map((c) => [c.system?.slice(OUTCOME_SYSTEM.length + 1), c.code]),
+    );
     if (!coded['appointment-id'] || !coded.outcome) return [];
-    return [lineOf({ appointment_id: coded['appointment-id'], event_type: coded['event-type'], outcome: coded.outcome, disposition: coded.disposition ?? null, message: coded.message })];
+    return [
+      lineOf({
+        appointment_id: coded['appointment-id'],
+        event_type: coded['event-type'],
+        outcome: coded.outcome,
+        disposition: coded.disposition ?? null,
+        message: coded.message,
+      }),
+    ];
   });
 }
 

@@ -30,20 +30,39 @@ export async function simulate(runtime: FunctionsRuntime, params: Record<string,
     });
   }
 
-  const unlisted = await refuseUnlistedPhone(gate, runtime.store, runtime.config, { phone: type === 'REMIND' ? undefined : params.patient_phone, appointmentId: params.appointment_id }, requestId);
+  const unlisted = await refuseUnlistedPhone(
+    gate,
+    runtime.store,
+    runtime.config,
+    { phone: type === 'REMIND' ? undefined : params.patient_phone, appointmentId: params.appointment_id },
+    requestId,
+  );
   if (unlisted) return unlisted;
 
   if (type === 'REMIND') {
     const id = params.appointment_id;
     if (typeof id !== 'string' || id.trim() === '') {
-      return errorReply('invalid-request', 'appointment_id is required', requestId, { problems: [{ field: 'appointment_id', message: 'is required' }] });
+      return errorReply('invalid-request', 'appointment_id is required', requestId, {
+        problems: [{ field: 'appointment_id', message: 'is required' }],
+      });
     }
     const r = await remindNow(
       { store: runtime.store, flows: runtime.flows, notifier: runtime.notifier, policy: runtime.policy, now: runtime.record.now },
       id,
     );
     if (r.reason === 'unknown-appointment') return errorReply('not-found', 'no appointment with this id; simulate BOOKED first', requestId);
-    return jsonReply(200, { event_type: 'REMIND', appointment_id: id, sent: r.sent, ...(r.n ? { n: r.n } : {}), ...(r.reason ? { reason: r.reason } : {}), ...(r.executionSid ? { execution_sid: r.executionSid } : {}) }, requestId);
+    return jsonReply(
+      200,
+      {
+        event_type: 'REMIND',
+        appointment_id: id,
+        sent: r.sent,
+        ...(r.n ? { n: r.n } : {}),
+        ...(r.reason ? { reason: r.reason } : {}),
+        ...(r.executionSid ? { execution_sid: r.executionSid } : {}),
+      },
+      requestId,
+    );
   }
 
   const event: Record<string, unknown> = { event_type: type, event_datetime_utc: runtime.record.now().toISOString() };
@@ -52,9 +71,14 @@ export async function simulate(runtime: FunctionsRuntime, params: Record<string,
     // Optional fields left empty in the form are not sent, as an engine would leave them out.
     if (v !== undefined && v !== null && v !== '') event[field] = v;
   }
-  const reply = await handleIntake({ method: 'POST', headers: { authorization: `Bearer ${runtime.config.EHR_API_KEY}`, 'content-type': 'application/json' }, body: event }, intakeDeps(runtime), requestId);
+  const reply = await handleIntake(
+    { method: 'POST', headers: { authorization: `Bearer ${runtime.config.EHR_API_KEY}`, 'content-type': 'application/json' }, body: event },
+    intakeDeps(runtime),
+    requestId,
+  );
   // The page follows the patient's phone; it gets the number as the intake stored it (E.164).
-  const phone = typeof event.patient_phone === 'string' ? normalisePhone(event.patient_phone, runtime.config.DEFAULT_PHONE_COUNTRY) : undefined;
+  const phone =
+    typeof event.patient_phone === 'string' ? normalisePhone(event.patient_phone, runtime.config.DEFAULT_PHONE_COUNTRY) : undefined;
   if (reply.status === 202 && phone?.ok) reply.body = { ...(reply.body as object), patient_phone: phone.value };
   return reply;
 }

@@ -21,7 +21,14 @@ describe('staff users', () => {
     const { reply } = await addStaffUser(deps, ANN, ADMIN, 'r');
     expect(reply.status).toBe(201);
     const stored = (await users.getUser('ann'))?.value;
-    expect(stored).toMatchObject({ id: 'ann', phone: '+14155550111', role: 'staff', disabled: false, session_version: 1, created_by: 'admin' });
+    expect(stored).toMatchObject({
+      id: 'ann',
+      phone: '+14155550111',
+      role: 'staff',
+      disabled: false,
+      session_version: 1,
+      created_by: 'admin',
+    });
     expect(await verifyPassword('ann-first-passphrase', stored?.password ?? ({} as never))).toBe(true);
     expect(JSON.stringify(reply.body)).not.toContain('+14155550111');
   });
@@ -64,7 +71,10 @@ describe('staff users', () => {
   it('loses no change when two admins change the same user at once', async () => {
     const { users, deps } = setUp();
     await addStaffUser(deps, ANN, ADMIN, 'r');
-    await Promise.all([updateStaffUser(deps, { id: 'ann', role: 'admin' }, ADMIN, 'r'), updateStaffUser(deps, { id: 'ann', disabled: true }, ADMIN, 'r')]);
+    await Promise.all([
+      updateStaffUser(deps, { id: 'ann', role: 'admin' }, ADMIN, 'r'),
+      updateStaffUser(deps, { id: 'ann', disabled: true }, ADMIN, 'r'),
+    ]);
     expect((await users.getUser('ann'))?.value).toMatchObject({ role: 'admin', disabled: true, session_version: 3 });
   });
 
@@ -81,7 +91,8 @@ describe('staff users', () => {
     };
     const withLimit = { ...deps, limiter: new AttemptLimiter(json) };
     const ann = { user_id: 'ann', role: 'staff' as const };
-    const attempt = (current: string) => changeOwnPassword(withLimit, { current_password: current, new_password: 'ann-second-passphrase' }, ann, 'r');
+    const attempt = (current: string) =>
+      changeOwnPassword(withLimit, { current_password: current, new_password: 'ann-second-passphrase' }, ann, 'r');
     for (let i = 0; i < 5; i += 1) expect((await attempt('wrong-guess')).reply.status).toBe(400);
     expect((await attempt('ann-first-passphrase')).reply.status).toBe(429);
     expect((await users.getUser('ann'))?.value.session_version).toBe(1);

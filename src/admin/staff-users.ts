@@ -59,7 +59,17 @@ export interface StaffUserView {
 }
 
 function view(u: StaffUser): StaffUserView {
-  return { id: u.id, name: u.name, phone: maskPhone(u.phone), role: u.role, disabled: u.disabled, created_at: u.created_at, created_by: u.created_by, updated_at: u.updated_at, updated_by: u.updated_by };
+  return {
+    id: u.id,
+    name: u.name,
+    phone: maskPhone(u.phone),
+    role: u.role,
+    disabled: u.disabled,
+    created_at: u.created_at,
+    created_by: u.created_by,
+    updated_at: u.updated_at,
+    updated_by: u.updated_by,
+  };
 }
 
 function invalid(problems: { field: string; message: string }[], requestId: string): HttpReply {
@@ -85,11 +95,20 @@ export interface StaffUserDeps {
 
 export async function listStaffUsersReply(users: StaffUsers, requestId: string): Promise<HttpReply> {
   const list = await users.listUsers(MAX_USERS);
-  return jsonReply(200, { users: [{ id: BUILT_IN_ADMIN, name: 'Administrator (APPLICATION_PASSWORD)', role: 'admin', built_in: true }, ...list.map(view)] }, requestId);
+  return jsonReply(
+    200,
+    { users: [{ id: BUILT_IN_ADMIN, name: 'Administrator (APPLICATION_PASSWORD)', role: 'admin', built_in: true }, ...list.map(view)] },
+    requestId,
+  );
 }
 
 /** Adds a user with their own password and phone; every problem is reported at once, by field. */
-export async function addStaffUser(deps: StaffUserDeps, params: Record<string, unknown>, actor: Actor, requestId: string): Promise<{ reply: HttpReply; userId?: string }> {
+export async function addStaffUser(
+  deps: StaffUserDeps,
+  params: Record<string, unknown>,
+  actor: Actor,
+  requestId: string,
+): Promise<{ reply: HttpReply; userId?: string }> {
   const parsed = NewUser.safeParse(params);
   const problems = parsed.success ? [] : zodProblems(parsed.error);
   const pw = passwordProblem(params.password);
@@ -111,7 +130,8 @@ export async function addStaffUser(deps: StaffUserDeps, params: Record<string, u
     updated_at: at,
     updated_by: actor.user_id,
   };
-  if ((await deps.users.createUser(user)) === 'exists') return { reply: invalid([{ field: 'id', message: 'is taken by another user' }], requestId) };
+  if ((await deps.users.createUser(user)) === 'exists')
+    return { reply: invalid([{ field: 'id', message: 'is taken by another user' }], requestId) };
   return { reply: jsonReply(201, { user: view(user) }, requestId), userId: user.id };
 }
 
@@ -121,7 +141,12 @@ export type UserChanges = { disabled?: boolean; role?: StaffRole; password?: tru
  * Disables or enables a user, changes their role or sets a new password. Any of these raises the
  * session version, so the user's sessions end at their next request.
  */
-export async function updateStaffUser(deps: StaffUserDeps, params: Record<string, unknown>, actor: Actor, requestId: string): Promise<{ reply: HttpReply; changes?: UserChanges; userId?: string }> {
+export async function updateStaffUser(
+  deps: StaffUserDeps,
+  params: Record<string, unknown>,
+  actor: Actor,
+  requestId: string,
+): Promise<{ reply: HttpReply; changes?: UserChanges; userId?: string }> {
   const parsed = UserChange.safeParse({ ...params, password: params.password === '' ? undefined : params.password });
   const problems = parsed.success ? [] : zodProblems(parsed.error);
   if (parsed.success && parsed.data.password !== undefined) {
@@ -165,12 +190,26 @@ export async function updateStaffUser(deps: StaffUserDeps, params: Record<string
  * A user sets their own password, giving the current one. Raises the session version like any
  * password change, so this session ends too and the user logs in with the new password.
  */
-export async function changeOwnPassword(deps: StaffUserDeps, params: Record<string, unknown>, actor: Actor, requestId: string): Promise<{ reply: HttpReply; changed: boolean }> {
+export async function changeOwnPassword(
+  deps: StaffUserDeps,
+  params: Record<string, unknown>,
+  actor: Actor,
+  requestId: string,
+): Promise<{ reply: HttpReply; changed: boolean }> {
   if (actor.user_id === BUILT_IN_ADMIN) {
-    return { reply: errorReply('invalid-request', "the administrator's password is APPLICATION_PASSWORD, set where the service is deployed", requestId, { problems: [{ field: 'new_password', message: 'cannot be set here for the built-in administrator' }] }), changed: false };
+    return {
+      reply: errorReply(
+        'invalid-request',
+        "the administrator's password is APPLICATION_PASSWORD, set where the service is deployed",
+        requestId,
+        { problems: [{ field: 'new_password', message: 'cannot be set here for the built-in administrator' }] },
+      ),
+      changed: false,
+    };
   }
   const problems: { field: string; message: string }[] = [];
-  if (typeof params.current_password !== 'string' || params.current_password === '') problems.push({ field: 'current_password', message: 'is required' });
+  if (typeof params.current_password !== 'string' || params.current_password === '')
+    problems.push({ field: 'current_password', message: 'is required' });
   const pw = passwordProblem(params.new_password);
   if (pw) problems.push({ field: 'new_password', message: pw });
   if (problems.length > 0) return { reply: invalid(problems, requestId), changed: false };
@@ -178,7 +217,15 @@ export async function changeOwnPassword(deps: StaffUserDeps, params: Record<stri
   const scope = `self-${actor.user_id}`;
   const attempt = deps.limiter ? await deps.limiter.reserve('password', scope, deps.now(), scope) : { ok: true as const, id: '' };
   if (!attempt.ok) {
-    return { reply: errorReply('rate-limited', `too many wrong current passwords; try again in ${Math.ceil(attempt.retryAfterSeconds / 60)} min`, requestId, { retry_after_seconds: attempt.retryAfterSeconds }), changed: false };
+    return {
+      reply: errorReply(
+        'rate-limited',
+        `too many wrong current passwords; try again in ${Math.ceil(attempt.retryAfterSeconds / 60)} min`,
+        requestId,
+        { retry_after_seconds: attempt.retryAfterSeconds },
+      ),
+      changed: false,
+    };
   }
   const got = await deps.users.getUser(actor.user_id);
   const right = got ? await verifyPassword(params.current_password as string, got.value.password) : false;
@@ -211,7 +258,8 @@ export async function sessionUser(users: StaffUsers, claims: { sub?: string; ver
   const got = await users.getUser(claims.sub);
   if (!got) return { ok: false, message: 'this user no longer exists; log in again' };
   if (got.value.disabled) return { ok: false, message: 'this user has been disabled' };
-  if (got.value.session_version !== claims.ver) return { ok: false, message: 'this session has ended (the password or role changed); log in again' };
+  if (got.value.session_version !== claims.ver)
+    return { ok: false, message: 'this session has ended (the password or role changed); log in again' };
   return { ok: true, actor: { user_id: got.value.id, role: got.value.role }, user: got.value };
 }
 

@@ -62,7 +62,9 @@ export async function deploymentStatus(deps: StatusDeps): Promise<StatusReport> 
   const flow = async (): Promise<ComponentStatus> => {
     const base = { id: 'studio-flow' as const, label: 'Studio Flow' };
     if (!flowSid.success) return { ...base, state: 'error', detail: 'TWILIO_FLOW_SID is not set or not valid (see the settings check)' };
-    const link = local ? undefined : { href: `https://console.twilio.com/us1/develop/studio/flows/${flowSid.data}`, label: 'Open in the Studio canvas' };
+    const link = local
+      ? undefined
+      : { href: `https://console.twilio.com/us1/develop/studio/flows/${flowSid.data}`, label: 'Open in the Studio canvas' };
     try {
       const f = await deps.twilio.studio.v2.flows(flowSid.data).fetch();
       const published = f.status === 'published';
@@ -83,12 +85,19 @@ export async function deploymentStatus(deps: StatusDeps): Promise<StatusReport> 
     try {
       const [found] = await deps.twilio.incomingPhoneNumbers.list({ phoneNumber: number.data, limit: 1 });
       if (!found) return { ...base, state: 'error', detail: `${number.data} is not a number of this Twilio account` };
-      const link = local ? undefined : { href: `https://console.twilio.com/us1/develop/phone-numbers/manage/incoming/${found.sid}/configure`, label: 'Configure the number' };
+      const link = local
+        ? undefined
+        : {
+            href: `https://console.twilio.com/us1/develop/phone-numbers/manage/incoming/${found.sid}/configure`,
+            label: 'Configure the number',
+          };
       const toFlow = flowSid.success && found.smsUrl.includes(flowSid.data);
       return {
         ...base,
         state: toFlow ? 'ok' : 'warning',
-        detail: toFlow ? `${number.data}: incoming messages go to the Studio Flow` : `${number.data}: incoming messages do not go to the Studio Flow, so patient replies are not handled`,
+        detail: toFlow
+          ? `${number.data}: incoming messages go to the Studio Flow`
+          : `${number.data}: incoming messages do not go to the Studio Flow, so patient replies are not handled`,
         ...(link ? { link } : {}),
       };
     } catch (err) {
@@ -113,7 +122,12 @@ export async function deploymentStatus(deps: StatusDeps): Promise<StatusReport> 
       : { href: `https://s3.console.aws.amazon.com/s3/buckets/${deps.config.S3_BUCKET}?region=${region}`, label: 'Open in the S3 console' };
     try {
       await deps.store.ping();
-      return { ...base, state: 'ok', detail: `${deps.config.S3_BUCKET} is reachable${deps.config.S3_ENDPOINT ? ' (embedded S3 server)' : ` in ${region}`}`, link };
+      return {
+        ...base,
+        state: 'ok',
+        detail: `${deps.config.S3_BUCKET} is reachable${deps.config.S3_ENDPOINT ? ' (embedded S3 server)' : ` in ${region}`}`,
+        link,
+      };
     } catch (err) {
       return { ...base, state: 'error', detail: `${deps.config.S3_BUCKET} is not reachable: ${errorSummary(err)}`, link };
     }
@@ -121,18 +135,29 @@ export async function deploymentStatus(deps: StatusDeps): Promise<StatusReport> 
 
   const sweep = async (): Promise<ComponentStatus> => {
     const base = { id: 'reminder-sweep' as const, label: 'Reminder sweep' };
-    const link = local ? undefined : { href: `https://${region}.console.aws.amazon.com/lambda/home?region=${region}#/functions`, label: 'Lambda functions' };
+    const link = local
+      ? undefined
+      : { href: `https://${region}.console.aws.amazon.com/lambda/home?region=${region}#/functions`, label: 'Lambda functions' };
     const extra = link ? { link } : {};
     try {
       const status = await deps.store.getSweepStatus();
       const at = status ? Date.parse(status.at) : NaN;
       if (!status || Number.isNaN(at)) {
-        return { ...base, state: 'warning', detail: local ? 'has not run yet' : 'has not run yet: check the Lambda and its schedule (`npm run deploy`)', ...extra };
+        return {
+          ...base,
+          state: 'warning',
+          detail: local ? 'has not run yet' : 'has not run yet: check the Lambda and its schedule (`npm run deploy`)',
+          ...extra,
+        };
       }
       const age = deps.now().getTime() - at;
-      const counts = Object.entries(status.counts ?? {}).filter(([, v]) => typeof v === 'number' && v > 0).map(([k, v]) => `${k} ${v}`).join(', ');
+      const counts = Object.entries(status.counts ?? {})
+        .filter(([, v]) => typeof v === 'number' && v > 0)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
       const when = age < 0 ? 'just now' : `${minutes(age)} ago`;
-      if (age > SWEEP_STALE_AFTER_MS) return { ...base, state: 'error', detail: `last ran ${when}: the schedule may be disabled or the Lambda failing`, ...extra };
+      if (age > SWEEP_STALE_AFTER_MS)
+        return { ...base, state: 'error', detail: `last ran ${when}: the schedule may be disabled or the Lambda failing`, ...extra };
       return { ...base, state: 'ok', detail: `last ran ${when}${counts ? ` (${counts})` : ''}`, ...extra };
     } catch (err) {
       return { ...base, state: 'error', detail: `its status could not be read: ${errorSummary(err)}`, ...extra };

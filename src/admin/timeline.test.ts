@@ -41,7 +41,12 @@ describe('factChanges', () => {
     const before = event({});
     const after = event({ event_type: 'RESCHEDULED', appointment_datetime: '2026-12-02T14:00:00', appointment_location: 'South' });
     expect(factChanges(before, after)).toEqual([
-      { field: 'appointment_datetime_utc', label: 'appointment time', from: 'Tue, Dec 1 at 9:30:00 AM EST', to: 'Wed, Dec 2 at 2:00:00 PM EST' },
+      {
+        field: 'appointment_datetime_utc',
+        label: 'appointment time',
+        from: 'Tue, Dec 1 at 9:30:00 AM EST',
+        to: 'Wed, Dec 2 at 2:00:00 PM EST',
+      },
       { field: 'appointment_location', label: 'location', from: 'North', to: 'South' },
     ]);
   });
@@ -57,8 +62,18 @@ describe('appointmentTimeline on the in-memory store', () => {
   it('lists EHR changes, a pending EHR request, a text known only by its receipts, a recorded skip and the undeliverable number', async () => {
     const store = new MemoryAppointmentStore();
     const booked = event({});
-    const moved = event({ event_type: 'RESCHEDULED', event_datetime_utc: '2026-11-21T10:00:00Z', appointment_datetime: '2026-12-02T14:00:00' });
-    const asked: AppointmentEvent = { ...moved, event_type: 'CANCEL', event_id: 'cancel-1', event_datetime_utc: '2026-11-22T10:00:00Z', detail: { message_sid: 'SMreply' } };
+    const moved = event({
+      event_type: 'RESCHEDULED',
+      event_datetime_utc: '2026-11-21T10:00:00Z',
+      appointment_datetime: '2026-12-02T14:00:00',
+    });
+    const asked: AppointmentEvent = {
+      ...moved,
+      event_type: 'CANCEL',
+      event_id: 'cancel-1',
+      event_datetime_utc: '2026-11-22T10:00:00Z',
+      detail: { message_sid: 'SMreply' },
+    };
     let state = null as AppointmentState | null;
     for (const e of [booked, moved, asked]) {
       await store.appendHistory({ event: e, received_at: e.event_datetime_utc });
@@ -66,11 +81,31 @@ describe('appointmentTimeline on the in-memory store', () => {
       if (o.kind === 'applied') state = o.state;
     }
     if (!state) throw new Error('fixture');
-    state = { ...state, reminders_skipped: [{ n: 1, reason: 'lead-time-passed-at-booking', at: '2026-11-21T10:00:01.000Z', schedule_version: state.schedule_version }], undeliverable: { phone: '+14155550100', error_code: '30006', at: '2026-11-22T11:00:00.000Z', message_sid: 'SMfailed' } };
-    await store.putOutbox({ kind: 'ehr', id: 'cancel-1', created_at: '2026-11-22T10:00:00Z', attempts: 2, last_error: 'HTTP 503', next_attempt_at: '2026-11-22T10:05:00.000Z', payload: {} });
+    state = {
+      ...state,
+      reminders_skipped: [
+        { n: 1, reason: 'lead-time-passed-at-booking', at: '2026-11-21T10:00:01.000Z', schedule_version: state.schedule_version },
+      ],
+      undeliverable: { phone: '+14155550100', error_code: '30006', at: '2026-11-22T11:00:00.000Z', message_sid: 'SMfailed' },
+    };
+    await store.putOutbox({
+      kind: 'ehr',
+      id: 'cancel-1',
+      created_at: '2026-11-22T10:00:00Z',
+      attempts: 2,
+      last_error: 'HTTP 503',
+      next_attempt_at: '2026-11-22T10:05:00.000Z',
+      payload: {},
+    });
     await store.putDeliveryReceipt('A-1', { message_sid: 'SMold', status: 'delivered', at: '2026-11-20T10:00:05.000Z' });
 
-    const { zone, timeline } = await appointmentTimeline({ store, policy, now: () => new Date('2026-11-23T00:00:00Z') }, 'A-1', state, await store.listHistory('A-1'), await store.listDeliveryReceipts('A-1'));
+    const { zone, timeline } = await appointmentTimeline(
+      { store, policy, now: () => new Date('2026-11-23T00:00:00Z') },
+      'A-1',
+      state,
+      await store.listHistory('A-1'),
+      await store.listDeliveryReceipts('A-1'),
+    );
     expect(zone).toEqual({ name: 'America/New_York', source: 'appointment' });
     const titles = timeline.map((e) => e.title);
     expect(titles).toEqual([

@@ -5,9 +5,32 @@ import { zoneLabel } from '../domain/format';
 import { planReminders, type ReminderPlan, type ReminderPolicy } from '../domain/reminder-plan';
 import { parseAppointmentZone } from '../domain/time';
 import type { EhrReceipt, EhrRequest } from '../ehr/notifier';
-import type { AppointmentRecords, ClinicInbox, DeliveryReceipt, DeliveryReceipts, EhrReceipts, EventHistory, HistoryRecord, PhoneDirectory, RetryOutbox, StaffMessage, StaffMessages } from '../storage/appointment-store';
+import type {
+  AppointmentRecords,
+  ClinicInbox,
+  DeliveryReceipt,
+  DeliveryReceipts,
+  EhrReceipts,
+  EventHistory,
+  HistoryRecord,
+  PhoneDirectory,
+  RetryOutbox,
+  StaffMessage,
+  StaffMessages,
+} from '../storage/appointment-store';
 import type { TwilioClient } from '../twilio/client';
-import { appointmentRow, deferText, deliveryErrorText, deliveryEntry, historyEntry, skipText, staffEntry, stopText, type AppointmentRow, type HistoryEntry } from './appointments';
+import {
+  appointmentRow,
+  deferText,
+  deliveryErrorText,
+  deliveryEntry,
+  historyEntry,
+  skipText,
+  staffEntry,
+  stopText,
+  type AppointmentRow,
+  type HistoryEntry,
+} from './appointments';
 import { conversation, type MessageView } from './conversation';
 
 /*
@@ -37,7 +60,14 @@ export interface TimelineEntry {
 }
 
 export interface TimelineDeps {
-  store: AppointmentRecords & EventHistory & DeliveryReceipts & EhrReceipts & RetryOutbox & PhoneDirectory & Pick<ClinicInbox, 'listInbox'> & StaffMessages;
+  store: AppointmentRecords &
+    EventHistory &
+    DeliveryReceipts &
+    EhrReceipts &
+    RetryOutbox &
+    PhoneDirectory &
+    Pick<ClinicInbox, 'listInbox'> &
+    StaffMessages;
   twilio?: TwilioClient;
   policy: ReminderPolicy;
   now: () => Date;
@@ -105,12 +135,16 @@ export async function appointmentTimeline(
   receipts: DeliveryReceipt[],
 ): Promise<{ zone: { name: string; source: 'clinic' | 'appointment' }; timeline: TimelineEntry[] }> {
   const appointmentZone = state?.facts.appointment_timezone ?? records[0]?.event.appointment_timezone ?? 'UTC';
-  const zone = deps.clinicZone ? { name: deps.clinicZone, source: 'clinic' as const } : { name: appointmentZone, source: 'appointment' as const };
+  const zone = deps.clinicZone
+    ? { name: deps.clinicZone, source: 'clinic' as const }
+    : { name: appointmentZone, source: 'appointment' as const };
   const local = (iso: string) => formatInZone(iso, zone.name);
   const entries: TimelineEntry[] = [];
 
   // EHR events, patient requests and system events, in event order; each EHR event against the previous one.
-  const ordered = [...records].sort((a, b) => a.event.event_datetime_utc.localeCompare(b.event.event_datetime_utc) || a.event.event_id.localeCompare(b.event.event_id));
+  const ordered = [...records].sort(
+    (a, b) => a.event.event_datetime_utc.localeCompare(b.event.event_datetime_utc) || a.event.event_id.localeCompare(b.event.event_id),
+  );
   let previousEhr: AppointmentEvent | undefined;
   const requests: AppointmentEvent[] = [];
   const replySids = new Set<string>();
@@ -135,10 +169,22 @@ export async function appointmentTimeline(
     } else if (e.event_type in PATIENT_TITLES) {
       const sid = e.detail?.message_sid;
       if (sid) replySids.add(sid);
-      entries.push({ at, at_local: local(at), kind: 'reply', title: PATIENT_TITLES[e.event_type] as string, ref: { label: 'Patient event', id: e.event_id } });
+      entries.push({
+        at,
+        at_local: local(at),
+        kind: 'reply',
+        title: PATIENT_TITLES[e.event_type] as string,
+        ref: { label: 'Patient event', id: e.event_id },
+      });
       if (e.event_type === 'CONFIRM' || e.event_type === 'CANCEL' || e.event_type === 'RESCHEDULE') requests.push(e);
     } else if (e.event_type === 'REMIND') {
-      entries.push({ at, at_local: local(at), kind: 'reminder', title: `Reminder ${e.detail?.reminder ?? ''} sent`.replace('  ', ' '), ref: { label: 'Reminder event', id: e.event_id } });
+      entries.push({
+        at,
+        at_local: local(at),
+        kind: 'reminder',
+        title: `Reminder ${e.detail?.reminder ?? ''} sent`.replace('  ', ' '),
+        ref: { label: 'Reminder event', id: e.event_id },
+      });
     } else if (e.event_type === 'EXPIRED') {
       entries.push({ at, at_local: local(at), kind: 'system', title: 'Appointment time passed without an outcome (EXPIRED)' });
     }
@@ -154,7 +200,14 @@ export async function appointmentTimeline(
       : waiting
         ? `Not delivered yet: ${waiting.attempts} attempt${waiting.attempts === 1 ? '' : 's'}, next ${local(waiting.next_attempt_at)}${waiting.last_error ? ` (last error: ${waiting.last_error})` : ''}`
         : 'No delivery record';
-    entries.push({ at: r.event_datetime_utc, at_local: local(r.event_datetime_utc), kind: 'ehr-request', title: `${r.event_type.toLowerCase()} request sent to the EHR`.replace(/^./, (c) => c.toUpperCase()), detail, ref: { label: 'EHR request', id: r.event_id } });
+    entries.push({
+      at: r.event_datetime_utc,
+      at_local: local(r.event_datetime_utc),
+      kind: 'ehr-request',
+      title: `${r.event_type.toLowerCase()} request sent to the EHR`.replace(/^./, (c) => c.toUpperCase()),
+      detail,
+      ref: { label: 'EHR request', id: r.event_id },
+    });
   }
 
   // Texts: Twilio's log for the patient's phone, kept to the ones about this appointment.
@@ -193,7 +246,14 @@ export async function appointmentTimeline(
     } else if (replySids.has(m.sid) || inboxSids.has(m.sid)) {
       replyNo += 1;
       lastReplyAt = Date.parse(m.date_created);
-      entries.push({ at: m.date_created, at_local: local(m.date_created), kind: 'reply', title: 'Patient replied', body: m.body, ref: { label: `Reply ${replyNo}`, id: m.sid } });
+      entries.push({
+        at: m.date_created,
+        at_local: local(m.date_created),
+        kind: 'reply',
+        title: 'Patient replied',
+        body: m.body,
+        ref: { label: `Reply ${replyNo}`, id: m.sid },
+      });
     }
   }
   // Receipts for texts the log no longer lists (it keeps the newest 50): their status at least.
@@ -233,7 +293,13 @@ export async function appointmentTimeline(
     const plan = planReminders(state, deps.policy, nowIso);
     for (const s of plan.skipped) {
       if ((state.reminders_skipped ?? []).some((r) => r.n === s.n && r.schedule_version === state.schedule_version)) continue;
-      entries.push({ at: nowIso, at_local: local(nowIso), kind: 'reminder', title: `Reminder ${s.n} will be skipped`, detail: skipText(s.reason) });
+      entries.push({
+        at: nowIso,
+        at_local: local(nowIso),
+        kind: 'reminder',
+        title: `Reminder ${s.n} will be skipped`,
+        detail: skipText(s.reason),
+      });
     }
     if (plan.next?.kind === 'remind') {
       const deferred = plan.next.deferred_from ? ` (deferred from ${local(plan.next.deferred_from)})` : '';
@@ -312,7 +378,11 @@ export async function appointmentStory(deps: TimelineDeps, appointmentId: string
   ]);
   if (!state && records.length === 0) return null;
   const nowIso = deps.now().toISOString();
-  const history = [...records.map(historyEntry), ...staff.map((m) => staffEntry(m, state?.value)), ...receipts.map((r) => deliveryEntry(r, state?.value))];
+  const history = [
+    ...records.map(historyEntry),
+    ...staff.map((m) => staffEntry(m, state?.value)),
+    ...receipts.map((r) => deliveryEntry(r, state?.value)),
+  ];
   // Events keep their own order (event time, then id); a receipt or staff text follows what was recorded before it.
   const order = (e: HistoryEntry) => (e.event_type === 'DELIVERY' || e.event_type === 'STAFF_REPLY' ? e.received_at : e.event_datetime_utc);
   const { zone, timeline } = await appointmentTimeline(deps, appointmentId, state?.value ?? null, records, receipts);
@@ -320,7 +390,10 @@ export async function appointmentStory(deps: TimelineDeps, appointmentId: string
   return {
     appointment: state ? appointmentRow(state.value, deps.policy, nowIso) : null,
     plan: state ? planReminders(state.value, deps.policy, nowIso) : null,
-    history: history.map((e, i) => ({ e, i })).sort((a, b) => order(a.e).localeCompare(order(b.e)) || a.i - b.i).map(({ e }) => e),
+    history: history
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => order(a.e).localeCompare(order(b.e)) || a.i - b.i)
+      .map(({ e }) => e),
     zone,
     timeline,
   };

@@ -44,21 +44,40 @@ export const SESSION_MAX_AGE_SECONDS = 12 * 60 * 60;
 /** Renewed at every login, so only a browser unused for this long loses its own attempts. */
 export const DEVICE_TTL_SECONDS = 90 * 24 * 60 * 60;
 
-const TTL_SECONDS: Record<TokenType, number> = { challenge: CHALLENGE_TTL_SECONDS, session: SESSION_TTL_SECONDS, device: DEVICE_TTL_SECONDS };
+const TTL_SECONDS: Record<TokenType, number> = {
+  challenge: CHALLENGE_TTL_SECONDS,
+  session: SESSION_TTL_SECONDS,
+  device: DEVICE_TTL_SECONDS,
+};
 
-export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: 'missing' | 'malformed' | 'forged' | 'expired' | 'wrong-type' };
+export type TokenCheck =
+  { ok: true; claims: TokenClaims } | { ok: false; reason: 'missing' | 'malformed' | 'forged' | 'expired' | 'wrong-type' };
 
 function sign(secret: string, payload: string): Buffer {
   return createHmac('sha256', secret).update(`v1.${payload}`, 'utf8').digest();
 }
 
 /** `jti`: a device token renewed at login keeps its id, so the browser keeps one attempt log. */
-export function issueToken(secret: string, typ: TokenType, nowMs: number, authTime?: number, jti?: string, subject?: TokenSubject): { token: string; claims: TokenClaims } {
+export function issueToken(
+  secret: string,
+  typ: TokenType,
+  nowMs: number,
+  authTime?: number,
+  jti?: string,
+  subject?: TokenSubject,
+): { token: string; claims: TokenClaims } {
   const iat = Math.floor(nowMs / 1000);
   const ttl = TTL_SECONDS[typ];
   const auth_time = authTime ?? iat;
   const exp = typ === 'session' ? Math.min(iat + ttl, auth_time + SESSION_MAX_AGE_SECONDS) : iat + ttl;
-  const claims: TokenClaims = { typ, iat, exp, auth_time, jti: jti ?? randomBytes(12).toString('base64url'), ...(subject ? { sub: subject.sub, ver: subject.ver } : {}) };
+  const claims: TokenClaims = {
+    typ,
+    iat,
+    exp,
+    auth_time,
+    jti: jti ?? randomBytes(12).toString('base64url'),
+    ...(subject ? { sub: subject.sub, ver: subject.ver } : {}),
+  };
   const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
   return { token: `v1.${payload}.${sign(secret, payload).toString('base64url')}`, claims };
 }
@@ -78,7 +97,8 @@ export function verifyToken(secret: string, token: string | undefined, expected:
     return { ok: false, reason: 'malformed' };
   }
   if (typeof claims.exp !== 'number' || typeof claims.auth_time !== 'number') return { ok: false, reason: 'malformed' };
-  if ((claims.sub !== undefined && typeof claims.sub !== 'string') || (claims.ver !== undefined && typeof claims.ver !== 'number')) return { ok: false, reason: 'malformed' };
+  if ((claims.sub !== undefined && typeof claims.sub !== 'string') || (claims.ver !== undefined && typeof claims.ver !== 'number'))
+    return { ok: false, reason: 'malformed' };
   if (claims.typ !== expected) return { ok: false, reason: 'wrong-type' };
   if (Math.floor(nowMs / 1000) >= claims.exp) return { ok: false, reason: 'expired' };
   return { ok: true, claims };

@@ -25,16 +25,28 @@ describe('admin settings check', () => {
   });
 
   it('reports every problem at once, each with a fix', () => {
-    const report = checkSettings({ ...VALID, APPLICATION_PASSWORD: 'short', ADMINISTRATOR_PHONE: '555', VERIFY_SERVICE_SID: undefined, REMINDER_SECOND_TIMING: '24h' });
+    const report = checkSettings({
+      ...VALID,
+      APPLICATION_PASSWORD: 'short',
+      ADMINISTRATOR_PHONE: '555',
+      VERIFY_SERVICE_SID: undefined,
+      REMINDER_SECOND_TIMING: '24h',
+    });
     expect(report.ok).toBe(false);
-    expect(report.problems.map((p) => p.variable).sort()).toEqual(['ADMINISTRATOR_PHONE', 'APPLICATION_PASSWORD', 'REMINDER_SECOND_TIMING', 'VERIFY_SERVICE_SID']);
+    expect(report.problems.map((p) => p.variable).sort()).toEqual([
+      'ADMINISTRATOR_PHONE',
+      'APPLICATION_PASSWORD',
+      'REMINDER_SECOND_TIMING',
+      'VERIFY_SERVICE_SID',
+    ]);
     for (const p of report.problems) expect(p.fix).not.toBe('');
   });
 
   it('refuses a session secret that is the Twilio auth token', () => {
     const loaded = loadAdminConfig({ ...VALID, SESSION_SECRET: 'a'.repeat(32), AUTH_TOKEN: 'a'.repeat(32) });
     expect(loaded.ok).toBe(false);
-    if (!loaded.ok) expect(loaded.problems[0]).toMatchObject({ variable: 'SESSION_SECRET', problem: expect.stringContaining('AUTH_TOKEN') });
+    if (!loaded.ok)
+      expect(loaded.problems[0]).toMatchObject({ variable: 'SESSION_SECRET', problem: expect.stringContaining('AUTH_TOKEN') });
   });
 
   it('never reports the value of a secret', () => {

@@ -12,14 +12,15 @@ export const AdminConfig = z.object({
     .string({ error: 'is not set' })
     .min(12, { error: 'is shorter than 12 characters' })
     .meta({ fix: 'set a long passphrase that only the administrators know; `npm start` generates one locally' }),
-  ADMINISTRATOR_PHONE: E164Phone
-    .meta({ fix: "set the administrator's mobile number in E.164, e.g. +14155550199; login codes are texted there" }),
-  VERIFY_SERVICE_SID: VerifyServiceSid
-    .meta({ fix: 'create a Verify service (Twilio Console → Verify → Services) and use its SID; `npm start` creates a local one' }),
-  SESSION_SECRET: z
-    .string({ error: 'is not set' })
-    .min(32, { error: 'is shorter than 32 characters' })
-    .meta({ fix: 'set a long random secret used only to sign admin sessions, e.g. `openssl rand -hex 32`; `npm start` generates one locally' }),
+  ADMINISTRATOR_PHONE: E164Phone.meta({
+    fix: "set the administrator's mobile number in E.164, e.g. +14155550199; login codes are texted there",
+  }),
+  VERIFY_SERVICE_SID: VerifyServiceSid.meta({
+    fix: 'create a Verify service (Twilio Console → Verify → Services) and use its SID; `npm start` creates a local one',
+  }),
+  SESSION_SECRET: z.string({ error: 'is not set' }).min(32, { error: 'is shorter than 32 characters' }).meta({
+    fix: 'set a long random secret used only to sign admin sessions, e.g. `openssl rand -hex 32`; `npm start` generates one locally',
+  }),
 });
 export type AdminConfig = z.infer<typeof AdminConfig>;
 

@@ -49,23 +49,27 @@ export const FunctionsConfig = z.object({
     .string({ error: 'is not set' })
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'is not a valid S3 bucket name' })
     .meta({ fix: 'use the bucket name printed by `npm run deploy` (locally the default works)' }),
-  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'is not an AWS region' }).default('us-east-1')
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'is not an AWS region' })
+    .default('us-east-1')
     .meta({ fix: 'use a region code such as us-east-1' }),
-  S3_ENDPOINT: z.url({ error: 'is not a URL' }).optional()
+  S3_ENDPOINT: z
+    .url({ error: 'is not a URL' })
+    .optional()
     .meta({ fix: 'leave unset for AWS S3; set to the embedded server URL only for local runs' }),
   AWS_ACCESS_KEY_ID: z.string().min(1).optional().meta({ fix: 'use the access key from the stack outputs' }),
   AWS_SECRET_ACCESS_KEY: z.string().min(1).optional().meta({ fix: 'use the secret key from the stack outputs' }),
-  ACCOUNT_SID: AccountSid
-    .meta({ fix: 'deployed Functions get it from Twilio; for local runs `npm start` sets it' }),
+  ACCOUNT_SID: AccountSid.meta({ fix: 'deployed Functions get it from Twilio; for local runs `npm start` sets it' }),
   AUTH_TOKEN: z
     .string({ error: 'is not set' })
     .min(16, { error: 'is too short to be a Twilio auth token' })
     .meta({ fix: 'deployed Functions get it from Twilio ("Add my Twilio Credentials"); `npm start` generates a local one' }),
-  TWILIO_PHONE_NUMBER: E164Phone
-    .meta({ fix: 'use your Twilio number in E.164, e.g. +14155550100' }),
-  TWILIO_FLOW_SID: FlowSid
-    .meta({ fix: 'run `npm run deploy`, which creates the flow and sets this variable' }),
-  TWILIO_API_BASE_URL: z.url({ error: 'is not a URL' }).optional()
+  TWILIO_PHONE_NUMBER: E164Phone.meta({ fix: 'use your Twilio number in E.164, e.g. +14155550100' }),
+  TWILIO_FLOW_SID: FlowSid.meta({ fix: 'run `npm run deploy`, which creates the flow and sets this variable' }),
+  TWILIO_API_BASE_URL: z
+    .url({ error: 'is not a URL' })
+    .optional()
     .meta({ fix: 'leave unset in production; `npm start` points it at the local Twilio stand-in' }),
   IE_ENDPOINT: z
     .url({ error: 'is not a URL' })
@@ -101,9 +105,9 @@ export const FunctionsConfig = z.object({
    * The Messaging Service the flow's texts are sent through (executions start with it as From), so
    * Twilio posts every text's delivery status to the service's status callback (/twilio/status).
    */
-  TWILIO_MESSAGING_SERVICE_SID: MessagingServiceSid
-    .optional()
-    .meta({ fix: 'use the SID of the Messaging Service that holds TWILIO_PHONE_NUMBER (Console → Messaging → Services), or leave it unset' }),
+  TWILIO_MESSAGING_SERVICE_SID: MessagingServiceSid.optional().meta({
+    fix: 'use the SID of the Messaging Service that holds TWILIO_PHONE_NUMBER (Console → Messaging → Services), or leave it unset',
+  }),
   /** An event dated further ahead than this is refused: it would outrank every real event that follows. */
   EHR_EVENT_MAX_FUTURE_HOURS: z.coerce
     .number({ error: 'is not a number' })
@@ -126,13 +130,26 @@ export const FunctionsConfig = z.object({
     .url({ protocol: /^https?$/, error: 'is not an http(s) URL' })
     .optional()
     .meta({ fix: "set the EHR's FHIR R4 base URL, e.g. https://ehr.example.org/fhir/r4 (leave unset if the feed sends whole resources)" }),
-  FHIR_BEARER_TOKEN: z.string().min(16, { error: 'is shorter than 16 characters' }).optional()
+  FHIR_BEARER_TOKEN: z
+    .string()
+    .min(16, { error: 'is shorter than 16 characters' })
+    .optional()
     .meta({ fix: 'set the access token the FHIR server issued, or use FHIR_CLIENT_ID/FHIR_CLIENT_SECRET/FHIR_TOKEN_URL instead' }),
   FHIR_CLIENT_ID: z.string().min(1).optional().meta({ fix: 'set the OAuth2 client id registered with the EHR (client_credentials grant)' }),
-  FHIR_CLIENT_SECRET: z.string().min(8, { error: 'is shorter than 8 characters' }).optional().meta({ fix: 'set the OAuth2 client secret registered with the EHR' }),
-  FHIR_TOKEN_URL: z.url({ protocol: /^https?$/, error: 'is not an http(s) URL' }).optional()
+  FHIR_CLIENT_SECRET: z
+    .string()
+    .min(8, { error: 'is shorter than 8 characters' })
+    .optional()
+    .meta({ fix: 'set the OAuth2 client secret registered with the EHR' }),
+  FHIR_TOKEN_URL: z
+    .url({ protocol: /^https?$/, error: 'is not an http(s) URL' })
+    .optional()
     .meta({ fix: "set the EHR's OAuth2 token endpoint, e.g. https://ehr.example.org/oauth2/token" }),
-  FHIR_SCOPE: z.string().min(1).optional().meta({ fix: 'set the scopes the EHR requires, e.g. system/Appointment.read system/Patient.read (optional)' }),
+  FHIR_SCOPE: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ fix: 'set the scopes the EHR requires, e.g. system/Appointment.read system/Patient.read (optional)' }),
   // HL7 v2 intake (POST /ehr/hl7): the zone of wall-clock times, which HL7 messages carry without an offset.
   EHR_DEFAULT_TIMEZONE: z
     .string()
@@ -151,17 +168,24 @@ export const FunctionsConfig = z.object({
       }
       return JSON.parse(v) as Record<string, string>;
     })
-    .meta({ fix: 'set a JSON object from facility (MSH-4.1 or AIL-3 PL.4) to IANA zone, e.g. {"NORTH":"America/Chicago"}, or leave it unset' }),
+    .meta({
+      fix: 'set a JSON object from facility (MSH-4.1 or AIL-3 PL.4) to IANA zone, e.g. {"NORTH":"America/Chicago"}, or leave it unset',
+    }),
   // The admin page's Simulation panel texts real phones in a deployed service, so there it is
   // off unless enabled, and then sends only to the listed numbers (src/admin/simulation-gate.ts).
-  SIMULATION_ENABLED: z.enum(['true', 'false'], { error: 'must be true or false' }).optional()
+  SIMULATION_ENABLED: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
     .meta({ fix: 'leave unset (on with npm start, off when deployed), or set true to allow simulations in a deployed service' }),
   SIMULATION_ALLOWED_PHONES: z
     .string()
     .optional()
     .transform((v, ctx) => {
       const phones: string[] = [];
-      for (const part of (v ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+      for (const part of (v ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '')) {
         const compact = part.replace(/[\s().-]/g, '');
         if (!/^\+[1-9]\d{6,14}$/.test(compact)) {
           ctx.addIssue({ code: 'custom', message: `entry ${phones.length + 1} is not an E.164 phone number` });
@@ -172,7 +196,9 @@ export const FunctionsConfig = z.object({
       return phones;
     })
     .meta({ fix: 'list the test phones a deployed simulation may text, in E.164 separated by commas, e.g. +14155550100,+14155550101' }),
-  SERVICE_MODE: z.enum(['local', 'deployed'], { error: 'must be local or deployed' }).optional()
+  SERVICE_MODE: z
+    .enum(['local', 'deployed'], { error: 'must be local or deployed' })
+    .optional()
     .meta({ fix: 'leave unset; `SERVICE_MODE=deployed npm start` rehearses the deployed page (it can only make a local run stricter)' }),
 });
 export type FunctionsConfig = z.infer<typeof FunctionsConfig>;
@@ -182,29 +208,53 @@ export type FunctionsConfig = z.infer<typeof FunctionsConfig>;
  * base URL, and client credentials all three parts. (Kept out of the schema so it can still be
  * picked and omitted from.)
  */
-export function fhirSettingsProblems(c: Partial<Pick<FunctionsConfig, 'FHIR_BASE_URL' | 'FHIR_BEARER_TOKEN' | 'FHIR_CLIENT_ID' | 'FHIR_CLIENT_SECRET' | 'FHIR_TOKEN_URL'>>): ConfigProblem[] {
+export function fhirSettingsProblems(
+  c: Partial<Pick<FunctionsConfig, 'FHIR_BASE_URL' | 'FHIR_BEARER_TOKEN' | 'FHIR_CLIENT_ID' | 'FHIR_CLIENT_SECRET' | 'FHIR_TOKEN_URL'>>,
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const client = [c.FHIR_CLIENT_ID, c.FHIR_CLIENT_SECRET, c.FHIR_TOKEN_URL];
   const some = client.some((v) => v !== undefined);
   if (some) {
     (['FHIR_CLIENT_ID', 'FHIR_CLIENT_SECRET', 'FHIR_TOKEN_URL'] as const).forEach((variable, i) => {
-      if (client[i] === undefined) problems.push({ variable, problem: 'is not set, but the other OAuth2 client settings are', fix: 'set all three of FHIR_CLIENT_ID, FHIR_CLIENT_SECRET and FHIR_TOKEN_URL, or none of them' });
+      if (client[i] === undefined)
+        problems.push({
+          variable,
+          problem: 'is not set, but the other OAuth2 client settings are',
+          fix: 'set all three of FHIR_CLIENT_ID, FHIR_CLIENT_SECRET and FHIR_TOKEN_URL, or none of them',
+        });
     });
   }
   if (some && c.FHIR_BEARER_TOKEN) {
-    problems.push({ variable: 'FHIR_BEARER_TOKEN', problem: 'is set together with OAuth2 client credentials', fix: 'use either a fixed FHIR_BEARER_TOKEN or the client credentials, not both' });
+    problems.push({
+      variable: 'FHIR_BEARER_TOKEN',
+      problem: 'is set together with OAuth2 client credentials',
+      fix: 'use either a fixed FHIR_BEARER_TOKEN or the client credentials, not both',
+    });
   }
   if ((some || c.FHIR_BEARER_TOKEN) && !c.FHIR_BASE_URL) {
-    problems.push({ variable: 'FHIR_BASE_URL', problem: 'is not set, but FHIR credentials are', fix: "set the EHR's FHIR base URL the credentials are for" });
+    problems.push({
+      variable: 'FHIR_BASE_URL',
+      problem: 'is not set, but FHIR credentials are',
+      fix: "set the EHR's FHIR base URL the credentials are for",
+    });
   }
   if (c.FHIR_BASE_URL && !some && !c.FHIR_BEARER_TOKEN) {
-    problems.push({ variable: 'FHIR_BASE_URL', problem: 'is set without credentials', fix: 'set FHIR_BEARER_TOKEN, or FHIR_CLIENT_ID, FHIR_CLIENT_SECRET and FHIR_TOKEN_URL' });
+    problems.push({
+      variable: 'FHIR_BASE_URL',
+      problem: 'is set without credentials',
+      fix: 'set FHIR_BEARER_TOKEN, or FHIR_CLIENT_ID, FHIR_CLIENT_SECRET and FHIR_TOKEN_URL',
+    });
   }
   return problems;
 }
 
 const positiveInt = (fallback: number, max: number) =>
-  z.coerce.number({ error: 'is not a number' }).int({ error: 'is not a whole number' }).min(1, { error: 'must be at least 1' }).max(max, { error: `must be at most ${max}` }).default(fallback);
+  z.coerce
+    .number({ error: 'is not a number' })
+    .int({ error: 'is not a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(max, { error: `must be at most ${max}` })
+    .default(fallback);
 
 /**
  * The reminder sweep (Lambda, and `npm start`'s timer). Twilio credentials are an API key, read
@@ -216,11 +266,15 @@ export const SweepConfig = z.object({
   S3_ENDPOINT: FunctionsConfig.shape.S3_ENDPOINT,
   AWS_ACCESS_KEY_ID: FunctionsConfig.shape.AWS_ACCESS_KEY_ID,
   AWS_SECRET_ACCESS_KEY: FunctionsConfig.shape.AWS_SECRET_ACCESS_KEY,
-  TWILIO_SECRET_ARN: z.string().startsWith('arn:', { error: 'is not an ARN' }).optional()
+  TWILIO_SECRET_ARN: z
+    .string()
+    .startsWith('arn:', { error: 'is not an ARN' })
+    .optional()
     .meta({ fix: 'use the TwilioSecretArn stack output (set by the stack)' }),
   TWILIO_ACCOUNT_SID: FunctionsConfig.shape.ACCOUNT_SID.optional(),
-  TWILIO_API_KEY_SID: ApiKeySid.optional()
-    .meta({ fix: 'create an API key in the Twilio console; the deploy stores it in the Twilio secret' }),
+  TWILIO_API_KEY_SID: ApiKeySid.optional().meta({
+    fix: 'create an API key in the Twilio console; the deploy stores it in the Twilio secret',
+  }),
   TWILIO_API_KEY_SECRET: ApiKeySecret.optional().meta({ fix: 'the secret of the API key' }),
   TWILIO_API_BASE_URL: FunctionsConfig.shape.TWILIO_API_BASE_URL,
   TWILIO_PHONE_NUMBER: FunctionsConfig.shape.TWILIO_PHONE_NUMBER,
@@ -234,7 +288,9 @@ export const SweepConfig = z.object({
   REMINDER_OUTREACH_FINISH: FunctionsConfig.shape.REMINDER_OUTREACH_FINISH,
   REMINDER_MIN_GAP_HOURS: FunctionsConfig.shape.REMINDER_MIN_GAP_HOURS,
   TWILIO_MESSAGING_SERVICE_SID: FunctionsConfig.shape.TWILIO_MESSAGING_SERVICE_SID,
-  SWEEP_RATE_PER_SECOND: positiveInt(20, 100).meta({ fix: "Studio accepts 20 new executions per second per account; don't go above your limit" }),
+  SWEEP_RATE_PER_SECOND: positiveInt(20, 100).meta({
+    fix: "Studio accepts 20 new executions per second per account; don't go above your limit",
+  }),
   SWEEP_CONCURRENCY: positiveInt(8, 64).meta({ fix: 'use a small number such as 8' }),
 });
 export type SweepConfig = z.infer<typeof SweepConfig>;
@@ -260,7 +316,10 @@ export const FORMAT_INTAKE_SETTINGS = FunctionsConfig.pick({
 }).shape;
 
 export const ReceiverConfig = SweepConfig.omit({ SWEEP_RATE_PER_SECOND: true, SWEEP_CONCURRENCY: true }).extend({
-  INTAKE_SECRET_ARN: z.string().startsWith('arn:', { error: 'is not an ARN' }).optional()
+  INTAKE_SECRET_ARN: z
+    .string()
+    .startsWith('arn:', { error: 'is not an ARN' })
+    .optional()
     .meta({ fix: 'use the IntakeSecretArn stack output (set by the stack)' }),
   EHR_API_KEY: FunctionsConfig.shape.EHR_API_KEY,
   EHR_EVENT_MAX_FUTURE_HOURS: FunctionsConfig.shape.EHR_EVENT_MAX_FUTURE_HOURS,
@@ -270,10 +329,9 @@ export const ReceiverConfig = SweepConfig.omit({ SWEEP_RATE_PER_SECOND: true, SW
 export type ReceiverConfig = z.infer<typeof ReceiverConfig>;
 
 const FIX_BY_VARIABLE: Record<string, string> = Object.fromEntries(
-  [...Object.entries(FunctionsConfig.shape), ...Object.entries(SweepConfig.shape), ...Object.entries(ReceiverConfig.shape)].map(([k, schema]) => [
-    k,
-    String((schema.meta() as { fix?: string } | undefined)?.fix ?? ''),
-  ]),
+  [...Object.entries(FunctionsConfig.shape), ...Object.entries(SweepConfig.shape), ...Object.entries(ReceiverConfig.shape)].map(
+    ([k, schema]) => [k, String((schema.meta() as { fix?: string } | undefined)?.fix ?? '')],
+  ),
 );
 
 export function loadConfig<T extends z.ZodObject>(
@@ -315,7 +373,11 @@ export function loadFunctionsConfig(env: Env): ReturnType<typeof loadConfig<type
 export function loadReceiverConfig(env: Env): ReturnType<typeof loadConfig<typeof ReceiverConfig>> {
   const loaded = loadConfig(ReceiverConfig, env);
   const present = (k: string) => (env[k] === undefined || env[k].trim() === '' ? undefined : env[k]);
-  const fhir = fhirSettingsProblems(Object.fromEntries(['FHIR_BASE_URL', 'FHIR_BEARER_TOKEN', 'FHIR_CLIENT_ID', 'FHIR_CLIENT_SECRET', 'FHIR_TOKEN_URL'].map((k) => [k, present(k)])));
+  const fhir = fhirSettingsProblems(
+    Object.fromEntries(
+      ['FHIR_BASE_URL', 'FHIR_BEARER_TOKEN', 'FHIR_CLIENT_ID', 'FHIR_CLIENT_SECRET', 'FHIR_TOKEN_URL'].map((k) => [k, present(k)]),
+    ),
+  );
   if (fhir.length === 0) return loaded;
   return { ok: false, problems: [...(loaded.ok ? [] : loaded.problems), ...fhir] };
 }

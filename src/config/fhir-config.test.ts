@@ -21,7 +21,14 @@ describe('FHIR server settings', () => {
   it('are optional, and take a base URL with a token or with all three client credentials', () => {
     expect(problems({})).toEqual([]);
     expect(problems({ FHIR_BASE_URL: 'https://ehr.example/fhir', FHIR_BEARER_TOKEN: 't'.repeat(20) })).toEqual([]);
-    expect(problems({ FHIR_BASE_URL: 'https://ehr.example/fhir', FHIR_CLIENT_ID: 'app', FHIR_CLIENT_SECRET: 's'.repeat(20), FHIR_TOKEN_URL: 'https://ehr.example/token' })).toEqual([]);
+    expect(
+      problems({
+        FHIR_BASE_URL: 'https://ehr.example/fhir',
+        FHIR_CLIENT_ID: 'app',
+        FHIR_CLIENT_SECRET: 's'.repeat(20),
+        FHIR_TOKEN_URL: 'https://ehr.example/token',
+      }),
+    ).toEqual([]);
   });
 
   it('report every inconsistency at once', () => {

@@ -20,8 +20,15 @@ describe('HL7 time-zone settings', () => {
   });
 
   it('take an IANA zone and a JSON map of facility to zone', () => {
-    const loaded = loadFunctionsConfig({ ...BASE, EHR_DEFAULT_TIMEZONE: 'America/Phoenix', EHR_FACILITY_TIMEZONES: '{"NORTH":"Pacific/Honolulu"}' });
-    expect(loaded.ok && [loaded.config.EHR_DEFAULT_TIMEZONE, loaded.config.EHR_FACILITY_TIMEZONES]).toEqual(['America/Phoenix', { NORTH: 'Pacific/Honolulu' }]);
+    const loaded = loadFunctionsConfig({
+      ...BASE,
+      EHR_DEFAULT_TIMEZONE: 'America/Phoenix',
+      EHR_FACILITY_TIMEZONES: '{"NORTH":"Pacific/Honolulu"}',
+    });
+    expect(loaded.ok && [loaded.config.EHR_DEFAULT_TIMEZONE, loaded.config.EHR_FACILITY_TIMEZONES]).toEqual([
+      'America/Phoenix',
+      { NORTH: 'Pacific/Honolulu' },
+    ]);
   });
 
   it.each([

@@ -26,7 +26,12 @@ describe('the shared configuration rules', () => {
 });
 
 describe('the Twilio secret as the sweep reads it', () => {
-  const written = { account_sid: `AC${'1'.repeat(32)}`, api_key_sid: `SK${'2'.repeat(32)}`, api_key_secret: 's'.repeat(32), ie_signing_secret: 'i'.repeat(32) };
+  const written = {
+    account_sid: `AC${'1'.repeat(32)}`,
+    api_key_sid: `SK${'2'.repeat(32)}`,
+    api_key_secret: 's'.repeat(32),
+    ie_signing_secret: 'i'.repeat(32),
+  };
 
   it('reads what the deploy writes', () => {
     expect(parseTwilioSecret(JSON.stringify(written))).toEqual(written);

@@ -25,7 +25,9 @@ export const E164Phone = z.string({ error: 'is not set' }).regex(E164_PATTERN, {
 
 /** A Twilio SID: two letters naming the resource type, then 32 hex digits. */
 function twilioSid(prefix: string, what: string) {
-  return z.string({ error: 'is not set' }).regex(new RegExp(`^${prefix}[0-9a-fA-F]{32}$`), { error: `is not a ${what} SID (${prefix} followed by 32 hex digits)` });
+  return z
+    .string({ error: 'is not set' })
+    .regex(new RegExp(`^${prefix}[0-9a-fA-F]{32}$`), { error: `is not a ${what} SID (${prefix} followed by 32 hex digits)` });
 }
 export const AccountSid = twilioSid('AC', 'Twilio account');
 export const ApiKeySid = twilioSid('SK', 'Twilio API key');
@@ -33,7 +35,9 @@ export const FlowSid = twilioSid('FW', 'Studio Flow');
 export const MessagingServiceSid = twilioSid('MG', 'Messaging Service');
 export const VerifyServiceSid = twilioSid('VA', 'Twilio Verify service');
 /** Twilio shows an API key's secret once: 32 characters. */
-export const ApiKeySecret = z.string({ error: 'is not set' }).min(32, { error: 'is shorter than the 32 characters of a Twilio API key secret' });
+export const ApiKeySecret = z
+  .string({ error: 'is not set' })
+  .min(32, { error: 'is shorter than the 32 characters of a Twilio API key secret' });
 
 export const EmailAddress = z.string({ error: 'is not set' }).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { error: 'is not an e-mail address' });
 
@@ -79,7 +83,9 @@ export type ReminderVariable = keyof typeof REMINDER_VARIABLES;
 /** The schema of one reminder variable: HHMM text in, minutes out, the shared default when unset. */
 export function reminderSetting(variable: ReminderVariable) {
   const rule = REMINDER_VARIABLES[variable];
-  return hhmm(variable, rule.maxMinutes, rule.fix).default(hhmmMinutes(rule.default, rule.maxMinutes) as number).meta({ fix: rule.fix });
+  return hhmm(variable, rule.maxMinutes, rule.fix)
+    .default(hhmmMinutes(rule.default, rule.maxMinutes) as number)
+    .meta({ fix: rule.fix });
 }
 
 /**

@@ -66,8 +66,35 @@ function inDisposition(d: Disposition): AppointmentState {
   }
 }
 
-type Step = 'BOOKED' | 'RESCHEDULED' | 'MODIFIED' | 'CONFIRMED' | 'CANCELED' | 'NOSHOWED' | 'CONFIRM' | 'CANCEL' | 'OPTED-OUT' | 'OPTED-IN' | 'REMIND-1' | 'REMIND-2' | 'EXPIRED';
-const STEPS: Step[] = ['BOOKED', 'RESCHEDULED', 'MODIFIED', 'CONFIRMED', 'CANCELED', 'NOSHOWED', 'CONFIRM', 'CANCEL', 'OPTED-OUT', 'OPTED-IN', 'REMIND-1', 'REMIND-2', 'EXPIRED'];
+type Step =
+  | 'BOOKED'
+  | 'RESCHEDULED'
+  | 'MODIFIED'
+  | 'CONFIRMED'
+  | 'CANCELED'
+  | 'NOSHOWED'
+  | 'CONFIRM'
+  | 'CANCEL'
+  | 'OPTED-OUT'
+  | 'OPTED-IN'
+  | 'REMIND-1'
+  | 'REMIND-2'
+  | 'EXPIRED';
+const STEPS: Step[] = [
+  'BOOKED',
+  'RESCHEDULED',
+  'MODIFIED',
+  'CONFIRMED',
+  'CANCELED',
+  'NOSHOWED',
+  'CONFIRM',
+  'CANCEL',
+  'OPTED-OUT',
+  'OPTED-IN',
+  'REMIND-1',
+  'REMIND-2',
+  'EXPIRED',
+];
 
 function event(step: Step, state: AppointmentState): AppointmentEvent {
   switch (step) {
@@ -96,20 +123,130 @@ function event(step: Step, state: AppointmentState): AppointmentEvent {
 // Expected disposition after each event from each disposition; `-` means the event is recorded in
 // history but leaves the state alone (ignored).
 const TABLE: Record<Disposition, Record<Step, Disposition | '-'>> = {
-  QUEUED: { BOOKED: 'QUEUED', RESCHEDULED: 'QUEUED', MODIFIED: 'QUEUED', CONFIRMED: 'CONFIRMED', CANCELED: 'CANCELED', NOSHOWED: 'NOSHOWED', CONFIRM: 'QUEUED', CANCEL: 'QUEUED', 'OPTED-OUT': 'OPTED-OUT', 'OPTED-IN': 'QUEUED', 'REMIND-1': 'REMINDED-1', 'REMIND-2': 'REMINDED-2', EXPIRED: 'EXPIRED' },
-  'REMINDED-1': { BOOKED: 'REMINDED-1', RESCHEDULED: 'QUEUED', MODIFIED: 'REMINDED-1', CONFIRMED: 'CONFIRMED', CANCELED: 'CANCELED', NOSHOWED: 'NOSHOWED', CONFIRM: 'REMINDED-1', CANCEL: 'REMINDED-1', 'OPTED-OUT': 'OPTED-OUT', 'OPTED-IN': 'REMINDED-1', 'REMIND-1': '-', 'REMIND-2': 'REMINDED-2', EXPIRED: 'EXPIRED' },
-  'REMINDED-2': { BOOKED: 'REMINDED-2', RESCHEDULED: 'QUEUED', MODIFIED: 'REMINDED-2', CONFIRMED: 'CONFIRMED', CANCELED: 'CANCELED', NOSHOWED: 'NOSHOWED', CONFIRM: 'REMINDED-2', CANCEL: 'REMINDED-2', 'OPTED-OUT': 'OPTED-OUT', 'OPTED-IN': 'REMINDED-2', 'REMIND-1': '-', 'REMIND-2': '-', EXPIRED: 'EXPIRED' },
-  CONFIRMED: { BOOKED: 'CONFIRMED', RESCHEDULED: 'QUEUED', MODIFIED: 'CONFIRMED', CONFIRMED: 'CONFIRMED', CANCELED: 'CANCELED', NOSHOWED: 'NOSHOWED', CONFIRM: 'CONFIRMED', CANCEL: 'CONFIRMED', 'OPTED-OUT': 'OPTED-OUT', 'OPTED-IN': 'CONFIRMED', 'REMIND-1': '-', 'REMIND-2': '-', EXPIRED: '-' },
-  CANCELED: { BOOKED: 'QUEUED', RESCHEDULED: 'QUEUED', MODIFIED: 'CANCELED', CONFIRMED: 'CONFIRMED', CANCELED: 'CANCELED', NOSHOWED: 'NOSHOWED', CONFIRM: '-', CANCEL: '-', 'OPTED-OUT': 'OPTED-OUT', 'OPTED-IN': 'CANCELED', 'REMIND-1': '-', 'REMIND-2': '-', EXPIRED: '-' },
-  NOSHOWED: { BOOKED: 'QUEUED', RESCHEDULED: 'QUEUED', MODIFIED: 'NOSHOWED', CONFIRMED: 'CONFIRMED', CANCELED: 'CANCELED', NOSHOWED: 'NOSHOWED', CONFIRM: '-', CANCEL: '-', 'OPTED-OUT': 'OPTED-OUT', 'OPTED-IN': 'NOSHOWED', 'REMIND-1': '-', 'REMIND-2': '-', EXPIRED: '-' },
-  EXPIRED: { BOOKED: 'QUEUED', RESCHEDULED: 'QUEUED', MODIFIED: 'EXPIRED', CONFIRMED: 'CONFIRMED', CANCELED: 'CANCELED', NOSHOWED: 'NOSHOWED', CONFIRM: '-', CANCEL: '-', 'OPTED-OUT': 'OPTED-OUT', 'OPTED-IN': 'EXPIRED', 'REMIND-1': '-', 'REMIND-2': '-', EXPIRED: '-' },
-  'OPTED-OUT': { BOOKED: 'OPTED-OUT', RESCHEDULED: 'OPTED-OUT', MODIFIED: 'OPTED-OUT', CONFIRMED: 'OPTED-OUT', CANCELED: 'OPTED-OUT', NOSHOWED: 'OPTED-OUT', CONFIRM: 'OPTED-OUT', CANCEL: 'OPTED-OUT', 'OPTED-OUT': 'OPTED-OUT', 'OPTED-IN': 'QUEUED', 'REMIND-1': '-', 'REMIND-2': '-', EXPIRED: 'OPTED-OUT' },
+  QUEUED: {
+    BOOKED: 'QUEUED',
+    RESCHEDULED: 'QUEUED',
+    MODIFIED: 'QUEUED',
+    CONFIRMED: 'CONFIRMED',
+    CANCELED: 'CANCELED',
+    NOSHOWED: 'NOSHOWED',
+    CONFIRM: 'QUEUED',
+    CANCEL: 'QUEUED',
+    'OPTED-OUT': 'OPTED-OUT',
+    'OPTED-IN': 'QUEUED',
+    'REMIND-1': 'REMINDED-1',
+    'REMIND-2': 'REMINDED-2',
+    EXPIRED: 'EXPIRED',
+  },
+  'REMINDED-1': {
+    BOOKED: 'REMINDED-1',
+    RESCHEDULED: 'QUEUED',
+    MODIFIED: 'REMINDED-1',
+    CONFIRMED: 'CONFIRMED',
+    CANCELED: 'CANCELED',
+    NOSHOWED: 'NOSHOWED',
+    CONFIRM: 'REMINDED-1',
+    CANCEL: 'REMINDED-1',
+    'OPTED-OUT': 'OPTED-OUT',
+    'OPTED-IN': 'REMINDED-1',
+    'REMIND-1': '-',
+    'REMIND-2': 'REMINDED-2',
+    EXPIRED: 'EXPIRED',
+  },
+  'REMINDED-2': {
+    BOOKED: 'REMINDED-2',
+    RESCHEDULED: 'QUEUED',
+    MODIFIED: 'REMINDED-2',
+    CONFIRMED: 'CONFIRMED',
+    CANCELED: 'CANCELED',
+    NOSHOWED: 'NOSHOWED',
+    CONFIRM: 'REMINDED-2',
+    CANCEL: 'REMINDED-2',
+    'OPTED-OUT': 'OPTED-OUT',
+    'OPTED-IN': 'REMINDED-2',
+    'REMIND-1': '-',
+    'REMIND-2': '-',
+    EXPIRED: 'EXPIRED',
+  },
+  CONFIRMED: {
+    BOOKED: 'CONFIRMED',
+    RESCHEDULED: 'QUEUED',
+    MODIFIED: 'CONFIRMED',
+    CONFIRMED: 'CONFIRMED',
+    CANCELED: 'CANCELED',
+    NOSHOWED: 'NOSHOWED',
+    CONFIRM: 'CONFIRMED',
+    CANCEL: 'CONFIRMED',
+    'OPTED-OUT': 'OPTED-OUT',
+    'OPTED-IN': 'CONFIRMED',
+    'REMIND-1': '-',
+    'REMIND-2': '-',
+    EXPIRED: '-',
+  },
+  CANCELED: {
+    BOOKED: 'QUEUED',
+    RESCHEDULED: 'QUEUED',
+    MODIFIED: 'CANCELED',
+    CONFIRMED: 'CONFIRMED',
+    CANCELED: 'CANCELED',
+    NOSHOWED: 'NOSHOWED',
+    CONFIRM: '-',
+    CANCEL: '-',
+    'OPTED-OUT': 'OPTED-OUT',
+    'OPTED-IN': 'CANCELED',
+    'REMIND-1': '-',
+    'REMIND-2': '-',
+    EXPIRED: '-',
+  },
+  NOSHOWED: {
+    BOOKED: 'QUEUED',
+    RESCHEDULED: 'QUEUED',
+    MODIFIED: 'NOSHOWED',
+    CONFIRMED: 'CONFIRMED',
+    CANCELED: 'CANCELED',
+    NOSHOWED: 'NOSHOWED',
+    CONFIRM: '-',
+    CANCEL: '-',
+    'OPTED-OUT': 'OPTED-OUT',
+    'OPTED-IN': 'NOSHOWED',
+    'REMIND-1': '-',
+    'REMIND-2': '-',
+    EXPIRED: '-',
+  },
+  EXPIRED: {
+    BOOKED: 'QUEUED',
+    RESCHEDULED: 'QUEUED',
+    MODIFIED: 'EXPIRED',
+    CONFIRMED: 'CONFIRMED',
+    CANCELED: 'CANCELED',
+    NOSHOWED: 'NOSHOWED',
+    CONFIRM: '-',
+    CANCEL: '-',
+    'OPTED-OUT': 'OPTED-OUT',
+    'OPTED-IN': 'EXPIRED',
+    'REMIND-1': '-',
+    'REMIND-2': '-',
+    EXPIRED: '-',
+  },
+  'OPTED-OUT': {
+    BOOKED: 'OPTED-OUT',
+    RESCHEDULED: 'OPTED-OUT',
+    MODIFIED: 'OPTED-OUT',
+    CONFIRMED: 'OPTED-OUT',
+    CANCELED: 'OPTED-OUT',
+    NOSHOWED: 'OPTED-OUT',
+    CONFIRM: 'OPTED-OUT',
+    CANCEL: 'OPTED-OUT',
+    'OPTED-OUT': 'OPTED-OUT',
+    'OPTED-IN': 'QUEUED',
+    'REMIND-1': '-',
+    'REMIND-2': '-',
+    EXPIRED: 'OPTED-OUT',
+  },
 };
 
 describe('applyEvent: every event from every disposition', () => {
-  const cases = Object.entries(TABLE).flatMap(([from, row]) =>
-    STEPS.map((step) => [from as Disposition, step, row[step]] as const),
-  );
+  const cases = Object.entries(TABLE).flatMap(([from, row]) => STEPS.map((step) => [from as Disposition, step, row[step]] as const));
   it.each(cases)('%s + %s → %s', (from, step, expected) => {
     const state = inDisposition(from);
     expect(state.disposition).toBe(from);
@@ -231,7 +368,10 @@ describe('applyEvent: patient requests and reminders', () => {
 
   it('does not expire an appointment before its time', () => {
     const s1 = apply(null, ehr('BOOKED'));
-    expect(applyEvent(s1, ours('EXPIRED', s1, undefined, '2026-12-01T17:29:59.000Z'), NOW)).toMatchObject({ kind: 'ignored', reason: 'not-yet-due' });
+    expect(applyEvent(s1, ours('EXPIRED', s1, undefined, '2026-12-01T17:29:59.000Z'), NOW)).toMatchObject({
+      kind: 'ignored',
+      reason: 'not-yet-due',
+    });
   });
 
   it('restores the disposition underneath when the patient opts back in', () => {

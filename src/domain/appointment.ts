@@ -3,21 +3,11 @@ import { EHR_EVENT_TYPES, isEhrEventType, type AppointmentEvent } from './event'
 import { BaseStatus, Checkpoint, compactLog, EMPTY_FOLD, foldLog, insertEntry, LogEntry, PatientRequest } from './event-log';
 import { Outbox, Told } from './notice';
 
-export const DISPOSITIONS = [
-  'QUEUED',
-  'REMINDED-1',
-  'REMINDED-2',
-  'CONFIRMED',
-  'CANCELED',
-  'NOSHOWED',
-  'EXPIRED',
-  'OPTED-OUT',
-] as const;
+export const DISPOSITIONS = ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED', 'CANCELED', 'NOSHOWED', 'EXPIRED', 'OPTED-OUT'] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
 
 /** Dispositions in which the appointment is still ahead and the patient may be messaged about it. */
 export const ACTIVE_DISPOSITIONS: readonly Disposition[] = ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED'];
-
 
 /** The facts about an appointment, as last told by the EHR. */
 export const AppointmentFacts = z.object({
@@ -106,13 +96,7 @@ export type Outcome =
   | { kind: 'ignored'; reason: IgnoredReason; state: AppointmentState | null };
 
 export type IgnoredReason =
-  | 'unknown-appointment'
-  | 'not-active'
-  | 'patient-requested'
-  | 'opted-out'
-  | 'outdated-schedule'
-  | 'already-reminded'
-  | 'not-yet-due';
+  'unknown-appointment' | 'not-active' | 'patient-requested' | 'opted-out' | 'outdated-schedule' | 'already-reminded' | 'not-yet-due';
 
 const RECENT_IDS = 32;
 
@@ -213,7 +197,12 @@ function withDisposition(s: Omit<AppointmentState, 'disposition'>): AppointmentS
  * are ours; whether one is accepted is decided against the state as it is when it arrives.
  */
 export function applyEvent(state: AppointmentState | null, event: AppointmentEvent, now: string): Outcome {
-  if (state && (state.ehr_event_id === event.event_id || state.recent_event_ids.includes(event.event_id) || state.log?.some((e) => e.id === event.event_id))) {
+  if (
+    state &&
+    (state.ehr_event_id === event.event_id ||
+      state.recent_event_ids.includes(event.event_id) ||
+      state.log?.some((e) => e.id === event.event_id))
+  ) {
     return { kind: 'duplicate', state };
   }
   if (isEhrEventType(event.event_type)) return refold(state, event, now);
@@ -257,10 +246,7 @@ export function applyEvent(state: AppointmentState | null, event: AppointmentEve
 /** Whether reminders may still go out for this appointment (policy details live in reminders). */
 export function wantsReminders(state: AppointmentState): boolean {
   return (
-    !state.opted_out &&
-    !state.undeliverable &&
-    !state.patient_request &&
-    ['QUEUED', 'REMINDED-1', 'REMINDED-2'].includes(state.status)
+    !state.opted_out && !state.undeliverable && !state.patient_request && ['QUEUED', 'REMINDED-1', 'REMINDED-2'].includes(state.status)
   );
 }
 

@@ -123,7 +123,14 @@ export function foldStep(s: FoldState, e: LogEntry): FoldState {
       if (e.schedule !== s.schedule || e.n === undefined) return s;
       const n = e.n;
       const reminders = s.reminders_sent.some((r) => r.n === n) ? s.reminders_sent : [...s.reminders_sent, { n, at: e.at }];
-      const status = s.status && REMINDABLE.includes(s.status) ? (n >= 2 ? 'REMINDED-2' : s.status === 'REMINDED-2' ? s.status : 'REMINDED-1') : s.status;
+      const status =
+        s.status && REMINDABLE.includes(s.status)
+          ? n >= 2
+            ? 'REMINDED-2'
+            : s.status === 'REMINDED-2'
+              ? s.status
+              : 'REMINDED-1'
+          : s.status;
       return { ...s, status, reminders_sent: reminders };
     }
     case 'EXPIRED':

@@ -11,7 +11,10 @@ const ROOMS = ['Room 1', 'Room 2', 'Suite 300'];
 
 function ehr(type: string, minute: number, appointment: string, room: string): AppointmentEvent {
   const at = new Date(Date.UTC(2026, 10, 25, 8, minute, 0)).toISOString();
-  const r = parseEhrEvent(ehrEvent({ event_type: type, event_datetime_utc: at, appointment_datetime: appointment, appointment_location: room }), { defaultCountry: 'US' });
+  const r = parseEhrEvent(
+    ehrEvent({ event_type: type, event_datetime_utc: at, appointment_datetime: appointment, appointment_location: room }),
+    { defaultCountry: 'US' },
+  );
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return r.event;
 }
@@ -50,9 +53,12 @@ const ehrEventArb = fc
 
 /** A delivery: every event at least once, some up to three times, in any order. */
 function deliveryArb(events: AppointmentEvent[]) {
-  return fc
-    .array(fc.integer({ min: 1, max: 3 }), { minLength: events.length, maxLength: events.length })
-    .chain((copies) => fc.shuffledSubarray(events.flatMap((e, i) => Array.from({ length: copies[i] ?? 1 }, () => e)), { minLength: events.length + copies.reduce((a, b) => a + b - 1, 0) }));
+  return fc.array(fc.integer({ min: 1, max: 3 }), { minLength: events.length, maxLength: events.length }).chain((copies) =>
+    fc.shuffledSubarray(
+      events.flatMap((e, i) => Array.from({ length: copies[i] ?? 1 }, () => e)),
+      { minLength: events.length + copies.reduce((a, b) => a + b - 1, 0) },
+    ),
+  );
 }
 
 describe('the state is a function of the set of events, not of their arrival order', () => {
@@ -61,7 +67,9 @@ describe('the state is a function of the set of events, not of their arrival ord
       fc.property(
         fc.array(ehrEventArb, { minLength: 1, maxLength: 9 }).chain((events) => fc.tuple(fc.constant(events), deliveryArb(events))),
         ([events, delivery]) => {
-          const ordered = [...events].sort((a, b) => compareEntries({ at: a.event_datetime_utc, id: a.event_id }, { at: b.event_datetime_utc, id: b.event_id }));
+          const ordered = [...events].sort((a, b) =>
+            compareEntries({ at: a.event_datetime_utc, id: a.event_id }, { at: b.event_datetime_utc, id: b.event_id }),
+          );
           expect(meaning(deliver(delivery))).toEqual(meaning(deliver(ordered)));
         },
       ),
@@ -89,7 +97,12 @@ describe('the state is a function of the set of events, not of their arrival ord
 
     // A late MODIFIED from before the reminder, same time: nothing of ours is lost.
     const modified = deliver([ehr('MODIFIED', 30, APPOINTMENT_TIMES[0] as string, 'Room 2')], s) as AppointmentState;
-    expect(modified).toMatchObject({ disposition: 'OPTED-OUT', status: 'REMINDED-1', patient_request: { type: 'CONFIRM' }, reminders_sent: [{ n: 1 }] });
+    expect(modified).toMatchObject({
+      disposition: 'OPTED-OUT',
+      status: 'REMINDED-1',
+      patient_request: { type: 'CONFIRM' },
+      reminders_sent: [{ n: 1 }],
+    });
     expect(modified.facts.appointment_location).toBe('Room 2');
     expect(modified.reminders_skipped).toEqual(s.reminders_skipped);
     expect(modified.schedule_version).toBe(s.schedule_version);

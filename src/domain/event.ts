@@ -5,7 +5,14 @@ import { hasVisibleCharacter, textProblem } from './text';
 import { parseAppointmentZone, parseInstant, resolveAppointmentTime, toUtcIso } from './time';
 import { EHR_EVENT_TYPES, EVENT_TYPES, type PATIENT_EVENT_TYPES, type SYSTEM_EVENT_TYPES } from './event-types';
 
-export { EHR_EVENT_TYPES, EVENT_TYPES, FLOW_EVENT_TYPES, PATIENT_EVENT_TYPES, PATIENT_REQUEST_TYPES, SYSTEM_EVENT_TYPES } from './event-types';
+export {
+  EHR_EVENT_TYPES,
+  EVENT_TYPES,
+  FLOW_EVENT_TYPES,
+  PATIENT_EVENT_TYPES,
+  PATIENT_REQUEST_TYPES,
+  SYSTEM_EVENT_TYPES,
+} from './event-types';
 
 export type EhrEventType = (typeof EHR_EVENT_TYPES)[number];
 export type PatientEventType = (typeof PATIENT_EVENT_TYPES)[number];
@@ -27,7 +34,8 @@ function text(max: number) {
     .superRefine((v, ctx) => {
       const problem = textProblem(v);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      else if (v.trim() !== '' && !hasVisibleCharacter(v)) ctx.addIssue({ code: 'custom', message: 'must contain a visible character (it is only spaces or invisible characters)' });
+      else if (v.trim() !== '' && !hasVisibleCharacter(v))
+        ctx.addIssue({ code: 'custom', message: 'must contain a visible character (it is only spaces or invisible characters)' });
     });
 }
 
@@ -46,8 +54,7 @@ const id = requiredText(MAX_ID_BYTES).refine((v) => Buffer.byteLength(v, 'utf8')
 /** The reference app's EHR integration contract, as received. Unknown fields are ignored. */
 export const EhrEventInput = z.object({
   event_type: z.enum(EHR_EVENT_TYPES, {
-    error: (i) =>
-      i.input === undefined ? 'is required' : `must be one of ${EHR_EVENT_TYPES.join(', ')}`,
+    error: (i) => (i.input === undefined ? 'is required' : `must be one of ${EHR_EVENT_TYPES.join(', ')}`),
   }),
   event_datetime_utc: requiredText(64),
   patient_id: id,
@@ -139,21 +146,17 @@ export function parseEhrEvent(
     return { ok: false, problems: [{ field: '', message: 'each event must be a JSON object' }] };
   }
   const parsed = EhrEventInput.safeParse(raw);
-  const problems: FieldProblem[] = parsed.success
-    ? []
-    : parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
+  const problems: FieldProblem[] = parsed.success ? [] : parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
   const bad = new Set(problems.map((p) => p.field));
   const input = raw as Record<string, unknown>;
-  const str = (k: string): string | undefined =>
-    !bad.has(k) && typeof input[k] === 'string' ? (input[k] as string) : undefined;
+  const str = (k: string): string | undefined => (!bad.has(k) && typeof input[k] === 'string' ? (input[k] as string) : undefined);
 
   const phone = str('patient_phone');
   const e164 = phone === undefined ? undefined : normalisePhone(phone, options.defaultCountry);
   if (e164 && !e164.ok) problems.push({ field: 'patient_phone', message: e164.reason });
 
   const callback = str('provider_callback_phone');
-  const callbackE164 =
-    callback === undefined || callback.trim() === '' ? undefined : normalisePhone(callback, options.defaultCountry);
+  const callbackE164 = callback === undefined || callback.trim() === '' ? undefined : normalisePhone(callback, options.defaultCountry);
   if (callbackE164 && !callbackE164.ok) problems.push({ field: 'provider_callback_phone', message: callbackE164.reason });
 
   const languageText = str('patient_language');
@@ -164,7 +167,10 @@ export function parseEhrEvent(
   const eventInstant = eventTime === undefined ? undefined : parseInstant(eventTime);
   if (eventInstant && !eventInstant.ok) problems.push({ field: 'event_datetime_utc', message: eventInstant.reason });
   if (eventInstant?.ok && options.latestEventTime && toUtcIso(eventInstant.value) > options.latestEventTime) {
-    problems.push({ field: 'event_datetime_utc', message: `is too far ahead of the server clock (latest accepted ${options.latestEventTime}); check the sending system's clock` });
+    problems.push({
+      field: 'event_datetime_utc',
+      message: `is too far ahead of the server clock (latest accepted ${options.latestEventTime}); check the sending system's clock`,
+    });
   }
 
   const zoneText = str('appointment_timezone');
@@ -177,7 +183,10 @@ export function parseEhrEvent(
     const resolved = resolveAppointmentTime(when, zone.value);
     if (!resolved.ok) problems.push({ field: 'appointment_datetime', message: resolved.reason });
     else if (options.latestAppointmentTime && toUtcIso(resolved.value) > options.latestAppointmentTime) {
-      problems.push({ field: 'appointment_datetime', message: `is too far ahead (latest accepted ${options.latestAppointmentTime}, EHR_APPOINTMENT_MAX_FUTURE_DAYS)` });
+      problems.push({
+        field: 'appointment_datetime',
+        message: `is too far ahead (latest accepted ${options.latestAppointmentTime}, EHR_APPOINTMENT_MAX_FUTURE_DAYS)`,
+      });
     } else appointmentUtc = toUtcIso(resolved.value);
   }
 
@@ -218,7 +227,22 @@ export function parseLanguageTag(input: string): { ok: true; value: string } | {
 }
 
 /** ISO 639-2 codes an EHR's language field often carries (HL7 table 0296 in practice), as BCP 47. */
-const THREE_LETTER: Record<string, string> = { eng: 'en', spa: 'es', fre: 'fr', fra: 'fr', ger: 'de', deu: 'de', por: 'pt', chi: 'zh', zho: 'zh', vie: 'vi', kor: 'ko', rus: 'ru', ara: 'ar', tgl: 'tl' };
+const THREE_LETTER: Record<string, string> = {
+  eng: 'en',
+  spa: 'es',
+  fre: 'fr',
+  fra: 'fr',
+  ger: 'de',
+  deu: 'de',
+  por: 'pt',
+  chi: 'zh',
+  zho: 'zh',
+  vie: 'vi',
+  kor: 'ko',
+  rus: 'ru',
+  ara: 'ar',
+  tgl: 'tl',
+};
 
 /**
  * The `patient_language` an HL7 PID-15 or a FHIR Patient.communication code gives, or undefined

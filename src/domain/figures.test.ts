@@ -30,7 +30,10 @@ describe('figures', () => {
   it('rates confirmations over the texts that asked, and has no rate when none asked', () => {
     const a = { ...zeroCounts(), confirmation_asks: 3, confirmed_by_text: 1 };
     const b = { ...zeroCounts(), confirmation_asks: 1, confirmed_by_text: 1 };
-    const total = totalCounts([{ day: '2026-11-25', counts: a }, { day: '2026-11-26', counts: b }]);
+    const total = totalCounts([
+      { day: '2026-11-25', counts: a },
+      { day: '2026-11-26', counts: b },
+    ]);
     expect(total.confirmation_asks).toBe(4);
     expect(confirmationRate(total)).toBe(0.5);
     expect(confirmationRate(zeroCounts())).toBeNull();

@@ -72,7 +72,10 @@ export type PeriodProblem = { field: 'from' | 'to'; message: string };
 
 /** Checks a period the page asks for: real days, `from` not after `to`, at most MAX_PERIOD_DAYS. */
 export function checkPeriod(from: string, to: string): PeriodProblem | undefined {
-  for (const [field, v] of [['from', from], ['to', to]] as const) {
+  for (const [field, v] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
     if (!DAY.test(v) || !DateTime.fromISO(v, { zone: 'utc' }).isValid) return { field, message: 'must be a date as YYYY-MM-DD' };
   }
   if (from > to) return { field: 'from', message: 'must not be after to' };

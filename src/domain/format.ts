@@ -55,7 +55,9 @@ export const TEXT_LOCATION_MAX = 100;
  * in other scripts are kept as written (the text then goes UCS-2).
  */
 export function smsText(value: string | undefined, max?: number): string {
-  const text = gsmLetters((value ?? '').normalize('NFC')).replace(/\s+/g, ' ').trim();
+  const text = gsmLetters((value ?? '').normalize('NFC'))
+    .replace(/\s+/g, ' ')
+    .trim();
   if (max === undefined || [...text].length <= max) return text;
   const cut = [...text].slice(0, max - 3).join('');
   const atWord = cut.replace(/[\s,;.:-]+\S*$/, '');
@@ -69,7 +71,10 @@ export function smsText(value: string | undefined, max?: number): string {
 export function formatAppointmentTime(utcIso: string, zoneName: string, language: TextLanguage = 'en'): string {
   const zone = parseAppointmentZone(zoneName);
   const dt = DateTime.fromISO(utcIso, { zone: 'UTC' }).setZone(zone.ok ? zone.value.zone : 'UTC');
-  const when = language === 'es' ? gsmLetters(dt.setLocale('es').toFormat('ccc, d LLL, H:mm')) : dt.setLocale('en-US').toFormat("ccc, LLL d 'at' h:mm a");
+  const when =
+    language === 'es'
+      ? gsmLetters(dt.setLocale('es').toFormat('ccc, d LLL, H:mm'))
+      : dt.setLocale('en-US').toFormat("ccc, LLL d 'at' h:mm a");
   return `${when} ${zoneLabel(dt)}`;
 }
 

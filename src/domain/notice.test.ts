@@ -7,7 +7,10 @@ import { planText } from './text-outbox';
 const NOW = '2026-11-25T12:00:00.000Z';
 
 function ehr(type: string, minute: number, overrides: Record<string, unknown> = {}): AppointmentEvent {
-  const r = parseEhrEvent(ehrEvent({ event_type: type, event_datetime_utc: new Date(Date.UTC(2026, 10, 25, 8, minute)).toISOString(), ...overrides }), { defaultCountry: 'US' });
+  const r = parseEhrEvent(
+    ehrEvent({ event_type: type, event_datetime_utc: new Date(Date.UTC(2026, 10, 25, 8, minute)).toISOString(), ...overrides }),
+    { defaultCountry: 'US' },
+  );
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return r.event;
 }
@@ -19,7 +22,10 @@ function deliver(state: AppointmentState | null, e: AppointmentEvent): { state: 
   const sending = planned.outbox?.sending;
   if (!sending) return { state: planned, plan };
   const { outbox: _o, ...rest } = planned;
-  return { state: { ...rest, told: { kind: sending.kind, digest: sending.digest, id: sending.id, at: NOW } }, plan: `${plan}:${sending.kind}` };
+  return {
+    state: { ...rest, told: { kind: sending.kind, digest: sending.digest, id: sending.id, at: NOW } },
+    plan: `${plan}:${sending.kind}`,
+  };
 }
 
 describe('texts describe the state, whatever order the events come in', () => {

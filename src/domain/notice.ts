@@ -39,7 +39,13 @@ export type Notice = z.infer<typeof Notice>;
 export const Outbox = z.object({ sending: Notice.optional(), pending: Notice.optional() });
 export type Outbox = z.infer<typeof Outbox>;
 
-export const Told = z.object({ kind: z.enum(NOTICE_KINDS), digest: z.string(), id: z.string(), at: z.string(), execution_sid: z.string().optional() });
+export const Told = z.object({
+  kind: z.enum(NOTICE_KINDS),
+  digest: z.string(),
+  id: z.string(),
+  at: z.string(),
+  execution_sid: z.string().optional(),
+});
 export type Told = z.infer<typeof Told>;
 
 /** How long a claimed text is protected before the sweep may finish it for a crashed dispatcher. */
@@ -77,7 +83,16 @@ export function noticeDigest(status: BaseStatus, f: AppointmentFacts): string {
   const off = standing === 'CANCELED' || standing === 'NOSHOWED' || standing === 'EXPIRED';
   const said = off
     ? [standing, f.appointment_datetime_utc]
-    : [standing, f.patient_first_name, f.provider_first_name, f.provider_last_name, f.appointment_datetime_utc, f.appointment_timezone, f.appointment_location, f.provider_callback_phone];
+    : [
+        standing,
+        f.patient_first_name,
+        f.provider_first_name,
+        f.provider_last_name,
+        f.appointment_datetime_utc,
+        f.appointment_timezone,
+        f.appointment_location,
+        f.provider_callback_phone,
+      ];
   return createHash('sha256').update(JSON.stringify(said)).digest('base64url').slice(0, 22);
 }
 
@@ -123,7 +138,12 @@ export function decideNotice(s: NoticeSubject, type: EhrEventType, nowIso: strin
  * Puts a new text in the outbox: claimed for `owner` when nothing is in flight, otherwise waiting
  * behind the one in flight (replacing any text already waiting, whose events it now covers).
  */
-export function enqueueNotice(outbox: Outbox | undefined, n: { id: string; kind: NoticeKind; digest: string }, owner: string, nowIso: string): Outbox {
+export function enqueueNotice(
+  outbox: Outbox | undefined,
+  n: { id: string; kind: NoticeKind; digest: string },
+  owner: string,
+  nowIso: string,
+): Outbox {
   const waiting = outbox?.pending;
   const notice: Notice = { ...n, covers: [...(waiting?.covers ?? []), n.id], created_at: nowIso, attempts: waiting?.attempts ?? 0 };
   if (outbox?.sending) return { sending: outbox.sending, pending: notice };

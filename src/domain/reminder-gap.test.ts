@@ -91,8 +91,16 @@ describe('the minimum gap between texts about one appointment', () => {
 
   it('spaces the second reminder from the first', () => {
     const p: ReminderPolicy = { firstLeadMinutes: 48 * 60, secondLeadMinutes: 40 * 60, ...anyTime, minGapMinutes: 12 * 60 };
-    const s = appointment(appt, 'America/Chicago', '2026-06-01T00:00:00Z', { reminders_sent: [{ n: 1, at: iso(apptMs - 48 * H) }], status: 'REMINDED-1' });
-    expect(planReminders(s, p, iso(apptMs - 41 * H)).next).toMatchObject({ n: 2, at: iso(apptMs - 36 * H), deferred_from: iso(apptMs - 40 * H), reason: 'min-gap' });
+    const s = appointment(appt, 'America/Chicago', '2026-06-01T00:00:00Z', {
+      reminders_sent: [{ n: 1, at: iso(apptMs - 48 * H) }],
+      status: 'REMINDED-1',
+    });
+    expect(planReminders(s, p, iso(apptMs - 41 * H)).next).toMatchObject({
+      n: 2,
+      at: iso(apptMs - 36 * H),
+      deferred_from: iso(apptMs - 40 * H),
+      reason: 'min-gap',
+    });
   });
 
   it('does not hold back a reminder whose text came long enough before', () => {
@@ -103,7 +111,10 @@ describe('the minimum gap between texts about one appointment', () => {
   it('has no gap when minGapMinutes is absent or 0', () => {
     const booked = iso(apptMs - 47 * H);
     const s = appointment(appt, 'America/Chicago', booked, told(booked));
-    for (const p of [{ ...policy, minGapMinutes: 0 }, { firstLeadMinutes: 48 * 60, secondLeadMinutes: 0, ...anyTime }]) {
+    for (const p of [
+      { ...policy, minGapMinutes: 0 },
+      { firstLeadMinutes: 48 * 60, secondLeadMinutes: 0, ...anyTime },
+    ]) {
       expect(planReminders(s, p, booked).next).toMatchObject({ n: 1, at: booked, reason: 'late-booking' });
     }
   });
@@ -146,6 +157,9 @@ describe('a number Twilio cannot deliver to', () => {
       undeliverable: { phone: '+14155550134', error_code: '30006', at: '2026-06-01T00:00:05Z', message_sid: 'SM1' },
     });
     expect(planReminders(s, DEFAULT_REMINDER_POLICY, '2026-06-18T15:00:00Z').stopped).toBe('undeliverable');
-    expect(decide(s, DEFAULT_REMINDER_POLICY, '2026-06-18T15:00:00Z', { remindersSentToday: 0 })).toMatchObject({ action: 'wait', reason: 'not-yet-due' });
+    expect(decide(s, DEFAULT_REMINDER_POLICY, '2026-06-18T15:00:00Z', { remindersSentToday: 0 })).toMatchObject({
+      action: 'wait',
+      reason: 'not-yet-due',
+    });
   });
 });

@@ -163,7 +163,12 @@ function anchorOf(state: AppointmentState): number | undefined {
 function gapEndsAt(state: AppointmentState, policy: ReminderPolicy): number | undefined {
   const gap = policy.minGapMinutes ?? 0;
   if (gap <= 0) return undefined;
-  const times = [state.told?.at, state.outbox?.sending?.created_at, state.outbox?.pending?.created_at, ...state.reminders_sent.map((r) => r.at)]
+  const times = [
+    state.told?.at,
+    state.outbox?.sending?.created_at,
+    state.outbox?.pending?.created_at,
+    ...state.reminders_sent.map((r) => r.at),
+  ]
     .map((t) => (t === undefined ? NaN : Date.parse(t)))
     .filter((t) => !Number.isNaN(t));
   return times.length > 0 ? Math.max(...times) + gap * MINUTE : undefined;
@@ -181,9 +186,7 @@ export function buildPlan(state: AppointmentState, policy: ReminderPolicy, nowIs
   const appt = Date.parse(state.facts.appointment_datetime_utc);
   const version = state.schedule_version;
   const sentAt = new Map(state.reminders_sent.map((r) => [r.n, r.at]));
-  const recorded = new Map(
-    (state.reminders_skipped ?? []).filter((s) => s.schedule_version === version).map((s) => [s.n, s.reason]),
-  );
+  const recorded = new Map((state.reminders_skipped ?? []).filter((s) => s.schedule_version === version).map((s) => [s.n, s.reason]));
   const plan: ReminderPlan = {
     schedule_version: version,
     appointment_at: Number.isNaN(appt) ? state.facts.appointment_datetime_utc : iso(appt),
@@ -257,7 +260,12 @@ export function buildPlan(state: AppointmentState, policy: ReminderPolicy, nowIs
     const gapped = gapEnds !== undefined && gapEnds > leadBase;
     const base = gapped ? gapEnds : leadBase;
     const deadline = later ? Math.min(appt, dueOf(later.lead)) : appt;
-    const tooLate: SkipReason = gapped && base >= deadline ? 'min-gap' : later && dueOf(later.lead) < appt ? 'window-opens-after-next-reminder' : 'window-opens-after-appointment';
+    const tooLate: SkipReason =
+      gapped && base >= deadline
+        ? 'min-gap'
+        : later && dueOf(later.lead) < appt
+          ? 'window-opens-after-next-reminder'
+          : 'window-opens-after-appointment';
     if (now >= deadline) {
       skip(n, lead, 'missed');
       continue;
@@ -326,9 +334,7 @@ export function nextCheckAt(state: AppointmentState, policy: ReminderPolicy, now
  */
 export function recordSkips(state: AppointmentState, skips: ReminderSkip[], nowIso: string): AppointmentState {
   const existing = state.reminders_skipped ?? [];
-  const fresh = skips.filter(
-    (s) => !existing.some((e) => e.n === s.n && e.schedule_version === s.schedule_version),
-  );
+  const fresh = skips.filter((s) => !existing.some((e) => e.n === s.n && e.schedule_version === s.schedule_version));
   if (fresh.length === 0) return state;
   return {
     ...state,

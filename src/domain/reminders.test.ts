@@ -62,8 +62,18 @@ describe('outreach window edges (inclusive start, exclusive finish), America/New
   it.each([
     ['sends at exactly 08:00, the window start', '2026-06-10T08:00:00-04:00', '2026-06-09T12:00:00Z', undefined],
     ['sends at 19:59, the last minute inside the window', '2026-06-10T19:59:00-04:00', '2026-06-09T23:59:00Z', undefined],
-    ['defers a reminder due at exactly 20:00 (the finish is exclusive) to 08:00 next morning', '2026-06-10T20:00:00-04:00', '2026-06-10T12:00:00Z', '2026-06-10T00:00:00Z'],
-    ['defers a reminder due at 07:59 to 08:00 the same morning', '2026-06-10T07:59:00-04:00', '2026-06-09T12:00:00Z', '2026-06-09T11:59:00Z'],
+    [
+      'defers a reminder due at exactly 20:00 (the finish is exclusive) to 08:00 next morning',
+      '2026-06-10T20:00:00-04:00',
+      '2026-06-10T12:00:00Z',
+      '2026-06-10T00:00:00Z',
+    ],
+    [
+      'defers a reminder due at 07:59 to 08:00 the same morning',
+      '2026-06-10T07:59:00-04:00',
+      '2026-06-09T12:00:00Z',
+      '2026-06-09T11:59:00Z',
+    ],
   ])('%s', (_name, appt, at, deferredFrom) => {
     const plan = planReminders(appointment(appt, 'America/New_York'), p, '2026-06-01T00:00:00Z');
     expect(plan.next).toEqual({
@@ -191,12 +201,13 @@ describe('late bookings', () => {
       next: { kind: 'remind', n: 2, at: utc('2026-06-10T14:00:00Z'), reason: 'late-booking' },
     },
   ];
-  for (const { name, booked, skipped, next } of lateCases) it(name, () => {
-    const state = appointment(at, 'America/New_York', { schedule_since: utc(booked), created_at: utc(booked) });
-    const plan = planReminders(state, p, utc(booked));
-    expect(plan.skipped).toEqual(skipped);
-    expect(plan.next).toEqual(next);
-  });
+  for (const { name, booked, skipped, next } of lateCases)
+    it(name, () => {
+      const state = appointment(at, 'America/New_York', { schedule_since: utc(booked), created_at: utc(booked) });
+      const plan = planReminders(state, p, utc(booked));
+      expect(plan.skipped).toEqual(skipped);
+      expect(plan.next).toEqual(next);
+    });
 
   it('skips the catch-up when the window only opens after the appointment', () => {
     // Booked at 23:00 for 07:00 next morning; the window opens at 08:00.
@@ -248,8 +259,22 @@ describe('deferral and skips around the outreach window (08:00–20:00, America/
   it('defers both reminders due at 21:00 to 08:00 the next morning', () => {
     const plan = planReminders(appointment('2026-06-11T21:00:00-04:00', 'America/New_York'), policy(), '2026-06-01T00:00:00Z');
     expect(plan.reminders).toEqual([
-      { n: 1, due_at: utc('2026-06-10T01:00:00Z'), status: 'pending', at: utc('2026-06-10T12:00:00Z'), deferred_from: utc('2026-06-10T01:00:00Z'), reason: 'outside-outreach-window' },
-      { n: 2, due_at: utc('2026-06-11T01:00:00Z'), status: 'pending', at: utc('2026-06-11T12:00:00Z'), deferred_from: utc('2026-06-11T01:00:00Z'), reason: 'outside-outreach-window' },
+      {
+        n: 1,
+        due_at: utc('2026-06-10T01:00:00Z'),
+        status: 'pending',
+        at: utc('2026-06-10T12:00:00Z'),
+        deferred_from: utc('2026-06-10T01:00:00Z'),
+        reason: 'outside-outreach-window',
+      },
+      {
+        n: 2,
+        due_at: utc('2026-06-11T01:00:00Z'),
+        status: 'pending',
+        at: utc('2026-06-11T12:00:00Z'),
+        deferred_from: utc('2026-06-11T01:00:00Z'),
+        reason: 'outside-outreach-window',
+      },
     ]);
   });
 
@@ -266,14 +291,21 @@ describe('deferral and skips around the outreach window (08:00–20:00, America/
       policy: policy({ first: '2600', second: '2400' }),
       appt: '2026-06-11T07:00:00-04:00',
       skipped: [{ n: 1, reason: 'window-opens-after-next-reminder', recorded: false }],
-      next: { kind: 'remind', n: 2, at: utc('2026-06-10T12:00:00Z'), deferred_from: utc('2026-06-10T11:00:00Z'), reason: 'outside-outreach-window' },
+      next: {
+        kind: 'remind',
+        n: 2,
+        at: utc('2026-06-10T12:00:00Z'),
+        deferred_from: utc('2026-06-10T11:00:00Z'),
+        reason: 'outside-outreach-window',
+      },
     },
   ];
-  for (const { name, policy: p, appt, skipped, next } of windowCases) it(name, () => {
-    const plan = planReminders(appointment(appt, 'America/New_York'), p, '2026-06-01T00:00:00Z');
-    expect(plan.skipped).toEqual(skipped);
-    expect(plan.next).toEqual(next);
-  });
+  for (const { name, policy: p, appt, skipped, next } of windowCases)
+    it(name, () => {
+      const plan = planReminders(appointment(appt, 'America/New_York'), p, '2026-06-01T00:00:00Z');
+      expect(plan.skipped).toEqual(skipped);
+      expect(plan.next).toEqual(next);
+    });
 
   it('records the skip once and then stops pointing the sweep at the skipped reminder', () => {
     const p = policy({ first: '0300', second: '0000' });
@@ -335,12 +367,21 @@ describe('reschedules', () => {
     const now1 = '2026-11-20T08:00:00.000Z';
     const booked = parse({ event_datetime_utc: '2026-11-20T07:59:00Z' });
     const s1 = applyEvent(null, booked, now1).state as AppointmentState;
-    const remind = withEventId({ ...s1.facts, event_type: 'REMIND', event_datetime_utc: '2026-11-29T17:30:00.000Z', detail: { reminder: '1' } });
+    const remind = withEventId({
+      ...s1.facts,
+      event_type: 'REMIND',
+      event_datetime_utc: '2026-11-29T17:30:00.000Z',
+      detail: { reminder: '1' },
+    });
     const s2 = applyEvent(s1, remind, '2026-11-29T17:30:00.000Z').state as AppointmentState;
     expect(planReminders(s2, policy(), '2026-11-29T17:31:00.000Z').next).toMatchObject({ n: 2 });
 
     const now3 = '2026-11-30T09:00:00.000Z';
-    const moved = parse({ event_type: 'RESCHEDULED', event_datetime_utc: '2026-11-30T08:59:00Z', appointment_datetime: '2026-12-08T09:30:00' });
+    const moved = parse({
+      event_type: 'RESCHEDULED',
+      event_datetime_utc: '2026-11-30T08:59:00Z',
+      appointment_datetime: '2026-12-08T09:30:00',
+    });
     const s3 = applyEvent(s2, moved, now3).state as AppointmentState;
     expect(s3.schedule_version).toBe(2);
     expect(s3.schedule_since).toBe(now3);
@@ -366,8 +407,20 @@ describe('appointments that get no more reminders', () => {
     { name: 'canceled', extra: { status: 'CANCELED', disposition: 'CANCELED' }, stopped: 'canceled', check: undefined, action: 'none' },
     { name: 'no-show', extra: { status: 'NOSHOWED', disposition: 'NOSHOWED' }, stopped: 'no-show', check: undefined, action: 'none' },
     { name: 'expired', extra: { status: 'EXPIRED', disposition: 'EXPIRED' }, stopped: 'expired', check: undefined, action: 'none' },
-    { name: 'confirmed by the EHR', extra: { status: 'CONFIRMED', disposition: 'CONFIRMED' }, stopped: 'confirmed', check: undefined, action: 'none' },
-    { name: 'opted out (still expires at the appointment time)', extra: { opted_out: true, disposition: 'OPTED-OUT' }, stopped: 'opted-out', check: apptUtc, action: 'wait' },
+    {
+      name: 'confirmed by the EHR',
+      extra: { status: 'CONFIRMED', disposition: 'CONFIRMED' },
+      stopped: 'confirmed',
+      check: undefined,
+      action: 'none',
+    },
+    {
+      name: 'opted out (still expires at the appointment time)',
+      extra: { opted_out: true, disposition: 'OPTED-OUT' },
+      stopped: 'opted-out',
+      check: apptUtc,
+      action: 'wait',
+    },
     {
       name: 'the patient asked to confirm',
       extra: { patient_request: { type: 'CONFIRM', at: LONG_AGO, event_id: 'p1' } },
@@ -383,17 +436,24 @@ describe('appointments that get no more reminders', () => {
       action: 'wait',
     },
   ] as const;
-  for (const { name, extra, stopped, check, action } of stopCases) it(`sends no reminder when ${name}`, () => {
-    const state = appointment(at, 'America/New_York', extra as Partial<AppointmentState>);
-    const plan = planReminders(state, policy(), due);
-    expect(plan.stopped).toBe(stopped);
-    expect(plan.next?.kind).not.toBe('remind');
-    expect(nextCheckAt(state, policy(), due)).toBe(check);
-    expect(decide(state, policy(), due, { remindersSentToday: 0 }).action).toBe(action);
-  });
+  for (const { name, extra, stopped, check, action } of stopCases)
+    it(`sends no reminder when ${name}`, () => {
+      const state = appointment(at, 'America/New_York', extra as Partial<AppointmentState>);
+      const plan = planReminders(state, policy(), due);
+      expect(plan.stopped).toBe(stopped);
+      expect(plan.next?.kind).not.toBe('remind');
+      expect(nextCheckAt(state, policy(), due)).toBe(check);
+      expect(decide(state, policy(), due, { remindersSentToday: 0 }).action).toBe(action);
+    });
 
   it('expires an active appointment once its time has passed', () => {
-    const state = appointment(at, 'America/New_York', { status: 'REMINDED-2', reminders_sent: [{ n: 1, at: LONG_AGO }, { n: 2, at: LONG_AGO }] });
+    const state = appointment(at, 'America/New_York', {
+      status: 'REMINDED-2',
+      reminders_sent: [
+        { n: 1, at: LONG_AGO },
+        { n: 2, at: LONG_AGO },
+      ],
+    });
     expect(planReminders(state, policy(), '2026-06-10T16:00:00Z').next).toEqual({ kind: 'expire', at: apptUtc });
     expect(decide(state, policy(), '2026-06-10T16:00:00Z', { remindersSentToday: 0 })).toEqual({ action: 'expire', record: [] });
     expect(nextCheckAt(state, policy(), '2026-06-10T17:00:00Z')).toBe(utc('2026-06-10T17:00:00Z'));
@@ -405,7 +465,10 @@ describe('appointments that get no more reminders', () => {
   });
 
   it('never sends an earlier reminder after a later one', () => {
-    const state = appointment(at, 'America/New_York', { status: 'REMINDED-2', reminders_sent: [{ n: 2, at: utc('2026-06-09T16:00:00Z') }] });
+    const state = appointment(at, 'America/New_York', {
+      status: 'REMINDED-2',
+      reminders_sent: [{ n: 2, at: utc('2026-06-09T16:00:00Z') }],
+    });
     expect(planReminders(state, policy(), '2026-06-09T17:00:00Z').skipped).toEqual([{ n: 1, reason: 'superseded', recorded: false }]);
   });
 });
@@ -493,7 +556,12 @@ describe('time zones and daylight saving time (window 08:00–20:00)', () => {
     // 24h before is Sun 04:45Z = 00:45 EDT: the window opens at the first 01:30 (EDT, 05:30Z).
     ['00:45 EDT opens at the first 01:30 (EDT)', '2026-11-01T23:45:00-05:00', utc('2026-11-01T05:30:00Z'), utc('2026-11-01T04:45:00Z')],
     // 24h before is Sun 06:00Z = 01:00 EST, after the clocks went back: it opens at the second 01:30.
-    ['01:00 EST (the repeated hour) opens at the second 01:30 (EST)', '2026-11-02T01:00:00-05:00', utc('2026-11-01T06:30:00Z'), utc('2026-11-01T06:00:00Z')],
+    [
+      '01:00 EST (the repeated hour) opens at the second 01:30 (EST)',
+      '2026-11-02T01:00:00-05:00',
+      utc('2026-11-01T06:30:00Z'),
+      utc('2026-11-01T06:00:00Z'),
+    ],
   ])('America/New_York fall back: 01:30 happens twice; a reminder due %s', (_name, appt, sendAt, deferredFrom) => {
     const state = appointment(appt, 'America/New_York');
     expect(at(state, policy({ first: '2400', second: '0000', start: '0130' }))).toEqual([[1, sendAt, deferredFrom]]);
@@ -529,7 +597,11 @@ describe('time zones and daylight saving time (window 08:00–20:00)', () => {
     });
 
     it('through the event parser and state machine as well', () => {
-      const e = parse({ appointment_timezone: '-0700', appointment_datetime: '2026-06-10T15:00:00Z', event_datetime_utc: '2026-06-01T00:00:00Z' });
+      const e = parse({
+        appointment_timezone: '-0700',
+        appointment_datetime: '2026-06-10T15:00:00Z',
+        event_datetime_utc: '2026-06-01T00:00:00Z',
+      });
       const state = applyEvent(null, e, '2026-06-01T00:00:00.000Z').state as AppointmentState;
       expect(state.facts.appointment_datetime_utc).toBe('2026-06-10T15:00:00.000Z');
       expect(planReminders(state, p, '2026-06-01T00:00:00.000Z').next).toEqual({ kind: 'remind', n: 1, at: utc('2026-06-09T15:00:00Z') });

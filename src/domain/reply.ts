@@ -13,7 +13,20 @@ import type { PatientEventType } from './event';
 export type ReplyIntent = 'confirm' | 'cancel' | 'reschedule' | 'opt-out' | 'opt-in' | 'help' | 'unclear' | 'unknown';
 
 /** Whole-message keywords the carrier's opt-out layer acts on (CTIA; Twilio's defaults). */
-export const CARRIER_KEYWORDS = new Set(['START', 'UNSTOP', 'HELP', 'INFO', 'STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT']);
+export const CARRIER_KEYWORDS = new Set([
+  'START',
+  'UNSTOP',
+  'HELP',
+  'INFO',
+  'STOP',
+  'STOPALL',
+  'UNSUBSCRIBE',
+  'CANCEL',
+  'END',
+  'QUIT',
+  'REVOKE',
+  'OPTOUT',
+]);
 const CARRIER_OPT_OUT = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT']);
 const OPT_IN = new Set(['START', 'UNSTOP', 'YES START']);
 
@@ -35,28 +48,150 @@ const REVOCATIONS = [
 
 /** Words that carry no request, dropped at either end: "yes thanks!", "confirm please", "hola, 1". */
 const POLITE = new Set([
-  'PLEASE', 'PLS', 'PLZ', 'THANKS', 'THANK', 'YOU', 'THX', 'TY', 'HI', 'HELLO', 'HEY', 'OK', 'OKAY',
-  'POR', 'FAVOR', 'PORFA', 'PORFAVOR', 'GRACIAS', 'MUCHAS', 'HOLA', 'BUENOS', 'DIAS', 'BUENAS', 'TARDES', 'SALUDOS',
+  'PLEASE',
+  'PLS',
+  'PLZ',
+  'THANKS',
+  'THANK',
+  'YOU',
+  'THX',
+  'TY',
+  'HI',
+  'HELLO',
+  'HEY',
+  'OK',
+  'OKAY',
+  'POR',
+  'FAVOR',
+  'PORFA',
+  'PORFAVOR',
+  'GRACIAS',
+  'MUCHAS',
+  'HOLA',
+  'BUENOS',
+  'DIAS',
+  'BUENAS',
+  'TARDES',
+  'SALUDOS',
 ]);
 
 /** Words that may surround a request without changing it ("confirm my appointment"). */
 const FILLER = new Set([
-  'MY', 'THE', 'APPT', 'APPOINTMENT', 'APT', 'I', 'ID', 'WANT', 'TO', 'WOULD', 'LIKE', 'WILL', 'BE', 'THERE', 'SEE', 'IT', 'THAT', 'FOR', 'ME',
-  'MI', 'LA', 'EL', 'CITA', 'QUIERO', 'DESEO', 'ALLI', 'AHI', 'ESTARE', 'DE', 'ACUERDO', 'FECHA', 'HORA', 'NEED', 'NECESITO', 'A', 'AN', 'NEW', 'TIME', 'DAY',
-  'OTRA', 'OTRO', 'DIA', 'PARA', 'SU', 'CAN', 'YOU', 'PUEDO', 'QUISIERA',
+  'MY',
+  'THE',
+  'APPT',
+  'APPOINTMENT',
+  'APT',
+  'I',
+  'ID',
+  'WANT',
+  'TO',
+  'WOULD',
+  'LIKE',
+  'WILL',
+  'BE',
+  'THERE',
+  'SEE',
+  'IT',
+  'THAT',
+  'FOR',
+  'ME',
+  'MI',
+  'LA',
+  'EL',
+  'CITA',
+  'QUIERO',
+  'DESEO',
+  'ALLI',
+  'AHI',
+  'ESTARE',
+  'DE',
+  'ACUERDO',
+  'FECHA',
+  'HORA',
+  'NEED',
+  'NECESITO',
+  'A',
+  'AN',
+  'NEW',
+  'TIME',
+  'DAY',
+  'OTRA',
+  'OTRO',
+  'DIA',
+  'PARA',
+  'SU',
+  'CAN',
+  'YOU',
+  'PUEDO',
+  'QUISIERA',
 ]);
 
 /** The word (or emoji) that names each request; a message must name exactly one. */
 const SIGNALS: Record<'confirm' | 'cancel' | 'reschedule' | 'help', readonly string[]> = {
-  confirm: ['1', 'Y', 'YES', 'YEP', 'YEAH', 'YUP', 'YA', 'YESS', 'SURE', 'CONFIRM', 'CONFIRMED', 'CONFIRMING', 'C', 'SI', 'CONFIRMAR', 'CONFIRMO', 'CONFIRMADO', 'CONFIRMADA', 'VALE', 'CLARO', 'PERFECTO', 'ACEPTO', 'ASISTIRE', 'GOOD', 'FINE', 'ABSOLUTELY', 'CORRECT', 'OK', 'OKAY', 'K', 'KK', 'OKEY', 'OKIS', 'THUMBSUP'],
+  confirm: [
+    '1',
+    'Y',
+    'YES',
+    'YEP',
+    'YEAH',
+    'YUP',
+    'YA',
+    'YESS',
+    'SURE',
+    'CONFIRM',
+    'CONFIRMED',
+    'CONFIRMING',
+    'C',
+    'SI',
+    'CONFIRMAR',
+    'CONFIRMO',
+    'CONFIRMADO',
+    'CONFIRMADA',
+    'VALE',
+    'CLARO',
+    'PERFECTO',
+    'ACEPTO',
+    'ASISTIRE',
+    'GOOD',
+    'FINE',
+    'ABSOLUTELY',
+    'CORRECT',
+    'OK',
+    'OKAY',
+    'K',
+    'KK',
+    'OKEY',
+    'OKIS',
+    'THUMBSUP',
+  ],
   cancel: ['2', 'CANCEL', 'CANCELAR', 'CANCELO', 'CANCELA', 'CANCELE', 'ANULAR'],
   reschedule: ['3', 'RESCHEDULE', 'REBOOK', 'MOVE', 'CHANGE', 'CAMBIAR', 'CAMBIO', 'REAGENDAR', 'REPROGRAMAR', 'POSTPONE', 'MOVER'],
   help: ['HELP', 'INFO', 'AYUDA'],
 };
 /** Negations and hedges: a request next to one of these is not taken at its word. */
-const NEGATIONS = new Set(['NO', 'N', 'NOT', 'DONT', 'NEVER', 'CANT', 'CANNOT', 'WONT', 'MAYBE', 'BUT', 'PERO', 'NUNCA', 'QUIZAS', 'TAL', 'VEZ', 'IF']);
+const NEGATIONS = new Set([
+  'NO',
+  'N',
+  'NOT',
+  'DONT',
+  'NEVER',
+  'CANT',
+  'CANNOT',
+  'WONT',
+  'MAYBE',
+  'BUT',
+  'PERO',
+  'NUNCA',
+  'QUIZAS',
+  'TAL',
+  'VEZ',
+  'IF',
+]);
 
-const SIGNAL_OF = new Map<string, keyof typeof SIGNALS>(Object.entries(SIGNALS).flatMap(([intent, words]) => words.map((w) => [w, intent as keyof typeof SIGNALS])));
+const SIGNAL_OF = new Map<string, keyof typeof SIGNALS>(
+  Object.entries(SIGNALS).flatMap(([intent, words]) => words.map((w) => [w, intent as keyof typeof SIGNALS])),
+);
 const VOCABULARY = [...SIGNAL_OF.keys(), ...FILLER, ...POLITE].filter((w) => w.length >= 5);
 
 /** Emoji people answer with, read as words. */
@@ -82,7 +217,9 @@ export function normaliseReply(body: string): string {
 function withinOneEdit(a: string, b: string): boolean {
   if (a === b) return true;
   if (Math.abs(a.length - b.length) > 1) return false;
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i += 1) {
     for (let j = 1; j <= b.length; j += 1) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
@@ -152,5 +289,8 @@ function dropPolite(words: string[]): string[] {
  * opt-out the ledger already holds to an appointment booked afterwards.
  */
 export function replyEventId(type: PatientEventType, appointmentId: string, messageSid: string): string {
-  return createHash('sha256').update(JSON.stringify([type, appointmentId, messageSid])).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify([type, appointmentId, messageSid]))
+    .digest('hex')
+    .slice(0, 32);
 }

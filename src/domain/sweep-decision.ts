@@ -48,12 +48,7 @@ export type SweepDecision =
  * which the sweep should use for the due index (a daily-cap wait is not visible to nextCheckAt).
  * `none` means nothing is left to do: drop the index entry.
  */
-export function decide(
-  state: AppointmentState,
-  policy: ReminderPolicy,
-  nowIso: string,
-  context: SweepContext,
-): SweepDecision {
+export function decide(state: AppointmentState, policy: ReminderPolicy, nowIso: string, context: SweepContext): SweepDecision {
   const now = Date.parse(nowIso);
   const plan = buildPlan(state, policy, nowIso);
   const { next, stopped } = plan.public;

@@ -25,7 +25,12 @@ function bump(s: AppointmentState, nowIso: string): AppointmentState {
  * the event led to: claimed for `owner` (send it now), queued behind a text in flight, superseded
  * (the patient already knows) or refused. Patient and system events plan nothing.
  */
-export function planText(next: AppointmentState, event: AppointmentEvent, owner: string, nowIso: string): { state: AppointmentState; plan?: TextPlan } {
+export function planText(
+  next: AppointmentState,
+  event: AppointmentEvent,
+  owner: string,
+  nowIso: string,
+): { state: AppointmentState; plan?: TextPlan } {
   if (!isEhrEventType(event.event_type)) return { state: next };
   const decision = decideNotice(next, event.event_type, nowIso);
   if (decision.action !== 'text') {
@@ -34,7 +39,10 @@ export function planText(next: AppointmentState, event: AppointmentEvent, owner:
   }
   const outbox = enqueueNotice(next.outbox, { id: event.event_id, kind: decision.kind, digest: decision.digest }, owner, nowIso);
   const texts = new Map<string, string>([[event.event_id, 'pending']]);
-  return { state: { ...next, outbox, log: withTexts(next.log, texts) }, plan: outbox.sending?.owner === owner && outbox.sending.id === event.event_id ? 'claimed' : 'queued' };
+  return {
+    state: { ...next, outbox, log: withTexts(next.log, texts) },
+    plan: outbox.sending?.owner === owner && outbox.sending.id === event.event_id ? 'claimed' : 'queued',
+  };
 }
 
 function finished(s: AppointmentState, notice: Notice, outcome: string, nowIso: string, told?: AppointmentState['told']): AppointmentState {
@@ -48,7 +56,13 @@ function finished(s: AppointmentState, notice: Notice, outcome: string, nowIso: 
 export function markSent(s: AppointmentState, noticeId: string, executionSid: string | undefined, nowIso: string): AppointmentState | null {
   const n = s.outbox?.sending;
   if (!n || n.id !== noticeId) return null;
-  return finished(s, n, 'sent', nowIso, { kind: n.kind, digest: n.digest, id: n.id, at: nowIso, ...(executionSid ? { execution_sid: executionSid } : {}) });
+  return finished(s, n, 'sent', nowIso, {
+    kind: n.kind,
+    digest: n.digest,
+    id: n.id,
+    at: nowIso,
+    ...(executionSid ? { execution_sid: executionSid } : {}),
+  });
 }
 
 /** The text in flight will never go out (opted out, landline, refused by Twilio). */
@@ -64,7 +78,9 @@ export function releaseForRetry(s: AppointmentState, noticeId: string, retryAt: 
   if (!n || n.id !== noticeId) return null;
   const waiting = s.outbox?.pending;
   const { owner: _o, lease_until: _l, ...rest } = n;
-  const pending: Notice = waiting ? { ...waiting, covers: [...n.covers, ...waiting.covers], attempts: n.attempts + 1 } : { ...rest, attempts: n.attempts + 1, not_before: retryAt };
+  const pending: Notice = waiting
+    ? { ...waiting, covers: [...n.covers, ...waiting.covers], attempts: n.attempts + 1 }
+    : { ...rest, attempts: n.attempts + 1, not_before: retryAt };
   return bump({ ...s, outbox: { pending } }, nowIso);
 }
 
@@ -73,13 +89,21 @@ export function claimPending(s: AppointmentState, owner: string, nowIso: string)
   const p = s.outbox?.pending;
   if (!p || s.outbox?.sending || (p.not_before && p.not_before > nowIso)) return null;
   const { not_before: _n, ...rest } = p;
-  return bump({ ...s, outbox: { sending: { ...rest, owner, lease_until: new Date(Date.parse(nowIso) + NOTICE_LEASE_MS).toISOString() } } }, nowIso);
+  return bump(
+    { ...s, outbox: { sending: { ...rest, owner, lease_until: new Date(Date.parse(nowIso) + NOTICE_LEASE_MS).toISOString() } } },
+    nowIso,
+  );
 }
 
 /** Takes over a text whose dispatcher's lease ran out (it crashed, or is far too slow). */
 export function takeOver(s: AppointmentState, owner: string, nowIso: string): AppointmentState | null {
   const n = s.outbox?.sending;
   if (!n || (n.lease_until && n.lease_until > nowIso)) return null;
-  const sending: Notice = { ...n, owner, attempts: n.attempts + 1, lease_until: new Date(Date.parse(nowIso) + NOTICE_LEASE_MS).toISOString() };
+  const sending: Notice = {
+    ...n,
+    owner,
+    attempts: n.attempts + 1,
+    lease_until: new Date(Date.parse(nowIso) + NOTICE_LEASE_MS).toISOString(),
+  };
   return bump({ ...s, outbox: { ...s.outbox, sending } }, nowIso);
 }

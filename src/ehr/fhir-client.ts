@@ -26,7 +26,9 @@ export class FhirFetchError extends Error {
   }
 }
 
-export type FhirAuth = { kind: 'bearer'; token: string } | { kind: 'client-credentials'; tokenUrl: string; clientId: string; clientSecret: string; scope?: string };
+export type FhirAuth =
+  | { kind: 'bearer'; token: string }
+  | { kind: 'client-credentials'; tokenUrl: string; clientId: string; clientSecret: string; scope?: string };
 
 export interface FhirHttpOptions {
   baseUrl: string;
@@ -49,7 +51,12 @@ interface Exchange {
   totalTimeoutMs: number;
 }
 
-const FAILURES: Record<PostFailure, FhirFailure> = { 'connect-timeout': 'timeout', timeout: 'timeout', network: 'network', 'too-large': 'invalid-response' };
+const FAILURES: Record<PostFailure, FhirFailure> = {
+  'connect-timeout': 'timeout',
+  timeout: 'timeout',
+  network: 'network',
+  'too-large': 'invalid-response',
+};
 
 /** One request to the FHIR server (src/ehr/http-post.ts: no redirects followed, timeouts), failures in FHIR terms. */
 async function fetchFhir(url: URL, o: Exchange): Promise<{ status: number; body: string }> {
@@ -84,8 +91,12 @@ export class FhirHttpReader implements FhirReader {
     const url = new URL(`${this.base}/${type}`);
     url.searchParams.set('identifier', system ? `${system}|${value}` : value);
     const bundle = await this.get(url.toString(), (json) => json);
-    const entries = Array.isArray(bundle?.entry) ? (bundle.entry as { resource?: Record<string, unknown>; search?: { mode?: string } }[]) : [];
-    return entries.filter((e) => e.resource?.resourceType === type && (e.search?.mode ?? 'match') === 'match').map((e) => e.resource as Record<string, unknown>);
+    const entries = Array.isArray(bundle?.entry)
+      ? (bundle.entry as { resource?: Record<string, unknown>; search?: { mode?: string } }[])
+      : [];
+    return entries
+      .filter((e) => e.resource?.resourceType === type && (e.search?.mode ?? 'match') === 'match')
+      .map((e) => e.resource as Record<string, unknown>);
   }
 
   private async get<T>(url: string, pick: (json: Record<string, unknown>) => T): Promise<T | null> {

@@ -89,6 +89,14 @@ export function exchange(url: string | URL, o: ExchangeOptions): Promise<{ statu
 
 /** One POST, answered with the status only (the body is read only to free the connection). */
 export const postJson: PostJson = async (url, o) => {
-  const { status } = await exchange(url, { method: 'POST', headers: o.headers, body: o.body, connectTimeoutMs: o.connectTimeoutMs, totalTimeoutMs: o.totalTimeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES, overflow: 'drop' });
+  const { status } = await exchange(url, {
+    method: 'POST',
+    headers: o.headers,
+    body: o.body,
+    connectTimeoutMs: o.connectTimeoutMs,
+    totalTimeoutMs: o.totalTimeoutMs,
+    maxResponseBytes: MAX_RESPONSE_BYTES,
+    overflow: 'drop',
+  });
   return { status };
 };

@@ -99,7 +99,11 @@ export class EhrNotifier {
       return await this.attempt(entry, timeoutMs);
     } catch (err) {
       // The request is in the outbox: whatever failed after that (a receipt write), the sweep finishes.
-      log('warn', 'EHR request left for the sweep', { appointment_id: request.appointment_id, event_id: request.event_id, error: (err as Error).name });
+      log('warn', 'EHR request left for the sweep', {
+        appointment_id: request.appointment_id,
+        event_id: request.event_id,
+        error: (err as Error).name,
+      });
       return 'pending';
     }
   }
@@ -157,7 +161,12 @@ export class EhrNotifier {
       };
       await this.o.store.putReceipt(entry.payload.appointment_id, entry.payload.event_id, receipt);
       await this.o.store.deleteOutbox('ehr', entry.id);
-      log('info', 'EHR request delivered', { appointment_id: entry.payload.appointment_id, event_id: entry.id, status, count: entry.attempts });
+      log('info', 'EHR request delivered', {
+        appointment_id: entry.payload.appointment_id,
+        event_id: entry.id,
+        status,
+        count: entry.attempts,
+      });
       return 'delivered';
     }
     if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
@@ -173,7 +182,12 @@ export class EhrNotifier {
     const backoffMinutes = Math.min(60, 2 ** Math.min(entry.attempts, 6));
     entry.next_attempt_at = new Date(this.o.now().getTime() + backoffMinutes * 60_000).toISOString();
     await this.o.store.putOutbox(entry);
-    log('warn', 'EHR request pending retry', { appointment_id: entry.payload.appointment_id, event_id: entry.id, error: entry.last_error, count: entry.attempts });
+    log('warn', 'EHR request pending retry', {
+      appointment_id: entry.payload.appointment_id,
+      event_id: entry.id,
+      error: entry.last_error,
+      count: entry.attempts,
+    });
     return 'pending';
   }
 }

@@ -71,7 +71,10 @@ interface Actor {
  * Maps one Appointment (with the Patient, Practitioner and Location it refers to) onto the event
  * contract's fields, or says what is wrong, element by element. Pure.
  */
-export function mapAppointment(item: AppointmentItem, ctx: MapContext): { ok: true; mapped: MappedAppointment } | { ok: false; issues: Issue[] } {
+export function mapAppointment(
+  item: AppointmentItem,
+  ctx: MapContext,
+): { ok: true; mapped: MappedAppointment } | { ok: false; issues: Issue[] } {
   const base = item.located.path;
   const parsed = AppointmentResource.safeParse(item.located.resource);
   if (!parsed.success) return { ok: false, issues: schemaIssues(parsed.error, base) };
@@ -82,9 +85,16 @@ export function mapAppointment(item: AppointmentItem, ctx: MapContext): { ok: tr
 
   let startUtc: string | undefined;
   if (appt.start === undefined) {
-    if (recorded) issues.push(issue('required', `${base}.start`, `${base}.start is required for a ${appt.status} appointment (the text says when)`));
+    if (recorded)
+      issues.push(issue('required', `${base}.start`, `${base}.start is required for a ${appt.status} appointment (the text says when)`));
   } else if (!INSTANT.test(appt.start) || !Number.isFinite(Date.parse(appt.start))) {
-    issues.push(issue('value', `${base}.start`, `${base}.start must be a FHIR instant with seconds and a UTC offset or Z (e.g. 2026-12-01T09:30:00-08:00); a time without an offset is not guessed`));
+    issues.push(
+      issue(
+        'value',
+        `${base}.start`,
+        `${base}.start must be a FHIR instant with seconds and a UTC offset or Z (e.g. 2026-12-01T09:30:00-08:00); a time without an offset is not guessed`,
+      ),
+    );
   } else {
     startUtc = new Date(appt.start).toISOString();
     sources.appointment_datetime = `${base}.start`;
@@ -97,7 +107,13 @@ export function mapAppointment(item: AppointmentItem, ctx: MapContext): { ok: tr
     const type = (located?.resource.resourceType as string | undefined) ?? referenceType(ref);
     const declared = referenceType(ref);
     if (located && declared && declared !== located.resource.resourceType) {
-      issues.push(issue('invalid', `${located.path}.resourceType`, `${path}.reference names a ${declared}, but the resource it resolves to is a ${String(located.resource.resourceType)}`));
+      issues.push(
+        issue(
+          'invalid',
+          `${located.path}.resourceType`,
+          `${path}.reference names a ${declared}, but the resource it resolves to is a ${String(located.resource.resourceType)}`,
+        ),
+      );
     }
     return { index, ref, path, ...(type ? { type } : {}), ...(located ? { located } : {}) };
   });
@@ -107,10 +123,18 @@ export function mapAppointment(item: AppointmentItem, ctx: MapContext): { ok: tr
   let fields: Partial<MappedFields> = {};
   let language: string | undefined;
   if (!patient) {
-    issues.push(issue('required', `${base}.participant`, `${base}.participant has no actor referring to a Patient; the patient's phone comes from the Patient resource`));
+    issues.push(
+      issue(
+        'required',
+        `${base}.participant`,
+        `${base}.participant has no actor referring to a Patient; the patient's phone comes from the Patient resource`,
+      ),
+    );
   } else if (!patient.located) {
     const what = patient.ref.reference ? 'is not in the request (by fullUrl, Type/id or #contained)' : 'has no reference, only a display';
-    issues.push(issue('not-found', `${patient.path}`, `${patient.path}: the Patient ${what}${ctx.unresolvedHint ? `; ${ctx.unresolvedHint}` : ''}`));
+    issues.push(
+      issue('not-found', `${patient.path}`, `${patient.path}: the Patient ${what}${ctx.unresolvedHint ? `; ${ctx.unresolvedHint}` : ''}`),
+    );
   } else {
     const read = readPatient(patient, ctx.now, sources);
     issues.push(...read.issues);
@@ -155,7 +179,11 @@ export function mapAppointment(item: AppointmentItem, ctx: MapContext): { ok: tr
     patientStatus: patientParticipant?.status ?? 'needs-action',
     version: appt.meta?.versionId ?? lastUpdated ?? '',
     ...(startUtc ? { startUtc } : {}),
-    ...(lastUpdated ? { eventTime: { value: lastUpdated, path: `${base}.meta.lastUpdated` } } : item.eventTime ? { eventTime: item.eventTime } : {}),
+    ...(lastUpdated
+      ? { eventTime: { value: lastUpdated, path: `${base}.meta.lastUpdated` } }
+      : item.eventTime
+        ? { eventTime: item.eventTime }
+        : {}),
     ...(language ? { language } : {}),
     ...(appt.patientInstruction ? { patientInstruction: appt.patientInstruction } : {}),
   };
@@ -165,7 +193,9 @@ export function mapAppointment(item: AppointmentItem, ctx: MapContext): { ok: tr
 function lookUp(reference: string, contained: unknown[] | undefined, base: string, ctx: MapContext): Located | undefined {
   if (reference.startsWith('#')) {
     const i = (contained ?? []).findIndex((r) => typeof r === 'object' && r !== null && (r as { id?: unknown }).id === reference.slice(1));
-    return i < 0 ? undefined : { resource: (contained as Record<string, unknown>[])[i] as Record<string, unknown>, path: `${base}.contained[${i}]` };
+    return i < 0
+      ? undefined
+      : { resource: (contained as Record<string, unknown>[])[i] as Record<string, unknown>, path: `${base}.contained[${i}]` };
   }
   return ctx.resolve(reference);
 }
@@ -187,7 +217,9 @@ const NAME_PREFERENCE = ['usual', 'official', undefined];
 export function pickName(names: readonly HumanName[], now: string): { name: HumanName; index: number } | undefined {
   const usable = names
     .map((name, index) => ({ name, index }))
-    .filter(({ name }) => name.use !== 'old' && name.use !== 'maiden' && !ended(name.period?.end, now) && (name.given?.[0] ?? '').trim() !== '');
+    .filter(
+      ({ name }) => name.use !== 'old' && name.use !== 'maiden' && !ended(name.period?.end, now) && (name.given?.[0] ?? '').trim() !== '',
+    );
   for (const use of NAME_PREFERENCE) {
     const hit = usable.find(({ name }) => use === undefined || name.use === use);
     if (hit) return hit;
@@ -208,12 +240,19 @@ export function pickPhone(telecom: readonly ContactPointInput[], now: string): {
   const group = (c: ContactPointInput) => (c.system === 'sms' ? 0 : c.use === 'mobile' ? 1 : 2);
   return telecom
     .map((c, index) => ({ c, index }))
-    .filter(({ c }) => (c.system === 'sms' || c.system === 'phone') && (c.value ?? '').trim() !== '' && c.use !== 'old' && !ended(c.period?.end, now))
+    .filter(
+      ({ c }) =>
+        (c.system === 'sms' || c.system === 'phone') && (c.value ?? '').trim() !== '' && c.use !== 'old' && !ended(c.period?.end, now),
+    )
     .sort((a, b) => group(a.c) - group(b.c) || (a.c.rank ?? Infinity) - (b.c.rank ?? Infinity) || a.index - b.index)
     .map(({ c, index }) => ({ value: c.value as string, index }))[0];
 }
 
-function readPatient(actor: Actor, now: string, sources: FieldSources): { fields: Partial<MappedFields>; issues: Issue[]; language?: string } {
+function readPatient(
+  actor: Actor,
+  now: string,
+  sources: FieldSources,
+): { fields: Partial<MappedFields>; issues: Issue[]; language?: string } {
   const located = actor.located as Located;
   const parsed = PatientResource.safeParse(located.resource);
   if (!parsed.success) return { fields: {}, issues: schemaIssues(parsed.error, located.path) };
@@ -234,7 +273,9 @@ function readPatient(actor: Actor, now: string, sources: FieldSources): { fields
     fields.patient_first_name = actor.ref.display.trim().split(/\s+/)[0] ?? '';
     sources.patient_first_name = `${actor.path}.display`;
   } else {
-    issues.push(issue('required', `${located.path}.name`, `${located.path}.name has no current name with a given name to greet the patient by`));
+    issues.push(
+      issue('required', `${located.path}.name`, `${located.path}.name has no current name with a given name to greet the patient by`),
+    );
   }
 
   const phone = pickPhone(p.telecom ?? [], now);
@@ -342,13 +383,17 @@ function displayOf(actor: Actor, sources: FieldSources): { location?: string } {
 }
 
 /** The references an Appointment makes that the request does not resolve: fetch these if a FHIR server is configured. */
-export function unresolvedReferences(item: AppointmentItem, resolve: (reference: string) => Located | undefined): { reference: string; type: string; path: string }[] {
+export function unresolvedReferences(
+  item: AppointmentItem,
+  resolve: (reference: string) => Located | undefined,
+): { reference: string; type: string; path: string }[] {
   const parsed = AppointmentResource.safeParse(item.located.resource);
   if (!parsed.success) return [];
   return parsed.data.participant.flatMap((p, i) => {
     const reference = p.actor?.reference;
     const type = p.actor ? referenceType(p.actor) : undefined;
-    if (!reference || reference.startsWith('#') || !type || !['Patient', 'Practitioner', 'Location'].includes(type) || resolve(reference)) return [];
+    if (!reference || reference.startsWith('#') || !type || !['Patient', 'Practitioner', 'Location'].includes(type) || resolve(reference))
+      return [];
     return [{ reference, type, path: `${item.located.path}.participant[${i}].actor` }];
   });
 }

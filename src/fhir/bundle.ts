@@ -1,4 +1,12 @@
-import { BUNDLE_TYPES_READ, BundleResource, type Reference, schemaIssues, StatusParameters, SubscriptionStatusResource, type Issue } from './resources';
+import {
+  BUNDLE_TYPES_READ,
+  BundleResource,
+  type Reference,
+  schemaIssues,
+  StatusParameters,
+  SubscriptionStatusResource,
+  type Issue,
+} from './resources';
 
 /** A resource as found: its JSON and the FHIRPath it sits at (for error expressions). */
 export interface Located {
@@ -95,14 +103,22 @@ export function readFhirBody(body: unknown): BodyRead {
     return { kind: 'appointments', items: [{ located }], idOnly: [], index };
   }
   if (resourceType !== 'Bundle') {
-    const what = typeof resourceType === 'string' ? `resourceType ${JSON.stringify(resourceType.slice(0, 40))} is not accepted` : 'resourceType is missing';
+    const what =
+      typeof resourceType === 'string'
+        ? `resourceType ${JSON.stringify(resourceType.slice(0, 40))} is not accepted`
+        : 'resourceType is missing';
     return invalid(400, typeof resourceType === 'string' ? 'not-supported' : 'structure', 'resourceType', `${what}; send ${SUPPORTED}`);
   }
   const parsed = BundleResource.safeParse(body);
   if (!parsed.success) return { kind: 'invalid', status: 400, issues: schemaIssues(parsed.error, 'Bundle') };
   const bundle = parsed.data;
   if (!(BUNDLE_TYPES_READ as readonly string[]).includes(bundle.type)) {
-    return invalid(400, 'not-supported', 'Bundle.type', `Bundle.type ${JSON.stringify(bundle.type.slice(0, 40))} is not accepted; use ${BUNDLE_TYPES_READ.join(', ')}`);
+    return invalid(
+      400,
+      'not-supported',
+      'Bundle.type',
+      `Bundle.type ${JSON.stringify(bundle.type.slice(0, 40))} is not accepted; use ${BUNDLE_TYPES_READ.join(', ')}`,
+    );
   }
   const entries = bundle.entry ?? [];
   entries.forEach((e, i) => {
@@ -118,7 +134,10 @@ export function readFhirBody(body: unknown): BodyRead {
     if (e.resource?.resourceType !== 'Appointment') return;
     // In a searchset only the matches are the subject; `include`d entries are supporting resources.
     if (bundle.type === 'searchset' && e.search?.mode && e.search.mode !== 'match') return;
-    items.push({ located: { resource: e.resource, path: `Bundle.entry[${i}].resource` }, ...(bundleTime ? { eventTime: bundleTime } : {}) });
+    items.push({
+      located: { resource: e.resource, path: `Bundle.entry[${i}].resource` },
+      ...(bundleTime ? { eventTime: bundleTime } : {}),
+    });
   });
   if (items.length === 0) return invalid(422, 'required', 'Bundle.entry', 'the Bundle contains no Appointment');
   return { kind: 'appointments', items, idOnly: [], index };
@@ -129,14 +148,23 @@ export function readFhirBody(body: unknown): BodyRead {
  * `Parameters` or as the R4B/R5 `SubscriptionStatus` some servers send; the focus resources
  * follow it when the payload is full-resource, otherwise only their ids are given.
  */
-function readNotification(entries: NonNullable<BundleResource['entry']>, index: ResourceIndex, bundleTime?: { value: string; path: string }): BodyRead {
+function readNotification(
+  entries: NonNullable<BundleResource['entry']>,
+  index: ResourceIndex,
+  bundleTime?: { value: string; path: string },
+): BodyRead {
   const status = statusOf(entries[0]?.resource ?? {});
   if ('issues' in status) return { kind: 'invalid', status: 400, issues: status.issues };
   if (status.type === 'handshake' || status.type === 'heartbeat' || status.type === 'query-status') {
     return { kind: 'no-op', reason: `subscription ${status.type}` };
   }
   if (status.type !== 'event-notification' && status.type !== 'query-event') {
-    return invalid(400, 'code-invalid', 'Bundle.entry[0].resource.type', `notification type ${JSON.stringify(status.type.slice(0, 40))} is not a backport notification type`);
+    return invalid(
+      400,
+      'code-invalid',
+      'Bundle.entry[0].resource.type',
+      `notification type ${JSON.stringify(status.type.slice(0, 40))} is not a backport notification type`,
+    );
   }
   const items: AppointmentItem[] = [];
   const idOnly: IdOnlyFocus[] = [];
@@ -152,7 +180,12 @@ function readNotification(entries: NonNullable<BundleResource['entry']>, index: 
     }
     const type = referenceType(focus);
     if (type && type !== 'Appointment') return;
-    idOnly.push({ ...(focus.reference ? { reference: focus.reference } : {}), ...(focus.identifier ? { identifier: focus.identifier } : {}), path, ...(eventTime ? { eventTime } : {}) });
+    idOnly.push({
+      ...(focus.reference ? { reference: focus.reference } : {}),
+      ...(focus.identifier ? { identifier: focus.identifier } : {}),
+      path,
+      ...(eventTime ? { eventTime } : {}),
+    });
   });
   if (items.length === 0 && idOnly.length === 0) {
     return { kind: 'no-op', reason: 'the notification names no Appointment' };
@@ -177,7 +210,17 @@ function statusOf(resource: Record<string, unknown>): NotificationStatus | { iss
   if (!p.success) return { issues: schemaIssues(p.error, base) };
   const params = p.data.parameter;
   const type = params.find((x) => x.name === 'type')?.valueCode;
-  if (!type) return { issues: [{ severity: 'error', code: 'required', expression: [`${base}.parameter`], diagnostics: 'the status Parameters have no "type" parameter' }] };
+  if (!type)
+    return {
+      issues: [
+        {
+          severity: 'error',
+          code: 'required',
+          expression: [`${base}.parameter`],
+          diagnostics: 'the status Parameters have no "type" parameter',
+        },
+      ],
+    };
   // Events are the `notification-event` parameters; their parts carry timestamp and focus.
   const events = params.filter((x) => x.name === 'notification-event');
   return {

@@ -26,7 +26,10 @@ export type Decision = { type: EhrEventType } | { ignore: string };
  * (or after the patient's own CONFIRM) → CONFIRMED, anything else → MODIFIED (the outbox sends no
  * text that says nothing new). Statuses before booking or after arrival are not texted.
  */
-export function decideEventType(m: Pick<MappedAppointment, 'status' | 'patientStatus' | 'startUtc' | 'fields'>, stored: StoredView | null): Decision {
+export function decideEventType(
+  m: Pick<MappedAppointment, 'status' | 'patientStatus' | 'startUtc' | 'fields'>,
+  stored: StoredView | null,
+): Decision {
   switch (m.status) {
     case 'proposed':
     case 'pending':
@@ -55,7 +58,9 @@ function decideBooked(m: Pick<MappedAppointment, 'patientStatus' | 'startUtc' | 
   const confirmedNow =
     m.patientStatus === 'accepted' &&
     stored.status !== 'CONFIRMED' &&
-    (stored.patient_requested_confirm || stored.previous_patient_status === 'needs-action' || stored.previous_patient_status === 'tentative');
+    (stored.patient_requested_confirm ||
+      stored.previous_patient_status === 'needs-action' ||
+      stored.previous_patient_status === 'tentative');
   if (confirmedNow) return { type: 'CONFIRMED' };
   return { type: 'MODIFIED' };
 }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseEhrEvent } from '../domain/event';
-import { athenaAppointment, FIXTURE_LOCATION, FIXTURE_PATIENTS, fhirExpectations, fhirFixture, MOBILE_E164, patient } from '../../test/fixtures/fhir';
+import {
+  athenaAppointment,
+  FIXTURE_LOCATION,
+  FIXTURE_PATIENTS,
+  fhirExpectations,
+  fhirFixture,
+  MOBILE_E164,
+  patient,
+} from '../../test/fixtures/fhir';
 import { mapAppointment, pickPhone, unresolvedReferences, type MappedAppointment } from './appointment';
 import { readFhirBody, ResourceIndex, type AppointmentItem } from './bundle';
 import { decideEventType, fhirEventId, type StoredView } from './event-type';
@@ -11,7 +19,9 @@ function bundleOf(resources: Record<string, unknown>[], type = 'collection') {
   return { resourceType: 'Bundle', type, entry: resources.map((resource) => ({ fullUrl: `urn:uuid:${String(resource.id)}`, resource })) };
 }
 
-function mapBody(body: unknown): { ok: true; mapped: MappedAppointment } | { ok: false; issues: { code: string; expression: string[]; diagnostics: string }[] } {
+function mapBody(
+  body: unknown,
+): { ok: true; mapped: MappedAppointment } | { ok: false; issues: { code: string; expression: string[]; diagnostics: string }[] } {
   const read = readFhirBody(body);
   if (read.kind !== 'appointments') throw new Error(`not appointments: ${JSON.stringify(read)}`);
   return mapAppointment(read.items[0] as AppointmentItem, { resolve: (r) => read.index.get(r), now: NOW });
@@ -46,7 +56,9 @@ describe('FHIR fixtures: each Appointment, bundled with its Patient, yields its 
   });
 
   it('takes the place and its zone from a Location resolved by Type/id', () => {
-    const m = mapped(bundleOf([fhirFixture('r4spec_appointment-example.json'), FIXTURE_PATIENTS['Patient/example'] as never, FIXTURE_LOCATION as never]));
+    const m = mapped(
+      bundleOf([fhirFixture('r4spec_appointment-example.json'), FIXTURE_PATIENTS['Patient/example'] as never, FIXTURE_LOCATION as never]),
+    );
     expect(m.fields.appointment_location).toBe('South Wing, second floor');
     expect(m.fields.appointment_timezone).toBe('Europe/Amsterdam');
     expect(m.sources.appointment_location).toBe('Bundle.entry[2].resource.name');
@@ -74,7 +86,11 @@ describe('FHIR fixtures: each Appointment, bundled with its Patient, yields its 
     const fetched = athenaAppointment('2026-12-01T17:30:00Z') as unknown as Record<string, unknown>;
     const index = new ResourceIndex();
     index.add({ resource: FIXTURE_PATIENTS['Patient/a-195900.E-51711'] as never, path: 'Patient', fetched: true });
-    const item = { located: { resource: fetched, path: 'Appointment', fetched: true }, focusIdentifier: read.idOnly[0]?.identifier, eventTime: read.idOnly[0]?.eventTime };
+    const item = {
+      located: { resource: fetched, path: 'Appointment', fetched: true },
+      focusIdentifier: read.idOnly[0]?.identifier,
+      eventTime: read.idOnly[0]?.eventTime,
+    };
     const r = mapAppointment(item, { resolve: (x) => index.get(x), now: NOW });
     expect(r.ok && r.mapped.fields.appointment_id).toBe('2');
     expect(r.ok && r.mapped.fields.patient_id).toBe('Patient/a-195900.E-51711');
@@ -94,7 +110,11 @@ describe('bundles and notifications', () => {
         type,
         entry: [
           { fullUrl: 'urn:uuid:appt', resource: appt, search: { mode: 'match' } },
-          { fullUrl: 'urn:uuid:5b0f6b7e-0000-4000-8000-000000000001', resource: patient('pat1', 'Meiko', 'Lufhir'), search: { mode: 'include' } },
+          {
+            fullUrl: 'urn:uuid:5b0f6b7e-0000-4000-8000-000000000001',
+            resource: patient('pat1', 'Meiko', 'Lufhir'),
+            search: { mode: 'include' },
+          },
         ],
       };
       expect(mapped(body).fields.patient_first_name).toBe('Meiko');
@@ -102,19 +122,32 @@ describe('bundles and notifications', () => {
   });
 
   it('maps a full-resource R4 backport notification (status as Parameters) and acknowledges heartbeats', () => {
-    const appointment = { ...fhirFixture('r4spec_appointment-example.json'), meta: { versionId: '3', lastUpdated: '2026-11-25T15:00:00Z' } };
+    const appointment = {
+      ...fhirFixture('r4spec_appointment-example.json'),
+      meta: { versionId: '3', lastUpdated: '2026-11-25T15:00:00Z' },
+    };
     const status = (type: string) => ({
       resourceType: 'Parameters',
       parameter: [
         { name: 'subscription', valueReference: { reference: 'Subscription/s1' } },
         { name: 'type', valueCode: type },
-        { name: 'notification-event', part: [{ name: 'timestamp', valueInstant: '2026-11-25T15:00:01Z' }, { name: 'focus', valueReference: { reference: 'Appointment/example' } }] },
+        {
+          name: 'notification-event',
+          part: [
+            { name: 'timestamp', valueInstant: '2026-11-25T15:00:01Z' },
+            { name: 'focus', valueReference: { reference: 'Appointment/example' } },
+          ],
+        },
       ],
     });
     const notification = (type: string) => ({
       resourceType: 'Bundle',
       type: 'history',
-      entry: [{ fullUrl: 'urn:uuid:s', resource: status(type) }, { fullUrl: 'https://ehr.example/fhir/Appointment/example', resource: appointment }, { fullUrl: 'https://ehr.example/fhir/Patient/example', resource: FIXTURE_PATIENTS['Patient/example'] }],
+      entry: [
+        { fullUrl: 'urn:uuid:s', resource: status(type) },
+        { fullUrl: 'https://ehr.example/fhir/Appointment/example', resource: appointment },
+        { fullUrl: 'https://ehr.example/fhir/Patient/example', resource: FIXTURE_PATIENTS['Patient/example'] },
+      ],
     });
     const m = mapped(notification('event-notification'));
     expect(m.fields.appointment_id).toBe('example');
@@ -143,7 +176,12 @@ describe('OperationOutcome issues name the FHIR path and the reason', () => {
     ['missing start', { ...base, start: undefined }, 'required', 'Bundle.entry[0].resource.start'],
     ['start without an offset', { ...base, start: '2026-12-01T09:30:00' }, 'value', 'Bundle.entry[0].resource.start'],
     ['unknown status', { ...base, status: 'rescheduled' }, 'code-invalid', 'Bundle.entry[0].resource.status'],
-    ['participant status missing', { ...base, participant: [{ actor: { reference: 'Patient/example' } }] }, 'required', 'Bundle.entry[0].resource.participant[0].status'],
+    [
+      'participant status missing',
+      { ...base, participant: [{ actor: { reference: 'Patient/example' } }] },
+      'required',
+      'Bundle.entry[0].resource.participant[0].status',
+    ],
   ])('%s', (_name, appointment, code, expression) => {
     const r = mapBody(withPatient(appointment));
     expect(r.ok).toBe(false);
@@ -158,18 +196,39 @@ describe('OperationOutcome issues name the FHIR path and the reason', () => {
 
   it('a reference that resolves to another resource type', () => {
     const wrong = { ...(FIXTURE_PATIENTS['Patient/example'] as object), resourceType: 'Practitioner' };
-    const r = mapBody({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: base }, { fullUrl: 'Patient/example', resource: wrong }] });
+    const r = mapBody({
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [{ resource: base }, { fullUrl: 'Patient/example', resource: wrong }],
+    });
     expect(!r.ok && r.issues.map((i) => i.expression[0])).toContain('Bundle.entry[1].resource.resourceType');
   });
 
   it('the wrong resourceType at the top, and a Bundle type not accepted', () => {
-    expect(readFhirBody({ resourceType: 'Patient', id: 'x' })).toMatchObject({ kind: 'invalid', status: 400, issues: [{ code: 'not-supported', expression: ['resourceType'] }] });
-    expect(readFhirBody({ resourceType: 'Bundle', type: 'document', entry: [] })).toMatchObject({ kind: 'invalid', status: 400, issues: [{ expression: ['Bundle.type'] }] });
-    expect(readFhirBody({ resourceType: 'Bundle', type: 'collection', entry: [] })).toMatchObject({ kind: 'invalid', status: 422, issues: [{ expression: ['Bundle.entry'] }] });
+    expect(readFhirBody({ resourceType: 'Patient', id: 'x' })).toMatchObject({
+      kind: 'invalid',
+      status: 400,
+      issues: [{ code: 'not-supported', expression: ['resourceType'] }],
+    });
+    expect(readFhirBody({ resourceType: 'Bundle', type: 'document', entry: [] })).toMatchObject({
+      kind: 'invalid',
+      status: 400,
+      issues: [{ expression: ['Bundle.type'] }],
+    });
+    expect(readFhirBody({ resourceType: 'Bundle', type: 'collection', entry: [] })).toMatchObject({
+      kind: 'invalid',
+      status: 422,
+      issues: [{ expression: ['Bundle.entry'] }],
+    });
   });
 
   it('a patient without a phone to text: names the telecom element, never the values', () => {
-    const noMobile = patient('example', 'Peter', 'Chalmers', { telecom: [{ system: 'email', value: 'a@example.org' }, { system: 'phone', value: '(415) 555-0999', use: 'old' }] });
+    const noMobile = patient('example', 'Peter', 'Chalmers', {
+      telecom: [
+        { system: 'email', value: 'a@example.org' },
+        { system: 'phone', value: '(415) 555-0999', use: 'old' },
+      ],
+    });
     const r = mapBody(bundleOf([base, noMobile as never]));
     expect(!r.ok && r.issues).toEqual([expect.objectContaining({ code: 'required', expression: ['Bundle.entry[1].resource.telecom'] })]);
     expect(JSON.stringify(!r.ok && r.issues)).not.toContain('555');
@@ -182,10 +241,24 @@ describe('choosing the phone to text', () => {
   it.each([
     ['the mobile over a home landline listed first', [home, mobile], 'mobile'],
     ['an sms number over a mobile phone', [mobile, { system: 'sms' as const, value: 'sms' }], 'sms'],
-    ['the lower rank among mobiles', [{ ...mobile, value: 'm2', rank: 2 }, { ...mobile, value: 'm1', rank: 1 }], 'm1'],
+    [
+      'the lower rank among mobiles',
+      [
+        { ...mobile, value: 'm2', rank: 2 },
+        { ...mobile, value: 'm1', rank: 1 },
+      ],
+      'm1',
+    ],
     ['a home landline when it is the only phone', [{ system: 'email' as const, value: 'e' }, home], 'home'],
     ['no old or expired number', [{ ...mobile, use: 'old' }, { ...mobile, value: 'gone', period: { end: '2020-01-01' } }, home], 'home'],
-    ['never a fax or pager', [{ system: 'fax' as const, value: 'f' }, { system: 'pager' as const, value: 'p' }], undefined],
+    [
+      'never a fax or pager',
+      [
+        { system: 'fax' as const, value: 'f' },
+        { system: 'pager' as const, value: 'p' },
+      ],
+      undefined,
+    ],
   ])('%s', (_name, telecom, chosen) => {
     expect(pickPhone(telecom, NOW)?.value).toBe(chosen);
   });

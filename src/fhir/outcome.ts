@@ -14,7 +14,12 @@ export function errorIssue(code: Issue['code'], expression: string | undefined, 
 
 /** An issue without an empty `expression` (FHIR forbids empty arrays). */
 export function cleanIssue(i: Issue): OperationOutcomeIssue {
-  return { severity: i.severity, code: i.code, diagnostics: i.diagnostics, ...(i.expression.length > 0 ? { expression: i.expression } : {}) };
+  return {
+    severity: i.severity,
+    code: i.code,
+    diagnostics: i.diagnostics,
+    ...(i.expression.length > 0 ? { expression: i.expression } : {}),
+  };
 }
 
 /**
@@ -44,7 +49,11 @@ export function resultIssue(r: {
     r.event_type ? `${r.event_type} ${r.outcome}` : r.outcome,
     r.reason ? `(${r.reason})` : '',
     r.message ? `; text ${r.message}${r.message_reason ? ` (${r.message_reason})` : ''}` : '',
-  ].join(' ').replace(/\s+/g, ' ').replace(' ;', ';').trim();
+  ]
+    .join(' ')
+    .replace(/\s+/g, ' ')
+    .replace(' ;', ';')
+    .trim();
   return {
     severity: 'information',
     code: 'informational',

@@ -21,10 +21,17 @@ export const APPOINTMENT_STATUSES = [
 ] as const satisfies readonly Appointment['status'][];
 export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
 
-export const PARTICIPANT_STATUSES = ['accepted', 'declined', 'tentative', 'needs-action'] as const satisfies readonly AppointmentParticipant['status'][];
+export const PARTICIPANT_STATUSES = [
+  'accepted',
+  'declined',
+  'tentative',
+  'needs-action',
+] as const satisfies readonly AppointmentParticipant['status'][];
 export type ParticipantStatus = (typeof PARTICIPANT_STATUSES)[number];
 
-const CONTACT_SYSTEMS = ['phone', 'fax', 'email', 'pager', 'url', 'sms', 'other'] as const satisfies readonly NonNullable<ContactPoint['system']>[];
+const CONTACT_SYSTEMS = ['phone', 'fax', 'email', 'pager', 'url', 'sms', 'other'] as const satisfies readonly NonNullable<
+  ContactPoint['system']
+>[];
 
 const str = z.string({ error: 'must be a string' });
 
@@ -32,7 +39,12 @@ export const Period = z.object({ start: str.optional(), end: str.optional() });
 export const Identifier = z.object({ system: str.optional(), value: str.optional() });
 export const Coding = z.object({ system: str.optional(), code: str.optional(), display: str.optional() });
 export const CodeableConcept = z.object({ coding: z.array(Coding).optional(), text: str.optional() });
-export const Reference = z.object({ reference: str.optional(), type: str.optional(), identifier: Identifier.optional(), display: str.optional() });
+export const Reference = z.object({
+  reference: str.optional(),
+  type: str.optional(),
+  identifier: Identifier.optional(),
+  display: str.optional(),
+});
 export type Reference = z.infer<typeof Reference>;
 export const Meta = z.object({ versionId: str.optional(), lastUpdated: str.optional() });
 
@@ -75,7 +87,9 @@ export const AppointmentResource = z.object({
   }),
   start: str.optional(),
   end: str.optional(),
-  participant: z.array(AppointmentParticipantSchema, { error: 'is required (an array of participants)' }).min(1, { error: 'must name at least one participant' }),
+  participant: z
+    .array(AppointmentParticipantSchema, { error: 'is required (an array of participants)' })
+    .min(1, { error: 'must name at least one participant' }),
   contained: z.array(z.unknown()).optional(),
   patientInstruction: str.optional(),
 });
@@ -125,7 +139,12 @@ export const BundleResource = z.object({
 });
 export type BundleResource = z.infer<typeof BundleResource>;
 
-const NotificationEvent = z.object({ id: str.optional(), eventNumber: z.union([str, z.number()]).optional(), timestamp: str.optional(), focus: Reference.optional() });
+const NotificationEvent = z.object({
+  id: str.optional(),
+  eventNumber: z.union([str, z.number()]).optional(),
+  timestamp: str.optional(),
+  focus: Reference.optional(),
+});
 
 /** R4B/R5 SubscriptionStatus, which athena sends inside R4 notifications. */
 export const SubscriptionStatusResource = z.object({
@@ -164,7 +183,14 @@ export function schemaIssues(error: z.ZodError, base: string): Issue[] {
     const unknownCode = i.path.at(-1) === 'status' && i.code === 'invalid_value';
     return {
       severity: 'error',
-      code: i.message === 'is required' || i.code === 'too_small' ? 'required' : unknownCode ? 'code-invalid' : i.code === 'invalid_type' ? 'structure' : 'value',
+      code:
+        i.message === 'is required' || i.code === 'too_small'
+          ? 'required'
+          : unknownCode
+            ? 'code-invalid'
+            : i.code === 'invalid_type'
+              ? 'structure'
+              : 'value',
       diagnostics: `${fhirPath(base, i.path)} ${i.message}`,
       expression: [fhirPath(base, i.path)],
     };

@@ -6,7 +6,8 @@ import { FlowStartError } from '../messaging/flow-starter';
 import { StateConflictError } from '../use-cases/record-event';
 import { replyForError, toAppError } from './errors';
 
-const sdk = (name: string, status: number) => new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: 'm' });
+const sdk = (name: string, status: number) =>
+  new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: 'm' });
 const socket = (code: string) => Object.assign(new Error(`connect ${code} 10.0.0.1:443`), { code });
 
 describe('toAppError: only what is known to be transient is retryable', () => {
@@ -56,7 +57,9 @@ describe('replyForError: one status per code', () => {
   });
 
   it('names the field of a validation error and never echoes a foreign message', () => {
-    expect(replyForError(new AppError('invalid-request', 'From: must be E.164', { field: 'From' }), 'r', 't').body).toMatchObject({ error: { field: 'From', message: 'From: must be E.164' } });
+    expect(replyForError(new AppError('invalid-request', 'From: must be E.164', { field: 'From' }), 'r', 't').body).toMatchObject({
+      error: { field: 'From', message: 'From: must be E.164' },
+    });
     expect(JSON.stringify(replyForError(new TypeError('Zoë +14155550134'), 'r', 't').body)).not.toMatch(/Zoë|\+1415/);
   });
 });

@@ -14,9 +14,30 @@ interface ForeignErrorShape {
 }
 
 // Node socket errors and undici's: the peer was unreachable or went away mid-request.
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 // S3's documented retryable error codes (AWS S3 API reference, "Error responses") and the SDK's own timeout.
-const S3_TRANSIENT_NAMES = new Set(['SlowDown', 'ServiceUnavailable', 'InternalError', 'RequestTimeout', 'ThrottlingException', 'TooManyRequestsException', 'TimeoutError', 'RequestTimeTooSkewed']);
+const S3_TRANSIENT_NAMES = new Set([
+  'SlowDown',
+  'ServiceUnavailable',
+  'InternalError',
+  'RequestTimeout',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TimeoutError',
+  'RequestTimeTooSkewed',
+]);
 
 function isNetworkFailure(e: ForeignErrorShape): boolean {
   return typeof e.code === 'string' && NETWORK_CODES.has(e.code);
@@ -47,10 +68,17 @@ export function toAppError(err: unknown): AppError {
   const e = (typeof err === 'object' && err !== null ? err : {}) as ForeignErrorShape;
   const fromSdk = e.$metadata !== undefined;
   const status = e.$metadata?.httpStatusCode;
-  if (fromSdk && ((status !== undefined && [500, 502, 503, 504].includes(status)) || (e.name !== undefined && S3_TRANSIENT_NAMES.has(e.name)) || e.$retryable !== undefined || isNetworkFailure(e))) {
+  if (
+    fromSdk &&
+    ((status !== undefined && [500, 502, 503, 504].includes(status)) ||
+      (e.name !== undefined && S3_TRANSIENT_NAMES.has(e.name)) ||
+      e.$retryable !== undefined ||
+      isNetworkFailure(e))
+  ) {
     return new AppError('storage-unavailable', 'storage is unavailable; nothing was lost, retry the request', { cause: err });
   }
-  if (isNetworkFailure(e)) return new AppError('upstream-unavailable', 'a service we depend on could not be reached; retry later', { cause: err });
+  if (isNetworkFailure(e))
+    return new AppError('upstream-unavailable', 'a service we depend on could not be reached; retry later', { cause: err });
   return new AppError('internal', 'the request failed because of an internal error; the logs have this request id', { cause: err });
 }
 
@@ -61,10 +89,22 @@ export function toAppError(err: unknown): AppError {
 export function errorFields(err: unknown): { error: string; stack?: string } {
   const e = (typeof err === 'object' && err !== null ? err : {}) as ForeignErrorShape & { stack?: unknown };
   const status = (typeof e.status === 'number' ? e.status : undefined) ?? e.$metadata?.httpStatusCode;
-  const summary = [e.name ?? typeof err, typeof e.code === 'string' || typeof e.code === 'number' ? `code ${e.code}` : '', status !== undefined ? `status ${status}` : '']
+  const summary = [
+    e.name ?? typeof err,
+    typeof e.code === 'string' || typeof e.code === 'number' ? `code ${e.code}` : '',
+    status !== undefined ? `status ${status}` : '',
+  ]
     .filter(Boolean)
     .join(' ');
-  const frames = typeof e.stack === 'string' ? e.stack.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 12).map((l) => l.trim()).join(' | ') : '';
+  const frames =
+    typeof e.stack === 'string'
+      ? e.stack
+          .split('\n')
+          .filter((l) => /^\s+at /.test(l))
+          .slice(0, 12)
+          .map((l) => l.trim())
+          .join(' | ')
+      : '';
   return frames ? { error: summary, stack: frames } : { error: summary };
 }
 

@@ -15,7 +15,11 @@ function deps(store = new MemoryAppointmentStore()): FhirIntakeDeps {
 }
 
 function post(body: unknown, d: FhirIntakeDeps) {
-  return handleFhirIntake({ method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'content-length': '10' }, body }, d, 'req-1');
+  return handleFhirIntake(
+    { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'content-length': '10' }, body },
+    d,
+    'req-1',
+  );
 }
 
 const appointment = (version: string, patientStatus: string, over: Record<string, unknown> = {}) => ({
@@ -79,7 +83,10 @@ describe('handleFhirIntake on the in-memory store', () => {
     const failed = await post(appointment('1', 'accepted'), deps(writes));
     expect(failed.status).toBe(500);
     expect(failed.headers?.['Retry-After']).toBeUndefined();
-    expect(failed.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: expect.stringContaining('req-1') }] });
+    expect(failed.body).toMatchObject({
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'error', code: 'exception', diagnostics: expect.stringContaining('req-1') }],
+    });
     expect(JSON.stringify(failed.body)).not.toMatch(/secret\/path|at \S+ \(/);
   });
 });

@@ -19,15 +19,23 @@ const MAX_FHIR_DEPTH = 32;
 const MAX_APPOINTMENTS = 100;
 const FHIR_MEDIA_TYPE = /^application\/(fhir\+)?json[ \t]*(;.*)?$/i;
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i;
-const CONFIGURE = 'set FHIR_BASE_URL with FHIR_BEARER_TOKEN, or with FHIR_CLIENT_ID, FHIR_CLIENT_SECRET and FHIR_TOKEN_URL, so the intake can fetch it';
+const CONFIGURE =
+  'set FHIR_BASE_URL with FHIR_BEARER_TOKEN, or with FHIR_CLIENT_ID, FHIR_CLIENT_SECRET and FHIR_TOKEN_URL, so the intake can fetch it';
 
-export interface FhirIntakeDeps extends Pick<IntakeDeps, 'apiKey' | 'defaultCountry' | 'maxFutureHours' | 'maxAppointmentDays' | 'record' | 'sendMessages'> {
+export interface FhirIntakeDeps extends Pick<
+  IntakeDeps,
+  'apiKey' | 'defaultCountry' | 'maxFutureHours' | 'maxAppointmentDays' | 'record' | 'sendMessages'
+> {
   /** The EHR's FHIR server, when configured: id-only notifications and bare Appointments are completed from it. */
   fhir?: FhirReader;
 }
 
 function reply(status: number, issues: OperationOutcomeIssue[], requestId: string, headers: Record<string, string> = {}): HttpReply {
-  return { status, headers: { 'Content-Type': 'application/fhir+json', 'X-Request-Id': requestId, ...headers }, body: operationOutcome(issues) };
+  return {
+    status,
+    headers: { 'Content-Type': 'application/fhir+json', 'X-Request-Id': requestId, ...headers },
+    body: operationOutcome(issues),
+  };
 }
 
 function fail(status: number, issues: Issue[], requestId: string, headers?: Record<string, string>): HttpReply {
@@ -38,7 +46,8 @@ function fail(status: number, issues: Issue[], requestId: string, headers?: Reco
 /** The body as JSON: parsed by the runtime, or decoded here strictly from raw bytes. */
 function bodyOf(req: IntakeRequest): { ok: true; body: unknown } | { ok: false; issue: Issue; status: number } {
   if (!req.rawBody) return { ok: true, body: req.body };
-  if (req.rawBody.byteLength > MAX_BODY_BYTES) return { ok: false, status: 413, issue: errorIssue('too-costly', undefined, `the body is larger than ${MAX_BODY_BYTES} bytes`) };
+  if (req.rawBody.byteLength > MAX_BODY_BYTES)
+    return { ok: false, status: 413, issue: errorIssue('too-costly', undefined, `the body is larger than ${MAX_BODY_BYTES} bytes`) };
   if (req.rawBody.byteLength === 0) return { ok: true, body: undefined };
   try {
     return { ok: true, body: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(req.rawBody)) as unknown };
@@ -49,7 +58,10 @@ function bodyOf(req: IntakeRequest): { ok: true; body: unknown } | { ok: false; 
 
 /** POST /ehr/fhir: FHIR R4 Appointments, Bundles and subscription notifications → the same events as /ehr/events. */
 export async function handleFhirIntake(req: IntakeRequest, deps: FhirIntakeDeps, requestId: string): Promise<HttpReply> {
-  if (req.method !== 'POST') return fail(405, [errorIssue('not-supported', undefined, 'POST the resource as a JSON body with a Content-Length header')], requestId, { Allow: 'POST' });
+  if (req.method !== 'POST')
+    return fail(405, [errorIssue('not-supported', undefined, 'POST the resource as a JSON body with a Content-Length header')], requestId, {
+      Allow: 'POST',
+    });
   const token = bearerToken(req.headers.authorization);
   if (!token || !secretsEqual(token, deps.apiKey)) {
     const why = token ? 'the bearer token is not valid' : 'send the EHR key as "Authorization: Bearer <EHR_API_KEY>"';
@@ -58,9 +70,20 @@ export async function handleFhirIntake(req: IntakeRequest, deps: FhirIntakeDeps,
   const contentType = (header(req.headers, 'content-type') ?? '').trim();
   const charset = CHARSET.exec(contentType)?.[1];
   if (!FHIR_MEDIA_TYPE.test(contentType) || (charset && !/^utf-?8$/i.test(charset))) {
-    return fail(415, [errorIssue('not-supported', undefined, 'send the resource as application/json (or application/fhir+json where the host passes it) in UTF-8')], requestId);
+    return fail(
+      415,
+      [
+        errorIssue(
+          'not-supported',
+          undefined,
+          'send the resource as application/json (or application/fhir+json where the host passes it) in UTF-8',
+        ),
+      ],
+      requestId,
+    );
   }
-  if (!(Number(header(req.headers, 'content-length') ?? '0') <= MAX_BODY_BYTES)) return fail(413, [errorIssue('too-costly', undefined, `the body is larger than ${MAX_BODY_BYTES} bytes`)], requestId);
+  if (!(Number(header(req.headers, 'content-length') ?? '0') <= MAX_BODY_BYTES))
+    return fail(413, [errorIssue('too-costly', undefined, `the body is larger than ${MAX_BODY_BYTES} bytes`)], requestId);
   const read = bodyOf(req);
   if (!read.ok) return fail(read.status, [read.issue], requestId);
   const body = read.body;
@@ -68,15 +91,25 @@ export async function handleFhirIntake(req: IntakeRequest, deps: FhirIntakeDeps,
     // Twilio Functions hand the handler an empty event for media types they do not parse.
     const dropped = !req.rawBody && /fhir\+json/i.test(contentType);
     const hint = dropped ? '; this host cannot read application/fhir+json bodies, send the same JSON as application/json' : '';
-    return fail(dropped ? 415 : 400, [errorIssue(dropped ? 'not-supported' : 'structure', undefined, `the body is empty${hint}`)], requestId);
+    return fail(
+      dropped ? 415 : 400,
+      [errorIssue(dropped ? 'not-supported' : 'structure', undefined, `the body is empty${hint}`)],
+      requestId,
+    );
   }
-  if (jsonDepth(body, MAX_FHIR_DEPTH) > MAX_FHIR_DEPTH) return fail(400, [errorIssue('structure', undefined, `the body nests deeper than ${MAX_FHIR_DEPTH} levels`)], requestId);
-  if (Buffer.byteLength(JSON.stringify(body), 'utf8') > MAX_BODY_BYTES) return fail(413, [errorIssue('too-costly', undefined, `the body is larger than ${MAX_BODY_BYTES} bytes`)], requestId);
+  if (jsonDepth(body, MAX_FHIR_DEPTH) > MAX_FHIR_DEPTH)
+    return fail(400, [errorIssue('structure', undefined, `the body nests deeper than ${MAX_FHIR_DEPTH} levels`)], requestId);
+  if (Buffer.byteLength(JSON.stringify(body), 'utf8') > MAX_BODY_BYTES)
+    return fail(413, [errorIssue('too-costly', undefined, `the body is larger than ${MAX_BODY_BYTES} bytes`)], requestId);
 
   const parsed = readFhirBody(body);
   if (parsed.kind === 'invalid') return fail(parsed.status, parsed.issues, requestId);
   if (parsed.kind === 'no-op') {
-    return reply(200, [{ severity: 'information', code: 'informational', diagnostics: `${parsed.reason}: acknowledged, nothing recorded` }], requestId);
+    return reply(
+      200,
+      [{ severity: 'information', code: 'informational', diagnostics: `${parsed.reason}: acknowledged, nothing recorded` }],
+      requestId,
+    );
   }
   if (parsed.items.length + parsed.idOnly.length > MAX_APPOINTMENTS) {
     return fail(422, [errorIssue('too-costly', 'Bundle.entry', `a request may carry at most ${MAX_APPOINTMENTS} Appointments`)], requestId);
@@ -92,7 +125,12 @@ export async function handleFhirIntake(req: IntakeRequest, deps: FhirIntakeDeps,
       const error = toAppError(err.cause);
       if (!error.retryable) throw err.cause;
       const mapped = replyForError(error, requestId, 'fhir intake: storage unavailable');
-      return reply(mapped.status, [cleanIssue(errorIssue('transient', undefined, 'storage is unavailable; nothing was recorded, retry the request'))], requestId, { 'Retry-After': mapped.headers?.['Retry-After'] ?? '30' });
+      return reply(
+        mapped.status,
+        [cleanIssue(errorIssue('transient', undefined, 'storage is unavailable; nothing was recorded, retry the request'))],
+        requestId,
+        { 'Retry-After': mapped.headers?.['Retry-After'] ?? '30' },
+      );
     }
     if (!(err instanceof FhirFetchError)) throw err;
     log('warn', 'fhir intake: the FHIR server could not be read', { request_id: requestId, error: err.message });
@@ -129,7 +167,11 @@ async function complete(
   const fetched = new ResourceIndex();
   const resolve = (reference: string) => index.get(reference) ?? fetched.get(reference);
   if (idOnly.length > 0 && !fhir) {
-    return { issues: idOnly.map((f) => errorIssue('processing', f.path, `${f.path}: the notification carries only the Appointment's id; ${CONFIGURE}`)) };
+    return {
+      issues: idOnly.map((f) =>
+        errorIssue('processing', f.path, `${f.path}: the notification carries only the Appointment's id; ${CONFIGURE}`),
+      ),
+    };
   }
   const all = [...items];
   const issues: Issue[] = [];
@@ -166,7 +208,14 @@ async function fetchFocus(focus: IdOnlyFocus, fhir: FhirReader): Promise<{ item:
     return { issue: errorIssue('required', focus.path, `${focus.path} has neither a reference into the FHIR server nor an identifier`) };
   }
   if (found.length === 0) return { issue: errorIssue('not-found', focus.path, `${focus.path}: the FHIR server has no such Appointment`) };
-  if (found.length > 1) return { issue: errorIssue('multiple-matches', focus.path, `${focus.path}: the identifier matches ${found.length} Appointments on the FHIR server`) };
+  if (found.length > 1)
+    return {
+      issue: errorIssue(
+        'multiple-matches',
+        focus.path,
+        `${focus.path}: the identifier matches ${found.length} Appointments on the FHIR server`,
+      ),
+    };
   return {
     item: {
       located: { resource: found[0] as Record<string, unknown>, path: 'Appointment', fetched: true },
@@ -190,7 +239,12 @@ function storedView(state: AppointmentState, previousPatientStatus?: Participant
 type Line = Parameters<typeof resultIssue>[0];
 
 /** Maps, decides each event type against the store, validates as /ehr/events does, records, texts. */
-async function recordMapped(items: AppointmentItem[], resolve: (reference: string) => Located | undefined, deps: FhirIntakeDeps, requestId: string): Promise<HttpReply> {
+async function recordMapped(
+  items: AppointmentItem[],
+  resolve: (reference: string) => Located | undefined,
+  deps: FhirIntakeDeps,
+  requestId: string,
+): Promise<HttpReply> {
   const store = deps.record.store;
   const nowMs = deps.record.now().getTime();
   const now = new Date(nowMs).toISOString();
@@ -228,7 +282,14 @@ async function recordMapped(items: AppointmentItem[], resolve: (reference: strin
       if (!views.has(id)) views.set(id, state ? storedView(state, await previousPatientStatus(deps, id, m, state)) : null);
       const decision = decideEventType(m, views.get(id) ?? null);
       if ('ignore' in decision) {
-        lines.push({ appointment_id: id, event_id: eventId, outcome: 'ignored', reason: decision.ignore, disposition: state?.disposition ?? null, expression });
+        lines.push({
+          appointment_id: id,
+          event_id: eventId,
+          outcome: 'ignored',
+          reason: decision.ignore,
+          disposition: state?.disposition ?? null,
+          expression,
+        });
         continue;
       }
       type = decision.type;
@@ -251,16 +312,33 @@ async function recordMapped(items: AppointmentItem[], resolve: (reference: strin
       previous_patient_status: m.patientStatus,
     });
     lines.push({ event: events.length });
-    events.push({ ...parsed.event, event_id: eventId, detail: { source: 'fhir-r4', fhir_status: m.status, fhir_patient_status: m.patientStatus, ...(m.version ? { fhir_version: m.version } : {}) } });
+    events.push({
+      ...parsed.event,
+      event_id: eventId,
+      detail: {
+        source: 'fhir-r4',
+        fhir_status: m.status,
+        fhir_patient_status: m.patientStatus,
+        ...(m.version ? { fhir_version: m.version } : {}),
+      },
+    });
   }
   if (issues.length > 0) return fail(422, issues, requestId);
 
   const recorded = events.length > 0 ? await recordAndSend(deps, events, requestId) : { ok: true as const, results: [] };
   if (!recorded.ok) {
     const mapped = replyForError(recorded.error, requestId, 'fhir intake failed');
-    const why = recorded.error.code === 'internal' ? `the request failed; nothing was recorded; the logs have request id ${requestId}` : recorded.error.message;
+    const why =
+      recorded.error.code === 'internal'
+        ? `the request failed; nothing was recorded; the logs have request id ${requestId}`
+        : recorded.error.message;
     const retryAfter = mapped.headers?.['Retry-After'];
-    return reply(mapped.status, [cleanIssue(errorIssue(recorded.error.retryable ? 'transient' : 'exception', undefined, why))], requestId, retryAfter ? { 'Retry-After': retryAfter } : {});
+    return reply(
+      mapped.status,
+      [cleanIssue(errorIssue(recorded.error.retryable ? 'transient' : 'exception', undefined, why))],
+      requestId,
+      retryAfter ? { 'Retry-After': retryAfter } : {},
+    );
   }
   const expressions = mapped.map(({ item }) => item.located.path);
   const answer = lines.map((line, i) => {
@@ -275,8 +353,17 @@ async function recordMapped(items: AppointmentItem[], resolve: (reference: strin
  * The patient participant's status in the newest version recorded by FHIR: read from the history
  * only when it can turn a booked appointment into CONFIRMED (accepted now, not confirmed yet).
  */
-async function previousPatientStatus(deps: FhirIntakeDeps, id: string, m: MappedAppointment, state: AppointmentState): Promise<ParticipantStatus | undefined> {
-  const candidate = m.status === 'booked' && m.patientStatus === 'accepted' && ['QUEUED', 'REMINDED-1', 'REMINDED-2'].includes(state.status) && m.startUtc === state.facts.appointment_datetime_utc;
+async function previousPatientStatus(
+  deps: FhirIntakeDeps,
+  id: string,
+  m: MappedAppointment,
+  state: AppointmentState,
+): Promise<ParticipantStatus | undefined> {
+  const candidate =
+    m.status === 'booked' &&
+    m.patientStatus === 'accepted' &&
+    ['QUEUED', 'REMINDED-1', 'REMINDED-2'].includes(state.status) &&
+    m.startUtc === state.facts.appointment_datetime_utc;
   if (!candidate) return undefined;
   const history = await fromStore(() => deps.record.store.listHistory(id));
   const last = history.filter((h) => h.event.detail?.source === 'fhir-r4').at(-1)?.event.detail?.fhir_patient_status;

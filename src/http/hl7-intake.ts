@@ -48,9 +48,20 @@ function answerAs(req: IntakeRequest, rawEr7Type: string | undefined): AnswerAs 
   return { json: true };
 }
 
-function ackReply(status: number, code: AckCode, ack: string, as: AnswerAs, requestId: string, extra: Record<string, unknown> = {}): HttpReply {
+function ackReply(
+  status: number,
+  code: AckCode,
+  ack: string,
+  as: AnswerAs,
+  requestId: string,
+  extra: Record<string, unknown> = {},
+): HttpReply {
   if ('er7' in as) return { status, headers: { 'Content-Type': as.er7, 'X-Request-Id': requestId }, body: ack };
-  return { status, headers: { 'Content-Type': 'application/json', 'X-Request-Id': requestId }, body: { request_id: requestId, ack_code: code, ack, ...extra } };
+  return {
+    status,
+    headers: { 'Content-Type': 'application/json', 'X-Request-Id': requestId },
+    body: { request_id: requestId, ack_code: code, ack, ...extra },
+  };
 }
 
 function er7MediaType(contentType: string): string | undefined {
@@ -73,7 +84,11 @@ function readRawHl7(raw: Uint8Array, contentType: string): Hl7Body {
   const json = media === 'application/json';
   const form = media === 'application/x-www-form-urlencoded';
   if (!json && !form && !er7Type) {
-    return { ok: false, status: 415, why: 'send the ER7 text as x-application/hl7-v2+er7, application/hl7-v2 or text/plain, or as {"message": "MSH|…"} (application/json)' };
+    return {
+      ok: false,
+      status: 415,
+      why: 'send the ER7 text as x-application/hl7-v2+er7, application/hl7-v2 or text/plain, or as {"message": "MSH|…"} (application/json)',
+    };
   }
   let text: string;
   try {
@@ -112,25 +127,40 @@ export async function handleHl7Intake(req: IntakeRequest, deps: Hl7IntakeDeps, r
   const unauthorized = checkBearer(req.headers, deps.apiKey, requestId);
   if (unauthorized) return unauthorized;
   const now = deps.record.now();
-  const ack = (code: AckCode, text: string, original?: Er7Message, issues: Hl7Issue[] = []) => buildAck({ code, text, original, issues, now, controlId: ackControlId() });
+  const ack = (code: AckCode, text: string, original?: Er7Message, issues: Hl7Issue[] = []) =>
+    buildAck({ code, text, original, issues, now, controlId: ackControlId() });
 
   const contentType = header(req.headers, 'content-type') ?? '';
   const wrapped = (req.body as { message?: unknown } | undefined)?.message;
-  const read: Hl7Body = req.rawBody ? readRawHl7(req.rawBody, contentType) : { ok: true, text: typeof wrapped === 'string' ? wrapped : undefined };
+  const read: Hl7Body = req.rawBody
+    ? readRawHl7(req.rawBody, contentType)
+    : { ok: true, text: typeof wrapped === 'string' ? wrapped : undefined };
   // A raw ER7 request is answered in ER7 even when its body could not be read.
   const as = answerAs(req, read.ok ? read.er7Type : req.rawBody && er7MediaType(contentType));
   if (!read.ok) {
     const issue: Hl7Issue = { code: 100, text: read.why };
-    return ackReply(read.status, 'AR', ack('AR', read.why, undefined, [issue]), as, requestId, { problems: [{ field: 'message', code: 100, message: read.why }] });
+    return ackReply(read.status, 'AR', ack('AR', read.why, undefined, [issue]), as, requestId, {
+      problems: [{ field: 'message', code: 100, message: read.why }],
+    });
   }
   const text = read.text;
   if (text === undefined || text.trim() === '') {
-    const hint = read.er7Type ? 'the body is empty; send one ER7 message' : 'send the ER7 text as {"message": "MSH|…"} (JSON) or a form field message';
+    const hint = read.er7Type
+      ? 'the body is empty; send one ER7 message'
+      : 'send the ER7 text as {"message": "MSH|…"} (JSON) or a form field message';
     const issue: Hl7Issue = { code: 100, text: hint };
-    return ackReply(400, 'AR', ack('AR', 'no message', undefined, [issue]), as, requestId, { problems: [{ field: 'message', message: issue.text }] });
+    return ackReply(400, 'AR', ack('AR', 'no message', undefined, [issue]), as, requestId, {
+      problems: [{ field: 'message', message: issue.text }],
+    });
   }
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
-    return ackReply(413, 'AR', ack('AR', `message larger than ${MAX_BODY_BYTES} bytes`, undefined, [{ code: 100, text: 'the message is too large' }]), as, requestId);
+    return ackReply(
+      413,
+      'AR',
+      ack('AR', `message larger than ${MAX_BODY_BYTES} bytes`, undefined, [{ code: 100, text: 'the message is too large' }]),
+      as,
+      requestId,
+    );
   }
 
   const mapped: SiuMapping = mapSiuMessage(text, { defaultZone: deps.defaultZone, facilityZones: deps.facilityZones, now });
@@ -138,19 +168,35 @@ export async function handleHl7Intake(req: IntakeRequest, deps: Hl7IntakeDeps, r
   const logged = { request_id: requestId, control_id: controlId, appointment_id: mapped.facts?.appointmentId?.value };
   if (mapped.kind === 'reject') {
     const status = mapped.misconfigured ? 500 : 400;
-    log(mapped.misconfigured ? 'error' : 'info', 'hl7 message refused', { ...logged, code: mapped.code, status, count: mapped.issues.length });
-    return ackReply(status, mapped.code, ack(mapped.code, mapped.issues[0]?.text ?? 'refused', mapped.message, mapped.issues), as, requestId, { problems: mapped.issues.map(problemOf) });
+    log(mapped.misconfigured ? 'error' : 'info', 'hl7 message refused', {
+      ...logged,
+      code: mapped.code,
+      status,
+      count: mapped.issues.length,
+    });
+    return ackReply(
+      status,
+      mapped.code,
+      ack(mapped.code, mapped.issues[0]?.text ?? 'refused', mapped.message, mapped.issues),
+      as,
+      requestId,
+      { problems: mapped.issues.map(problemOf) },
+    );
   }
   if (mapped.kind === 'ignore') {
     log('info', 'hl7 message ignored', { ...logged, code: 'ignored', status: 200 });
-    return ackReply(200, 'AA', ack('AA', `ignored: ${mapped.reason}`, mapped.message), as, requestId, { result: { outcome: 'ignored', reason: mapped.reason } });
+    return ackReply(200, 'AA', ack('AA', `ignored: ${mapped.reason}`, mapped.message), as, requestId, {
+      result: { outcome: 'ignored', reason: mapped.reason },
+    });
   }
 
   const parsed = parseEhrEvent(mapped.input, parseOptionsAt(now.getTime(), deps));
   if (!parsed.ok) {
     const issues = issuesFor(parsed.problems, mapped.sources);
     log('info', 'hl7 message refused', { ...logged, code: 'AE', status: 400, count: issues.length });
-    return ackReply(400, 'AE', ack('AE', issues[0]?.text ?? 'invalid', mapped.message, issues), as, requestId, { problems: issues.map(problemOf) });
+    return ackReply(400, 'AE', ack('AE', issues[0]?.text ?? 'invalid', mapped.message, issues), as, requestId, {
+      problems: issues.map(problemOf),
+    });
   }
 
   const event = parsed.event;
@@ -158,7 +204,13 @@ export async function handleHl7Intake(req: IntakeRequest, deps: Hl7IntakeDeps, r
     const results = await recordEvents(deps.record, [event]);
     const messages = deps.sendMessages ? await deps.sendMessages(results, [event]) : [];
     const result = answerFor(results[0] as (typeof results)[number], messages[0]);
-    log('info', 'hl7 message recorded', { ...logged, event_id: event.event_id, event_type: event.event_type, code: result.outcome, status: 200 });
+    log('info', 'hl7 message recorded', {
+      ...logged,
+      event_id: event.event_id,
+      event_type: event.event_type,
+      code: result.outcome,
+      status: 200,
+    });
     return ackReply(200, 'AA', ack('AA', result.outcome, mapped.message), as, requestId, { result });
   } catch (err) {
     // The one mapping decides the status (transient → 503, a bug → 500); the ACK says the same in HL7.
@@ -168,7 +220,9 @@ export async function handleHl7Intake(req: IntakeRequest, deps: Hl7IntakeDeps, r
       ? `the message could not be recorded now (${error.code}); nothing was lost, resend the message`
       : `the message could not be processed (${error.code}, request ${requestId}); nothing was recorded`;
     const issue: Hl7Issue = { code: 207, text };
-    const answer = ackReply(mappedReply.status, 'AR', ack('AR', issue.text, mapped.message, [issue]), as, requestId, { problems: [problemOf(issue)] });
+    const answer = ackReply(mappedReply.status, 'AR', ack('AR', issue.text, mapped.message, [issue]), as, requestId, {
+      problems: [problemOf(issue)],
+    });
     const retryAfter = mappedReply.headers?.['Retry-After'];
     return retryAfter ? { ...answer, headers: { ...answer.headers, 'Retry-After': retryAfter } } : answer;
   }

@@ -5,11 +5,22 @@ import { handleIntake, intakeRequestFromTwilioEvent, jsonDepth, MAX_BODY_BYTES, 
 
 const KEY = 'k'.repeat(32);
 // Every case below is refused before storage is touched; a store that throws proves it.
-const untouchable = new Proxy({}, { get: () => { throw new Error('storage must not be reached'); } }) as AppointmentStore;
+const untouchable = new Proxy(
+  {},
+  {
+    get: () => {
+      throw new Error('storage must not be reached');
+    },
+  },
+) as AppointmentStore;
 const deps: IntakeDeps = {
   apiKey: KEY,
   defaultCountry: 'US',
-  record: { store: untouchable, policy: { firstLeadMinutes: 2880, secondLeadMinutes: 1440, outreachStartMinutes: 0, outreachFinishMinutes: 1440 }, now: () => new Date('2026-11-25T16:00:00Z') },
+  record: {
+    store: untouchable,
+    policy: { firstLeadMinutes: 2880, secondLeadMinutes: 1440, outreachStartMinutes: 0, outreachFinishMinutes: 1440 },
+    now: () => new Date('2026-11-25T16:00:00Z'),
+  },
 };
 const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 const event = {
@@ -23,7 +34,8 @@ const event = {
   appointment_datetime: '2026-12-01T09:30:00',
 };
 const post = (r: Partial<IntakeRequest>) => handleIntake({ method: 'POST', headers, ...r }, deps, 'req-1');
-const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+const bytes = (...parts: (string | number[])[]) =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
 
 describe('handleIntake with the raw body (transports that have the bytes)', () => {
   it.each([
@@ -53,7 +65,10 @@ describe('handleIntake with the raw body (transports that have the bytes)', () =
 
 describe('handleIntake with a body the runtime parsed', () => {
   it('measures the parsed body in UTF-8 bytes whatever Content-Length said', async () => {
-    const reply = await post({ headers: { ...headers, 'content-length': '100' }, body: { ...event, notes: '€'.repeat(MAX_BODY_BYTES / 3 + 10) } });
+    const reply = await post({
+      headers: { ...headers, 'content-length': '100' },
+      body: { ...event, notes: '€'.repeat(MAX_BODY_BYTES / 3 + 10) },
+    });
     expect(reply.status).toBe(413);
   });
 
@@ -66,14 +81,19 @@ describe('handleIntake with a body the runtime parsed', () => {
   });
 
   it('refuses an appointment beyond the configured horizon', async () => {
-    const reply = await handleIntake({ method: 'POST', headers, body: { ...event, appointment_datetime: '2026-12-30T09:30:00' } }, { ...deps, maxAppointmentDays: 30 }, 'req-1');
+    const reply = await handleIntake(
+      { method: 'POST', headers, body: { ...event, appointment_datetime: '2026-12-30T09:30:00' } },
+      { ...deps, maxAppointmentDays: 30 },
+      'req-1',
+    );
     expect(reply.status).toBe(400);
     expect(JSON.stringify(reply.body)).toMatch(/appointment_datetime.*too far ahead/);
   });
 });
 
 describe('intakeRequestFromTwilioEvent', () => {
-  const withHeaders = (h: Record<string, string>, fields: Record<string, unknown>) => intakeRequestFromTwilioEvent({ request: { headers: { ...headers, ...h } }, ...fields });
+  const withHeaders = (h: Record<string, string>, fields: Record<string, unknown>) =>
+    intakeRequestFromTwilioEvent({ request: { headers: { ...headers, ...h } }, ...fields });
 
   it('treats a request without Content-Length as not a POST: the query string is all a GET has', () => {
     expect(withHeaders({}, event).method).not.toBe('POST');
@@ -102,7 +122,17 @@ describe('jsonDepth', () => {
 });
 
 describe('EHR_APPOINTMENT_MAX_FUTURE_DAYS', () => {
-  const env = { EHR_API_KEY: KEY, S3_BUCKET: 'bucket-a', ACCOUNT_SID: `AC${'0'.repeat(32)}`, AUTH_TOKEN: 'a'.repeat(32), TWILIO_PHONE_NUMBER: '+14155550100', TWILIO_FLOW_SID: `FW${'0'.repeat(32)}`, IE_ENDPOINT: 'https://ehr.example/x', IE_SIGNING_SECRET: 'i'.repeat(32), CUSTOMER_NAME: 'Owl' };
+  const env = {
+    EHR_API_KEY: KEY,
+    S3_BUCKET: 'bucket-a',
+    ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+    AUTH_TOKEN: 'a'.repeat(32),
+    TWILIO_PHONE_NUMBER: '+14155550100',
+    TWILIO_FLOW_SID: `FW${'0'.repeat(32)}`,
+    IE_ENDPOINT: 'https://ehr.example/x',
+    IE_SIGNING_SECRET: 'i'.repeat(32),
+    CUSTOMER_NAME: 'Owl',
+  };
   it('defaults to two years and reads a whole number of days', () => {
     const d = loadFunctionsConfig(env);
     expect(d.ok && d.config.EHR_APPOINTMENT_MAX_FUTURE_DAYS).toBe(730);

@@ -115,7 +115,11 @@ function readRawBody(raw: Uint8Array, requestId: string): BodyRead {
 }
 
 function tooLarge(requestId: string): HttpReply {
-  return errorReply('payload-too-large', `the body is larger than ${MAX_BODY_BYTES} bytes; send at most ${MAX_EVENTS_PER_REQUEST} events per request`, requestId);
+  return errorReply(
+    'payload-too-large',
+    `the body is larger than ${MAX_BODY_BYTES} bytes; send at most ${MAX_EVENTS_PER_REQUEST} events per request`,
+    requestId,
+  );
 }
 
 function isEmpty(body: unknown): boolean {
@@ -169,10 +173,16 @@ export async function handleIntake(req: IntakeRequest, deps: IntakeDeps, request
   const wrapped = !asArray && Array.isArray((body as { events?: unknown }).events);
   const items: unknown[] = asArray ? (body as unknown[]) : wrapped ? (body as { events: unknown[] }).events : [body];
   if (items.length === 0) {
-    return errorReply('invalid-request', 'the batch is empty; send at least one event', requestId, { problems: [{ field: 'events', message: 'must contain at least one event' }] });
+    return errorReply('invalid-request', 'the batch is empty; send at least one event', requestId, {
+      problems: [{ field: 'events', message: 'must contain at least one event' }],
+    });
   }
   if (items.length > MAX_EVENTS_PER_REQUEST) {
-    return errorReply('invalid-request', `a request may carry at most ${MAX_EVENTS_PER_REQUEST} events; this one has ${items.length}`, requestId);
+    return errorReply(
+      'invalid-request',
+      `a request may carry at most ${MAX_EVENTS_PER_REQUEST} events; this one has ${items.length}`,
+      requestId,
+    );
   }
 
   const problems: FieldProblem[] = [];

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryAppointmentStore } from '../storage/memory-appointment-store';
-import { functionUrlResult, handleRawRequest, intakeRequestFromFunctionUrl, type FunctionUrlEvent, type ReceiverDeps } from './raw-receiver';
+import {
+  functionUrlResult,
+  handleRawRequest,
+  intakeRequestFromFunctionUrl,
+  type FunctionUrlEvent,
+  type ReceiverDeps,
+} from './raw-receiver';
 
 const KEY = 'k'.repeat(32);
 const deps: ReceiverDeps = {
@@ -36,7 +42,15 @@ describe('intakeRequestFromFunctionUrl', () => {
 
   it('lower-cases header names and sets Content-Length to the bytes that arrived, dropping Transfer-Encoding', () => {
     const { request } = intakeRequestFromFunctionUrl(
-      urlEvent({ headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'text/plain', 'Content-Length': '99999', 'Transfer-Encoding': 'chunked' }, body: 'abc' }),
+      urlEvent({
+        headers: {
+          Authorization: `Bearer ${KEY}`,
+          'Content-Type': 'text/plain',
+          'Content-Length': '99999',
+          'Transfer-Encoding': 'chunked',
+        },
+        body: 'abc',
+      }),
     );
     expect(request.headers).toEqual({ authorization: `Bearer ${KEY}`, 'content-type': 'text/plain', 'content-length': '3' });
   });
@@ -80,7 +94,11 @@ describe('handleRawRequest', () => {
     const bad = await handleRawRequest(urlEvent({ rawQueryString: 'x=1', headers: auth, body, isBase64Encoded: true }), deps, 'req-1');
     expect(bad.statusCode).toBe(400);
     expect(JSON.parse(bad.body).error.code).toBe('invalid-request');
-    const anonymous = await handleRawRequest(urlEvent({ rawQueryString: 'x=1', headers: { 'content-type': 'application/json' }, body, isBase64Encoded: true }), deps, 'req-1');
+    const anonymous = await handleRawRequest(
+      urlEvent({ rawQueryString: 'x=1', headers: { 'content-type': 'application/json' }, body, isBase64Encoded: true }),
+      deps,
+      'req-1',
+    );
     expect(anonymous.statusCode).toBe(401);
   });
 
@@ -90,11 +108,35 @@ describe('handleRawRequest', () => {
   });
 
   it('answers the endpoint’s 500 (no stack trace) when a use case throws', async () => {
-    const failing: ReceiverDeps = { ...deps, record: { ...deps.record, now: () => { throw new Error('secret detail'); } } };
-    const hl7 = await handleRawRequest(urlEvent({ rawPath: '/ehr/hl7', headers: { ...auth, 'content-type': 'text/plain' }, body: 'MSH|^~\\&|A|B|C|D|20261125||SIU^S12|1|P|2.5.1\r' }), failing, 'req-1');
+    const failing: ReceiverDeps = {
+      ...deps,
+      record: {
+        ...deps.record,
+        now: () => {
+          throw new Error('secret detail');
+        },
+      },
+    };
+    const hl7 = await handleRawRequest(
+      urlEvent({
+        rawPath: '/ehr/hl7',
+        headers: { ...auth, 'content-type': 'text/plain' },
+        body: 'MSH|^~\\&|A|B|C|D|20261125||SIU^S12|1|P|2.5.1\r',
+      }),
+      failing,
+      'req-1',
+    );
     expect(hl7.statusCode).toBe(500);
     expect(hl7.body).not.toContain('secret detail');
-    const fhir = await handleRawRequest(urlEvent({ rawPath: '/ehr/fhir', headers: { ...auth, 'content-type': 'application/fhir+json' }, body: '{"resourceType":"Appointment"}' }), failing, 'req-1');
+    const fhir = await handleRawRequest(
+      urlEvent({
+        rawPath: '/ehr/fhir',
+        headers: { ...auth, 'content-type': 'application/fhir+json' },
+        body: '{"resourceType":"Appointment"}',
+      }),
+      failing,
+      'req-1',
+    );
     expect(fhir.statusCode).toBe(500);
     expect(JSON.parse(fhir.body)).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'exception' }] });
   });

@@ -74,7 +74,9 @@ function isReceiverPath(path: string): path is ReceiverPath {
 export async function handleRawRequest(event: FunctionUrlEvent, deps: ReceiverDeps, requestId: string): Promise<FunctionUrlResult> {
   const { path, query, request } = intakeRequestFromFunctionUrl(event);
   if (!isReceiverPath(path)) {
-    return functionUrlResult(errorReply('not-found', `nothing is served at ${path.slice(0, 80)}; POST to ${RECEIVER_PATHS.join(', ')}`, requestId));
+    return functionUrlResult(
+      errorReply('not-found', `nothing is served at ${path.slice(0, 80)}; POST to ${RECEIVER_PATHS.join(', ')}`, requestId),
+    );
   }
   try {
     return functionUrlResult(await route(path, query, request, deps, requestId));
@@ -104,7 +106,11 @@ export function failureFor(path: string, err: unknown, requestId: string, what: 
   const reply = replyForError(err, requestId, what);
   if (path !== '/ehr/fhir') return reply;
   const error = toAppError(err);
-  const diagnostics = error.code === 'internal' ? `the request failed; nothing was recorded; the receiver logs have request id ${requestId}` : error.message;
-  const outcome: OperationOutcome = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: error.retryable ? 'transient' : 'exception', diagnostics }] };
+  const diagnostics =
+    error.code === 'internal' ? `the request failed; nothing was recorded; the receiver logs have request id ${requestId}` : error.message;
+  const outcome: OperationOutcome = {
+    resourceType: 'OperationOutcome',
+    issue: [{ severity: 'error', code: error.retryable ? 'transient' : 'exception', diagnostics }],
+  };
   return { ...reply, headers: { ...reply.headers, 'Content-Type': 'application/fhir+json' }, body: outcome };
 }

@@ -45,16 +45,15 @@ export function newRequestId(): string {
 }
 
 /** The single mapping from an expected failure to an HTTP reply. */
-export function errorReply(
-  code: ErrorCode,
-  message: string,
-  requestId: string,
-  extra: Record<string, unknown> = {},
-): HttpReply {
+export function errorReply(code: ErrorCode, message: string, requestId: string, extra: Record<string, unknown> = {}): HttpReply {
   const retryAfter = RETRY_AFTER_SECONDS[code];
   return {
     status: STATUS[code],
-    headers: { 'Content-Type': 'application/json', 'X-Request-Id': requestId, ...(retryAfter ? { 'Retry-After': String(retryAfter) } : {}) },
+    headers: {
+      'Content-Type': 'application/json',
+      'X-Request-Id': requestId,
+      ...(retryAfter ? { 'Retry-After': String(retryAfter) } : {}),
+    },
     body: { error: { code, message, request_id: requestId, ...extra } },
   };
 }

@@ -14,16 +14,27 @@ export function isSignedByTwilio(options: {
 }): boolean {
   const { signature, domainName, path } = options;
   if (!signature || !domainName || !path) return false;
-  const params = Object.fromEntries(
-    Object.entries(options.params).filter(([k, v]) => k !== 'request' && typeof v === 'string'),
-  ) as Record<string, string>;
+  const params = Object.fromEntries(Object.entries(options.params).filter(([k, v]) => k !== 'request' && typeof v === 'string')) as Record<
+    string,
+    string
+  >;
   const local = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(domainName);
   const urls = local ? [`http://${domainName}${path}`, `https://${domainName}${path}`] : [`https://${domainName}${path}`];
   return urls.some((url) => validateRequest(options.authToken, signature, url, params));
 }
 
 /** `isSignedByTwilio` for a Function called by the Studio flow: the signature header, URL and parameters as the runtime hands them over. */
-export function isStudioCallSigned(authToken: string, context: { DOMAIN_NAME?: string; PATH?: string }, event: Record<string, unknown>): boolean {
+export function isStudioCallSigned(
+  authToken: string,
+  context: { DOMAIN_NAME?: string; PATH?: string },
+  event: Record<string, unknown>,
+): boolean {
   const headers = (event.request as { headers?: Record<string, string> } | undefined)?.headers ?? {};
-  return isSignedByTwilio({ authToken, signature: headers['x-twilio-signature'], domainName: context.DOMAIN_NAME, path: context.PATH, params: event });
+  return isSignedByTwilio({
+    authToken,
+    signature: headers['x-twilio-signature'],
+    domainName: context.DOMAIN_NAME,
+    path: context.PATH,
+    params: event,
+  });
 }

@@ -10,7 +10,9 @@ export class PortInUseError extends Error {
     host: string,
   ) {
     const hint = port === 0 ? '' : ` e.g. ${variable}=${port === 65535 ? port - 1 : port + 1}`;
-    super(`port ${port} on ${host} is in use (another npm start, or another program); set ${variable} to a free port,${hint} (0 picks any free port)`);
+    super(
+      `port ${port} on ${host} is in use (another npm start, or another program); set ${variable} to a free port,${hint} (0 picks any free port)`,
+    );
     this.name = 'PortInUseError';
   }
 }

@@ -45,7 +45,10 @@ export async function createFunctionsApp(options: {
  */
 export function functionsGatewayMethods(req: Request, res: Response, next: NextFunction): void {
   if (!['GET', 'HEAD', 'POST', 'OPTIONS'].includes(req.method)) {
-    res.status(405).set('Allow', 'GET, POST, OPTIONS').json({ error: { code: 'method-not-allowed', message: `${req.method} is not served by Twilio Functions` } });
+    res
+      .status(405)
+      .set('Allow', 'GET, POST, OPTIONS')
+      .json({ error: { code: 'method-not-allowed', message: `${req.method} is not served by Twilio Functions` } });
     return;
   }
   const framed = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
@@ -73,5 +76,8 @@ export function jsonErrorHandler(err: unknown, _req: Request, res: Response, nex
         : e.status && e.status < 500
           ? errorReply('invalid-request', 'the request could not be read', requestId)
           : replyForError(err, requestId, 'local functions server failed');
-  res.status(reply.status).set(reply.headers ?? {}).json(reply.body);
+  res
+    .status(reply.status)
+    .set(reply.headers ?? {})
+    .json(reply.body);
 }

@@ -24,7 +24,12 @@ export type LocalAccess = { ok: true } | { ok: false; reason: 'not-loopback' };
  * the sandbox EHR's log, the Twilio REST stand-in): this machine, or a caller with an admin session
  * (the password and the texted code) when the stack listens beyond loopback.
  */
-export function checkLocalAccess(input: { remoteAddress: string | undefined; authorization: string | undefined; sessionSecret: string; nowMs: number }): LocalAccess {
+export function checkLocalAccess(input: {
+  remoteAddress: string | undefined;
+  authorization: string | undefined;
+  sessionSecret: string;
+  nowMs: number;
+}): LocalAccess {
   if (isLoopbackAddress(input.remoteAddress)) return { ok: true };
   const token = bearerToken(input.authorization);
   if (token && verifyToken(input.sessionSecret, token, 'session', input.nowMs).ok) return { ok: true };
@@ -42,7 +47,12 @@ export function localOnly(sessionSecret: () => string) {
     });
     if (access.ok) return next();
     log('warn', 'local endpoint refused', { status: 403, code: access.reason });
-    res.status(403).json({ error: { code: 'forbidden', message: 'the local stand-ins answer this machine only, or an admin session (log in on the admin page)' } });
+    res.status(403).json({
+      error: {
+        code: 'forbidden',
+        message: 'the local stand-ins answer this machine only, or an admin session (log in on the admin page)',
+      },
+    });
   };
 }
 

@@ -21,7 +21,10 @@ export function createRawReceiverRouter(handle: (event: FunctionUrlEvent) => Pro
       })
       .catch((err: unknown) => {
         const reply = replyForError(err, newRequestId(), 'local raw receiver failed');
-        res.status(reply.status).set(reply.headers ?? {}).json(reply.body);
+        res
+          .status(reply.status)
+          .set(reply.headers ?? {})
+          .json(reply.body);
       });
   });
   return r;

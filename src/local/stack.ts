@@ -50,7 +50,12 @@ function localFhirSettings(given: Record<string, string>, baseUrl: string, secre
   const mode = given.LOCAL_FHIR_SANDBOX ?? 'token';
   if (given.FHIR_BASE_URL || mode === 'off') return {};
   if (mode === 'client-credentials') {
-    return { FHIR_BASE_URL: baseUrl, FHIR_CLIENT_ID: LOCAL_FHIR_CLIENT_ID, FHIR_CLIENT_SECRET: secrets.FHIR_CLIENT_SECRET ?? '', FHIR_TOKEN_URL: `${baseUrl}/auth/token` };
+    return {
+      FHIR_BASE_URL: baseUrl,
+      FHIR_CLIENT_ID: LOCAL_FHIR_CLIENT_ID,
+      FHIR_CLIENT_SECRET: secrets.FHIR_CLIENT_SECRET ?? '',
+      FHIR_TOKEN_URL: `${baseUrl}/auth/token`,
+    };
   }
   return { FHIR_BASE_URL: baseUrl, FHIR_BEARER_TOKEN: secrets.FHIR_TOKEN ?? '' };
 }
@@ -211,7 +216,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // `LOCAL_STATUS_CALLBACKS=off` (the intake bench) leaves the callback out, so the receipts' own
     // load does not share this machine with the intake being measured.
     const callbacks = given.LOCAL_STATUS_CALLBACKS !== 'off';
-    const messagingService = carrier.createService({ friendlyName: customerName, ...(callbacks ? { statusCallback: `${url}/twilio/status` } : {}) });
+    const messagingService = carrier.createService({
+      friendlyName: customerName,
+      ...(callbacks ? { statusCallback: `${url}/twilio/status` } : {}),
+    });
     carrier.addNumberToService(messagingService, twilioNumber);
 
     const env: Record<string, string> = {
@@ -250,18 +258,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const sweep = makeSweepHandler(sweepDeps);
     // The raw-body receiver (lambda/receiver.ts) with the Functions' settings and the sweep's API key.
     const receiver = makeReceiverHandler(() =>
-      receiverDepsFromEnv({ ...env, TWILIO_ACCOUNT_SID: accountSid, TWILIO_API_KEY_SID: sweepKey.sid, TWILIO_API_KEY_SECRET: sweepKey.secret }),
+      receiverDepsFromEnv({
+        ...env,
+        TWILIO_ACCOUNT_SID: accountSid,
+        TWILIO_API_KEY_SID: sweepKey.sid,
+        TWILIO_API_KEY_SECRET: sweepKey.secret,
+      }),
     );
     const sweepEverySeconds = Number(given.SWEEP_INTERVAL_SECONDS ?? 30);
     const sweepTimer =
       sweepEverySeconds > 0
         ? setInterval(() => {
-            sweep({ 'detail-type': 'Local Scheduled Event' }).catch((err: unknown) => console.error(`local sweep failed: ${(err as Error).message}`));
+            sweep({ 'detail-type': 'Local Scheduled Event' }).catch((err: unknown) =>
+              console.error(`local sweep failed: ${(err as Error).message}`),
+            );
           }, sweepEverySeconds * 1000)
         : undefined;
     sweepTimer?.unref();
     // The stand-ins hand out login codes and fake Twilio itself: this machine only, or an admin session.
-    outer.use(['/__local', '/__twilio'], localOnly(() => env.SESSION_SECRET ?? ''));
+    outer.use(
+      ['/__local', '/__twilio'],
+      localOnly(() => env.SESSION_SECRET ?? ''),
+    );
     outer.post('/__local/sweep', (_req, res) => {
       sweep({ 'detail-type': 'Local Sweep Now' })
         .then((counts) => res.json({ counts }))
@@ -269,18 +287,42 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     const twilioApi = express.Router();
     if (options.twilioMiddleware) twilioApi.use(options.twilioMiddleware);
-    twilioApi.use('/api', createMessagingRouter(carrier, () => credentials));
-    twilioApi.use('/messaging', createMessagingServicesRouter(carrier, () => credentials));
-    twilioApi.use('/studio', createStudioRouter(studio, () => credentials));
-    twilioApi.use('/verify', createVerifyRouter(verify, () => credentials));
-    twilioApi.use('/serverless', createServerlessRouter(serverless, () => credentials));
-    twilioApi.use('/serverless-upload', createServerlessUploadRouter(serverless, () => credentials));
+    twilioApi.use(
+      '/api',
+      createMessagingRouter(carrier, () => credentials),
+    );
+    twilioApi.use(
+      '/messaging',
+      createMessagingServicesRouter(carrier, () => credentials),
+    );
+    twilioApi.use(
+      '/studio',
+      createStudioRouter(studio, () => credentials),
+    );
+    twilioApi.use(
+      '/verify',
+      createVerifyRouter(verify, () => credentials),
+    );
+    twilioApi.use(
+      '/serverless',
+      createServerlessRouter(serverless, () => credentials),
+    );
+    twilioApi.use(
+      '/serverless-upload',
+      createServerlessUploadRouter(serverless, () => credentials),
+    );
     outer.use('/__twilio', twilioApi);
     outer.use('/__local/ehr', createEhrSandboxRouter(ehr));
     outer.use('/__local/clock', express.json(), localClockRouter(clock));
     // The admin page's local panel: which virtual phone is the administrator's (no secrets here).
     outer.get('/__local/stack', (_req, res) => {
-      res.json({ local: true, administrator_phone: env.ADMINISTRATOR_PHONE, twilio_number: twilioNumber, s3_endpoint: s3.endpoint, bucket: LOCAL_BUCKET });
+      res.json({
+        local: true,
+        administrator_phone: env.ADMINISTRATOR_PHONE,
+        twilio_number: twilioNumber,
+        s3_endpoint: s3.endpoint,
+        bucket: LOCAL_BUCKET,
+      });
     });
     // The phones API reads numbers as the intake does, in the Functions' DEFAULT_PHONE_COUNTRY.
     const phoneCountry = FunctionsConfig.shape.DEFAULT_PHONE_COUNTRY.safeParse(given.DEFAULT_PHONE_COUNTRY);
@@ -352,7 +394,9 @@ function localClockRouter(clock: LocalClock): express.Router {
     else if (typeof body.offset_ms === 'number' && Number.isFinite(body.offset_ms)) clock.setOffset(body.offset_ms);
     else if (typeof body.now === 'string' && Number.isFinite(Date.parse(body.now))) clock.set(body.now);
     else {
-      res.status(400).json({ error: { code: 'invalid-request', message: 'send {"advance_ms": number}, {"offset_ms": number} or {"now": ISO 8601 instant}' } });
+      res.status(400).json({
+        error: { code: 'invalid-request', message: 'send {"advance_ms": number}, {"offset_ms": number} or {"now": ISO 8601 instant}' },
+      });
       return;
     }
     show(res);

@@ -40,9 +40,7 @@ export interface FlowStartRequest {
 }
 
 /** Keyed on `kind`, like the other outcome unions (applyEvent's, the HL7 and FHIR mappings'). */
-export type FlowStartResult =
-  | { kind: 'started'; executionSid: string }
-  | { kind: 'not-started'; reason: 'opted-out' | 'not-messaged' };
+export type FlowStartResult = { kind: 'started'; executionSid: string } | { kind: 'not-started'; reason: 'opted-out' | 'not-messaged' };
 
 /**
  * A failure to start; `retryable` for 429 / 5xx / network errors, and for a contact whose other

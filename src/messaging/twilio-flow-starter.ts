@@ -3,7 +3,14 @@ import type { CountryCode } from '../domain/phone';
 import { log } from '../log';
 import type { TwilioClient } from '../twilio/client';
 import { flowParameters } from './flow-parameters';
-import { FlowStartError, type FlowStarter, type FlowStartRequest, type FlowStartResult, type StaffTextRequest, type StaffTextSender } from './flow-starter';
+import {
+  FlowStartError,
+  type FlowStarter,
+  type FlowStartRequest,
+  type FlowStartResult,
+  type StaffTextRequest,
+  type StaffTextSender,
+} from './flow-starter';
 
 interface RestErrorShape {
   status?: number;
@@ -66,7 +73,10 @@ export class TwilioFlowStarter implements FlowStarter, StaffTextSender {
     // the reply handler applies every later STOP/START to each of the phone's appointments.
     if (state.opted_out) return { kind: 'not-started', reason: 'opted-out' };
     const parameters = flowParameters(state, event, this.options.homeCountry);
-    const executionSid = await this.create(state.facts.patient_phone, parameters, { appointment_id: state.facts.appointment_id, event_id: event.event_id });
+    const executionSid = await this.create(state.facts.patient_phone, parameters, {
+      appointment_id: state.facts.appointment_id,
+      event_id: event.event_id,
+    });
     return { kind: 'started', executionSid };
   }
 
@@ -102,7 +112,11 @@ export class TwilioFlowStarter implements FlowStarter, StaffTextSender {
         }
         const retryable = e.status === undefined || e.status === 429 || e.status >= 500;
         // Twilio's messages can quote the phone number: only the status and code are kept.
-        throw new FlowStartError(`Studio refused the execution (status ${e.status ?? 'none'}, code ${e.code ?? 'none'})`, retryable, e.status);
+        throw new FlowStartError(
+          `Studio refused the execution (status ${e.status ?? 'none'}, code ${e.code ?? 'none'})`,
+          retryable,
+          e.status,
+        );
       }
     }
   }

@@ -47,7 +47,8 @@ async function forward(text: string, options: MllpBridgeOptions): Promise<Forwar
   }
   const body = (await res.json().catch(() => undefined)) as { ack?: unknown } | undefined;
   if (res.status >= 500) return { ok: false, why: `endpoint answered ${res.status}` };
-  if (typeof body?.ack !== 'string') return { ok: false, why: `endpoint answered ${res.status} without an ACK${res.status === 401 ? ' (check EHR_API_KEY)' : ''}` };
+  if (typeof body?.ack !== 'string')
+    return { ok: false, why: `endpoint answered ${res.status} without an ACK${res.status === 401 ? ' (check EHR_API_KEY)' : ''}` };
   return { ok: true, ack: body.ack, status: res.status };
 }
 
@@ -66,7 +67,9 @@ function oversizeAck(head: Buffer, options: MllpBridgeOptions): string {
     code: 'AR',
     original: parsed.ok ? parsed.message : undefined,
     text: `message larger than ${options.maxFrameBytes} bytes`,
-    issues: [{ code: 100, text: `the MLLP frame is larger than ${options.maxFrameBytes} bytes (MLLP_MAX_FRAME_BYTES); nothing was forwarded` }],
+    issues: [
+      { code: 100, text: `the MLLP frame is larger than ${options.maxFrameBytes} bytes (MLLP_MAX_FRAME_BYTES); nothing was forwarded` },
+    ],
     now: (options.now ?? (() => new Date()))(),
     controlId: randomBytes(10).toString('hex'),
   });

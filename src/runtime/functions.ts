@@ -53,9 +53,7 @@ let cached: { key: string; runtime: FunctionsRuntime } | undefined;
 
 /** The string-valued entries of a Function's context: its environment variables. */
 export function envOf(context: FunctionContext): Record<string, string | undefined> {
-  return Object.fromEntries(
-    Object.entries(context).filter(([, v]) => typeof v === 'string') as [string, string][],
-  );
+  return Object.fromEntries(Object.entries(context).filter(([, v]) => typeof v === 'string') as [string, string][]);
 }
 
 /**
@@ -67,11 +65,19 @@ export function functionsRuntime(context: FunctionContext): FunctionsRuntime {
   const key = JSON.stringify(env);
   if (cached?.key === key) return cached.runtime;
   const loaded = loadFunctionsConfig(env);
-  if (!loaded.ok) throw new ConfigError(loaded.problems.map((p) => p.variable), describeProblems(loaded.problems));
+  if (!loaded.ok)
+    throw new ConfigError(
+      loaded.problems.map((p) => p.variable),
+      describeProblems(loaded.problems),
+    );
   const config = loaded.config;
   const s3 = createS3Client(s3SettingsFrom(config));
   const store = new S3AppointmentStore(s3, config.S3_BUCKET);
-  const twilio = createTwilioClient({ accountSid: config.ACCOUNT_SID, authToken: config.AUTH_TOKEN, apiBaseUrl: config.TWILIO_API_BASE_URL });
+  const twilio = createTwilioClient({
+    accountSid: config.ACCOUNT_SID,
+    authToken: config.AUTH_TOKEN,
+    apiBaseUrl: config.TWILIO_API_BASE_URL,
+  });
   const policy: ReminderPolicy = {
     firstLeadMinutes: config.REMINDER_FIRST_TIMING,
     secondLeadMinutes: config.REMINDER_SECOND_TIMING,
@@ -79,7 +85,12 @@ export function functionsRuntime(context: FunctionContext): FunctionsRuntime {
     outreachFinishMinutes: config.REMINDER_OUTREACH_FINISH,
     minGapMinutes: config.REMINDER_MIN_GAP_HOURS * 60,
   };
-  const flows = new TwilioFlowStarter(twilio, { flowSid: config.TWILIO_FLOW_SID, from: config.TWILIO_MESSAGING_SERVICE_SID ?? config.TWILIO_PHONE_NUMBER, originMarker: originMarker(config.IE_SIGNING_SECRET), homeCountry: config.DEFAULT_PHONE_COUNTRY });
+  const flows = new TwilioFlowStarter(twilio, {
+    flowSid: config.TWILIO_FLOW_SID,
+    from: config.TWILIO_MESSAGING_SERVICE_SID ?? config.TWILIO_PHONE_NUMBER,
+    originMarker: originMarker(config.IE_SIGNING_SECRET),
+    homeCountry: config.DEFAULT_PHONE_COUNTRY,
+  });
   const runtime: FunctionsRuntime = {
     config,
     store,
@@ -102,7 +113,13 @@ export function fhirReaderFrom(
 ): FhirReader {
   const auth =
     config.FHIR_CLIENT_ID && config.FHIR_CLIENT_SECRET && config.FHIR_TOKEN_URL
-      ? { kind: 'client-credentials' as const, tokenUrl: config.FHIR_TOKEN_URL, clientId: config.FHIR_CLIENT_ID, clientSecret: config.FHIR_CLIENT_SECRET, ...(config.FHIR_SCOPE ? { scope: config.FHIR_SCOPE } : {}) }
+      ? {
+          kind: 'client-credentials' as const,
+          tokenUrl: config.FHIR_TOKEN_URL,
+          clientId: config.FHIR_CLIENT_ID,
+          clientSecret: config.FHIR_CLIENT_SECRET,
+          ...(config.FHIR_SCOPE ? { scope: config.FHIR_SCOPE } : {}),
+        }
       : { kind: 'bearer' as const, token: config.FHIR_BEARER_TOKEN ?? '' };
   return new FhirHttpReader({ baseUrl, auth, now: () => now().getTime() });
 }
@@ -166,7 +183,12 @@ export function functionHandler(
 }
 
 /** The Twilio Functions' mapping of any failure to a reply (used by functionHandler and the hand-written handlers). */
-export function failureReply(err: unknown, requestId: string, failure: string, render?: (reply: HttpReply, error: AppError) => HttpReply): HttpReply {
+export function failureReply(
+  err: unknown,
+  requestId: string,
+  failure: string,
+  render?: (reply: HttpReply, error: AppError) => HttpReply,
+): HttpReply {
   if (err instanceof ConfigError) return configErrorReply(err, requestId);
   const reply = replyForError(err, requestId, failure);
   return render ? render(reply, toAppError(err)) : reply;
@@ -176,7 +198,13 @@ export function failureReply(err: unknown, requestId: string, failure: string, r
  * The refusal for a call that should come from Twilio (the Studio flow, a status callback) but
  * carries no valid X-Twilio-Signature; undefined when it is signed.
  */
-export function unsignedReply(runtime: FunctionsRuntime, context: FunctionContext, event: FunctionEvent, requestId: string, what: string): HttpReply | undefined {
+export function unsignedReply(
+  runtime: FunctionsRuntime,
+  context: FunctionContext,
+  event: FunctionEvent,
+  requestId: string,
+  what: string,
+): HttpReply | undefined {
   if (isStudioCallSigned(runtime.config.AUTH_TOKEN, context, event)) return undefined;
   log('warn', `${what} rejected: bad signature`, { request_id: requestId, status: 403 });
   return errorReply('forbidden', 'missing or invalid X-Twilio-Signature', requestId);

@@ -15,7 +15,8 @@ export function intakeDeps(runtime: FunctionsRuntime): IntakeDeps {
     maxFutureHours: runtime.config.EHR_EVENT_MAX_FUTURE_HOURS,
     maxAppointmentDays: runtime.config.EHR_APPOINTMENT_MAX_FUTURE_DAYS,
     record: runtime.record,
-    sendMessages: (results, events) => sendMessagesForEvents({ flows: runtime.flows, store: runtime.store, now: runtime.record.now }, results, events),
+    sendMessages: (results, events) =>
+      sendMessagesForEvents({ flows: runtime.flows, store: runtime.store, now: runtime.record.now }, results, events),
   };
 }
 

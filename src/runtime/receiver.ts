@@ -1,6 +1,13 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { describeProblems, loadReceiverConfig, type Env } from '../config/config';
-import { handleRawRequest, failureFor, functionUrlResult, type FunctionUrlEvent, type FunctionUrlResult, type ReceiverDeps } from '../http/raw-receiver';
+import {
+  handleRawRequest,
+  failureFor,
+  functionUrlResult,
+  type FunctionUrlEvent,
+  type FunctionUrlResult,
+  type ReceiverDeps,
+} from '../http/raw-receiver';
 import { AppError } from '../domain/errors';
 import { toAppError } from '../http/errors';
 import { newRequestId } from '../http/reply';
@@ -21,7 +28,9 @@ async function readIntakeSecret(arn: string, region: string): Promise<Env> {
   const client = new SecretsManagerClient({ region });
   const res = await client.send(new GetSecretValueCommand({ SecretId: arn }));
   const parsed = JSON.parse(res.SecretString ?? '{}') as Record<string, unknown>;
-  return Object.fromEntries(INTAKE_SECRET_FIELDS.flatMap((k) => (typeof parsed[k] === 'string' && parsed[k] !== '' ? [[k, parsed[k]]] : [])));
+  return Object.fromEntries(
+    INTAKE_SECRET_FIELDS.flatMap((k) => (typeof parsed[k] === 'string' && parsed[k] !== '' ? [[k, parsed[k]]] : [])),
+  );
 }
 
 /**
@@ -38,14 +47,31 @@ export async function receiverDepsFromEnv(env: Env): Promise<ReceiverDeps> {
   const c = loaded.config;
   const twilioSecret = c.TWILIO_SECRET_ARN
     ? await readTwilioSecret(c.TWILIO_SECRET_ARN, c.AWS_REGION)
-    : { account_sid: c.TWILIO_ACCOUNT_SID ?? '', api_key_sid: c.TWILIO_API_KEY_SID ?? '', api_key_secret: c.TWILIO_API_KEY_SECRET ?? '', ie_signing_secret: c.IE_SIGNING_SECRET };
+    : {
+        account_sid: c.TWILIO_ACCOUNT_SID ?? '',
+        api_key_sid: c.TWILIO_API_KEY_SID ?? '',
+        api_key_secret: c.TWILIO_API_KEY_SECRET ?? '',
+        ie_signing_secret: c.IE_SIGNING_SECRET,
+      };
   const ieSecret = twilioSecret.ie_signing_secret ?? c.IE_SIGNING_SECRET;
   if (!twilioSecret.account_sid || !twilioSecret.api_key_sid || !twilioSecret.api_key_secret || !ieSecret) {
-    throw new Error('receiver configuration is invalid: the Twilio secret (or TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET, IE_SIGNING_SECRET) is incomplete; run `npm run deploy`');
+    throw new Error(
+      'receiver configuration is invalid: the Twilio secret (or TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET, IE_SIGNING_SECRET) is incomplete; run `npm run deploy`',
+    );
   }
   const store = new S3AppointmentStore(createS3Client(s3SettingsFrom(c)), c.S3_BUCKET);
-  const twilio = createTwilioClient({ accountSid: twilioSecret.account_sid, apiKeySid: twilioSecret.api_key_sid, apiKeySecret: twilioSecret.api_key_secret, apiBaseUrl: c.TWILIO_API_BASE_URL });
-  const flows = new TwilioFlowStarter(twilio, { flowSid: c.TWILIO_FLOW_SID, from: c.TWILIO_PHONE_NUMBER, originMarker: originMarker(ieSecret), homeCountry: c.DEFAULT_PHONE_COUNTRY });
+  const twilio = createTwilioClient({
+    accountSid: twilioSecret.account_sid,
+    apiKeySid: twilioSecret.api_key_sid,
+    apiKeySecret: twilioSecret.api_key_secret,
+    apiBaseUrl: c.TWILIO_API_BASE_URL,
+  });
+  const flows = new TwilioFlowStarter(twilio, {
+    flowSid: c.TWILIO_FLOW_SID,
+    from: c.TWILIO_PHONE_NUMBER,
+    originMarker: originMarker(ieSecret),
+    homeCountry: c.DEFAULT_PHONE_COUNTRY,
+  });
   const policy = {
     firstLeadMinutes: c.REMINDER_FIRST_TIMING,
     secondLeadMinutes: c.REMINDER_SECOND_TIMING,
@@ -84,7 +110,10 @@ export function makeReceiverHandler(loadDeps: () => Promise<ReceiverDeps>) {
       // Secrets Manager briefly unavailable is worth a retry (503); a bad configuration is not (500).
       const requestId = newRequestId();
       const classified = toAppError(err);
-      const error = classified.retryable || classified.code === 'misconfigured' ? classified : new AppError('misconfigured', 'the receiver is misconfigured; the logs have this request id', { cause: err });
+      const error =
+        classified.retryable || classified.code === 'misconfigured'
+          ? classified
+          : new AppError('misconfigured', 'the receiver is misconfigured; the logs have this request id', { cause: err });
       return functionUrlResult(failureFor(event.rawPath, error, requestId, 'receiver configuration invalid'));
     }
     return handleRawRequest(event, loaded, newRequestId());

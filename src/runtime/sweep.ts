@@ -33,7 +33,11 @@ export function parseTwilioSecret(text: string | undefined): TwilioSecret {
   const parsed = TwilioSecret.safeParse(json);
   if (!parsed.success) {
     const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].join(', ');
-    throw new AppError('misconfigured', `the Twilio secret's ${fields} ${parsed.error.issues.length === 1 ? 'is' : 'are'} missing or invalid; run \`npm run deploy\``, { field: fields });
+    throw new AppError(
+      'misconfigured',
+      `the Twilio secret's ${fields} ${parsed.error.issues.length === 1 ? 'is' : 'are'} missing or invalid; run \`npm run deploy\``,
+      { field: fields },
+    );
   }
   return parsed.data;
 }
@@ -45,9 +49,16 @@ export async function sweepDepsFromEnv(env: Env): Promise<SweepDeps> {
   const c: SweepConfig = loaded.config;
   const secret = c.TWILIO_SECRET_ARN
     ? await readTwilioSecret(c.TWILIO_SECRET_ARN, c.AWS_REGION)
-    : { account_sid: c.TWILIO_ACCOUNT_SID ?? '', api_key_sid: c.TWILIO_API_KEY_SID ?? '', api_key_secret: c.TWILIO_API_KEY_SECRET ?? '', ie_signing_secret: c.IE_SIGNING_SECRET };
+    : {
+        account_sid: c.TWILIO_ACCOUNT_SID ?? '',
+        api_key_sid: c.TWILIO_API_KEY_SID ?? '',
+        api_key_secret: c.TWILIO_API_KEY_SECRET ?? '',
+        ie_signing_secret: c.IE_SIGNING_SECRET,
+      };
   if (!secret.account_sid || !secret.api_key_sid || !secret.api_key_secret) {
-    throw new Error('sweep configuration is invalid: set TWILIO_SECRET_ARN, or TWILIO_ACCOUNT_SID with TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET');
+    throw new Error(
+      'sweep configuration is invalid: set TWILIO_SECRET_ARN, or TWILIO_ACCOUNT_SID with TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET',
+    );
   }
   const s3 = createS3Client(s3SettingsFrom(c));
   const store = new S3AppointmentStore(s3, c.S3_BUCKET);
@@ -59,10 +70,18 @@ export async function sweepDepsFromEnv(env: Env): Promise<SweepDeps> {
   });
   const ieSecret = secret.ie_signing_secret ?? c.IE_SIGNING_SECRET;
   // The flow tells our executions from an engine's by a marker derived from this secret.
-  if (!ieSecret) throw new Error('sweep configuration is invalid: IE_SIGNING_SECRET (or ie_signing_secret in the Twilio secret) is not set; run `npm run deploy`');
+  if (!ieSecret)
+    throw new Error(
+      'sweep configuration is invalid: IE_SIGNING_SECRET (or ie_signing_secret in the Twilio secret) is not set; run `npm run deploy`',
+    );
   return {
     store,
-    flows: new TwilioFlowStarter(twilio, { flowSid: c.TWILIO_FLOW_SID, from: c.TWILIO_MESSAGING_SERVICE_SID ?? c.TWILIO_PHONE_NUMBER, originMarker: originMarker(ieSecret), homeCountry: c.DEFAULT_PHONE_COUNTRY }),
+    flows: new TwilioFlowStarter(twilio, {
+      flowSid: c.TWILIO_FLOW_SID,
+      from: c.TWILIO_MESSAGING_SERVICE_SID ?? c.TWILIO_PHONE_NUMBER,
+      originMarker: originMarker(ieSecret),
+      homeCountry: c.DEFAULT_PHONE_COUNTRY,
+    }),
     ...(c.IE_ENDPOINT ? { notifier: new EhrNotifier({ endpoint: c.IE_ENDPOINT, secret: ieSecret, store, now }) } : {}),
     policy: {
       firstLeadMinutes: c.REMINDER_FIRST_TIMING,

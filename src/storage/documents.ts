@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { AppointmentEvent } from '../domain/event';
 import { AppError } from '../domain/errors';
-import type { DeliveryReceipt, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, RejectedEvent, ReminderClaim, StaffMessage } from './appointment-store';
+import type {
+  DeliveryReceipt,
+  HistoryRecord,
+  InboxItem,
+  InboxReplyRef,
+  OptOutRecord,
+  OutboxEntry,
+  RejectedEvent,
+  ReminderClaim,
+  StaffMessage,
+} from './appointment-store';
 
 /**
  * The schemas of the documents the store reads back from S3 (the state's is AppointmentState in

@@ -3,7 +3,12 @@ import { InboxItemDocument, parseDocument } from './documents';
 import { inboxItemKey } from './keys';
 
 /** The item with reply `replyId` settled and the item marked done when it was sent (an earlier done time stays). */
-export function settleReply(item: InboxItem, replyId: string, outcome: Pick<InboxReplyRef, 'status' | 'execution_sid'>, at: string): InboxItem {
+export function settleReply(
+  item: InboxItem,
+  replyId: string,
+  outcome: Pick<InboxReplyRef, 'status' | 'execution_sid'>,
+  at: string,
+): InboxItem {
   return {
     ...item,
     done_at: item.done_at ?? (outcome.status === 'sent' ? at : undefined),
@@ -28,7 +33,12 @@ const INBOX_CAS_ATTEMPTS = 10;
  * sees the item as stored and answers the result, with the item to write (or none to leave it).
  * `missing` is the answer for an id no item has.
  */
-export async function changeInboxItem<R>(io: ObjectIo, id: string, change: (item: InboxItem) => { next?: InboxItem; result: R }, missing: R): Promise<R> {
+export async function changeInboxItem<R>(
+  io: ObjectIo,
+  id: string,
+  change: (item: InboxItem) => { next?: InboxItem; result: R },
+  missing: R,
+): Promise<R> {
   const key = inboxItemKey(id);
   if (!key) return missing;
   for (let attempt = 0; attempt < INBOX_CAS_ATTEMPTS; attempt += 1) {

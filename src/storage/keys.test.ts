@@ -15,12 +15,10 @@ const anyText = fc.oneof(
 const wellFormed = anyText.filter((s) => s.isWellFormed());
 const illFormed = anyText.filter((s) => !s.isWellFormed());
 /** A string and a copy with one UTF-16 unit changed: the near-misses that collided before. */
-const nearPair = fc
-  .tuple(fc.string({ unit: surrogateHeavy, minLength: 1, maxLength: 12 }), fc.nat(), utf16Unit)
-  .map(([s, i, unit]) => {
-    const at = i % s.length;
-    return [s, s.slice(0, at) + unit + s.slice(at + 1)] as const;
-  });
+const nearPair = fc.tuple(fc.string({ unit: surrogateHeavy, minLength: 1, maxLength: 12 }), fc.nat(), utf16Unit).map(([s, i, unit]) => {
+  const at = i % s.length;
+  return [s, s.slice(0, at) + unit + s.slice(at + 1)] as const;
+});
 
 describe('id → key segment encoding', () => {
   it('is one-to-one on well-formed text and round-trips', () => {

@@ -224,7 +224,8 @@ export const FIGURE_SHARDS = 8;
 
 /** One shard of a day's counters (`YYYY-MM-DD`, checked by the caller). */
 export function dailyFiguresKey(day: string, shard = 0): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || !Number.isInteger(shard) || shard < 0 || shard >= FIGURE_SHARDS) throw new Error('a figures day must be YYYY-MM-DD and a shard 0-7');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || !Number.isInteger(shard) || shard < 0 || shard >= FIGURE_SHARDS)
+    throw new Error('a figures day must be YYYY-MM-DD and a shard 0-7');
   return `${DAILY_FIGURES_PREFIX}${day}/${shard}.json`;
 }
 

@@ -115,7 +115,16 @@ export function parseListingKey(key: string): ListingEntry | null {
   if (!prefix) return null;
   const parts = key.slice(prefix.length).split('.');
   if (parts.length !== 8) return null;
-  const [, id, at, changed, disposition, flags, location, provider] = parts as [string, string, string, string, string, string, string, string];
+  const [, id, at, changed, disposition, flags, location, provider] = parts as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   return {
     key,
     appointment_id: decodeSegment(id),
@@ -136,7 +145,8 @@ function expandInstant(c: string): string {
 
 /** Whether an entry can match the filter, judged from its key alone. */
 export function entryMatches(entry: ListingEntry, filter: ListingFilter): boolean {
-  if (filter.dispositions && filter.dispositions.length > 0 && !filter.dispositions.includes(entry.disposition as Disposition)) return false;
+  if (filter.dispositions && filter.dispositions.length > 0 && !filter.dispositions.includes(entry.disposition as Disposition))
+    return false;
   if (filter.location !== undefined && entry.location_tag !== tagOf(filter.location)) return false;
   if (filter.provider_id !== undefined && entry.provider_tag !== tagOf(filter.provider_id)) return false;
   if (filter.from !== undefined && entry.appointment_at < new Date(Date.parse(filter.from)).toISOString()) return false;
@@ -156,7 +166,8 @@ export function stateMatches(state: AppointmentState, filter: ListingFilter): bo
   if (filter.from !== undefined && at < Date.parse(filter.from)) return false;
   if (filter.to !== undefined && at >= Date.parse(filter.to)) return false;
   const attention = filter.attention ?? [];
-  if (attention.length > 0 && !attention.some((a) => (a === 'undeliverable' ? !!state.undeliverable : !!state.patient_request))) return false;
+  if (attention.length > 0 && !attention.some((a) => (a === 'undeliverable' ? !!state.undeliverable : !!state.patient_request)))
+    return false;
   return true;
 }
 
@@ -194,12 +205,20 @@ export function nameIndexKey(word: string, words: string[], appointmentId: strin
 export function parseNameKey(key: string): { appointment_id: string; words: string[] } | null {
   const parts = key.slice(NAME_INDEX_PREFIX.length).split('/');
   if (parts.length !== 3 || !parts[2]) return null;
-  return { appointment_id: decodeSegment(parts[2]), words: Buffer.from(parts[1] ?? '', 'hex').toString('utf8').split(' ') };
+  return {
+    appointment_id: decodeSegment(parts[2]),
+    words: Buffer.from(parts[1] ?? '', 'hex')
+      .toString('utf8')
+      .split(' '),
+  };
 }
 
 /** The normalised words of a search, without empty ones. */
 export function searchWords(q: string): string[] {
-  return q.split(/[\s\-'’.,]+/u).map(normaliseWord).filter((w) => w !== '');
+  return q
+    .split(/[\s\-'’.,]+/u)
+    .map(normaliseWord)
+    .filter((w) => w !== '');
 }
 
 /** Every query word starts one of the name's words. */

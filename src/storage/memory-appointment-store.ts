@@ -1,9 +1,42 @@
 import { AppointmentState } from '../domain/appointment';
-import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage, ClaimCreation, ListingPage, ListingQuery } from './appointment-store';
+import type {
+  AppointmentPage,
+  AppointmentStore,
+  DeliveryReceipt,
+  DueEntry,
+  DueRef,
+  HistoryRecord,
+  InboxItem,
+  InboxReplyRef,
+  OptOutRecord,
+  OutboxEntry,
+  OutboxKind,
+  RejectedEvent,
+  ReminderClaim,
+  StaffMessage,
+  Versioned,
+  AuditEntry,
+  AuditPage,
+  StaffUser,
+  OptOutPage,
+  ClaimCreation,
+  ListingPage,
+  ListingQuery,
+} from './appointment-store';
 import { addReply, changeInboxItem, settleReply, type ObjectIo } from './inbox-records';
 import { InboxItemDocument, parseDocument, StaffMessageDocument } from './documents';
 import type { DayFigures, Figure } from '../domain/figures';
-import { addCount, matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey, FIGURE_CAS_ATTEMPTS, factFigures, monthsOf, shardFor, sumShards } from './figures-records';
+import {
+  addCount,
+  matchesFragment,
+  MAX_OPT_OUT_READS,
+  optOutCursorKey,
+  FIGURE_CAS_ATTEMPTS,
+  factFigures,
+  monthsOf,
+  shardFor,
+  sumShards,
+} from './figures-records';
 import {
   dailyFiguresKey,
   dailyFiguresMonthPrefix,
@@ -49,7 +82,6 @@ import {
   staffUserKey,
 } from './keys';
 import { findByNameKeys, keysToAdd, keysToDrop, readListing } from './listing-index';
-
 
 interface StoredObject {
   /** The value as JSON, as S3 would hold it: every read parses a fresh copy, so nothing is shared. */
@@ -313,7 +345,9 @@ export class MemoryAppointmentStore implements AppointmentStore {
   }
 
   async listStaffMessages(appointmentId: string): Promise<StaffMessage[]> {
-    return (await this.list(staffMessagesPrefix(appointmentId))).map(([, o]) => parseDocument(StaffMessageDocument, JSON.parse(o.body), 'staff text'));
+    return (await this.list(staffMessagesPrefix(appointmentId))).map(([, o]) =>
+      parseDocument(StaffMessageDocument, JSON.parse(o.body), 'staff text'),
+    );
   }
 
   async getUser(userId: string): Promise<Versioned<StaffUser> | null> {

@@ -9,10 +9,55 @@ import {
 import { AppointmentState } from '../domain/appointment';
 import type { DayFigures, Figure } from '../domain/figures';
 import { log } from '../log';
-import type { AppointmentPage, AppointmentStore, DeliveryReceipt, DueEntry, DueRef, HistoryRecord, InboxItem, InboxReplyRef, OptOutRecord, OutboxEntry, OutboxKind, RejectedEvent, ReminderClaim, StaffMessage, Versioned, AuditEntry, AuditPage, StaffUser, OptOutPage, ClaimCreation, ListingPage, ListingQuery } from './appointment-store';
+import type {
+  AppointmentPage,
+  AppointmentStore,
+  DeliveryReceipt,
+  DueEntry,
+  DueRef,
+  HistoryRecord,
+  InboxItem,
+  InboxReplyRef,
+  OptOutRecord,
+  OutboxEntry,
+  OutboxKind,
+  RejectedEvent,
+  ReminderClaim,
+  StaffMessage,
+  Versioned,
+  AuditEntry,
+  AuditPage,
+  StaffUser,
+  OptOutPage,
+  ClaimCreation,
+  ListingPage,
+  ListingQuery,
+} from './appointment-store';
 import { addReply, changeInboxItem, settleReply, type ObjectIo } from './inbox-records';
-import { addCount, FIGURE_CAS_ATTEMPTS, matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey, factFigures, monthsOf, shardFor, sumShards } from './figures-records';
-import { DamagedRecordError, DeliveryReceiptDocument, HistoryRecordDocument, InboxItemDocument, StaffMessageDocument, MessageLinkDocument, OptOutDocument, OutboxDocument, parseDocument, RejectedEventDocument, ReminderClaimDocument } from './documents';
+import {
+  addCount,
+  FIGURE_CAS_ATTEMPTS,
+  matchesFragment,
+  MAX_OPT_OUT_READS,
+  optOutCursorKey,
+  factFigures,
+  monthsOf,
+  shardFor,
+  sumShards,
+} from './figures-records';
+import {
+  DamagedRecordError,
+  DeliveryReceiptDocument,
+  HistoryRecordDocument,
+  InboxItemDocument,
+  StaffMessageDocument,
+  MessageLinkDocument,
+  OptOutDocument,
+  OutboxDocument,
+  parseDocument,
+  RejectedEventDocument,
+  ReminderClaimDocument,
+} from './documents';
 import {
   dailyFiguresKey,
   dailyFiguresMonthPrefix,
@@ -77,12 +122,7 @@ export function isNotFound(err: unknown): boolean {
 /** 412 when the condition failed; AWS answers 409 when two conditional writes race. */
 export function isConditionFailure(err: unknown): boolean {
   const e = err as S3ErrorShape | null | undefined;
-  return (
-    status(err) === 412 ||
-    status(err) === 409 ||
-    e?.name === 'PreconditionFailed' ||
-    e?.name === 'ConditionalRequestConflict'
-  );
+  return status(err) === 412 || status(err) === 409 || e?.name === 'PreconditionFailed' || e?.name === 'ConditionalRequestConflict';
 }
 
 /**
@@ -129,7 +169,8 @@ export class S3AppointmentStore implements AppointmentStore {
       if (!got) return null;
       return { value: parseDocument(AppointmentState, got.value, 'appointment state'), etag: got.etag };
     } catch (err) {
-      if (err instanceof DamagedRecordError) log('error', 'appointment state unreadable', { appointment_id: appointmentId, code: err.kind });
+      if (err instanceof DamagedRecordError)
+        log('error', 'appointment state unreadable', { appointment_id: appointmentId, code: err.kind });
       throw err;
     }
   }
@@ -161,7 +202,6 @@ export class S3AppointmentStore implements AppointmentStore {
     const key = historyKey(event.appointment_id, event.event_datetime_utc, event.event_id);
     return (await this.putNew(key, record)).created ? 'created' : 'exists';
   }
-
 
   async listHistory(appointmentId: string): Promise<HistoryRecord[]> {
     const keys: string[] = [];
@@ -213,7 +253,6 @@ export class S3AppointmentStore implements AppointmentStore {
     return dueBucket(isoUtc);
   }
 
-
   async putPhoneIndex(phone: string, appointmentId: string): Promise<void> {
     await this.putJson(phoneIndexKey(phone, appointmentId), { appointment_id: appointmentId });
   }
@@ -262,7 +301,11 @@ export class S3AppointmentStore implements AppointmentStore {
       for (let i = 0; i < FIGURE_CAS_ATTEMPTS; i += 1) {
         const key = dailyFiguresKey(day, shardFor(factId, i, FIGURE_SHARDS));
         const got = await this.getJson(key);
-        const written = await this.putConditional(key, addCount(got?.value, day, fact.list), got ? { IfMatch: got.etag } : { IfNoneMatch: '*' });
+        const written = await this.putConditional(
+          key,
+          addCount(got?.value, day, fact.list),
+          got ? { IfMatch: got.etag } : { IfNoneMatch: '*' },
+        );
         if (written === 'ok') return 'counted';
         await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * 2 ** i)));
       }
@@ -320,7 +363,6 @@ export class S3AppointmentStore implements AppointmentStore {
     return (await this.putNew(receiptKey(appointmentId, eventId), receipt)).created ? 'created' : 'exists';
   }
 
-
   async getReceipt(appointmentId: string, eventId: string): Promise<unknown> {
     return (await this.getJson(receiptKey(appointmentId, eventId)))?.value ?? null;
   }
@@ -329,7 +371,6 @@ export class S3AppointmentStore implements AppointmentStore {
     const put = await this.putNew(reminderClaimKey(claim.appointment_id, claim.schedule_version, claim.n), claim);
     return put.created ? { kind: 'created', etag: put.etag } : { kind: 'exists' };
   }
-
 
   async getClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<Versioned<ReminderClaim> | null> {
     const got = await this.getJson(reminderClaimKey(appointmentId, scheduleVersion, n));
@@ -429,7 +470,8 @@ export class S3AppointmentStore implements AppointmentStore {
 
   /** Writes the object only if the key is free (If-None-Match: *). */
   async linkMessage(messageSid: string, appointmentId: string): Promise<string> {
-    if ((await this.putNew(messageLinkKey(messageSid), { message_sid: messageSid, appointment_id: appointmentId })).created) return appointmentId;
+    if ((await this.putNew(messageLinkKey(messageSid), { message_sid: messageSid, appointment_id: appointmentId })).created)
+      return appointmentId;
     return (await this.findMessageLink(messageSid)) ?? appointmentId;
   }
 
@@ -523,9 +565,15 @@ export class S3AppointmentStore implements AppointmentStore {
     }
   }
 
-  private async putConditional(key: string, value: unknown, condition: { IfMatch?: string; IfNoneMatch?: string }): Promise<'ok' | 'conflict'> {
+  private async putConditional(
+    key: string,
+    value: unknown,
+    condition: { IfMatch?: string; IfNoneMatch?: string },
+  ): Promise<'ok' | 'conflict'> {
     try {
-      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: JSON_TYPE, ...condition }));
+      await this.s3.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: JSON_TYPE, ...condition }),
+      );
       return 'ok';
     } catch (err) {
       if (isConditionFailure(err) || isNotFound(err)) return 'conflict';
@@ -581,7 +629,11 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async putListing(next: AppointmentState, previous: AppointmentState | null): Promise<void> {
     // Empty objects: everything a reader needs is in the key.
-    await Promise.all(keysToAdd(next, previous).map((Key) => this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: '{}', ContentType: JSON_TYPE }))));
+    await Promise.all(
+      keysToAdd(next, previous).map((Key) =>
+        this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: '{}', ContentType: JSON_TYPE })),
+      ),
+    );
   }
 
   async dropListing(previous: AppointmentState, next: AppointmentState): Promise<void> {
@@ -592,7 +644,9 @@ export class S3AppointmentStore implements AppointmentStore {
       return;
     }
     // One request for both orders' entries (and any name words the new name dropped).
-    const out = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
+    const out = await this.s3.send(
+      new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }),
+    );
     if ((out.Errors ?? []).length > 0) throw new Error(`${out.Errors?.length} listing entries could not be deleted`);
   }
 
@@ -630,7 +684,12 @@ export class S3AppointmentStore implements AppointmentStore {
     let token: string | undefined;
     do {
       const page = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, ...(startAfter && !token ? { StartAfter: startAfter } : {}) }),
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          ContinuationToken: token,
+          ...(startAfter && !token ? { StartAfter: startAfter } : {}),
+        }),
       );
       for (const o of page.Contents ?? []) if (o.Key) yield o.Key;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;

@@ -15,6 +15,11 @@ export async function countFigure(
   try {
     await figures.countFact(fact.figure, fact.id, figureDay(fact.at, fact.zone));
   } catch (err) {
-    log('warn', 'figure not counted', { code: typeof fact.figure === 'string' ? fact.figure : fact.figure.join('+'), event_id: fact.id, ...(fact.appointmentId ? { appointment_id: fact.appointmentId } : {}), error: describeError(err) });
+    log('warn', 'figure not counted', {
+      code: typeof fact.figure === 'string' ? fact.figure : fact.figure.join('+'),
+      event_id: fact.id,
+      ...(fact.appointmentId ? { appointment_id: fact.appointmentId } : {}),
+      error: describeError(err),
+    });
   }
 }

@@ -62,7 +62,8 @@ export async function dispatchTexts(
   let sent = 0;
   /** Asks Studio whether the text's flow was started (by a dispatcher that died, or whose answer was lost); if so, records it as sent. */
   const recordIfStarted = async (at: Versioned<AppointmentState>, notice: Notice, nowIso: string) => {
-    if (!(await deps.flows.wasStarted({ to: at.value.facts.patient_phone, eventId: notice.id, since: notice.created_at }))) return undefined;
+    if (!(await deps.flows.wasStarted({ to: at.value.facts.patient_phone, eventId: notice.id, since: notice.created_at })))
+      return undefined;
     log('info', 'text found already started', { appointment_id: appointmentId, event_id: notice.id });
     const marked = await commitState(store, appointmentId, (s) => markSent(s, notice.id, undefined, nowIso), { known: at });
     if (marked.changed) await countSent(store, at.value, notice, nowIso);
@@ -74,7 +75,8 @@ export async function dispatchTexts(
     const notice = current.value.outbox?.sending;
     if (!notice) {
       const claimed = await commitState(store, appointmentId, (s) => claimPending(s, owner, nowIso), { known: current });
-      if (!claimed.changed) return { sent, status: claimed.current?.value.outbox?.pending ? 'queued-for-retry' : 'idle', current: claimed.current };
+      if (!claimed.changed)
+        return { sent, status: claimed.current?.value.outbox?.pending ? 'queued-for-retry' : 'idle', current: claimed.current };
       current = claimed.current;
       continue;
     }
@@ -105,19 +107,35 @@ export async function dispatchTexts(
       const started = await deps.flows.start({ state, event: textEvent(state, notice) });
       if (started.kind === 'started') {
         sent += 1;
-        log('info', 'text sent', { appointment_id: appointmentId, event_id: notice.id, event_type: notice.kind, execution_sid: started.executionSid, count: notice.covers.length });
-        const marked = await commitState(store, appointmentId, (s) => markSent(s, notice.id, started.executionSid, nowIso), { known: current });
+        log('info', 'text sent', {
+          appointment_id: appointmentId,
+          event_id: notice.id,
+          event_type: notice.kind,
+          execution_sid: started.executionSid,
+          count: notice.covers.length,
+        });
+        const marked = await commitState(store, appointmentId, (s) => markSent(s, notice.id, started.executionSid, nowIso), {
+          known: current,
+        });
         if (marked.changed) await countSent(store, state, notice, nowIso);
         current = marked.current;
       } else {
-        current = (await commitState(store, appointmentId, (s) => markRefused(s, notice.id, started.reason, nowIso), { known: current })).current;
+        current = (await commitState(store, appointmentId, (s) => markRefused(s, notice.id, started.reason, nowIso), { known: current }))
+          .current;
         if (!current?.value.outbox) return { sent, status: 'refused', current };
       }
     } catch (err) {
       const retryable = err instanceof FlowStartError ? err.retryable : true;
-      log('warn', retryable ? 'text not sent; the sweep retries it' : 'text refused', { appointment_id: appointmentId, event_id: notice.id, code: retryable ? 'retryable' : 'permanent', error: describeError(err) });
+      log('warn', retryable ? 'text not sent; the sweep retries it' : 'text refused', {
+        appointment_id: appointmentId,
+        event_id: notice.id,
+        code: retryable ? 'retryable' : 'permanent',
+        error: describeError(err),
+      });
       const retryAt = new Date(Date.parse(nowIso) + retryDelayMs(notice.attempts)).toISOString();
-      const change = retryable ? (s: AppointmentState) => releaseForRetry(s, notice.id, retryAt, nowIso) : (s: AppointmentState) => markRefused(s, notice.id, 'undeliverable', nowIso);
+      const change = retryable
+        ? (s: AppointmentState) => releaseForRetry(s, notice.id, retryAt, nowIso)
+        : (s: AppointmentState) => markRefused(s, notice.id, 'undeliverable', nowIso);
       const after = await commitState(store, appointmentId, change, { known: current });
       return { sent, status: retryable ? 'queued-for-retry' : 'refused', current: after.current };
     }

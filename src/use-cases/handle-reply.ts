@@ -23,7 +23,8 @@ export interface InboundReply {
 }
 
 /** `inbox`: the reply went to the clinic's inbox and the patient gets the day's holding reply. */
-export type ReplyAction = 'confirm' | 'cancel' | 'reschedule' | 'opt-out' | 'opted-out' | 'opt-in' | 'help' | 'unclear' | 'unknown' | 'inbox' | 'no-appointment';
+export type ReplyAction =
+  'confirm' | 'cancel' | 'reschedule' | 'opt-out' | 'opted-out' | 'opt-in' | 'help' | 'unclear' | 'unknown' | 'inbox' | 'no-appointment';
 
 const REQUEST_TYPE = { confirm: 'CONFIRM', cancel: 'CANCEL', reschedule: 'RESCHEDULE' } as const;
 
@@ -65,11 +66,7 @@ const STATE_SETTLE_MS = 500;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function isUpcomingFor(state: AppointmentState, phone: string, nowIso: string): boolean {
-  return (
-    state.facts.patient_phone === phone &&
-    ACTIVE_DISPOSITIONS.includes(state.status) &&
-    state.facts.appointment_datetime_utc > nowIso
-  );
+  return state.facts.patient_phone === phone && ACTIVE_DISPOSITIONS.includes(state.status) && state.facts.appointment_datetime_utc > nowIso;
 }
 
 /** The patient's upcoming appointments, nearest first (index entries are checked against the state). */
@@ -85,7 +82,9 @@ async function upcomingAppointments(deps: ReplyDeps, phone: string, nowIso: stri
 /** The patient's most recent appointment of any status: only its language is used, for texts about no appointment. */
 async function latestAppointment(deps: ReplyDeps, phone: string): Promise<AppointmentState | undefined> {
   const ids = await deps.record.store.listAppointmentIdsForPhone(phone);
-  const states = (await Promise.all(ids.map((id) => deps.record.store.getState(id)))).map((s) => s?.value).filter((s): s is AppointmentState => !!s && s.facts.patient_phone === phone);
+  const states = (await Promise.all(ids.map((id) => deps.record.store.getState(id))))
+    .map((s) => s?.value)
+    .filter((s): s is AppointmentState => !!s && s.facts.patient_phone === phone);
   return states.sort((a, b) => b.updated_at.localeCompare(a.updated_at))[0];
 }
 
@@ -154,7 +153,11 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
     const context = target ?? (await latestAppointment(deps, reply.from));
     // One holding reply a day per phone: later ones that day, and a replayed message, get the options.
     const held = filed === 'created' && (await store.claimInboxAck(reply.from, localDay(now, context?.facts.appointment_timezone)));
-    log('info', 'reply filed in the clinic inbox', { message_sid: reply.messageSid, appointment_id: target?.facts.appointment_id, code: filed === 'created' ? (held ? 'inbox' : intent) : 'replayed' });
+    log('info', 'reply filed in the clinic inbox', {
+      message_sid: reply.messageSid,
+      appointment_id: target?.facts.appointment_id,
+      code: filed === 'created' ? (held ? 'inbox' : intent) : 'replayed',
+    });
     return replyOutcome(held ? 'inbox' : intent, context, others, deps.homeCountry, !target);
   }
   if (!target) return replyOutcome('no-appointment', await latestAppointment(deps, reply.from), 0, deps.homeCountry, true);
@@ -192,14 +195,22 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
 /** The calendar day (`YYYY-MM-DD`) of `isoUtc` where the patient's appointment is, UTC when unknown. */
 function localDay(isoUtc: string, timeZone: string | undefined): string {
   try {
-    return new Intl.DateTimeFormat('en-CA', { timeZone: timeZone ?? 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(isoUtc));
+    return new Intl.DateTimeFormat('en-CA', { timeZone: timeZone ?? 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+      new Date(isoUtc),
+    );
   } catch {
     return isoUtc.slice(0, 10);
   }
 }
 
 /** What the flow is told for `action` about appointment `s` (display values as in the texts). */
-export function replyOutcome(action: ReplyAction, s: AppointmentState | undefined, others: number, homeCountry: CountryCode, languageOnly = false): ReplyOutcome {
+export function replyOutcome(
+  action: ReplyAction,
+  s: AppointmentState | undefined,
+  others: number,
+  homeCountry: CountryCode,
+  languageOnly = false,
+): ReplyOutcome {
   const language = textLanguage(s?.facts.patient_language);
   if (languageOnly) s = undefined;
   return {

@@ -18,8 +18,7 @@ export interface DeliveryDeps {
 }
 
 export type DeliveryOutcome =
-  | { recorded: 'created' | 'exists'; appointment_id: string; undeliverable: boolean }
-  | { recorded: 'no-appointment' };
+  { recorded: 'created' | 'exists'; appointment_id: string; undeliverable: boolean } | { recorded: 'no-appointment' };
 
 const FAILED = new Set(['failed', 'undelivered']);
 
@@ -65,8 +64,15 @@ export async function recordDelivery(deps: DeliveryDeps, d: DeliveryStatus): Pro
   if (d.status === 'delivered' || FAILED.has(d.status)) {
     // One fact per text: a text Twilio reports failed and then undelivered is one failure. The
     // day is where the appointment is; a repeated callback is counted again and found counted.
-    const zone = (phoneStates?.find((s) => s.value.facts.appointment_id === appointmentId) ?? (await store.getState(appointmentId)))?.value.facts.appointment_timezone;
-    await countFigure(store, { figure: d.status === 'delivered' ? 'delivered' : 'failed', id: d.messageSid, at: nowIso, zone, appointmentId });
+    const zone = (phoneStates?.find((s) => s.value.facts.appointment_id === appointmentId) ?? (await store.getState(appointmentId)))?.value
+      .facts.appointment_timezone;
+    await countFigure(store, {
+      figure: d.status === 'delivered' ? 'delivered' : 'failed',
+      id: d.messageSid,
+      at: nowIso,
+      zone,
+      appointmentId,
+    });
   }
   const undeliverable = FAILED.has(d.status) && (UNDELIVERABLE_ERROR_CODES as readonly string[]).includes(d.errorCode ?? '');
   if (undeliverable) {
@@ -74,9 +80,19 @@ export async function recordDelivery(deps: DeliveryDeps, d: DeliveryStatus): Pro
     const mark = { phone: d.to, error_code: d.errorCode ?? '', at: nowIso, message_sid: d.messageSid };
     for (const s of phoneStates) {
       const r = await commitState(store, s.value.facts.appointment_id, (state) => markUndeliverable(state, mark, nowIso), { known: s });
-      if (r.changed) log('info', 'number marked undeliverable; reminders stop', { appointment_id: s.value.facts.appointment_id, message_sid: d.messageSid, code: mark.error_code });
+      if (r.changed)
+        log('info', 'number marked undeliverable; reminders stop', {
+          appointment_id: s.value.facts.appointment_id,
+          message_sid: d.messageSid,
+          code: mark.error_code,
+        });
     }
   }
-  log('info', 'delivery status recorded', { appointment_id: appointmentId, message_sid: d.messageSid, message_status: d.status, ...(d.errorCode ? { code: d.errorCode } : {}) });
+  log('info', 'delivery status recorded', {
+    appointment_id: appointmentId,
+    message_sid: d.messageSid,
+    message_status: d.status,
+    ...(d.errorCode ? { code: d.errorCode } : {}),
+  });
   return { recorded, appointment_id: appointmentId, undeliverable };
 }

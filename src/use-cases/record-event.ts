@@ -5,7 +5,16 @@ import { outboxDueAt } from '../domain/notice';
 import { nextCheckAt, type ReminderPolicy } from '../domain/reminder-plan';
 import { planText, type TextPlan } from '../domain/text-outbox';
 import { replyEventId } from '../domain/reply';
-import type { AppointmentRecords, DailyFigures, DueIndex, EventHistory, OptOutLedger, OptOutRecord, PhoneDirectory, Versioned } from '../storage/appointment-store';
+import type {
+  AppointmentRecords,
+  DailyFigures,
+  DueIndex,
+  EventHistory,
+  OptOutLedger,
+  OptOutRecord,
+  PhoneDirectory,
+  Versioned,
+} from '../storage/appointment-store';
 import { AppError } from '../domain/errors';
 import type { Figure } from '../domain/figures';
 import { countFigure } from './count-figures';
@@ -85,12 +94,22 @@ const EVENT_FIGURES: Partial<Record<AppointmentEvent['event_type'], Figure | rea
 /** Counts the event's figures; the event id makes it idempotent, so a redelivery that finds it applied counts it again safely. */
 async function countEvent(store: DailyFigures, event: AppointmentEvent): Promise<void> {
   const figure = EVENT_FIGURES[event.event_type];
-  if (figure) await countFigure(store, { figure, id: event.event_id, at: event.event_datetime_utc, zone: event.appointment_timezone, appointmentId: event.appointment_id });
+  if (figure)
+    await countFigure(store, {
+      figure,
+      id: event.event_id,
+      at: event.event_datetime_utc,
+      zone: event.appointment_timezone,
+      appointmentId: event.appointment_id,
+    });
 }
 
 /** Contention, not a bug: the same request succeeds once the other writers are done. */
 export class StateConflictError extends AppError {
-  constructor(readonly appointmentId: string, readonly attempts: number) {
+  constructor(
+    readonly appointmentId: string,
+    readonly attempts: number,
+  ) {
     super('busy', `the appointment is being updated by too many requests at once (${attempts} attempts); retry the request`);
   }
 }
@@ -118,7 +137,8 @@ export async function recordEvent(
   // reading first (a conditional create fails if it exists, and the loop then reads it).
   const guessNew = known === undefined && !seenBefore && event.event_type === 'BOOKED';
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    const current = attempt === 1 && known !== undefined ? known : attempt === 1 && guessNew ? null : await deps.store.getState(event.appointment_id);
+    const current =
+      attempt === 1 && known !== undefined ? known : attempt === 1 && guessNew ? null : await deps.store.getState(event.appointment_id);
     const now = deps.now().toISOString();
     const outcome = applyEvent(current?.value ?? null, event, now);
     const base = { appointment_id: event.appointment_id, event_id: event.event_id, event_type: event.event_type };
@@ -163,20 +183,30 @@ export async function recordEvent(
     // (no text, usually no reminder), and an entry that is no longer wanted is dropped by the sweep.
     // The admin listing entries too, before the state (see writeListedState in update-state.ts).
     const listed = planned.state;
-    const [ledger] = await Promise.all([optedOut, planned.writeDue ? dueWrite(planned) : undefined, deps.store.putListing(listed, current?.value ?? null)]);
+    const [ledger] = await Promise.all([
+      optedOut,
+      planned.writeDue ? dueWrite(planned) : undefined,
+      deps.store.putListing(listed, current?.value ?? null),
+    ]);
     if (ledger?.opted_out && !outcome.state.opted_out) {
       const withOptOut = applyEvent(outcome.state, optOutFromLedger(event, ledger), now);
       if (withOptOut.kind === 'applied') {
         const before = planned;
         planned = plan(withOptOut.state);
-        await Promise.all([planned.writeDue && planned.due !== before.due ? dueWrite(planned) : undefined, deps.store.putListing(planned.state, listed)]);
+        await Promise.all([
+          planned.writeDue && planned.due !== before.due ? dueWrite(planned) : undefined,
+          deps.store.putListing(planned.state, listed),
+        ]);
       }
     }
     const next = planned.state;
     const etag = await deps.store.writeState(next, current?.etag ?? null);
     if (etag !== null) {
       await countEvent(deps.store, event);
-      await Promise.all([current ? deps.store.dropListing(current.value, next) : undefined, next !== listed ? deps.store.dropListing(listed, next) : undefined]);
+      await Promise.all([
+        current ? deps.store.dropListing(current.value, next) : undefined,
+        next !== listed ? deps.store.dropListing(listed, next) : undefined,
+      ]);
       return {
         ...base,
         outcome: 'applied',
@@ -198,11 +228,7 @@ export async function recordEvent(
  * Records a batch: events for the same appointment in the order given, different appointments
  * concurrently (bounded).
  */
-export async function recordEvents(
-  deps: RecordDeps,
-  events: AppointmentEvent[],
-  concurrency = 8,
-): Promise<RecordResult[]> {
+export async function recordEvents(deps: RecordDeps, events: AppointmentEvent[], concurrency = 8): Promise<RecordResult[]> {
   const results = new Array<RecordResult>(events.length);
   const groups = new Map<string, number[]>();
   events.forEach((e, i) => groups.set(e.appointment_id, [...(groups.get(e.appointment_id) ?? []), i]));

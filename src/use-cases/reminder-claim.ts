@@ -80,7 +80,12 @@ export async function sendReminder(
         await ctx.sleep(Math.min(8000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random()));
         continue;
       }
-      log('warn', 'sweep: reminder not sent', { appointment_id: id, event_id: event.event_id, code: retryable ? 'retry-later' : 'refused', error: describeError(err) });
+      log('warn', 'sweep: reminder not sent', {
+        appointment_id: id,
+        event_id: event.event_id,
+        code: retryable ? 'retry-later' : 'refused',
+        error: describeError(err),
+      });
       await store.deleteClaim(id, version, n);
       if (retryable) return { sent: false, reason: 'retry-later' };
       await saveSkips(ctx, id, [{ n, reason: 'send-refused', at: nowIso, schedule_version: version }]);
@@ -92,7 +97,13 @@ export async function sendReminder(
   // that finds this claim still 'claimed' reads a state that already has the reminder, or, if we
   // stop before recording it, waits for the lease and asks Studio whether the flow was started.
   await recordEvent(ctx.record, withExecution(event, executionSid), known);
-  log('info', 'reminder sent', { appointment_id: id, event_id: event.event_id, execution_sid: executionSid, count: n, ...(deferredFrom ? { deferred_from: deferredFrom } : {}) });
+  log('info', 'reminder sent', {
+    appointment_id: id,
+    event_id: event.event_id,
+    execution_sid: executionSid,
+    count: n,
+    ...(deferredFrom ? { deferred_from: deferredFrom } : {}),
+  });
   return { sent: true, executionSid };
 }
 

@@ -68,7 +68,13 @@ export async function sendStaffReply(deps: StaffReplyDeps, request: StaffReplyRe
   let settled: InboxReplyRef;
   let error: FlowStartError | undefined;
   try {
-    const { executionSid } = await deps.sender.sendStaffText({ to: item.phone, body: request.body, id: request.replyId, appointmentId: item.appointment_id, language });
+    const { executionSid } = await deps.sender.sendStaffText({
+      to: item.phone,
+      body: request.body,
+      id: request.replyId,
+      appointmentId: item.appointment_id,
+      language,
+    });
     settled = { ...reply, status: 'sent', execution_sid: executionSid };
   } catch (err) {
     if (!(err instanceof FlowStartError)) throw err;

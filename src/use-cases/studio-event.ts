@@ -9,7 +9,6 @@ import { textEvent } from './dispatch-texts';
 import { recordEvent, type RecordDeps } from './record-event';
 import { commitState } from './update-state';
 
-
 export interface StudioEventDeps {
   record: RecordDeps;
   rejected: RejectedEvents;
@@ -32,8 +31,7 @@ export interface ExecutionContext {
  * why (rejected, duplicate, superseded, queued behind a text in flight, refused…).
  */
 export type StudioEventAnswer =
-  | ({ action: 'text'; outcome: 'applied' } & Record<string, string>)
-  | { action: 'none'; outcome: string; reason: string };
+  ({ action: 'text'; outcome: 'applied' } & Record<string, string>) | { action: 'none'; outcome: string; reason: string };
 
 const none = (outcome: string, reason: string): StudioEventAnswer => ({ action: 'none', outcome, reason });
 
@@ -46,7 +44,11 @@ const none = (outcome: string, reason: string): StudioEventAnswer => ({ action: 
  * execution's SID. Invalid events cannot be refused to the engine (Twilio answered it 201), so
  * they are kept as rejected events for the admin page.
  */
-export async function recordStudioEvent(deps: StudioEventDeps, fields: Record<string, unknown>, execution: ExecutionContext): Promise<StudioEventAnswer> {
+export async function recordStudioEvent(
+  deps: StudioEventDeps,
+  fields: Record<string, unknown>,
+  execution: ExecutionContext,
+): Promise<StudioEventAnswer> {
   const now = deps.record.now();
   const body: Record<string, string> = {};
   // The flow passes each of the contract's fields from `flow.data` as its own parameter.
@@ -55,12 +57,22 @@ export async function recordStudioEvent(deps: StudioEventDeps, fields: Record<st
     // Studio renders a key the engine did not send as an empty string.
     if (typeof v === 'string' && v !== '') body[key] = v;
   }
-  const parsed = parseEhrEvent(body, parseOptionsAt(now.getTime(), { defaultCountry: deps.homeCountry, maxFutureHours: deps.maxFutureHours, maxAppointmentDays: deps.maxAppointmentDays }));
+  const parsed = parseEhrEvent(
+    body,
+    parseOptionsAt(now.getTime(), {
+      defaultCountry: deps.homeCountry,
+      maxFutureHours: deps.maxFutureHours,
+      maxAppointmentDays: deps.maxAppointmentDays,
+    }),
+  );
   const problems: FieldProblem[] = parsed.ok ? [] : parsed.problems;
   if (parsed.ok) {
     const to = normalisePhone(execution.to, deps.homeCountry);
     if (!to.ok || to.value !== parsed.event.patient_phone) {
-      problems.push({ field: 'patient_phone', message: "is not the phone the execution was started for (its To); the flow texts only the execution's contact" });
+      problems.push({
+        field: 'patient_phone',
+        message: "is not the phone the execution was started for (its To); the flow texts only the execution's contact",
+      });
     }
   }
   if (!parsed.ok || problems.length > 0) {
@@ -82,7 +94,12 @@ export async function recordStudioEvent(deps: StudioEventDeps, fields: Record<st
 
   const event = parsed.event;
   const result = await recordEvent(deps.record, event);
-  log('info', 'studio execution event recorded', { execution_sid: execution.executionSid, appointment_id: event.appointment_id, event_id: event.event_id, code: result.outcome });
+  log('info', 'studio execution event recorded', {
+    execution_sid: execution.executionSid,
+    appointment_id: event.appointment_id,
+    event_id: event.event_id,
+    code: result.outcome,
+  });
   if (result.text !== 'claimed' || !result.state || result.etag === undefined) {
     return none(result.outcome, typeof result.text === 'string' ? result.text : 'no text');
   }
@@ -90,9 +107,14 @@ export async function recordStudioEvent(deps: StudioEventDeps, fields: Record<st
   if (!notice || notice.owner !== result.owner) return none(result.outcome, 'queued');
   // This execution sends it right after we answer: recorded as sent now, as our dispatcher records
   // a text once Studio has accepted its execution.
-  const sent = await commitState(deps.record.store, event.appointment_id, (s) => markSent(s, notice.id, execution.executionSid, now.toISOString()), {
-    known: { value: result.state, etag: result.etag },
-  });
+  const sent = await commitState(
+    deps.record.store,
+    event.appointment_id,
+    (s) => markSent(s, notice.id, execution.executionSid, now.toISOString()),
+    {
+      known: { value: result.state, etag: result.etag },
+    },
+  );
   const state = sent.current?.value ?? result.state;
   return { action: 'text', outcome: 'applied', ...flowParameters(state, textEvent(state, notice), deps.homeCountry) };
 }

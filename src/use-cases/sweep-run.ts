@@ -85,7 +85,12 @@ export function createRunContext(deps: SweepDeps): SweepRunContext {
 }
 
 /** The REMIND or EXPIRED event the sweep records; its id derives from the facts and `atIso`, so a retry repeats it. */
-export function systemEvent(state: AppointmentState, type: 'REMIND' | 'EXPIRED', atIso: string, detail: Record<string, string>): AppointmentEvent {
+export function systemEvent(
+  state: AppointmentState,
+  type: 'REMIND' | 'EXPIRED',
+  atIso: string,
+  detail: Record<string, string>,
+): AppointmentEvent {
   return withEventId({ ...state.facts, event_type: type, event_datetime_utc: atIso, detail });
 }
 

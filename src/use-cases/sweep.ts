@@ -78,12 +78,17 @@ export async function remindNow(
   if (!current) return { sent: false, reason: 'unknown-appointment' };
   const state = current.value;
   if (!['QUEUED', 'REMINDED-1', 'REMINDED-2'].includes(state.status) || state.opted_out || state.patient_request) {
-    return { sent: false, reason: `no reminder for ${state.disposition}${state.patient_request ? ` after a ${state.patient_request.type} request` : ''}` };
+    return {
+      sent: false,
+      reason: `no reminder for ${state.disposition}${state.patient_request ? ` after a ${state.patient_request.type} request` : ''}`,
+    };
   }
   const n = state.reminders_sent.some((r) => r.n === 1) ? 2 : 1;
   if (state.reminders_sent.some((r) => r.n === n)) return { sent: false, reason: 'both reminders already sent' };
   const result = await sendReminder(ctx, state, n, undefined);
-  return result.sent ? { sent: true, n, ...(result.executionSid ? { executionSid: result.executionSid } : {}) } : { sent: false, n, reason: result.reason };
+  return result.sent
+    ? { sent: true, n, ...(result.executionSid ? { executionSid: result.executionSid } : {}) }
+    : { sent: false, n, reason: result.reason };
 }
 
 async function processEntry(ctx: SweepRunContext, entry: DueRef): Promise<void> {
@@ -136,7 +141,11 @@ async function processEntry(ctx: SweepRunContext, entry: DueRef): Promise<void> 
       return;
     case 'expire': {
       if (decision.record.length > 0) await saveSkips(ctx, entry.appointment_id, decision.record);
-      const expired = await recordEvent(ctx.record, systemEvent(state, 'EXPIRED', nowIso, {}), decision.record.length > 0 ? undefined : current);
+      const expired = await recordEvent(
+        ctx.record,
+        systemEvent(state, 'EXPIRED', nowIso, {}),
+        decision.record.length > 0 ? undefined : current,
+      );
       await store.deleteDueEntry(entry.slot, entry.appointment_id);
       if (expired.outcome === 'applied') ctx.counts.expired += 1;
       else ctx.counts.stale += 1;
@@ -148,7 +157,12 @@ async function processEntry(ctx: SweepRunContext, entry: DueRef): Promise<void> 
   }
 }
 
-async function sendDue(ctx: SweepRunContext, entry: DueRef, current: Versioned<AppointmentState>, decision: Extract<SweepDecision, { action: 'send' }>) {
+async function sendDue(
+  ctx: SweepRunContext,
+  entry: DueRef,
+  current: Versioned<AppointmentState>,
+  decision: Extract<SweepDecision, { action: 'send' }>,
+) {
   const state = current.value;
   const skipsFirst = decision.record.length > 0;
   if (skipsFirst) await saveSkips(ctx, state.facts.appointment_id, decision.record);

@@ -62,20 +62,34 @@ function appointment(i: number): AppointmentState {
   if (o.kind !== 'applied') throw new Error('seed');
   // One in ten confirmed by the EHR; one in two hundred at a number that cannot take texts.
   if (mix(i, 5) % 10 === 3) {
-    const c = parseEhrEvent(ehrEvent({ ...facts, event_type: 'CONFIRMED', event_datetime_utc: new Date(T0 - HOUR + i).toISOString() }), { defaultCountry: 'US' });
+    const c = parseEhrEvent(ehrEvent({ ...facts, event_type: 'CONFIRMED', event_datetime_utc: new Date(T0 - HOUR + i).toISOString() }), {
+      defaultCountry: 'US',
+    });
     if (!c.ok) throw new Error('seed');
     o = applyEvent(o.state, c.event, new Date(T0).toISOString());
     if (o.kind !== 'applied') throw new Error('seed');
   }
   const state = o.state;
-  return mix(i, 6) % 200 === 7 ? { ...state, undeliverable: { phone: state.facts.patient_phone, error_code: '30006', at: new Date(T0).toISOString(), message_sid: `SM${String(i).padStart(32, '0')}` } } : state;
+  return mix(i, 6) % 200 === 7
+    ? {
+        ...state,
+        undeliverable: {
+          phone: state.facts.patient_phone,
+          error_code: '30006',
+          at: new Date(T0).toISOString(),
+          message_sid: `SM${String(i).padStart(32, '0')}`,
+        },
+      }
+    : state;
 }
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>) {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let i = next++; i < items.length; i = next++) await fn(items[i] as T);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < items.length; i = next++) await fn(items[i] as T);
+    }),
+  );
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
@@ -89,19 +103,27 @@ async function main() {
   try {
     const client = createS3Client({ region: 'us-east-1', endpoint: stack.s3.endpoint, credentials: LOCAL_S3_CREDENTIALS, maxSockets: 64 });
     const store = new S3AppointmentStore(client, stack.bucket);
-    console.log(`admin list benchmark: N=${N} stored appointments, ${RUNS} requests per query; ${os.cpus().length} CPUs, node ${process.version}`);
+    console.log(
+      `admin list benchmark: N=${N} stored appointments, ${RUNS} requests per query; ${os.cpus().length} CPUs, node ${process.version}`,
+    );
     const seeded = Date.now();
-    await pool(Array.from({ length: N }, (_, i) => i), 48, async (i) => {
-      const state = appointment(i);
-      await store.putListing(state, null);
-      await store.writeState(state, null);
-    });
+    await pool(
+      Array.from({ length: N }, (_, i) => i),
+      48,
+      async (i) => {
+        const state = appointment(i);
+        await store.putListing(state, null);
+        await store.writeState(state, null);
+      },
+    );
     console.log(`seeded ${N} appointments (state + 2 order entries + name words each) in ${((Date.now() - seeded) / 1000).toFixed(0)} s`);
 
     const token = issueToken(stack.env.SESSION_SECRET ?? '', 'session', Date.now()).token;
     const get = async (query: Record<string, string>) => {
       const started = performance.now();
-      const res = await fetch(`${stack.url}/admin/appointments?${new URLSearchParams(query)}`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${stack.url}/admin/appointments?${new URLSearchParams(query)}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       const json = (await res.json()) as { appointments: unknown[]; cursor?: string; scanned: number };
       if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
       return { ms: performance.now() - started, rows: json.appointments.length, cursor: json.cursor, scanned: json.scanned };
@@ -135,10 +157,14 @@ async function main() {
       }
       times.sort((a, b) => a - b);
       all.push(...times);
-      console.log(`${name.padEnd(34)} ${String(last.rows).padStart(4)} ${String(last.scanned).padStart(7)} ${percentile(times, 50).toFixed(1).padStart(8)} ${percentile(times, 95).toFixed(1).padStart(8)}`);
+      console.log(
+        `${name.padEnd(34)} ${String(last.rows).padStart(4)} ${String(last.scanned).padStart(7)} ${percentile(times, 50).toFixed(1).padStart(8)} ${percentile(times, 95).toFixed(1).padStart(8)}`,
+      );
     }
     all.sort((a, b) => a - b);
-    console.log(`all filtered pages (${all.length} requests): p50 ${percentile(all, 50).toFixed(1)} ms, p95 ${percentile(all, 95).toFixed(1)} ms`);
+    console.log(
+      `all filtered pages (${all.length} requests): p50 ${percentile(all, 50).toFixed(1)} ms, p95 ${percentile(all, 95).toFixed(1)} ms`,
+    );
   } finally {
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -125,13 +125,23 @@ function show(label: string, r: Awaited<ReturnType<typeof drive>>) {
 const IMPL_NAMES: Record<EmbeddedS3Impl, string> = { builtin: 'ours', s3rver: 's3rver + guard' };
 
 /** The storage-only run against a fresh embedded S3 server of the given kind. */
-async function storageOnlyAgainst(impl: EmbeddedS3Impl, fsync: boolean, run: string, now: () => Date): Promise<Awaited<ReturnType<typeof drive>>> {
+async function storageOnlyAgainst(
+  impl: EmbeddedS3Impl,
+  fsync: boolean,
+  run: string,
+  now: () => Date,
+): Promise<Awaited<ReturnType<typeof drive>>> {
   const directory = mkdtempSync(path.join(os.tmpdir(), 'pam-bench-s3-'));
   const server = await startEmbeddedS3({ directory, buckets: ['bench'], impl, fsync, supervise: false });
   try {
-    const store = new S3AppointmentStore(createS3Client({ region: 'us-east-1', endpoint: server.endpoint, credentials: LOCAL_S3_CREDENTIALS }), 'bench');
+    const store = new S3AppointmentStore(
+      createS3Client({ region: 'us-east-1', endpoint: server.endpoint, credentials: LOCAL_S3_CREDENTIALS }),
+      'bench',
+    );
     const events = makeEvents(run).map(parsed);
-    return await drive(EVENTS, CONCURRENCY, (i) => recordEvent({ store, policy, now }, events[i] as AppointmentEvent).then(() => undefined));
+    return await drive(EVENTS, CONCURRENCY, (i) =>
+      recordEvent({ store, policy, now }, events[i] as AppointmentEvent).then(() => undefined),
+    );
   } finally {
     await server.stop();
     rmSync(directory, { recursive: true, force: true });
@@ -215,11 +225,19 @@ async function main() {
   mkdirSync(path.join(ROOT, 'build'), { recursive: true });
   const serviceDir = mkdtempSync(path.join(ROOT, 'build', 'bench-service-'));
   await buildService(serviceDir);
-  const stack = await startLocalStack({ dataDir, serviceDir, port: 0, env: { SWEEP_INTERVAL_SECONDS: '0', LOCAL_STATUS_CALLBACKS: receipts ? 'on' : 'off' }, clockStart: FIXTURE_NOW });
+  const stack = await startLocalStack({
+    dataDir,
+    serviceDir,
+    port: 0,
+    env: { SWEEP_INTERVAL_SECONDS: '0', LOCAL_STATUS_CALLBACKS: receipts ? 'on' : 'off' },
+    clockStart: FIXTURE_NOW,
+  });
   try {
     console.log(`intake benchmark: ${EVENTS} events over ${APPOINTMENTS} appointments, one event per request`);
-    console.log(`machine: ${os.cpus().length} CPUs, node ${process.version}; embedded S3 (${IMPL_NAMES[stack.s3.impl]}) in its own process`);
-    console.log('each appointment has its own phone, except every 10th, which shares the previous one\'s (families)');
+    console.log(
+      `machine: ${os.cpus().length} CPUs, node ${process.version}; embedded S3 (${IMPL_NAMES[stack.s3.impl]}) in its own process`,
+    );
+    console.log("each appointment has its own phone, except every 10th, which shares the previous one's (families)");
     console.log(`delivery receipts (status callbacks): ${receipts ? 'on' : 'off (BENCH_RECEIPTS=on to include them)'}`);
 
     // Studio starts as the stand-in's REST API hands them to the engine: 409 = contact busy.
@@ -285,9 +303,7 @@ async function main() {
     const deps = { store, policy, now: () => stack.clock.date() };
 
     // Texts the HTTP runs left for the sweep: states still holding an outbox, log entries pending.
-    const ids = [
-      ...new Set([...warm, ...events, ...light, ...counting].map((e) => String(e.appointment_id))),
-    ];
+    const ids = [...new Set([...warm, ...events, ...light, ...counting].map((e) => String(e.appointment_id)))];
     const left = { appointments: 0, withOutbox: 0, sending: 0, pending: 0, logPending: 0, missing: 0 };
     await tag.run('scan', () =>
       drive(ids.length, CONCURRENCY, async (i) => {
@@ -310,13 +326,18 @@ async function main() {
     show(
       `storage only (recordEvent), ${CONCURRENCY}, ${IMPL_NAMES[stack.s3.impl]}`,
       await drive(EVENTS, CONCURRENCY, (i) =>
-        tag.run(i < APPOINTMENTS ? 'direct-new' : 'direct-existing', () => recordEvent(deps, direct[i] as AppointmentEvent).then(() => undefined)),
+        tag.run(i < APPOINTMENTS ? 'direct-new' : 'direct-existing', () =>
+          recordEvent(deps, direct[i] as AppointmentEvent).then(() => undefined),
+        ),
       ),
     );
     const s6 = await serverCounts(stack);
     if (process.env.COMPARE_S3 !== '0') {
       const other: EmbeddedS3Impl = stack.s3.impl === 'builtin' ? 's3rver' : 'builtin';
-      show(`storage only (recordEvent), ${CONCURRENCY}, ${IMPL_NAMES[other]}`, await storageOnlyAgainst(other, false, 'compare-a', deps.now));
+      show(
+        `storage only (recordEvent), ${CONCURRENCY}, ${IMPL_NAMES[other]}`,
+        await storageOnlyAgainst(other, false, 'compare-a', deps.now),
+      );
       show(`storage only (recordEvent), ${CONCURRENCY}, ours + fsync`, await storageOnlyAgainst('builtin', true, 'compare-b', deps.now));
     }
 
@@ -335,9 +356,15 @@ async function main() {
           appointment_location: `Suite ${100 + minutes}`,
         }),
       );
-    const seeds = ['late', 'inorder'].flatMap((run) => Array.from({ length: LATE_EVENTS }, (_, a) => [seq(run, a, 0, 'BOOKED'), seq(run, a, 2, 'MODIFIED')] as const));
+    const seeds = ['late', 'inorder'].flatMap((run) =>
+      Array.from({ length: LATE_EVENTS }, (_, a) => [seq(run, a, 0, 'BOOKED'), seq(run, a, 2, 'MODIFIED')] as const),
+    );
     for (const round of [0, 1] as const) {
-      await tag.run('seed', () => drive(seeds.length, CONCURRENCY, (i) => recordEvent(deps, (seeds[i] as readonly AppointmentEvent[])[round] as AppointmentEvent).then(() => undefined)));
+      await tag.run('seed', () =>
+        drive(seeds.length, CONCURRENCY, (i) =>
+          recordEvent(deps, (seeds[i] as readonly AppointmentEvent[])[round] as AppointmentEvent).then(() => undefined),
+        ),
+      );
     }
     const outcomes = { late: new Map<string, number>(), inorder: new Map<string, number>() };
     const note = (counts: Counts, r: RecordResult) => add(counts, `${r.outcome}${r.late ? ', late' : ''}`);
@@ -352,7 +379,9 @@ async function main() {
     show(`late event (t+1 after t+2), ${CONCURRENCY}`, lateRun);
     show(`in-order event (t+3 after t+2), ${CONCURRENCY}`, inOrderRun);
     const outcomeText = (c: Counts) => [...c.entries()].map(([k, v]) => `${v} ${k}`).join(', ');
-    console.log(`  (storage only, ${LATE_EVENTS} each on appointments holding 2 events; outcomes: late ${outcomeText(outcomes.late)}; in order ${outcomeText(outcomes.inorder)})`);
+    console.log(
+      `  (storage only, ${LATE_EVENTS} each on appointments holding 2 events; outcomes: late ${outcomeText(outcomes.late)}; in order ${outcomeText(outcomes.inorder)})`,
+    );
 
     console.log('Each HTTP event is validated, stored (S3) and starts the Studio Flow, which texts the virtual phone: Functions,');
     console.log('the Twilio stand-in, the Studio engine and the embedded S3 all run on this machine. "storage only" is the same');
@@ -364,28 +393,49 @@ async function main() {
     perEvent('per new event (first event of an appointment, BOOKED)', diff(s3, s2), COUNT_APPOINTMENTS);
     perEvent('per event on an existing appointment (MODIFIED)', diff(s4, s3), COUNT_APPOINTMENTS);
     const mixed = total(diff(s1, s0));
-    console.log(`  HTTP intake run, ${CONCURRENCY} clients (${Math.min(EVENTS, APPOINTMENTS)} new + ${Math.max(0, EVENTS - APPOINTMENTS)} existing): ${(mixed / EVENTS).toFixed(2)} per event (${mixed} requests)`);
+    console.log(
+      `  HTTP intake run, ${CONCURRENCY} clients (${Math.min(EVENTS, APPOINTMENTS)} new + ${Math.max(0, EVENTS - APPOINTMENTS)} existing): ${(mixed / EVENTS).toFixed(2)} per event (${mixed} requests)`,
+    );
     const lightTotal = total(diff(s2, s1));
     const lightNew = Math.min(light.length, APPOINTMENTS);
-    console.log(`  HTTP intake run, ${LIGHT} clients (${lightNew} new + ${light.length - lightNew} existing): ${(lightTotal / light.length).toFixed(2)} per event (${lightTotal} requests)`);
+    console.log(
+      `  HTTP intake run, ${LIGHT} clients (${lightNew} new + ${light.length - lightNew} existing): ${(lightTotal / light.length).toFixed(2)} per event (${lightTotal} requests)`,
+    );
     console.log('S3 requests, storage only (recordEvent: no texts sent, so no dispatch or markSent write;');
-    console.log('counted by a middleware on the bench\'s S3 client, each attempt once):');
+    console.log("counted by a middleware on the bench's S3 client, each attempt once):");
     const newCount = Math.min(EVENTS, APPOINTMENTS);
     perEvent('per new event (first event of an appointment, BOOKED)', clientCounts.get('direct-new') ?? new Map(), newCount);
-    if (EVENTS > APPOINTMENTS) perEvent('per event on an existing appointment (MODIFIED, CONFIRMED, …)', clientCounts.get('direct-existing') ?? new Map(), EVENTS - APPOINTMENTS);
+    if (EVENTS > APPOINTMENTS)
+      perEvent(
+        'per event on an existing appointment (MODIFIED, CONFIRMED, …)',
+        clientCounts.get('direct-existing') ?? new Map(),
+        EVENTS - APPOINTMENTS,
+      );
     const clientTotal = total(clientCounts.get('direct-new') ?? new Map()) + total(clientCounts.get('direct-existing') ?? new Map());
-    console.log(`  cross-check: the server answered ${total(diff(s6, s5))} requests during the storage-only run, the client sent ${clientTotal}`);
+    console.log(
+      `  cross-check: the server answered ${total(diff(s6, s5))} requests during the storage-only run, the client sent ${clientTotal}`,
+    );
     perEvent('per late event', clientCounts.get('late') ?? new Map(), LATE_EVENTS);
     perEvent('per in-order event', clientCounts.get('inorder') ?? new Map(), LATE_EVENTS);
 
     console.log('');
     console.log(`texts deferred to the sweep after the HTTP runs (${left.appointments} appointments read back, ${left.missing} missing):`);
-    console.log(`  appointments whose state still has an outbox: ${left.withOutbox} (in flight: ${left.sending}, waiting: ${left.pending}); log entries with text 'pending': ${left.logPending}`);
-    const describe = (c: Counts) => [...c.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+    console.log(
+      `  appointments whose state still has an outbox: ${left.withOutbox} (in flight: ${left.sending}, waiting: ${left.pending}); log entries with text 'pending': ${left.logPending}`,
+    );
+    const describe = (c: Counts) =>
+      [...c.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
     console.log(`  intake replies (all HTTP runs, warm-up included), outcome: ${describe(intake.outcomes)}`);
     console.log(`  intake replies (all HTTP runs, warm-up included), text:    ${describe(intake.messages)}`);
-    console.log(`  Studio executions started: ${studio.starts}; refused 409 (contact busy): ${studio.conflicts}; other errors: ${studio.otherErrors}`);
-    console.log(`    of which up to the end of the ${CONCURRENCY}-client run: started ${studioAfterHeavy.starts}, 409 ${studioAfterHeavy.conflicts}, other errors ${studioAfterHeavy.otherErrors}`);
+    console.log(
+      `  Studio executions started: ${studio.starts}; refused 409 (contact busy): ${studio.conflicts}; other errors: ${studio.otherErrors}`,
+    );
+    console.log(
+      `    of which up to the end of the ${CONCURRENCY}-client run: started ${studioAfterHeavy.starts}, 409 ${studioAfterHeavy.conflicts}, other errors ${studioAfterHeavy.otherErrors}`,
+    );
     console.log(`  log lines at warn or above: ${logTally.size === 0 ? 'none' : ''}`);
     for (const [k, v] of [...logTally.entries()].sort((a, b) => b[1] - a[1])) console.log(`    ${String(v).padStart(6)}  ${k}`);
   } finally {

@@ -31,21 +31,34 @@ const HOUR = 3_600_000;
 const T0 = Date.parse('2026-12-01T12:00:00Z');
 const T1 = T0 + 3 * 24 * HOUR; // group A's first reminders fall due just before T1
 const T2 = T1 + 2 * HOUR; // group B's just before T2
-const policy: ReminderPolicy = { firstLeadMinutes: 48 * 60, secondLeadMinutes: 24 * 60, outreachStartMinutes: 0, outreachFinishMinutes: 24 * 60 };
+const policy: ReminderPolicy = {
+  firstLeadMinutes: 48 * 60,
+  secondLeadMinutes: 24 * 60,
+  outreachStartMinutes: 0,
+  outreachFinishMinutes: 24 * 60,
+};
 
 function counted(client: S3Client): { client: S3Client; count: () => number; reset: () => void } {
   let n = 0;
-  client.middlewareStack.add((next) => async (args) => {
-    n += 1;
-    return next(args);
-  }, { step: 'initialize', name: 'countRequests' });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      n += 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRequests' },
+  );
   return { client, count: () => n, reset: () => (n = 0) };
 }
 
 function appointment(i: number, startsAt: number): AppointmentState {
   const local = new Date(startsAt - 8 * HOUR).toISOString().slice(0, 19); // Los Angeles wall time (PST)
   const r = parseEhrEvent(
-    ehrEvent({ appointment_id: `APT-${i}`, patient_phone: `+1415${String(2000000 + i).padStart(7, '0')}`, appointment_datetime: local, event_datetime_utc: new Date(T0).toISOString() }),
+    ehrEvent({
+      appointment_id: `APT-${i}`,
+      patient_phone: `+1415${String(2000000 + i).padStart(7, '0')}`,
+      appointment_datetime: local,
+      event_datetime_utc: new Date(T0).toISOString(),
+    }),
     { defaultCountry: 'US' },
   );
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
@@ -56,9 +69,11 @@ function appointment(i: number, startsAt: number): AppointmentState {
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>) {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let i = next++; i < items.length; i = next++) await fn(items[i] as T);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < items.length; i = next++) await fn(items[i] as T);
+    }),
+  );
 }
 
 async function main() {
@@ -68,17 +83,27 @@ async function main() {
     const raw = createS3Client({ region: 'us-east-1', endpoint: s3.endpoint, credentials: LOCAL_S3_CREDENTIALS, maxSockets: 64 });
     const { client, count, reset } = counted(raw);
     const store = new S3AppointmentStore(client, BUCKET);
-    console.log(`sweep benchmark: N=${N} stored appointments, K=${K_SMALL} and K=${K_LARGE} due; ${os.cpus().length} CPUs, node ${process.version}`);
+    console.log(
+      `sweep benchmark: N=${N} stored appointments, K=${K_SMALL} and K=${K_LARGE} due; ${os.cpus().length} CPUs, node ${process.version}`,
+    );
 
     const seedStarted = Date.now();
     const ids = Array.from({ length: N }, (_, i) => i);
     await pool(ids, 64, async (i) => {
       // Group A: first reminder due 1 min before T1; group B: 1 min before T2; the rest weeks away.
-      const startsAt = i < K_SMALL ? T1 + 48 * HOUR - 60_000 : i < K_SMALL + K_LARGE ? T2 + 48 * HOUR - 60_000 : T2 + (10 + (i % 50)) * 24 * HOUR;
+      const startsAt =
+        i < K_SMALL ? T1 + 48 * HOUR - 60_000 : i < K_SMALL + K_LARGE ? T2 + 48 * HOUR - 60_000 : T2 + (10 + (i % 50)) * 24 * HOUR;
       const state = appointment(i, startsAt);
       const due = nextCheckAt(state, policy, new Date(T0).toISOString());
       await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: stateKey(state.facts.appointment_id), Body: JSON.stringify(state) }));
-      if (due) await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: dueKey(due, state.facts.appointment_id), Body: JSON.stringify({ appointment_id: state.facts.appointment_id, due_at: due, schedule_version: 1 }) }));
+      if (due)
+        await client.send(
+          new PutObjectCommand({
+            Bucket: BUCKET,
+            Key: dueKey(due, state.facts.appointment_id),
+            Body: JSON.stringify({ appointment_id: state.facts.appointment_id, due_at: due, schedule_version: 1 }),
+          }),
+        );
     });
     console.log(`seeded ${N} appointments (state + due-index entry each) in ${((Date.now() - seedStarted) / 1000).toFixed(0)} s`);
 
@@ -98,12 +123,15 @@ async function main() {
       const res = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
       const state = JSON.parse((await res.Body?.transformToString()) ?? '{}') as AppointmentState;
       [T1, T2].forEach((at, i) => {
-        if (decide(state, policy, new Date(at + 60_000).toISOString(), { remindersSentToday: 0 }).action === 'send') wouldSend[i] = (wouldSend[i] ?? 0) + 1;
+        if (decide(state, policy, new Date(at + 60_000).toISOString(), { remindersSentToday: 0 }).action === 'send')
+          wouldSend[i] = (wouldSend[i] ?? 0) + 1;
       });
     });
     const naiveMs = Date.now() - t;
     const naiveRequests = count();
-    console.log(`naive sweep (list + read all ${keys.length}):  ${(naiveMs / 1000).toFixed(1).padStart(6)} s, ${String(naiveRequests).padStart(7)} S3 requests, finds ${wouldSend.join(' / ')} due at the two sweep times`);
+    console.log(
+      `naive sweep (list + read all ${keys.length}):  ${(naiveMs / 1000).toFixed(1).padStart(6)} s, ${String(naiveRequests).padStart(7)} S3 requests, finds ${wouldSend.join(' / ')} due at the two sweep times`,
+    );
 
     let started = 0;
     const flows: FlowStarter = {
@@ -111,17 +139,24 @@ async function main() {
       wasStarted: async () => false,
     };
     const results: { k: number; ms: number; requests: number; sent: number }[] = [];
-    for (const [k, at] of [[K_SMALL, T1 + 60_000], [K_LARGE, T2 + 60_000]] as const) {
+    for (const [k, at] of [
+      [K_SMALL, T1 + 60_000],
+      [K_LARGE, T2 + 60_000],
+    ] as const) {
       reset();
       const t = Date.now();
       const counts = await runSweep({ store, flows, policy, now: () => new Date(at), ratePerSecond: 100_000, concurrency: 32 });
       const ms = Date.now() - t;
       results.push({ k, ms, requests: count(), sent: counts.sent });
-      console.log(`indexed sweep, K=${String(k).padStart(6)}: ${(ms / 1000).toFixed(1).padStart(6)} s, ${String(count()).padStart(7)} S3 requests (${(count() / Math.max(1, counts.sent)).toFixed(1)} per reminder), sent ${counts.sent}, failed ${counts.failed}`);
+      console.log(
+        `indexed sweep, K=${String(k).padStart(6)}: ${(ms / 1000).toFixed(1).padStart(6)} s, ${String(count()).padStart(7)} S3 requests (${(count() / Math.max(1, counts.sent)).toFixed(1)} per reminder), sent ${counts.sent}, failed ${counts.failed}`,
+      );
     }
 
     for (const r of results) {
-      console.log(`  K=${r.k}: the naive sweep takes ${(naiveMs / r.ms).toFixed(1)}x the time and ${(naiveRequests / r.requests).toFixed(1)}x the S3 requests of the indexed one`);
+      console.log(
+        `  K=${r.k}: the naive sweep takes ${(naiveMs / r.ms).toFixed(1)}x the time and ${(naiveRequests / r.requests).toFixed(1)}x the S3 requests of the indexed one`,
+      );
     }
   } finally {
     await s3.stop();

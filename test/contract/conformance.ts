@@ -77,7 +77,8 @@ export const ALLOWED_EXTRA_PARAMETERS: readonly Allowance[] = [
   {
     operations: ['CreateEnvironment'],
     fields: ['FriendlyName'],
-    reason: '@twilio-labs/serverless-api 5.7.0 sends FriendlyName when it creates an environment (dist/api/environments.js); the spec declares only UniqueName and DomainSuffix.',
+    reason:
+      '@twilio-labs/serverless-api 5.7.0 sends FriendlyName when it creates an environment (dist/api/environments.js); the spec declares only UniqueName and DomainSuffix.',
   },
 ];
 
@@ -130,24 +131,31 @@ export function checkExchange(x: Exchange): string[] {
   // A path Twilio lacks is fine only when refused as Twilio refuses it: 404 with its error body.
   if (!op) return x.status === 404 ? errorBodyProblems(x.body, x.status) : ['no operation in Twilio’s spec has this method and path'];
   const problems: string[] = [];
-  for (const q of names(x.query)) if (!op.queryParameters.includes(q)) problems.push(`${op.operationId}: query parameter ${q} is not declared`);
+  for (const q of names(x.query))
+    if (!op.queryParameters.includes(q)) problems.push(`${op.operationId}: query parameter ${q} is not declared`);
   const extraParameters = allowedFor(ALLOWED_EXTRA_PARAMETERS, op.operationId);
-  for (const f of names(x.form)) if (!op.formParameters.includes(f) && !extraParameters.has(f)) problems.push(`${op.operationId}: form parameter ${f} is not declared`);
+  for (const f of names(x.form))
+    if (!op.formParameters.includes(f) && !extraParameters.has(f)) problems.push(`${op.operationId}: form parameter ${f} is not declared`);
   if (x.status >= 400) return [...problems, ...errorBodyProblems(x.body, x.status)];
   // What the stand-in accepted must be what Twilio would accept: each value fits its parameter's schema.
   for (const [name, sent] of [...Object.entries(x.query), ...Object.entries(x.form ?? {})]) {
     const schema = op.parameterSchemas.get(name);
     if (schema) problems.push(...checkParameter(name, sent, schema, op.resolve).map((p) => `${op.operationId}: parameter ${p}`));
   }
-  for (const q of op.requiredQueryParameters) if (!present(x.query, q)) problems.push(`${op.operationId}: accepted without the required query parameter ${q}`);
-  for (const f of op.requiredFormParameters) if (!present(x.form, f)) problems.push(`${op.operationId}: accepted without the required parameter ${f}`);
+  for (const q of op.requiredQueryParameters)
+    if (!present(x.query, q)) problems.push(`${op.operationId}: accepted without the required query parameter ${q}`);
+  for (const f of op.requiredFormParameters)
+    if (!present(x.form, f)) problems.push(`${op.operationId}: accepted without the required parameter ${f}`);
   if (!op.responses.has(x.status)) {
     problems.push(`${op.operationId}: status ${x.status} is not declared (declared: ${[...op.responses.keys()].join(', ')})`);
     return problems;
   }
   const schema = op.responses.get(x.status);
   if (schema && x.status !== 204) {
-    const found = checkSchema(x.body, schema, { resolve: op.resolve, allowedExtraFields: allowedFor(ALLOWED_EXTRA_FIELDS, op.operationId) });
+    const found = checkSchema(x.body, schema, {
+      resolve: op.resolve,
+      allowedExtraFields: allowedFor(ALLOWED_EXTRA_FIELDS, op.operationId),
+    });
     problems.push(...found.map((p) => `${op.operationId}: ${p.at} ${p.problem}`));
   }
   return problems;
@@ -162,5 +170,7 @@ export function assertConformance(exchanges: readonly Exchange[], where: string)
   const violations = checkExchanges(exchanges);
   if (violations.length === 0) return;
   const unique = [...new Set(violations.map((v) => `${v.exchange}: ${v.problem}`))];
-  throw new Error(`${where}: ${unique.length} exchange(s) with the Twilio stand-in differ from Twilio's OpenAPI spec:\n  ${unique.slice(0, 50).join('\n  ')}`);
+  throw new Error(
+    `${where}: ${unique.length} exchange(s) with the Twilio stand-in differ from Twilio's OpenAPI spec:\n  ${unique.slice(0, 50).join('\n  ')}`,
+  );
 }

@@ -45,7 +45,10 @@ export function recordExchanges(sink: Exchange[]): RequestHandler {
         method: req.method,
         path: `/${rest.join('/')}`,
         query: Object.fromEntries([...new Set(url.searchParams.keys())].map((k) => [k, url.searchParams.getAll(k)])),
-        form: parsed !== null && typeof parsed === 'object' && !Buffer.isBuffer(parsed) ? { ...(parsed as Record<string, unknown>) } : undefined,
+        form:
+          parsed !== null && typeof parsed === 'object' && !Buffer.isBuffer(parsed)
+            ? { ...(parsed as Record<string, unknown>) }
+            : undefined,
         status: res.statusCode,
         body,
       });

@@ -21,8 +21,18 @@ const DEFINITION = JSON.stringify({
   initial_state: 'Trigger',
   flags: { allow_concurrent_calls: true },
   states: [
-    { name: 'Trigger', type: 'trigger', properties: {}, transitions: [{ event: 'incomingMessage' }, { event: 'incomingRequest', next: 'ask' }] },
-    { name: 'ask', type: 'send-and-wait-for-reply', properties: { from: '{{flow.channel.address}}', body: 'Reply YES', timeout: '3600' }, transitions: [{ event: 'incomingMessage' }, { event: 'timeout' }, { event: 'deliveryFailure' }] },
+    {
+      name: 'Trigger',
+      type: 'trigger',
+      properties: {},
+      transitions: [{ event: 'incomingMessage' }, { event: 'incomingRequest', next: 'ask' }],
+    },
+    {
+      name: 'ask',
+      type: 'send-and-wait-for-reply',
+      properties: { from: '{{flow.channel.address}}', body: 'Reply YES', timeout: '3600' },
+      transitions: [{ event: 'incomingMessage' }, { event: 'timeout' }, { event: 'deliveryFailure' }],
+    },
   ],
 });
 
@@ -66,10 +76,22 @@ interface Probe {
 }
 
 const PROBES: Record<string, Probe> = {
-  CreateService: { product: 'serverless', request: async () => ({ path: '/v1/Services', form: { UniqueName: unique('probe'), FriendlyName: 'Probe' } }) },
-  CreateEnvironment: { product: 'serverless', request: async () => ({ path: `/v1/Services/${await service()}/Environments`, form: { UniqueName: unique('env') } }) },
-  CreateFunction: { product: 'serverless', request: async () => ({ path: `/v1/Services/${await service()}/Functions`, form: { FriendlyName: 'fn' } }) },
-  CreateAsset: { product: 'serverless', request: async () => ({ path: `/v1/Services/${await service()}/Assets`, form: { FriendlyName: 'asset' } }) },
+  CreateService: {
+    product: 'serverless',
+    request: async () => ({ path: '/v1/Services', form: { UniqueName: unique('probe'), FriendlyName: 'Probe' } }),
+  },
+  CreateEnvironment: {
+    product: 'serverless',
+    request: async () => ({ path: `/v1/Services/${await service()}/Environments`, form: { UniqueName: unique('env') } }),
+  },
+  CreateFunction: {
+    product: 'serverless',
+    request: async () => ({ path: `/v1/Services/${await service()}/Functions`, form: { FriendlyName: 'fn' } }),
+  },
+  CreateAsset: {
+    product: 'serverless',
+    request: async () => ({ path: `/v1/Services/${await service()}/Assets`, form: { FriendlyName: 'asset' } }),
+  },
   CreateVariable: {
     product: 'serverless',
     request: async () => {
@@ -77,10 +99,19 @@ const PROBES: Record<string, Probe> = {
       return { path: `/v1/Services/${s}/Environments/${e}/Variables`, form: { Key: 'GREETING', Value: 'hello' } };
     },
   },
-  CreateFlow: { product: 'studio', request: async () => ({ path: '/v2/Flows', form: { FriendlyName: 'probe', Status: 'published', Definition: DEFINITION } }) },
+  CreateFlow: {
+    product: 'studio',
+    request: async () => ({ path: '/v2/Flows', form: { FriendlyName: 'probe', Status: 'published', Definition: DEFINITION } }),
+  },
   UpdateFlow: { product: 'studio', request: async () => ({ path: `/v2/Flows/${await flow()}`, form: { Status: 'published' } }) },
-  UpdateFlowValidate: { product: 'studio', request: async () => ({ path: '/v2/Flows/Validate', form: { FriendlyName: 'probe', Status: 'published', Definition: DEFINITION } }) },
-  CreateExecution: { product: 'studio', request: async () => ({ path: `/v2/Flows/${await flow()}/Executions`, form: { To: PATIENT, From: TWILIO_NUMBER } }) },
+  UpdateFlowValidate: {
+    product: 'studio',
+    request: async () => ({ path: '/v2/Flows/Validate', form: { FriendlyName: 'probe', Status: 'published', Definition: DEFINITION } }),
+  },
+  CreateExecution: {
+    product: 'studio',
+    request: async () => ({ path: `/v2/Flows/${await flow()}/Executions`, form: { To: PATIENT, From: TWILIO_NUMBER } }),
+  },
   UpdateExecution: {
     product: 'studio',
     request: async () => {
@@ -90,7 +121,10 @@ const PROBES: Record<string, Probe> = {
     },
   },
   CreateService_verify: { product: 'verify', request: async () => ({ path: '/v2/Services', form: { FriendlyName: 'probe' } }) },
-  CreateVerification: { product: 'verify', request: async () => ({ path: `/v2/Services/${await verifyService()}/Verifications`, form: { To: PATIENT, Channel: 'sms' } }) },
+  CreateVerification: {
+    product: 'verify',
+    request: async () => ({ path: `/v2/Services/${await verifyService()}/Verifications`, form: { To: PATIENT, Channel: 'sms' } }),
+  },
   UpdateVerification: {
     product: 'verify',
     request: async () => {

@@ -21,7 +21,8 @@ export interface CheckOptions {
 }
 
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-const RFC_2822 = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$/;
+const RFC_2822 =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$/;
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'PATCH'];
 /** Deep schemas are shallow in practice (Twilio's go four levels down); the bound keeps a cyclic $ref from looping. */
 const MAX_DEPTH = 32;
@@ -58,19 +59,24 @@ function listPath(at: string): string {
 export function checkSchema(value: unknown, schema: Schema, options: CheckOptions, at = '$', depth = 0): SchemaProblem[] {
   if (depth > MAX_DEPTH) return [{ at, problem: `schema nests deeper than ${MAX_DEPTH} levels` }];
   if (schema.$ref) return checkSchema(value, options.resolve(schema.$ref), options, at, depth + 1);
-  if (value === null) return schema.nullable || schema.type === undefined ? [] : [{ at, problem: 'is null but the spec does not allow null' }];
+  if (value === null)
+    return schema.nullable || schema.type === undefined ? [] : [{ at, problem: 'is null but the spec does not allow null' }];
   const actual = typeOf(value);
   if (schema.type && !(schema.type === actual || (schema.type === 'number' && actual === 'integer'))) {
     return [{ at, problem: `is ${actual}, the spec says ${schema.type}` }];
   }
   const problems: SchemaProblem[] = [];
-  if (schema.enum && !schema.enum.includes(value)) problems.push({ at, problem: `${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}` });
+  if (schema.enum && !schema.enum.includes(value))
+    problems.push({ at, problem: `${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}` });
   // Twilio's own examples answer "" for an unset SID or URL (sms_application_sid, sms_url), so a
   // nullable string may be empty whatever its pattern or format says.
   if (typeof value === 'string' && !(value === '' && schema.nullable)) {
-    if (schema.pattern && !new RegExp(schema.pattern).test(value)) problems.push({ at, problem: `${JSON.stringify(value)} does not match ${schema.pattern}` });
-    if (schema.minLength !== undefined && value.length < schema.minLength) problems.push({ at, problem: `is shorter than ${schema.minLength}` });
-    if (schema.maxLength !== undefined && value.length > schema.maxLength) problems.push({ at, problem: `is longer than ${schema.maxLength}` });
+    if (schema.pattern && !new RegExp(schema.pattern).test(value))
+      problems.push({ at, problem: `${JSON.stringify(value)} does not match ${schema.pattern}` });
+    if (schema.minLength !== undefined && value.length < schema.minLength)
+      problems.push({ at, problem: `is shorter than ${schema.minLength}` });
+    if (schema.maxLength !== undefined && value.length > schema.maxLength)
+      problems.push({ at, problem: `is longer than ${schema.maxLength}` });
     const f = formatProblem(schema.format, value);
     if (f) problems.push({ at, problem: f });
   }
@@ -83,9 +89,11 @@ export function checkSchema(value: unknown, schema: Schema, options: CheckOption
       const declared = schema.properties[key];
       const here = `${at}.${key}`;
       if (declared) problems.push(...checkSchema(v, declared, options, here, depth + 1));
-      else if (!options.allowedExtraFields.has(listPath(here))) problems.push({ at: here, problem: 'is not declared by the spec (and not on the allow-list)' });
+      else if (!options.allowedExtraFields.has(listPath(here)))
+        problems.push({ at: here, problem: 'is not declared by the spec (and not on the allow-list)' });
     }
-    for (const key of schema.required ?? []) if (!(key in record)) problems.push({ at: `${at}.${key}`, problem: 'is required by the spec but missing' });
+    for (const key of schema.required ?? [])
+      if (!(key in record)) problems.push({ at: `${at}.${key}`, problem: 'is required by the spec but missing' });
   }
   return problems;
 }
@@ -99,7 +107,8 @@ export function checkParameter(name: string, sent: unknown, schema: Schema, reso
   if (depth > MAX_DEPTH) return [`${name}: schema nests deeper than ${MAX_DEPTH} levels`];
   if (schema.$ref) return checkParameter(name, sent, resolve(schema.$ref), resolve, depth + 1);
   const values = Array.isArray(sent) ? sent : [sent];
-  if (schema.type === 'array') return values.flatMap((v) => (schema.items ? checkParameter(name, v, schema.items, resolve, depth + 1) : []));
+  if (schema.type === 'array')
+    return values.flatMap((v) => (schema.items ? checkParameter(name, v, schema.items, resolve, depth + 1) : []));
   if (values.length > 1) return [`${name}: sent ${values.length} times, the spec takes one value`];
   const value = values[0];
   if (typeof value !== 'string') return [`${name}: not text`];

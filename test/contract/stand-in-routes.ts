@@ -52,7 +52,6 @@ export function routesOf(router: Router): { method: string; path: string }[] {
 /** `/Messages/:sid.json` and `/Messages/{Sid}.json` both become `/Messages/{}.json`. */
 export const shape = (p: string) => p.replace(/:\w+/g, '{}').replace(/\{[^}]+\}/g, '{}');
 
-
 /** The spec operation behind a route of the stand-in, if Twilio has one. */
 export function operationOf(product: Product, route: { method: string; path: string }): SpecOperation | undefined {
   return (specOperations().get(product) ?? []).find((o) => o.method === route.method && shape(o.template) === shape(route.path));

@@ -109,7 +109,8 @@ function operationsOf(product: Product, doc: SpecDocument): SpecOperation[] {
       const query = (op.parameters ?? []).filter((p) => p.in === 'query');
       const form = op.requestBody?.content['application/x-www-form-urlencoded']?.schema;
       const responses = new Map<number, Schema | undefined>();
-      for (const [code, response] of Object.entries(op.responses)) responses.set(Number(code), response.content?.['application/json']?.schema);
+      for (const [code, response] of Object.entries(op.responses))
+        responses.set(Number(code), response.content?.['application/json']?.schema);
       ops.push({
         product,
         method: method.toUpperCase(),

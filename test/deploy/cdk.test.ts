@@ -33,7 +33,12 @@ afterAll(() => {
 });
 
 const FLOW_SID = `FW${'7e'.repeat(16)}`;
-const OPERATOR_ENV = { PATH: '/usr/local/bin:/usr/bin', HOME: '/home/operator', EHR_API_KEY: 'leaked-from-the-shell-0123456789', LANG: 'C.UTF-8' };
+const OPERATOR_ENV = {
+  PATH: '/usr/local/bin:/usr/bin',
+  HOME: '/home/operator',
+  EHR_API_KEY: 'leaked-from-the-shell-0123456789',
+  LANG: 'C.UTF-8',
+};
 
 function settings(overrides: Record<string, string | undefined> = {}): DeploySettings {
   const loaded = loadDeploySettings(validEnv({ SWEEP_SCHEDULE: 'rate(5 minutes)', LOG_LEVEL: 'debug', ...overrides }));
@@ -78,19 +83,32 @@ describe('the cdk deploy command line', () => {
       'never',
       '--outputs-file',
       '/srv/app/build/deploy/acme/stack-outputs.json',
-      '-c', 'customerCode=acme',
-      '-c', 'REMINDER_FIRST_TIMING=7200',
-      '-c', 'REMINDER_SECOND_TIMING=2400',
-      '-c', 'REMINDER_OUTREACH_START=0800',
-      '-c', 'REMINDER_OUTREACH_FINISH=2000',
-      '-c', 'TWILIO_PHONE_NUMBER=+14155550100',
-      '-c', `TWILIO_FLOW_SID=${FLOW_SID}`,
-      '-c', "CUSTOMER_NAME=Owl Health O'Brien Clinic",
-      '-c', 'DEFAULT_PHONE_COUNTRY=US',
-      '-c', 'IE_ENDPOINT=https://ehr.example.org/twilio/requests',
-      '-c', 'ALARM_EMAIL=alarms@owlhealth.example',
-      '-c', 'LOG_LEVEL=debug',
-      '-c', 'sweepSchedule=rate(5 minutes)',
+      '-c',
+      'customerCode=acme',
+      '-c',
+      'REMINDER_FIRST_TIMING=7200',
+      '-c',
+      'REMINDER_SECOND_TIMING=2400',
+      '-c',
+      'REMINDER_OUTREACH_START=0800',
+      '-c',
+      'REMINDER_OUTREACH_FINISH=2000',
+      '-c',
+      'TWILIO_PHONE_NUMBER=+14155550100',
+      '-c',
+      `TWILIO_FLOW_SID=${FLOW_SID}`,
+      '-c',
+      "CUSTOMER_NAME=Owl Health O'Brien Clinic",
+      '-c',
+      'DEFAULT_PHONE_COUNTRY=US',
+      '-c',
+      'IE_ENDPOINT=https://ehr.example.org/twilio/requests',
+      '-c',
+      'ALARM_EMAIL=alarms@owlhealth.example',
+      '-c',
+      'LOG_LEVEL=debug',
+      '-c',
+      'sweepSchedule=rate(5 minutes)',
     ]);
   });
 
@@ -115,7 +133,10 @@ describe('the cdk deploy command line', () => {
 
   it("keeps the operator's own CDK_HOME, and uses AWS_PROFILE when no key is given", () => {
     const profiled = settings({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: 'clinic-deployer' });
-    const env = cdkDeploy(profiled, stackContext(profiled, undefined), { root: '/srv/app', baseEnv: { ...OPERATOR_ENV, CDK_HOME: '/opt/cdk' } }).env;
+    const env = cdkDeploy(profiled, stackContext(profiled, undefined), {
+      root: '/srv/app',
+      baseEnv: { ...OPERATOR_ENV, CDK_HOME: '/opt/cdk' },
+    }).env;
     expect(env).toMatchObject({ AWS_PROFILE: 'clinic-deployer', CDK_HOME: '/opt/cdk', AWS_REGION: 'us-west-2' });
     expect(env.AWS_ACCESS_KEY_ID).toBeUndefined();
   });
@@ -147,7 +168,16 @@ describe('the cdk deploy command line', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'appointments-acme/twilio' });
     template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'appointments-acme/functions-s3-key' });
     // What the deploy reads back from --outputs-file.
-    for (const output of ['BucketName', 'Region', 'SweepFunctionName', 'TwilioSecretArn', 'FunctionsAccessKeyId', 'FunctionsAccessKeySecretArn', 'FunctionsKeySlots', 'FunctionsUserName']) {
+    for (const output of [
+      'BucketName',
+      'Region',
+      'SweepFunctionName',
+      'TwilioSecretArn',
+      'FunctionsAccessKeyId',
+      'FunctionsAccessKeySecretArn',
+      'FunctionsKeySlots',
+      'FunctionsUserName',
+    ]) {
       template.hasOutput(output, {});
     }
     // The Twilio secrets stay out of the template: the deploy writes them into Secrets Manager.
@@ -171,7 +201,10 @@ describe('the cdk deploy command line', () => {
       FHIR_CLIENT_SECRET: fhirSecret,
       FHIR_TOKEN_URL: 'https://ehr.example.org/oauth2/token',
     });
-    const args = cdkDeploy(withReceiver, stackContext(withReceiver, FLOW_SID), { root: '/srv/app', baseEnv: { ...OPERATOR_ENV, FHIR_CLIENT_SECRET: fhirSecret } });
+    const args = cdkDeploy(withReceiver, stackContext(withReceiver, FLOW_SID), {
+      root: '/srv/app',
+      baseEnv: { ...OPERATOR_ENV, FHIR_CLIENT_SECRET: fhirSecret },
+    });
     expect(args.args.join(' ')).not.toContain(fhirSecret);
     expect(Object.values(args.env)).not.toContain(fhirSecret);
     const template = synthFromArgs(args.args);
@@ -205,7 +238,16 @@ describe('the cdk destroy command lines', () => {
 
   it('destroys the customer stack without a prompt', () => {
     const d = cdkDestroy(s, { customerCode: 'acme' }, { root: '/srv/app', baseEnv: OPERATOR_ENV });
-    expect([d.command, ...d.args]).toEqual(['npx', '--no-install', 'cdk', 'destroy', 'Appointments-acme', '--force', '-c', 'customerCode=acme']);
+    expect([d.command, ...d.args]).toEqual([
+      'npx',
+      '--no-install',
+      'cdk',
+      'destroy',
+      'Appointments-acme',
+      '--force',
+      '-c',
+      'customerCode=acme',
+    ]);
     expect(d.env.EHR_API_KEY).toBeUndefined();
   });
 
@@ -269,7 +311,11 @@ describe('reading the stack', () => {
       });
       expect(await target.describeStack()).toBeUndefined();
       cfn.stacks.set('Appointments-acme', { status: 'CREATE_COMPLETE', outputs: { BucketName: 'b' } });
-      expect(await target.describeStack()).toMatchObject({ status: 'CREATE_COMPLETE', outputs: { BucketName: 'b' }, source: 'CloudFormation' });
+      expect(await target.describeStack()).toMatchObject({
+        status: 'CREATE_COMPLETE',
+        outputs: { BucketName: 'b' },
+        source: 'CloudFormation',
+      });
       expect(requests).toEqual([]);
     } finally {
       await cfn.close();
@@ -286,7 +332,14 @@ describe('reading the stack', () => {
         requests.push(req);
         const verb = req.args[2];
         if (verb === 'deploy' && requests.filter((r) => r.args[2] === 'deploy').length === 1) {
-          return { code: 1, stdout: '', tail: ['', 'Appointments-acme failed: Error: This stack uses assets, so the toolkit stack must be deployed to the environment (Run "cdk bootstrap aws://123456789012/us-west-2")'] };
+          return {
+            code: 1,
+            stdout: '',
+            tail: [
+              '',
+              'Appointments-acme failed: Error: This stack uses assets, so the toolkit stack must be deployed to the environment (Run "cdk bootstrap aws://123456789012/us-west-2")',
+            ],
+          };
         }
         if (verb === 'deploy') {
           const file = req.args[req.args.indexOf('--outputs-file') + 1] ?? '';
@@ -308,7 +361,15 @@ describe('reading the stack', () => {
     const target = new CdkAwsTarget(s, {
       root: sandbox.dir,
       baseEnv: {},
-      run: async () => ({ code: 1, stdout: '', tail: ['Appointments-acme: deploying...', '', 'Appointments-acme failed: ValidationError: Stack:arn:aws:cloudformation:us-west-2:1:stack/Appointments-acme is in ROLLBACK_COMPLETE state and can not be updated.'] }),
+      run: async () => ({
+        code: 1,
+        stdout: '',
+        tail: [
+          'Appointments-acme: deploying...',
+          '',
+          'Appointments-acme failed: ValidationError: Stack:arn:aws:cloudformation:us-west-2:1:stack/Appointments-acme is in ROLLBACK_COMPLETE state and can not be updated.',
+        ],
+      }),
     });
     await expect(target.deployStack({ customerCode: 'acme' }, () => undefined)).rejects.toMatchObject({
       message: expect.stringMatching(/^`cdk deploy Appointments-acme` exited with 1:[\s\S]*ROLLBACK_COMPLETE state/),

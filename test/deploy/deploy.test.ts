@@ -50,7 +50,10 @@ function builtPaths(): { functions: [string, string][]; assets: string[] } {
 const freshSecrets = () =>
   startSecretsStandIn({
     [STACK_OUTPUTS.TwilioSecretArn]: JSON.stringify({ account_sid: '', api_key_sid: '', api_key_secret: 'generated-placeholder' }),
-    [STACK_OUTPUTS.FunctionsAccessKeySecretArn]: JSON.stringify({ AWS_ACCESS_KEY_ID: STACK_OUTPUTS.FunctionsAccessKeyId, AWS_SECRET_ACCESS_KEY: FUNCTIONS_SECRET_KEY }),
+    [STACK_OUTPUTS.FunctionsAccessKeySecretArn]: JSON.stringify({
+      AWS_ACCESS_KEY_ID: STACK_OUTPUTS.FunctionsAccessKeyId,
+      AWS_SECRET_ACCESS_KEY: FUNCTIONS_SECRET_KEY,
+    }),
   });
 
 function runDeploy(h: Harness) {
@@ -58,7 +61,10 @@ function runDeploy(h: Harness) {
 }
 
 function value<T>(result: { ok: true; value: T } | { ok: false }): T {
-  if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result, (_k, v: unknown) => (v instanceof Error ? { ...v, message: v.message } : v))}`);
+  if (!result.ok)
+    throw new Error(
+      `expected success, got ${JSON.stringify(result, (_k, v: unknown) => (v instanceof Error ? { ...v, message: v.message } : v))}`,
+    );
   return result.value;
 }
 
@@ -94,13 +100,16 @@ describe('npm run deploy against the local Twilio stand-in', () => {
     const served = twilio.serverless.deployedVersions(service.sid, env!.sid).map((v) => [v.kind, v.path, v.visibility]);
     const expected = builtPaths();
     expect(served.sort()).toEqual(
-      [...expected.functions.map(([p, access]) => ['function', p, access]), ...expected.assets.map((p) => ['asset', p, expect.any(String)])].sort(),
+      [
+        ...expected.functions.map(([p, access]) => ['function', p, access]),
+        ...expected.assets.map((p) => ['asset', p, expect.any(String)]),
+      ].sort(),
     );
     expect(served).toContainEqual(['function', '/ehr/events', 'public']);
     expect(served).toContainEqual(['function', '/studio/reply', 'protected']);
     expect(served).toContainEqual(['asset', '/index.html', 'public']);
     const events = twilio.serverless.deployedVersions(service.sid, env!.sid).find((v) => v.path === '/ehr/events')!;
-    expect(events.content.toString("utf8")).toMatch(/module\.exports/);
+    expect(events.content.toString('utf8')).toMatch(/module\.exports/);
   });
 
   it('built the upload after polling its status from building to completed, with the package dependencies', () => {
@@ -158,7 +167,10 @@ describe('npm run deploy against the local Twilio stand-in', () => {
     expect(text).not.toMatch(/__[A-Z][A-Z0-9_]*__/);
     const service = twilio.serverless.listServices()[0]!;
     const [env] = twilio.serverless.listEnvironments(service.sid);
-    for (const [widget, path] of [['process_reply', 'studio/reply'], ['record_event', 'studio/event']] as const) {
+    for (const [widget, path] of [
+      ['process_reply', 'studio/reply'],
+      ['record_event', 'studio/event'],
+    ] as const) {
       const run = flowStates(flow.definition).find((s) => s.name === widget);
       const fn = twilio.serverless.listResources(service.sid, 'function').find((f) => f.friendlyName.includes(path))!;
       expect(fn, path).toBeDefined();
@@ -203,7 +215,14 @@ describe('npm run deploy against the local Twilio stand-in', () => {
   it('prints each step with its duration, then the EHR integration details and the admin page, and no secret anywhere', () => {
     const text = first.output.join('\n');
     expect(text).toMatch(/\[1\] Find what already exists on Twilio\n {4}✓ \d+(\.\d)? m?s/);
-    for (const step of ['Build the Functions', 'Deploy the AWS stack Appointments-acme', 'Store the Twilio credentials', 'Deploy the Functions and assets', 'Publish the Studio Flow', 'Connect the flow']) {
+    for (const step of [
+      'Build the Functions',
+      'Deploy the AWS stack Appointments-acme',
+      'Store the Twilio credentials',
+      'Deploy the Functions and assets',
+      'Publish the Studio Flow',
+      'Connect the flow',
+    ]) {
       expect(text).toContain(step);
     }
     expect(text).toContain(`Intake URL      POST https://${firstResult.functions.domain}/ehr/events`);
@@ -211,7 +230,8 @@ describe('npm run deploy against the local Twilio stand-in', () => {
     expect(text).toContain('README.md, section "The EHR event contract"');
     expect(text).toContain(`curl -sS https://${firstResult.functions.domain}/ehr/events`);
     expect(text).toContain(`Admin page        https://${firstResult.functions.domain}/`);
-    for (const secret of [...SECRETS, FUNCTIONS_SECRET_KEY, 'generated-session-secret-0123456789abcdef0123456789']) expect(text).not.toContain(secret);
+    for (const secret of [...SECRETS, FUNCTIONS_SECRET_KEY, 'generated-session-secret-0123456789abcdef0123456789'])
+      expect(text).not.toContain(secret);
     // No RAW_RECEIVER in .env: no receiver asked of the stack, none printed.
     expect(text).not.toContain('Raw-body receiver');
     expect(first.processes.cdk('deploy').every((r) => !r.args.includes('RAW_RECEIVER=true'))).toBe(true);
@@ -258,7 +278,9 @@ describe('npm run deploy against the local Twilio stand-in', () => {
     it('uploads a new build (the only change), activated on the same environment', () => {
       const service = twilio.serverless.listServices()[0]!;
       expect(twilio.serverless.listBuilds(service.sid)).toHaveLength(2);
-      expect(twilio.serverless.getEnvironment(service.sid, secondResult.functions.environmentSid).buildSid).toBe(secondResult.functions.buildSid);
+      expect(twilio.serverless.getEnvironment(service.sid, secondResult.functions.environmentSid).buildSid).toBe(
+        secondResult.functions.buildSid,
+      );
     });
 
     it('updates the flow to a new revision when the rendered definition changes', async () => {
@@ -291,7 +313,12 @@ describe('npm run deploy against the local Twilio stand-in', () => {
 
     it('still shows the AWS side when Twilio cannot be reached, and fails', async () => {
       const h = harness(validEnv(), twilio, secrets, first.root);
-      const unreachable = new TwilioDeployTarget({ accountSid: ACCOUNT_SID, apiKeySid: API_KEY_SID, apiKeySecret: API_KEY_SECRET, apiBaseUrl: 'http://127.0.0.1:1/__twilio' });
+      const unreachable = new TwilioDeployTarget({
+        accountSid: ACCOUNT_SID,
+        apiKeySid: API_KEY_SID,
+        apiKeySecret: API_KEY_SECRET,
+        apiBaseUrl: 'http://127.0.0.1:1/__twilio',
+      });
       const r = await status({ ...h.deps, twilio: () => unreachable });
       expect(r).toMatchObject({ ok: false, reason: 'step-failed', failure: { step: 'Read the Twilio account' } });
       const text = h.output.join('\n');
@@ -368,7 +395,18 @@ describe('npm run destroy -- --delete-data --yes', () => {
       const r = value(await destroy(h.deps, { deleteData: true, yes: true }));
       const cdk = h.processes.cdk().map((x) => x.args.slice(2));
       expect(cdk).toEqual([
-        ['deploy', 'Appointments-acme', '--require-approval', 'never', '--outputs-file', expect.stringMatching(/build\/deploy\/acme\/stack-outputs\.json$/), '-c', 'customerCode=acme', '-c', 'deleteData=true'],
+        [
+          'deploy',
+          'Appointments-acme',
+          '--require-approval',
+          'never',
+          '--outputs-file',
+          expect.stringMatching(/build\/deploy\/acme\/stack-outputs\.json$/),
+          '-c',
+          'customerCode=acme',
+          '-c',
+          'deleteData=true',
+        ],
         ['destroy', 'Appointments-acme', '--force', '-c', 'customerCode=acme', '-c', 'deleteData=true'],
       ]);
       expect(r.removed).toContain(`bucket ${STACK_OUTPUTS.BucketName} and its data`);
@@ -420,12 +458,16 @@ describe('a Messaging Service for delivery receipts', () => {
       const mg = standIn.carrier.createService({ friendlyName: 'Owl Health' });
       const h = harness(validEnv({ TWILIO_MESSAGING_SERVICE_SID: mg, REMINDER_MIN_GAP_HOURS: '6' }), standIn, store);
       const deployed = value(await runDeploy(h));
-      expect(standIn.carrier.getService(mg)).toMatchObject({ statusCallback: `https://${deployed.functions.domain}/twilio/status`, useInboundWebhookOnNumber: true });
+      expect(standIn.carrier.getService(mg)).toMatchObject({
+        statusCallback: `https://${deployed.functions.domain}/twilio/status`,
+        useInboundWebhookOnNumber: true,
+      });
       const service = standIn.serverless.listServices()[0]!;
       const [env] = standIn.serverless.listEnvironments(service.sid);
       const vars = Object.fromEntries(standIn.serverless.listVariables(service.sid, env!.sid).map((v) => [v.key, v.value]));
       expect(vars).toMatchObject({ TWILIO_MESSAGING_SERVICE_SID: mg, REMINDER_MIN_GAP_HOURS: '6' });
-      for (const run of h.processes.cdk('deploy')) expect(run.args).toEqual(expect.arrayContaining([`TWILIO_MESSAGING_SERVICE_SID=${mg}`, 'REMINDER_MIN_GAP_HOURS=6']));
+      for (const run of h.processes.cdk('deploy'))
+        expect(run.args).toEqual(expect.arrayContaining([`TWILIO_MESSAGING_SERVICE_SID=${mg}`, 'REMINDER_MIN_GAP_HOURS=6']));
       expect(h.output.join('\n')).toContain('Send delivery receipts to the status Function');
 
       // Run again: nothing to change.
@@ -465,7 +507,8 @@ describe('a Messaging Service for delivery receipts', () => {
       const [env] = standIn.serverless.listEnvironments(service.sid);
       const vars = Object.fromEntries(standIn.serverless.listVariables(service.sid, env!.sid).map((v) => [v.key, v.value]));
       expect(vars).toMatchObject({ REMINDER_OUTREACH_START: '0800', REMINDER_OUTREACH_FINISH: '2100' });
-      for (const run of h.processes.cdk('deploy')) expect(run.args).toEqual(expect.arrayContaining(['REMINDER_OUTREACH_START=0800', 'REMINDER_OUTREACH_FINISH=2100']));
+      for (const run of h.processes.cdk('deploy'))
+        expect(run.args).toEqual(expect.arrayContaining(['REMINDER_OUTREACH_START=0800', 'REMINDER_OUTREACH_FINISH=2100']));
     } finally {
       await standIn.close();
       await store.close();
@@ -479,16 +522,34 @@ describe('RAW_RECEIVER=true', () => {
     const store = await freshSecrets();
     const fhirToken = 'fhir-token-0123456789abcdef';
     try {
-      const h = harness(validEnv({ RAW_RECEIVER: 'true', EHR_DEFAULT_TIMEZONE: 'America/Chicago', FHIR_BASE_URL: 'https://ehr.example.org/fhir/r4', FHIR_BEARER_TOKEN: fhirToken }), standIn, store);
+      const h = harness(
+        validEnv({
+          RAW_RECEIVER: 'true',
+          EHR_DEFAULT_TIMEZONE: 'America/Chicago',
+          FHIR_BASE_URL: 'https://ehr.example.org/fhir/r4',
+          FHIR_BEARER_TOKEN: fhirToken,
+        }),
+        standIn,
+        store,
+      );
       value(await runDeploy(h));
       const [deployed] = h.processes.cdk('deploy');
-      expect(deployed!.args).toEqual(expect.arrayContaining(['RAW_RECEIVER=true', 'EHR_DEFAULT_TIMEZONE=America/Chicago', 'FHIR_BASE_URL=https://ehr.example.org/fhir/r4']));
+      expect(deployed!.args).toEqual(
+        expect.arrayContaining([
+          'RAW_RECEIVER=true',
+          'EHR_DEFAULT_TIMEZONE=America/Chicago',
+          'FHIR_BASE_URL=https://ehr.example.org/fhir/r4',
+        ]),
+      );
       for (const run of h.processes.cdk()) {
         expect(run.args.join(' ')).not.toContain(fhirToken);
         expect(run.args.join(' ')).not.toContain(validEnv().EHR_API_KEY);
         expect(Object.values(run.env)).not.toContain(fhirToken);
       }
-      expect(JSON.parse(store.values.get(INTAKE_SECRET_ARN)!)).toEqual({ EHR_API_KEY: validEnv().EHR_API_KEY, FHIR_BEARER_TOKEN: fhirToken });
+      expect(JSON.parse(store.values.get(INTAKE_SECRET_ARN)!)).toEqual({
+        EHR_API_KEY: validEnv().EHR_API_KEY,
+        FHIR_BEARER_TOKEN: fhirToken,
+      });
       const text = h.output.join('\n');
       expect(text).toContain("Store the raw-body receiver's secrets");
       expect(text).toContain(`POST ${RECEIVER_URL}ehr/hl7`);
@@ -519,7 +580,14 @@ describe('an invalid .env', () => {
       expect(r.ok).toBe(false);
       if (r.ok || r.reason !== 'invalid-configuration') throw new Error('expected invalid-configuration');
       expect(r.problems.map((p) => p.variable).sort()).toEqual(
-        ['ADMINISTRATOR_PHONE', 'AWS_SECRET_ACCESS_KEY', 'CUSTOMER_CODE', 'IE_ENDPOINT', 'REMINDER_FIRST_TIMING', 'TWILIO_API_KEY_SID'].sort(),
+        [
+          'ADMINISTRATOR_PHONE',
+          'AWS_SECRET_ACCESS_KEY',
+          'CUSTOMER_CODE',
+          'IE_ENDPOINT',
+          'REMINDER_FIRST_TIMING',
+          'TWILIO_API_KEY_SID',
+        ].sort(),
       );
       expect(r.problems.every((p) => p.fix.length > 0)).toBe(true);
       const text = h.output.join('\n');

@@ -3,7 +3,18 @@ import type { AwsTarget } from '../../scripts/lib/deploy/aws';
 import { deploy } from '../../scripts/lib/deploy/deploy';
 import { rotateKeys } from '../../scripts/lib/deploy/rotate-keys';
 import type { TwilioTarget } from '../../scripts/lib/deploy/twilio';
-import { FUNCTIONS_SECRET_KEY, harness, SECRETS, STACK_OUTPUTS, startSecretsStandIn, startTwilioStandIn, validEnv, type Harness, type SecretsStandIn, type TwilioStandIn } from './support';
+import {
+  FUNCTIONS_SECRET_KEY,
+  harness,
+  SECRETS,
+  STACK_OUTPUTS,
+  startSecretsStandIn,
+  startTwilioStandIn,
+  validEnv,
+  type Harness,
+  type SecretsStandIn,
+  type TwilioStandIn,
+} from './support';
 
 const serviceDir = inject('serviceDir');
 const OLD_KEY = STACK_OUTPUTS.FunctionsAccessKeyId;
@@ -16,10 +27,17 @@ beforeEach(async () => {
   twilio = await startTwilioStandIn();
   aws = await startSecretsStandIn({
     [STACK_OUTPUTS.TwilioSecretArn]: JSON.stringify({ account_sid: '', api_key_sid: '', api_key_secret: 'generated-placeholder' }),
-    [STACK_OUTPUTS.FunctionsAccessKeySecretArn]: JSON.stringify({ AWS_ACCESS_KEY_ID: OLD_KEY, AWS_SECRET_ACCESS_KEY: FUNCTIONS_SECRET_KEY }),
+    [STACK_OUTPUTS.FunctionsAccessKeySecretArn]: JSON.stringify({
+      AWS_ACCESS_KEY_ID: OLD_KEY,
+      AWS_SECRET_ACCESS_KEY: FUNCTIONS_SECRET_KEY,
+    }),
   });
   h = harness(validEnv(), twilio, aws);
-  const deployed = await deploy({ ...h.deps, build: async () => ({ dir: serviceDir, functions: [] }), randomSecret: () => 'generated-session-secret-0123456789abcdef0123456789' });
+  const deployed = await deploy({
+    ...h.deps,
+    build: async () => ({ dir: serviceDir, functions: [] }),
+    randomSecret: () => 'generated-session-secret-0123456789abcdef0123456789',
+  });
   expect(deployed.ok).toBe(true);
   h.output.length = 0;
 });
@@ -38,10 +56,14 @@ function functionsVariables(): Record<string, string> {
 
 /** The `-c functionsKeys=…` of every `cdk deploy` since the given call. */
 function keySlotsDeployed(since = 0): string[] {
-  return h.processes.cdk('deploy').slice(since).map((r) => r.args.find((a, i) => r.args[i - 1] === '-c' && a.startsWith('functionsKeys='))?.split('=')[1] ?? '(none)');
+  return h.processes
+    .cdk('deploy')
+    .slice(since)
+    .map((r) => r.args.find((a, i) => r.args[i - 1] === '-c' && a.startsWith('functionsKeys='))?.split('=')[1] ?? '(none)');
 }
 
-const rotate = (over: Partial<Harness['deps']> = {}) => rotateKeys({ ...h.deps, ...over, sleep: async () => undefined, keyCheckAttempts: 3 });
+const rotate = (over: Partial<Harness['deps']> = {}) =>
+  rotateKeys({ ...h.deps, ...over, sleep: async () => undefined, keyCheckAttempts: 3 });
 
 /** Whether the Functions hold a whole key pair that IAM (and so S3) accepts. */
 function functionsKeyWorks(): boolean {
@@ -67,7 +89,8 @@ describe('npm run rotate-keys', () => {
     expect(after.AWS_ACCESS_KEY_ID).toBe(newKey);
     expect(functionsKeyWorks()).toBe(true);
     // Every other variable is untouched.
-    const rest = (v: Record<string, string>) => Object.fromEntries(Object.entries(v).filter(([k]) => !k.startsWith('AWS_ACCESS') && !k.startsWith('AWS_SECRET')));
+    const rest = (v: Record<string, string>) =>
+      Object.fromEntries(Object.entries(v).filter(([k]) => !k.startsWith('AWS_ACCESS') && !k.startsWith('AWS_SECRET')));
     expect(rest(after)).toEqual(rest(before));
 
     const text = h.output.join('\n');
@@ -102,10 +125,15 @@ describe('npm run rotate-keys', () => {
     it('when the bucket refuses the new key: the old key stays in use, and a second run removes the unused key and rotates', async () => {
       const refusing = (s: Parameters<Harness['deps']['aws']>[0]): AwsTarget => {
         const target = h.deps.aws(s);
-        return Object.assign(Object.create(target) as AwsTarget, { checkFunctionsKey: () => Promise.reject(Object.assign(new Error('403'), { name: 'InvalidAccessKeyId' })) });
+        return Object.assign(Object.create(target) as AwsTarget, {
+          checkFunctionsKey: () => Promise.reject(Object.assign(new Error('403'), { name: 'InvalidAccessKeyId' })),
+        });
       };
       const failed = await rotate({ aws: refusing });
-      expect(failed).toMatchObject({ ok: false, failure: { step: 'Check the new key against the bucket', message: expect.stringContaining('refused the new key 3 times') } });
+      expect(failed).toMatchObject({
+        ok: false,
+        failure: { step: 'Check the new key against the bucket', message: expect.stringContaining('refused the new key 3 times') },
+      });
       expect(functionsVariables().AWS_ACCESS_KEY_ID).toBe(OLD_KEY);
       expect(functionsKeyWorks()).toBe(true);
       expect(aws.iamKeys.size).toBe(2);
@@ -146,7 +174,8 @@ describe('npm run rotate-keys', () => {
         return Object.assign(Object.create(target) as TwilioTarget, {
           setVariables: async (service: string, env: string, vars: Record<string, string>) => {
             calls += 1;
-            if (calls === 1) await target.setVariables(service, env, { ...functionsVariables(), AWS_ACCESS_KEY_ID: vars.AWS_ACCESS_KEY_ID ?? '' });
+            if (calls === 1)
+              await target.setVariables(service, env, { ...functionsVariables(), AWS_ACCESS_KEY_ID: vars.AWS_ACCESS_KEY_ID ?? '' });
             throw new Error('socket hang up');
           },
         });

@@ -36,7 +36,11 @@ describe('the deploy configuration', () => {
     ['a'.repeat(21), /1-20/],
   ])('refuses CUSTOMER_CODE %j (it suffixes AWS names)', (code, message) => {
     const [p] = problemsOf(validEnv({ CUSTOMER_CODE: code }));
-    expect(p).toMatchObject({ variable: 'CUSTOMER_CODE', problem: expect.stringMatching(message), fix: expect.stringContaining('lowercase') });
+    expect(p).toMatchObject({
+      variable: 'CUSTOMER_CODE',
+      problem: expect.stringMatching(message),
+      fix: expect.stringContaining('lowercase'),
+    });
   });
 
   it('reports every missing variable at once, each with a fix, in the order of the table', () => {
@@ -63,7 +67,14 @@ describe('the deploy configuration', () => {
   });
 
   it('uses the Functions’ own rules for their variables (same messages as the settings check)', () => {
-    const problems = problemsOf(validEnv({ EHR_API_KEY: 'short', REMINDER_OUTREACH_FINISH: '2500', TWILIO_PHONE_NUMBER: '415-555-0100', APPLICATION_PASSWORD: 'hunter2' }));
+    const problems = problemsOf(
+      validEnv({
+        EHR_API_KEY: 'short',
+        REMINDER_OUTREACH_FINISH: '2500',
+        TWILIO_PHONE_NUMBER: '415-555-0100',
+        APPLICATION_PASSWORD: 'hunter2',
+      }),
+    );
     expect(problems).toEqual([
       expect.objectContaining({ variable: 'TWILIO_PHONE_NUMBER', problem: 'is not an E.164 phone number' }),
       expect.objectContaining({ variable: 'EHR_API_KEY', problem: 'is shorter than 24 characters' }),
@@ -73,20 +84,30 @@ describe('the deploy configuration', () => {
   });
 
   it('wants the EHR endpoint over https (patient requests carry health information)', () => {
-    expect(problemsOf(validEnv({ IE_ENDPOINT: 'http://ehr.example.org/x' }))).toEqual([expect.objectContaining({ variable: 'IE_ENDPOINT', problem: expect.stringContaining('must use https') })]);
-    expect(problemsOf(validEnv({ IE_ENDPOINT: 'not a url' }))).toEqual([expect.objectContaining({ variable: 'IE_ENDPOINT', problem: 'is not a URL' })]);
+    expect(problemsOf(validEnv({ IE_ENDPOINT: 'http://ehr.example.org/x' }))).toEqual([
+      expect.objectContaining({ variable: 'IE_ENDPOINT', problem: expect.stringContaining('must use https') }),
+    ]);
+    expect(problemsOf(validEnv({ IE_ENDPOINT: 'not a url' }))).toEqual([
+      expect.objectContaining({ variable: 'IE_ENDPOINT', problem: 'is not a URL' }),
+    ]);
   });
 
   it('needs AWS credentials: a key pair, a profile, or a shared config file', () => {
     const none = validEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
-    expect(problemsOf(none)).toEqual([expect.objectContaining({ variable: 'AWS_ACCESS_KEY_ID', problem: expect.stringContaining('no AWS credentials') })]);
+    expect(problemsOf(none)).toEqual([
+      expect.objectContaining({ variable: 'AWS_ACCESS_KEY_ID', problem: expect.stringContaining('no AWS credentials') }),
+    ]);
     expect(problemsOf(none, { hasSharedAwsConfig: true })).toEqual([]);
     expect(problemsOf({ ...none, AWS_PROFILE: 'deployer' })).toEqual([]);
-    expect(problemsOf(validEnv({ AWS_SECRET_ACCESS_KEY: '' }))).toEqual([expect.objectContaining({ variable: 'AWS_SECRET_ACCESS_KEY', problem: 'is not set but AWS_ACCESS_KEY_ID is' })]);
+    expect(problemsOf(validEnv({ AWS_SECRET_ACCESS_KEY: '' }))).toEqual([
+      expect.objectContaining({ variable: 'AWS_SECRET_ACCESS_KEY', problem: 'is not set but AWS_ACCESS_KEY_ID is' }),
+    ]);
   });
 
   it('needs an ALARM_EMAIL that is an e-mail address, and hands it to the stack', () => {
-    expect(problemsOf(validEnv({ ALARM_EMAIL: 'ops at clinic' }))).toEqual([expect.objectContaining({ variable: 'ALARM_EMAIL', problem: 'is not an e-mail address' })]);
+    expect(problemsOf(validEnv({ ALARM_EMAIL: 'ops at clinic' }))).toEqual([
+      expect.objectContaining({ variable: 'ALARM_EMAIL', problem: 'is not an e-mail address' }),
+    ]);
     const loaded = loadDeploySettings(validEnv());
     expect(loaded.ok && loaded.settings.alarmEmail).toBe('alarms@owlhealth.example');
   });
@@ -114,10 +135,13 @@ describe('the deploy configuration', () => {
     [{ EHR_DEFAULT_TIMEZONE: '+05:00' }, 'EHR_DEFAULT_TIMEZONE'],
     [{ EHR_FACILITY_TIMEZONES: 'NORTH=America/Chicago' }, 'EHR_FACILITY_TIMEZONES'],
     [{ EHR_FACILITY_TIMEZONES: '{"NORTH":"Mars/Olympus"}' }, 'EHR_FACILITY_TIMEZONES'],
-    [{ FHIR_BASE_URL: 'ftp://ehr.example.org/fhir' , FHIR_BEARER_TOKEN: 'fhir-token-0123456789abcdef' }, 'FHIR_BASE_URL'],
+    [{ FHIR_BASE_URL: 'ftp://ehr.example.org/fhir', FHIR_BEARER_TOKEN: 'fhir-token-0123456789abcdef' }, 'FHIR_BASE_URL'],
     [{ FHIR_BASE_URL: 'https://ehr.example.org/fhir' }, 'FHIR_BASE_URL'],
     [{ FHIR_BEARER_TOKEN: 'fhir-token-0123456789abcdef' }, 'FHIR_BASE_URL'],
-    [{ FHIR_BASE_URL: 'https://ehr.example.org/fhir', FHIR_CLIENT_ID: 'reminders', FHIR_CLIENT_SECRET: 'client-secret-0123' }, 'FHIR_TOKEN_URL'],
+    [
+      { FHIR_BASE_URL: 'https://ehr.example.org/fhir', FHIR_CLIENT_ID: 'reminders', FHIR_CLIENT_SECRET: 'client-secret-0123' },
+      'FHIR_TOKEN_URL',
+    ],
   ])('refuses the intake settings %j as the Functions would (%s)', (given, variable) => {
     const problems = problemsOf(validEnv(given));
     expect(problems.map((p) => p.variable)).toContain(variable);
@@ -128,7 +152,15 @@ describe('the deploy configuration', () => {
     const given = { SIMULATION_ENABLED: 'true', SIMULATION_ALLOWED_PHONES: '+14155550100, +1 415 555 0101' };
     const r = loadDeploySettings(validEnv(given));
     expect(r.ok && r.settings.simulation).toEqual(given);
-    expect(r.ok && functionsEnvironment(r.settings, { outputs: { BucketName: 'b', Region: 'us-east-1' } as never, key: { accessKeyId: 'AKIA', secretAccessKey: 's' } as never, verifyServiceSid: 'VA', sessionSecret: 'x' })).toMatchObject(given);
+    expect(
+      r.ok &&
+        functionsEnvironment(r.settings, {
+          outputs: { BucketName: 'b', Region: 'us-east-1' } as never,
+          key: { accessKeyId: 'AKIA', secretAccessKey: 's' } as never,
+          verifyServiceSid: 'VA',
+          sessionSecret: 'x',
+        }),
+    ).toMatchObject(given);
     const none = loadDeploySettings(validEnv());
     expect(none.ok && none.settings.simulation).toEqual({});
     expect(problemsOf(validEnv({ SIMULATION_ENABLED: 'yes' })).map((p) => p.variable)).toEqual(['SIMULATION_ENABLED']);

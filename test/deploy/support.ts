@@ -55,7 +55,9 @@ export function validEnv(overrides: Record<string, string | undefined> = {}): Re
 }
 
 /** Every secret of validEnv(), to prove none of them is printed or put on a command line. */
-export const SECRETS = ['TWILIO_API_KEY_SECRET', 'EHR_API_KEY', 'IE_SIGNING_SECRET', 'APPLICATION_PASSWORD', 'AWS_SECRET_ACCESS_KEY'].map((k) => validEnv()[k] as string);
+export const SECRETS = ['TWILIO_API_KEY_SECRET', 'EHR_API_KEY', 'IE_SIGNING_SECRET', 'APPLICATION_PASSWORD', 'AWS_SECRET_ACCESS_KEY'].map(
+  (k) => validEnv()[k] as string,
+);
 
 export interface TwilioStandIn {
   url: string;
@@ -77,7 +79,11 @@ export interface TwilioStandIn {
 /** `buildMs`: how long a Serverless build takes on the stand-in's clock (default 200 ms, so a deploy sees `building` once). */
 export async function startTwilioStandIn(options: { buildMs?: number } = {}): Promise<TwilioStandIn> {
   const clock = new LocalClock({ startAt: FIXTURE_NOW });
-  const credentials: StandInCredentials = { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiKeys: [{ sid: API_KEY_SID, secret: API_KEY_SECRET }] };
+  const credentials: StandInCredentials = {
+    accountSid: ACCOUNT_SID,
+    authToken: AUTH_TOKEN,
+    apiKeys: [{ sid: API_KEY_SID, secret: API_KEY_SECRET }],
+  };
   const carrier = new Carrier({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, clock });
   const studio = new StudioEngine({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, messages: carrier, clock });
   carrier.studio = studio;
@@ -93,12 +99,30 @@ export async function startTwilioStandIn(options: { buildMs?: number } = {}): Pr
     next();
   });
   api.use(recordExchanges(exchanges));
-  api.use('/api', createMessagingRouter(carrier, () => credentials));
-  api.use('/messaging', createMessagingServicesRouter(carrier, () => credentials));
-  api.use('/studio', createStudioRouter(studio, () => credentials));
-  api.use('/verify', createVerifyRouter(verify, () => credentials));
-  api.use('/serverless', createServerlessRouter(serverless, () => credentials));
-  api.use('/serverless-upload', createServerlessUploadRouter(serverless, () => credentials));
+  api.use(
+    '/api',
+    createMessagingRouter(carrier, () => credentials),
+  );
+  api.use(
+    '/messaging',
+    createMessagingServicesRouter(carrier, () => credentials),
+  );
+  api.use(
+    '/studio',
+    createStudioRouter(studio, () => credentials),
+  );
+  api.use(
+    '/verify',
+    createVerifyRouter(verify, () => credentials),
+  );
+  api.use(
+    '/serverless',
+    createServerlessRouter(serverless, () => credentials),
+  );
+  api.use(
+    '/serverless-upload',
+    createServerlessUploadRouter(serverless, () => credentials),
+  );
   app.use('/__twilio', api);
   const server: Listening = await listen(app);
   return {
@@ -146,10 +170,21 @@ export async function startSecretsStandIn(initial: Record<string, string>): Prom
     if (req.method !== 'HEAD' && req.method !== 'GET') return next();
     const keyId = /Credential=([A-Z0-9]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? '';
     s3Requests.push(keyId);
-    if (!iamKeys.has(keyId)) return res.status(403).type('application/xml').send('<Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>');
-    if (req.params.bucket !== STACK_OUTPUTS.BucketName) return res.status(404).type('application/xml').send('<Error><Code>NoSuchBucket</Code></Error>');
+    if (!iamKeys.has(keyId))
+      return res
+        .status(403)
+        .type('application/xml')
+        .send(
+          '<Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>',
+        );
+    if (req.params.bucket !== STACK_OUTPUTS.BucketName)
+      return res.status(404).type('application/xml').send('<Error><Code>NoSuchBucket</Code></Error>');
     if (req.method === 'HEAD') return res.status(200).end();
-    return res.type('application/xml').send(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${STACK_OUTPUTS.BucketName}</Name><KeyCount>0</KeyCount><MaxKeys>1</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>`);
+    return res
+      .type('application/xml')
+      .send(
+        `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${STACK_OUTPUTS.BucketName}</Name><KeyCount>0</KeyCount><MaxKeys>1</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>`,
+      );
   });
   app.post('/', express.urlencoded({ extended: false, type: 'application/x-www-form-urlencoded' }), (req, res, next) => {
     const form = req.body as Record<string, string>;
@@ -158,10 +193,16 @@ export async function startSecretsStandIn(initial: Record<string, string>): Prom
     const stack = stacks.get(form.StackName ?? '');
     if (!stack) {
       res.status(400);
-      return xml(`<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id ${form.StackName} does not exist</Message></Error><RequestId>r1</RequestId></ErrorResponse>`);
+      return xml(
+        `<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id ${form.StackName} does not exist</Message></Error><RequestId>r1</RequestId></ErrorResponse>`,
+      );
     }
-    const outputs = Object.entries(stack.outputs).map(([k, v]) => `<member><OutputKey>${k}</OutputKey><OutputValue>${v}</OutputValue></member>`).join('');
-    return xml(`<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member><StackName>${form.StackName}</StackName><StackStatus>${stack.status}</StackStatus><CreationTime>2026-11-25T00:00:00Z</CreationTime><Outputs>${outputs}</Outputs></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata></DescribeStacksResponse>`);
+    const outputs = Object.entries(stack.outputs)
+      .map(([k, v]) => `<member><OutputKey>${k}</OutputKey><OutputValue>${v}</OutputValue></member>`)
+      .join('');
+    return xml(
+      `<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member><StackName>${form.StackName}</StackName><StackStatus>${stack.status}</StackStatus><CreationTime>2026-11-25T00:00:00Z</CreationTime><Outputs>${outputs}</Outputs></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata></DescribeStacksResponse>`,
+    );
   });
   app.use(express.json({ type: () => true }));
   app.post('/', (req, res) => {
@@ -169,11 +210,21 @@ export async function startSecretsStandIn(initial: Record<string, string>): Prom
     const body = req.body as { SecretId?: string; SecretString?: string };
     const arn = body.SecretId ?? '';
     if (!values.has(arn)) {
-      res.status(400).set('x-amzn-errortype', 'ResourceNotFoundException').json({ __type: 'ResourceNotFoundException', message: 'Secrets Manager can’t find the specified secret.' });
+      res
+        .status(400)
+        .set('x-amzn-errortype', 'ResourceNotFoundException')
+        .json({ __type: 'ResourceNotFoundException', message: 'Secrets Manager can’t find the specified secret.' });
       return;
     }
     if (target.endsWith('.GetSecretValue')) {
-      res.json({ ARN: arn, Name: arn.split(':').at(-1), SecretString: values.get(arn), VersionId: 'v1', VersionStages: ['AWSCURRENT'], CreatedDate: 1_700_000_000 });
+      res.json({
+        ARN: arn,
+        Name: arn.split(':').at(-1),
+        SecretString: values.get(arn),
+        VersionId: 'v1',
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: 1_700_000_000,
+      });
     } else if (target.endsWith('.PutSecretValue')) {
       values.set(arn, body.SecretString ?? '');
       writes.push({ arn, value: body.SecretString ?? '' });
@@ -218,7 +269,9 @@ export class FakeProcesses {
   /** The AWS stand-in whose secrets and IAM keys the fake CDK creates and deletes, as CloudFormation would. */
   aws: SecretsStandIn | undefined;
   /** The Functions' keys the stack has, by slot (slot a's exists from the start, like freshSecrets' secret). */
-  readonly functionsKeys = new Map<string, { id: string; secret: string }>([['a', { id: STACK_OUTPUTS.FunctionsAccessKeyId, secret: FUNCTIONS_SECRET_KEY }]]);
+  readonly functionsKeys = new Map<string, { id: string; secret: string }>([
+    ['a', { id: STACK_OUTPUTS.FunctionsAccessKeyId, secret: FUNCTIONS_SECRET_KEY }],
+  ]);
   private keysMade = 0;
 
   readonly run: ProcessRunner = async (req) => {
@@ -232,7 +285,11 @@ export class FakeProcesses {
       const code = this.failNextCdk;
       this.failNextCdk = undefined;
       req.onLine?.('❌  Appointments-acme failed: AccessDenied: User is not authorized to perform: cloudformation:CreateChangeSet');
-      return { code, stdout: '', tail: ['❌  Appointments-acme failed: AccessDenied: User is not authorized to perform: cloudformation:CreateChangeSet'] };
+      return {
+        code,
+        stdout: '',
+        tail: ['❌  Appointments-acme failed: AccessDenied: User is not authorized to perform: cloudformation:CreateChangeSet'],
+      };
     }
     const verb = req.args[2];
     if (verb === 'deploy') {
@@ -264,7 +321,10 @@ export class FakeProcesses {
     for (const slot of slots) {
       if (this.functionsKeys.has(slot)) continue;
       this.keysMade += 1;
-      const key = { id: `AKIAROTATED${slot.toUpperCase()}${String(this.keysMade).padStart(8, '0')}`, secret: `rotated/secret/${slot}/${this.keysMade}/abcdefghijklmnop` };
+      const key = {
+        id: `AKIAROTATED${slot.toUpperCase()}${String(this.keysMade).padStart(8, '0')}`,
+        secret: `rotated/secret/${slot}/${this.keysMade}/abcdefghijklmnop`,
+      };
       this.functionsKeys.set(slot, key);
       this.aws?.iamKeys.set(key.id, key.secret);
       this.aws?.values.set(secretArn(slot), JSON.stringify({ AWS_ACCESS_KEY_ID: key.id, AWS_SECRET_ACCESS_KEY: key.secret }));
@@ -282,7 +342,8 @@ export class FakeProcesses {
   /** With `-c RAW_RECEIVER=true`, CloudFormation's part for the receiver: its intake secret (a generated key) and outputs. */
   private deployReceiver(args: string[]): Record<string, string> {
     if (!args.includes('RAW_RECEIVER=true')) return {};
-    if (!this.aws?.values.has(INTAKE_SECRET_ARN)) this.aws?.values.set(INTAKE_SECRET_ARN, JSON.stringify({ EHR_API_KEY: 'generated-by-secrets-manager' }));
+    if (!this.aws?.values.has(INTAKE_SECRET_ARN))
+      this.aws?.values.set(INTAKE_SECRET_ARN, JSON.stringify({ EHR_API_KEY: 'generated-by-secrets-manager' }));
     return { ReceiverUrl: RECEIVER_URL, IntakeSecretArn: INTAKE_SECRET_ARN };
   }
 
@@ -301,7 +362,12 @@ export interface Harness {
 }
 
 /** The operator commands wired as in production, except Twilio is the stand-in, and AWS is the fake process runner plus the Secrets Manager stand-in. */
-export function harness(env: Record<string, string | undefined>, twilio: TwilioStandIn, secrets: SecretsStandIn, root = mkdtempSync(path.join(os.tmpdir(), 'pam-deploy-'))): Harness {
+export function harness(
+  env: Record<string, string | undefined>,
+  twilio: TwilioStandIn,
+  secrets: SecretsStandIn,
+  root = mkdtempSync(path.join(os.tmpdir(), 'pam-deploy-')),
+): Harness {
   const processes = new FakeProcesses();
   processes.stacks = secrets.stacks;
   processes.aws = secrets;
@@ -321,7 +387,14 @@ export function harness(env: Record<string, string | undefined>, twilio: TwilioS
       },
       aws: (s) => {
         h.awsCalls += 1;
-        return new CdkAwsTarget(s, { root, run: processes.run, baseEnv: { PATH: '/usr/bin:/bin', HOME: '/home/operator' }, secretsEndpoint: secrets.endpoint, cloudFormationEndpoint: secrets.endpoint, s3Endpoint: secrets.endpoint });
+        return new CdkAwsTarget(s, {
+          root,
+          run: processes.run,
+          baseEnv: { PATH: '/usr/bin:/bin', HOME: '/home/operator' },
+          secretsEndpoint: secrets.endpoint,
+          cloudFormationEndpoint: secrets.endpoint,
+          s3Endpoint: secrets.endpoint,
+        });
       },
       hasSharedAwsConfig: false,
     },

@@ -77,7 +77,9 @@ describe('admin page layout in Chromium', () => {
     await page.locator('#appt-provider').press('Enter');
     await expect.poll(async () => rows.count()).toBe(10);
     await page.getByRole('button', { name: 'Tomorrow' }).click();
-    await expect.poll(async () => page.locator('#appointments-state').textContent()).toMatch(/^(No appointments match|\d+ appointments? on page 1)/);
+    await expect
+      .poll(async () => page.locator('#appointments-state').textContent())
+      .toMatch(/^(No appointments match|\d+ appointments? on page 1)/);
     await page.locator('#appt-clear').click();
     await expect.poll(async () => rows.count()).toBe(25);
     expect(problems).toEqual([]);

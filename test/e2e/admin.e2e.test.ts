@@ -125,8 +125,13 @@ describe('admin page in Chromium', () => {
     await page.keyboard.press('Enter');
     const dialog = page.locator('#history-dialog');
     await dialog.locator('li[data-kind="ehr-event"] strong', { hasText: 'Confirmed in the EHR' }).waitFor();
-    expect(await dialog.locator('li[data-kind="ehr-event"] strong').allTextContents()).toEqual(['Booked in the EHR', 'Confirmed in the EHR']);
-    expect(await dialog.locator('li[data-kind="reply"] strong').allTextContents()).toEqual(expect.arrayContaining(['Patient asked to confirm', 'Patient replied']));
+    expect(await dialog.locator('li[data-kind="ehr-event"] strong').allTextContents()).toEqual([
+      'Booked in the EHR',
+      'Confirmed in the EHR',
+    ]);
+    expect(await dialog.locator('li[data-kind="reply"] strong').allTextContents()).toEqual(
+      expect.arrayContaining(['Patient asked to confirm', 'Patient replied']),
+    );
     // Each text with its words and delivery status, named "Text n" with the SID as its tooltip.
     const reminderText = dialog.locator('li[data-kind="text"]', { hasText: 'Reminder from Owl Health Clinic' });
     expect(await reminderText.locator('.tl-status').textContent()).toMatch(/^Delivery: /);
@@ -170,7 +175,11 @@ describe('admin page in Chromium', () => {
     t.stack.clock.set(Date.now());
     const deployed = watch(await browser.context.newPage());
     await deployed.route('**/admin/environment', (route) =>
-      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ local: false, customer_name: 'Owl Health Clinic' }) }),
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ local: false, customer_name: 'Owl Health Clinic' }),
+      }),
     );
     await deployed.goto(t.stack.url);
     await deployed.locator('#password').fill(t.stack.env.APPLICATION_PASSWORD ?? '');
@@ -202,7 +211,17 @@ describe('admin page in Chromium', () => {
     await conversation.locator('li.msg.inbound', { hasText: 'CONFIRM APPT' }).waitFor({ timeout: 15_000 });
     await conversation.locator('li.msg.outbound', { hasText: IN_TEXT.thanks }).waitFor({ timeout: 15_000 });
     const texts = await conversation.locator('li.msg').allTextContents();
-    expect(texts.map((m) => (IN_TEXT.booked.test(m) ? 'booked' : m.includes('CONFIRM APPT') && m.startsWith('Patient') ? 'reply' : IN_TEXT.thanks.test(m) ? 'thanks' : m))).toEqual(['booked', 'reply', 'thanks']);
+    expect(
+      texts.map((m) =>
+        IN_TEXT.booked.test(m)
+          ? 'booked'
+          : m.includes('CONFIRM APPT') && m.startsWith('Patient')
+            ? 'reply'
+            : IN_TEXT.thanks.test(m)
+              ? 'thanks'
+              : m,
+      ),
+    ).toEqual(['booked', 'reply', 'thanks']);
     await deployed.locator('#ehr-requests li[data-event-type="CONFIRM"]', { hasText: appointmentId }).waitFor({ timeout: 15_000 });
     expect(await deployed.locator('#ehr-requests li').first().textContent()).toContain('delivered');
     await screenshot('deployed-mode', deployed);
@@ -219,7 +238,9 @@ describe('admin page in Chromium', () => {
     await page.locator('#figures-state[data-state="info"]').waitFor();
     const sent = Number(await page.locator('#figures-totals [data-figure="sent"] .figure-value').textContent());
     expect(sent).toBeGreaterThanOrEqual(1);
-    expect(await page.locator('#figures-totals [data-figure="confirmation_rate"] .figure-def').textContent()).toMatch(/Confirmed by text ÷ texts asking/);
+    expect(await page.locator('#figures-totals [data-figure="confirmation_rate"] .figure-def').textContent()).toMatch(
+      /Confirmed by text ÷ texts asking/,
+    );
     const charts = page.locator('#figures-charts svg[role="img"]');
     expect(await charts.count()).toBe(8);
     expect(await charts.first().getAttribute('aria-label')).toMatch(/^Texts sent, per day: [^,]+ \d+(, [^,]+ \d+){6}$/);
@@ -230,20 +251,28 @@ describe('admin page in Chromium', () => {
     await page.locator('#figures-period').selectOption('30');
     await expect.poll(() => page.locator('#figures-table tbody tr').count()).toBe(30);
 
-    await page.locator('#in-force-list [data-key="reminders"]', { hasText: 'First reminder 48 h before the appointment, second 24 h before.' }).waitFor();
+    await page
+      .locator('#in-force-list [data-key="reminders"]', { hasText: 'First reminder 48 h before the appointment, second 24 h before.' })
+      .waitFor();
     expect(await page.locator('#in-force-list [data-key="window"]').textContent()).toContain('between 08:00 and 21:00');
 
     await page.locator('#opt-outs-q').fill('555-3002');
     await page.locator('#opt-outs-search').click();
     await page.locator('#opt-outs-table tbody tr', { hasText: '+14155553002' }).filter({ hasText: 'STOP keyword' }).waitFor();
-    expect(await page.locator('#opt-outs button').allTextContents()).not.toContainEqual(expect.stringMatching(/opt.?in|undo|remove|resubscribe/i));
+    expect(await page.locator('#opt-outs button').allTextContents()).not.toContainEqual(
+      expect.stringMatching(/opt.?in|undo|remove|resubscribe/i),
+    );
     await page.locator('#figures').scrollIntoViewIfNeeded();
     await screenshot('figures');
 
     // A service that says the simulation is off here (a deployed one without SIMULATION_ENABLED): no panel, no link to it.
     expect(await page.locator('#simulation').isVisible()).toBe(true);
     await page.route('**/admin/settings-in-force', (route) =>
-      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ settings: [], simulation: { mode: 'deployed', enabled: false, allowed_phones: 0 } }) }),
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ settings: [], simulation: { mode: 'deployed', enabled: false, allowed_phones: 0 } }),
+      }),
     );
     await page.reload();
     await page.locator('#app').waitFor({ state: 'visible' });

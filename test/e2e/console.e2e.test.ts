@@ -57,13 +57,17 @@ async function seriousFindings(selectors?: string[]): Promise<string[]> {
   const { violations } = await axeFindings(page, selectors);
   const minor = violations.filter((v) => v.impact !== 'serious' && v.impact !== 'critical');
   if (minor.length > 0) console.info(`axe (not serious): ${minor.map((v) => `${v.impact} ${v.id}`).join('; ')}`);
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.targets.join(', ')}`);
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.targets.join(', ')}`);
 }
 
 /** A screenshot of the whole page and of each visible section, named by width and section id. */
 async function shootEverySection(width: number): Promise<number> {
   await page.screenshot({ path: path.join(SHOTS, `console-${width}-page.png`), fullPage: true });
-  const ids = await page.evaluate<string[]>(`[...document.querySelectorAll('#app section[id]')].filter((s) => s.offsetParent !== null).map((s) => s.id)`);
+  const ids = await page.evaluate<string[]>(
+    `[...document.querySelectorAll('#app section[id]')].filter((s) => s.offsetParent !== null).map((s) => s.id)`,
+  );
   for (const id of ids) await page.locator(`#${id}`).screenshot({ path: path.join(SHOTS, `console-${width}-${id}.png`) });
   return ids.length;
 }
@@ -105,7 +109,9 @@ describe('the clinic console in Chromium', () => {
   }, 60_000);
 
   it('reaches every section from the keyboard: each nav link moves focus to its section', async () => {
-    const links = await page.evaluate<string[]>(`[...document.querySelectorAll('nav.tabs a')].filter((a) => a.offsetParent !== null).map((a) => a.getAttribute('href'))`);
+    const links = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('nav.tabs a')].filter((a) => a.offsetParent !== null).map((a) => a.getAttribute('href'))`,
+    );
     expect(links.length).toBeGreaterThanOrEqual(6);
     for (const href of links) {
       await page.locator(`nav.tabs a[href="${href}"]`).focus();
@@ -117,10 +123,15 @@ describe('the clinic console in Chromium', () => {
     const seen: string[] = [];
     for (let i = 0; i < 60; i += 1) {
       await page.keyboard.press('Tab');
-      const where = await page.evaluate<string>(`(() => { const e = document.activeElement; if (!e || e === document.body) return 'body'; const r = e.getBoundingClientRect(); return (r.width > 0 && r.height > 0 ? 'visible ' : 'hidden ') + e.tagName + '#' + (e.id || e.textContent.trim().slice(0, 20)); })()`);
+      const where = await page.evaluate<string>(
+        `(() => { const e = document.activeElement; if (!e || e === document.body) return 'body'; const r = e.getBoundingClientRect(); return (r.width > 0 && r.height > 0 ? 'visible ' : 'hidden ') + e.tagName + '#' + (e.id || e.textContent.trim().slice(0, 20)); })()`,
+      );
       seen.push(where);
     }
-    expect(seen.filter((w) => w.startsWith('hidden ')), 'focus never lands on an invisible control').toEqual([]);
+    expect(
+      seen.filter((w) => w.startsWith('hidden ')),
+      'focus never lands on an invisible control',
+    ).toEqual([]);
     expect(new Set(seen).size).toBeGreaterThan(10);
   }, 60_000);
 
@@ -132,7 +143,9 @@ describe('the clinic console in Chromium', () => {
     expect(family).toMatch(/Noto Sans CJK JP/);
     expect(family).toMatch(/Droid Sans Fallback/);
     if (!hasCjkFont()) {
-      console.info('no CJK font on this machine (fc-list :lang=ja is empty): the glyph check needs one, as CI installs fonts-droid-fallback');
+      console.info(
+        'no CJK font on this machine (fc-list :lang=ja is empty): the glyph check needs one, as CI installs fonts-droid-fallback',
+      );
       return;
     }
     // The name beside code points no font has (private use): drawn with glyphs they differ; as boxes they match.
@@ -156,7 +169,9 @@ describe('the clinic console in Chromium', () => {
     await item.waitFor();
     await item.getByLabel('Reply to the patient').fill('Of course, see you both on Friday.');
     await item.getByRole('button', { name: 'Send text' }).press('Enter');
-    await expect.poll(async () => (await phonesApi(t).received(PATIENT.phone)).at(-1), { timeout: 15_000 }).toBe('Of course, see you both on Friday.');
+    await expect
+      .poll(async () => (await phonesApi(t).received(PATIENT.phone)).at(-1), { timeout: 15_000 })
+      .toBe('Of course, see you both on Friday.');
     await page.locator('#inbox-list li', { hasText: /Texted back .* by admin: sent/ }).waitFor();
     expect(problems).toEqual([]);
   }, 60_000);

@@ -8,7 +8,13 @@ import { started } from '../support/started';
 /**
  * Staff accounts and the audit log on the real page, in Chromium (test/support/browser.ts).
  */
-const NINA = { id: 'nina', name: 'Nina Frontdesk', phone: '+14155553201', password: 'nina-initial-passphrase', later: 'nina-chosen-passphrase' };
+const NINA = {
+  id: 'nina',
+  name: 'Nina Frontdesk',
+  phone: '+14155553201',
+  password: 'nina-initial-passphrase',
+  later: 'nina-chosen-passphrase',
+};
 
 let t: TestStack;
 let browser: BrowserSession;
@@ -88,7 +94,16 @@ describe('staff users and the audit log in Chromium', () => {
     await page.locator('#appointments-state:not(:text("Loading…"))').waitFor();
     expect(await page.locator('#appointments').isVisible()).toBe(true);
     expect(await page.locator('#inbox').isVisible()).toBe(true);
-    for (const hidden of ['#settings', '#status', '#simulation', '#users', '#audit', '#rejected', '#export-appointments', '#export-history']) {
+    for (const hidden of [
+      '#settings',
+      '#status',
+      '#simulation',
+      '#users',
+      '#audit',
+      '#rejected',
+      '#export-appointments',
+      '#export-history',
+    ]) {
       expect(await page.locator(hidden).isVisible(), hidden).toBe(false);
     }
     // The page asked for nothing the role is refused: no 403 in the console.

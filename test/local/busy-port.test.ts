@@ -24,11 +24,18 @@ afterAll(async () => {
 describe('npm start on a port another program holds', () => {
   it('names the port and says that PORT moves the Functions server', async () => {
     const start = startLocalStack({ dataDir, serviceDir: inject('serviceDir'), port: busy, env: { SWEEP_INTERVAL_SECONDS: '0' } });
-    await expect(start).rejects.toThrow(`port ${busy} on 127.0.0.1 is in use (another npm start, or another program); set PORT to a free port, e.g. PORT=${busy + 1} (0 picks any free port)`);
+    await expect(start).rejects.toThrow(
+      `port ${busy} on 127.0.0.1 is in use (another npm start, or another program); set PORT to a free port, e.g. PORT=${busy + 1} (0 picks any free port)`,
+    );
   });
 
   it('names the port and says that S3_PORT moves the embedded S3 server', async () => {
-    const start = startLocalStack({ dataDir, serviceDir: inject('serviceDir'), port: 0, env: { S3_PORT: String(busy), SWEEP_INTERVAL_SECONDS: '0' } });
+    const start = startLocalStack({
+      dataDir,
+      serviceDir: inject('serviceDir'),
+      port: 0,
+      env: { S3_PORT: String(busy), SWEEP_INTERVAL_SECONDS: '0' },
+    });
     await expect(start).rejects.toThrow(new RegExp(`^port ${busy} on 127\\.0\\.0\\.1 is in use .*; set S3_PORT to a free port`));
   });
 });

@@ -28,7 +28,12 @@ describe('sandbox EHR endpoint', () => {
     for (let i = 0; i < attempts; i++) {
       const res = await fetch(`${base()}/requests`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'X-Signature': signEhrBody(SECRET, body), 'Idempotency-Key': key, Authorization: 'Bearer top-secret' },
+        headers: {
+          'Content-Type': 'application/json',
+          'X-Signature': signEhrBody(SECRET, body),
+          'Idempotency-Key': key,
+          Authorization: 'Bearer top-secret',
+        },
         body,
       });
       statuses.push(res.status);
@@ -105,7 +110,11 @@ describe('sandbox EHR endpoint', () => {
   });
 
   it('records a wrong or missing signature as invalid', async () => {
-    await fetch(`${base()}/requests`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Signature': signEhrBody('other', '{}') }, body: '{}' });
+    await fetch(`${base()}/requests`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Signature': signEhrBody('other', '{}') },
+      body: '{}',
+    });
     await fetch(`${base()}/requests`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: 'not json' });
     const log = await recorded();
     expect(log.map((r) => r.signature_valid)).toEqual([false, false]);

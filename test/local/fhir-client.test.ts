@@ -38,18 +38,27 @@ describe('FhirHttpReader against the sandbox FHIR server', () => {
   });
 
   it('gets a client_credentials token once and reuses it until it expires', async () => {
-    const reader = new FhirHttpReader({ baseUrl: `${base}/fhir`, auth: { kind: 'client-credentials', tokenUrl: `${base}/fhir/auth/token`, clientId: CLIENT.id, clientSecret: CLIENT.secret } });
+    const reader = new FhirHttpReader({
+      baseUrl: `${base}/fhir`,
+      auth: { kind: 'client-credentials', tokenUrl: `${base}/fhir/auth/token`, clientId: CLIENT.id, clientSecret: CLIENT.secret },
+    });
     fhir.clear();
     fhir.put(FIXTURE_PATIENTS['Patient/example'] as object);
     await reader.read('Patient', 'example');
     await reader.read('Patient', 'example');
-    expect(fhir.reads().map((r) => [r.status, r.auth])).toEqual([[200, 'issued'], [200, 'issued']]);
+    expect(fhir.reads().map((r) => [r.status, r.auth])).toEqual([
+      [200, 'issued'],
+      [200, 'issued'],
+    ]);
   });
 
   it('fails with the kind only: bad credentials, a redirect (never followed), a timeout', async () => {
     const wrong = new FhirHttpReader({ baseUrl: `${base}/fhir`, auth: { kind: 'bearer', token: 'not-the-token-at-all' } });
     await expect(wrong.read('Patient', 'example')).rejects.toMatchObject({ kind: 'unauthorized', status: 401 });
-    const badClient = new FhirHttpReader({ baseUrl: `${base}/fhir`, auth: { kind: 'client-credentials', tokenUrl: `${base}/fhir/auth/token`, clientId: 'app', clientSecret: 'wrong-secret-000' } });
+    const badClient = new FhirHttpReader({
+      baseUrl: `${base}/fhir`,
+      auth: { kind: 'client-credentials', tokenUrl: `${base}/fhir/auth/token`, clientId: 'app', clientSecret: 'wrong-secret-000' },
+    });
     await expect(badClient.read('Patient', 'example')).rejects.toMatchObject({ kind: 'token' });
     const moved = new FhirHttpReader({ baseUrl: `${base}/moved`, auth: { kind: 'bearer', token: TOKEN } });
     await expect(moved.read('Patient', 'example')).rejects.toMatchObject({ kind: 'redirect', status: 302 });

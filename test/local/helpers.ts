@@ -79,8 +79,14 @@ export async function startStandIn(options: { ehr?: EhrSandboxOptions } = {}): P
   const exchanges: Exchange[] = [];
   const app = express();
   app.use(recordExchanges(exchanges));
-  app.use('/api', createMessagingRouter(carrier, () => credentials));
-  app.use('/verify', createVerifyRouter(verify, () => credentials));
+  app.use(
+    '/api',
+    createMessagingRouter(carrier, () => credentials),
+  );
+  app.use(
+    '/verify',
+    createVerifyRouter(verify, () => credentials),
+  );
   app.use('/local', createPhonesRouter(carrier));
   app.use('/ehr-sandbox', createEhrSandboxRouter(ehr));
   const server = await listen(app);
@@ -99,7 +105,9 @@ export interface WebhookCall {
 }
 
 /** A real app-side webhook: checks X-Twilio-Signature with the SDK and answers with TwiML. */
-export async function startWebhook(reply: (params: Record<string, string>) => string | undefined): Promise<Listening & { calls: WebhookCall[] }> {
+export async function startWebhook(
+  reply: (params: Record<string, string>) => string | undefined,
+): Promise<Listening & { calls: WebhookCall[] }> {
   const calls: WebhookCall[] = [];
   const app = express();
   let base = '';
@@ -123,7 +131,10 @@ export async function startWebhook(reply: (params: Record<string, string>) => st
     const twiml = new twilio.twiml.MessagingResponse();
     const text = signatureValid ? reply(params) : undefined;
     if (text !== undefined) twiml.message(text);
-    res.status(signatureValid ? 200 : 403).type('text/xml').send(twiml.toString());
+    res
+      .status(signatureValid ? 200 : 403)
+      .type('text/xml')
+      .send(twiml.toString());
   });
   const server = await listen(app);
   base = server.url;
@@ -131,7 +142,10 @@ export async function startWebhook(reply: (params: Record<string, string>) => st
 }
 
 /** The conversation as the phones API shows it. */
-export async function conversation(base: string, phone: string): Promise<{ direction: string; body: string; status: string; sid: string }[]> {
+export async function conversation(
+  base: string,
+  phone: string,
+): Promise<{ direction: string; body: string; status: string; sid: string }[]> {
   const res = await fetch(`${base}/local/phones/${encodeURIComponent(phone)}/messages`);
   if (!res.ok) throw new Error(`phones API answered ${res.status}`);
   return ((await res.json()) as { messages: { direction: string; body: string; status: string; sid: string }[] }).messages;

@@ -80,7 +80,13 @@ describe('inbound SMS from virtual phones', () => {
       const phone = '+15550102010';
       await s.carrier.receive(phone, CLINIC, 'via GET');
       await s.carrier.idle();
-      expect(hook.calls).toEqual([expect.objectContaining({ path: '/sms-get', signatureValid: true, params: expect.objectContaining({ clinic: '1', Body: 'via GET', From: phone }) })]);
+      expect(hook.calls).toEqual([
+        expect.objectContaining({
+          path: '/sms-get',
+          signatureValid: true,
+          params: expect.objectContaining({ clinic: '1', Body: 'via GET', From: phone }),
+        }),
+      ]);
       expect((await conversation(s.url, phone)).map((m) => m.body)).toEqual(['via GET', 'You said: via GET & more']);
     } finally {
       s.carrier.updateNumber(clinic.sid, { smsUrl: `${hook.url}/sms`, smsMethod: 'POST' });
@@ -165,7 +171,10 @@ describe('inbound SMS from virtual phones', () => {
     await s.carrier.idle();
     expect(hook.calls).toHaveLength(0);
     expect(s.studio.calls.slice(before)).toEqual([
-      { flowSid: FLOW, params: expect.objectContaining({ MessageSid: m.sid, From: phone, To: OTHER_NUMBER, Body: 'C', AccountSid: ACCOUNT_SID }) },
+      {
+        flowSid: FLOW,
+        params: expect.objectContaining({ MessageSid: m.sid, From: phone, To: OTHER_NUMBER, Body: 'C', AccountSid: ACCOUNT_SID }),
+      },
     ]);
   });
 

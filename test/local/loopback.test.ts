@@ -34,7 +34,12 @@ describe('npm start on HOST=0.0.0.0', () => {
 
   it.skipIf(!outside)('refuses /__local and /__twilio to a caller from another address, unless it has an admin session', async () => {
     const url = `http://${outside}:${t.stack.port}`;
-    for (const path of ['/__local/stack', '/__local/ehr/requests', `/__local/phones/${encodeURIComponent(t.stack.env.ADMINISTRATOR_PHONE ?? '')}/messages`, '/__twilio/verify/v2/Services']) {
+    for (const path of [
+      '/__local/stack',
+      '/__local/ehr/requests',
+      `/__local/phones/${encodeURIComponent(t.stack.env.ADMINISTRATOR_PHONE ?? '')}/messages`,
+      '/__twilio/verify/v2/Services',
+    ]) {
       const res = await fetch(`${url}${path}`);
       expect(res.status, path).toBe(403);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('forbidden');

@@ -44,7 +44,9 @@ describe('Messages API through the twilio SDK', () => {
 
     await s.carrier.idle();
     const convo = await conversation(s.url, phone);
-    expect(convo).toEqual([expect.objectContaining({ sid: m.sid, direction: 'outbound-api', body: 'Your appointment is tomorrow at 9:00', status: 'delivered' })]);
+    expect(convo).toEqual([
+      expect.objectContaining({ sid: m.sid, direction: 'outbound-api', body: 'Your appointment is tomorrow at 9:00', status: 'delivered' }),
+    ]);
 
     const fetched = await s.client.messages(m.sid).fetch();
     expect(fetched.status).toBe('delivered');
@@ -53,7 +55,12 @@ describe('Messages API through the twilio SDK', () => {
   });
 
   it('counts media and segments the way Twilio reports them', async () => {
-    const mms = await s.client.messages.create({ to: '+15550101007', from: CLINIC, body: 'map', mediaUrl: ['https://example.test/map.png'] });
+    const mms = await s.client.messages.create({
+      to: '+15550101007',
+      from: CLINIC,
+      body: 'map',
+      mediaUrl: ['https://example.test/map.png'],
+    });
     expect(mms.sid).toMatch(/^MM/);
     expect(mms.numMedia).toBe('1');
     const long = await s.client.messages.create({ to: '+15550101007', from: CLINIC, body: 'a'.repeat(161) });
@@ -116,7 +123,12 @@ describe('Messages API through the twilio SDK', () => {
   });
 
   it('posts signed status callbacks for sent and delivered', async () => {
-    const m = await s.client.messages.create({ to: '+15550101005', from: CLINIC, body: 'status please', statusCallback: `${hook.url}/status` });
+    const m = await s.client.messages.create({
+      to: '+15550101005',
+      from: CLINIC,
+      body: 'status please',
+      statusCallback: `${hook.url}/status`,
+    });
     await s.carrier.idle();
     const calls = hook.calls.filter((c) => c.path === '/status' && c.params.MessageSid === m.sid);
     expect(calls.map((c) => c.params.MessageStatus)).toEqual(['sent', 'delivered']);

@@ -5,7 +5,17 @@ import { CLINIC, startStandIn, type StandIn } from './helpers';
 import { started } from '../support/started';
 
 /** Ways an EHR writes one US mobile number; the intake reads each as +14155550134. */
-const FORMATS = ['(415) 555-0134', '415-555-0134', '415.555.0134', '415 555 0134', '4155550134', '1 (415) 555-0134', '+1 415 555 0134', '+1-415-555-0134', '+14155550134'];
+const FORMATS = [
+  '(415) 555-0134',
+  '415-555-0134',
+  '415.555.0134',
+  '415 555 0134',
+  '4155550134',
+  '1 (415) 555-0134',
+  '+1 415 555 0134',
+  '+1-415-555-0134',
+  '+14155550134',
+];
 
 let s: StandIn;
 beforeAll(async () => {

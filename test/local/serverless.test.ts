@@ -25,9 +25,15 @@ const js = (body: string) => Buffer.from(`exports.handler = (context, event, cal
 
 describe('the redirect of @twilio-labs/serverless-api', () => {
   it('maps both Twilio hosts to product prefixes of the stand-in', () => {
-    expect(redirectTwilioUrl('https://serverless.twilio.com/v1', 'http://127.0.0.1:9/__twilio')).toBe('http://127.0.0.1:9/__twilio/serverless/v1');
-    expect(redirectTwilioUrl('https://serverless-upload.twilio.com/v1/Services/ZS1/Functions', 'http://h/__twilio/')).toBe('http://h/__twilio/serverless-upload/v1/Services/ZS1/Functions');
-    expect(redirectTwilioUrl('https://serverless.twilio.com/v1/Services?PageSize=50&Page=1', 'http://h')).toBe('http://h/serverless/v1/Services?PageSize=50&Page=1');
+    expect(redirectTwilioUrl('https://serverless.twilio.com/v1', 'http://127.0.0.1:9/__twilio')).toBe(
+      'http://127.0.0.1:9/__twilio/serverless/v1',
+    );
+    expect(redirectTwilioUrl('https://serverless-upload.twilio.com/v1/Services/ZS1/Functions', 'http://h/__twilio/')).toBe(
+      'http://h/__twilio/serverless-upload/v1/Services/ZS1/Functions',
+    );
+    expect(redirectTwilioUrl('https://serverless.twilio.com/v1/Services?PageSize=50&Page=1', 'http://h')).toBe(
+      'http://h/serverless/v1/Services?PageSize=50&Page=1',
+    );
   });
 
   it('leaves the client untouched when no base URL is given (production)', () => {
@@ -61,7 +67,13 @@ describe('Serverless v1 on the stand-in, driven by the real clients', () => {
       { name: 'twilio', version: '6.2.0' },
       { name: 'luxon', version: '^3.7.0' },
     ]);
-    const vars = await labs.getEnvironmentVariables({ ...auth, serviceSid: result.serviceSid, environment: 'dev', keys: [], getValues: true });
+    const vars = await labs.getEnvironmentVariables({
+      ...auth,
+      serviceSid: result.serviceSid,
+      environment: 'dev',
+      keys: [],
+      getValues: true,
+    });
     expect(vars.variables).toEqual([{ key: 'GREETING', value: 'hello, "world"' }]);
   });
 
@@ -80,21 +92,36 @@ describe('Serverless v1 on the stand-in, driven by the real clients', () => {
     const [env] = await sdk.serverless.v1.services(service.sid).environments.list();
     const many = Object.fromEntries(Array.from({ length: 120 }, (_, i) => [`VAR_${String(i).padStart(3, '0')}`, String(i)]));
     await labs.setEnvironmentVariables({ ...auth, serviceSid: service.sid, environment: env!.sid, env: many, append: false });
-    const listed = await labs.getEnvironmentVariables({ ...auth, serviceSid: service.sid, environment: env!.sid, keys: [], getValues: true });
+    const listed = await labs.getEnvironmentVariables({
+      ...auth,
+      serviceSid: service.sid,
+      environment: env!.sid,
+      keys: [],
+      getValues: true,
+    });
     expect(listed.variables).toHaveLength(120);
     expect(standIn.requests.filter((r) => r.endsWith('/Variables') && r.startsWith('GET')).length).toBeGreaterThanOrEqual(3);
   });
 
   it('refuses a second service with the same unique name (409), as Twilio does', async () => {
-    await expect(sdk.serverless.v1.services.create({ uniqueName: 'stand-in-demo', friendlyName: 'again' })).rejects.toMatchObject({ status: 409 });
+    await expect(sdk.serverless.v1.services.create({ uniqueName: 'stand-in-demo', friendlyName: 'again' })).rejects.toMatchObject({
+      status: 409,
+    });
   });
 
   it('refuses a build with a version of another service, and a deployment of a build that is not completed', async () => {
     const a = await sdk.serverless.v1.services.create({ uniqueName: 'svc-a', friendlyName: 'a' });
     const b = await sdk.serverless.v1.services.create({ uniqueName: 'svc-b', friendlyName: 'b' });
     const fn = await sdk.serverless.v1.services(a.sid).functions.create({ friendlyName: 'f' });
-    const version = standIn.serverless.createVersion(a.sid, 'function', fn.sid, { path: '/f', visibility: 'public', content: js('1'), contentType: 'application/javascript' });
-    await expect(sdk.serverless.v1.services(b.sid).builds.create({ functionVersions: [version.sid] })).rejects.toMatchObject({ status: 400 });
+    const version = standIn.serverless.createVersion(a.sid, 'function', fn.sid, {
+      path: '/f',
+      visibility: 'public',
+      content: js('1'),
+      contentType: 'application/javascript',
+    });
+    await expect(sdk.serverless.v1.services(b.sid).builds.create({ functionVersions: [version.sid] })).rejects.toMatchObject({
+      status: 400,
+    });
     const clock = new LocalClock({ startAt: FIXTURE_NOW });
     const slow = new LocalServerless({ accountSid: ACCOUNT_SID, clock, buildMs: 5_000 });
     const s = slow.createService({ uniqueName: 'slow', friendlyName: 'slow' });
@@ -116,7 +143,10 @@ describe('Serverless v1 on the stand-in, driven by the real clients', () => {
     const reads = Array.from({ length: 20 }, () => model.readBuildStatus(s.sid, build.sid));
     expect(new Set(reads)).toEqual(new Set(['building']));
     clock.advance(60_000);
-    expect(model.getBuild(s.sid, build.sid)).toMatchObject({ status: 'completed', dateUpdated: new Date(build.dateCreated.getTime() + 60_000) });
+    expect(model.getBuild(s.sid, build.sid)).toMatchObject({
+      status: 'completed',
+      dateUpdated: new Date(build.dateCreated.getTime() + 60_000),
+    });
   });
 
   it('ends a build that cannot succeed as failed, after the same build time', () => {
@@ -125,8 +155,18 @@ describe('Serverless v1 on the stand-in, driven by the real clients', () => {
     const s = model.createService({ uniqueName: 'dup', friendlyName: 'dup' });
     const fn = model.createResource(s.sid, 'function', 'f');
     const asset = model.createResource(s.sid, 'asset', 'a');
-    const v1 = model.createVersion(s.sid, 'function', fn.sid, { path: '/same', visibility: 'public', content: js('1'), contentType: 'application/javascript' });
-    const v2 = model.createVersion(s.sid, 'asset', asset.sid, { path: '/same', visibility: 'public', content: Buffer.from('x'), contentType: 'text/plain' });
+    const v1 = model.createVersion(s.sid, 'function', fn.sid, {
+      path: '/same',
+      visibility: 'public',
+      content: js('1'),
+      contentType: 'application/javascript',
+    });
+    const v2 = model.createVersion(s.sid, 'asset', asset.sid, {
+      path: '/same',
+      visibility: 'public',
+      content: Buffer.from('x'),
+      contentType: 'text/plain',
+    });
     const build = model.createBuild(s.sid, { functionVersions: [v1.sid], assetVersions: [v2.sid], dependencies: [] });
     expect(model.readBuildStatus(s.sid, build.sid)).toBe('building');
     clock.advance(1_000);
@@ -164,7 +204,10 @@ describe('Serverless v1 on the stand-in, driven by the real clients', () => {
     const [fn] = await sdk.serverless.v1.services(service.sid).functions.list();
     const res = await fetch(`${standIn.apiBaseUrl}/serverless-upload/v1/Services/${service.sid}/Functions/${fn!.sid}/Versions`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${API_KEY_SID}:${API_KEY_SECRET}`).toString('base64')}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${API_KEY_SID}:${API_KEY_SECRET}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
       body: '{}',
     });
     expect(res.status).toBe(400);
@@ -177,7 +220,11 @@ describe('npm start', () => {
     const t = await startTestStack();
     try {
       const env = t.stack.env;
-      const local = createTwilioClient({ accountSid: env.ACCOUNT_SID ?? '', authToken: env.AUTH_TOKEN ?? '', apiBaseUrl: env.TWILIO_API_BASE_URL ?? '' });
+      const local = createTwilioClient({
+        accountSid: env.ACCOUNT_SID ?? '',
+        authToken: env.AUTH_TOKEN ?? '',
+        apiBaseUrl: env.TWILIO_API_BASE_URL ?? '',
+      });
       const created = await local.serverless.v1.services.create({ uniqueName: 'patient-appointment-management', friendlyName: 'local' });
       expect(t.stack.serverless.getService(created.sid).uniqueName).toBe('patient-appointment-management');
       expect((await local.serverless.v1.services.list()).map((s) => s.sid)).toEqual([created.sid]);

@@ -98,7 +98,9 @@ describe('Verify v2 through the twilio SDK', () => {
   it('refuses channels other than sms and unknown services', async () => {
     const channel = await rejection(verifications().create({ to: '+15550104005', channel: 'call' }));
     expect(channel).toMatchObject({ status: 400, code: 60200 });
-    const service = await rejection(s.client.verify.v2.services(`VA${'0'.repeat(32)}`).verifications.create({ to: '+15550104005', channel: 'sms' }));
+    const service = await rejection(
+      s.client.verify.v2.services(`VA${'0'.repeat(32)}`).verifications.create({ to: '+15550104005', channel: 'sms' }),
+    );
     expect(service).toMatchObject({ status: 404, code: 20404 });
     expect(s.carrier.conversation('+15550104005')).toHaveLength(0);
   });

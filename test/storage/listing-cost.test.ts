@@ -52,7 +52,9 @@ function event(overrides: Record<string, unknown>): AppointmentEvent {
 async function counted(task: () => Promise<unknown>): Promise<{ total: number; index: string[] }> {
   requests.length = 0;
   await task();
-  const index = requests.filter((r) => r.key.startsWith('index/by-') || r.key.startsWith('index/name/')).map((r) => `${r.command.replace('ObjectCommand', '').replace('Command', '')} ${r.key.split('/')[1]}`);
+  const index = requests
+    .filter((r) => r.key.startsWith('index/by-') || r.key.startsWith('index/name/'))
+    .map((r) => `${r.command.replace('ObjectCommand', '').replace('Command', '')} ${r.key.split('/')[1]}`);
   return { total: requests.length, index: index.sort() };
 }
 
@@ -60,22 +62,48 @@ describe('listing index cost in S3 requests', () => {
   const deps = () => ({ store, policy, now: () => new Date('2026-11-25T16:00:00Z') });
 
   it('a new booking writes one entry per order and one per name word; a change that moves it, 2 PUTs and one DeleteObjects', async () => {
-    const booked = await counted(() => recordEvent(deps(), event({ appointment_id: 'COST-1', patient_first_name: 'Ana', patient_last_name: 'Lee' })));
+    const booked = await counted(() =>
+      recordEvent(deps(), event({ appointment_id: 'COST-1', patient_first_name: 'Ana', patient_last_name: 'Lee' })),
+    );
     expect(booked.index).toEqual(['Put by-change', 'Put by-time', 'Put name', 'Put name']);
 
-    const confirmed = await counted(() => recordEvent(deps(), event({ appointment_id: 'COST-1', patient_first_name: 'Ana', patient_last_name: 'Lee', event_type: 'CONFIRMED', event_datetime_utc: '2026-11-25T10:00:00Z' })));
+    const confirmed = await counted(() =>
+      recordEvent(
+        deps(),
+        event({
+          appointment_id: 'COST-1',
+          patient_first_name: 'Ana',
+          patient_last_name: 'Lee',
+          event_type: 'CONFIRMED',
+          event_datetime_utc: '2026-11-25T10:00:00Z',
+        }),
+      ),
+    );
     expect(confirmed.index).toEqual(['Put by-change', 'Put by-time']);
     // Both replaced entries go in one DeleteObjects (its keys are in the body, not counted above).
     expect(requests.filter((r) => r.command === 'DeleteObjectsCommand')).toHaveLength(1);
     const left = await client.send(new ListObjectsV2Command({ Bucket: 'cost', Prefix: 'index/by-' }));
     expect((left.Contents ?? []).map((o) => o.Key?.split('.')[4])).toEqual(['CONFIRMED', 'CONFIRMED']);
 
-    const again = await counted(() => recordEvent(deps(), event({ appointment_id: 'COST-1', patient_first_name: 'Ana', patient_last_name: 'Lee', event_type: 'CONFIRMED', event_datetime_utc: '2026-11-25T10:00:00Z' })));
+    const again = await counted(() =>
+      recordEvent(
+        deps(),
+        event({
+          appointment_id: 'COST-1',
+          patient_first_name: 'Ana',
+          patient_last_name: 'Lee',
+          event_type: 'CONFIRMED',
+          event_datetime_utc: '2026-11-25T10:00:00Z',
+        }),
+      ),
+    );
     expect(again.index).toEqual([]);
   });
 
   it('a state write that changes nothing listed (a text marked sent, a skip recorded) costs no index request', async () => {
-    const bookkeeping = await counted(() => updateState(store, 'COST-1', (s) => ({ ...s, revision: s.revision + 1, updated_at: '2026-11-25T16:00:05.000Z' })));
+    const bookkeeping = await counted(() =>
+      updateState(store, 'COST-1', (s) => ({ ...s, revision: s.revision + 1, updated_at: '2026-11-25T16:00:05.000Z' })),
+    );
     expect(bookkeeping.index).toEqual([]);
     expect(bookkeeping.total).toBe(2);
   });

@@ -47,12 +47,33 @@ describe('a document in S3 that is not what the store wrote', () => {
   it.each([
     ['a state that is not JSON', stateKey('A-1'), '{"facts": ', (s: S3AppointmentStore) => s.getState('A-1'), 'not-json'],
     ['a state of another shape', stateKey('A-1'), '{"facts": {}}', (s: S3AppointmentStore) => s.getState('A-1'), 'unexpected-shape'],
-    ['an opt-out without its flag', optOutKey('+14155550134'), '{"phone": "+14155550134", "at": "2026-11-25T00:00:00Z"}', (s: S3AppointmentStore) => s.getOptOut('+14155550134'), 'unexpected-shape'],
-    ['a reminder claim with a text count', reminderClaimKey('A-1', 1, 1), '{"appointment_id": "A-1", "n": "one"}', (s: S3AppointmentStore) => s.getClaim('A-1', 1, 1), 'unexpected-shape'],
-    ['a message link without an appointment', messageLinkKey(`SM${'1'.repeat(32)}`), '{"message_sid": "x"}', (s: S3AppointmentStore) => s.findMessageLink(`SM${'1'.repeat(32)}`), 'unexpected-shape'],
+    [
+      'an opt-out without its flag',
+      optOutKey('+14155550134'),
+      '{"phone": "+14155550134", "at": "2026-11-25T00:00:00Z"}',
+      (s: S3AppointmentStore) => s.getOptOut('+14155550134'),
+      'unexpected-shape',
+    ],
+    [
+      'a reminder claim with a text count',
+      reminderClaimKey('A-1', 1, 1),
+      '{"appointment_id": "A-1", "n": "one"}',
+      (s: S3AppointmentStore) => s.getClaim('A-1', 1, 1),
+      'unexpected-shape',
+    ],
+    [
+      'a message link without an appointment',
+      messageLinkKey(`SM${'1'.repeat(32)}`),
+      '{"message_sid": "x"}',
+      (s: S3AppointmentStore) => s.findMessageLink(`SM${'1'.repeat(32)}`),
+      'unexpected-shape',
+    ],
   ])('%s is a typed damaged-record error, not a cast value or a parser crash', async (_what, key, body, read, kind) => {
     const store = await storeWith(key, body);
-    const err = await read(store).then(() => undefined, (e: unknown) => e);
+    const err = await read(store).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DamagedRecordError);
     expect(err).toMatchObject({ code: 'damaged-record', retryable: false, kind });
     expect((err as Error).message).not.toContain('+1415');
@@ -63,8 +84,17 @@ describe('a document in S3 that is not what the store wrote', () => {
     const bucket = `damaged-${buckets}`;
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: SWEEP_STATUS_KEY, Body: '{"counts": {"sent": 1}}' }));
-    await expect(new S3AdminStore(client, bucket).getSweepStatus()).rejects.toMatchObject({ code: 'damaged-record', kind: 'unexpected-shape' });
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: SWEEP_STATUS_KEY, Body: '{"at": "2026-11-25T00:00:00Z", "counts": {"sent": 1}, "ms": 12}' }));
+    await expect(new S3AdminStore(client, bucket).getSweepStatus()).rejects.toMatchObject({
+      code: 'damaged-record',
+      kind: 'unexpected-shape',
+    });
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: SWEEP_STATUS_KEY,
+        Body: '{"at": "2026-11-25T00:00:00Z", "counts": {"sent": 1}, "ms": 12}',
+      }),
+    );
     expect(await new S3AdminStore(client, bucket).getSweepStatus()).toMatchObject({ at: '2026-11-25T00:00:00Z', ms: 12 });
   });
 });

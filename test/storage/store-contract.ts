@@ -1,7 +1,15 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { applyEvent, type AppointmentState } from '../../src/domain/appointment';
 import { parseEhrEvent, type AppointmentEvent } from '../../src/domain/event';
-import type { AppointmentStore, AuditEntry, DueRef, HistoryRecord, OutboxEntry, ReminderClaim, StaffUser } from '../../src/storage/appointment-store';
+import type {
+  AppointmentStore,
+  AuditEntry,
+  DueRef,
+  HistoryRecord,
+  OutboxEntry,
+  ReminderClaim,
+  StaffUser,
+} from '../../src/storage/appointment-store';
 import { ehrEvent } from '../fixtures/events';
 
 /**
@@ -27,7 +35,13 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
       const ids = (page: { appointments: AppointmentState[] }) => page.appointments.map((a) => a.facts.appointment_id);
 
       it('pages by appointment time with a cursor, whatever order the appointments were written in', async () => {
-        for (const [id, day] of [['C', 3], ['A', 1], ['E', 5], ['B', 2], ['D', 4]] as const) {
+        for (const [id, day] of [
+          ['C', 3],
+          ['A', 1],
+          ['E', 5],
+          ['B', 2],
+          ['D', 4],
+        ] as const) {
           await save(stateFor(id, { appointment_datetime: at(day, '09'), appointment_timezone: 'UTC' }));
         }
         const first = await store.listIndexed({ order: 'time', filter: {}, limit: 2 });
@@ -40,13 +54,52 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
       });
 
       it('filters by date range, disposition, location, provider and attention from the index', async () => {
-        await save(stateFor('A', { appointment_datetime: at(1, '09'), appointment_timezone: 'UTC', appointment_location: 'North', provider_id: 'P1' }));
-        await save(stateFor('B', { appointment_datetime: at(2, '09'), appointment_timezone: 'UTC', appointment_location: 'South', provider_id: 'P2' }));
-        await save(stateFor('C', { appointment_datetime: at(3, '09'), appointment_timezone: 'UTC', appointment_location: 'North', provider_id: 'P2' }));
-        const confirmed = applyEvent((await store.getState('B'))!.value, { ...bookingEvent('B', { appointment_datetime: at(2, '09'), appointment_timezone: 'UTC', appointment_location: 'South', provider_id: 'P2' }), event_type: 'CONFIRMED', event_id: 'conf-B', event_datetime_utc: '2026-11-21T10:00:00Z' }, '2026-11-21T10:00:01.000Z');
+        await save(
+          stateFor('A', {
+            appointment_datetime: at(1, '09'),
+            appointment_timezone: 'UTC',
+            appointment_location: 'North',
+            provider_id: 'P1',
+          }),
+        );
+        await save(
+          stateFor('B', {
+            appointment_datetime: at(2, '09'),
+            appointment_timezone: 'UTC',
+            appointment_location: 'South',
+            provider_id: 'P2',
+          }),
+        );
+        await save(
+          stateFor('C', {
+            appointment_datetime: at(3, '09'),
+            appointment_timezone: 'UTC',
+            appointment_location: 'North',
+            provider_id: 'P2',
+          }),
+        );
+        const confirmed = applyEvent(
+          (await store.getState('B'))!.value,
+          {
+            ...bookingEvent('B', {
+              appointment_datetime: at(2, '09'),
+              appointment_timezone: 'UTC',
+              appointment_location: 'South',
+              provider_id: 'P2',
+            }),
+            event_type: 'CONFIRMED',
+            event_id: 'conf-B',
+            event_datetime_utc: '2026-11-21T10:00:00Z',
+          },
+          '2026-11-21T10:00:01.000Z',
+        );
         if (confirmed.kind !== 'applied') throw new Error('fixture');
         await save(confirmed.state);
-        const undeliverable = { ...(await store.getState('C'))!.value, undeliverable: { phone: '+14155550134', error_code: '30006', at: '2026-11-22T10:00:00.000Z', message_sid: 'SM1' }, revision: 9 };
+        const undeliverable = {
+          ...(await store.getState('C'))!.value,
+          undeliverable: { phone: '+14155550134', error_code: '30006', at: '2026-11-22T10:00:00.000Z', message_sid: 'SM1' },
+          revision: 9,
+        };
         await save(undeliverable);
         const list = async (filter: object) => ids(await store.listIndexed({ order: 'time', filter, limit: 10 }));
         expect(await list({ from: at(2, '00'), to: at(3, '00') })).toEqual(['B']);
@@ -81,7 +134,13 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
         const page = await store.listIndexed({ order: 'time', filter: { dispositions: ['CANCELED'] }, limit: 1, maxScan: 3 });
         expect(page.appointments).toEqual([]);
         expect(page.scanned).toBe(3);
-        const rest = await store.listIndexed({ order: 'time', filter: { dispositions: ['CANCELED'] }, limit: 1, maxScan: 3, cursor: page.cursor });
+        const rest = await store.listIndexed({
+          order: 'time',
+          filter: { dispositions: ['CANCELED'] },
+          limit: 1,
+          maxScan: 3,
+          cursor: page.cursor,
+        });
         expect(rest.scanned).toBe(3);
         expect(rest.cursor).toBeUndefined();
       });
@@ -271,7 +330,12 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
       });
 
       it('keeps one receipt per message and status, listed oldest first, per appointment', async () => {
-        const r = (sid: string, status: string, at: string, error_code?: string) => ({ message_sid: sid, status, at, ...(error_code ? { error_code } : {}) });
+        const r = (sid: string, status: string, at: string, error_code?: string) => ({
+          message_sid: sid,
+          status,
+          at,
+          ...(error_code ? { error_code } : {}),
+        });
         expect(await store.putDeliveryReceipt('apt-1', r('SMb', 'undelivered', '2026-11-25T08:00:02.000Z', '30006'))).toBe('created');
         expect(await store.putDeliveryReceipt('apt-1', r('SMb', 'sent', '2026-11-25T08:00:01.000Z'))).toBe('created');
         expect(await store.putDeliveryReceipt('apt-1', r('SMb', 'sent', '2026-11-25T08:09:00.000Z'))).toBe('exists');
@@ -289,7 +353,12 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
       await store.putOptOut({ phone: '+14155550134', opted_out: true, at: '2026-11-25T08:00:00.000Z', message_sid: 'SM1' });
       await store.putOptOut({ phone: '+14155550999', opted_out: true, at: '2026-11-25T08:00:00.000Z' });
       await store.putOptOut({ phone: '+14155550134', opted_out: false, at: '2026-11-25T09:00:00.000Z', message_sid: 'SM2' });
-      expect(await store.getOptOut('+14155550134')).toEqual({ phone: '+14155550134', opted_out: false, at: '2026-11-25T09:00:00.000Z', message_sid: 'SM2' });
+      expect(await store.getOptOut('+14155550134')).toEqual({
+        phone: '+14155550134',
+        opted_out: false,
+        at: '2026-11-25T09:00:00.000Z',
+        message_sid: 'SM2',
+      });
     });
 
     describe('opt-out listing', () => {
@@ -356,7 +425,11 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
         await store.countFact('no_shows', 'g', '2026-12-01');
         await store.countFact('no_shows', 'h', '2026-12-03');
         const days = await store.readFigures(['2026-11-30', '2026-12-01', '2026-12-02']);
-        expect(days.map((d) => [d.day, d.counts.no_shows])).toEqual([['2026-11-30', 6], ['2026-12-01', 1], ['2026-12-02', 0]]);
+        expect(days.map((d) => [d.day, d.counts.no_shows])).toEqual([
+          ['2026-11-30', 6],
+          ['2026-12-01', 1],
+          ['2026-12-02', 0],
+        ]);
       });
     });
 
@@ -373,7 +446,11 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
       await store.putOutbox(entry('ev-a', 2));
       await store.putOutbox({ ...entry('ev-flow'), kind: 'flow' });
       const listed = await store.listOutbox<{ n: string }>('ehr');
-      expect(listed.map((e) => [e.id, e.attempts])).toEqual([['ev-a', 2], ['ev-b', 0], ['ev-c', 0]]);
+      expect(listed.map((e) => [e.id, e.attempts])).toEqual([
+        ['ev-a', 2],
+        ['ev-b', 0],
+        ['ev-c', 0],
+      ]);
       expect(listed[0]).toEqual(entry('ev-a', 2));
       expect((await store.listOutbox('ehr', 2)).map((e) => e.id)).toEqual(['ev-a', 'ev-b']);
       expect((await store.listOutbox('flow')).map((e) => e.id)).toEqual(['ev-flow']);
@@ -428,7 +505,10 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
     });
 
     it('inbound sightings: the first time a message was seen, for every later and concurrent look', async () => {
-      const first = await Promise.all([store.firstSeen('SM1', '2026-11-25T08:00:00.000Z'), store.firstSeen('SM1', '2026-11-25T08:00:01.000Z')]);
+      const first = await Promise.all([
+        store.firstSeen('SM1', '2026-11-25T08:00:00.000Z'),
+        store.firstSeen('SM1', '2026-11-25T08:00:01.000Z'),
+      ]);
       expect(new Set(first).size).toBe(1);
       expect(await store.firstSeen('SM1', '2026-11-25T09:00:00.000Z')).toBe(first[0]);
       expect(await store.firstSeen('SM2', '2026-11-25T09:00:00.000Z')).toBe('2026-11-25T09:00:00.000Z');
@@ -442,7 +522,12 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
     });
 
     it('rejected events: newest first, at most the limit asked for', async () => {
-      const rejected = (id: string, at: string) => ({ id, at, source: 'studio-execution' as const, problems: [{ field: 'appointment_datetime', message: 'is missing' }] });
+      const rejected = (id: string, at: string) => ({
+        id,
+        at,
+        source: 'studio-execution' as const,
+        problems: [{ field: 'appointment_datetime', message: 'is missing' }],
+      });
       await store.putRejected(rejected('r1', '2026-11-25T08:00:00.000Z'));
       await store.putRejected(rejected('r3', '2026-11-25T10:00:00.000Z'));
       await store.putRejected(rejected('r2', '2026-11-25T09:00:00.000Z'));
@@ -452,7 +537,14 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
     });
 
     describe('clinic inbox', () => {
-      const item = (sid: string, at: string) => ({ message_sid: sid, phone: '+14155550100', appointment_id: 'APT-1', body: 'can we do thursday instead?', intent: 'unclear' as const, at });
+      const item = (sid: string, at: string) => ({
+        message_sid: sid,
+        phone: '+14155550100',
+        appointment_id: 'APT-1',
+        body: 'can we do thursday instead?',
+        intent: 'unclear' as const,
+        at,
+      });
 
       it('keeps one item per message: a replay with its first-seen time finds it there', async () => {
         expect(await store.putInboxItem(item('SM1', '2026-11-25T08:00:00.000Z'))).toBe('created');
@@ -476,7 +568,8 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
         expect(await store.markInboxDone(listed?.id ?? '', '2026-11-25T09:00:00.000Z')).toBe('ok');
         expect(await store.markInboxDone(listed?.id ?? '', '2026-11-25T10:00:00.000Z')).toBe('ok');
         expect((await store.listInbox(1))[0]?.done_at).toBe('2026-11-25T09:00:00.000Z');
-        for (const id of ['0000000000000_U00x', '../state', '', 'x']) expect(await store.markInboxDone(id, '2026-11-25T09:00:00.000Z')).toBe('not-found');
+        for (const id of ['0000000000000_U00x', '../state', '', 'x'])
+          expect(await store.markInboxDone(id, '2026-11-25T09:00:00.000Z')).toBe('not-found');
       });
 
       it('adds each staff reply once under its id, even when two are added at once, and settles it', async () => {
@@ -485,22 +578,40 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
         const id = listed?.id ?? '';
         const reply = (rid: string) => ({ id: rid, at: '2026-11-25T09:00:00.000Z', by: 'admin', status: 'sending' as const });
         // Concurrent adds of different replies both land (compare-and-set, not last-writer-wins).
-        expect(await Promise.all([store.addInboxReply(id, reply('r-1')), store.addInboxReply(id, reply('r-2'))])).toEqual(['added', 'added']);
+        expect(await Promise.all([store.addInboxReply(id, reply('r-1')), store.addInboxReply(id, reply('r-2'))])).toEqual([
+          'added',
+          'added',
+        ]);
         expect(await store.addInboxReply(id, { ...reply('r-1'), by: 'someone-else' })).toEqual(reply('r-1'));
         await store.settleInboxReply(id, 'r-1', { status: 'sent', execution_sid: 'FN1' }, '2026-11-25T09:00:01.000Z');
         const got = await store.getInboxItem(id);
         expect(got?.done_at).toBe('2026-11-25T09:00:01.000Z');
-        expect(got?.replies?.map((r) => [r.id, r.status, r.execution_sid])).toEqual([['r-1', 'sent', 'FN1'], ['r-2', 'sending', undefined]]);
+        expect(got?.replies?.map((r) => [r.id, r.status, r.execution_sid])).toEqual([
+          ['r-1', 'sent', 'FN1'],
+          ['r-2', 'sending', undefined],
+        ]);
         expect(await store.addInboxReply('0000000000000_U00x', reply('r-3'))).toBe('not-found');
         expect(await store.getInboxItem('../state')).toBeNull();
       });
 
       it('files staff texts per appointment once, oldest first', async () => {
-        const text = (rid: string, at: string) => ({ id: rid, appointment_id: 'APT-1', inbox_item_id: 'i', at, by: 'admin', body: 'Sí, claro 😊', status: 'sent' as const, execution_sid: 'FN1' });
+        const text = (rid: string, at: string) => ({
+          id: rid,
+          appointment_id: 'APT-1',
+          inbox_item_id: 'i',
+          at,
+          by: 'admin',
+          body: 'Sí, claro 😊',
+          status: 'sent' as const,
+          execution_sid: 'FN1',
+        });
         expect(await store.putStaffMessage(text('r-2', '2026-11-25T10:00:00.000Z'))).toBe('created');
         expect(await store.putStaffMessage(text('r-1', '2026-11-25T09:00:00.000Z'))).toBe('created');
         expect(await store.putStaffMessage({ ...text('r-1', '2026-11-25T09:00:00.000Z'), body: 'other' })).toBe('exists');
-        expect(await store.listStaffMessages('APT-1')).toEqual([text('r-1', '2026-11-25T09:00:00.000Z'), text('r-2', '2026-11-25T10:00:00.000Z')]);
+        expect(await store.listStaffMessages('APT-1')).toEqual([
+          text('r-1', '2026-11-25T09:00:00.000Z'),
+          text('r-2', '2026-11-25T10:00:00.000Z'),
+        ]);
         expect(await store.listStaffMessages('APT-2')).toEqual([]);
       });
 
@@ -529,7 +640,9 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
       it('lets exactly one of two writers holding the same version win', async () => {
         await store.createUser(staffUser('ann'));
         const read = await store.getUser('ann');
-        const results = await Promise.all(['Ann A', 'Ann B', 'Ann C'].map((name) => store.replaceUser({ ...staffUser('ann'), name }, read?.etag ?? '')));
+        const results = await Promise.all(
+          ['Ann A', 'Ann B', 'Ann C'].map((name) => store.replaceUser({ ...staffUser('ann'), name }, read?.etag ?? '')),
+        );
         expect(results.filter((r) => r === 'ok')).toHaveLength(1);
       });
 
@@ -550,11 +663,23 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
       });
 
       it('lists the days asked for, oldest first, in pages that resume where the last one ended', async () => {
-        const times = ['2026-11-26T00:00:00.000Z', '2026-11-24T23:59:59.999Z', '2026-11-25T12:00:00.000Z', '2026-11-25T00:00:00.000Z', '2026-11-27T00:00:00.000Z', '2026-11-25T12:00:00.000Z'];
+        const times = [
+          '2026-11-26T00:00:00.000Z',
+          '2026-11-24T23:59:59.999Z',
+          '2026-11-25T12:00:00.000Z',
+          '2026-11-25T00:00:00.000Z',
+          '2026-11-27T00:00:00.000Z',
+          '2026-11-25T12:00:00.000Z',
+        ];
         await Promise.all(times.map((at, i) => store.appendAudit(auditEntry(at, `e${i}`))));
         const all = await store.listAudit({ from: '2026-11-25', to: '2026-11-26' }, 100);
         expect(all.cursor).toBeUndefined();
-        expect(all.entries.map((e) => e.at)).toEqual(['2026-11-25T00:00:00.000Z', '2026-11-25T12:00:00.000Z', '2026-11-25T12:00:00.000Z', '2026-11-26T00:00:00.000Z']);
+        expect(all.entries.map((e) => e.at)).toEqual([
+          '2026-11-25T00:00:00.000Z',
+          '2026-11-25T12:00:00.000Z',
+          '2026-11-25T12:00:00.000Z',
+          '2026-11-26T00:00:00.000Z',
+        ]);
         const seen: string[] = [];
         let cursor: string | undefined;
         for (let page = 0; page < 10; page += 1) {
@@ -578,7 +703,9 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
 }
 
 function bookingEvent(appointmentId: string, facts: Record<string, unknown> = {}): AppointmentEvent {
-  const parsed = parseEhrEvent(ehrEvent({ appointment_id: appointmentId, event_datetime_utc: '2026-11-20T10:00:00Z', ...facts }), { defaultCountry: 'US' });
+  const parsed = parseEhrEvent(ehrEvent({ appointment_id: appointmentId, event_datetime_utc: '2026-11-20T10:00:00Z', ...facts }), {
+    defaultCountry: 'US',
+  });
   if (!parsed.ok) throw new Error('fixture');
   return parsed.event;
 }

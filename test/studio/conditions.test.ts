@@ -66,7 +66,14 @@ describe('choosing a branch', () => {
   it('takes the first match whose conditions all hold, rendering the value with Liquid', async () => {
     const state = splitState([
       { event: 'noMatch', next: 'none' },
-      { event: 'match', next: 'first', conditions: [cond(['{{flow.data.answer}}'], 'equal_to', '{{flow.variables.expected}}'), cond(['{{flow.data.answer}}'], 'is_blank', '')] },
+      {
+        event: 'match',
+        next: 'first',
+        conditions: [
+          cond(['{{flow.data.answer}}'], 'equal_to', '{{flow.variables.expected}}'),
+          cond(['{{flow.data.answer}}'], 'is_blank', ''),
+        ],
+      },
       { event: 'match', next: 'second', conditions: [cond(['{{flow.data.answer}}'], 'equal_to', '{{flow.variables.expected}}')] },
       { event: 'match', next: 'third', conditions: [cond(['{{flow.data.answer}}'], 'is_not_blank', '')] },
     ]);

@@ -46,7 +46,14 @@ beforeAll(async () => {
       };
       switch (path) {
         case '/echo':
-          return json(200, { method: req.method, query: Object.fromEntries(new URL(url).searchParams), form, raw, signatureValid, person: { name: 'Ana' } });
+          return json(200, {
+            method: req.method,
+            query: Object.fromEntries(new URL(url).searchParams),
+            form,
+            raw,
+            signatureValid,
+            person: { name: 'Ana' },
+          });
         case '/array':
           return json(200, [1, 2, 3]);
         case '/text':
@@ -106,18 +113,34 @@ function fn(url: string, parameters: { key: string; value: string }[] = []): Jso
 async function runOne(widget: Json, opts: { parameters?: Json; httpTimeoutMs?: number } = {}) {
   const { engine } = makeEngine(opts.httpTimeoutMs ? { httpTimeoutMs: opts.httpTimeoutMs } : {});
   const name = String(widget.name);
-  const flowSid = engine.createFlow({ friendlyName: 'http', status: 'published', definition: flow([trigger({ incomingRequest: name }), widget]) }).sid;
-  const x = await engine.startExecution({ flowSid, to: PATIENT, from: TWILIO_NUMBER, parameters: { first_name: 'Ana', n: 2, ...opts.parameters } });
+  const flowSid = engine.createFlow({
+    friendlyName: 'http',
+    status: 'published',
+    definition: flow([trigger({ incomingRequest: name }), widget]),
+  }).sid;
+  const x = await engine.startExecution({
+    flowSid,
+    to: PATIENT,
+    from: TWILIO_NUMBER,
+    parameters: { first_name: 'Ana', n: 2, ...opts.parameters },
+  });
   const step = engine.listSteps(flowSid, x.sid).at(-1);
   return { event: step?.name, ctx: engine.getContext(flowSid, x.sid).widgets[name], log: engine.getExecutionLog(flowSid, x.sid) };
 }
 
 describe('make-http-request (§2.6)', () => {
   it('GETs with parameters in the query string, signed, and parses a JSON object', async () => {
-    const r = await runOne(http({ method: 'GET', url: `${base}/echo?fixed=1`, parameters: [{ key: 'name', value: '{{flow.data.first_name}}' }] }));
+    const r = await runOne(
+      http({ method: 'GET', url: `${base}/echo?fixed=1`, parameters: [{ key: 'name', value: '{{flow.data.first_name}}' }] }),
+    );
     expect(r.event).toBe('success');
     expect(r.ctx).toMatchObject({ status_code: 200, content_type: 'application/json; charset=utf-8' });
-    expect(r.ctx?.parsed).toMatchObject({ method: 'GET', query: { fixed: '1', name: 'Ana' }, signatureValid: true, person: { name: 'Ana' } });
+    expect(r.ctx?.parsed).toMatchObject({
+      method: 'GET',
+      query: { fixed: '1', name: 'Ana' },
+      signatureValid: true,
+      person: { name: 'Ana' },
+    });
     expect(JSON.parse(String(r.ctx?.body))).toEqual(r.ctx?.parsed);
     expect(Object.keys(r.ctx ?? {}).sort()).toEqual(['body', 'content_type', 'parsed', 'status_code']);
   });
@@ -141,7 +164,12 @@ describe('make-http-request (§2.6)', () => {
 
   it('sends a JSON body verbatim after rendering it', async () => {
     const r = await runOne(
-      http({ method: 'POST', url: `${base}/echo`, content_type: 'application/json;charset=utf-8', body: '{"name":"{{flow.data.first_name}}","n":{{flow.data.n}}}' }),
+      http({
+        method: 'POST',
+        url: `${base}/echo`,
+        content_type: 'application/json;charset=utf-8',
+        body: '{"name":"{{flow.data.first_name}}","n":{{flow.data.n}}}',
+      }),
     );
     expect(r.event).toBe('success');
     expect(JSON.parse(seen[0]?.raw ?? '')).toEqual({ name: 'Ana', n: 2 });
@@ -194,7 +222,12 @@ describe('make-http-request (§2.6)', () => {
 
 describe('run-function (§2.7)', () => {
   it('POSTs form parameters with a valid signature and parses the JSON answer', async () => {
-    const r = await runOne(fn(`${base}/echo`, [{ key: 'event', value: '{{flow.data}}' }, { key: 'who', value: '{{contact.channel.address}}' }]));
+    const r = await runOne(
+      fn(`${base}/echo`, [
+        { key: 'event', value: '{{flow.data}}' },
+        { key: 'who', value: '{{contact.channel.address}}' },
+      ]),
+    );
     expect(r.event).toBe('success');
     expect(seen[0]).toMatchObject({ method: 'POST', signatureValid: true, form: { event: '{first_name=Ana, n=2}', who: PATIENT } });
     expect(r.ctx).toMatchObject({ status_code: 200, parsed: { signatureValid: true } });
@@ -211,12 +244,28 @@ describe('run-function (§2.7)', () => {
     const { engine } = makeEngine();
     const definition = flow([
       trigger({ incomingRequest: 'fn' }),
-      { name: 'fn', type: 'run-function', properties: { url: `${base}/seq` }, transitions: [{ event: 'success', next: 'done?' }, { event: 'fail', next: 'fn' }] },
+      {
+        name: 'fn',
+        type: 'run-function',
+        properties: { url: `${base}/seq` },
+        transitions: [
+          { event: 'success', next: 'done?' },
+          { event: 'fail', next: 'fn' },
+        ],
+      },
       {
         name: 'done?',
         type: 'split-based-on',
         properties: { input: '{{widgets.fn.parsed.created}}' },
-        transitions: [{ event: 'noMatch', next: 'fn' }, { event: 'match', conditions: [{ friendly_name: 'created', arguments: ['{{widgets.fn.parsed.created}}'], type: 'is_not_blank', value: 'Is Not Blank' }] }],
+        transitions: [
+          { event: 'noMatch', next: 'fn' },
+          {
+            event: 'match',
+            conditions: [
+              { friendly_name: 'created', arguments: ['{{widgets.fn.parsed.created}}'], type: 'is_not_blank', value: 'Is Not Blank' },
+            ],
+          },
+        ],
       },
     ]);
     const flowSid = engine.createFlow({ friendlyName: 'seq', status: 'published', definition }).sid;
@@ -224,6 +273,11 @@ describe('run-function (§2.7)', () => {
     expect(seen).toHaveLength(3);
     expect(engine.getContext(flowSid, x.sid).widgets.fn).toMatchObject({ status_code: 200, parsed: { foo: 'one', created: true } });
     const failStep = engine.listSteps(flowSid, x.sid).find((s) => s.name === 'fail');
-    expect(failStep?.context.widgets.fn).toEqual({ status_code: 404, content_type: 'text/plain', body: 'Not here', parsed: { foo: 'one' } });
+    expect(failStep?.context.widgets.fn).toEqual({
+      status_code: 404,
+      content_type: 'text/plain',
+      body: 'Not here',
+      parsed: { foo: 'one' },
+    });
   });
 });

@@ -26,7 +26,12 @@ function pipelineFlow(): Json {
     {
       name: 'init',
       type: 'set-variables',
-      properties: { variables: [{ key: 'greeting', value: 'Hi {{flow.data.first_name}}' }, { key: 'kind', value: '{{flow.data.event_type | downcase}}' }] },
+      properties: {
+        variables: [
+          { key: 'greeting', value: 'Hi {{flow.data.first_name}}' },
+          { key: 'kind', value: '{{flow.data.event_type | downcase}}' },
+        ],
+      },
       transitions: [{ event: 'next', next: 'by_type' }],
     },
     {
@@ -47,7 +52,12 @@ describe('StudioEngine: REST executions', () => {
   it('runs trigger → set-variables → split → send-message and records every step', async () => {
     const { engine, messages } = makeEngine();
     const flowSid = publish(engine, pipelineFlow());
-    const created = await engine.startExecution({ flowSid, to: PATIENT, from: TWILIO_NUMBER, parameters: { first_name: 'Ana', event_type: 'BOOKED' } });
+    const created = await engine.startExecution({
+      flowSid,
+      to: PATIENT,
+      from: TWILIO_NUMBER,
+      parameters: { first_name: 'Ana', event_type: 'BOOKED' },
+    });
 
     expect(created.sid).toMatch(/^FN[0-9a-f]{32}$/);
     expect(created.status).toBe('active');
@@ -58,13 +68,24 @@ describe('StudioEngine: REST executions', () => {
     expect(x.status).toBe('ended');
     expect(x.flowVersion).toBe(1);
     const ctx = engine.getContext(flowSid, created.sid);
-    expect(ctx.flow).toMatchObject({ sid: created.sid, flow_sid: flowSid, channel: { address: TWILIO_NUMBER }, data: { first_name: 'Ana' } });
+    expect(ctx.flow).toMatchObject({
+      sid: created.sid,
+      flow_sid: flowSid,
+      channel: { address: TWILIO_NUMBER },
+      data: { first_name: 'Ana' },
+    });
     expect(ctx.contact.channel.address).toBe(PATIENT);
     expect(ctx.trigger.request).toEqual({ to: PATIENT, from: TWILIO_NUMBER, parameters: { first_name: 'Ana', event_type: 'BOOKED' } });
     expect(ctx.flow.variables).toEqual({ greeting: 'Hi Ana', kind: 'booked' });
     expect(ctx.widgets.init).toEqual({ greeting: 'Hi Ana', kind: 'booked' });
     expect(ctx.widgets.by_type).toEqual({});
-    expect(ctx.widgets.booked?.outbound).toMatchObject({ Sid: messages.sent[0]?.sid, Status: 'queued', Body: messages.sent[0]?.body, To: PATIENT, From: TWILIO_NUMBER });
+    expect(ctx.widgets.booked?.outbound).toMatchObject({
+      Sid: messages.sent[0]?.sid,
+      Status: 'queued',
+      Body: messages.sent[0]?.body,
+      To: PATIENT,
+      From: TWILIO_NUMBER,
+    });
 
     const steps = engine.listSteps(flowSid, created.sid);
     expect(steps.map((s) => [s.name, s.transitionedFrom, s.transitionedTo, s.type])).toEqual([
@@ -99,11 +120,16 @@ describe('StudioEngine: REST executions', () => {
 
   it('takes failed when the carrier refuses a send-message', async () => {
     const { engine, messages } = makeEngine();
-    const flowSid = publish(engine, flow([trigger({ incomingRequest: 'm' }), message('m', 'hello', 'after'), message('after', 'not reached')]));
+    const flowSid = publish(
+      engine,
+      flow([trigger({ incomingRequest: 'm' }), message('m', 'hello', 'after'), message('after', 'not reached')]),
+    );
     messages.refuseNext();
     const x = await engine.startExecution({ flowSid, to: PATIENT, from: TWILIO_NUMBER });
     expect(engine.listSteps(flowSid, x.sid).at(-1)).toMatchObject({ name: 'failed', transitionedFrom: 'm', transitionedTo: 'Ended' });
-    expect(engine.getExecutionLog(flowSid, x.sid).entries).toContainEqual(expect.objectContaining({ widget: 'm', code: 21610, level: 'error' }));
+    expect(engine.getExecutionLog(flowSid, x.sid).entries).toContainEqual(
+      expect.objectContaining({ widget: 'm', code: 21610, level: 'error' }),
+    );
     expect(messages.sent).toHaveLength(0);
   });
 
@@ -116,10 +142,16 @@ describe('StudioEngine: REST executions', () => {
     expect((await rejection(engine.startExecution({ flowSid: draftSid, to: PATIENT, from: TWILIO_NUMBER }))).status).toBe(400);
 
     const flowSid = publish(engine, one);
-    const two = engine.updateFlow(flowSid, { status: 'draft', definition: flow([trigger({ incomingRequest: 'm' }), message('m', 'revision two')]) });
+    const two = engine.updateFlow(flowSid, {
+      status: 'draft',
+      definition: flow([trigger({ incomingRequest: 'm' }), message('m', 'revision two')]),
+    });
     expect(two.revision).toBe(2);
     await engine.startExecution({ flowSid, to: PATIENT, from: TWILIO_NUMBER });
-    const three = engine.updateFlow(flowSid, { status: 'published', definition: flow([trigger({ incomingRequest: 'm' }), message('m', 'revision three')]) });
+    const three = engine.updateFlow(flowSid, {
+      status: 'published',
+      definition: flow([trigger({ incomingRequest: 'm' }), message('m', 'revision three')]),
+    });
     expect(three.revision).toBe(3);
     const x = await engine.startExecution({ flowSid, to: PATIENT, from: TWILIO_NUMBER });
     expect(messages.bodies()).toEqual(['revision one', 'revision three']);
@@ -140,15 +172,26 @@ describe('StudioEngine: REST executions', () => {
       }
     })();
     expect(err).toBeInstanceOf(TwilioApiError);
-    expect(err).toMatchObject({ status: 400, details: { errors: [expect.objectContaining({ property_path: '#/states/0/transitions/3/next' })] } });
+    expect(err).toMatchObject({
+      status: 400,
+      details: { errors: [expect.objectContaining({ property_path: '#/states/0/transitions/3/next' })] },
+    });
   });
 
   it('refuses a voice widget with a clear error on the execution', async () => {
     const { engine } = makeEngine();
-    const flowSid = publish(engine, flow([trigger({ incomingRequest: 'say' }), { name: 'say', type: 'say-play', properties: { say: 'hi' }, transitions: [{ event: 'audioComplete' }] }]));
+    const flowSid = publish(
+      engine,
+      flow([
+        trigger({ incomingRequest: 'say' }),
+        { name: 'say', type: 'say-play', properties: { say: 'hi' }, transitions: [{ event: 'audioComplete' }] },
+      ]),
+    );
     const x = await engine.startExecution({ flowSid, to: PATIENT, from: TWILIO_NUMBER });
     expect(engine.getExecution(flowSid, x.sid).status).toBe('ended');
-    expect(engine.getExecutionLog(flowSid, x.sid).entries).toContainEqual(expect.objectContaining({ widget: 'say', level: 'error', message: expect.stringContaining('say-play') }));
+    expect(engine.getExecutionLog(flowSid, x.sid).entries).toContainEqual(
+      expect.objectContaining({ widget: 'say', level: 'error', message: expect.stringContaining('say-play') }),
+    );
   });
 });
 
@@ -160,7 +203,9 @@ describe('StudioEngine: one active execution per contact (§4.1)', () => {
 
     const conflict = await rejection(engine.startExecution({ flowSid, to: PATIENT, from: TWILIO_NUMBER }));
     expect(conflict).toMatchObject({ status: 409, code: 20409, details: { conflicting_execution_sid: first.sid } });
-    expect(conflict.message).toBe(`Execution ${first.sid} is already active for this contact. End the active Execution before creating a new one`);
+    expect(conflict.message).toBe(
+      `Execution ${first.sid} is already active for this contact. End the active Execution before creating a new one`,
+    );
 
     // Another contact is not affected.
     await expect(engine.startExecution({ flowSid, to: '+15550003333', from: TWILIO_NUMBER })).resolves.toMatchObject({ status: 'active' });
@@ -264,7 +309,11 @@ describe('StudioEngine: send-and-wait-for-reply and inbound routing (§2.3, §4.
     clock.advance(2_000); // onChange fires the timer
     await engine.idle();
     expect(messages.bodies().at(-1)).toBe('Still there?');
-    expect(engine.listSteps(flowSid, x.sid).map((s) => [s.name, s.transitionedFrom, s.transitionedTo])).toContainEqual(['timeout', 'ask', 'nudge']);
+    expect(engine.listSteps(flowSid, x.sid).map((s) => [s.name, s.transitionedFrom, s.transitionedTo])).toContainEqual([
+      'timeout',
+      'ask',
+      'nudge',
+    ]);
     expect(engine.getExecution(flowSid, x.sid).status).toBe('ended');
     // A late reply now starts a new execution.
     await expect(engine.handleInboundMessage(flowSid, inbound('yes'))).resolves.toMatchObject({ outcome: 'started' });
@@ -289,14 +338,24 @@ describe('StudioEngine: send-and-wait-for-reply and inbound routing (§2.3, §4.
     clock.advance(61_000); // onChange queues the timer before the reply arrives
     const r = await engine.handleInboundMessage(flowSid, inbound('yes'));
     await engine.idle();
-    expect(engine.listSteps(flowSid, x.sid).filter((s) => s.transitionedFrom === 'ask').map((s) => s.name)).toEqual(['timeout']);
+    expect(
+      engine
+        .listSteps(flowSid, x.sid)
+        .filter((s) => s.transitionedFrom === 'ask')
+        .map((s) => s.name),
+    ).toEqual(['timeout']);
     expect(r).toMatchObject({ outcome: 'started' });
     expect(r.executionSid).not.toBe(x.sid);
     expect(messages.bodies().slice(1)).toEqual(['Still there?', 'Hello! You wrote: yes']);
   });
 
   it('lets a reply that got there first win over a due timer (the timer then does nothing)', async () => {
-    const clock = { t: Date.UTC(2026, 0, 1), now() { return this.t; } };
+    const clock = {
+      t: Date.UTC(2026, 0, 1),
+      now() {
+        return this.t;
+      },
+    };
     const { engine, messages } = makeEngine({ clock });
     const flowSid = publish(engine, reminderFlow('60'));
     const x = await engine.startExecution({ flowSid, to: PATIENT, from: TWILIO_NUMBER });
@@ -304,7 +363,12 @@ describe('StudioEngine: send-and-wait-for-reply and inbound routing (§2.3, §4.
     const [r] = await Promise.all([engine.handleInboundMessage(flowSid, inbound('yes')), engine.tick()]);
     await engine.idle();
     expect(r).toEqual({ outcome: 'resumed', executionSid: x.sid });
-    expect(engine.listSteps(flowSid, x.sid).filter((s) => s.transitionedFrom === 'ask').map((s) => s.name)).toEqual(['incomingMessage']);
+    expect(
+      engine
+        .listSteps(flowSid, x.sid)
+        .filter((s) => s.transitionedFrom === 'ask')
+        .map((s) => s.name),
+    ).toEqual(['incomingMessage']);
     expect(messages.bodies().slice(1)).toEqual(['Confirmed.']);
   });
 
@@ -313,7 +377,11 @@ describe('StudioEngine: send-and-wait-for-reply and inbound routing (§2.3, §4.
     const flowSid = publish(engine, reminderFlow());
     messages.refuseNext();
     const x = await engine.startExecution({ flowSid, to: PATIENT, from: TWILIO_NUMBER });
-    expect(engine.listSteps(flowSid, x.sid).at(-1)).toMatchObject({ name: 'deliveryFailure', transitionedFrom: 'ask', transitionedTo: 'Ended' });
+    expect(engine.listSteps(flowSid, x.sid).at(-1)).toMatchObject({
+      name: 'deliveryFailure',
+      transitionedFrom: 'ask',
+      transitionedTo: 'Ended',
+    });
 
     const y = await engine.startExecution({ flowSid, to: PATIENT, from: TWILIO_NUMBER });
     const sid = messages.sent.at(-1)?.sid ?? '';
@@ -337,12 +405,19 @@ describe('StudioEngine: send-and-wait-for-reply and inbound routing (§2.3, §4.
 describe('StudioEngine: limits (§4.3, §7.8)', () => {
   it(`ends an execution after ${MAX_STEPS} steps`, async () => {
     const { engine } = makeEngine();
-    const ping = (name: string, next: string) => ({ name, type: 'set-variables', properties: { variables: [{ key: 'at', value: name }] }, transitions: [{ event: 'next', next }] });
+    const ping = (name: string, next: string) => ({
+      name,
+      type: 'set-variables',
+      properties: { variables: [{ key: 'at', value: name }] },
+      transitions: [{ event: 'next', next }],
+    });
     const flowSid = publish(engine, flow([trigger({ incomingRequest: 'a' }), ping('a', 'b'), ping('b', 'a')]));
     const x = await engine.startExecution({ flowSid, to: PATIENT, from: TWILIO_NUMBER });
     expect(engine.getExecution(flowSid, x.sid).status).toBe('ended');
     expect(engine.listSteps(flowSid, x.sid)).toHaveLength(MAX_STEPS);
-    expect(engine.getExecutionLog(flowSid, x.sid).entries).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringContaining(`${MAX_STEPS} steps`) }));
+    expect(engine.getExecutionLog(flowSid, x.sid).entries).toContainEqual(
+      expect.objectContaining({ level: 'error', message: expect.stringContaining(`${MAX_STEPS} steps`) }),
+    );
   });
 
   it(`ends an execution when one widget runs ${MAX_CONSECUTIVE_RUNS} times in a row`, async () => {
@@ -350,12 +425,22 @@ describe('StudioEngine: limits (§4.3, §7.8)', () => {
     const counter = '{%- if flow.variables.n -%}{{ flow.variables.n | plus: 1 }}{%- else -%}1{%- endif -%}';
     const flowSid = publish(
       engine,
-      flow([trigger({ incomingRequest: 'count' }), { name: 'count', type: 'set-variables', properties: { variables: [{ key: 'n', value: counter }] }, transitions: [{ event: 'next', next: 'count' }] }]),
+      flow([
+        trigger({ incomingRequest: 'count' }),
+        {
+          name: 'count',
+          type: 'set-variables',
+          properties: { variables: [{ key: 'n', value: counter }] },
+          transitions: [{ event: 'next', next: 'count' }],
+        },
+      ]),
     );
     const x = await engine.startExecution({ flowSid, to: PATIENT, from: TWILIO_NUMBER });
     expect(engine.getExecution(flowSid, x.sid).status).toBe('ended');
     expect(engine.getContext(flowSid, x.sid).flow.variables?.n).toBe(String(MAX_CONSECUTIVE_RUNS));
-    expect(engine.getExecutionLog(flowSid, x.sid).entries).toContainEqual(expect.objectContaining({ widget: 'count', message: expect.stringContaining('in a row') }));
+    expect(engine.getExecutionLog(flowSid, x.sid).entries).toContainEqual(
+      expect.objectContaining({ widget: 'count', message: expect.stringContaining('in a row') }),
+    );
   });
 });
 

@@ -52,7 +52,9 @@ describe('Studio Liquid (§3.2, §3.3)', () => {
   });
 
   it('treats the empty string as truthy (Ruby rules)', async () => {
-    expect(await render('{% if flow.data.empty_string_missing %}a{% else %}b{% endif %}{% assign e = "" %}{% if e %}c{% endif %}', ctx)).toBe('bc');
+    expect(
+      await render('{% if flow.data.empty_string_missing %}a{% else %}b{% endif %}{% assign e = "" %}{% if e %}c{% endif %}', ctx),
+    ).toBe('bc');
   });
 
   it(`stops a for loop after ${MAX_LOOP_ITERATIONS} iterations`, async () => {

@@ -20,7 +20,10 @@ let base: string;
 beforeAll(async () => {
   const app = express();
   app.use(recordExchanges(exchanges));
-  app.use('/studio', createStudioRouter(engine, () => ({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN })));
+  app.use(
+    '/studio',
+    createStudioRouter(engine, () => ({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN })),
+  );
   server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -39,7 +42,9 @@ function basicAuth(): string {
 }
 
 /** The RestException the SDK throws, with `details` read as the JSON object Twilio sends. */
-async function restError(p: Promise<unknown>): Promise<{ status: number; code?: number; message: string; details?: Record<string, unknown> }> {
+async function restError(
+  p: Promise<unknown>,
+): Promise<{ status: number; code?: number; message: string; details?: Record<string, unknown> }> {
   try {
     await p;
   } catch (err) {
@@ -68,14 +73,28 @@ describe('Studio v2 REST through the twilio SDK', () => {
     const err = await restError(client.studio.v2.flowValidate.update({ friendlyName: 'Reminders', status: 'published', definition: bad }));
     expect(err.status).toBe(400);
     expect(err.code).toBe(20001);
-    expect(err.details?.errors).toEqual([expect.objectContaining({ property_path: '#/states/1/properties/timeout', message: expect.any(String) })]);
+    expect(err.details?.errors).toEqual([
+      expect.objectContaining({ property_path: '#/states/1/properties/timeout', message: expect.any(String) }),
+    ]);
   });
 
   it('creates, lists, fetches and updates a flow', async () => {
-    const created = await client.studio.v2.flows.create({ friendlyName: 'Reminders', status: 'published', definition: reminderFlow(), commitMessage: 'first' });
+    const created = await client.studio.v2.flows.create({
+      friendlyName: 'Reminders',
+      status: 'published',
+      definition: reminderFlow(),
+      commitMessage: 'first',
+    });
     flowSid = created.sid;
     expect(created.sid).toMatch(/^FW[0-9a-f]{32}$/);
-    expect(created).toMatchObject({ accountSid: ACCOUNT_SID, revision: 1, valid: true, errors: [], status: 'published', commitMessage: 'first' });
+    expect(created).toMatchObject({
+      accountSid: ACCOUNT_SID,
+      revision: 1,
+      valid: true,
+      errors: [],
+      status: 'published',
+      commitMessage: 'first',
+    });
     expect(created.webhookUrl).toBe(`https://webhooks.twilio.com/v1/Accounts/${ACCOUNT_SID}/Flows/${flowSid}`);
     expect(created.definition).toEqual(reminderFlow());
     expect(created.dateCreated).toBeInstanceOf(Date);
@@ -101,7 +120,9 @@ describe('Studio v2 REST through the twilio SDK', () => {
   let executionSid = '';
 
   it('starts an execution and exposes its context and steps', async () => {
-    const x = await client.studio.v2.flows(flowSid).executions.create({ to: PATIENT, from: TWILIO_NUMBER, parameters: { first_name: 'Ana' } });
+    const x = await client.studio.v2
+      .flows(flowSid)
+      .executions.create({ to: PATIENT, from: TWILIO_NUMBER, parameters: { first_name: 'Ana' } });
     executionSid = x.sid;
     expect(x.sid).toMatch(/^FN[0-9a-f]{32}$/);
     expect(x).toMatchObject({ flowSid, accountSid: ACCOUNT_SID, status: 'active', contactChannelAddress: PATIENT, flowVersion: 2 });
@@ -164,7 +185,11 @@ describe('Studio v2 REST through the twilio SDK', () => {
 
   it('answers malformed requests and unknown paths with Twilio JSON errors', async () => {
     const post = (path: string, form: Record<string, string>) =>
-      fetch(`${base}/studio/v2${path}`, { method: 'POST', headers: { authorization: basicAuth(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+      fetch(`${base}/studio/v2${path}`, {
+        method: 'POST',
+        headers: { authorization: basicAuth(), 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form),
+      });
     const notJson = await post('/Flows', { FriendlyName: 'x', Status: 'draft', Definition: '{not json' });
     expect(notJson.status).toBe(400);
     expect(await notJson.json()).toMatchObject({ status: 400, code: 20001, message: expect.stringContaining('Definition') });

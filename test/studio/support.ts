@@ -137,5 +137,14 @@ export function message(name: string, body: string, next?: string): Json {
 }
 
 export function inbound(body: string, from = PATIENT, to = TWILIO_NUMBER): Record<string, string> {
-  return { Body: body, From: from, To: to, MessageSid: newSid('SM'), SmsStatus: 'received', NumMedia: '0', AccountSid: ACCOUNT_SID, ApiVersion: '2010-04-01' };
+  return {
+    Body: body,
+    From: from,
+    To: to,
+    MessageSid: newSid('SM'),
+    SmsStatus: 'received',
+    NumMedia: '0',
+    AccountSid: ACCOUNT_SID,
+    ApiVersion: '2010-04-01',
+  };
 }

@@ -27,10 +27,17 @@ let flowSid = '';
 
 beforeAll(async () => {
   const app = express();
-  app.use('/studio', createStudioRouter(engine, () => ({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN })));
+  app.use(
+    '/studio',
+    createStudioRouter(engine, () => ({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN })),
+  );
   server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  client = createTwilioClient({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiBaseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  client = createTwilioClient({
+    accountSid: ACCOUNT_SID,
+    authToken: AUTH_TOKEN,
+    apiBaseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+  });
   const definition = renderFlow(loadFlowTemplate(), {
     functionsBaseUrl: 'https://functions.example.test',
     ieEndpoint: 'https://ehr.example.test/requests',
@@ -60,7 +67,6 @@ function booked(): { state: AppointmentState; event: AppointmentEvent; phone: st
   return { state: applied.state, event: parsed.event, phone };
 }
 
-
 function starter(sleep: (ms: number) => Promise<void>, random = () => 0.5) {
   return new TwilioFlowStarter(client, { flowSid, from: TWILIO_NUMBER, originMarker: MARKER, homeCountry: 'US', sleep, random });
 }
@@ -68,7 +74,19 @@ function starter(sleep: (ms: number) => Promise<void>, random = () => 0.5) {
 /** Starts an execution for `phone` whose text is held at the carrier, so it stays active until released. */
 async function liveExecution(phone: string): Promise<{ sid: string; release: () => Promise<void> }> {
   const release = messages.hold();
-  const created = engine.startExecution({ flowSid, to: phone, from: TWILIO_NUMBER, parameters: { origin: MARKER, event_type: 'CONFIRMED', patient_first_name: 'Ana', provider_name: '', appointment_when: 'Tue, Dec 1 at 9:30 AM PST', provider_callback_phone: '' } });
+  const created = engine.startExecution({
+    flowSid,
+    to: phone,
+    from: TWILIO_NUMBER,
+    parameters: {
+      origin: MARKER,
+      event_type: 'CONFIRMED',
+      patient_first_name: 'Ana',
+      provider_name: '',
+      appointment_when: 'Tue, Dec 1 at 9:30 AM PST',
+      provider_callback_phone: '',
+    },
+  });
   await expect.poll(() => messages.waiting).toBe(1);
   const live = engine.listExecutions(flowSid, { status: 'active' }).find((x) => x.contactChannelAddress === phone);
   if (!live) throw new Error('no live execution');
@@ -118,7 +136,10 @@ describe('TwilioFlowStarter against the Studio stand-in', () => {
     expect(log.steps.at(-1)).toMatchObject({ transitionedFrom: 'send_confirmed', name: 'sent', transitionedTo: 'Ended' });
     expect(log.entries.map((e) => e.message)).not.toContain('ended via API');
     const texts = messages.sent.filter((m) => m.to === phone).map((m) => m.body);
-    expect(texts).toEqual([expect.stringMatching(flowTextPattern('send_confirmed')), expect.stringMatching(flowTextPattern('send_booked'))]);
+    expect(texts).toEqual([
+      expect.stringMatching(flowTextPattern('send_confirmed')),
+      expect.stringMatching(flowTextPattern('send_booked')),
+    ]);
   });
 
   it('gives up after the bounded backoff with a retryable error, leaving the live execution running', async () => {
@@ -155,7 +176,13 @@ describe('TwilioFlowStarter against the Studio stand-in', () => {
 
   it('does not retry an error other than a conflict', async () => {
     const { state, event } = booked();
-    const other = new TwilioFlowStarter(client, { flowSid: `FW${'9'.repeat(32)}`, from: TWILIO_NUMBER, originMarker: MARKER, homeCountry: 'US', sleep: () => Promise.reject(new Error('no wait expected')) });
+    const other = new TwilioFlowStarter(client, {
+      flowSid: `FW${'9'.repeat(32)}`,
+      from: TWILIO_NUMBER,
+      originMarker: MARKER,
+      homeCountry: 'US',
+      sleep: () => Promise.reject(new Error('no wait expected')),
+    });
     await expect(other.start({ state, event })).rejects.toMatchObject({ retryable: false, status: 404 });
   });
 });

@@ -13,19 +13,37 @@ function fullFlow(): Json {
     {
       name: 'init',
       type: 'set-variables',
-      properties: { variables: [{ key: 'count', value: '0' }, { key: 'label', value: '{{flow.data.x}}', type: 'string' }], offset: { x: 10, y: 20 } },
+      properties: {
+        variables: [
+          { key: 'count', value: '0' },
+          { key: 'label', value: '{{flow.data.x}}', type: 'string' },
+        ],
+        offset: { x: 10, y: 20 },
+      },
       transitions: [{ event: 'next', next: 'post' }],
     },
     {
       name: 'post',
       type: 'make-http-request',
-      properties: { method: 'POST', url: 'https://example.test/hook', content_type: 'application/json;charset=utf-8', body: '{"a":1}', add_twilio_auth: false },
+      properties: {
+        method: 'POST',
+        url: 'https://example.test/hook',
+        content_type: 'application/json;charset=utf-8',
+        body: '{"a":1}',
+        add_twilio_auth: false,
+      },
       transitions: [{ event: 'success', next: 'fn' }, { event: 'failed' }],
     },
     {
       name: 'fn',
       type: 'run-function',
-      properties: { url: 'https://svc-1234.twil.io/x', service_sid: 'ZS1', environment_sid: 'ZE1', function_sid: 'ZH1', parameters: [{ key: 'k', value: 'v' }] },
+      properties: {
+        url: 'https://svc-1234.twil.io/x',
+        service_sid: 'ZS1',
+        environment_sid: 'ZE1',
+        function_sid: 'ZH1',
+        parameters: [{ key: 'k', value: 'v' }],
+      },
       transitions: [{ event: 'success', next: 'say' }, { event: 'fail' }],
     },
     { name: 'say', type: 'say-play', properties: { say: 'Hello', loop: 1 }, transitions: [{ event: 'audioComplete', next: 'gather' }] },
@@ -130,7 +148,10 @@ describe('validateFlowDefinition (FlowValidate, §1, §7.1)', () => {
       (s[3]!.transitions as Json[])[0]!.conditions = [condition('{{x}}', 'equal_to', 'y')];
       (s[2]!.transitions as Json[])[0]!.conditions = [condition('{{x}}', 'equal_to', 'y')];
     });
-    expect(r.errors.map((e) => e.property_path).sort()).toEqual(['#/states/2/transitions/0/conditions', '#/states/3/transitions/0/conditions']);
+    expect(r.errors.map((e) => e.property_path).sort()).toEqual([
+      '#/states/2/transitions/0/conditions',
+      '#/states/3/transitions/0/conditions',
+    ]);
   });
 
   it('requires all four keys of a condition and a known operator', () => {
@@ -157,7 +178,13 @@ describe('validateFlowDefinition (FlowValidate, §1, §7.1)', () => {
       delete (s[stateIndex(s, 'fn')]!.properties as Json).url;
     });
     expect(r.errors.map((e) => e.property_path).sort()).toEqual(
-      ['#/states/1/properties/from', '#/states/3/properties/body', '#/states/8/properties/method', '#/states/8/properties/url', '#/states/9/properties/url'].sort(),
+      [
+        '#/states/1/properties/from',
+        '#/states/3/properties/body',
+        '#/states/8/properties/method',
+        '#/states/8/properties/url',
+        '#/states/9/properties/url',
+      ].sort(),
     );
   });
 
@@ -168,7 +195,11 @@ describe('validateFlowDefinition (FlowValidate, §1, §7.1)', () => {
       (s[stateIndex(s, 'init')]!.properties as Json).variables = [{ key: 'k' }];
     });
     expect(r.errors.map((e) => e.property_path).sort()).toEqual(
-      ['#/states/7/properties/variables/0/value', '#/states/8/properties/add_twilio_auth', '#/states/9/properties/parameters/0/value'].sort(),
+      [
+        '#/states/7/properties/variables/0/value',
+        '#/states/8/properties/add_twilio_auth',
+        '#/states/9/properties/parameters/0/value',
+      ].sort(),
     );
   });
 
@@ -177,12 +208,17 @@ describe('validateFlowDefinition (FlowValidate, §1, §7.1)', () => {
       (s[stateIndex(s, 'say')]!.properties as Json).loop = '1';
       (s[stateIndex(s, 'call')]!.properties as Json).machine_detection_timeout = 30;
     });
-    expect(r.errors.map((e) => e.property_path).sort()).toEqual(['#/states/10/properties/loop', '#/states/12/properties/machine_detection_timeout']);
+    expect(r.errors.map((e) => e.property_path).sort()).toEqual([
+      '#/states/10/properties/loop',
+      '#/states/12/properties/machine_detection_timeout',
+    ]);
   });
 
   it('checks the envelope: $schema constant, flags, non-empty states', () => {
     expect(validateFlowDefinition({ ...fullFlow(), $schema: 'https://example.test/schema' }).errors[0]?.property_path).toBe('#/$schema');
-    expect(validateFlowDefinition({ ...fullFlow(), flags: { allow_concurrent_calls: 'yes' } }).errors[0]?.property_path).toBe('#/flags/allow_concurrent_calls');
+    expect(validateFlowDefinition({ ...fullFlow(), flags: { allow_concurrent_calls: 'yes' } }).errors[0]?.property_path).toBe(
+      '#/flags/allow_concurrent_calls',
+    );
     expect(validateFlowDefinition({ ...fullFlow(), flags: {} }).errors[0]?.property_path).toBe('#/flags/allow_concurrent_calls');
     expect(validateFlowDefinition(flow([])).errors[0]?.property_path).toBe('#/states');
     expect(validateFlowDefinition('{"states":[]}').errors[0]?.property_path).toBe('#');

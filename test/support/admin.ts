@@ -12,7 +12,10 @@ export interface Answer {
 
 /** The admin Functions over HTTP, as the page calls them. */
 export function adminApi(t: TestStack) {
-  const call = async (path: string, init: { method?: string; token?: string; client?: string; device?: string; body?: unknown; query?: Record<string, string> } = {}): Promise<Answer> => {
+  const call = async (
+    path: string,
+    init: { method?: string; token?: string; client?: string; device?: string; body?: unknown; query?: Record<string, string> } = {},
+  ): Promise<Answer> => {
     const q = new URLSearchParams(init.query ?? {}).toString();
     const res = await fetch(`${t.stack.url}/admin/${path}${q ? `?${q}` : ''}`, {
       method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),

@@ -21,7 +21,16 @@ export interface BrowserSession {
 }
 
 // The network is closed here: without these Chromium waits on connections it will never get.
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export async function openBrowser(options: { viewport?: { width: number; height: number }; name: string }): Promise<BrowserSession> {
   const browser = await findChromium();

@@ -48,7 +48,8 @@ export function findOnPath(names: readonly string[], searchPath: string | undefi
 export async function findChromium(env: NodeJS.ProcessEnv = process.env): Promise<ChromiumChoice> {
   const explicit = env.CHROMIUM_PATH;
   if (explicit !== undefined && explicit !== '') {
-    if (!isExecutable(explicit)) throw new Error(`CHROMIUM_PATH is set to ${explicit}, which is not an executable file; fix it or unset it.`);
+    if (!isExecutable(explicit))
+      throw new Error(`CHROMIUM_PATH is set to ${explicit}, which is not an executable file; fix it or unset it.`);
     return { executablePath: explicit, args: [], source: 'CHROMIUM_PATH' };
   }
   const onPath = findOnPath(SYSTEM_CHROMIUM_NAMES, env.PATH);

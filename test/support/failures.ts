@@ -2,7 +2,12 @@ import { S3ServiceException } from '@aws-sdk/client-s3';
 
 /** What the AWS SDK throws when S3 answers 503 Service Unavailable: the transient failure. */
 export function s3Unavailable(): S3ServiceException {
-  return new S3ServiceException({ name: 'ServiceUnavailable', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: 'Please reduce your request rate.' });
+  return new S3ServiceException({
+    name: 'ServiceUnavailable',
+    $fault: 'server',
+    $metadata: { httpStatusCode: 503 },
+    message: 'Please reduce your request rate.',
+  });
 }
 
 /** A bug: the kind of error no retry will ever fix (its message quotes a path, as real ones do). */

@@ -49,7 +49,12 @@ const ABSENT: Record<string, string> = { other_appointments: '0' };
 
 /** The flow's states as the deploy renders them for `customerName` (other placeholders do not reach a text). */
 function flowStates(customerName: string): MessageState[] {
-  const flow = renderFlow(loadFlowTemplate(), { functionsBaseUrl: 'https://texts.invalid', ieEndpoint: 'https://ehr.invalid', customerName, originMarker: '0'.repeat(32) });
+  const flow = renderFlow(loadFlowTemplate(), {
+    functionsBaseUrl: 'https://texts.invalid',
+    ieEndpoint: 'https://ehr.invalid',
+    customerName,
+    originMarker: '0'.repeat(32),
+  });
   return (flow as { states: MessageState[] }).states;
 }
 
@@ -59,11 +64,18 @@ export async function flowText(widget: string, values: TextValues = {}): Promise
   const states = flowStates(customerName);
   const state = states.find((s) => s.name === widget);
   if (!state) throw new Error(`flowText: studio/flow.json has no widget ${widget}`);
-  if (state.type !== 'send-message' && state.type !== 'send-and-wait-for-reply') throw new Error(`flowText: ${widget} is a ${state.type}, not a message widget`);
+  if (state.type !== 'send-message' && state.type !== 'send-and-wait-for-reply')
+    throw new Error(`flowText: ${widget} is a ${state.type}, not a message widget`);
   const body = state.properties.body ?? '';
   const everyBody = states.map((s) => s.properties.body ?? '').join('\n');
   const variables = fill(widget, { ...values.variables }, namesIn(body, VARIABLE), namesIn(everyBody, VARIABLE), 'flow.variables');
-  const parsed = fill(widget, { ...values.reply }, namesIn(body, REPLY_FIELD), namesIn(everyBody, REPLY_FIELD), 'widgets.process_reply.parsed');
+  const parsed = fill(
+    widget,
+    { ...values.reply },
+    namesIn(body, REPLY_FIELD),
+    namesIn(everyBody, REPLY_FIELD),
+    'widgets.process_reply.parsed',
+  );
   return render(body, { flow: { variables: { ...variables, CUSTOMER_NAME: customerName } }, widgets: { process_reply: { parsed } } });
 }
 

@@ -60,7 +60,10 @@ export async function startTestStack(overrides: Record<string, string> = {}, opt
   // Tests run the sweep themselves, at the moments they choose.
   const env = { SWEEP_INTERVAL_SECONDS: '0', ...overrides };
   const serviceDir = inject('serviceDir');
-  if (!serviceDir) throw new Error('startTestStack runs only in the vitest "integration" project, which builds the service: list this test file in INTEGRATION in vitest.config.mts.');
+  if (!serviceDir)
+    throw new Error(
+      'startTestStack runs only in the vitest "integration" project, which builds the service: list this test file in INTEGRATION in vitest.config.mts.',
+    );
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pam-test-'));
   // Every exchange with the Twilio stand-in, checked against Twilio's OpenAPI specs on stop().
   const exchanges: Exchange[] = [];

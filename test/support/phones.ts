@@ -29,7 +29,11 @@ export function phonesApi(t: TestStack) {
       return ((await (await fetch(`${base()}/__local/ehr/requests`)).json()) as any).requests;
     },
     async ehrBehaviour(body: Record<string, unknown>): Promise<void> {
-      await fetch(`${base()}/__local/ehr/behaviour`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      await fetch(`${base()}/__local/ehr/behaviour`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     },
   };
 }

@@ -18,7 +18,6 @@ async function booked(answers: FlowAnswer[] = []) {
   return { store, clock, flows, event, owner: recorded.owner, known, deps: { store, flows, now: clock.now } };
 }
 
-
 describe('dispatchTexts on the in-memory store', () => {
   it('sends the booking text once and records it as sent', async () => {
     const t = await booked();
@@ -90,7 +89,15 @@ describe('dispatchTexts on the in-memory store', () => {
     t.flows.start = async (request) => {
       const answer = await start(request);
       n += 1;
-      await recordEvent(record, ehr({ appointment_id: 'APT-1', event_type: 'MODIFIED', appointment_location: `Room ${n}`, event_datetime_utc: `2026-11-25T15:59:${String(n).padStart(2, '0')}Z` }));
+      await recordEvent(
+        record,
+        ehr({
+          appointment_id: 'APT-1',
+          event_type: 'MODIFIED',
+          appointment_location: `Room ${n}`,
+          event_datetime_utc: `2026-11-25T15:59:${String(n).padStart(2, '0')}Z`,
+        }),
+      );
       return answer;
     };
     const result = await dispatchTexts(t.deps, 'APT-1', t.owner, t.known);

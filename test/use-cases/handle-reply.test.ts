@@ -48,7 +48,7 @@ describe('handleReply on the in-memory store', () => {
     expect(new Set(t.ehrRequests.map((r) => r.key)).size).toBe(2);
   });
 
-  it('keeps the opt-out ledger and records the opt-out on the patient\'s appointments once per message', async () => {
+  it("keeps the opt-out ledger and records the opt-out on the patient's appointments once per message", async () => {
     const t = await setup();
     const stop = { from: t.phone, body: 'STOP', messageSid: `SM${'3'.repeat(32)}`, optOutType: 'STOP' };
     expect(await handleReply(t.deps, stop)).toMatchObject({ action: 'opt-out' });

@@ -62,8 +62,14 @@ describe('recordEvent on the in-memory store', () => {
   it('inserts a late EHR event at its place: the newest event still decides the state', async () => {
     const { store, deps } = setup();
     await recordEvent(deps, ehr({ appointment_id: 'APT-1', event_datetime_utc: '2026-11-25T15:00:00Z' }));
-    await recordEvent(deps, ehr({ appointment_id: 'APT-1', event_type: 'MODIFIED', event_datetime_utc: '2026-11-25T15:30:00Z', appointment_location: 'Newest' }));
-    const late = await recordEvent(deps, ehr({ appointment_id: 'APT-1', event_type: 'MODIFIED', event_datetime_utc: '2026-11-25T15:10:00Z', appointment_location: 'Older' }));
+    await recordEvent(
+      deps,
+      ehr({ appointment_id: 'APT-1', event_type: 'MODIFIED', event_datetime_utc: '2026-11-25T15:30:00Z', appointment_location: 'Newest' }),
+    );
+    const late = await recordEvent(
+      deps,
+      ehr({ appointment_id: 'APT-1', event_type: 'MODIFIED', event_datetime_utc: '2026-11-25T15:10:00Z', appointment_location: 'Older' }),
+    );
     expect(late).toMatchObject({ outcome: 'applied', late: true });
     expect((await store.getState('APT-1'))?.value.facts.appointment_location).toBe('Newest');
     expect((await store.listHistory('APT-1')).map((h) => h.event.appointment_location)).toEqual([expect.any(String), 'Older', 'Newest']);
@@ -83,8 +89,18 @@ describe('recordEvent on the in-memory store', () => {
     await recordEvent(deps, ehr({ appointment_id: 'APT-1', event_datetime_utc: '2026-11-25T15:00:00Z' }));
     const state = (await store.getState('APT-1'))?.value;
     if (!state) throw new Error('no state');
-    const modified = ehr({ appointment_id: 'APT-1', event_type: 'MODIFIED', event_datetime_utc: '2026-11-25T15:30:00Z', appointment_location: 'Room 2' });
-    const confirm = withEventId({ ...state.facts, event_type: 'CONFIRM', event_datetime_utc: '2026-11-25T15:45:00Z', detail: { message_sid: 'SM1' } });
+    const modified = ehr({
+      appointment_id: 'APT-1',
+      event_type: 'MODIFIED',
+      event_datetime_utc: '2026-11-25T15:30:00Z',
+      appointment_location: 'Room 2',
+    });
+    const confirm = withEventId({
+      ...state.facts,
+      event_type: 'CONFIRM',
+      event_datetime_utc: '2026-11-25T15:45:00Z',
+      detail: { message_sid: 'SM1' },
+    });
     let other: Awaited<ReturnType<typeof recordEvent>> | undefined;
     store.interleaveOnce(async () => {
       other = await recordEvent(deps, modified);
@@ -104,7 +120,12 @@ describe('recordEvent on the in-memory store', () => {
   it('a booking for a phone the ledger holds as opted out is OPTED-OUT at once, with no text, even when the booking is a guess that the state is new', async () => {
     const { store, deps } = setup();
     const booked = ehr({ appointment_id: 'APT-2' });
-    await store.putOptOut({ phone: booked.patient_phone, opted_out: true, at: '2026-11-20T10:00:00.000Z', message_sid: `SM${'1'.repeat(32)}` });
+    await store.putOptOut({
+      phone: booked.patient_phone,
+      opted_out: true,
+      at: '2026-11-20T10:00:00.000Z',
+      message_sid: `SM${'1'.repeat(32)}`,
+    });
     const result = await recordEvent(deps, booked);
     expect(result).toMatchObject({ outcome: 'applied', disposition: 'OPTED-OUT', text: 'refused:opted-out' });
     const stored = (await store.getState('APT-2'))?.value;

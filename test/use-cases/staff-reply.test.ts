@@ -15,7 +15,14 @@ class RecordingSender implements StaffTextSender {
 
 async function setUp() {
   const store = new MemoryAppointmentStore();
-  await store.putInboxItem({ message_sid: 'SM1', phone: '+14155550100', appointment_id: 'APT-1', body: 'can we do thursday?', intent: 'unclear', at: '2026-11-25T08:00:00.000Z' });
+  await store.putInboxItem({
+    message_sid: 'SM1',
+    phone: '+14155550100',
+    appointment_id: 'APT-1',
+    body: 'can we do thursday?',
+    intent: 'unclear',
+    at: '2026-11-25T08:00:00.000Z',
+  });
   const [item] = await store.listInbox(1);
   const sender = new RecordingSender();
   const deps = { store, sender, now: () => new Date('2026-11-25T09:00:00.000Z') };
@@ -26,10 +33,20 @@ describe('sendStaffReply', () => {
   it('sends once per reply id, in English when the appointment is unknown, and files it under the appointment', async () => {
     const { store, sender, deps, id } = await setUp();
     const first = await sendStaffReply(deps, { inboxId: id, replyId: 'r-1', body: 'Yes, Thursday 3pm works.', by: 'u-7' });
-    expect(first).toEqual({ outcome: 'sent', appointment_id: 'APT-1', reply: { id: 'r-1', at: '2026-11-25T09:00:00.000Z', by: 'u-7', status: 'sent', execution_sid: 'FN1' } });
-    expect(await sendStaffReply(deps, { inboxId: id, replyId: 'r-1', body: 'Yes, Thursday 3pm works.', by: 'u-7' })).toEqual(expect.objectContaining({ outcome: 'duplicate' }));
-    expect(sender.sent).toEqual([{ to: '+14155550100', body: 'Yes, Thursday 3pm works.', id: 'r-1', appointmentId: 'APT-1', language: 'en' }]);
-    expect(await store.listStaffMessages('APT-1')).toEqual([expect.objectContaining({ id: 'r-1', by: 'u-7', status: 'sent', execution_sid: 'FN1' })]);
+    expect(first).toEqual({
+      outcome: 'sent',
+      appointment_id: 'APT-1',
+      reply: { id: 'r-1', at: '2026-11-25T09:00:00.000Z', by: 'u-7', status: 'sent', execution_sid: 'FN1' },
+    });
+    expect(await sendStaffReply(deps, { inboxId: id, replyId: 'r-1', body: 'Yes, Thursday 3pm works.', by: 'u-7' })).toEqual(
+      expect.objectContaining({ outcome: 'duplicate' }),
+    );
+    expect(sender.sent).toEqual([
+      { to: '+14155550100', body: 'Yes, Thursday 3pm works.', id: 'r-1', appointmentId: 'APT-1', language: 'en' },
+    ]);
+    expect(await store.listStaffMessages('APT-1')).toEqual([
+      expect.objectContaining({ id: 'r-1', by: 'u-7', status: 'sent', execution_sid: 'FN1' }),
+    ]);
   });
 
   it('keeps a refused send as failed: the item stays open, the failure is in the history, and a new reply id can try again', async () => {
@@ -38,9 +55,13 @@ describe('sendStaffReply', () => {
     const failed = await sendStaffReply(deps, { inboxId: id, replyId: 'r-1', body: 'Call us back?', by: 'u-7' });
     expect(failed).toEqual(expect.objectContaining({ outcome: 'failed', retryable: true }));
     expect((await store.getInboxItem(id))?.done_at).toBeUndefined();
-    expect(await store.listStaffMessages('APT-1')).toEqual([expect.objectContaining({ status: 'failed', error: expect.stringContaining('503') })]);
+    expect(await store.listStaffMessages('APT-1')).toEqual([
+      expect.objectContaining({ status: 'failed', error: expect.stringContaining('503') }),
+    ]);
     sender.failWith = undefined;
-    expect(await sendStaffReply(deps, { inboxId: id, replyId: 'r-2', body: 'Call us back?', by: 'u-7' })).toEqual(expect.objectContaining({ outcome: 'sent' }));
+    expect(await sendStaffReply(deps, { inboxId: id, replyId: 'r-2', body: 'Call us back?', by: 'u-7' })).toEqual(
+      expect.objectContaining({ outcome: 'sent' }),
+    );
     expect(sender.sent).toHaveLength(1);
   });
 

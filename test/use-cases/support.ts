@@ -4,7 +4,12 @@ import { FlowStartError, type FlowStarter, type FlowStartRequest, type FlowStart
 import { ehrEvent } from '../fixtures/events';
 
 /** Reminders 48h and 24h before, sent at any hour. */
-export const policy: ReminderPolicy = { firstLeadMinutes: 2880, secondLeadMinutes: 1440, outreachStartMinutes: 0, outreachFinishMinutes: 1440 };
+export const policy: ReminderPolicy = {
+  firstLeadMinutes: 2880,
+  secondLeadMinutes: 1440,
+  outreachStartMinutes: 0,
+  outreachFinishMinutes: 1440,
+};
 
 /** A clock the test moves by hand. */
 export function manualClock(iso: string) {

@@ -66,7 +66,9 @@ async function downloadCsv(table: 'appointments' | 'history', appointmentId?: st
   let cursor: string | undefined;
   let rows = 0;
   do {
-    const page = await call<{ csv: string; cursor?: string; rows: number }>('admin/export', { query: { table, cursor, appointment_id: appointmentId } });
+    const page = await call<{ csv: string; cursor?: string; rows: number }>('admin/export', {
+      query: { table, cursor, appointment_id: appointmentId },
+    });
     csv += page.csv;
     rows += page.rows;
     cursor = page.cursor;
@@ -75,7 +77,10 @@ async function downloadCsv(table: 'appointments' | 'history', appointmentId?: st
   const blob = new Blob(['\ufeff', csv], { type: 'text/csv;charset=utf-8' });
   const href = URL.createObjectURL(blob);
   const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
-  const a = h('a', { href, download: `${appointmentId ? `history-${appointmentId.replace(/[^A-Za-z0-9_-]/g, '_')}` : table}-${stamp}.csv` });
+  const a = h('a', {
+    href,
+    download: `${appointmentId ? `history-${appointmentId.replace(/[^A-Za-z0-9_-]/g, '_')}` : table}-${stamp}.csv`,
+  });
   document.body.append(a);
   a.click();
   a.remove();
@@ -123,22 +128,48 @@ export function setUpAppointments(options: { highlight: () => string | undefined
     replaceChildren(
       body,
       ...rows.map((r) => {
-        const cell = (heading: string, cls: string | undefined, ...children: (Node | string | null)[]) => h('td', { 'data-label': heading, class: cls }, ...children);
+        const cell = (heading: string, cls: string | undefined, ...children: (Node | string | null)[]) =>
+          h('td', { 'data-label': heading, class: cls }, ...children);
         return h(
           'tr',
           { 'data-appointment-id': r.appointment_id, class: r.appointment_id === highlighted ? 'current' : undefined },
-          cell('Appointment', undefined, h('span', { class: 'mono' }, r.appointment_id), r.appointment_location ? h('div', { class: 'muted' }, r.appointment_location) : null),
+          cell(
+            'Appointment',
+            undefined,
+            h('span', { class: 'mono' }, r.appointment_id),
+            r.appointment_location ? h('div', { class: 'muted' }, r.appointment_location) : null,
+          ),
           cell('Patient', undefined, r.patient_name, h('div', { class: 'muted mono' }, r.patient_phone)),
-          cell("When (patient's time)", undefined, r.appointment_local, r.provider_name ? h('div', { class: 'muted' }, `with ${r.provider_name}`) : null),
+          cell(
+            "When (patient's time)",
+            undefined,
+            r.appointment_local,
+            r.provider_name ? h('div', { class: 'muted' }, `with ${r.provider_name}`) : null,
+          ),
           cell(
             'Disposition',
             'disposition',
             h('span', { class: `badge disp-${r.disposition}` }, r.disposition),
             r.patient_request ? h('div', { class: 'muted' }, `patient asked: ${r.patient_request.split(' at ')[0] ?? ''}`) : null,
-            r.undeliverable ? h('div', { class: 'muted undeliverable' }, `number cannot receive texts: ${r.undeliverable.split(' at ')[0] ?? ''}`) : null,
+            r.undeliverable
+              ? h('div', { class: 'muted undeliverable' }, `number cannot receive texts: ${r.undeliverable.split(' at ')[0] ?? ''}`)
+              : null,
           ),
           cell('Next reminder', undefined, r.reminder.text),
-          cell('Actions', 'actions', h('button', { type: 'button', class: 'secondary small', 'aria-label': `History of ${r.appointment_id}`, onclick: () => void showHistory(r.appointment_id) }, 'History')),
+          cell(
+            'Actions',
+            'actions',
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'secondary small',
+                'aria-label': `History of ${r.appointment_id}`,
+                onclick: () => void showHistory(r.appointment_id),
+              },
+              'History',
+            ),
+          ),
         );
       }),
     );
@@ -146,9 +177,20 @@ export function setUpAppointments(options: { highlight: () => string | undefined
     const pageNo = previous.length + 1;
     const zone = page.zone.source === 'utc' ? 'UTC' : page.zone.name;
     // A rare filter can end a page before finding a row (each request looks at a bounded stretch).
-    const shown = n === 0 && nextCursor ? 'None found in this stretch of the list yet; Next page looks further.' : n === 0 ? (pageNo === 1 ? 'No appointments match. Clear the filters, or simulate BOOKED to create one.' : 'No more appointments.') : `${n} appointment${n === 1 ? '' : 's'} on page ${pageNo}${nextCursor ? ', more on the next page' : ''}. Dates are read in ${zone}.`;
+    const shown =
+      n === 0 && nextCursor
+        ? 'None found in this stretch of the list yet; Next page looks further.'
+        : n === 0
+          ? pageNo === 1
+            ? 'No appointments match. Clear the filters, or simulate BOOKED to create one.'
+            : 'No more appointments.'
+          : `${n} appointment${n === 1 ? '' : 's'} on page ${pageNo}${nextCursor ? ', more on the next page' : ''}. Dates are read in ${zone}.`;
     const unreadable = page.unreadable ?? [];
-    state.textContent = [shown, page.truncated ? 'The search matched too many to show them all; add a word or a filter.' : '', unreadable.length > 0 ? `${unreadable.length} could not be read (${unreadable.join(', ')}); see the logs.` : '']
+    state.textContent = [
+      shown,
+      page.truncated ? 'The search matched too many to show them all; add a word or a filter.' : '',
+      unreadable.length > 0 ? `${unreadable.length} could not be read (${unreadable.join(', ')}); see the logs.` : '',
+    ]
       .filter(Boolean)
       .join(' ');
     pageLabel.textContent = `Page ${pageNo}`;
@@ -194,7 +236,8 @@ export function setUpAppointments(options: { highlight: () => string | undefined
 
   const setRange = (value: string) => {
     range = value;
-    for (const b of form.querySelectorAll<HTMLButtonElement>('[data-range]')) b.setAttribute('aria-pressed', String(b.dataset.range === value));
+    for (const b of form.querySelectorAll<HTMLButtonElement>('[data-range]'))
+      b.setAttribute('aria-pressed', String(b.dataset.range === value));
   };
 
   const clearFilters = () => {
@@ -216,7 +259,8 @@ export function setUpAppointments(options: { highlight: () => string | undefined
   }
   // A custom date range replaces the shortcut.
   for (const id of ['appt-from', 'appt-to']) field<HTMLInputElement>(id).addEventListener('change', () => setRange('all'));
-  for (const id of ['appt-disposition', 'appt-attention', 'appt-sort']) field<HTMLSelectElement>(id).addEventListener('change', () => void load());
+  for (const id of ['appt-disposition', 'appt-attention', 'appt-sort'])
+    field<HTMLSelectElement>(id).addEventListener('change', () => void load());
   $('appt-clear').addEventListener('click', () => {
     clearFilters();
     void load();
@@ -242,7 +286,10 @@ export function setUpAppointments(options: { highlight: () => string | undefined
     try {
       const v = await call<HistoryView>('admin/history', { query: { appointment_id: id } });
       const a = v.appointment;
-      const zoneNote = v.zone.source === 'clinic' ? `Times in the clinic's zone, ${v.zone.name}.` : `Times in the appointment's zone, ${v.zone.name} (no clinic zone is set: EHR_DEFAULT_TIMEZONE).`;
+      const zoneNote =
+        v.zone.source === 'clinic'
+          ? `Times in the clinic's zone, ${v.zone.name}.`
+          : `Times in the appointment's zone, ${v.zone.name} (no clinic zone is set: EHR_DEFAULT_TIMEZONE).`;
       replaceChildren(
         target,
         a
@@ -264,22 +311,27 @@ export function setUpAppointments(options: { highlight: () => string | undefined
   }
 
   const exportButton = (id: string, table: 'appointments' | 'history', appointmentId?: () => string | undefined) =>
-    $(id).addEventListener('click', (e) =>
-      void whileBusy(e.currentTarget as HTMLButtonElement, async () => {
-        try {
-          const n = await downloadCsv(table, appointmentId?.());
-          state.textContent = `Downloaded ${n} row${n === 1 ? '' : 's'}.`;
-        } catch (err) {
-          state.textContent = `The export failed: ${describe(err)}`;
-        }
-      }),
+    $(id).addEventListener(
+      'click',
+      (e) =>
+        void whileBusy(e.currentTarget as HTMLButtonElement, async () => {
+          try {
+            const n = await downloadCsv(table, appointmentId?.());
+            state.textContent = `Downloaded ${n} row${n === 1 ? '' : 's'}.`;
+          } catch (err) {
+            state.textContent = `The export failed: ${describe(err)}`;
+          }
+        }),
     );
   exportButton('export-appointments', 'appointments');
   exportButton('export-history', 'history');
   exportButton('history-export', 'history', () => shownHistory);
 
   $('history-close').addEventListener('click', () => dialog.close());
-  $('appointments-refresh').addEventListener('click', (e) => void whileBusy(e.currentTarget as HTMLButtonElement, () => fetchPage(current)));
+  $('appointments-refresh').addEventListener(
+    'click',
+    (e) => void whileBusy(e.currentTarget as HTMLButtonElement, () => fetchPage(current)),
+  );
   return { load, show, refresh: () => fetchPage(current) };
 }
 
@@ -292,9 +344,33 @@ function timelineItem(e: TimelineEntry): HTMLLIElement {
     e.ref ? h('span', { class: 'muted tl-ref', title: e.ref.id }, ` · ${e.ref.label}`) : null,
     e.detail ? h('div', { class: 'tl-detail' }, e.detail) : null,
     e.changes && e.changes.length > 0
-      ? h('ul', { class: 'tl-changes' }, ...e.changes.map((c) => h('li', {}, h('span', { class: 'tl-field' }, `${c.label}: `), h('del', {}, c.from || '(none)'), ' → ', h('ins', {}, c.to || '(none)'))))
+      ? h(
+          'ul',
+          { class: 'tl-changes' },
+          ...e.changes.map((c) =>
+            h(
+              'li',
+              {},
+              h('span', { class: 'tl-field' }, `${c.label}: `),
+              h('del', {}, c.from || '(none)'),
+              ' → ',
+              h('ins', {}, c.to || '(none)'),
+            ),
+          ),
+        )
       : null,
     e.body !== undefined ? h('blockquote', { class: 'tl-body' }, e.body) : null,
-    e.status ? h('div', { class: 'tl-status' }, 'Delivery: ', h('span', { class: `badge ${/delivered|read/.test(e.status) ? 'ok' : /fail|undeliver/.test(e.status) ? 'error' : 'default'}` }, e.status)) : null,
+    e.status
+      ? h(
+          'div',
+          { class: 'tl-status' },
+          'Delivery: ',
+          h(
+            'span',
+            { class: `badge ${/delivered|read/.test(e.status) ? 'ok' : /fail|undeliver/.test(e.status) ? 'error' : 'default'}` },
+            e.status,
+          ),
+        )
+      : null,
   );
 }

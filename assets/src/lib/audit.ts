@@ -32,7 +32,13 @@ export function setUpAudit() {
       h('td', { class: 'mono' }, `${e.actor.user_id} (${e.actor.role})`),
       h('td', { class: 'mono' }, e.action),
       h('td', {}, h('span', { class: `badge ${e.outcome === 'success' ? 'ok' : 'error'}` }, e.outcome)),
-      h('td', { class: 'mono' }, Object.entries(e.target).map(([k, v]) => `${k}=${v}`).join(' ')),
+      h(
+        'td',
+        { class: 'mono' },
+        Object.entries(e.target)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
+      ),
       h('td', { class: 'mono' }, [e.client.id?.slice(0, 8), e.client.ip].filter(Boolean).join(' · ')),
     );
 
@@ -40,13 +46,16 @@ export function setUpAudit() {
     if (!from.value) from.value = today();
     if (!to.value) to.value = today();
     try {
-      const page = await call<{ entries: AuditEntry[]; cursor?: string }>('admin/audit', { query: { from: from.value, to: to.value, cursor: append ? cursor : undefined } });
+      const page = await call<{ entries: AuditEntry[]; cursor?: string }>('admin/audit', {
+        query: { from: from.value, to: to.value, cursor: append ? cursor : undefined },
+      });
       if (append) body.append(...page.entries.map(row));
       else replaceChildren(body, ...page.entries.map(row));
       cursor = page.cursor;
       more.hidden = !cursor;
       const shown = body.rows.length;
-      state.textContent = shown === 0 ? 'No entries in these days.' : `${shown} entr${shown === 1 ? 'y' : 'ies'}${cursor ? ' so far' : ''}, oldest first.`;
+      state.textContent =
+        shown === 0 ? 'No entries in these days.' : `${shown} entr${shown === 1 ? 'y' : 'ies'}${cursor ? ' so far' : ''}, oldest first.`;
     } catch (err) {
       state.textContent = `Could not load the audit log: ${describe(err)}`;
     }
@@ -58,7 +67,9 @@ export function setUpAudit() {
     let rows = 0;
     // Bounded: 500 pages of 200 entries is more than 93 days of a clinic's use.
     for (let page = 0; page < 500; page += 1) {
-      const got = await call<{ csv: string; cursor?: string; rows: number }>('admin/audit-export', { query: { from: from.value, to: to.value, cursor: next } });
+      const got = await call<{ csv: string; cursor?: string; rows: number }>('admin/audit-export', {
+        query: { from: from.value, to: to.value, cursor: next },
+      });
       csv += got.csv;
       rows += got.rows;
       next = got.cursor;

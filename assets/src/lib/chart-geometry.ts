@@ -32,4 +32,3 @@ export function barGeometry(values: number[], width = WIDTH, height = HEIGHT - A
 export function shortDay(day: string): string {
   return new Date(`${day}T12:00:00Z`).toLocaleDateString(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
 }
-

@@ -18,7 +18,14 @@ function node<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string
 
 /** One figure per day as bars, with the first and last day under the axis and each day's number in a tooltip. */
 export function barChart(label: string, points: ChartPoint[]): SVGSVGElement {
-  const svg = node('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, width: '100%', height: HEIGHT, role: 'img', class: 'chart', preserveAspectRatio: 'none' });
+  const svg = node('svg', {
+    viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+    width: '100%',
+    height: HEIGHT,
+    role: 'img',
+    class: 'chart',
+    preserveAspectRatio: 'none',
+  });
   const spoken = `${label}, per day: ${points.map((p) => `${shortDay(p.day)} ${p.value}`).join(', ')}`;
   svg.setAttribute('aria-label', spoken);
   const title = node('title', {});

@@ -30,7 +30,10 @@ export function setUpEhrPanel(options: { local: boolean; phone: () => string | u
     const res = await localFetch('__local/ehr/requests', { cache: 'no-store' });
     if (!res.ok) throw new Error(`the sandbox EHR answered ${res.status}`);
     const { requests } = (await res.json()) as { requests: SandboxRequest[] };
-    state.textContent = requests.length === 0 ? 'Nothing received yet.' : `${requests.length} request${requests.length === 1 ? '' : 's'} received by the sandbox EHR.`;
+    state.textContent =
+      requests.length === 0
+        ? 'Nothing received yet.'
+        : `${requests.length} request${requests.length === 1 ? '' : 's'} received by the sandbox EHR.`;
     replaceChildren(
       list,
       ...requests
@@ -44,7 +47,11 @@ export function setUpEhrPanel(options: { local: boolean; phone: () => string | u
             h('strong', {}, r.json?.event_type ?? 'unreadable body'),
             ` · appointment ${r.json?.appointment_id ?? '?'} · ${formatTime(r.received_at)}`,
             h('br'),
-            h('span', { class: 'muted' }, `signature ${r.signature_valid ? 'valid' : 'INVALID'} · ${r.outcome}${r.duplicate ? ' · repeat' : ''}`),
+            h(
+              'span',
+              { class: 'muted' },
+              `signature ${r.signature_valid ? 'valid' : 'INVALID'} · ${r.outcome}${r.duplicate ? ' · repeat' : ''}`,
+            ),
           ),
         ),
     );
@@ -57,7 +64,10 @@ export function setUpEhrPanel(options: { local: boolean; phone: () => string | u
       return;
     }
     const { requests } = await call<{ requests: DeliveredRequest[] }>('admin/ehr-requests', { query: { phone } });
-    state.textContent = requests.length === 0 ? 'No requests for this patient yet.' : `${requests.length} request${requests.length === 1 ? '' : 's'} for this patient.`;
+    state.textContent =
+      requests.length === 0
+        ? 'No requests for this patient yet.'
+        : `${requests.length} request${requests.length === 1 ? '' : 's'} for this patient.`;
     replaceChildren(
       list,
       ...requests

@@ -76,7 +76,12 @@ export function setUpFigures(options: { now: () => number }): { load(): Promise<
     }
     setBanner(state, 'info', `${shortDay(f.from)} to ${shortDay(f.to)} (${f.days.length} days), each day where the appointment is.`);
     const tile = (name: string, value: string, definition: string | undefined, key: string) =>
-      h('div', { class: 'figure-tile', 'data-figure': key }, h('dt', {}, name), h('dd', {}, h('span', { class: 'figure-value' }, value), definition ? h('span', { class: 'figure-def muted' }, definition) : null));
+      h(
+        'div',
+        { class: 'figure-tile', 'data-figure': key },
+        h('dt', {}, name),
+        h('dd', {}, h('span', { class: 'figure-value' }, value), definition ? h('span', { class: 'figure-def muted' }, definition) : null),
+      );
     replaceChildren(
       totals,
       ...SHOWN.map((s) => tile(s.name, String(f.totals[s.figure]), f.definitions[s.figure], s.figure)),
@@ -85,7 +90,17 @@ export function setUpFigures(options: { now: () => number }): { load(): Promise<
     );
     replaceChildren(
       charts,
-      ...SHOWN.map((s) => h('figure', { class: 'figure-chart' }, h('figcaption', {}, `${s.name} per day`), barChart(s.name, f.days.map((d) => ({ day: d.day, value: d.counts[s.figure] }))))),
+      ...SHOWN.map((s) =>
+        h(
+          'figure',
+          { class: 'figure-chart' },
+          h('figcaption', {}, `${s.name} per day`),
+          barChart(
+            s.name,
+            f.days.map((d) => ({ day: d.day, value: d.counts[s.figure] })),
+          ),
+        ),
+      ),
     );
     replaceChildren(
       table,
@@ -94,7 +109,13 @@ export function setUpFigures(options: { now: () => number }): { load(): Promise<
         { class: 'figures-table' },
         h('caption', { class: 'visually-hidden' }, 'Figures per day'),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Day'), ...SHOWN.map((s) => h('th', { scope: 'col' }, s.name)))),
-        h('tbody', {}, ...f.days.map((d) => h('tr', {}, h('th', { scope: 'row' }, shortDay(d.day)), ...SHOWN.map((s) => h('td', {}, String(d.counts[s.figure])))))),
+        h(
+          'tbody',
+          {},
+          ...f.days.map((d) =>
+            h('tr', {}, h('th', { scope: 'row' }, shortDay(d.day)), ...SHOWN.map((s) => h('td', {}, String(d.counts[s.figure])))),
+          ),
+        ),
       ),
     );
   }

@@ -66,7 +66,8 @@ export function setUpInbox() {
     try {
       const { items, unread } = await call<{ items: InboxItem[]; unread: number }>('admin/inbox');
       count.textContent = unread > 0 ? `${unread} unread` : '';
-      state.textContent = items.length === 0 ? 'Empty: every reply so far was understood.' : `${unread} unread of the ${items.length} most recent.`;
+      state.textContent =
+        items.length === 0 ? 'Empty: every reply so far was understood.' : `${unread} unread of the ${items.length} most recent.`;
       replaceChildren(
         list,
         ...items.map((item) => {
@@ -79,7 +80,9 @@ export function setUpInbox() {
             ` · ${item.appointment_id ? `appointment ${item.appointment_id}` : 'no upcoming appointment'} · ${formatTime(item.at)}`,
             h('br'),
             h('span', {}, item.body),
-            ...(item.replies ?? []).map((r) => h('p', { class: 'muted inbox-replied' }, `Texted back ${formatTime(r.at)} by ${r.by}: ${REPLY_STATUS[r.status] ?? r.status}`)),
+            ...(item.replies ?? []).map((r) =>
+              h('p', { class: 'muted inbox-replied' }, `Texted back ${formatTime(r.at)} by ${r.by}: ${REPLY_STATUS[r.status] ?? r.status}`),
+            ),
             h('br'),
             item.done_at ? h('span', { class: 'muted' }, `Done ${formatTime(item.done_at)}`) : done,
             replyForm(item),

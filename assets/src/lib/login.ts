@@ -80,7 +80,11 @@ export function setUpLogin(options: { localAdminPhone?: string; onLoggedIn: (s: 
       setBanner(message, 'loading', 'Checking the password and sending a code…');
       await rememberOldCodes();
       try {
-        challenge = await call<Challenge>('admin/login', { method: 'POST', body: { username: username.value.trim(), password: password.value }, auth: 'none' });
+        challenge = await call<Challenge>('admin/login', {
+          method: 'POST',
+          body: { username: username.value.trim(), password: password.value },
+          auth: 'none',
+        });
       } catch (err) {
         fail(err);
         return;
@@ -109,7 +113,11 @@ export function setUpLogin(options: { localAdminPhone?: string; onLoggedIn: (s: 
     void whileBusy($<HTMLButtonElement>('code-submit'), async () => {
       setBanner(message, 'loading', 'Checking the code…');
       try {
-        const { device_token: device, ...s } = await call<LoginResult>('admin/verify-code', { method: 'POST', body: { code: value }, auth: { token } });
+        const { device_token: device, ...s } = await call<LoginResult>('admin/verify-code', {
+          method: 'POST',
+          body: { code: value },
+          auth: { token },
+        });
         if (device) deviceStore.set(device);
         sessionStore.set(s);
         code.value = '';

@@ -61,7 +61,11 @@ function table(caption: string, head: (Node | string)[], rows: (Node | string)[]
  * The paste box: the admin plays an integration engine sending one HL7 v2 or FHIR message to the
  * real endpoint, and sees the ACK or OperationOutcome it would get and what was recorded.
  */
-export function setUpMessagePaste(options: { now: () => number; onRecorded: (lines: RecordedLine[]) => void; highlight: (appointmentId: string) => Promise<void> }) {
+export function setUpMessagePaste(options: {
+  now: () => number;
+  onRecorded: (lines: RecordedLine[]) => void;
+  highlight: (appointmentId: string) => Promise<void>;
+}) {
   const form = $<HTMLFormElement>('paste-form');
   const format = $<HTMLSelectElement>('paste-format');
   const message = $<HTMLTextAreaElement>('paste-message');
@@ -91,7 +95,9 @@ export function setUpMessagePaste(options: { now: () => number; onRecorded: (lin
   /** Highlights the appointment in the table (as the simulation form's is) and brings its row into view. */
   const show = async (id: string) => {
     await options.highlight(id);
-    const row = Array.from(document.querySelectorAll<HTMLTableRowElement>('#appointments-table tr[data-appointment-id]')).find((r) => r.dataset.appointmentId === id);
+    const row = Array.from(document.querySelectorAll<HTMLTableRowElement>('#appointments-table tr[data-appointment-id]')).find(
+      (r) => r.dataset.appointmentId === id,
+    );
     row?.scrollIntoView({ block: 'center' });
     row?.querySelector('button')?.focus({ preventScroll: true });
   };
@@ -110,7 +116,13 @@ export function setUpMessagePaste(options: { now: () => number; onRecorded: (lin
             r.message ?? 'no text',
             h(
               'button',
-              { type: 'button', class: 'secondary small', 'data-show': r.appointment_id, 'aria-label': `Show ${r.appointment_id} in the appointments table`, onclick: () => void show(r.appointment_id) },
+              {
+                type: 'button',
+                class: 'secondary small',
+                'data-show': r.appointment_id,
+                'aria-label': `Show ${r.appointment_id} in the appointments table`,
+                onclick: () => void show(r.appointment_id),
+              },
               'Show in the table',
             ),
           ]),
@@ -120,7 +132,14 @@ export function setUpMessagePaste(options: { now: () => number; onRecorded: (lin
     h(
       'div',
       {},
-      h('p', {}, 'MSA-1 ', h('strong', { class: 'mono', 'data-ack-code': ack.code }, ack.code), ack.text ? ` · MSA-3 ${ack.text}` : '', ack.control_id ? h('span', { class: 'muted' }, ` · answers MSH-10 ${ack.control_id}`) : ''),
+      h(
+        'p',
+        {},
+        'MSA-1 ',
+        h('strong', { class: 'mono', 'data-ack-code': ack.code }, ack.code),
+        ack.text ? ` · MSA-3 ${ack.text}` : '',
+        ack.control_id ? h('span', { class: 'muted' }, ` · answers MSH-10 ${ack.control_id}`) : '',
+      ),
       ack.errors.length > 0
         ? table(
             'ERR segments',
@@ -142,10 +161,17 @@ export function setUpMessagePaste(options: { now: () => number; onRecorded: (lin
     const issues = r.format === 'fhir-r4' ? ((r.answer as { issue?: FhirIssue[] } | undefined)?.issue ?? []) : [];
     const accepted = r.status < 300;
     const state = !accepted ? 'error' : r.recorded.some((l) => l.outcome === 'applied') ? 'ok' : 'warning';
-    const what = ack ? `${ack.code}${ack.text ? `: ${ack.text}` : ''}` : r.format === 'fhir-r4' ? `an OperationOutcome with ${issues.length} issue${issues.length === 1 ? '' : 's'}` : 'no ACK';
+    const what = ack
+      ? `${ack.code}${ack.text ? `: ${ack.text}` : ''}`
+      : r.format === 'fhir-r4'
+        ? `an OperationOutcome with ${issues.length} issue${issues.length === 1 ? '' : 's'}`
+        : 'no ACK';
     const banner = h('p', { class: 'banner', id: 'paste-summary' });
     setBanner(banner, state, `${ENDPOINT[r.format]} answered ${r.status}, ${what}.`);
-    const raw = r.format === 'hl7v2' && typeof (r.answer as { ack?: unknown } | undefined)?.ack === 'string' ? ((r.answer as { ack: string }).ack.split('\r').filter(Boolean).join('\n')) : JSON.stringify(r.answer, null, 2);
+    const raw =
+      r.format === 'hl7v2' && typeof (r.answer as { ack?: unknown } | undefined)?.ack === 'string'
+        ? (r.answer as { ack: string }).ack.split('\r').filter(Boolean).join('\n')
+        : JSON.stringify(r.answer, null, 2);
     replaceChildren(
       result,
       banner,

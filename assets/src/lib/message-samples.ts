@@ -30,7 +30,11 @@ const two = (n: number) => String(n).padStart(2, '0');
 
 function utcParts(ms: number) {
   const d = new Date(ms);
-  return { date: `${d.getUTCFullYear()}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}`, iso: d.toISOString().slice(0, 10), time: `${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}` };
+  return {
+    date: `${d.getUTCFullYear()}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}`,
+    iso: d.toISOString().slice(0, 10),
+    time: `${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}`,
+  };
 }
 
 /** SIU^S12 (HL7 v2.5.1 §10.4): the start is wall-clock 10:00 in the receiver's zone (EHR_DEFAULT_TIMEZONE). */
@@ -38,22 +42,29 @@ export function hl7Sample({ now, tag }: SampleOptions): string {
   const id = tag.toUpperCase();
   const sent = utcParts(now);
   const day = utcParts(now + 3 * DAY).date;
-  return [
-    `MSH|^~\\&|SIM-EHR|SIMCLINIC|SMS-REMINDERS|SIMCLINIC|${sent.date}${sent.time}+0000||SIU^S12^SIU_S12|SIM${id}|P|2.5.1`,
-    `SCH|SIM-P-${id}|SIM-HL7-${id}|||||||30|min|^^30^${day}1000|||||||||||||Booked`,
-    `TQ1|||||||${day}1000`,
-    `PID|1||SIM-MRN-${id}^^^SIM^MR||Sample^Alex||19800101|U|||||^PRN^CP^^1^415^${samplePhoneDigits(tag)}`,
-    'RGS|1',
-    'AIL|1||MAIN^Room 4^^Sample Clinic',
-    'AIP|1||SIM-DR-1^Lopez^Ana',
-  ].join('\r') + '\r';
+  return (
+    [
+      `MSH|^~\\&|SIM-EHR|SIMCLINIC|SMS-REMINDERS|SIMCLINIC|${sent.date}${sent.time}+0000||SIU^S12^SIU_S12|SIM${id}|P|2.5.1`,
+      `SCH|SIM-P-${id}|SIM-HL7-${id}|||||||30|min|^^30^${day}1000|||||||||||||Booked`,
+      `TQ1|||||||${day}1000`,
+      `PID|1||SIM-MRN-${id}^^^SIM^MR||Sample^Alex||19800101|U|||||^PRN^CP^^1^415^${samplePhoneDigits(tag)}`,
+      'RGS|1',
+      'AIL|1||MAIN^Room 4^^Sample Clinic',
+      'AIP|1||SIM-DR-1^Lopez^Ana',
+    ].join('\r') + '\r'
+  );
 }
 
 /** A transaction Bundle with everything the mapping reads (src/fhir/appointment.ts): Patient, Practitioner, Location with its zone. */
 export function fhirSample({ now, tag }: SampleOptions): string {
   const id = tag.toUpperCase();
   const start = `${utcParts(now + 3 * DAY).iso}T15:00:00Z`;
-  const patient = { resourceType: 'Patient', id: `sim-patient-${tag}`, name: [{ use: 'usual', family: 'Sample', given: ['Alex'] }], telecom: [{ system: 'phone', value: samplePhone(tag), use: 'mobile' }] };
+  const patient = {
+    resourceType: 'Patient',
+    id: `sim-patient-${tag}`,
+    name: [{ use: 'usual', family: 'Sample', given: ['Alex'] }],
+    telecom: [{ system: 'phone', value: samplePhone(tag), use: 'mobile' }],
+  };
   const practitioner = { resourceType: 'Practitioner', id: 'sim-dr-1', name: [{ family: 'Lopez', given: ['Ana'] }] };
   const location = {
     resourceType: 'Location',

@@ -24,7 +24,9 @@ export function setUpOptOuts(): { load(): Promise<void> } {
   async function page(first: boolean): Promise<void> {
     let answer: OptOutsAnswer;
     try {
-      answer = await call<OptOutsAnswer>('admin/opt-outs', { query: { q: search.value.trim(), cursor: first ? undefined : cursor, limit: '50' } });
+      answer = await call<OptOutsAnswer>('admin/opt-outs', {
+        query: { q: search.value.trim(), cursor: first ? undefined : cursor, limit: '50' },
+      });
     } catch (err) {
       setBanner(state, 'error', `The opt-outs could not be loaded: ${describe(err)}`);
       return;
@@ -34,7 +36,15 @@ export function setUpOptOuts(): { load(): Promise<void> } {
     cursor = answer.cursor;
     more.hidden = !cursor;
     const n = body.rows.length;
-    setBanner(state, 'info', n === 0 ? (search.value.trim() ? 'No opted-out number matches.' : 'Nobody has opted out.') : `${n} number${n === 1 ? '' : 's'} shown${cursor ? ', more below' : ''}.`);
+    setBanner(
+      state,
+      'info',
+      n === 0
+        ? search.value.trim()
+          ? 'No opted-out number matches.'
+          : 'Nobody has opted out.'
+        : `${n} number${n === 1 ? '' : 's'} shown${cursor ? ', more below' : ''}.`,
+    );
   }
 
   form.addEventListener('submit', (e) => {

@@ -21,7 +21,10 @@ export function setUpRejectedEvents() {
   async function load(): Promise<void> {
     try {
       const { rejected } = await call<{ rejected: RejectedEvent[] }>('admin/rejected-events');
-      state.textContent = rejected.length === 0 ? 'None: every event posted to the flow was recorded.' : `${rejected.length} most recent refused event${rejected.length === 1 ? '' : 's'}.`;
+      state.textContent =
+        rejected.length === 0
+          ? 'None: every event posted to the flow was recorded.'
+          : `${rejected.length} most recent refused event${rejected.length === 1 ? '' : 's'}.`;
       replaceChildren(
         list,
         ...rejected.map((r) =>

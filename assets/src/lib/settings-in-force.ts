@@ -26,7 +26,12 @@ export function setUpSettingsInForce(options: { onSimulation: (enabled: boolean)
     replaceChildren(
       list,
       ...answer.settings.map((s) =>
-        h('div', { class: 'in-force-item', 'data-key': s.key }, h('dt', {}, s.label), h('dd', {}, s.words, s.variables.length ? h('span', { class: 'muted mono in-force-vars' }, ` ${s.variables.join(', ')}`) : null)),
+        h(
+          'div',
+          { class: 'in-force-item', 'data-key': s.key },
+          h('dt', {}, s.label),
+          h('dd', {}, s.words, s.variables.length ? h('span', { class: 'muted mono in-force-vars' }, ` ${s.variables.join(', ')}`) : null),
+        ),
       ),
     );
     options.onSimulation(answer.simulation.enabled);

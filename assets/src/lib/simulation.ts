@@ -35,7 +35,9 @@ function newAppointmentId(): string {
   const bytes = new Uint8Array(3);
   window.crypto.getRandomValues(bytes);
   const stamp = new Date().toISOString().slice(0, 10).replace(/-/g, '');
-  return `SIM-${stamp}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase()}`;
+  return `SIM-${stamp}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0'))
+    .join('')
+    .toUpperCase()}`;
 }
 
 const MESSAGE_TEXT: Record<string, string> = {
@@ -99,7 +101,10 @@ export function setUpSimulation(options: { now: () => number; onPhone: (e164: st
     setBanner(result, 'loading', `Sending ${type}…`);
     try {
       if (type === 'REMIND') {
-        const r = await call<RemindResult>('admin/simulate', { method: 'POST', body: { event_type: 'REMIND', appointment_id: v.appointment_id } });
+        const r = await call<RemindResult>('admin/simulate', {
+          method: 'POST',
+          body: { event_type: 'REMIND', appointment_id: v.appointment_id },
+        });
         if (r.sent) setBanner(result, 'ok', `REMIND: reminder ${r.n ?? ''} is on its way through the Studio Flow.`);
         else setBanner(result, 'warning', `REMIND: no reminder sent — ${r.reason ?? 'nothing to send'}.`);
       } else {

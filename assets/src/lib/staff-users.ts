@@ -39,18 +39,36 @@ export function setUpStaffUsers() {
       : h(
           'div',
           { class: 'row' },
-          h('button', {
-            type: 'button',
-            class: 'secondary small',
-            'aria-label': `${u.disabled ? 'Enable' : 'Disable'} ${u.id}`,
-            onclick: (e: Event) => void update(e.currentTarget as HTMLButtonElement, { id: u.id, disabled: !u.disabled }, `${u.id} is ${u.disabled ? 'enabled' : 'disabled; their sessions have ended'}.`),
-          }, u.disabled ? 'Enable' : 'Disable'),
-          h('button', {
-            type: 'button',
-            class: 'secondary small',
-            'aria-label': `Make ${u.id} ${u.role === 'admin' ? 'staff' : 'an admin'}`,
-            onclick: (e: Event) => void update(e.currentTarget as HTMLButtonElement, { id: u.id, role: u.role === 'admin' ? 'staff' : 'admin' }, `${u.id} now has the ${u.role === 'admin' ? 'staff' : 'admin'} role; they log in again.`),
-          }, u.role === 'admin' ? 'Make staff' : 'Make admin'),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'secondary small',
+              'aria-label': `${u.disabled ? 'Enable' : 'Disable'} ${u.id}`,
+              onclick: (e: Event) =>
+                void update(
+                  e.currentTarget as HTMLButtonElement,
+                  { id: u.id, disabled: !u.disabled },
+                  `${u.id} is ${u.disabled ? 'enabled' : 'disabled; their sessions have ended'}.`,
+                ),
+            },
+            u.disabled ? 'Enable' : 'Disable',
+          ),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'secondary small',
+              'aria-label': `Make ${u.id} ${u.role === 'admin' ? 'staff' : 'an admin'}`,
+              onclick: (e: Event) =>
+                void update(
+                  e.currentTarget as HTMLButtonElement,
+                  { id: u.id, role: u.role === 'admin' ? 'staff' : 'admin' },
+                  `${u.id} now has the ${u.role === 'admin' ? 'staff' : 'admin'} role; they log in again.`,
+                ),
+            },
+            u.role === 'admin' ? 'Make staff' : 'Make admin',
+          ),
         );
     return h(
       'tr',
@@ -88,7 +106,12 @@ export function setUpStaffUsers() {
       } catch (err) {
         if (err instanceof ApiError && err.problems.length > 0) {
           for (const p of err.problems) document.getElementById(`user-${p.field}`)?.setAttribute('aria-invalid', 'true');
-          setBanner(result, 'error', 'The user was not added:', h('ul', {}, ...err.problems.map((p) => h('li', {}, `${p.field} ${p.message}`))));
+          setBanner(
+            result,
+            'error',
+            'The user was not added:',
+            h('ul', {}, ...err.problems.map((p) => h('li', {}, `${p.field} ${p.message}`))),
+          );
         } else setBanner(result, 'error', describe(err));
       }
     });
@@ -115,8 +138,15 @@ export function setUpMyPassword(options: { onChanged: () => void }) {
         options.onChanged();
       } catch (err) {
         if (err instanceof ApiError && err.problems.length > 0) {
-          for (const p of err.problems) document.getElementById(p.field === 'current_password' ? 'my-password-current' : 'my-password-new')?.setAttribute('aria-invalid', 'true');
-          setBanner(result, 'error', err.problems.map((p) => `${p.field === 'current_password' ? 'Current password' : 'New password'} ${p.message}.`).join(' '));
+          for (const p of err.problems)
+            document
+              .getElementById(p.field === 'current_password' ? 'my-password-current' : 'my-password-new')
+              ?.setAttribute('aria-invalid', 'true');
+          setBanner(
+            result,
+            'error',
+            err.problems.map((p) => `${p.field === 'current_password' ? 'Current password' : 'New password'} ${p.message}.`).join(' '),
+          );
         } else setBanner(result, 'error', describe(err));
       }
     });

@@ -21,8 +21,14 @@ export function setUpStatus(options: { local: boolean; afterSweep: () => void })
       return;
     }
     const bad = report.components.filter((c) => c.state !== 'ok').length;
-    if (report.ok) setBanner(summary, 'ok', report.local ? 'Everything is in place (local, embedded components).' : 'Everything is in place.');
-    else setBanner(summary, report.components.some((c) => c.state === 'error') ? 'error' : 'warning', `${bad} component${bad === 1 ? ' needs' : 's need'} attention.`);
+    if (report.ok)
+      setBanner(summary, 'ok', report.local ? 'Everything is in place (local, embedded components).' : 'Everything is in place.');
+    else
+      setBanner(
+        summary,
+        report.components.some((c) => c.state === 'error') ? 'error' : 'warning',
+        `${bad} component${bad === 1 ? ' needs' : 's need'} attention.`,
+      );
     replaceChildren(
       list,
       ...report.components.map((c) =>
@@ -42,21 +48,28 @@ export function setUpStatus(options: { local: boolean; afterSweep: () => void })
   if (options.local) {
     $('sweep-now-box').hidden = false;
     const out = $<HTMLOutputElement>('sweep-now-result');
-    $('sweep-now').addEventListener('click', (e) =>
-      void whileBusy(e.currentTarget as HTMLButtonElement, async () => {
-        out.textContent = 'Running…';
-        try {
-          const res = await localFetch('__local/sweep', { method: 'POST', cache: 'no-store' });
-          const body = (await res.json()) as { counts?: Record<string, number>; error?: { message?: string } };
-          out.textContent = res.ok
-            ? `Done: ${Object.entries(body.counts ?? {}).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing was due'}.`
-            : `The sweep failed: ${body.error?.message ?? res.status}`;
-        } catch (err) {
-          out.textContent = `The sweep failed: ${describe(err)}`;
-        }
-        await load();
-        options.afterSweep();
-      }),
+    $('sweep-now').addEventListener(
+      'click',
+      (e) =>
+        void whileBusy(e.currentTarget as HTMLButtonElement, async () => {
+          out.textContent = 'Running…';
+          try {
+            const res = await localFetch('__local/sweep', { method: 'POST', cache: 'no-store' });
+            const body = (await res.json()) as { counts?: Record<string, number>; error?: { message?: string } };
+            out.textContent = res.ok
+              ? `Done: ${
+                  Object.entries(body.counts ?? {})
+                    .filter(([, v]) => v > 0)
+                    .map(([k, v]) => `${k} ${v}`)
+                    .join(', ') || 'nothing was due'
+                }.`
+              : `The sweep failed: ${body.error?.message ?? res.status}`;
+          } catch (err) {
+            out.textContent = `The sweep failed: ${describe(err)}`;
+          }
+          await load();
+          options.afterSweep();
+        }),
     );
   }
 

@@ -29,7 +29,9 @@ export function isZone(zone: string): boolean {
 /** `YYYY-MM-DDT10:00` for tomorrow's date as the clock in `zone` reads at `nowMs`. */
 export function tomorrowAt(zone: string, nowMs: number, hour = 10): string {
   const safe = isZone(zone) ? zone : 'UTC';
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: safe, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(nowMs));
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: safe, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(
+    new Date(nowMs),
+  );
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   const next = new Date(Date.UTC(get('year'), get('month') - 1, get('day') + 1));
   const pad = (n: number) => String(n).padStart(2, '0');

@@ -109,7 +109,10 @@ const NOT_BOOTSTRAPPED = /cdk bootstrap|been bootstrapped|toolkit stack must be 
 function failed(invocation: CdkInvocation, tail: string[], code: number): string {
   const [verb, name] = invocation.args.slice(2);
   const command = `cdk ${verb ?? ''}${name && !name.startsWith('-') ? ` ${name}` : ''}`;
-  const last = tail.filter((l) => l.trim() !== '').slice(-6).join('\n        ');
+  const last = tail
+    .filter((l) => l.trim() !== '')
+    .slice(-6)
+    .join('\n        ');
   return `\`${command}\` exited with ${code}${last ? `:\n        ${last}` : ''}`;
 }
 
@@ -126,12 +129,21 @@ export class CdkAwsTarget implements AwsTarget {
     const common = {
       region: target.region,
       ...(aws.accessKeyId && aws.secretAccessKey
-        ? { credentials: { accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey, ...(aws.sessionToken ? { sessionToken: aws.sessionToken } : {}) } }
+        ? {
+            credentials: {
+              accessKeyId: aws.accessKeyId,
+              secretAccessKey: aws.secretAccessKey,
+              ...(aws.sessionToken ? { sessionToken: aws.sessionToken } : {}),
+            },
+          }
         : {}),
       ...(aws.profile ? { profile: aws.profile } : {}),
     };
     this.secrets = new SecretsManagerClient({ ...common, ...(opts.secretsEndpoint ? { endpoint: opts.secretsEndpoint } : {}) });
-    this.cloudFormation = new CloudFormationClient({ ...common, ...(opts.cloudFormationEndpoint ? { endpoint: opts.cloudFormationEndpoint } : {}) });
+    this.cloudFormation = new CloudFormationClient({
+      ...common,
+      ...(opts.cloudFormationEndpoint ? { endpoint: opts.cloudFormationEndpoint } : {}),
+    });
   }
 
   async deployStack(context: Record<string, string>, onLine: (line: string) => void): Promise<StackOutputs> {
@@ -146,7 +158,10 @@ export class CdkAwsTarget implements AwsTarget {
       const bootstrap = cdkBootstrap(this.target, context, opts);
       const prepared = await this.opts.run({ ...bootstrap, cwd: this.opts.root, onLine });
       if (prepared.code !== 0) {
-        throw new ActionableError(failed(bootstrap, prepared.tail, prepared.code), 'the AWS credentials must be allowed to create the CDKToolkit stack (an administrator can run `npx cdk bootstrap` once); then run `npm run deploy` again');
+        throw new ActionableError(
+          failed(bootstrap, prepared.tail, prepared.code),
+          'the AWS credentials must be allowed to create the CDKToolkit stack (an administrator can run `npx cdk bootstrap` once); then run `npm run deploy` again',
+        );
       }
       result = await this.opts.run({ ...invocation, cwd: this.opts.root, onLine });
     }
@@ -164,7 +179,9 @@ export class CdkAwsTarget implements AwsTarget {
     const all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     const parsed = StackOutputs.safeParse(all[this.target.stackName]);
     if (!parsed.success) {
-      throw new Error(`the outputs of ${this.target.stackName} lack ${parsed.error.issues.map((i) => String(i.path[0])).join(', ')} (infra/stack.ts and the deploy disagree)`);
+      throw new Error(
+        `the outputs of ${this.target.stackName} lack ${parsed.error.issues.map((i) => String(i.path[0])).join(', ')} (infra/stack.ts and the deploy disagree)`,
+      );
     }
     return parsed.data;
   }
@@ -205,17 +222,32 @@ export class CdkAwsTarget implements AwsTarget {
       why = `CloudFormation could not be asked (${e.name ?? 'error'})`;
     }
     const file = outputsFile(this.opts.root, this.target.customerCode);
-    const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, Partial<StackOutputs> | undefined>)[this.target.stackName] : undefined;
+    const saved = existsSync(file)
+      ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, Partial<StackOutputs> | undefined>)[this.target.stackName]
+      : undefined;
     if (saved) {
-      return { name: this.target.stackName, status: 'unknown', outputs: saved, source: `${why}; outputs of the last deploy from this machine (${path.relative(this.opts.root, file)})` };
+      return {
+        name: this.target.stackName,
+        status: 'unknown',
+        outputs: saved,
+        source: `${why}; outputs of the last deploy from this machine (${path.relative(this.opts.root, file)})`,
+      };
     }
-    return { name: this.target.stackName, status: 'unknown', outputs: {}, source: `not checked: ${why}, and no outputs of an earlier deploy on this machine` };
+    return {
+      name: this.target.stackName,
+      status: 'unknown',
+      outputs: {},
+      source: `not checked: ${why}, and no outputs of an earlier deploy on this machine`,
+    };
   }
 
   putTwilioSecret(arn: string, value: TwilioSecretValue): Promise<'updated' | 'unchanged'> {
     // Checked with the reader's schema before anything is written, so the sweep never finds a secret it refuses.
     const checked = TwilioSecret.safeParse(value);
-    if (!checked.success) throw new Error(`the Twilio secret would be invalid (${checked.error.issues.map((i) => i.path.join('.')).join(', ')}); check TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET`);
+    if (!checked.success)
+      throw new Error(
+        `the Twilio secret would be invalid (${checked.error.issues.map((i) => i.path.join('.')).join(', ')}); check TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET`,
+      );
     return this.putJsonSecret(arn, checked.data);
   }
 

@@ -48,7 +48,14 @@ export function stackContext(s: DeploySettings, flowSid: string | undefined, fun
   };
 }
 
-const RECEIVER_CONTEXT = ['EHR_DEFAULT_TIMEZONE', 'EHR_FACILITY_TIMEZONES', 'FHIR_BASE_URL', 'FHIR_CLIENT_ID', 'FHIR_TOKEN_URL', 'FHIR_SCOPE'] as const;
+const RECEIVER_CONTEXT = [
+  'EHR_DEFAULT_TIMEZONE',
+  'EHR_FACILITY_TIMEZONES',
+  'FHIR_BASE_URL',
+  'FHIR_CLIENT_ID',
+  'FHIR_TOKEN_URL',
+  'FHIR_SCOPE',
+] as const;
 
 function pick(values: DeploySettings['intake'], keys: readonly (keyof DeploySettings['intake'])[]): Record<string, string> {
   return Object.fromEntries(keys.flatMap((k) => (values[k] === undefined ? [] : [[k, values[k]]])));
@@ -98,7 +105,11 @@ function contextArgs(context: Record<string, string>): string[] {
 // `--no-install`: the project's own CLI, never a download of whatever version is current.
 const CDK = ['--no-install', 'cdk'];
 
-export function cdkDeploy(target: TargetSettings, context: Record<string, string>, opts: { root: string; baseEnv: Record<string, string | undefined> }): CdkInvocation {
+export function cdkDeploy(
+  target: TargetSettings,
+  context: Record<string, string>,
+  opts: { root: string; baseEnv: Record<string, string | undefined> },
+): CdkInvocation {
   return {
     command: 'npx',
     args: [
@@ -116,11 +127,19 @@ export function cdkDeploy(target: TargetSettings, context: Record<string, string
 }
 
 /** Prepares an account/region for CDK deployments (the CDKToolkit stack); synthesizes the app, so it takes the same context. */
-export function cdkBootstrap(target: TargetSettings, context: Record<string, string>, opts: { root: string; baseEnv: Record<string, string | undefined> }): CdkInvocation {
+export function cdkBootstrap(
+  target: TargetSettings,
+  context: Record<string, string>,
+  opts: { root: string; baseEnv: Record<string, string | undefined> },
+): CdkInvocation {
   return { command: 'npx', args: [...CDK, 'bootstrap', ...contextArgs(context)], env: cdkEnvironment(target, opts.baseEnv, opts.root) };
 }
 
-export function cdkDestroy(target: TargetSettings, context: Record<string, string>, opts: { root: string; baseEnv: Record<string, string | undefined> }): CdkInvocation {
+export function cdkDestroy(
+  target: TargetSettings,
+  context: Record<string, string>,
+  opts: { root: string; baseEnv: Record<string, string | undefined> },
+): CdkInvocation {
   return {
     command: 'npx',
     args: [...CDK, 'destroy', target.stackName, '--force', ...contextArgs(context)],

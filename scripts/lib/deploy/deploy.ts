@@ -42,128 +42,203 @@ export async function deploy(deps: DeployDeps): Promise<CommandResult<DeploySumm
     return { ok: false, reason: 'invalid-configuration', problems: loaded.problems };
   }
   const s = loaded.settings;
-  steps.line(`Deploying "${s.customerName}" (customer code ${s.customerCode}) to Twilio account ${s.twilio.accountSid} and AWS ${s.region}`);
+  steps.line(
+    `Deploying "${s.customerName}" (customer code ${s.customerCode}) to Twilio account ${s.twilio.accountSid} and AWS ${s.region}`,
+  );
   const twilio = deps.twilio(s);
   const aws = deps.aws(s);
 
   try {
-    const inventory = await steps.run('Find what already exists on Twilio', 'check the Twilio credentials in .env and your network, then run `npm run deploy` again', async (ctx) => {
-      const found = await twilio
-        .inspect({ phoneNumber: s.phoneNumber, verifyServiceName: verifyServiceName(s.customerCode), ...(s.verifyServiceSid ? { verifyServiceSid: s.verifyServiceSid } : {}) })
-        .catch(twilioAuthHint);
-      checkInventory(s, found);
-      if (found.flows.length > 1) ctx.note(`${found.flows.length} flows are named patient-appointment-management; using ${found.flows[0]?.sid}`);
-      return { value: found, summary: describeInventory(found) };
-    });
+    const inventory = await steps.run(
+      'Find what already exists on Twilio',
+      'check the Twilio credentials in .env and your network, then run `npm run deploy` again',
+      async (ctx) => {
+        const found = await twilio
+          .inspect({
+            phoneNumber: s.phoneNumber,
+            verifyServiceName: verifyServiceName(s.customerCode),
+            ...(s.verifyServiceSid ? { verifyServiceSid: s.verifyServiceSid } : {}),
+          })
+          .catch(twilioAuthHint);
+        checkInventory(s, found);
+        if (found.flows.length > 1)
+          ctx.note(`${found.flows.length} flows are named patient-appointment-management; using ${found.flows[0]?.sid}`);
+        return { value: found, summary: describeInventory(found) };
+      },
+    );
     if (s.messagingServiceSid) {
       const sid = s.messagingServiceSid;
-      await steps.run('Check the Messaging Service', 'set TWILIO_MESSAGING_SERVICE_SID to a Messaging Service of this account that holds TWILIO_PHONE_NUMBER (Console → Messaging → Services), or leave it unset, then run `npm run deploy` again', async () => {
-        const m = await twilio.fetchMessagingService(sid);
-        if (!m) throw new Error(`TWILIO_MESSAGING_SERVICE_SID ${sid} is not a Messaging Service of Twilio account ${s.twilio.accountSid}`);
-        return { value: undefined, summary: `${m.sid} found` };
-      });
+      await steps.run(
+        'Check the Messaging Service',
+        'set TWILIO_MESSAGING_SERVICE_SID to a Messaging Service of this account that holds TWILIO_PHONE_NUMBER (Console → Messaging → Services), or leave it unset, then run `npm run deploy` again',
+        async () => {
+          const m = await twilio.fetchMessagingService(sid);
+          if (!m)
+            throw new Error(`TWILIO_MESSAGING_SERVICE_SID ${sid} is not a Messaging Service of Twilio account ${s.twilio.accountSid}`);
+          return { value: undefined, summary: `${m.sid} found` };
+        },
+      );
     }
     // checkInventory guarantees the number is there.
     const number = inventory.number as NonNullable<TwilioInventory['number']>;
     const knownFlowSid = inventory.flows[0]?.sid;
 
-    const built = await steps.run('Build the Functions', 'run `npm run build` to see the compiler errors, fix them, and run `npm run deploy` again', async () => {
-      const b = await deps.build();
-      return { value: b, summary: `${b.functions.length} functions bundled` };
-    });
+    const built = await steps.run(
+      'Build the Functions',
+      'run `npm run build` to see the compiler errors, fix them, and run `npm run deploy` again',
+      async () => {
+        const b = await deps.build();
+        return { value: b, summary: `${b.functions.length} functions bundled` };
+      },
+    );
 
-    const outputs = await steps.run(`Deploy the AWS stack ${s.stackName}`, 'read the CDK messages above, fix the cause, and run `npm run deploy` again', async (ctx) => {
-      const keySlots = functionsKeySlotsOf((await aws.describeStack())?.outputs ?? {});
-      const o = await aws.deployStack(stackContext(s, knownFlowSid, keySlots), ctx.note);
-      return { value: o, summary: `bucket ${o.BucketName}, sweep ${o.SweepFunctionName}` };
-    });
+    const outputs = await steps.run(
+      `Deploy the AWS stack ${s.stackName}`,
+      'read the CDK messages above, fix the cause, and run `npm run deploy` again',
+      async (ctx) => {
+        const keySlots = functionsKeySlotsOf((await aws.describeStack())?.outputs ?? {});
+        const o = await aws.deployStack(stackContext(s, knownFlowSid, keySlots), ctx.note);
+        return { value: o, summary: `bucket ${o.BucketName}, sweep ${o.SweepFunctionName}` };
+      },
+    );
 
-    const key = await steps.run('Store the Twilio credentials for the reminder sweep', 'check that the AWS credentials may read and write Secrets Manager secrets, then run `npm run deploy` again', async () => {
-      const stored = await aws.putTwilioSecret(outputs.TwilioSecretArn, {
-        account_sid: s.twilio.accountSid,
-        api_key_sid: s.twilio.apiKeySid,
-        api_key_secret: s.twilio.apiKeySecret,
-        ie_signing_secret: s.ieSigningSecret,
-      });
-      // The key the Functions use now (after an interrupted rotation there may be two), else the first.
-      const keys = functionsKeysOf(outputs);
-      const chosen = keys.find((k) => k.accessKeyId === inventory.variables.AWS_ACCESS_KEY_ID) ?? keys[0];
-      if (!chosen) throw new Error(`the outputs of ${s.stackName} name no access key for the Functions (infra/stack.ts and the deploy disagree)`);
-      const k = await aws.readFunctionsKey(chosen.secretArn);
-      masker.add(k.secretAccessKey);
-      return { value: k, summary: `Twilio secret ${stored}; the Functions' S3 key read from Secrets Manager` };
-    });
+    const key = await steps.run(
+      'Store the Twilio credentials for the reminder sweep',
+      'check that the AWS credentials may read and write Secrets Manager secrets, then run `npm run deploy` again',
+      async () => {
+        const stored = await aws.putTwilioSecret(outputs.TwilioSecretArn, {
+          account_sid: s.twilio.accountSid,
+          api_key_sid: s.twilio.apiKeySid,
+          api_key_secret: s.twilio.apiKeySecret,
+          ie_signing_secret: s.ieSigningSecret,
+        });
+        // The key the Functions use now (after an interrupted rotation there may be two), else the first.
+        const keys = functionsKeysOf(outputs);
+        const chosen = keys.find((k) => k.accessKeyId === inventory.variables.AWS_ACCESS_KEY_ID) ?? keys[0];
+        if (!chosen)
+          throw new Error(`the outputs of ${s.stackName} name no access key for the Functions (infra/stack.ts and the deploy disagree)`);
+        const k = await aws.readFunctionsKey(chosen.secretArn);
+        masker.add(k.secretAccessKey);
+        return { value: k, summary: `Twilio secret ${stored}; the Functions' S3 key read from Secrets Manager` };
+      },
+    );
 
     if (s.rawReceiver) {
-      await steps.run("Store the raw-body receiver's secrets", 'check that the AWS credentials may write Secrets Manager secrets, then run `npm run deploy` again', async () => {
-        if (!outputs.IntakeSecretArn || !outputs.ReceiverUrl) throw new Error(`the outputs of ${s.stackName} name no receiver although RAW_RECEIVER=true (infra/stack.ts and the deploy disagree)`);
-        const fields = { EHR_API_KEY: s.ehrApiKey, ...pickSecrets(s.intake) };
-        const stored = await aws.putIntakeSecret(outputs.IntakeSecretArn, fields);
-        return { value: undefined, summary: `intake secret ${stored} (${Object.keys(fields).join(', ')})` };
-      });
+      await steps.run(
+        "Store the raw-body receiver's secrets",
+        'check that the AWS credentials may write Secrets Manager secrets, then run `npm run deploy` again',
+        async () => {
+          if (!outputs.IntakeSecretArn || !outputs.ReceiverUrl)
+            throw new Error(
+              `the outputs of ${s.stackName} name no receiver although RAW_RECEIVER=true (infra/stack.ts and the deploy disagree)`,
+            );
+          const fields = { EHR_API_KEY: s.ehrApiKey, ...pickSecrets(s.intake) };
+          const stored = await aws.putIntakeSecret(outputs.IntakeSecretArn, fields);
+          return { value: undefined, summary: `intake secret ${stored} (${Object.keys(fields).join(', ')})` };
+        },
+      );
     }
 
-    const verifyServiceSid = await steps.run('Prepare the admin login (Twilio Verify)', 'check that the API key may manage Verify services, then run `npm run deploy` again', async () => {
-      if (inventory.verifyService) return { value: inventory.verifyService.sid, summary: `${inventory.verifyService.sid} (existing)` };
-      const v = await twilio.ensureVerifyService(verifyServiceName(s.customerCode));
-      return { value: v.sid, summary: `${v.sid} (${v.outcome})` };
-    });
+    const verifyServiceSid = await steps.run(
+      'Prepare the admin login (Twilio Verify)',
+      'check that the API key may manage Verify services, then run `npm run deploy` again',
+      async () => {
+        if (inventory.verifyService) return { value: inventory.verifyService.sid, summary: `${inventory.verifyService.sid} (existing)` };
+        const v = await twilio.ensureVerifyService(verifyServiceName(s.customerCode));
+        return { value: v.sid, summary: `${v.sid} (${v.outcome})` };
+      },
+    );
 
-    const sessionSecret = s.sessionSecret ?? inventory.variables.SESSION_SECRET ?? (deps.randomSecret ?? (() => randomBytes(32).toString('hex')))();
+    const sessionSecret =
+      s.sessionSecret ?? inventory.variables.SESSION_SECRET ?? (deps.randomSecret ?? (() => randomBytes(32).toString('hex')))();
     masker.add(sessionSecret);
-    const envFor = (flowSid: string | undefined) => functionsEnvironment(s, { outputs, key, verifyServiceSid, sessionSecret, ...(flowSid ? { flowSid } : {}) });
+    const envFor = (flowSid: string | undefined) =>
+      functionsEnvironment(s, { outputs, key, verifyServiceSid, sessionSecret, ...(flowSid ? { flowSid } : {}) });
 
-    const functions = await steps.run('Deploy the Functions and assets', 'read the Twilio error above, fix the cause, and run `npm run deploy` again', async (ctx) => {
-      const env = envFor(knownFlowSid);
-      const problems = functionsEnvironmentProblems(env);
-      if (problems.length > 0) {
-        throw new Error(`the computed Functions environment is invalid (a deploy bug): ${problems.map((p) => `${p.variable} ${p.problem}`).join('; ')}`);
-      }
-      const d = await twilio.deployFunctions({ ...(inventory.service ? { serviceSid: inventory.service.sid } : {}), serviceDir: built.dir, env, onProgress: ctx.note });
-      return { value: d, summary: `${inventory.service ? 'updated' : 'created'} ${d.serviceSid} at https://${d.domain} (build ${d.buildSid})` };
-    });
+    const functions = await steps.run(
+      'Deploy the Functions and assets',
+      'read the Twilio error above, fix the cause, and run `npm run deploy` again',
+      async (ctx) => {
+        const env = envFor(knownFlowSid);
+        const problems = functionsEnvironmentProblems(env);
+        if (problems.length > 0) {
+          throw new Error(
+            `the computed Functions environment is invalid (a deploy bug): ${problems.map((p) => `${p.variable} ${p.problem}`).join('; ')}`,
+          );
+        }
+        const d = await twilio.deployFunctions({
+          ...(inventory.service ? { serviceSid: inventory.service.sid } : {}),
+          serviceDir: built.dir,
+          env,
+          onProgress: ctx.note,
+        });
+        return {
+          value: d,
+          summary: `${inventory.service ? 'updated' : 'created'} ${d.serviceSid} at https://${d.domain} (build ${d.buildSid})`,
+        };
+      },
+    );
 
-    const flow = await steps.run('Publish the Studio Flow', 'read the Studio errors above (they name the widget and property), fix studio/flow.json, and run `npm run deploy` again', async () => {
-      const definition = renderFlow(loadFlowTemplate(), {
-        functionsBaseUrl: `https://${functions.domain}`,
-        ieEndpoint: s.ieEndpoint,
-        customerName: s.customerName,
-        originMarker: originMarker(s.ieSigningSecret),
-        serviceSid: functions.serviceSid,
-        environmentSid: functions.environmentSid,
-        functionSids: functions.functionSids,
-      });
-      await twilio.validateFlow(definition).catch((err: unknown) => {
-        throw new ActionableError(`Studio refused studio/flow.json: ${(err as Error).message}${validationDetails(err)}`, 'fix studio/flow.json where the errors point, check it with `npm test`, and run `npm run deploy` again');
-      });
-      const f = await twilio.saveFlow(knownFlowSid, definition);
-      return { value: f, summary: `${f.outcome} ${f.sid}, revision ${f.revision}, published` };
-    });
+    const flow = await steps.run(
+      'Publish the Studio Flow',
+      'read the Studio errors above (they name the widget and property), fix studio/flow.json, and run `npm run deploy` again',
+      async () => {
+        const definition = renderFlow(loadFlowTemplate(), {
+          functionsBaseUrl: `https://${functions.domain}`,
+          ieEndpoint: s.ieEndpoint,
+          customerName: s.customerName,
+          originMarker: originMarker(s.ieSigningSecret),
+          serviceSid: functions.serviceSid,
+          environmentSid: functions.environmentSid,
+          functionSids: functions.functionSids,
+        });
+        await twilio.validateFlow(definition).catch((err: unknown) => {
+          throw new ActionableError(
+            `Studio refused studio/flow.json: ${(err as Error).message}${validationDetails(err)}`,
+            'fix studio/flow.json where the errors point, check it with `npm test`, and run `npm run deploy` again',
+          );
+        });
+        const f = await twilio.saveFlow(knownFlowSid, definition);
+        return { value: f, summary: `${f.outcome} ${f.sid}, revision ${f.revision}, published` };
+      },
+    );
 
-    await steps.run('Connect the flow to the Functions and the phone number', 'check the Twilio error above, then run `npm run deploy` again', async () => {
-      const vars = await twilio.setVariables(functions.serviceSid, functions.environmentSid, envFor(flow.sid));
-      const pointed = await twilio.pointNumber(number.sid, flow.webhookUrl);
-      const changed = vars.changed.length + vars.removed.length;
-      return {
-        value: undefined,
-        summary: `${changed === 0 ? 'variables unchanged' : `variables changed: ${[...vars.changed, ...vars.removed.map((k) => `-${k}`)].join(', ')}`}; ${s.phoneNumber} → flow ${pointed}`,
-      };
-    });
+    await steps.run(
+      'Connect the flow to the Functions and the phone number',
+      'check the Twilio error above, then run `npm run deploy` again',
+      async () => {
+        const vars = await twilio.setVariables(functions.serviceSid, functions.environmentSid, envFor(flow.sid));
+        const pointed = await twilio.pointNumber(number.sid, flow.webhookUrl);
+        const changed = vars.changed.length + vars.removed.length;
+        return {
+          value: undefined,
+          summary: `${changed === 0 ? 'variables unchanged' : `variables changed: ${[...vars.changed, ...vars.removed.map((k) => `-${k}`)].join(', ')}`}; ${s.phoneNumber} → flow ${pointed}`,
+        };
+      },
+    );
 
     if (s.messagingServiceSid) {
       const sid = s.messagingServiceSid;
-      await steps.run('Send delivery receipts to the status Function', 'check the Twilio error above, then run `npm run deploy` again', async () => {
-        const url = `https://${functions.domain}/twilio/status`;
-        const outcome = await twilio.pointStatusCallback(sid, url);
-        return { value: undefined, summary: `${sid} status callback → ${url} (${outcome})` };
-      });
+      await steps.run(
+        'Send delivery receipts to the status Function',
+        'check the Twilio error above, then run `npm run deploy` again',
+        async () => {
+          const url = `https://${functions.domain}/twilio/status`;
+          const outcome = await twilio.pointStatusCallback(sid, url);
+          return { value: undefined, summary: `${sid} status callback → ${url} (${outcome})` };
+        },
+      );
     }
 
     if (flow.sid !== knownFlowSid) {
-      await steps.run('Give the reminder sweep the new flow', 'run `npm run deploy` again: the stack is then deployed with the flow from the start', async (ctx) => {
-        await aws.deployStack(stackContext(s, flow.sid, functionsKeySlotsOf(outputs)), ctx.note);
-        return { value: undefined, summary: `TWILIO_FLOW_SID=${flow.sid}` };
-      });
+      await steps.run(
+        'Give the reminder sweep the new flow',
+        'run `npm run deploy` again: the stack is then deployed with the flow from the start',
+        async (ctx) => {
+          await aws.deployStack(stackContext(s, flow.sid, functionsKeySlotsOf(outputs)), ctx.note);
+          return { value: undefined, summary: `TWILIO_FLOW_SID=${flow.sid}` };
+        },
+      );
     }
 
     steps.line('');

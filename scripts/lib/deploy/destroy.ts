@@ -37,7 +37,9 @@ export async function destroy(deps: CommandDeps, options: DestroyOptions): Promi
       deps.out(message);
       return { ok: false, reason: 'refused', message };
     }
-    const answer = await options.ask(`This deletes the bucket of "${s.customerCode}" and ALL appointment data in it. Type the customer code to confirm: `);
+    const answer = await options.ask(
+      `This deletes the bucket of "${s.customerCode}" and ALL appointment data in it. Type the customer code to confirm: `,
+    );
     if (answer.trim() !== s.customerCode) {
       const message = 'Not confirmed; nothing was changed.';
       deps.out(message);
@@ -52,7 +54,11 @@ export async function destroy(deps: CommandDeps, options: DestroyOptions): Promi
   try {
     const inventory = await steps.run('Find what exists on Twilio', 'check the Twilio credentials in .env', async () => ({
       value: await twilio
-        .inspect({ ...(s.phoneNumber ? { phoneNumber: s.phoneNumber } : {}), verifyServiceName: verifyServiceName(s.customerCode), ...(s.verifyServiceSid ? { verifyServiceSid: s.verifyServiceSid } : {}) })
+        .inspect({
+          ...(s.phoneNumber ? { phoneNumber: s.phoneNumber } : {}),
+          verifyServiceName: verifyServiceName(s.customerCode),
+          ...(s.verifyServiceSid ? { verifyServiceSid: s.verifyServiceSid } : {}),
+        })
         .catch(twilioAuthHint),
     }));
     const stack = await steps.run(`Find the AWS stack ${s.stackName}`, 'check the AWS credentials in .env', async () => {
@@ -63,51 +69,75 @@ export async function destroy(deps: CommandDeps, options: DestroyOptions): Promi
     const flowUrls = new Set(inventory.flows.map((f) => f.webhookUrl));
     if (inventory.number && flowUrls.has(inventory.number.smsUrl)) {
       const n = inventory.number;
-      await steps.run(`Disconnect ${n.phoneNumber} from the flow`, 'clear the number’s messaging webhook in the Twilio Console, then run `npm run destroy` again', async () => {
-        await twilio.pointNumber(n.sid, '');
-        removed.push(`webhook of ${n.phoneNumber}`);
-        return { value: undefined, summary: 'incoming messages no longer reach the flow' };
-      });
+      await steps.run(
+        `Disconnect ${n.phoneNumber} from the flow`,
+        'clear the number’s messaging webhook in the Twilio Console, then run `npm run destroy` again',
+        async () => {
+          await twilio.pointNumber(n.sid, '');
+          removed.push(`webhook of ${n.phoneNumber}`);
+          return { value: undefined, summary: 'incoming messages no longer reach the flow' };
+        },
+      );
     }
     for (const flow of inventory.flows) {
-      await steps.run(`Delete the Studio Flow ${flow.sid}`, 'delete it in the Twilio Console (Studio), then run `npm run destroy` again', async () => {
-        await twilio.deleteFlow(flow.sid);
-        removed.push(`Studio Flow ${flow.sid}`);
-        return { value: undefined };
-      });
+      await steps.run(
+        `Delete the Studio Flow ${flow.sid}`,
+        'delete it in the Twilio Console (Studio), then run `npm run destroy` again',
+        async () => {
+          await twilio.deleteFlow(flow.sid);
+          removed.push(`Studio Flow ${flow.sid}`);
+          return { value: undefined };
+        },
+      );
     }
     if (inventory.service) {
       const service = inventory.service;
-      await steps.run(`Delete the Functions service ${service.sid}`, 'delete it in the Twilio Console (Functions and Assets → Services), then run `npm run destroy` again', async () => {
-        await twilio.deleteService(service.sid);
-        removed.push(`Functions service ${service.sid}`);
-        return { value: undefined, summary: 'its environment, functions, assets and variables with it' };
-      });
+      await steps.run(
+        `Delete the Functions service ${service.sid}`,
+        'delete it in the Twilio Console (Functions and Assets → Services), then run `npm run destroy` again',
+        async () => {
+          await twilio.deleteService(service.sid);
+          removed.push(`Functions service ${service.sid}`);
+          return { value: undefined, summary: 'its environment, functions, assets and variables with it' };
+        },
+      );
     }
     // A Verify service named in .env belongs to the operator; only the one the deploy made goes.
     if (inventory.verifyService && !s.verifyServiceSid) {
       const v = inventory.verifyService;
-      await steps.run(`Delete the Verify service ${v.sid}`, 'delete it in the Twilio Console (Verify → Services), then run `npm run destroy` again', async () => {
-        await twilio.deleteVerifyService(v.sid);
-        removed.push(`Verify service ${v.sid}`);
-        return { value: undefined };
-      });
+      await steps.run(
+        `Delete the Verify service ${v.sid}`,
+        'delete it in the Twilio Console (Verify → Services), then run `npm run destroy` again',
+        async () => {
+          await twilio.deleteVerifyService(v.sid);
+          removed.push(`Verify service ${v.sid}`);
+          return { value: undefined };
+        },
+      );
     }
 
     const bucket = stack?.outputs.BucketName;
     if (stack) {
       const context = { customerCode: s.customerCode, ...(options.deleteData ? { deleteData: 'true' } : {}) };
       if (options.deleteData) {
-        await steps.run('Make the bucket deletable', 'read the CDK messages above, then run `npm run destroy -- --delete-data` again', async (ctx) => {
-          await aws.deployStack(context, ctx.note);
-          return { value: undefined, summary: 'the stack now deletes the bucket and its objects with it' };
-        });
+        await steps.run(
+          'Make the bucket deletable',
+          'read the CDK messages above, then run `npm run destroy -- --delete-data` again',
+          async (ctx) => {
+            await aws.deployStack(context, ctx.note);
+            return { value: undefined, summary: 'the stack now deletes the bucket and its objects with it' };
+          },
+        );
       }
-      await steps.run(`Delete the AWS stack ${s.stackName}`, 'read the CDK messages above, then run `npm run destroy` again', async (ctx) => {
-        await aws.destroyStack(context, ctx.note);
-        removed.push(`AWS stack ${s.stackName}`);
-        return { value: undefined };
-      });
+      await steps.run(
+        `Delete the AWS stack ${s.stackName}`,
+        'read the CDK messages above, then run `npm run destroy` again',
+        async (ctx) => {
+          await aws.destroyStack(context, ctx.note);
+          removed.push(`AWS stack ${s.stackName}`);
+          return { value: undefined };
+        },
+      );
       const name = bucket ? `bucket ${bucket}` : `the bucket of ${s.stackName}`;
       if (options.deleteData) removed.push(`${name} and its data`);
       else kept.push(`${name} with all appointment data (retained by design)`);

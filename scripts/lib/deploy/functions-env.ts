@@ -47,7 +47,13 @@ export function functionsEnvironment(s: DeploySettings, x: FunctionsEnvInput): R
   };
 }
 
-const Deployed = FunctionsConfig.omit({ ACCOUNT_SID: true, AUTH_TOKEN: true, TWILIO_FLOW_SID: true, S3_ENDPOINT: true, TWILIO_API_BASE_URL: true });
+const Deployed = FunctionsConfig.omit({
+  ACCOUNT_SID: true,
+  AUTH_TOKEN: true,
+  TWILIO_FLOW_SID: true,
+  S3_ENDPOINT: true,
+  TWILIO_API_BASE_URL: true,
+});
 
 /**
  * The computed environment checked with the Functions' own schemas before it is uploaded, so a

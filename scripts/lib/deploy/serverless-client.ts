@@ -33,7 +33,11 @@ export function createServerlessClient(s: ServerlessClientSettings): TwilioServe
   const client = new TwilioServerlessApiClient({ username: s.username, password: s.password });
   const base = s.apiBaseUrl;
   if (!base) return client;
-  const original = client.request.bind(client) as (method: RequestArgs[0], path: string, options?: RequestOptions) => ReturnType<TwilioServerlessApiClient['request']>;
+  const original = client.request.bind(client) as (
+    method: RequestArgs[0],
+    path: string,
+    options?: RequestOptions,
+  ) => ReturnType<TwilioServerlessApiClient['request']>;
   const redirected = (method: RequestArgs[0], path: string, options: RequestOptions = {}) => {
     if (/^https?:\/\//.test(path)) return original(method, redirectTwilioUrl(path, base), { ...options, prefixUrl: '' });
     const prefix = typeof options.prefixUrl === 'string' && options.prefixUrl !== '' ? options.prefixUrl : DEFAULT_PREFIX;

@@ -4,8 +4,24 @@ import path from 'node:path';
 import { parse } from 'dotenv';
 import { z } from 'zod';
 import { AdminConfig } from '../../../src/config/admin-config';
-import { AccountSid, ApiKeySecret, ApiKeySid, CustomerCode, EmailAddress, REMINDER_VARIABLES, SweepSchedule, type ReminderVariable } from '../../../src/config/rules';
-import { fhirSettingsProblems, FORMAT_INTAKE_SETTINGS, FunctionsConfig, loadConfig, type ConfigProblem, type Env } from '../../../src/config/config';
+import {
+  AccountSid,
+  ApiKeySecret,
+  ApiKeySid,
+  CustomerCode,
+  EmailAddress,
+  REMINDER_VARIABLES,
+  SweepSchedule,
+  type ReminderVariable,
+} from '../../../src/config/rules';
+import {
+  fhirSettingsProblems,
+  FORMAT_INTAKE_SETTINGS,
+  FunctionsConfig,
+  loadConfig,
+  type ConfigProblem,
+  type Env,
+} from '../../../src/config/config';
 
 /**
  * What `npm run deploy` / `status` / `destroy` read from `.env`. The Functions' own variables are
@@ -20,20 +36,28 @@ export const FLOW_NAME = 'patient-appointment-management';
 
 /** The credentials the deploy acts with; also stored in Secrets Manager for the reminder sweep. */
 const TwilioTarget = z.object({
-  TWILIO_ACCOUNT_SID: AccountSid
-    .meta({ fix: 'copy the Account SID from the Twilio Console home page' }),
-  TWILIO_API_KEY_SID: ApiKeySid
-    .meta({ fix: 'create a Standard API key (Twilio Console → Account → API keys & tokens) and copy its SID' }),
-  TWILIO_API_KEY_SECRET: ApiKeySecret
-    .meta({ fix: 'copy the secret shown once when the API key was created (create a new key if it is lost)' }),
+  TWILIO_ACCOUNT_SID: AccountSid.meta({ fix: 'copy the Account SID from the Twilio Console home page' }),
+  TWILIO_API_KEY_SID: ApiKeySid.meta({ fix: 'create a Standard API key (Twilio Console → Account → API keys & tokens) and copy its SID' }),
+  TWILIO_API_KEY_SECRET: ApiKeySecret.meta({
+    fix: 'copy the secret shown once when the API key was created (create a new key if it is lost)',
+  }),
   CUSTOMER_CODE: CustomerCode,
   AWS_REGION: FunctionsConfig.shape.AWS_REGION,
-  AWS_ACCESS_KEY_ID: z.string().regex(/^[A-Z0-9]{16,128}$/, { error: 'is not an AWS access key id' }).optional()
+  AWS_ACCESS_KEY_ID: z
+    .string()
+    .regex(/^[A-Z0-9]{16,128}$/, { error: 'is not an AWS access key id' })
+    .optional()
     .meta({ fix: 'use the access key of an AWS user or role allowed to deploy CloudFormation stacks (or set AWS_PROFILE instead)' }),
-  AWS_SECRET_ACCESS_KEY: z.string().min(16, { error: 'is too short to be an AWS secret access key' }).optional()
+  AWS_SECRET_ACCESS_KEY: z
+    .string()
+    .min(16, { error: 'is too short to be an AWS secret access key' })
+    .optional()
     .meta({ fix: 'use the secret of AWS_ACCESS_KEY_ID' }),
   AWS_SESSION_TOKEN: z.string().optional().meta({ fix: 'set it only with temporary credentials' }),
-  AWS_PROFILE: z.string().regex(/^[\w.+@-]+$/, { error: 'is not a profile name' }).optional()
+  AWS_PROFILE: z
+    .string()
+    .regex(/^[\w.+@-]+$/, { error: 'is not a profile name' })
+    .optional()
     .meta({ fix: 'use a profile from ~/.aws/config, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead' }),
   TWILIO_PHONE_NUMBER: FunctionsConfig.shape.TWILIO_PHONE_NUMBER.optional(),
   VERIFY_SERVICE_SID: AdminConfig.shape.VERIFY_SERVICE_SID.optional(),
@@ -59,14 +83,17 @@ export const DeployVariables = TwilioTarget.extend({
   APPLICATION_PASSWORD: AdminConfig.shape.APPLICATION_PASSWORD,
   ADMINISTRATOR_PHONE: AdminConfig.shape.ADMINISTRATOR_PHONE,
   SESSION_SECRET: AdminConfig.shape.SESSION_SECRET.optional(),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' }).optional()
+  LOG_LEVEL: z
+    .enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' })
+    .optional()
     .meta({ fix: 'leave unset for info' }),
-  ALARM_EMAIL: EmailAddress
-    .meta({ fix: 'the mailbox that receives the sweep alarms (failed runs, no successful run for too long); AWS mails it a confirmation link first' }),
-  SWEEP_SCHEDULE: SweepSchedule.optional()
-    .meta({ fix: 'e.g. rate(15 minutes), or leave unset for every 15 minutes' }),
-  RAW_RECEIVER: z.enum(['true', 'false'], { error: 'must be true or false' }).optional()
-    .meta({ fix: 'set true to deploy the raw-body receiver (a Lambda Function URL for raw ER7 and application/fhir+json), or leave unset' }),
+  ALARM_EMAIL: EmailAddress.meta({
+    fix: 'the mailbox that receives the sweep alarms (failed runs, no successful run for too long); AWS mails it a confirmation link first',
+  }),
+  SWEEP_SCHEDULE: SweepSchedule.optional().meta({ fix: 'e.g. rate(15 minutes), or leave unset for every 15 minutes' }),
+  RAW_RECEIVER: z.enum(['true', 'false'], { error: 'must be true or false' }).optional().meta({
+    fix: 'set true to deploy the raw-body receiver (a Lambda Function URL for raw ER7 and application/fhir+json), or leave unset',
+  }),
   ...FORMAT_INTAKE_SETTINGS,
   SIMULATION_ENABLED: FunctionsConfig.shape.SIMULATION_ENABLED,
   SIMULATION_ALLOWED_PHONES: FunctionsConfig.shape.SIMULATION_ALLOWED_PHONES,
@@ -163,13 +190,24 @@ const value = (env: Env, key: string): string | undefined => {
 function awsCredentialProblems(env: Env, options: LoadOptions): ConfigProblem[] {
   const id = value(env, 'AWS_ACCESS_KEY_ID');
   const secret = value(env, 'AWS_SECRET_ACCESS_KEY');
-  if (id && !secret) return [{ variable: 'AWS_SECRET_ACCESS_KEY', problem: 'is not set but AWS_ACCESS_KEY_ID is', fix: 'set the secret of that access key' }];
-  if (secret && !id) return [{ variable: 'AWS_ACCESS_KEY_ID', problem: 'is not set but AWS_SECRET_ACCESS_KEY is', fix: 'set the access key id that goes with the secret' }];
+  if (id && !secret)
+    return [
+      { variable: 'AWS_SECRET_ACCESS_KEY', problem: 'is not set but AWS_ACCESS_KEY_ID is', fix: 'set the secret of that access key' },
+    ];
+  if (secret && !id)
+    return [
+      {
+        variable: 'AWS_ACCESS_KEY_ID',
+        problem: 'is not set but AWS_SECRET_ACCESS_KEY is',
+        fix: 'set the access key id that goes with the secret',
+      },
+    ];
   if (!id && !value(env, 'AWS_PROFILE') && !options.hasSharedAwsConfig) {
     return [
       {
         variable: 'AWS_ACCESS_KEY_ID',
-        problem: 'no AWS credentials: neither AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY nor AWS_PROFILE is set, and there is no ~/.aws/config',
+        problem:
+          'no AWS credentials: neither AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY nor AWS_PROFILE is set, and there is no ~/.aws/config',
         fix: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY of a user allowed to deploy CloudFormation stacks, or AWS_PROFILE',
       },
     ];
@@ -209,7 +247,9 @@ export function loadTargetSettings(env: Env, options: LoadOptions = {}): Loaded<
 
 export function loadDeploySettings(env: Env, options: LoadOptions = {}): Loaded<DeploySettings> {
   const loaded = loadConfig(DeployVariables, env, fixesOf(DeployVariables));
-  const intake = Object.fromEntries(INTAKE_VARIABLES.flatMap((k) => (value(env, k) === undefined ? [] : [[k, value(env, k) as string]]))) as DeploySettings['intake'];
+  const intake = Object.fromEntries(
+    INTAKE_VARIABLES.flatMap((k) => (value(env, k) === undefined ? [] : [[k, value(env, k) as string]])),
+  ) as DeploySettings['intake'];
   const problems = [...(loaded.ok ? [] : loaded.problems), ...fhirSettingsProblems(intake), ...awsCredentialProblems(env, options)];
   if (!loaded.ok || problems.length > 0) return { ok: false, problems: sorted(problems, DeployVariables) };
   const c = loaded.config;
@@ -240,7 +280,9 @@ export function loadDeploySettings(env: Env, options: LoadOptions = {}): Loaded<
       ...(c.SWEEP_SCHEDULE ? { sweepSchedule: c.SWEEP_SCHEDULE } : {}),
       intake,
       rawReceiver: c.RAW_RECEIVER === 'true',
-      simulation: Object.fromEntries(SIMULATION_VARIABLES.flatMap((k) => (value(env, k) === undefined ? [] : [[k, value(env, k) as string]]))),
+      simulation: Object.fromEntries(
+        SIMULATION_VARIABLES.flatMap((k) => (value(env, k) === undefined ? [] : [[k, value(env, k) as string]])),
+      ),
     },
   };
 }

@@ -36,31 +36,56 @@ export async function status(deps: CommandDeps): Promise<CommandResult<StatusRep
   const inventory = await attempt(() =>
     steps.run('Read the Twilio account', 'check the Twilio credentials in .env and the network', async () => ({
       value: await twilio
-        .inspect({ ...(s.phoneNumber ? { phoneNumber: s.phoneNumber } : {}), verifyServiceName: verifyServiceName(s.customerCode), ...(s.verifyServiceSid ? { verifyServiceSid: s.verifyServiceSid } : {}) })
+        .inspect({
+          ...(s.phoneNumber ? { phoneNumber: s.phoneNumber } : {}),
+          verifyServiceName: verifyServiceName(s.customerCode),
+          ...(s.verifyServiceSid ? { verifyServiceSid: s.verifyServiceSid } : {}),
+        })
         .catch(twilioAuthHint),
     })),
   );
   const stack = await attempt(() =>
-    steps.run(`Read the AWS stack ${s.stackName}`, 'check the AWS credentials in .env and the network', async () => ({ value: await aws.describeStack() })),
+    steps.run(`Read the AWS stack ${s.stackName}`, 'check the AWS credentials in .env and the network', async () => ({
+      value: await aws.describeStack(),
+    })),
   );
   const twilioLines = inventory ? describeTwilio(inventory, s.phoneNumber) : ['  (not readable: see the failure below)'];
   const stackRead = failures.every((f) => !f.step.startsWith('Read the AWS stack'));
   const awsLines = !stackRead
     ? ['  (not readable: see the failure below)']
     : stack
-      ? [`  Stack              ${stack.name}: ${stack.status} (${stack.source})`, ...Object.entries(stack.outputs).map(([k, v]) => `    ${k.padEnd(28)} ${v}`)]
+      ? [
+          `  Stack              ${stack.name}: ${stack.status} (${stack.source})`,
+          ...Object.entries(stack.outputs).map(([k, v]) => `    ${k.padEnd(28)} ${v}`),
+        ]
       : [`  Stack              ${s.stackName}: not deployed`];
-  for (const l of ['', `Customer ${s.customerCode}: Twilio account ${s.twilio.accountSid}, AWS ${s.region}`, 'Twilio', ...twilioLines, 'AWS', ...awsLines]) steps.line(l);
+  for (const l of [
+    '',
+    `Customer ${s.customerCode}: Twilio account ${s.twilio.accountSid}, AWS ${s.region}`,
+    'Twilio',
+    ...twilioLines,
+    'AWS',
+    ...awsLines,
+  ])
+    steps.line(l);
   for (const f of failures) printFailure(deps.out, f);
   if (!inventory || failures.length > 0) return { ok: false, reason: 'step-failed', failure: failures[0] as StepFailure };
 
   const flow = inventory.flows[0];
   const numberOk = Boolean(flow && inventory.number?.smsUrl === flow.webhookUrl);
   // Without CloudFormation's answer, the outputs of a deploy from this machine are the best evidence.
-  const stackOk = stack ? (stack.status === 'unknown' ? Object.keys(stack.outputs).length > 0 : /_COMPLETE$/.test(stack.status) && !/ROLLBACK|DELETE/.test(stack.status)) : false;
+  const stackOk = stack
+    ? stack.status === 'unknown'
+      ? Object.keys(stack.outputs).length > 0
+      : /_COMPLETE$/.test(stack.status) && !/ROLLBACK|DELETE/.test(stack.status)
+    : false;
   const complete = Boolean(inventory.build && flow && numberOk && inventory.verifyService && stackOk);
   steps.line('');
-  steps.line(complete ? 'Everything a working deployment needs is in place.' : 'Incomplete: run `npm run deploy` to create or repair what is missing.');
+  steps.line(
+    complete
+      ? 'Everything a working deployment needs is in place.'
+      : 'Incomplete: run `npm run deploy` to create or repair what is missing.',
+  );
   return { ok: true, value: { twilio: inventory, stack, complete } };
 }
 
@@ -79,7 +104,14 @@ function describeTwilio(inventory: TwilioInventory, phoneNumber: string | undefi
         ? ['  Environment        none']
         : []),
     `  Studio Flow        ${flow ? `${flow.sid} revision ${flow.revision}, ${flow.status}${flow.valid ? '' : ', INVALID'}` : 'not deployed'}`,
-    ...(inventory.flows.length > 1 ? [`                     (${inventory.flows.length - 1} more with the same name: ${inventory.flows.slice(1).map((f) => f.sid).join(', ')})`] : []),
+    ...(inventory.flows.length > 1
+      ? [
+          `                     (${inventory.flows.length - 1} more with the same name: ${inventory.flows
+            .slice(1)
+            .map((f) => f.sid)
+            .join(', ')})`,
+        ]
+      : []),
     `  Phone number       ${
       !phoneNumber
         ? 'TWILIO_PHONE_NUMBER not set'

@@ -80,7 +80,12 @@ export type Outcome = 'created' | 'updated' | 'unchanged';
 
 export interface TwilioTarget {
   inspect(query: { phoneNumber?: string; verifyServiceSid?: string; verifyServiceName: string }): Promise<TwilioInventory>;
-  deployFunctions(input: { serviceSid?: string; serviceDir: string; env: Record<string, string>; onProgress: (line: string) => void }): Promise<FunctionsDeployment>;
+  deployFunctions(input: {
+    serviceSid?: string;
+    serviceDir: string;
+    env: Record<string, string>;
+    onProgress: (line: string) => void;
+  }): Promise<FunctionsDeployment>;
   /** Makes the environment's variables exactly `env`; returns the keys that changed. */
   setVariables(serviceSid: string, environmentSid: string, env: Record<string, string>): Promise<{ changed: string[]; removed: string[] }>;
   validateFlow(definition: Record<string, unknown>): Promise<void>;
@@ -111,7 +116,12 @@ export interface TwilioCredentials {
 function canonical(value: unknown): string {
   const sort = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sort);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sort(x)]));
+    if (v && typeof v === 'object')
+      return Object.fromEntries(
+        Object.entries(v)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, x]) => [k, sort(x)]),
+      );
     return v;
   };
   return JSON.stringify(sort(value));
@@ -139,14 +149,19 @@ export class TwilioDeployTarget implements TwilioTarget {
     const service = services.find((s) => s.uniqueName === SERVICE_NAME);
     if (service) {
       inventory.service = { sid: service.sid, uniqueName: service.uniqueName };
-      const environments: WithNullable<EnvironmentInstance, 'domainSuffix' | 'buildSid'>[] = await this.sdk.serverless.v1.services(service.sid).environments.list();
+      const environments: WithNullable<EnvironmentInstance, 'domainSuffix' | 'buildSid'>[] = await this.sdk.serverless.v1
+        .services(service.sid)
+        .environments.list();
       const env = environments.find((e) => (e.domainSuffix ?? '') === ENVIRONMENT_SUFFIX);
       if (env) {
         inventory.environment = { sid: env.sid, uniqueName: env.uniqueName, domainName: env.domainName, buildSid: env.buildSid ?? null };
         const variables = await this.sdk.serverless.v1.services(service.sid).environments(env.sid).variables.list();
         inventory.variables = Object.fromEntries(variables.map((v) => [v.key, v.value]));
         if (env.buildSid) {
-          const b: WithNullable<BuildInstance, 'functionVersions' | 'assetVersions'> = await this.sdk.serverless.v1.services(service.sid).builds(env.buildSid).fetch();
+          const b: WithNullable<BuildInstance, 'functionVersions' | 'assetVersions'> = await this.sdk.serverless.v1
+            .services(service.sid)
+            .builds(env.buildSid)
+            .fetch();
           const fns = (b.functionVersions ?? []) as { path?: string; function_sid?: string }[];
           const assets = (b.assetVersions ?? []) as { path?: string }[];
           inventory.build = {
@@ -181,7 +196,12 @@ export class TwilioDeployTarget implements TwilioTarget {
     return inventory;
   }
 
-  async deployFunctions(input: { serviceSid?: string; serviceDir: string; env: Record<string, string>; onProgress: (line: string) => void }): Promise<FunctionsDeployment> {
+  async deployFunctions(input: {
+    serviceSid?: string;
+    serviceDir: string;
+    env: Record<string, string>;
+    onProgress: (line: string) => void;
+  }): Promise<FunctionsDeployment> {
     const client = createServerlessClient({
       username: this.credentials.apiKeySid,
       password: this.credentials.apiKeySecret,
@@ -189,23 +209,26 @@ export class TwilioDeployTarget implements TwilioTarget {
     });
     client.on('status-update', (u: { message: string }) => input.onProgress(u.message));
     const dir = path.resolve(input.serviceDir);
-    const { functions, assets } = await fsHelpers.getListOfFunctionsAndAssets(dir, { functionsFolderNames: ['functions'], assetsFolderNames: ['assets'] });
+    const { functions, assets } = await fsHelpers.getListOfFunctionsAndAssets(dir, {
+      functionsFolderNames: ['functions'],
+      assetsFolderNames: ['assets'],
+    });
     const pkgJson = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
     const result = await client
       .deployProject({
-      username: this.credentials.apiKeySid,
-      password: this.credentials.apiKeySecret,
-      ...(input.serviceSid ? { serviceSid: input.serviceSid } : {}),
-      serviceName: SERVICE_NAME,
-      functionsEnv: ENVIRONMENT_SUFFIX,
-      env: input.env,
-      pkgJson,
-      functions,
-      assets,
-      // A service created by a previous, interrupted run is reused instead of refused.
-      overrideExistingService: true,
-      uiEditable: false,
-    })
+        username: this.credentials.apiKeySid,
+        password: this.credentials.apiKeySecret,
+        ...(input.serviceSid ? { serviceSid: input.serviceSid } : {}),
+        serviceName: SERVICE_NAME,
+        functionsEnv: ENVIRONMENT_SUFFIX,
+        env: input.env,
+        pkgJson,
+        functions,
+        assets,
+        // A service created by a previous, interrupted run is reused instead of refused.
+        overrideExistingService: true,
+        uiEditable: false,
+      })
       .catch(async (err: unknown) => {
         // serverless-api rejects with the bare status string when Twilio reports the build failed.
         if (err === 'failed') throw await this.failedBuild(input.serviceSid);
@@ -227,7 +250,9 @@ export class TwilioDeployTarget implements TwilioTarget {
     try {
       // Twilio takes a Service's unique name wherever its SID goes, so a first deploy can look it up too.
       const service = this.sdk.serverless.v1.services(serviceSid ?? SERVICE_NAME);
-      const builds: WithNullable<BuildInstance, 'functionVersions' | 'assetVersions' | 'dependencies'>[] = await service.builds.list({ limit: 50 });
+      const builds: WithNullable<BuildInstance, 'functionVersions' | 'assetVersions' | 'dependencies'>[] = await service.builds.list({
+        limit: 50,
+      });
       const failed = builds.filter((b) => b.status === 'failed').sort((a, b) => b.dateCreated.getTime() - a.dateCreated.getTime())[0];
       if (failed) {
         return describeFailedBuild({
@@ -248,7 +273,11 @@ export class TwilioDeployTarget implements TwilioTarget {
     );
   }
 
-  async setVariables(serviceSid: string, environmentSid: string, env: Record<string, string>): Promise<{ changed: string[]; removed: string[] }> {
+  async setVariables(
+    serviceSid: string,
+    environmentSid: string,
+    env: Record<string, string>,
+  ): Promise<{ changed: string[]; removed: string[] }> {
     const variables = this.sdk.serverless.v1.services(serviceSid).environments(environmentSid).variables;
     const existing = await variables.list();
     const changed: string[] = [];
@@ -273,7 +302,12 @@ export class TwilioDeployTarget implements TwilioTarget {
     let outcome: Outcome;
     let flow;
     if (!existingSid) {
-      flow = await this.sdk.studio.v2.flows.create({ friendlyName: FLOW_NAME, status: 'published', definition, commitMessage: COMMIT_MESSAGE });
+      flow = await this.sdk.studio.v2.flows.create({
+        friendlyName: FLOW_NAME,
+        status: 'published',
+        definition,
+        commitMessage: COMMIT_MESSAGE,
+      });
       outcome = 'created';
     } else {
       const current = await this.sdk.studio.v2.flows(existingSid).fetch();

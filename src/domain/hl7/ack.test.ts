@@ -17,7 +17,14 @@ describe('ACK', () => {
     expect([3, 4, 5, 6].map((f) => valueAt(msh, f))).toEqual(['SMS', 'CLINIC', 'EHR', 'OWL']);
     expect(valueAt(msh, 6, 2, 2)).toBe('x');
     expect(valueAt(msh, 7)).toBe('20261125160000+0000');
-    expect([valueAt(msh, 9, 1), valueAt(msh, 9, 2), valueAt(msh, 9, 3), valueAt(msh, 10), valueAt(msh, 11), valueAt(msh, 12)]).toEqual(['ACK', 'S12', 'ACK', 'ACK1', 'T', '2.5.1']);
+    expect([valueAt(msh, 9, 1), valueAt(msh, 9, 2), valueAt(msh, 9, 3), valueAt(msh, 10), valueAt(msh, 11), valueAt(msh, 12)]).toEqual([
+      'ACK',
+      'S12',
+      'ACK',
+      'ACK1',
+      'T',
+      '2.5.1',
+    ]);
     expect([msa?.id, valueAt(msa, 1), valueAt(msa, 2), valueAt(msa, 3)]).toEqual(['MSA', 'AA', 'CTRL', 'recorded']);
   });
 
@@ -36,13 +43,22 @@ describe('ACK', () => {
 
   it('answers garbage with default delimiters and an empty MSA-2', () => {
     const ack = buildAck({ code: 'AR', text: 'unreadable', issues: [{ code: 100, text: 'no MSH' }], now: new Date(0), controlId: 'A' });
-    expect(ack).toMatch(/^MSH\|\^~\\&\|\|\|\|\|19700101000000\+0000\|\|ACK\|A\|P\|2\.5\.1\rMSA\|AR\|\|unreadable\rERR\|\|\|100\^Segment sequence error\^HL70357\|E/);
+    expect(ack).toMatch(
+      /^MSH\|\^~\\&\|\|\|\|\|19700101000000\+0000\|\|ACK\|A\|P\|2\.5\.1\rMSA\|AR\|\|unreadable\rERR\|\|\|100\^Segment sequence error\^HL70357\|E/,
+    );
   });
 
   it('adds ERR-1 for v2.3 receivers', () => {
     const r = parseEr7('MSH|^~\\&|A|B|C|D|2026||SIU^S12|X|P|2.3\r');
     if (!r.ok) throw new Error('bad');
-    const ack = buildAck({ code: 'AE', original: r.message, text: 't', issues: [{ code: 101, at: { segment: 'SCH', field: 2 }, text: 'x' }], now: new Date(0), controlId: 'A' });
+    const ack = buildAck({
+      code: 'AE',
+      original: r.message,
+      text: 't',
+      issues: [{ code: 101, at: { segment: 'SCH', field: 2 }, text: 'x' }],
+      now: new Date(0),
+      controlId: 'A',
+    });
     expect(ack).toContain('ERR|SCH^1^2^101&Required field missing&HL70357|SCH^1^2^1|');
   });
 });

@@ -58,12 +58,29 @@ export function buildAck(input: AckInput): string {
   const version = valueAt(msh, 12) || '2.5.1';
   const legacyErr = /^2\.[1-4](\.|$)/.test(version);
   const segments = [
-    ['MSH', `${d.component}${d.repetition}${d.escape}${d.subcomponent}`, raw(5), raw(6), raw(3), raw(4), tsOf(input.now), '', messageType, e(input.controlId), raw(11) || 'P', e(version)],
+    [
+      'MSH',
+      `${d.component}${d.repetition}${d.escape}${d.subcomponent}`,
+      raw(5),
+      raw(6),
+      raw(3),
+      raw(4),
+      tsOf(input.now),
+      '',
+      messageType,
+      e(input.controlId),
+      raw(11) || 'P',
+      e(version),
+    ],
     ['MSA', input.code, e(valueAt(msh, 10)), e(input.text)],
     ...(input.issues ?? []).map((issue) => {
       const at = issue.at;
       const codeText = [String(issue.code), e(ERROR_CODES[issue.code]), 'HL70357'];
-      const erl = at ? [at.segment, '1', String(at.field), String(at.repetition ?? 1), at.component ? String(at.component) : ''].join(d.component).replace(new RegExp(`\\${d.component}+$`), '') : '';
+      const erl = at
+        ? [at.segment, '1', String(at.field), String(at.repetition ?? 1), at.component ? String(at.component) : '']
+            .join(d.component)
+            .replace(new RegExp(`\\${d.component}+$`), '')
+        : '';
       const eld = legacyErr && at ? [at.segment, '1', String(at.field), codeText.join(d.subcomponent)].join(d.component) : '';
       return ['ERR', eld, erl, codeText.join(d.component), 'E', '', '', '', e(issue.text)];
     }),

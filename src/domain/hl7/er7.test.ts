@@ -1,6 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DELIMITERS, encodeEr7, escapeValue, parseEr7, splitSegments, stripMllp, unescapeValue, valueAt, type Delimiters, type Er7Message, type Field } from './er7';
+import {
+  DEFAULT_DELIMITERS,
+  encodeEr7,
+  escapeValue,
+  parseEr7,
+  splitSegments,
+  stripMllp,
+  unescapeValue,
+  valueAt,
+  type Delimiters,
+  type Er7Message,
+  type Field,
+} from './er7';
 
 const PUNCTUATION = [...'|^~\\&#$%!@*+=/:;?'];
 
@@ -10,11 +22,17 @@ const delimitersArb: fc.Arbitrary<Delimiters> = fc
 
 // Values mix every delimiter candidate, quotes, line ends, MLLP bytes, accents and astral characters.
 const valueArb = fc.oneof(
-  fc.string({ unit: fc.constantFrom(...PUNCTUATION, 'a', 'Z', '0', ' ', '"', '\r', '\n', '\u000b', '\u001c', 'é', 'ß', '日', '😀'), maxLength: 12 }),
+  fc.string({
+    unit: fc.constantFrom(...PUNCTUATION, 'a', 'Z', '0', ' ', '"', '\r', '\n', '\u000b', '\u001c', 'é', 'ß', '日', '😀'),
+    maxLength: 12,
+  }),
   fc.constant('""'),
   fc.constant(''),
 );
-const fieldArb: fc.Arbitrary<Field> = fc.array(fc.array(fc.array(valueArb, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 });
+const fieldArb: fc.Arbitrary<Field> = fc.array(
+  fc.array(fc.array(valueArb, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }),
+  { minLength: 1, maxLength: 3 },
+);
 const segmentIdArb = fc.stringMatching(/^[A-Z][A-Z0-9]{2}$/).filter((id) => id !== 'MSH');
 
 const messageArb: fc.Arbitrary<Er7Message> = fc
@@ -26,7 +44,15 @@ const messageArb: fc.Arbitrary<Er7Message> = fc
   .map(({ delimiters, msh, rest }) => ({
     delimiters,
     segments: [
-      { id: 'MSH', fields: [[[['']]], [[[delimiters.field]]], [[[`${delimiters.component}${delimiters.repetition}${delimiters.escape}${delimiters.subcomponent}`]]], ...msh] },
+      {
+        id: 'MSH',
+        fields: [
+          [[['']]],
+          [[[delimiters.field]]],
+          [[[`${delimiters.component}${delimiters.repetition}${delimiters.escape}${delimiters.subcomponent}`]]],
+          ...msh,
+        ],
+      },
       ...rest.map((s) => ({ id: s.id, fields: [[[['']]], ...s.fields] })),
     ],
   }));

@@ -93,7 +93,8 @@ function readDelimiters(msh: string): { ok: true; value: Delimiters } | { ok: fa
   const [component, repetition, escape, subcomponent] = encoding as unknown as [string, string, string, string];
   const all = [field, component, repetition, escape, subcomponent];
   if (new Set(all).size !== all.length) return { ok: false, reason: 'the delimiters (MSH-1, MSH-2) must be five different characters' };
-  if (all.some((c) => /[A-Za-z0-9\s]/.test(c))) return { ok: false, reason: 'the delimiters (MSH-1, MSH-2) must not be letters, digits or blanks' };
+  if (all.some((c) => /[A-Za-z0-9\s]/.test(c)))
+    return { ok: false, reason: 'the delimiters (MSH-1, MSH-2) must not be letters, digits or blanks' };
   return { ok: true, value: { field, component, repetition, escape, subcomponent } };
 }
 
@@ -101,7 +102,9 @@ function parseSegment(line: string, d: Delimiters, charset: string): Segment {
   const raw = line.split(d.field);
   const id = raw[0] as string;
   const decode = (f: string): Field =>
-    f.split(d.repetition).map((rep) => rep.split(d.component).map((comp) => comp.split(d.subcomponent).map((s) => unescapeValue(s, d, charset))));
+    f
+      .split(d.repetition)
+      .map((rep) => rep.split(d.component).map((comp) => comp.split(d.subcomponent).map((s) => unescapeValue(s, d, charset))));
   if (id === 'MSH') {
     // MSH-1 is the separator itself; raw[1] is MSH-2.
     const fields: Field[] = [[[['']]], [[[d.field]]], [[[raw[1] ?? '']]]];
@@ -196,7 +199,9 @@ export function escapeValue(text: string, d: Delimiters = DEFAULT_DELIMITERS): s
 }
 
 export function encodeField(field: Field, d: Delimiters = DEFAULT_DELIMITERS): string {
-  return field.map((rep) => rep.map((comp) => comp.map((s) => escapeValue(s, d)).join(d.subcomponent)).join(d.component)).join(d.repetition);
+  return field
+    .map((rep) => rep.map((comp) => comp.map((s) => escapeValue(s, d)).join(d.subcomponent)).join(d.component))
+    .join(d.repetition);
 }
 
 export function encodeSegment(segment: Segment, d: Delimiters = DEFAULT_DELIMITERS): string {

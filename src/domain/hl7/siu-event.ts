@@ -46,24 +46,50 @@ function clean(text: string): string {
 export function mapSiuMessage(text: string, options: SiuMappingOptions): SiuMapping {
   const parsed = parseEr7(text);
   if (!parsed.ok) {
-    return { kind: 'reject', code: 'AR', issues: parsed.problems.map((p) => ({ code: 100, text: `${p.location} ${p.message}`, ...(p.location.startsWith('MSH') ? { at: MSH(p.location === 'MSH-2' ? 2 : 1) } : {}) })) };
+    return {
+      kind: 'reject',
+      code: 'AR',
+      issues: parsed.problems.map((p) => ({
+        code: 100,
+        text: `${p.location} ${p.message}`,
+        ...(p.location.startsWith('MSH') ? { at: MSH(p.location === 'MSH-2' ? 2 : 1) } : {}),
+      })),
+    };
   }
   const message = parsed.message;
   if (message.segments.some((s, i) => (i > 0 && s.id === 'MSH') || ['FHS', 'BHS', 'BTS', 'FTS'].includes(s.id))) {
-    return { kind: 'reject', code: 'AR', message, issues: [{ code: 100, text: 'batches are not supported: send one message per request' }] };
+    return {
+      kind: 'reject',
+      code: 'AR',
+      message,
+      issues: [{ code: 100, text: 'batches are not supported: send one message per request' }],
+    };
   }
   const facts = readSiu(message);
   if (!/^2\.\d/.test(facts.version)) {
-    return { kind: 'reject', code: 'AR', message, facts, issues: [{ at: MSH(12), code: 203, text: `MSH-12: version ${facts.version || '(empty)'} is not supported; send HL7 v2.x` }] };
+    return {
+      kind: 'reject',
+      code: 'AR',
+      message,
+      facts,
+      issues: [{ at: MSH(12), code: 203, text: `MSH-12: version ${facts.version || '(empty)'} is not supported; send HL7 v2.x` }],
+    };
   }
 
   const found = resolveZone(facts, options);
   const startInPast = facts.start && found?.ok ? instantOf(facts.start.value, found.zone)?.getTime() : undefined;
   const decision: SiuDecision = decideSiu(
-    { messageType: facts.messageType, trigger: facts.trigger, status: facts.status, startInPast: startInPast === undefined ? undefined : startInPast < options.now.getTime(), resourceActions: facts.resourceActions },
+    {
+      messageType: facts.messageType,
+      trigger: facts.trigger,
+      status: facts.status,
+      startInPast: startInPast === undefined ? undefined : startInPast < options.now.getTime(),
+      resourceActions: facts.resourceActions,
+    },
     options,
   );
-  if (decision.kind === 'reject') return { kind: 'reject', code: 'AR', message, facts, issues: [{ at: MSH(9), code: decision.error, text: decision.reason }] };
+  if (decision.kind === 'reject')
+    return { kind: 'reject', code: 'AR', message, facts, issues: [{ at: MSH(9), code: decision.error, text: decision.reason }] };
   if (decision.kind === 'ignore') return { kind: 'ignore', message, facts, reason: decision.reason };
 
   const issues: Hl7Issue[] = [];
@@ -71,14 +97,33 @@ export function mapSiuMessage(text: string, options: SiuMappingOptions): SiuMapp
     if (!ok) issues.push(issue);
   };
   need(segmentsOf(message, 'SCH').length > 0, { code: 100, at: { segment: 'SCH', field: 1 }, text: 'SCH: the message has no SCH segment' });
-  need(facts.patientCount > 0, { code: 100, at: { segment: 'PID', field: 1 }, text: 'PID: the message has no PID segment (no patient to text)' });
-  need(facts.patientCount <= 1, { code: 100, at: { segment: 'PID', field: 1 }, text: 'PID: one patient per appointment message is supported' });
+  need(facts.patientCount > 0, {
+    code: 100,
+    at: { segment: 'PID', field: 1 },
+    text: 'PID: the message has no PID segment (no patient to text)',
+  });
+  need(facts.patientCount <= 1, {
+    code: 100,
+    at: { segment: 'PID', field: 1 },
+    text: 'PID: one patient per appointment message is supported',
+  });
   need(facts.appointmentId, { code: 101, at: { segment: 'SCH', field: 2 }, text: 'SCH-2/SCH-1: no filler or placer appointment id' });
-  if (facts.badStart) issues.push({ code: 102, at: facts.badStart, text: `${label(facts.badStart)}: is not an HL7 date and time (YYYYMMDDHHMM[SS][+ZZZZ])` });
-  else need(facts.start, { code: 101, at: { segment: 'TQ1', field: 7 }, text: 'TQ1-7/SCH-11.4: no appointment start time (TQ1-7, SCH-11.4 or a resource start)' });
-  if (facts.start && !hasMinutes(facts.start.value)) issues.push({ code: 102, at: facts.start.at, text: `${label(facts.start.at)}: the start time needs at least hours and minutes` });
+  if (facts.badStart)
+    issues.push({ code: 102, at: facts.badStart, text: `${label(facts.badStart)}: is not an HL7 date and time (YYYYMMDDHHMM[SS][+ZZZZ])` });
+  else
+    need(facts.start, {
+      code: 101,
+      at: { segment: 'TQ1', field: 7 },
+      text: 'TQ1-7/SCH-11.4: no appointment start time (TQ1-7, SCH-11.4 or a resource start)',
+    });
+  if (facts.start && !hasMinutes(facts.start.value))
+    issues.push({ code: 102, at: facts.start.at, text: `${label(facts.start.at)}: the start time needs at least hours and minutes` });
   need(facts.eventTime, { code: 101, at: MSH(7), text: 'MSH-7: no message date and time' });
-  need(facts.patientId, { code: 101, at: { segment: 'PID', field: 3 }, text: 'PID-3: no patient identifier (a social security number is not used as one)' });
+  need(facts.patientId, {
+    code: 101,
+    at: { segment: 'PID', field: 3 },
+    text: 'PID-3: no patient identifier (a social security number is not used as one)',
+  });
   need(facts.patientGiven, { code: 101, at: { segment: 'PID', field: 5, component: 2 }, text: 'PID-5.2: no given name in any repetition' });
   if (issues.length > 0) return { kind: 'reject', code: 'AE', message, facts, issues };
 
@@ -90,14 +135,28 @@ export function mapSiuMessage(text: string, options: SiuMappingOptions): SiuMapp
       message,
       facts,
       misconfigured: true,
-      issues: [{ code: 207, text: found ? `${found.variable}: ${found.reason}` : 'EHR_DEFAULT_TIMEZONE is not set: times without an offset cannot be placed; the receiver must be configured' }],
+      issues: [
+        {
+          code: 207,
+          text: found
+            ? `${found.variable}: ${found.reason}`
+            : 'EHR_DEFAULT_TIMEZONE is not set: times without an offset cannot be placed; the receiver must be configured',
+        },
+      ],
     };
   }
 
   const start = facts.start as NonNullable<SiuFacts['start']>;
   const eventTime = facts.eventTime as NonNullable<SiuFacts['eventTime']>;
   const eventInstant = instantOf(eventTime.value, found.zone);
-  if (!eventInstant) return { kind: 'reject', code: 'AE', message, facts, issues: [{ code: 102, at: eventTime.at, text: `${label(eventTime.at)}: is not a real date and time` }] };
+  if (!eventInstant)
+    return {
+      kind: 'reject',
+      code: 'AE',
+      message,
+      facts,
+      issues: [{ code: 102, at: eventTime.at, text: `${label(eventTime.at)}: is not a real date and time` }],
+    };
 
   const input: Record<string, string> = {
     event_type: decision.eventType,
@@ -136,7 +195,16 @@ export function mapSiuMessage(text: string, options: SiuMappingOptions): SiuMapp
     input.appointment_location = clean(facts.location.value.display);
     sources.appointment_location = facts.location.at;
   }
-  return { kind: 'event', message, facts, eventType: decision.eventType, ...(decision.subtype ? { subtype: decision.subtype } : {}), input, sources, zone: found.zone.name };
+  return {
+    kind: 'event',
+    message,
+    facts,
+    eventType: decision.eventType,
+    ...(decision.subtype ? { subtype: decision.subtype } : {}),
+    input,
+    sources,
+    zone: found.zone.name,
+  };
 }
 
 function label(p: Hl7Position): string {
@@ -150,7 +218,10 @@ type ZoneFound = { ok: true; zone: AppointmentZone } | { ok: false; variable: st
  * facility (MSH-4.1), else the default. MSH-7's offset is never taken as the zone: a fixed offset
  * is wrong across a DST change between the message and the appointment.
  */
-export function resolveZone(facts: Pick<SiuFacts, 'locationFacility' | 'sendingFacility'>, options: Pick<SiuMappingOptions, 'defaultZone' | 'facilityZones'>): ZoneFound | undefined {
+export function resolveZone(
+  facts: Pick<SiuFacts, 'locationFacility' | 'sendingFacility'>,
+  options: Pick<SiuMappingOptions, 'defaultZone' | 'facilityZones'>,
+): ZoneFound | undefined {
   const map = options.facilityZones ?? {};
   for (const key of [facts.locationFacility, facts.sendingFacility]) {
     const name = key ? map[key] : undefined;

@@ -52,7 +52,9 @@ describe('SIU trigger + SCH-25 → contract event', () => {
   });
 
   it('says CONFIRMED for an S14 with a status the site configured to mean it', () => {
-    expect(decideSiu({ messageType: 'SIU', trigger: 'S14', status: 'Confirmed' }, { confirmedStatuses: ['CONFIRMED'] })).toEqual(ev('CONFIRMED'));
+    expect(decideSiu({ messageType: 'SIU', trigger: 'S14', status: 'Confirmed' }, { confirmedStatuses: ['CONFIRMED'] })).toEqual(
+      ev('CONFIRMED'),
+    );
   });
 
   it.each(['ADT', 'SRM', 'ORU', ''])('refuses message type %j with AR 200', (messageType) => {

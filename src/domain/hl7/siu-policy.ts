@@ -42,7 +42,11 @@ const UNDER_WAY = new Set(['started', 'arrived', 'checkedin', 'complete', 'compl
 
 export function decideSiu(input: SiuPolicyInput, options: SiuPolicyOptions = {}): SiuDecision {
   if (input.messageType.toUpperCase() !== 'SIU') {
-    return { kind: 'reject', error: 200, reason: `MSH-9: ${input.messageType || 'an empty message type'} is not supported; send SIU scheduling messages` };
+    return {
+      kind: 'reject',
+      error: 200,
+      reason: `MSH-9: ${input.messageType || 'an empty message type'} is not supported; send SIU scheduling messages`,
+    };
   }
   const status = statusKey(input.status);
   const trigger = input.trigger.toUpperCase();
@@ -53,7 +57,8 @@ export function decideSiu(input: SiuPolicyInput, options: SiuPolicyOptions = {})
     case 'S13':
       return { kind: 'event', eventType: 'RESCHEDULED' };
     case 'S14': {
-      if (CANCELED.has(status)) return { kind: 'event', eventType: 'CANCELED', ...(status === 'deleted' ? { subtype: 'deleted' as const } : {}) };
+      if (CANCELED.has(status))
+        return { kind: 'event', eventType: 'CANCELED', ...(status === 'deleted' ? { subtype: 'deleted' as const } : {}) };
       if (NOSHOW.has(status)) return { kind: 'event', eventType: 'NOSHOWED' };
       if (UNDER_WAY.has(status)) return { kind: 'ignore', reason: `SCH-25 ${status}: the patient has arrived or been seen` };
       if ((options.confirmedStatuses ?? []).some((c) => statusKey(c) === status)) return { kind: 'event', eventType: 'CONFIRMED' };

@@ -92,7 +92,13 @@ describe('SIU samples: the facts EXPECTED.json lists, read from each published m
 
   it('decodes the escape in the ADT sample (A\\T\\E → A&E)', () => {
     const r = parseEr7(hl7Fixture('msft_SIU_12_actually_ADT_A60.hl7'));
-    expect(r.ok && r.message.segments.find((s) => s.id === 'PV1')?.fields.flat(3).some((v) => v.includes('inc.A&E-this Hosp'))).toBe(true);
+    expect(
+      r.ok &&
+        r.message.segments
+          .find((s) => s.id === 'PV1')
+          ?.fields.flat(3)
+          .some((v) => v.includes('inc.A&E-this Hosp')),
+    ).toBe(true);
   });
 
   it('keeps PID-15 (language) in the mapping result: the contract has no field for it yet', () => {
@@ -102,12 +108,15 @@ describe('SIU samples: the facts EXPECTED.json lists, read from each published m
 
   it('takes TQ1 over the stale SCH-11 and SCH-11 over resource starts (MESA: SCH-11 three days after AIL-6)', () => {
     const msft = map(hl7Fixture('msft_siu_s12_01.hl7'));
-    expect(msft.kind === 'event' && [msft.input.appointment_datetime, msft.sources.appointment_datetime]).toEqual(['2021-09-24T09:30:00+02:15', { segment: 'TQ1', field: 7 }]);
+    expect(msft.kind === 'event' && [msft.input.appointment_datetime, msft.sources.appointment_datetime]).toEqual([
+      '2021-09-24T09:30:00+02:15',
+      { segment: 'TQ1', field: 7 },
+    ]);
     const mesa = map(hl7Fixture('mesa_op_s12.hl7'));
     expect(mesa.kind === 'event' && mesa.sources.appointment_datetime).toEqual({ segment: 'SCH', field: 11, component: 4 });
   });
 
-  it('never takes MSH-7\'s offset as the zone: a message with +0215 still gets the configured zone', () => {
+  it("never takes MSH-7's offset as the zone: a message with +0215 still gets the configured zone", () => {
     const m = map(hl7Fixture('msft_siu_s12_01.hl7'));
     expect(m.kind === 'event' && m.input.appointment_timezone).toBe('America/New_York');
     expect(m.kind === 'event' && m.input.event_datetime_utc).toBe('2021-09-14T09:05:00.000Z');
@@ -117,14 +126,26 @@ describe('SIU samples: the facts EXPECTED.json lists, read from each published m
 describe('SIU mapping rules', () => {
   it('reads times without an offset as wall-clock time in the zone: MSH-7 in New York becomes UTC', () => {
     const m = map(siuMessage({ sentAt: '20261125075000' }));
-    expect(m.kind === 'event' && m.input).toMatchObject({ event_datetime_utc: '2026-11-25T12:50:00.000Z', appointment_datetime: '2026-12-01T10:00', appointment_timezone: 'America/New_York' });
+    expect(m.kind === 'event' && m.input).toMatchObject({
+      event_datetime_utc: '2026-11-25T12:50:00.000Z',
+      appointment_datetime: '2026-12-01T10:00',
+      appointment_timezone: 'America/New_York',
+    });
   });
 
   it('prefers the appointment facility (AIL-3 PL.4) over the sending facility (MSH-4) over the default zone', () => {
     const zones = { 'Owl Clinic': 'America/Phoenix', OWL: 'Pacific/Honolulu' };
-    expect((map(siuMessage(), { facilityZones: zones }) as { input: Record<string, string> }).input.appointment_timezone).toBe('America/Phoenix');
-    expect((map(siuMessage({ location: 'MAIN^Room 4' }), { facilityZones: zones }) as { input: Record<string, string> }).input.appointment_timezone).toBe('Pacific/Honolulu');
-    expect((map(siuMessage({ sendingFacility: 'ELSE', location: 'MAIN' }), { facilityZones: zones }) as { input: Record<string, string> }).input.appointment_timezone).toBe('America/New_York');
+    expect((map(siuMessage(), { facilityZones: zones }) as { input: Record<string, string> }).input.appointment_timezone).toBe(
+      'America/Phoenix',
+    );
+    expect(
+      (map(siuMessage({ location: 'MAIN^Room 4' }), { facilityZones: zones }) as { input: Record<string, string> }).input
+        .appointment_timezone,
+    ).toBe('Pacific/Honolulu');
+    expect(
+      (map(siuMessage({ sendingFacility: 'ELSE', location: 'MAIN' }), { facilityZones: zones }) as { input: Record<string, string> }).input
+        .appointment_timezone,
+    ).toBe('America/New_York');
   });
 
   it('takes the earlier instant for a wall time repeated when DST ends, and writes its offset', () => {
@@ -138,7 +159,12 @@ describe('SIU mapping rules', () => {
   });
 
   it('refuses AR (misconfigured) when no zone is configured for a wall-clock time', () => {
-    expect(map(siuMessage(), { defaultZone: undefined, facilityZones: {} })).toMatchObject({ kind: 'reject', code: 'AR', misconfigured: true, issues: [{ code: 207 }] });
+    expect(map(siuMessage(), { defaultZone: undefined, facilityZones: {} })).toMatchObject({
+      kind: 'reject',
+      code: 'AR',
+      misconfigured: true,
+      issues: [{ code: 207 }],
+    });
   });
 
   it.each([
@@ -155,7 +181,10 @@ describe('SIU mapping rules', () => {
   });
 
   it('acknowledges without recording a message with no phone number (AA, ignored)', () => {
-    expect(map(siuMessage({ phones: '^NET^Internet^zoe@example.com' }))).toMatchObject({ kind: 'ignore', reason: expect.stringMatching(/PID-13/) });
+    expect(map(siuMessage({ phones: '^NET^Internet^zoe@example.com' }))).toMatchObject({
+      kind: 'ignore',
+      reason: expect.stringMatching(/PID-13/),
+    });
   });
 
   it('refuses a batch and a non-v2 version with AR', () => {
@@ -169,7 +198,11 @@ describe('SIU mapping rules', () => {
 
   it('decodes escapes in names and collapses line breaks', () => {
     const m = map(siuMessage({ name: 'O\\E\\Brien^Ana\\.br\\Maria', location: 'MAIN^Room \\T\\ Hall^^Owl Clinic' }));
-    expect(m.kind === 'event' && [m.input.patient_last_name, m.input.patient_first_name, m.input.appointment_location]).toEqual(['O\\Brien', 'Ana Maria', 'Room & Hall, Owl Clinic']);
+    expect(m.kind === 'event' && [m.input.patient_last_name, m.input.patient_first_name, m.input.appointment_location]).toEqual([
+      'O\\Brien',
+      'Ana Maria',
+      'Room & Hall, Owl Clinic',
+    ]);
   });
 
   it('reads a message written with other delimiters', () => {
@@ -191,7 +224,12 @@ describe('choosing the phone to text (PID-13/14/40: use code, equipment, prefere
     ['free-text MOBILE use (Barts)', '02011110111^HOME~0766655652^MOBILE', '', '0766655652'],
     ['home before another phone', '(212)555-0104^ORN^PH~(212)555-0101^PRN^PH', '', '(212)555-0101'],
     ['XTN-18 preference among mobiles', '^^CP^^1^212^5550105^^^^^^^^^^^2~^^CP^^1^212^5550106^^^^^^^^^^^1', '', '+12125550106'],
-    ['no email, fax or pager', 'a@b.example^NET^Internet^a@b.example~(212)555-0107^^FX~(212)555-0108^^BP~(212)555-0109^PRN^PH', '', '(212)555-0109'],
+    [
+      'no email, fax or pager',
+      'a@b.example^NET^Internet^a@b.example~(212)555-0107^^FX~(212)555-0108^^BP~(212)555-0109^PRN^PH',
+      '',
+      '(212)555-0109',
+    ],
     ['business only as a last resort', '', '(212)555-0110 X12^WPN^PH', '(212)555-0110'],
     ['components when XTN-1 is empty', '^PRN^CP^^1^212^5550111', '', '+12125550111'],
   ])('%s', (_what, f13, f14, number) => {

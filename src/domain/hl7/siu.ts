@@ -211,7 +211,13 @@ export function phoneCandidates(pid: Segment | undefined): PhoneCandidate[] {
       const number = numberOf(rep);
       if (!number) return;
       const preference = Number(comp(rep, 18));
-      out.push({ number, use, equipment, ...(preference > 0 ? { preference } : {}), at: { segment: 'PID', field, ...(i > 0 ? { repetition: i + 1 } : {}) } });
+      out.push({
+        number,
+        use,
+        equipment,
+        ...(preference > 0 ? { preference } : {}),
+        at: { segment: 'PID', field, ...(i > 0 ? { repetition: i + 1 } : {}) },
+      });
     });
   }
   return out;

@@ -124,7 +124,11 @@ export class SandboxFhir {
         return;
       }
       this.log.push({ method: req.method, path: req.path, status: 401, auth });
-      res.status(401).set('WWW-Authenticate', 'Bearer realm="sandbox-fhir"').type('application/fhir+json').send(outcome('security', 'send a valid bearer token'));
+      res
+        .status(401)
+        .set('WWW-Authenticate', 'Bearer realm="sandbox-fhir"')
+        .type('application/fhir+json')
+        .send(outcome('security', 'send a valid bearer token'));
     });
     const served = (req: Request, res: Response, status: number, body: unknown) => {
       this.log.push({ method: req.method, path: req.path, status, auth: res.locals.auth as FhirRead['auth'] });
@@ -145,9 +149,18 @@ export class SandboxFhir {
       }
       const [system, value] = wanted.includes('|') ? wanted.split('|', 2) : [undefined, wanted];
       const matches = [...this.resources.values()].filter(
-        (r) => r.resourceType === type && ((r.identifier ?? []) as { system?: string; value?: string }[]).some((i) => i.value === value && (!system || i.system === system)),
+        (r) =>
+          r.resourceType === type &&
+          ((r.identifier ?? []) as { system?: string; value?: string }[]).some(
+            (i) => i.value === value && (!system || i.system === system),
+          ),
       );
-      served(req, res, 200, { resourceType: 'Bundle', type: 'searchset', total: matches.length, entry: matches.map((resource) => ({ resource, search: { mode: 'match' } })) });
+      served(req, res, 200, {
+        resourceType: 'Bundle',
+        type: 'searchset',
+        total: matches.length,
+        entry: matches.map((resource) => ({ resource, search: { mode: 'match' } })),
+      });
     });
     router.put('/:type/:id', express.json({ limit: '256kb', type: ['application/json', 'application/fhir+json'] }), (req, res) => {
       const { type, id } = req.params as { type: string; id: string };

@@ -51,7 +51,9 @@ export function createEhrSandboxRouter(sandbox: EhrSandbox): Router {
       else if (request.outcome === 'rejected-signature') {
         res.status(401).json({ error: { code: 'invalid-signature', message: 'X-Signature does not match the body' } });
       } else {
-        res.status(request.responseStatus).json({ error: { code: 'sandbox-failure', message: 'the sandbox EHR was told to fail this request' } });
+        res
+          .status(request.responseStatus)
+          .json({ error: { code: 'sandbox-failure', message: 'the sandbox EHR was told to fail this request' } });
       }
     };
     if (delayMs > 0) setTimeout(answer, delayMs);
@@ -93,7 +95,8 @@ export function createEhrSandboxRouter(sandbox: EhrSandbox): Router {
     if (res.headersSent) return next(err);
     const e = err as { type?: string };
     if (e.type === 'entity.parse.failed') res.status(400).json({ error: { code: 'invalid-json', message: 'the body is not valid JSON' } });
-    else if (e.type === 'entity.too.large') res.status(413).json({ error: { code: 'payload-too-large', message: 'the body is too large' } });
+    else if (e.type === 'entity.too.large')
+      res.status(413).json({ error: { code: 'payload-too-large', message: 'the body is too large' } });
     else next(err);
   });
   return router;

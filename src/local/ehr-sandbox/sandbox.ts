@@ -117,8 +117,7 @@ export class EhrSandbox {
       outcome = 'failed-by-config';
       responseStatus = this.current.status;
     }
-    const duplicate =
-      idempotencyKey !== null && this.log.some((r) => r.idempotencyKey === idempotencyKey && r.outcome === 'delivered');
+    const duplicate = idempotencyKey !== null && this.log.some((r) => r.idempotencyKey === idempotencyKey && r.outcome === 'delivered');
     const request: EhrRequest = {
       id: this.nextId++,
       method: incoming.method,

@@ -197,7 +197,12 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
 
   updateNumber(sid: string, settings: NumberSettings): TwilioNumber {
     const n = this.numbers.get(sid);
-    if (!n) throw new TwilioApiError(404, 20404, `The requested resource /2010-04-01/Accounts/${this.accountSid}/IncomingPhoneNumbers/${sid}.json was not found`);
+    if (!n)
+      throw new TwilioApiError(
+        404,
+        20404,
+        `The requested resource /2010-04-01/Accounts/${this.accountSid}/IncomingPhoneNumbers/${sid}.json was not found`,
+      );
     if (settings.smsUrl !== undefined) n.smsUrl = settings.smsUrl;
     if (settings.smsMethod !== undefined) n.smsMethod = settings.smsMethod;
     if (settings.friendlyName !== undefined) n.friendlyName = settings.friendlyName;
@@ -220,7 +225,10 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
     return m && { ...m, phoneNumbers: [...m.phoneNumbers] };
   }
 
-  updateService(sid: string, settings: { statusCallback?: string; friendlyName?: string; useInboundWebhookOnNumber?: boolean }): MessagingService {
+  updateService(
+    sid: string,
+    settings: { statusCallback?: string; friendlyName?: string; useInboundWebhookOnNumber?: boolean },
+  ): MessagingService {
     const m = this.services.get(sid);
     if (!m) throw new TwilioApiError(404, 20404, `The requested resource /v1/Services/${sid} was not found`);
     if (settings.statusCallback !== undefined) m.statusCallback = settings.statusCallback;
@@ -259,7 +267,8 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
     const requested = normaliseAddress(request.from);
     const service = requested.startsWith('MG') ? this.services.get(requested) : undefined;
     if (requested.startsWith('MG') && !service) throw new TwilioApiError(400, 21701, `The Messaging Service ${requested} does not exist`);
-    if (service && service.phoneNumbers.length === 0) throw new TwilioApiError(400, 21704, 'The Messaging Service contains no phone numbers');
+    if (service && service.phoneNumbers.length === 0)
+      throw new TwilioApiError(400, 21704, 'The Messaging Service contains no phone numbers');
     // A service sends from its sender pool; locally that is its first number.
     const from = service ? (service.phoneNumbers[0] ?? '') : requested;
     const body = request.body;
@@ -281,7 +290,14 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
     if (this.isOptedOut(from, to)) throw new TwilioApiError(400, 21610, 'Attempt to send to unsubscribed recipient');
     // A message sent through a service reports to the service's callback unless it names its own.
     const statusCallback = request.statusCallback ?? (service?.statusCallback || undefined);
-    return this.deliver({ from, to, body, mediaUrls, ...(statusCallback ? { statusCallback } : {}), ...(service ? { service: service.sid } : {}) });
+    return this.deliver({
+      from,
+      to,
+      body,
+      mediaUrls,
+      ...(statusCallback ? { statusCallback } : {}),
+      ...(service ? { service: service.sid } : {}),
+    });
   }
 
   /**
@@ -401,7 +417,14 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
    * Records an outbound message as queued (accepted, when a Messaging Service sends it) and moves
    * it on shortly after: to sent and delivered, or to sent and undelivered with the phone's error.
    */
-  private deliver(m: { from: string; to: string; body: string; mediaUrls: string[]; statusCallback?: string; service?: string }): MessageRecord {
+  private deliver(m: {
+    from: string;
+    to: string;
+    body: string;
+    mediaUrls: string[];
+    statusCallback?: string;
+    service?: string;
+  }): MessageRecord {
     const now = new Date(this.clock.now());
     const record: MessageRecord = {
       sid: newSid(m.mediaUrls.length > 0 ? 'MM' : 'SM'),
@@ -431,7 +454,11 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
     await new Promise<void>((resolve) => setImmediate(resolve));
     const failure = this.failures.get(entry.record.to);
     // No callback for the initial status; a service's message is queued first (Twilio's lifecycle).
-    const steps: MessageStatus[] = [...(entry.record.status === 'accepted' ? (['queued'] as const) : []), 'sent', failure ? 'undelivered' : 'delivered'];
+    const steps: MessageStatus[] = [
+      ...(entry.record.status === 'accepted' ? (['queued'] as const) : []),
+      'sent',
+      failure ? 'undelivered' : 'delivered',
+    ];
     for (const status of steps) {
       this.setStatus(entry, status, status === 'undelivered' ? failure : undefined);
       if (entry.statusCallback) await this.postStatusCallback(entry, status);

@@ -16,7 +16,10 @@ function phoneNumber(defaultCountry: CountryCode) {
     if (isE164(compact)) return compact;
     const national = normalisePhone(input, defaultCountry);
     if (national.ok) return national.value;
-    ctx.addIssue({ code: 'custom', message: `must be a phone number: E.164 such as +14155550134, or a ${defaultCountry} number such as (415) 555-0134` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a phone number: E.164 such as +14155550134, or a ${defaultCountry} number such as (415) 555-0134`,
+    });
     return z.NEVER;
   });
 }
@@ -86,7 +89,9 @@ export function createPhonesRouter(carrier: Carrier, options: { defaultCountry?:
 
   router.get('/numbers', (_req, res) => {
     res.json({
-      numbers: carrier.listNumbers().map((n) => ({ sid: n.sid, phone_number: n.phoneNumber, friendly_name: n.friendlyName, sms_url: n.smsUrl })),
+      numbers: carrier
+        .listNumbers()
+        .map((n) => ({ sid: n.sid, phone_number: n.phoneNumber, friendly_name: n.friendlyName, sms_url: n.smsUrl })),
     });
   });
 

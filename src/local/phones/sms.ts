@@ -52,7 +52,10 @@ const HELP_WORDS = new Set(['HELP', 'INFO']);
  * YES re-subscribes only someone who is opted out; otherwise it is an ordinary reply.
  */
 export function classifyKeyword(body: string, optedOut: boolean): OptOutType | undefined {
-  const word = body.trim().replace(/[\s.!?,;:]+$/u, '').toUpperCase();
+  const word = body
+    .trim()
+    .replace(/[\s.!?,;:]+$/u, '')
+    .toUpperCase();
   if (STOP_WORDS.has(word)) return 'STOP';
   if (START_WORDS.has(word) || (word === 'YES' && optedOut)) return 'START';
   if (HELP_WORDS.has(word)) return 'HELP';
@@ -80,11 +83,11 @@ function escapeCdata(text: string): string {
 
 function decodeXml(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#\d+|lt|gt|amp|quot|apos);/gi, (_m, e: string) => {
-      const k = e.toLowerCase();
-      if (k.startsWith('#x')) return String.fromCodePoint(parseInt(k.slice(2), 16));
-      if (k.startsWith('#')) return String.fromCodePoint(parseInt(k.slice(1), 10));
-      return { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }[k] ?? '';
-    });
+    const k = e.toLowerCase();
+    if (k.startsWith('#x')) return String.fromCodePoint(parseInt(k.slice(2), 16));
+    if (k.startsWith('#')) return String.fromCodePoint(parseInt(k.slice(1), 10));
+    return { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }[k] ?? '';
+  });
 }
 
 function attributes(text: string): Record<string, string> {

@@ -18,7 +18,6 @@ export interface ConditionalGuard {
 
 type Etag = string | null;
 
-
 /**
  * Per-key readers-writer locks. s3rver writes object files in place, so a GET racing a PUT can read
  * a half-written file; reads therefore wait for writes to the same key, and writes for reads.
@@ -113,11 +112,7 @@ export async function startConditionalGuard(options: {
   // learned while holding the key's lock are trusted.
   const etags = new Map<string, Etag>();
 
-  const upstream = (
-    req: IncomingMessage,
-    body: NodeJS.ReadableStream | null,
-    method = req.method,
-  ): Promise<IncomingMessage> =>
+  const upstream = (req: IncomingMessage, body: NodeJS.ReadableStream | null, method = req.method): Promise<IncomingMessage> =>
     new Promise((resolve, reject) => {
       const out = http.request(
         { host: '127.0.0.1', port: options.upstreamPort, method, path: req.url, headers: req.headers, agent },
@@ -199,7 +194,13 @@ export async function startConditionalGuard(options: {
         const current = await headEtag(req, cacheKey);
         if (ifNoneMatch && current !== null && matches(String(ifNoneMatch), current)) {
           req.resume();
-          s3Error(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', '<Condition>If-None-Match</Condition>');
+          s3Error(
+            res,
+            412,
+            'PreconditionFailed',
+            'At least one of the pre-conditions you specified did not hold',
+            '<Condition>If-None-Match</Condition>',
+          );
           return;
         }
         if (ifMatch && current === null) {
@@ -209,7 +210,13 @@ export async function startConditionalGuard(options: {
         }
         if (ifMatch && current !== null && !matches(String(ifMatch), current)) {
           req.resume();
-          s3Error(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', '<Condition>If-Match</Condition>');
+          s3Error(
+            res,
+            412,
+            'PreconditionFailed',
+            'At least one of the pre-conditions you specified did not hold',
+            '<Condition>If-Match</Condition>',
+          );
           return;
         }
       }

@@ -53,7 +53,14 @@ interface Started {
   port: number;
 }
 
-async function startChild(options: { impl: EmbeddedS3Impl; directory: string; buckets: string[]; port: number; host: string; fsync: boolean }): Promise<Started> {
+async function startChild(options: {
+  impl: EmbeddedS3Impl;
+  directory: string;
+  buckets: string[];
+  port: number;
+  host: string;
+  fsync: boolean;
+}): Promise<Started> {
   const child: ChildProcess = fork(path.join(__dirname, 's3-child.ts'), [], {
     execArgv: ['--import', 'tsx', ...(options.impl === 's3rver' ? ['--openssl-legacy-provider'] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -101,7 +108,14 @@ export async function startEmbeddedS3(options: {
   mkdirSync(options.directory, { recursive: true });
   const impl = options.impl ?? implFromEnv();
   const host = options.host ?? '127.0.0.1';
-  const childOptions = { impl, directory: options.directory, buckets: options.buckets, port: options.port ?? 0, host, fsync: options.fsync ?? false };
+  const childOptions = {
+    impl,
+    directory: options.directory,
+    buckets: options.buckets,
+    port: options.port ?? 0,
+    host,
+    fsync: options.fsync ?? false,
+  };
   let current = await startChild(childOptions);
   // Restarts reuse the port first given, so the endpoint the clients hold stays right.
   childOptions.port = current.port;

@@ -25,7 +25,10 @@ export interface ObjectHead {
 }
 
 export class DamagedObjectError extends Error {
-  constructor(readonly file: string, reason: string) {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
     super(`object file ${path.basename(file)} is damaged: ${reason}`);
   }
 }
@@ -207,10 +210,17 @@ export async function importS3rverData(directory: string, store: ObjectFiles, wa
       }
       const contentType = typeof meta['content-type'] === 'string' ? meta['content-type'] : 'application/octet-stream';
       const userMeta = Object.fromEntries(
-        Object.entries(meta).filter((e): e is [string, string] => e[0].startsWith('x-amz-meta-') && typeof e[1] === 'string').map(([k, v]) => [k.slice(11), v]),
+        Object.entries(meta)
+          .filter((e): e is [string, string] => e[0].startsWith('x-amz-meta-') && typeof e[1] === 'string')
+          .map(([k, v]) => [k.slice(11), v]),
       );
       const stat = await fs.stat(file);
-      await store.write(bucket.name, key, { body: await fs.readFile(file), contentType, meta: userMeta, modified: stat.mtime }, () => undefined);
+      await store.write(
+        bucket.name,
+        key,
+        { body: await fs.readFile(file), contentType, meta: userMeta, modified: stat.mtime },
+        () => undefined,
+      );
       imported += 1;
     }
   }
@@ -226,10 +236,12 @@ function parseObjectFile(file: string, raw: Buffer, verifyBody: boolean): { head
   } catch {
     throw new DamagedObjectError(file, 'unreadable header');
   }
-  if (typeof head.key !== 'string' || typeof head.etag !== 'string' || typeof head.size !== 'number') throw new DamagedObjectError(file, 'incomplete header');
+  if (typeof head.key !== 'string' || typeof head.etag !== 'string' || typeof head.size !== 'number')
+    throw new DamagedObjectError(file, 'incomplete header');
   const body = raw.subarray(end + 1);
   if (body.length !== head.size) throw new DamagedObjectError(file, `body is ${body.length} bytes, header says ${head.size}`);
-  if (verifyBody && createHash('md5').update(body).digest('hex') !== head.etag) throw new DamagedObjectError(file, 'body does not match its ETag');
+  if (verifyBody && createHash('md5').update(body).digest('hex') !== head.etag)
+    throw new DamagedObjectError(file, 'body does not match its ETag');
   return { head, body };
 }
 

@@ -77,9 +77,14 @@ function sendError(res: ServerResponse, method: string, err: S3Error, requestId:
   const extra = Object.entries(err.extra)
     .map(([k, v]) => `<${k}>${xml(v)}</${k}>`)
     .join('');
-  sendXml(res, err.status, `<Error><Code>${err.code}</Code><Message>${xml(err.message)}</Message>${extra}<RequestId>${requestId}</RequestId></Error>`, {
-    'x-amz-request-id': requestId,
-  });
+  sendXml(
+    res,
+    err.status,
+    `<Error><Code>${err.code}</Code><Message>${xml(err.message)}</Message>${extra}<RequestId>${requestId}</RequestId></Error>`,
+    {
+      'x-amz-request-id': requestId,
+    },
+  );
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -181,7 +186,11 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
 
   const body = async (req: IncomingMessage, payloadHash: string): Promise<Buffer> => {
     const raw = await readBody(req);
-    const chunked = payloadHash.startsWith('STREAMING-') || String(req.headers['content-encoding'] ?? '').split(',').some((e) => e.trim() === 'aws-chunked');
+    const chunked =
+      payloadHash.startsWith('STREAMING-') ||
+      String(req.headers['content-encoding'] ?? '')
+        .split(',')
+        .some((e) => e.trim() === 'aws-chunked');
     if (chunked) return decodeAwsChunked(raw);
     if (payloadHash !== 'UNSIGNED-PAYLOAD' && createHash('sha256').update(raw).digest('hex') !== payloadHash) {
       throw new S3Error(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
@@ -192,7 +201,8 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const putObject = async (req: IncomingMessage, res: ServerResponse, bucket: string, key: string, payloadHash: string) => {
     needBucket(bucket);
     if (Buffer.byteLength(key) > 1024) throw new S3Error(400, 'KeyTooLongError', 'Your key is too long');
-    if (req.headers['x-amz-copy-source']) throw new S3Error(501, 'NotImplemented', 'CopyObject is not implemented by the embedded S3 server');
+    if (req.headers['x-amz-copy-source'])
+      throw new S3Error(501, 'NotImplemented', 'CopyObject is not implemented by the embedded S3 server');
     const content = await body(req, payloadHash);
     const md5 = req.headers['content-md5'];
     if (typeof md5 === 'string' && createHash('md5').update(content).digest('base64') !== md5) {
@@ -203,14 +213,23 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     const result = await store.write(
       bucket,
       key,
-      { body: content, contentType: String(req.headers['content-type'] ?? 'application/octet-stream'), meta: userMeta(req.headers), modified: new Date() },
+      {
+        body: content,
+        contentType: String(req.headers['content-type'] ?? 'application/octet-stream'),
+        meta: userMeta(req.headers),
+        modified: new Date(),
+      },
       (current) => {
         if (ifNoneMatch !== undefined && current && matchesAny(ifNoneMatch, current.etag)) {
-          return new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
+          return new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+            Condition: 'If-None-Match',
+          });
         }
         if (ifMatch !== undefined && !current) return new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key });
         if (ifMatch !== undefined && current && !matchesAny(ifMatch, current.etag)) {
-          return new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+          return new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+            Condition: 'If-Match',
+          });
         }
         return undefined;
       },
@@ -228,7 +247,9 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     const ifMatch = req.headers['if-match'];
     const ifNoneMatch = req.headers['if-none-match'];
     if (ifMatch !== undefined && !matchesAny(ifMatch, head.etag)) {
-      throw new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+      throw new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+        Condition: 'If-Match',
+      });
     }
     if (ifNoneMatch !== undefined && matchesAny(ifNoneMatch, head.etag)) {
       res.writeHead(304, { ETag: `"${head.etag}"` });
@@ -242,7 +263,8 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const deleteObjects = async (req: IncomingMessage, res: ServerResponse, bucket: string, payloadHash: string) => {
     needBucket(bucket);
     const text = (await body(req, payloadHash)).toString('utf8');
-    if (!/<Delete[\s>]/.test(text)) throw new S3Error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+    if (!/<Delete[\s>]/.test(text))
+      throw new S3Error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
     const quiet = /<Quiet>\s*true\s*<\/Quiet>/i.test(text);
     const keys = [...text.matchAll(/<Object>[\s\S]*?<Key>([\s\S]*?)<\/Key>[\s\S]*?<\/Object>/g)].map((m) => unxml(m[1] ?? ''));
     if (keys.length > 1000) throw new S3Error(400, 'MalformedXML', 'at most 1,000 keys per request');
@@ -257,7 +279,8 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     const delimiter = query.get('delimiter') ?? '';
     const maxKeysText = query.get('max-keys');
     const maxKeys = maxKeysText === null ? 1000 : Number(maxKeysText);
-    if (!Number.isInteger(maxKeys) || maxKeys < 0) throw new S3Error(400, 'InvalidArgument', 'Provided max-keys not an integer or within integer range', { ArgumentName: 'max-keys' });
+    if (!Number.isInteger(maxKeys) || maxKeys < 0)
+      throw new S3Error(400, 'InvalidArgument', 'Provided max-keys not an integer or within integer range', { ArgumentName: 'max-keys' });
     const limit = Math.min(maxKeys, 1000);
     const tokenText = query.get('continuation-token');
     const startAfter = query.get('start-after') ?? '';
@@ -320,13 +343,18 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
         .bucketNames()
         .map((b) => `<Bucket><Name>${xml(b)}</Name><CreationDate>${new Date(0).toISOString()}</CreationDate></Bucket>`)
         .join('');
-      sendXml(res, 200, `<ListAllMyBucketsResult xmlns="${XMLNS}"><Owner><ID>local</ID></Owner><Buckets>${list}</Buckets></ListAllMyBucketsResult>`);
+      sendXml(
+        res,
+        200,
+        `<ListAllMyBucketsResult xmlns="${XMLNS}"><Owner><ID>local</ID></Owner><Buckets>${list}</Buckets></ListAllMyBucketsResult>`,
+      );
       return;
     }
     if (key === '') {
       if (method === 'PUT') {
         await readBody(req);
-        if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new S3Error(400, 'InvalidBucketName', 'The specified bucket is not valid.', { BucketName: bucket });
+        if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+          throw new S3Error(400, 'InvalidBucketName', 'The specified bucket is not valid.', { BucketName: bucket });
         // us-east-1 answers 200 when the caller already owns the bucket.
         await store.createBucket(bucket);
         res.writeHead(200, { Location: `/${bucket}`, 'Content-Length': 0 });
@@ -342,7 +370,8 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
       if (method === 'DELETE') {
         const outcome = await store.deleteBucket(bucket);
         if (outcome === 'missing') needBucket(bucket);
-        if (outcome === 'not-empty') throw new S3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: bucket });
+        if (outcome === 'not-empty')
+          throw new S3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: bucket });
         res.writeHead(204);
         res.end();
         return;

@@ -8,9 +8,15 @@ import type { IncomingHttpHeaders } from 'node:http';
  */
 export type SigV4Result =
   | { ok: true; payloadHash: string }
-  | { ok: false; status: 400 | 403; code: 'AccessDenied' | 'InvalidAccessKeyId' | 'SignatureDoesNotMatch' | 'AuthorizationHeaderMalformed'; message: string };
+  | {
+      ok: false;
+      status: 400 | 403;
+      code: 'AccessDenied' | 'InvalidAccessKeyId' | 'SignatureDoesNotMatch' | 'AuthorizationHeaderMalformed';
+      message: string;
+    };
 
-const HEADER = /^AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;_-]+),\s*Signature=([0-9a-f]{64})$/;
+const HEADER =
+  /^AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;_-]+),\s*Signature=([0-9a-f]{64})$/;
 
 /** RFC 3986 unreserved characters stay; everything else is %XX (SigV4's UriEncode). */
 function uriEncode(s: string): string {
@@ -54,23 +60,55 @@ export class SigV4Verifier {
     if (!m) return { ok: false, status: 400, code: 'AuthorizationHeaderMalformed', message: 'The authorization header is malformed.' };
     const [, accessKey = '', date = '', region = '', service = '', signedHeaders = '', signature = ''] = m;
     const secret = this.secrets.get(accessKey);
-    if (secret === undefined) return { ok: false, status: 403, code: 'InvalidAccessKeyId', message: 'The AWS Access Key Id you provided does not exist in our records.' };
+    if (secret === undefined)
+      return {
+        ok: false,
+        status: 403,
+        code: 'InvalidAccessKeyId',
+        message: 'The AWS Access Key Id you provided does not exist in our records.',
+      };
     const amzDate = String(headers['x-amz-date'] ?? '');
     const payloadHash = String(headers['x-amz-content-sha256'] ?? '');
     if (!amzDate.startsWith(date) || payloadHash === '') {
-      return { ok: false, status: 400, code: 'AuthorizationHeaderMalformed', message: 'x-amz-date and x-amz-content-sha256 are required and must match the credential scope.' };
+      return {
+        ok: false,
+        status: 400,
+        code: 'AuthorizationHeaderMalformed',
+        message: 'x-amz-date and x-amz-content-sha256 are required and must match the credential scope.',
+      };
     }
     const q = rawUrl.indexOf('?');
     const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
     const names = signedHeaders.split(';');
-    const canonicalHeaders = names.map((n) => `${n}:${String(headers[n] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
-    const canonicalRequest = [method, rawPath, canonicalQuery(q < 0 ? '' : rawUrl.slice(q + 1)), canonicalHeaders, signedHeaders, payloadHash].join('\n');
+    const canonicalHeaders = names
+      .map(
+        (n) =>
+          `${n}:${String(headers[n] ?? '')
+            .trim()
+            .replace(/\s+/g, ' ')}\n`,
+      )
+      .join('');
+    const canonicalRequest = [
+      method,
+      rawPath,
+      canonicalQuery(q < 0 ? '' : rawUrl.slice(q + 1)),
+      canonicalHeaders,
+      signedHeaders,
+      payloadHash,
+    ].join('\n');
     const scope = `${date}/${region}/${service}/aws4_request`;
     const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
-    const expected = createHmac('sha256', this.signingKey(secret, date, region, service)).update(toSign).digest();
+    const expected = createHmac('sha256', this.signingKey(secret, date, region, service))
+      .update(toSign)
+      .digest();
     const given = Buffer.from(signature, 'hex');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return { ok: false, status: 403, code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided.' };
+      return {
+        ok: false,
+        status: 403,
+        code: 'SignatureDoesNotMatch',
+        message: 'The request signature we calculated does not match the signature you provided.',
+      };
     }
     return { ok: true, payloadHash };
   }

@@ -99,7 +99,8 @@ export async function chooseBranch(state: SplitState, render: (template: string)
   const holds = async (c: SplitCondition): Promise<boolean> => {
     const arg = c.arguments[0];
     const subject = arg === undefined ? input : await render(arg);
-    if (arg !== undefined && subject !== input) notes.push(`condition "${c.friendly_name}" tests arguments[0], which renders differently from input`);
+    if (arg !== undefined && subject !== input)
+      notes.push(`condition "${c.friendly_name}" tests arguments[0], which renders differently from input`);
     return evaluateCondition(c.type, subject, await render(c.value));
   };
   for (const t of state.transitions) {

@@ -115,9 +115,14 @@ export class StudioEngine implements StudioInbound {
     }
     const conflicting = this.executions.activeFor(req.flowSid, req.from, req.to)?.sid;
     if (conflicting) {
-      throw new TwilioApiError(409, 20409, `Execution ${conflicting} is already active for this contact. End the active Execution before creating a new one`, {
-        conflicting_execution_sid: conflicting,
-      });
+      throw new TwilioApiError(
+        409,
+        20409,
+        `Execution ${conflicting} is already active for this contact. End the active Execution before creating a new one`,
+        {
+          conflicting_execution_sid: conflicting,
+        },
+      );
     }
     const params = req.parameters;
     const x = this.executions.create({
@@ -290,7 +295,10 @@ export class StudioEngine implements StudioInbound {
         return undefined;
       }
       const renderFailed = err instanceof LiquidError || err instanceof LiquidLimitError;
-      this.note(x, state.name, { level: 'error', message: renderFailed ? `Liquid: ${err.message}` : `internal error: ${describeError(err)}` });
+      this.note(x, state.name, {
+        level: 'error',
+        message: renderFailed ? `Liquid: ${err.message}` : `internal error: ${describeError(err)}`,
+      });
       const failure = FAILURE_EVENT[state.type];
       if (!renderFailed || !failure) return undefined;
       x.ctx.widgets[state.name] = {};
@@ -311,7 +319,9 @@ export class StudioEngine implements StudioInbound {
   /** Fires due send-and-wait timeouts (§2.3) and ends executions past the 30-day lifetime. */
   async tick(): Promise<void> {
     const now = this.opts.clock.now();
-    const due = this.executions.all().filter((x) => x.status === 'active' && (this.expired(x, now) || (x.parked !== undefined && x.parked.deadline <= now)));
+    const due = this.executions
+      .all()
+      .filter((x) => x.status === 'active' && (this.expired(x, now) || (x.parked !== undefined && x.parked.deadline <= now)));
     await Promise.all(due.map((x) => this.work.track(x.lane.run(() => this.fireTimer(x)))));
   }
 

@@ -141,11 +141,23 @@ export class ExecutionStore {
   note(x: Execution, widget: string | undefined, entry: Omit<ExecutionLogEntry, 'at' | 'widget'>): void {
     x.entries.push({ at: new Date(this.now()), ...(widget ? { widget } : {}), ...entry });
     // Process logs carry ids and codes only (no patient data); the execution log keeps the message.
-    if (entry.level !== 'info') log('warn', 'studio widget problem', { execution_sid: x.sid, widget, ...(entry.code ? { code: String(entry.code) } : {}) });
+    if (entry.level !== 'info')
+      log('warn', 'studio widget problem', { execution_sid: x.sid, widget, ...(entry.code ? { code: String(entry.code) } : {}) });
   }
 
   view(x: Execution): ExecutionView {
-    const { ctx, states: _s, initialState: _i, steps: _st, entries: _e, parked: _p, lastWidget: _l, consecutive: _c, lane: _ln, ...rest } = x;
+    const {
+      ctx,
+      states: _s,
+      initialState: _i,
+      steps: _st,
+      entries: _e,
+      parked: _p,
+      lastWidget: _l,
+      consecutive: _c,
+      lane: _ln,
+      ...rest
+    } = x;
     return { ...rest, context: structuredClone(ctx) };
   }
 

@@ -26,9 +26,7 @@ const Condition = z.strictObject({
   value: z.string(),
 });
 
-const noConditions = z
-  .undefined({ error: 'conditions are only allowed on split-based-on "match" transitions' })
-  .optional();
+const noConditions = z.undefined({ error: 'conditions are only allowed on split-based-on "match" transitions' }).optional();
 
 function transitions<const E extends readonly [string, ...string[]]>(events: E) {
   return z.array(z.strictObject({ event: z.enum(events), next: z.string().optional(), conditions: noConditions }));
@@ -53,9 +51,13 @@ const messageProps = {
 };
 
 /** `body` is required unless the message is a content template, which needs `content_sid`. */
-function requireBody(p: { body?: string | undefined; message_type?: string | undefined; content_sid?: string | undefined }, ctx: z.RefinementCtx) {
+function requireBody(
+  p: { body?: string | undefined; message_type?: string | undefined; content_sid?: string | undefined },
+  ctx: z.RefinementCtx,
+) {
   if (p.message_type === 'content_template') {
-    if (p.content_sid === undefined) ctx.addIssue({ code: 'custom', path: ['content_sid'], message: 'content_sid is required for a content template' });
+    if (p.content_sid === undefined)
+      ctx.addIssue({ code: 'custom', path: ['content_sid'], message: 'content_sid is required for a content template' });
   } else if (p.body === undefined) {
     ctx.addIssue({ code: 'custom', path: ['body'], message: 'is required' });
   }
@@ -129,7 +131,11 @@ const RunSubflow = state(
 const Trigger = state('trigger', z.looseObject({ offset: Offset }), transitions(WIDGET_EVENTS.trigger));
 
 /** Voice widgets: only the property types §1.4 records; the engine never runs them. */
-const SayPlay = state('say-play', z.looseObject({ offset: Offset, loop: z.number().int().optional() }), transitions(WIDGET_EVENTS['say-play']));
+const SayPlay = state(
+  'say-play',
+  z.looseObject({ offset: Offset, loop: z.number().int().optional() }),
+  transitions(WIDGET_EVENTS['say-play']),
+);
 
 const Gather = state(
   'gather-input-on-call',

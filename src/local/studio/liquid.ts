@@ -27,7 +27,10 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function javaString(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (Array.isArray(v)) return `[${v.map(javaString).join(', ')}]`;
-  if (isPlainObject(v)) return `{${Object.entries(v).map(([k, x]) => `${k}=${javaString(x)}`).join(', ')}}`;
+  if (isPlainObject(v))
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${k}=${javaString(x)}`)
+      .join(', ')}}`;
   return String(v);
 }
 

@@ -19,7 +19,9 @@ export interface FlowValidationResult {
   warnings: FlowValidationIssue[];
 }
 
-export type ParsedFlow = { ok: true; definition: FlowDefinition; warnings: FlowValidationIssue[] } | { ok: false; errors: FlowValidationIssue[]; warnings: FlowValidationIssue[] };
+export type ParsedFlow =
+  | { ok: true; definition: FlowDefinition; warnings: FlowValidationIssue[] }
+  | { ok: false; errors: FlowValidationIssue[]; warnings: FlowValidationIssue[] };
 
 function pointer(path: readonly PropertyKey[]): string {
   return ['#', ...path.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1'))].join('/');
@@ -40,7 +42,10 @@ function fromZod(issues: readonly z.core.$ZodIssue[]): FlowValidationIssue[] {
 
 /** Property keys each runnable widget reads; others earn a warning (likely a typo). */
 const knownProperties: Map<string, Set<string>> = new Map(
-  FlowState.options.map((o) => [String(o.shape.type.def.type === 'literal' ? o.shape.type.def.values[0] : ''), new Set(Object.keys(o.shape.properties.shape))]),
+  FlowState.options.map((o) => [
+    String(o.shape.type.def.type === 'literal' ? o.shape.type.def.values[0] : ''),
+    new Set(Object.keys(o.shape.properties.shape)),
+  ]),
 );
 
 function crossReferences(def: FlowDefinition): { errors: FlowValidationIssue[]; warnings: FlowValidationIssue[] } {
@@ -49,7 +54,10 @@ function crossReferences(def: FlowDefinition): { errors: FlowValidationIssue[]; 
   const firstIndex = new Map<string, number>();
   def.states.forEach((s, i) => {
     if (firstIndex.has(s.name)) {
-      errors.push({ property_path: `#/states/${i}/name`, message: `duplicate state name "${s.name}" (also #/states/${firstIndex.get(s.name)})` });
+      errors.push({
+        property_path: `#/states/${i}/name`,
+        message: `duplicate state name "${s.name}" (also #/states/${firstIndex.get(s.name)})`,
+      });
     } else firstIndex.set(s.name, i);
   });
   if (!firstIndex.has(def.initial_state)) {
@@ -68,7 +76,8 @@ function crossReferences(def: FlowDefinition): { errors: FlowValidationIssue[]; 
     if (isRunnable(s.type)) {
       const known = knownProperties.get(s.type);
       for (const key of Object.keys(s.properties)) {
-        if (known && !known.has(key)) warnings.push({ property_path: `#/states/${i}/properties/${key}`, message: `property "${key}" is not used by ${s.type}` });
+        if (known && !known.has(key))
+          warnings.push({ property_path: `#/states/${i}/properties/${key}`, message: `property "${key}" is not used by ${s.type}` });
       }
     }
     if (s.type === 'split-based-on') {
@@ -76,7 +85,10 @@ function crossReferences(def: FlowDefinition): { errors: FlowValidationIssue[]; 
         t.conditions?.forEach((c, k) => {
           // §2.4: the Console keeps arguments[0] equal to input; a difference is probably a mistake.
           if (c.arguments[0] !== undefined && c.arguments[0] !== s.properties.input) {
-            warnings.push({ property_path: `#/states/${i}/transitions/${j}/conditions/${k}/arguments/0`, message: 'differs from the widget input; the engine tests arguments[0]' });
+            warnings.push({
+              property_path: `#/states/${i}/transitions/${j}/conditions/${k}/arguments/0`,
+              message: 'differs from the widget input; the engine tests arguments[0]',
+            });
           }
         });
       });

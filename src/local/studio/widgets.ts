@@ -2,7 +2,14 @@ import { TwilioApiError, type MessageRecord, type MessageSender } from '../twili
 import { rfc2822 } from '../twilio/rest';
 import { chooseBranch } from './conditions';
 import type { FlowState, StateOfType } from './flow-schema';
-import { parseJsonObject, sendOutbound, splitCredentials, type OutboundOptions, type OutboundRequest, type OutboundResult } from './outbound-http';
+import {
+  parseJsonObject,
+  sendOutbound,
+  splitCredentials,
+  type OutboundOptions,
+  type OutboundRequest,
+  type OutboundResult,
+} from './outbound-http';
 import type { ExecutionLogEntry, StudioContext } from './types';
 
 /**
@@ -26,10 +33,13 @@ export interface WidgetEnv {
 type Transition = FlowState['transitions'][number];
 
 export type WidgetOutcome =
-  | { kind: 'event'; event: string; transition?: Transition }
-  | { kind: 'park'; deadline: number; outboundSid: string };
+  { kind: 'event'; event: string; transition?: Transition } | { kind: 'park'; deadline: number; outboundSid: string };
 
-const event = (name: string, transition?: Transition): WidgetOutcome => ({ kind: 'event', event: name, ...(transition ? { transition } : {}) });
+const event = (name: string, transition?: Transition): WidgetOutcome => ({
+  kind: 'event',
+  event: name,
+  ...(transition ? { transition } : {}),
+});
 
 /** The Message resource in PascalCase, as Studio stores it in `outbound` (§2.2). */
 function outboundResource(m: MessageRecord, requestedFrom: string): Record<string, unknown> {
@@ -154,7 +164,12 @@ async function httpRequest(s: StateOfType<'make-http-request'>, env: WidgetEnv):
   }
   // §2.6 (chosen): GET (and JSON/raw POST) parameters go to the query string; form POST to the body.
   if (p.method === 'GET' || !isForm) for (const [k, v] of Object.entries(params)) url.searchParams.append(k, v);
-  const req: OutboundRequest = { method: p.method, url: url.toString(), contentType, ...(target.basicAuth ? { basicAuth: target.basicAuth } : {}) };
+  const req: OutboundRequest = {
+    method: p.method,
+    url: url.toString(),
+    contentType,
+    ...(target.basicAuth ? { basicAuth: target.basicAuth } : {}),
+  };
   if (p.method === 'POST') {
     if (isForm && (Object.keys(params).length > 0 || !p.body)) req.form = params;
     else req.body = await env.render(p.body ?? '');
@@ -188,7 +203,13 @@ async function runFunction(s: StateOfType<'run-function'>, env: WidgetEnv): Prom
   const previous = env.ctx.widgets[s.name]?.parsed;
   const kept: Record<string, unknown> = previous !== null && typeof previous === 'object' ? { ...previous } : {};
   const r = await sendOutbound(
-    { method: 'POST', url: target.url, form, contentType: 'application/x-www-form-urlencoded', ...(target.basicAuth ? { basicAuth: target.basicAuth } : {}) },
+    {
+      method: 'POST',
+      url: target.url,
+      form,
+      contentType: 'application/x-www-form-urlencoded',
+      ...(target.basicAuth ? { basicAuth: target.basicAuth } : {}),
+    },
     { ...env.http, redirect: 'manual' },
   );
   // §2.7: a re-run merges new `parsed` keys into the old object; a non-JSON answer leaves it as it was.

@@ -287,10 +287,18 @@ export function createMessagingRouter(carrier: Carrier, credentials: () => Stand
             (phone === undefined || digits(n.phoneNumber).includes(digits(phone))) &&
             (friendly === undefined || n.friendlyName.includes(friendly)),
         );
-      const filters = { ...(phone !== undefined ? { PhoneNumber: phone } : {}), ...(friendly !== undefined ? { FriendlyName: friendly } : {}) };
+      const filters = {
+        ...(phone !== undefined ? { PhoneNumber: phone } : {}),
+        ...(friendly !== undefined ? { FriendlyName: friendly } : {}),
+      };
       res.json(
-        page2010(req, items, `/${API_VERSION}/Accounts/${carrier.accountSid}/IncomingPhoneNumbers.json`, 'incoming_phone_numbers', filters, (n) =>
-          numberJson(carrier.accountSid, n),
+        page2010(
+          req,
+          items,
+          `/${API_VERSION}/Accounts/${carrier.accountSid}/IncomingPhoneNumbers.json`,
+          'incoming_phone_numbers',
+          filters,
+          (n) => numberJson(carrier.accountSid, n),
         ),
       );
     }),
@@ -302,7 +310,11 @@ export function createMessagingRouter(carrier: Carrier, credentials: () => Stand
     route((req, res) => {
       const phoneNumber = formString(req, 'PhoneNumber');
       if (!phoneNumber) {
-        throw new TwilioApiError(400, 21452, 'The local stand-in provisions a number only when PhoneNumber is given (AreaCode search is not available)');
+        throw new TwilioApiError(
+          400,
+          21452,
+          'The local stand-in provisions a number only when PhoneNumber is given (AreaCode search is not available)',
+        );
       }
       const sid = carrier.addNumber(phoneNumber, numberSettings(req));
       const n = carrier.getNumber(sid);

@@ -42,8 +42,7 @@ export function twilioAuth(credentials: () => StandInCredentials): RequestHandle
     const pass = i >= 0 ? decoded.slice(i + 1) : '';
     const c = credentials();
     const ok =
-      (same(user, c.accountSid) && same(pass, c.authToken)) ||
-      (c.apiKeys ?? []).some((k) => same(user, k.sid) && same(pass, k.secret));
+      (same(user, c.accountSid) && same(pass, c.authToken)) || (c.apiKeys ?? []).some((k) => same(user, k.sid) && same(pass, k.secret));
     if (!ok) {
       sendTwilioError(res, new TwilioApiError(401, 20003, 'Authenticate'));
       return;

@@ -1,6 +1,16 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { TwilioApiError } from './contracts';
-import { formBody, formString, iso, missingParameter, requireForm, route, sendTwilioError, twilioAuth, type StandInCredentials } from './rest';
+import {
+  formBody,
+  formString,
+  iso,
+  missingParameter,
+  requireForm,
+  route,
+  sendTwilioError,
+  twilioAuth,
+  type StandInCredentials,
+} from './rest';
 import type {
   LocalServerless,
   ResourceKind,
@@ -189,7 +199,8 @@ function page<T>(req: Request, items: T[], path: string, key: string) {
   const q = (name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined);
   const size = Number(q('PageSize') ?? DEFAULT_PAGE_SIZE);
   const pageNo = Number(q('Page') ?? 0);
-  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) throw new TwilioApiError(400, 20001, `PageSize must be 1-${MAX_PAGE_SIZE}`);
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE)
+    throw new TwilioApiError(400, 20001, `PageSize must be 1-${MAX_PAGE_SIZE}`);
   if (!Number.isInteger(pageNo) || pageNo < 0) throw new TwilioApiError(400, 20001, 'Page must be a non-negative integer');
   const url = (p: number) => `${BASE}${path}?PageSize=${size}&Page=${p}`;
   const start = pageNo * size;
@@ -208,7 +219,9 @@ function page<T>(req: Request, items: T[], path: string, key: string) {
 }
 
 function errors(r: Router): void {
-  r.use((req: Request, _res: Response, next: express.NextFunction) => next(new TwilioApiError(404, 20404, `The requested resource ${req.path} was not found`)));
+  r.use((req: Request, _res: Response, next: express.NextFunction) =>
+    next(new TwilioApiError(404, 20404, `The requested resource ${req.path} was not found`)),
+  );
   r.use((err: unknown, _req: Request, res: Response, next: express.NextFunction) => {
     if (err instanceof TwilioApiError) sendTwilioError(res, err);
     else next(err);
@@ -223,167 +236,262 @@ export function createServerlessRouter(model: LocalServerless, credentials: () =
   const svc = '/v1/Services/:service';
   const env = `${svc}/Environments/:environment`;
 
-  r.post('/v1/Services', route((req, res) => {
-    const created = model.createService({
-      uniqueName: requireForm(req, 'UniqueName'),
-      friendlyName: requireForm(req, 'FriendlyName'),
-      ...(bool(req, 'IncludeCredentials') !== undefined ? { includeCredentials: bool(req, 'IncludeCredentials') } : {}),
-      ...(bool(req, 'UiEditable') !== undefined ? { uiEditable: bool(req, 'UiEditable') } : {}),
-    });
-    res.status(201).json(serviceJson(created));
-  }));
-  r.get('/v1/Services', route((req, res) => {
-    res.json(page(req, model.listServices().map(serviceJson), '/Services', 'services'));
-  }));
-  r.get(svc, route((req, res) => {
-    res.json(serviceJson(model.getService(param(req, 'service'))));
-  }));
-  r.delete(svc, route((req, res) => {
-    model.deleteService(param(req, 'service'));
-    res.status(204).end();
-  }));
+  r.post(
+    '/v1/Services',
+    route((req, res) => {
+      const created = model.createService({
+        uniqueName: requireForm(req, 'UniqueName'),
+        friendlyName: requireForm(req, 'FriendlyName'),
+        ...(bool(req, 'IncludeCredentials') !== undefined ? { includeCredentials: bool(req, 'IncludeCredentials') } : {}),
+        ...(bool(req, 'UiEditable') !== undefined ? { uiEditable: bool(req, 'UiEditable') } : {}),
+      });
+      res.status(201).json(serviceJson(created));
+    }),
+  );
+  r.get(
+    '/v1/Services',
+    route((req, res) => {
+      res.json(page(req, model.listServices().map(serviceJson), '/Services', 'services'));
+    }),
+  );
+  r.get(
+    svc,
+    route((req, res) => {
+      res.json(serviceJson(model.getService(param(req, 'service'))));
+    }),
+  );
+  r.delete(
+    svc,
+    route((req, res) => {
+      model.deleteService(param(req, 'service'));
+      res.status(204).end();
+    }),
+  );
 
-  r.post(`${svc}/Environments`, route((req, res) => {
-    const suffix = formString(req, 'DomainSuffix');
-    const created = model.createEnvironment(param(req, 'service'), {
-      uniqueName: requireForm(req, 'UniqueName'),
-      ...(suffix !== undefined ? { domainSuffix: suffix } : {}),
-    });
-    res.status(201).json(environmentJson(ac, created));
-  }));
-  r.get(`${svc}/Environments`, route((req, res) => {
-    const service = model.getService(param(req, 'service'));
-    const items = model.listEnvironments(service.sid).map((e) => environmentJson(ac, e));
-    res.json(page(req, items, `/Services/${service.sid}/Environments`, 'environments'));
-  }));
-  r.get(env, route((req, res) => {
-    res.json(environmentJson(ac, model.getEnvironment(param(req, 'service'), param(req, 'environment'))));
-  }));
-  r.delete(env, route((req, res) => {
-    model.deleteEnvironment(param(req, 'service'), param(req, 'environment'));
-    res.status(204).end();
-  }));
+  r.post(
+    `${svc}/Environments`,
+    route((req, res) => {
+      const suffix = formString(req, 'DomainSuffix');
+      const created = model.createEnvironment(param(req, 'service'), {
+        uniqueName: requireForm(req, 'UniqueName'),
+        ...(suffix !== undefined ? { domainSuffix: suffix } : {}),
+      });
+      res.status(201).json(environmentJson(ac, created));
+    }),
+  );
+  r.get(
+    `${svc}/Environments`,
+    route((req, res) => {
+      const service = model.getService(param(req, 'service'));
+      const items = model.listEnvironments(service.sid).map((e) => environmentJson(ac, e));
+      res.json(page(req, items, `/Services/${service.sid}/Environments`, 'environments'));
+    }),
+  );
+  r.get(
+    env,
+    route((req, res) => {
+      res.json(environmentJson(ac, model.getEnvironment(param(req, 'service'), param(req, 'environment'))));
+    }),
+  );
+  r.delete(
+    env,
+    route((req, res) => {
+      model.deleteEnvironment(param(req, 'service'), param(req, 'environment'));
+      res.status(204).end();
+    }),
+  );
 
   for (const kind of ['function', 'asset'] as const) {
     const list = `${svc}/${collection(kind)}`;
     const one = `${list}/:resource`;
-    r.post(list, route((req, res) => {
-      res.status(201).json(resourceJson(ac, model.createResource(param(req, 'service'), kind, requireForm(req, 'FriendlyName'))));
-    }));
-    r.get(list, route((req, res) => {
-      const service = model.getService(param(req, 'service'));
-      const items = model.listResources(service.sid, kind).map((x) => resourceJson(ac, x));
-      res.json(page(req, items, `/Services/${service.sid}/${collection(kind)}`, kind === 'function' ? 'functions' : 'assets'));
-    }));
-    r.get(one, route((req, res) => {
-      res.json(resourceJson(ac, model.getResource(param(req, 'service'), kind, param(req, 'resource'))));
-    }));
-    r.delete(one, route((req, res) => {
-      model.deleteResource(param(req, 'service'), kind, param(req, 'resource'));
-      res.status(204).end();
-    }));
-    r.get(`${one}/Versions`, route((req, res) => {
-      const service = model.getService(param(req, 'service'));
-      const resource = param(req, 'resource');
-      const items = model.listVersions(service.sid, kind, resource).map((v) => versionJson(ac, v));
-      res.json(page(req, items, `/Services/${service.sid}/${collection(kind)}/${resource}/Versions`, kind === 'function' ? 'function_versions' : 'asset_versions'));
-    }));
-    r.get(`${one}/Versions/:version`, route((req, res) => {
-      res.json(versionJson(ac, model.getVersion(param(req, 'service'), kind, param(req, 'resource'), param(req, 'version'))));
-    }));
+    r.post(
+      list,
+      route((req, res) => {
+        res.status(201).json(resourceJson(ac, model.createResource(param(req, 'service'), kind, requireForm(req, 'FriendlyName'))));
+      }),
+    );
+    r.get(
+      list,
+      route((req, res) => {
+        const service = model.getService(param(req, 'service'));
+        const items = model.listResources(service.sid, kind).map((x) => resourceJson(ac, x));
+        res.json(page(req, items, `/Services/${service.sid}/${collection(kind)}`, kind === 'function' ? 'functions' : 'assets'));
+      }),
+    );
+    r.get(
+      one,
+      route((req, res) => {
+        res.json(resourceJson(ac, model.getResource(param(req, 'service'), kind, param(req, 'resource'))));
+      }),
+    );
+    r.delete(
+      one,
+      route((req, res) => {
+        model.deleteResource(param(req, 'service'), kind, param(req, 'resource'));
+        res.status(204).end();
+      }),
+    );
+    r.get(
+      `${one}/Versions`,
+      route((req, res) => {
+        const service = model.getService(param(req, 'service'));
+        const resource = param(req, 'resource');
+        const items = model.listVersions(service.sid, kind, resource).map((v) => versionJson(ac, v));
+        res.json(
+          page(
+            req,
+            items,
+            `/Services/${service.sid}/${collection(kind)}/${resource}/Versions`,
+            kind === 'function' ? 'function_versions' : 'asset_versions',
+          ),
+        );
+      }),
+    );
+    r.get(
+      `${one}/Versions/:version`,
+      route((req, res) => {
+        res.json(versionJson(ac, model.getVersion(param(req, 'service'), kind, param(req, 'resource'), param(req, 'version'))));
+      }),
+    );
   }
-  r.get(`${svc}/Functions/:resource/Versions/:version/Content`, route((req, res) => {
-    const v = model.getVersion(param(req, 'service'), 'function', param(req, 'resource'), param(req, 'version'));
-    res.json({
-      sid: v.sid,
-      account_sid: ac,
-      service_sid: v.serviceSid,
-      function_sid: v.resourceSid,
-      content: v.content.toString('utf8'),
-      url: `${serviceUrl(v.serviceSid)}/Functions/${v.resourceSid}/Versions/${v.sid}/Content`,
-    });
-  }));
+  r.get(
+    `${svc}/Functions/:resource/Versions/:version/Content`,
+    route((req, res) => {
+      const v = model.getVersion(param(req, 'service'), 'function', param(req, 'resource'), param(req, 'version'));
+      res.json({
+        sid: v.sid,
+        account_sid: ac,
+        service_sid: v.serviceSid,
+        function_sid: v.resourceSid,
+        content: v.content.toString('utf8'),
+        url: `${serviceUrl(v.serviceSid)}/Functions/${v.resourceSid}/Versions/${v.sid}/Content`,
+      });
+    }),
+  );
 
   const versionOf = (serviceSid: string) => {
     const all = new Map<string, ServerlessVersion>();
     for (const kind of ['function', 'asset'] as const) {
-      for (const res of model.listResources(serviceSid, kind)) for (const v of model.listVersions(serviceSid, kind, res.sid)) all.set(v.sid, v);
+      for (const res of model.listResources(serviceSid, kind))
+        for (const v of model.listVersions(serviceSid, kind, res.sid)) all.set(v.sid, v);
     }
     return (sid: string) => all.get(sid);
   };
-  r.post(`${svc}/Builds`, route((req, res) => {
-    const service = model.getService(param(req, 'service'));
-    const runtime = formString(req, 'Runtime');
-    const build = model.createBuild(service.sid, {
-      functionVersions: formList(req, 'FunctionVersions'),
-      assetVersions: formList(req, 'AssetVersions'),
-      dependencies: dependencies(req),
-      ...(runtime ? { runtime } : {}),
-    });
-    res.status(201).json(buildJson(ac, build, versionOf(service.sid)));
-  }));
-  r.get(`${svc}/Builds`, route((req, res) => {
-    const service = model.getService(param(req, 'service'));
-    const lookup = versionOf(service.sid);
-    res.json(page(req, model.listBuilds(service.sid).map((b) => buildJson(ac, b, lookup)), `/Services/${service.sid}/Builds`, 'builds'));
-  }));
-  r.get(`${svc}/Builds/:build`, route((req, res) => {
-    const service = model.getService(param(req, 'service'));
-    res.json(buildJson(ac, model.getBuild(service.sid, param(req, 'build')), versionOf(service.sid)));
-  }));
-  r.get(`${svc}/Builds/:build/Status`, route((req, res) => {
-    const service = model.getService(param(req, 'service'));
-    const sid = param(req, 'build');
-    const status = model.readBuildStatus(service.sid, sid);
-    res.json({ sid, account_sid: ac, service_sid: service.sid, status, url: `${serviceUrl(service.sid)}/Builds/${sid}/Status` });
-  }));
+  r.post(
+    `${svc}/Builds`,
+    route((req, res) => {
+      const service = model.getService(param(req, 'service'));
+      const runtime = formString(req, 'Runtime');
+      const build = model.createBuild(service.sid, {
+        functionVersions: formList(req, 'FunctionVersions'),
+        assetVersions: formList(req, 'AssetVersions'),
+        dependencies: dependencies(req),
+        ...(runtime ? { runtime } : {}),
+      });
+      res.status(201).json(buildJson(ac, build, versionOf(service.sid)));
+    }),
+  );
+  r.get(
+    `${svc}/Builds`,
+    route((req, res) => {
+      const service = model.getService(param(req, 'service'));
+      const lookup = versionOf(service.sid);
+      res.json(
+        page(
+          req,
+          model.listBuilds(service.sid).map((b) => buildJson(ac, b, lookup)),
+          `/Services/${service.sid}/Builds`,
+          'builds',
+        ),
+      );
+    }),
+  );
+  r.get(
+    `${svc}/Builds/:build`,
+    route((req, res) => {
+      const service = model.getService(param(req, 'service'));
+      res.json(buildJson(ac, model.getBuild(service.sid, param(req, 'build')), versionOf(service.sid)));
+    }),
+  );
+  r.get(
+    `${svc}/Builds/:build/Status`,
+    route((req, res) => {
+      const service = model.getService(param(req, 'service'));
+      const sid = param(req, 'build');
+      const status = model.readBuildStatus(service.sid, sid);
+      res.json({ sid, account_sid: ac, service_sid: service.sid, status, url: `${serviceUrl(service.sid)}/Builds/${sid}/Status` });
+    }),
+  );
 
-  r.post(`${env}/Deployments`, route((req, res) => {
-    const service = model.getService(param(req, 'service'));
-    const environment = model.getEnvironment(service.sid, param(req, 'environment'));
-    // BuildSid is optional at Twilio: a deployment without one leaves the environment serving nothing.
-    const buildSid = formString(req, 'BuildSid');
-    res.status(201).json(deploymentJson(ac, model.createDeployment(service.sid, environment.sid, buildSid === '' ? undefined : buildSid)));
-  }));
-  r.get(`${env}/Deployments`, route((req, res) => {
-    const service = model.getService(param(req, 'service'));
-    const environment = model.getEnvironment(service.sid, param(req, 'environment'));
-    const items = model.listDeployments(service.sid, environment.sid).map((d) => deploymentJson(ac, d));
-    res.json(page(req, items, `/Services/${service.sid}/Environments/${environment.sid}/Deployments`, 'deployments'));
-  }));
+  r.post(
+    `${env}/Deployments`,
+    route((req, res) => {
+      const service = model.getService(param(req, 'service'));
+      const environment = model.getEnvironment(service.sid, param(req, 'environment'));
+      // BuildSid is optional at Twilio: a deployment without one leaves the environment serving nothing.
+      const buildSid = formString(req, 'BuildSid');
+      res
+        .status(201)
+        .json(deploymentJson(ac, model.createDeployment(service.sid, environment.sid, buildSid === '' ? undefined : buildSid)));
+    }),
+  );
+  r.get(
+    `${env}/Deployments`,
+    route((req, res) => {
+      const service = model.getService(param(req, 'service'));
+      const environment = model.getEnvironment(service.sid, param(req, 'environment'));
+      const items = model.listDeployments(service.sid, environment.sid).map((d) => deploymentJson(ac, d));
+      res.json(page(req, items, `/Services/${service.sid}/Environments/${environment.sid}/Deployments`, 'deployments'));
+    }),
+  );
 
-  r.post(`${env}/Variables`, route((req, res) => {
-    const service = model.getService(param(req, 'service'));
-    const environment = model.getEnvironment(service.sid, param(req, 'environment'));
-    const key = requireForm(req, 'Key');
-    // Value is required, but may be empty: an empty setting is still a setting.
-    const value = formString(req, 'Value');
-    if (value === undefined) throw missingParameter('Value');
-    const created = model.createVariable(service.sid, environment.sid, key, value);
-    res.status(201).json(variableJson(ac, created));
-  }));
-  r.get(`${env}/Variables`, route((req, res) => {
-    const service = model.getService(param(req, 'service'));
-    const environment = model.getEnvironment(service.sid, param(req, 'environment'));
-    const items = model.listVariables(service.sid, environment.sid).map((v) => variableJson(ac, v));
-    res.json(page(req, items, `/Services/${service.sid}/Environments/${environment.sid}/Variables`, 'variables'));
-  }));
-  r.get(`${env}/Variables/:variable`, route((req, res) => {
-    res.json(variableJson(ac, model.getVariable(param(req, 'service'), param(req, 'environment'), param(req, 'variable'))));
-  }));
-  r.post(`${env}/Variables/:variable`, route((req, res) => {
-    const key = formString(req, 'Key');
-    const value = formString(req, 'Value');
-    const updated = model.updateVariable(param(req, 'service'), param(req, 'environment'), param(req, 'variable'), {
-      ...(key !== undefined ? { key } : {}),
-      ...(value !== undefined ? { value } : {}),
-    });
-    res.json(variableJson(ac, updated));
-  }));
-  r.delete(`${env}/Variables/:variable`, route((req, res) => {
-    model.deleteVariable(param(req, 'service'), param(req, 'environment'), param(req, 'variable'));
-    res.status(204).end();
-  }));
+  r.post(
+    `${env}/Variables`,
+    route((req, res) => {
+      const service = model.getService(param(req, 'service'));
+      const environment = model.getEnvironment(service.sid, param(req, 'environment'));
+      const key = requireForm(req, 'Key');
+      // Value is required, but may be empty: an empty setting is still a setting.
+      const value = formString(req, 'Value');
+      if (value === undefined) throw missingParameter('Value');
+      const created = model.createVariable(service.sid, environment.sid, key, value);
+      res.status(201).json(variableJson(ac, created));
+    }),
+  );
+  r.get(
+    `${env}/Variables`,
+    route((req, res) => {
+      const service = model.getService(param(req, 'service'));
+      const environment = model.getEnvironment(service.sid, param(req, 'environment'));
+      const items = model.listVariables(service.sid, environment.sid).map((v) => variableJson(ac, v));
+      res.json(page(req, items, `/Services/${service.sid}/Environments/${environment.sid}/Variables`, 'variables'));
+    }),
+  );
+  r.get(
+    `${env}/Variables/:variable`,
+    route((req, res) => {
+      res.json(variableJson(ac, model.getVariable(param(req, 'service'), param(req, 'environment'), param(req, 'variable'))));
+    }),
+  );
+  r.post(
+    `${env}/Variables/:variable`,
+    route((req, res) => {
+      const key = formString(req, 'Key');
+      const value = formString(req, 'Value');
+      const updated = model.updateVariable(param(req, 'service'), param(req, 'environment'), param(req, 'variable'), {
+        ...(key !== undefined ? { key } : {}),
+        ...(value !== undefined ? { value } : {}),
+      });
+      res.json(variableJson(ac, updated));
+    }),
+  );
+  r.delete(
+    `${env}/Variables/:variable`,
+    route((req, res) => {
+      model.deleteVariable(param(req, 'service'), param(req, 'environment'), param(req, 'variable'));
+      res.status(204).end();
+    }),
+  );
 
   errors(r);
   return r;
@@ -397,29 +505,32 @@ export function createServerlessUploadRouter(model: LocalServerless, credentials
   r.use(express.raw({ type: 'multipart/form-data', limit: '25mb' }));
 
   for (const kind of ['function', 'asset'] as const) {
-    r.post(`/v1/Services/:service/${collection(kind)}/:resource/Versions`, route(async (req, res) => {
-      const type = req.headers['content-type'] ?? '';
-      if (!type.startsWith('multipart/form-data') || !Buffer.isBuffer(req.body)) {
-        throw new TwilioApiError(400, 20001, 'Upload the version as multipart/form-data with Path, Visibility and Content');
-      }
-      // The platform's own multipart parser (undici), so no parser of ours decides what a part is.
-      const form = await new Response(req.body, { headers: { 'content-type': type } }).formData();
-      const text = (name: string) => {
-        const v = form.get(name);
-        if (typeof v !== 'string' || v === '') throw missingParameter(name);
-        return v;
-      };
-      const content = form.get('Content');
-      if (content === null || typeof content === 'string') throw missingParameter('Content');
-      const service = model.getService(param(req, 'service'));
-      const version = model.createVersion(service.sid, kind, param(req, 'resource'), {
-        path: text('Path'),
-        visibility: text('Visibility'),
-        content: Buffer.from(await content.arrayBuffer()),
-        contentType: content.type || 'application/octet-stream',
-      });
-      res.status(201).json(versionJson(ac, version));
-    }));
+    r.post(
+      `/v1/Services/:service/${collection(kind)}/:resource/Versions`,
+      route(async (req, res) => {
+        const type = req.headers['content-type'] ?? '';
+        if (!type.startsWith('multipart/form-data') || !Buffer.isBuffer(req.body)) {
+          throw new TwilioApiError(400, 20001, 'Upload the version as multipart/form-data with Path, Visibility and Content');
+        }
+        // The platform's own multipart parser (undici), so no parser of ours decides what a part is.
+        const form = await new Response(req.body, { headers: { 'content-type': type } }).formData();
+        const text = (name: string) => {
+          const v = form.get(name);
+          if (typeof v !== 'string' || v === '') throw missingParameter(name);
+          return v;
+        };
+        const content = form.get('Content');
+        if (content === null || typeof content === 'string') throw missingParameter('Content');
+        const service = model.getService(param(req, 'service'));
+        const version = model.createVersion(service.sid, kind, param(req, 'resource'), {
+          path: text('Path'),
+          visibility: text('Visibility'),
+          content: Buffer.from(await content.arrayBuffer()),
+          contentType: content.type || 'application/octet-stream',
+        });
+        res.status(201).json(versionJson(ac, version));
+      }),
+    );
   }
 
   errors(r);

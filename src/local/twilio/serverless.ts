@@ -153,7 +153,12 @@ export class LocalServerless {
 
   // Services -----------------------------------------------------------------------------------
 
-  createService(input: { uniqueName: string; friendlyName: string; includeCredentials?: boolean; uiEditable?: boolean }): ServerlessService {
+  createService(input: {
+    uniqueName: string;
+    friendlyName: string;
+    includeCredentials?: boolean;
+    uiEditable?: boolean;
+  }): ServerlessService {
     if (!UNIQUE_NAME.test(input.uniqueName)) {
       throw badRequest('UniqueName must be 1-50 letters, digits or hyphens (it becomes part of the domain)');
     }
@@ -241,7 +246,14 @@ export class LocalServerless {
     const service = this.service(serviceSid);
     if (friendlyName.length === 0 || friendlyName.length > 255) throw badRequest('FriendlyName must be 1-255 characters');
     const at = this.now();
-    const resource: ServerlessResource = { sid: newSid('ZH'), serviceSid: service.sid, kind, friendlyName, dateCreated: at, dateUpdated: at };
+    const resource: ServerlessResource = {
+      sid: newSid('ZH'),
+      serviceSid: service.sid,
+      kind,
+      friendlyName,
+      dateCreated: at,
+      dateUpdated: at,
+    };
     service.resources.set(resource.sid, resource);
     return { ...resource };
   }
@@ -293,7 +305,8 @@ export class LocalServerless {
 
   getVersion(serviceSid: string, kind: ResourceKind, resourceSid: string, sid: string): ServerlessVersion {
     const v = this.service(serviceSid).versions.get(sid);
-    if (!v || v.resourceSid !== resourceSid || v.kind !== kind) throw notFound(`${kind === 'function' ? 'Function' : 'Asset'} Version`, sid);
+    if (!v || v.resourceSid !== resourceSid || v.kind !== kind)
+      throw notFound(`${kind === 'function' ? 'Function' : 'Asset'} Version`, sid);
     return { ...v };
   }
 
@@ -306,7 +319,8 @@ export class LocalServerless {
     const service = this.service(serviceSid);
     const check = (sids: string[], kind: ResourceKind) => {
       for (const sid of sids) {
-        if (service.versions.get(sid)?.kind !== kind) throw badRequest(`${kind === 'function' ? 'FunctionVersions' : 'AssetVersions'}: ${sid} is not a version of this Service`);
+        if (service.versions.get(sid)?.kind !== kind)
+          throw badRequest(`${kind === 'function' ? 'FunctionVersions' : 'AssetVersions'}: ${sid} is not a version of this Service`);
       }
     };
     check(input.functionVersions, 'function');
@@ -374,7 +388,13 @@ export class LocalServerless {
       const build = this.advance(this.build(service, buildSid));
       if (build.status !== 'completed') throw badRequest(`Build ${buildSid} is ${build.status}; only a completed build can be deployed`);
     }
-    const deployment: ServerlessDeployment = { sid: newSid('ZD'), serviceSid: service.sid, environmentSid, buildSid: buildSid ?? null, dateCreated: this.now() };
+    const deployment: ServerlessDeployment = {
+      sid: newSid('ZD'),
+      serviceSid: service.sid,
+      environmentSid,
+      buildSid: buildSid ?? null,
+      dateCreated: this.now(),
+    };
     service.deployments.set(deployment.sid, deployment);
     env.buildSid = buildSid ?? null;
     env.dateUpdated = deployment.dateCreated;
@@ -397,7 +417,15 @@ export class LocalServerless {
       throw conflict(`Variable with Key ${key} already exists in this Environment`);
     }
     const at = this.now();
-    const variable: ServerlessVariable = { sid: newSid('ZV'), serviceSid: service.sid, environmentSid, key, value, dateCreated: at, dateUpdated: at };
+    const variable: ServerlessVariable = {
+      sid: newSid('ZV'),
+      serviceSid: service.sid,
+      environmentSid,
+      key,
+      value,
+      dateCreated: at,
+      dateUpdated: at,
+    };
     service.variables.set(variable.sid, variable);
     return { ...variable };
   }

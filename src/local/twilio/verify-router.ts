@@ -158,7 +158,8 @@ export function createVerifyRouter(verify: LocalVerify, credentials: () => Stand
       // Twilio's spec requires no parameter here (Silent Network Auth checks send SnaClientToken
       // instead of Code); the stand-in checks codes only, so a check without one is invalid.
       const code = formString(req, 'Code');
-      if (code === undefined || code === '') throw new TwilioApiError(400, 60200, 'Invalid parameter `Code`: the local stand-in checks codes only (no SnaClientToken)');
+      if (code === undefined || code === '')
+        throw new TwilioApiError(400, 60200, 'Invalid parameter `Code`: the local stand-in checks codes only (no SnaClientToken)');
       const v = verify.checkVerification(param(req, 'va'), {
         code,
         ...(to ? { to } : {}),

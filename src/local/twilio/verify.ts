@@ -78,7 +78,14 @@ export class LocalVerify {
     const codeLength = input.codeLength ?? 6;
     if (!Number.isInteger(codeLength) || codeLength < 4 || codeLength > 10) throw invalid('CodeLength');
     const now = this.now();
-    const service: VerifyService = { sid: newSid('VA'), accountSid: this.accountSid, friendlyName, codeLength, dateCreated: now, dateUpdated: now };
+    const service: VerifyService = {
+      sid: newSid('VA'),
+      accountSid: this.accountSid,
+      friendlyName,
+      codeLength,
+      dateCreated: now,
+      dateUpdated: now,
+    };
     this.services.set(service.sid, service);
     this.pending.set(service.sid, new Map());
     return { ...service };
