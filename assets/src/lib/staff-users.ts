@@ -44,7 +44,7 @@ export function setUpStaffUsers() {
             {
               type: 'button',
               class: 'secondary small',
-              'aria-label': `${u.disabled ? 'Enable' : 'Disable'} ${u.id}`,
+              'aria-label': `${u.disabled ? 'Enable' : 'Disable'}: ${u.id}`,
               onclick: (e: Event) =>
                 void update(
                   e.currentTarget as HTMLButtonElement,
@@ -59,7 +59,7 @@ export function setUpStaffUsers() {
             {
               type: 'button',
               class: 'secondary small',
-              'aria-label': `Make ${u.id} ${u.role === 'admin' ? 'staff' : 'an admin'}`,
+              'aria-label': `${u.role === 'admin' ? 'Make staff' : 'Make admin'}: ${u.id}`,
               onclick: (e: Event) =>
                 void update(
                   e.currentTarget as HTMLButtonElement,
