@@ -7,6 +7,7 @@ import { setLogSink } from '../src/log';
 import { ehrEvent } from './fixtures/events';
 import { bug, s3Unavailable } from './support/failures';
 import { installTwilioResponse, type RecordedResponse } from './support/twilio-response';
+import { DateTime } from 'luxon';
 
 let removeTwilioResponse: () => void = () => undefined;
 
@@ -58,9 +59,18 @@ async function call(handler: (...args: any[]) => Promise<void>, event: object): 
   });
 }
 
+// The Function runs in this process on the real clock (no stack with a pinned one), so the event's
+// times are set from it: a fixture date would be "from the future" when the clock is moved back.
 const intakeEvent = () => ({
   request: { headers: { authorization: `Bearer ${EHR_API_KEY}`, 'content-type': 'application/json', 'content-length': '600' } },
-  ...ehrEvent(),
+  ...ehrEvent({
+    event_datetime_utc: new Date(Date.now() - 3_600_000).toISOString(),
+    appointment_datetime: DateTime.now()
+      .setZone('America/Los_Angeles')
+      .plus({ days: 3 })
+      .set({ hour: 9, minute: 30, second: 0, millisecond: 0 })
+      .toFormat("yyyy-MM-dd'T'HH:mm:ss"),
+  }),
 });
 
 function replyEvent() {
