@@ -586,7 +586,8 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
         await store.settleInboxReply(id, 'r-1', { status: 'sent', execution_sid: 'FN1' }, '2026-11-25T09:00:01.000Z');
         const got = await store.getInboxItem(id);
         expect(got?.done_at).toBe('2026-11-25T09:00:01.000Z');
-        expect(got?.replies?.map((r) => [r.id, r.status, r.execution_sid])).toEqual([
+        // The two concurrent adds land in either order.
+        expect(got?.replies?.map((r) => [r.id, r.status, r.execution_sid]).sort()).toEqual([
           ['r-1', 'sent', 'FN1'],
           ['r-2', 'sending', undefined],
         ]);
