@@ -81,12 +81,12 @@ describe('a damaged record', () => {
     );
     expect(hit.status).toBe(500);
     expect(hit.json.error).toMatchObject({ code: 'damaged-record', retryable: false, request_id: expect.any(String) });
-    expect(JSON.stringify(hit.json)).not.toMatch(/\bat \S+ \(|\.ts:\d+|Zoë|555/);
+    expect(JSON.stringify(hit.json)).not.toMatch(/\bat \S+ \(|\.ts:\d+|Zoë|\+1415555|\(415\) 555/);
   });
 
   it('is logged by appointment id, without patient data', () => {
     const lines = logged.filter((l) => l.includes('unreadable'));
     for (const id of ['APT-dmg-2', 'APT-dmg-3']) expect(lines.some((l) => l.includes(`"appointment_id":"${id}"`))).toBe(true);
-    for (const l of lines) expect(l).not.toMatch(/Zoë|O'Connor|555/);
+    for (const l of lines) expect(l).not.toMatch(/Zoë|O'Connor|\+1415555|\(415\) 555/);
   });
 });
