@@ -40,7 +40,9 @@ import {
   reminderClaimKey,
   stateKey,
   SWEEP_STATUS_KEY,
+  changeKey,
 } from '../src/storage/keys';
+import { allListingKeys } from '../src/storage/listing-index';
 import { INTAKE_SECRET_FIELDS as RUNTIME_INTAKE_SECRET_FIELDS } from '../src/runtime/receiver';
 import {
   APPEND_ONLY_KEYS,
@@ -860,23 +862,49 @@ describe('the raw-body receiver (RAW_RECEIVER)', () => {
     ]);
   });
 
-  it('may write only what recording an event writes (and counts), a subset of the Functions’ families, and history only once', () => {
+  it('may write only what recording an event writes (state, history, change markers), a subset of the Functions’ families, and history only once', () => {
     const writes = receiverPolicy()
       .filter((st) => st.Effect === 'Allow' && actionsOf(st).includes('s3:PutObject') && !st.Condition)
       .flatMap((st) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).map(patternOf));
     expect(writes.sort()).toEqual([...INTAKE_OBJECT_ACCESS.writes].sort());
     for (const w of INTAKE_OBJECT_ACCESS.writes) expect(FUNCTIONS_OBJECT_ACCESS.writes).toContain(w);
-    for (const key of [stateKey('A-1'), dueKey('2026-12-01T10:00:00.000Z', 'A-1'), phoneIndexKey('+14155550134', 'A-1')]) {
+    for (const key of [stateKey('A-1'), changeKey('A-1', 2, '2026-12-01T10:00:00.000Z', '+14155550134')]) {
       expect(
         INTAKE_OBJECT_ACCESS.writes.some((p) => globMatches(p, key)),
         key,
       ).toBe(true);
     }
-    // It deletes nothing but the marker of a fact whose counter it could not increment.
+    // It files nothing itself (the filer does), so it writes no index and deletes nothing.
+    expect(INTAKE_OBJECT_ACCESS.writes.some((p) => globMatches(p, dueKey('2026-12-01T10:00:00.000Z', 'A-1')))).toBe(false);
     const deletes = receiverPolicy()
       .filter((st) => st.Effect === 'Allow' && actionsOf(st).includes('s3:DeleteObject'))
       .flatMap((st) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).map(patternOf));
-    expect(deletes).toEqual(['stats/facts/*']);
+    expect(deletes).toEqual([]);
+  });
+
+  it('lets both filers (the sweep, the Functions) write every index family filing writes, and retire the markers', () => {
+    const listed = allListingKeys({
+      id: 'A-1',
+      at: '2026-12-03T17:30:00.000Z',
+      changed: '2026-12-01T10:00:00.000Z',
+      disposition: 'QUEUED',
+      undeliverable: false,
+      patient_request: false,
+      first_name: 'Zoë',
+      last_name: "O'Connor-Nuñez",
+    });
+    const written = [
+      ...listed,
+      dueKey('2026-12-01T10:00:00.000Z', 'A-1'),
+      phoneIndexKey('+14155550134', 'A-1'),
+      dailyFiguresKey('2026-12-01', 2),
+      figureFactKey('sent', 'E-1'),
+    ];
+    const deleted = [...listed, changeKey('A-1', 2, '2026-12-01T10:00:00.000Z', '+14155550134')];
+    for (const access of [SWEEP_OBJECT_ACCESS, FUNCTIONS_OBJECT_ACCESS]) {
+      for (const key of written) expect(access.writes.some((p) => globMatches(p, key)), key).toBe(true);
+      for (const key of deleted) expect(access.deletes.some((p) => globMatches(p, key)), key).toBe(true);
+    }
     const history = receiverPolicy().filter(
       (st) =>
         actionsOf(st).includes('s3:PutObject') &&

@@ -712,19 +712,24 @@ export const APPEND_ONLY_KEYS = [HISTORY_KEYS, AUDIT_KEYS, STAFF_TEXT_KEYS];
 const FIGURE_WRITES = ['stats/daily/*', 'stats/facts/*'];
 const FIGURE_DELETES = ['stats/facts/*'];
 
+/** The admin list's index (src/storage/listing-index.ts): entries written before a state, replaced ones deleted after. */
+const LISTING_KEYS = ['index/by-time/*', 'index/by-change/*', 'index/name/*'];
+
+/** Change markers the intake writes before a state it does not file (src/use-cases/file-changes.ts). */
+export const CHANGE_MARKER_KEYS = 'index/changes/*';
+
+/**
+ * What filing a change writes and deletes (src/use-cases/filing.ts): the due, phone and listing
+ * indexes and the dashboard's counters; filers also retire change markers. The sweep and the
+ * Functions file (the sweep before each run, the admin list and dashboard before they read).
+ */
+const FILING_WRITES = ['index/due/*', 'index/phone/*', ...LISTING_KEYS, ...FIGURE_WRITES];
+const FILING_DELETES = [...LISTING_KEYS, CHANGE_MARKER_KEYS, ...FIGURE_DELETES];
+
 /** The sweep records REMIND/EXPIRED events, keeps claims, the legacy outbox and its heartbeat. */
 export const SWEEP_OBJECT_ACCESS: ObjectAccess = {
-  writes: [
-    'appointments/*/state.json',
-    'appointments/*/requests/*',
-    'index/due/*',
-    'index/phone/*',
-    'outbox/*',
-    'claims/reminders/*',
-    'status/sweep.json',
-    ...FIGURE_WRITES,
-  ],
-  deletes: ['index/due/*', 'outbox/*', 'claims/reminders/*', ...FIGURE_DELETES],
+  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'outbox/*', 'claims/reminders/*', 'status/sweep.json', ...FILING_WRITES],
+  deletes: ['index/due/*', 'outbox/*', 'claims/reminders/*', ...FILING_DELETES],
 };
 
 /**
@@ -736,8 +741,7 @@ export const FUNCTIONS_OBJECT_ACCESS: ObjectAccess = {
   writes: [
     'appointments/*/state.json',
     'appointments/*/requests/*',
-    'index/due/*',
-    'index/phone/*',
+    CHANGE_MARKER_KEYS,
     'optouts/*',
     'outbox/ehr/*',
     'inbound/*',
@@ -748,20 +752,20 @@ export const FUNCTIONS_OBJECT_ACCESS: ObjectAccess = {
     'inbox/*',
     'appointments/*/deliveries/*',
     'messages/*',
-    ...FIGURE_WRITES,
+    ...FILING_WRITES,
   ],
-  deletes: ['outbox/ehr/*', 'claims/reminders/*', ...FIGURE_DELETES],
+  deletes: ['outbox/ehr/*', 'claims/reminders/*', ...FILING_DELETES],
   creates: [AUDIT_KEYS, STAFF_TEXT_KEYS],
 };
 
 /**
  * The intake (the raw-body receiver): events recorded through recordEvents and the texts they
- * claim (state, the due and phone indexes, history). A subset of the Functions' list, which
- * also covers replies and the admin page.
+ * claim (state, history, and the change markers of what it leaves to the filer: it writes no
+ * index itself). A subset of the Functions' list, which also covers replies and the admin page.
  */
 export const INTAKE_OBJECT_ACCESS: ObjectAccess = {
-  writes: ['appointments/*/state.json', 'index/due/*', 'index/phone/*', ...FIGURE_WRITES],
-  deletes: [...FIGURE_DELETES],
+  writes: ['appointments/*/state.json', CHANGE_MARKER_KEYS],
+  deletes: [],
 };
 
 const CREATE_ONLY = { 's3:if-none-match': '*' };

@@ -58,9 +58,9 @@ afterAll(async () => {
 
 /** What the intake Function does with one event. */
 async function intake(store: AppointmentStore, flows: FlowStarter, event: AppointmentEvent) {
-  const record: RecordDeps = { store, policy: deps.policy, now: deps.now };
+  const record: RecordDeps = { store, policy: deps.policy, now: deps.now, defer: true };
   const results = await recordEvents(record, [event]);
-  return sendMessagesForEvents({ store, flows, now: deps.now }, results, [event]);
+  return sendMessagesForEvents({ store, flows, policy: deps.policy, now: deps.now, defer: true }, results, [event]);
 }
 
 function booking(k: number): AppointmentEvent {

@@ -15,6 +15,7 @@ const SAMPLES: Record<string, string | null> = {
   dueKey: keys.dueKey(AT, 'APT-1'),
   optOutKey: keys.optOutKey('+14155550134'),
   phoneIndexKey: keys.phoneIndexKey('+14155550134', 'APT-1'),
+  changeKey: keys.changeKey('APT-1', 3, AT, '+14155550134'),
   outboxKey: keys.outboxKey('ehr', 'e'.repeat(32)),
   receiptKey: keys.receiptKey('APT-1', 'e'.repeat(32)),
   reminderClaimKey: keys.reminderClaimKey('APT-1', 2, 1),

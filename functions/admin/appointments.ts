@@ -4,6 +4,7 @@ import { listAppointments, parseAppointmentQuery } from '../../src/admin/appoint
 import { adminFunction, audit, stringParam } from '../../src/admin/handler';
 import { errorReply, jsonReply } from '../../src/http/reply';
 import { functionsRuntime } from '../../src/runtime/functions';
+import { fileForReader } from '../../src/use-cases/file-changes';
 
 export const handler = adminFunction(
   'session',
@@ -15,6 +16,7 @@ export const handler = adminFunction(
       return errorReply('invalid-request', `${first?.field} ${first?.message}`, requestId, { problems: parsed.problems });
     }
     const runtime = functionsRuntime(context);
+    await fileForReader({ store: runtime.store, policy: runtime.policy, now: runtime.record.now });
     const page = await listAppointments(
       {
         store: runtime.store,

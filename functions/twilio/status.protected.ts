@@ -31,7 +31,7 @@ export const handler = functionHandler(
     }
     const p = parsed.data;
     const outcome = await recordDelivery(
-      { store: runtime.store, now: runtime.record.now },
+      { store: runtime.store, policy: runtime.policy, now: runtime.record.now },
       { messageSid: p.MessageSid, status: p.MessageStatus, to: p.To, ...(p.ErrorCode ? { errorCode: p.ErrorCode } : {}) },
     );
     return jsonReply(200, outcome, requestId);

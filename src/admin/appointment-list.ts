@@ -2,9 +2,10 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { DISPOSITIONS, type AppointmentState } from '../domain/appointment';
 import { normalisePhone } from '../domain/phone';
+import { lastChangeOf } from '../domain/filing';
 import { log } from '../log';
 import type { AppointmentRecords, ClinicInbox, ListingFilter, ListingOrder, PhoneDirectory } from '../storage/appointment-store';
-import { lastChangeOf, nameMatches, normaliseWord, searchWords, stateMatches } from '../storage/listing-index';
+import { nameMatches, normaliseWord, searchWords, stateMatches } from '../storage/listing-index';
 import { appointmentRow, type AppointmentRow, type ViewDeps } from './appointments';
 
 /*

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EHR_EVENT_TYPES, isEhrEventType, type AppointmentEvent } from './event';
 import { BaseStatus, Checkpoint, compactLog, EMPTY_FOLD, foldLog, insertEntry, LogEntry, PatientRequest } from './event-log';
+import { Filed } from './filing';
 import { Outbox, Told } from './notice';
 
 export const DISPOSITIONS = ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED', 'CANCELED', 'NOSHOWED', 'EXPIRED', 'OPTED-OUT'] as const;
@@ -82,6 +83,8 @@ export const AppointmentState = z.object({
   /** Ids of recently applied events, to recognise redeliveries that are not the newest. */
   recent_event_ids: z.array(z.string()),
   revision: z.number().int(),
+  /** What the derived indexes hold for this appointment (src/domain/filing.ts); absent: they match this state. */
+  filed: Filed.optional(),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -173,6 +176,7 @@ function refold(state: AppointmentState | null, event: AppointmentEvent, now: st
     ...(state?.reminders_skipped ? { reminders_skipped: state.reminders_skipped } : {}),
     ...(state?.outbox ? { outbox: state.outbox } : {}),
     ...(state?.told ? { told: state.told } : {}),
+    ...(state?.filed ? { filed: state.filed } : {}),
     // A new patient_phone from the EHR is a number Twilio has not refused yet.
     ...(state?.undeliverable && state.undeliverable.phone === facts.patient_phone ? { undeliverable: state.undeliverable } : {}),
     log: compacted.log,

@@ -33,6 +33,9 @@ export const LogEntry = z.object({
   schedule: z.string().optional(),
   /** What became of the text this EHR event warranted (sent, superseded, refused: why). */
   text: z.string().optional(),
+  /** When the text went out (text `sent`), and which text it was: what the dashboard counts. */
+  text_at: z.string().optional(),
+  text_kind: z.string().optional(),
 });
 export type LogEntry = z.infer<typeof LogEntry>;
 

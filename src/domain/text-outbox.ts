@@ -11,9 +11,17 @@ import { decideNotice, enqueueNotice, NOTICE_LEASE_MS, type Notice } from './not
 
 export type TextPlan = 'claimed' | 'queued' | 'superseded' | `refused:${string}`;
 
-function withTexts(log: LogEntry[] | undefined, texts: Map<string, string>): LogEntry[] | undefined {
+function withTexts(
+  log: LogEntry[] | undefined,
+  texts: Map<string, string>,
+  sent?: { id: string; at: string; kind: string },
+): LogEntry[] | undefined {
   if (!log || texts.size === 0) return log;
-  return log.map((e) => (texts.has(e.id) ? { ...e, text: texts.get(e.id) } : e));
+  return log.map((e) => {
+    if (!texts.has(e.id)) return e;
+    const { text_at: _a, text_kind: _k, ...rest } = e;
+    return { ...rest, text: texts.get(e.id), ...(sent?.id === e.id ? { text_at: sent.at, text_kind: sent.kind } : {}) };
+  });
 }
 
 function bump(s: AppointmentState, nowIso: string): AppointmentState {
@@ -49,7 +57,8 @@ function finished(s: AppointmentState, notice: Notice, outcome: string, nowIso: 
   const texts = new Map(notice.covers.map((id) => [id, id === notice.id ? outcome : 'superseded']));
   const outbox = s.outbox?.pending ? { pending: s.outbox.pending } : undefined;
   const { outbox: _old, ...rest } = s;
-  return bump({ ...rest, ...(outbox ? { outbox } : {}), ...(told ? { told } : {}), log: withTexts(s.log, texts) }, nowIso);
+  const sent = outcome === 'sent' ? { id: notice.id, at: nowIso, kind: notice.kind } : undefined;
+  return bump({ ...rest, ...(outbox ? { outbox } : {}), ...(told ? { told } : {}), log: withTexts(s.log, texts, sent) }, nowIso);
 }
 
 /** The text in flight was started (execution `executionSid`): the patient has been told. */

@@ -14,9 +14,10 @@ export function intakeDeps(runtime: FunctionsRuntime): IntakeDeps {
     defaultCountry: runtime.config.DEFAULT_PHONE_COUNTRY,
     maxFutureHours: runtime.config.EHR_EVENT_MAX_FUTURE_HOURS,
     maxAppointmentDays: runtime.config.EHR_APPOINTMENT_MAX_FUTURE_DAYS,
-    record: runtime.record,
+    // The intake defers filing its changes (use-cases/filing.ts): fewer requests while the EHR waits.
+    record: { ...runtime.record, defer: true },
     sendMessages: (results, events) =>
-      sendMessagesForEvents({ flows: runtime.flows, store: runtime.store, now: runtime.record.now }, results, events),
+      sendMessagesForEvents({ flows: runtime.flows, store: runtime.store, policy: runtime.policy, now: runtime.record.now, defer: true }, results, events),
   };
 }
 

@@ -85,8 +85,9 @@ export async function receiverDepsFromEnv(env: Env): Promise<ReceiverDeps> {
     maxAppointmentDays: c.EHR_APPOINTMENT_MAX_FUTURE_DAYS,
     defaultZone: c.EHR_DEFAULT_TIMEZONE,
     facilityZones: c.EHR_FACILITY_TIMEZONES,
-    record: { store, policy, now },
-    sendMessages: (results, events) => sendMessagesForEvents({ flows, store, now }, results, events),
+    // Filing deferred, as for the Functions' intake (src/runtime/intake-deps.ts).
+    record: { store, policy, now, defer: true },
+    sendMessages: (results, events) => sendMessagesForEvents({ flows, store, policy, now, defer: true }, results, events),
     ...(c.FHIR_BASE_URL ? { fhir: fhirReaderFrom(c, c.FHIR_BASE_URL) } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import type { AppointmentState, Disposition } from '../domain/appointment';
 import type { AppointmentEvent } from '../domain/event';
 import type { DayFigures, Figure } from '../domain/figures';
+import type { Listed } from '../domain/filing';
 
 /** A state read together with the version token needed to replace it atomically. */
 export interface Versioned<T> {
@@ -148,9 +149,9 @@ export interface ListingPage {
  */
 export interface AppointmentListing {
   /** Writes the index entries `next` has and `previous` had not (none when nothing listed changed). */
-  putListing(next: AppointmentState, previous: AppointmentState | null): Promise<void>;
+  putListing(next: Listed, previous: Listed | null | undefined): Promise<void>;
   /** Removes the entries `previous` had and `next` has not. */
-  dropListing(previous: AppointmentState, next: AppointmentState): Promise<void>;
+  dropListing(previous: Listed, next: Listed): Promise<void>;
   /** A page in index order, each row's state read and checked against its entry (stale ones skipped). */
   listIndexed(query: ListingQuery): Promise<ListingPage>;
   /**
@@ -187,7 +188,29 @@ export interface DueIndex {
 export interface PhoneDirectory {
   /** Remembers that `appointmentId` belongs to `phone` (entries are checked against the state when read). */
   putPhoneIndex(phone: string, appointmentId: string): Promise<void>;
+  /** From the directory and from the change markers not filed yet (a new appointment is found at once). */
   listAppointmentIdsForPhone(phone: string): Promise<string[]>;
+}
+
+/** A change marker as listed: which appointment, the revision announced, when, and its key. */
+export interface ChangeRef {
+  appointment_id: string;
+  revision: number;
+  at: string;
+  key: string;
+}
+
+/**
+ * State changes the derived indexes have yet to be brought up to (src/use-cases/file-changes.ts).
+ * A writer that does not file its change itself marks it before writing the state, so a crash
+ * in between leaves a marker, never an unfiled state.
+ */
+export interface ChangeLog {
+  /** Announces that the appointment's state is being written at `revision`, for `phone`. */
+  markChange(appointmentId: string, revision: number, atIso: string, phone: string): Promise<void>;
+  /** Markers waiting, in key order (by appointment, then revision), at most `limit`; only those for `phone` when given. */
+  listChanges(limit: number, phone?: string): Promise<ChangeRef[]>;
+  dropChanges(refs: ChangeRef[]): Promise<void>;
 }
 
 /** The per-phone opt-out ledger. */
@@ -471,7 +494,8 @@ export type AppointmentStore = AppointmentRecords &
   StaffMessages &
   StaffUsers &
   AuditLog &
-  DailyFigures;
+  DailyFigures &
+  ChangeLog;
 
 export interface AppointmentPage {
   appointments: AppointmentState[];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { OutboxKind } from './appointment-store';
 
 /**
@@ -26,6 +27,7 @@ import type { OutboxKind } from './appointment-store';
  *   stats/daily/<YYYY-MM-DD>/<shard>.json                 the dashboard's counters of one day, in up to 8 shards (conditional writes)
  *   stats/facts/<figure>/<fact_id>.json                   a fact counted once (conditional create), e.g. a text's delivery
  *   index/by-time/…, index/by-change/…, index/name/…     the admin listing (see listing-index.ts)
+ *   index/changes/<id>/<revision>.<utc>.<phone tag>       a state change the indexes above have yet to be brought up to
  */
 export function encodeSegment(value: string): string {
   // UTF-8 is one-to-one only on well-formed text: Buffer writes every lone surrogate as U+FFFD, so
@@ -87,6 +89,32 @@ export function optOutPhoneOf(key: string): string | null {
 }
 
 export const PHONE_INDEX_PREFIX = 'index/phone/';
+
+export const CHANGES_PREFIX = 'index/changes/';
+
+/** A digest of a phone for keys that must not carry the number itself. */
+export function phoneTag(phoneE164: string): string {
+  return createHash('sha256').update(phoneE164, 'utf8').digest('base64url').slice(0, 16);
+}
+
+/** `index/changes/<id>/<revision, 10 digits>.<compact utc>.<phone tag>`: sorts by appointment, then revision. */
+export function changeKey(appointmentId: string, revision: number, atIso: string, phoneE164: string): string {
+  const at = new Date(Date.parse(atIso)).toISOString().replace(/[-:.]/g, '');
+  return `${CHANGES_PREFIX}${encodeSegment(appointmentId)}/${String(revision).padStart(10, '0')}.${at}.${phoneTag(phoneE164)}`;
+}
+
+/** The parts of a change key, or null for a key this layout cannot have made. */
+export function changeKeyParts(key: string): { appointment_id: string; revision: number; at: string; phone_tag: string } | null {
+  const m = /^([A-Za-z0-9_-]+)\/(\d{10})\.(\d{8})T(\d{2})(\d{2})(\d{2})(\d{3})Z\.([A-Za-z0-9_-]+)$/.exec(key.slice(CHANGES_PREFIX.length));
+  if (!key.startsWith(CHANGES_PREFIX) || !m) return null;
+  const d = m[3] as string;
+  return {
+    appointment_id: decodeSegment(m[1] as string),
+    revision: Number(m[2]),
+    at: `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z`,
+    phone_tag: m[8] as string,
+  };
+}
 
 export function phoneIndexPrefix(phoneE164: string): string {
   return `${PHONE_INDEX_PREFIX}${encodeSegment(phoneE164)}/`;

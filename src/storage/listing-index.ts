@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AppointmentState, Disposition } from '../domain/appointment';
+import { listedOf, type Listed } from '../domain/filing';
 import type { ListingFilter, ListingOrder, ListingPage, ListingQuery } from './appointment-store';
 import { decodeSegment, encodeSegment } from './keys';
 
@@ -51,16 +52,6 @@ export function tagOf(value: string | undefined): string {
   return createHash('sha256').update(value, 'utf8').digest('base64url').slice(0, 11);
 }
 
-/**
- * The newest thing that happened to the appointment as the front desk sees it: the EHR's last
- * event, the patient's request, Twilio refusing the number. Internal bookkeeping (a text's outbox
- * going from pending to sent) is not a change, so it costs no index write.
- */
-export function lastChangeOf(state: AppointmentState): string {
-  const times = [state.ehr_event_at, state.patient_request?.at, state.undeliverable?.at].filter((t): t is string => typeof t === 'string');
-  return times.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
-}
-
 export interface ListingEntry {
   key: string;
   appointment_id: string;
@@ -73,24 +64,21 @@ export interface ListingEntry {
   provider_tag: string;
 }
 
-function tailOf(state: AppointmentState): string {
-  const f = state.facts;
-  const flags = `${state.undeliverable ? 'u' : ''}${state.patient_request ? 'r' : ''}` || 'n';
+function tailOf(l: Listed): string {
+  const flags = `${l.undeliverable ? 'u' : ''}${l.patient_request ? 'r' : ''}` || 'n';
   return [
-    encodeSegment(f.appointment_id),
-    compactInstant(f.appointment_datetime_utc),
-    compactInstant(lastChangeOf(state)),
-    state.disposition,
+    encodeSegment(l.id),
+    compactInstant(l.at),
+    compactInstant(l.changed),
+    l.disposition,
     flags,
-    tagOf(f.appointment_location),
-    tagOf(f.provider_id),
+    tagOf(l.location),
+    tagOf(l.provider),
   ].join('.');
 }
 
-export function listingKey(state: AppointmentState, order: ListingOrder): string {
-  return order === 'time'
-    ? `${BY_TIME_PREFIX}${compactInstant(state.facts.appointment_datetime_utc)}.${tailOf(state)}`
-    : `${BY_CHANGE_PREFIX}${newestFirst(lastChangeOf(state))}.${tailOf(state)}`;
+export function listingKey(l: Listed, order: ListingOrder): string {
+  return order === 'time' ? `${BY_TIME_PREFIX}${compactInstant(l.at)}.${tailOf(l)}` : `${BY_CHANGE_PREFIX}${newestFirst(l.changed)}.${tailOf(l)}`;
 }
 
 export function listingPrefix(order: ListingOrder): string {
@@ -177,8 +165,8 @@ export function normaliseWord(word: string): string {
 }
 
 /** The searchable words of a patient's name (first and last), normalised, without repeats. */
-export function nameWords(state: AppointmentState): string[] {
-  return [...new Set(searchWords(`${state.facts.patient_first_name} ${state.facts.patient_last_name ?? ''}`))];
+export function nameWords(l: Listed): string[] {
+  return [...new Set(searchWords(`${l.first_name} ${l.last_name ?? ''}`))];
 }
 
 export function hexOf(text: string): string {
@@ -261,19 +249,19 @@ export async function findByNameKeys(
 }
 
 /** Every listing key of a state: the two orders and one per name word. */
-export function allListingKeys(state: AppointmentState): string[] {
-  const words = nameWords(state);
-  return [listingKey(state, 'time'), listingKey(state, 'change'), ...words.map((w) => nameIndexKey(w, words, state.facts.appointment_id))];
+export function allListingKeys(l: Listed): string[] {
+  const words = nameWords(l);
+  return [listingKey(l, 'time'), listingKey(l, 'change'), ...words.map((w) => nameIndexKey(w, words, l.id))];
 }
 
 /** Keys `next` needs that `previous` did not have (written before the state). */
-export function keysToAdd(next: AppointmentState, previous: AppointmentState | null): string[] {
+export function keysToAdd(next: Listed, previous: Listed | null | undefined): string[] {
   const had = new Set(previous ? allListingKeys(previous) : []);
   return allListingKeys(next).filter((k) => !had.has(k));
 }
 
 /** Keys `previous` had that `next` does not (removed after the state is written). */
-export function keysToDrop(previous: AppointmentState, next: AppointmentState): string[] {
+export function keysToDrop(previous: Listed, next: Listed): string[] {
   const keep = new Set(allListingKeys(next));
   return allListingKeys(previous).filter((k) => !keep.has(k));
 }
@@ -345,7 +333,7 @@ export async function readListing(query: ListingQuery, io: ListingIo): Promise<L
     candidates.forEach((c, i) => {
       const state = states[i];
       if (state === 'unreadable') unreadable.push(c.appointment_id);
-      else if (!state || listingKey(state, order) !== c.key || !stateMatches(state, filter)) stale += 1;
+      else if (!state || listingKey(listedOf(state), order) !== c.key || !stateMatches(state, filter)) stale += 1;
       else rows.push(state);
     });
   }

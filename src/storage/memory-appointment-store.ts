@@ -1,5 +1,7 @@
 import { AppointmentState } from '../domain/appointment';
+import type { Listed } from '../domain/filing';
 import type {
+  ChangeRef,
   AppointmentPage,
   AppointmentStore,
   DeliveryReceipt,
@@ -80,6 +82,10 @@ import {
   auditListing,
   STAFF_USERS_PREFIX,
   staffUserKey,
+  CHANGES_PREFIX,
+  changeKey,
+  changeKeyParts,
+  phoneTag,
 } from './keys';
 import { findByNameKeys, keysToAdd, keysToDrop, readListing } from './listing-index';
 
@@ -163,7 +169,29 @@ export class MemoryAppointmentStore implements AppointmentStore {
 
   async listAppointmentIdsForPhone(phone: string): Promise<string[]> {
     const prefix = phoneIndexPrefix(phone);
-    return (await this.list(prefix)).map(([key]) => decodeSegment(key.slice(prefix.length)));
+    const ids = new Set((await this.list(prefix)).map(([key]) => decodeSegment(key.slice(prefix.length))));
+    for (const c of await this.listChanges(Number.POSITIVE_INFINITY, phone)) ids.add(c.appointment_id);
+    return [...ids];
+  }
+
+  async markChange(appointmentId: string, revision: number, atIso: string, phone: string): Promise<void> {
+    await this.put(changeKey(appointmentId, revision, atIso, phone), {});
+  }
+
+  async listChanges(limit: number, phone?: string): Promise<ChangeRef[]> {
+    const tag = phone === undefined ? undefined : phoneTag(phone);
+    const refs: ChangeRef[] = [];
+    for (const [key] of await this.list(CHANGES_PREFIX)) {
+      if (refs.length >= limit) break;
+      const parsed = changeKeyParts(key);
+      if (!parsed || (tag !== undefined && parsed.phone_tag !== tag)) continue;
+      refs.push({ appointment_id: parsed.appointment_id, revision: parsed.revision, at: parsed.at, key });
+    }
+    return refs;
+  }
+
+  async dropChanges(refs: ChangeRef[]): Promise<void> {
+    for (const r of refs) await this.remove(r.key);
   }
 
   async getOptOut(phone: string): Promise<OptOutRecord | null> {
@@ -420,11 +448,11 @@ export class MemoryAppointmentStore implements AppointmentStore {
     };
   }
 
-  async putListing(next: AppointmentState, previous: AppointmentState | null): Promise<void> {
+  async putListing(next: Listed, previous: Listed | null | undefined): Promise<void> {
     for (const key of keysToAdd(next, previous)) await this.put(key, {});
   }
 
-  async dropListing(previous: AppointmentState, next: AppointmentState): Promise<void> {
+  async dropListing(previous: Listed, next: Listed): Promise<void> {
     for (const key of keysToDrop(previous, next)) await this.remove(key);
   }
 

@@ -7,11 +7,13 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { AppointmentState } from '../domain/appointment';
+import type { Listed } from '../domain/filing';
 import type { DayFigures, Figure } from '../domain/figures';
 import { log } from '../log';
 import type {
   AppointmentPage,
   AppointmentStore,
+  ChangeRef,
   DeliveryReceipt,
   DueEntry,
   DueRef,
@@ -101,6 +103,10 @@ import {
   auditListing,
   STAFF_USERS_PREFIX,
   staffUserKey,
+  CHANGES_PREFIX,
+  changeKey,
+  changeKeyParts,
+  phoneTag,
 } from './keys';
 import { findByNameKeys, keysToAdd, keysToDrop, readListing } from './listing-index';
 
@@ -147,6 +153,9 @@ function readFailureCode(err: unknown): string {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Change markers looked at by one listing at most (ten pages): a backlog beyond it waits for the next filer run. */
+export const MAX_CHANGES_SCANNED = 10_000;
 
 function parseJson(text: string): unknown {
   try {
@@ -259,9 +268,45 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async listAppointmentIdsForPhone(phone: string): Promise<string[]> {
     const prefix = phoneIndexPrefix(phone);
-    const ids: string[] = [];
-    for await (const key of this.listKeys(prefix)) ids.push(decodeSegment(key.slice(prefix.length)));
-    return ids;
+    const ids = new Set<string>();
+    const [, changes] = await Promise.all([
+      (async () => {
+        for await (const key of this.listKeys(prefix)) ids.add(decodeSegment(key.slice(prefix.length)));
+      })(),
+      this.listChanges(MAX_CHANGES_SCANNED, phone),
+    ]);
+    for (const c of changes) ids.add(c.appointment_id);
+    return [...ids];
+  }
+
+  async markChange(appointmentId: string, revision: number, atIso: string, phone: string): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: changeKey(appointmentId, revision, atIso, phone), Body: '{}', ContentType: JSON_TYPE }),
+    );
+  }
+
+  async listChanges(limit: number, phone?: string): Promise<ChangeRef[]> {
+    const tag = phone === undefined ? undefined : phoneTag(phone);
+    const refs: ChangeRef[] = [];
+    let scanned = 0;
+    for await (const key of this.listKeys(CHANGES_PREFIX)) {
+      if (refs.length >= limit || scanned >= MAX_CHANGES_SCANNED) break;
+      scanned += 1;
+      const parsed = changeKeyParts(key);
+      if (!parsed || (tag !== undefined && parsed.phone_tag !== tag)) continue;
+      refs.push({ appointment_id: parsed.appointment_id, revision: parsed.revision, at: parsed.at, key });
+    }
+    return refs;
+  }
+
+  async dropChanges(refs: ChangeRef[]): Promise<void> {
+    for (let i = 0; i < refs.length; i += 1000) {
+      const batch = refs.slice(i, i + 1000);
+      const out = await this.s3.send(
+        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((r) => ({ Key: r.key })), Quiet: true } }),
+      );
+      if ((out.Errors ?? []).length > 0) throw new Error(`${out.Errors?.length} change markers could not be deleted`);
+    }
   }
 
   async getOptOut(phone: string): Promise<OptOutRecord | null> {
@@ -627,7 +672,7 @@ export class S3AppointmentStore implements AppointmentStore {
     };
   }
 
-  async putListing(next: AppointmentState, previous: AppointmentState | null): Promise<void> {
+  async putListing(next: Listed, previous: Listed | null | undefined): Promise<void> {
     // Empty objects: everything a reader needs is in the key.
     await Promise.all(
       keysToAdd(next, previous).map((Key) =>
@@ -636,7 +681,7 @@ export class S3AppointmentStore implements AppointmentStore {
     );
   }
 
-  async dropListing(previous: AppointmentState, next: AppointmentState): Promise<void> {
+  async dropListing(previous: Listed, next: Listed): Promise<void> {
     const keys = keysToDrop(previous, next);
     if (keys.length === 0) return;
     if (keys.length === 1) {

@@ -4,15 +4,14 @@ import type { Notice } from '../domain/notice';
 import { claimPending, markRefused, markSent, releaseForRetry, takeOver } from '../domain/text-outbox';
 import { FlowStartError, type FlowStarter } from '../messaging/flow-starter';
 import { describeError, log } from '../log';
-import { asksForConfirmation } from '../domain/figures';
-import type { AppointmentRecords, DailyFigures, Versioned } from '../storage/appointment-store';
-import { countFigure } from './count-figures';
+import type { AppointmentRecords, Versioned } from '../storage/appointment-store';
+import type { FilingDeps, FilingStore } from './filing';
 import { commitState } from './update-state';
 
-export interface DispatchDeps {
-  store: AppointmentRecords & DailyFigures;
+/** A text that goes out is counted on the dashboard from the state's log, where its sending is recorded (filing.ts). */
+export interface DispatchDeps extends FilingDeps {
+  store: AppointmentRecords & FilingStore;
   flows: FlowStarter;
-  now: () => Date;
 }
 
 export interface DispatchResult {
@@ -39,12 +38,6 @@ export function textEvent(state: AppointmentState, notice: Notice): AppointmentE
   return { ...state.facts, event_id: notice.id, event_type: notice.kind, event_datetime_utc: notice.created_at };
 }
 
-/** Counts a text that went out on the dashboard (once per text: its notice id is the fact id). */
-async function countSent(store: DailyFigures, state: AppointmentState, notice: Notice, nowIso: string): Promise<void> {
-  const fact = { id: notice.id, at: nowIso, zone: state.facts.appointment_timezone, appointmentId: state.facts.appointment_id };
-  await countFigure(store, { ...fact, figure: asksForConfirmation(notice.kind) ? ['sent', 'confirmation_asks'] : 'sent' });
-}
-
 /**
  * Sends the appointment's waiting texts, one at a time, each about the state as it is when it is
  * sent. `owner` is the caller's claim token: a text claimed by someone else is left to them while
@@ -65,16 +58,14 @@ export async function dispatchTexts(
     if (!(await deps.flows.wasStarted({ to: at.value.facts.patient_phone, eventId: notice.id, since: notice.created_at })))
       return undefined;
     log('info', 'text found already started', { appointment_id: appointmentId, event_id: notice.id });
-    const marked = await commitState(store, appointmentId, (s) => markSent(s, notice.id, undefined, nowIso), { known: at });
-    if (marked.changed) await countSent(store, at.value, notice, nowIso);
-    return marked.current;
+    return (await commitState(store, appointmentId, (s) => markSent(s, notice.id, undefined, nowIso), deps, { known: at })).current;
   };
   let starts = 0;
   for (let step = 0; step < MAX_STEPS && current; step += 1) {
     const nowIso = deps.now().toISOString();
     const notice = current.value.outbox?.sending;
     if (!notice) {
-      const claimed = await commitState(store, appointmentId, (s) => claimPending(s, owner, nowIso), { known: current });
+      const claimed = await commitState(store, appointmentId, (s) => claimPending(s, owner, nowIso), deps, { known: current });
       if (!claimed.changed)
         return { sent, status: claimed.current?.value.outbox?.pending ? 'queued-for-retry' : 'idle', current: claimed.current };
       current = claimed.current;
@@ -87,7 +78,7 @@ export async function dispatchTexts(
         current = found;
         continue;
       }
-      const taken = await commitState(store, appointmentId, (s) => takeOver(s, owner, nowIso), { known: current });
+      const taken = await commitState(store, appointmentId, (s) => takeOver(s, owner, nowIso), deps, { known: current });
       if (!taken.changed) return { sent, status: 'in-flight', current: taken.current };
       current = taken.current;
       continue;
@@ -114,13 +105,11 @@ export async function dispatchTexts(
           execution_sid: started.executionSid,
           count: notice.covers.length,
         });
-        const marked = await commitState(store, appointmentId, (s) => markSent(s, notice.id, started.executionSid, nowIso), {
-          known: current,
-        });
-        if (marked.changed) await countSent(store, state, notice, nowIso);
-        current = marked.current;
+        current = (
+          await commitState(store, appointmentId, (s) => markSent(s, notice.id, started.executionSid, nowIso), deps, { known: current })
+        ).current;
       } else {
-        current = (await commitState(store, appointmentId, (s) => markRefused(s, notice.id, started.reason, nowIso), { known: current }))
+        current = (await commitState(store, appointmentId, (s) => markRefused(s, notice.id, started.reason, nowIso), deps, { known: current }))
           .current;
         if (!current?.value.outbox) return { sent, status: 'refused', current };
       }
@@ -136,7 +125,7 @@ export async function dispatchTexts(
       const change = retryable
         ? (s: AppointmentState) => releaseForRetry(s, notice.id, retryAt, nowIso)
         : (s: AppointmentState) => markRefused(s, notice.id, 'undeliverable', nowIso);
-      const after = await commitState(store, appointmentId, change, { known: current });
+      const after = await commitState(store, appointmentId, change, deps, { known: current });
       return { sent, status: retryable ? 'queued-for-retry' : 'refused', current: after.current };
     }
   }
@@ -145,7 +134,7 @@ export async function dispatchTexts(
   const mine = current?.value.outbox?.sending;
   if (current && mine?.owner === owner) {
     const nowIso = deps.now().toISOString();
-    current = (await commitState(store, appointmentId, (s) => releaseForRetry(s, mine.id, nowIso, nowIso), { known: current })).current;
+    current = (await commitState(store, appointmentId, (s) => releaseForRetry(s, mine.id, nowIso, nowIso), deps, { known: current })).current;
     return { sent, status: 'queued-for-retry', current };
   }
   return { sent, status: current?.value.outbox ? 'in-flight' : 'idle', current };

@@ -1,7 +1,8 @@
 import { markUndeliverable, UNDELIVERABLE_ERROR_CODES, type AppointmentState } from '../domain/appointment';
 import { log } from '../log';
-import type { AppointmentRecords, DailyFigures, DeliveryReceipts, PhoneDirectory, Versioned } from '../storage/appointment-store';
+import type { AppointmentRecords, DeliveryReceipts, Versioned } from '../storage/appointment-store';
 import { countFigure } from './count-figures';
+import type { FilingDeps, FilingStore } from './filing';
 import { commitState } from './update-state';
 
 /** A status callback as Twilio posts it (MessageSid, MessageStatus, To, ErrorCode), validated at the edge. */
@@ -12,9 +13,8 @@ export interface DeliveryStatus {
   errorCode?: string;
 }
 
-export interface DeliveryDeps {
-  store: AppointmentRecords & PhoneDirectory & DeliveryReceipts & DailyFigures;
-  now: () => Date;
+export interface DeliveryDeps extends FilingDeps {
+  store: AppointmentRecords & FilingStore & DeliveryReceipts;
 }
 
 export type DeliveryOutcome =
@@ -79,7 +79,9 @@ export async function recordDelivery(deps: DeliveryDeps, d: DeliveryStatus): Pro
     phoneStates ??= await states();
     const mark = { phone: d.to, error_code: d.errorCode ?? '', at: nowIso, message_sid: d.messageSid };
     for (const s of phoneStates) {
-      const r = await commitState(store, s.value.facts.appointment_id, (state) => markUndeliverable(state, mark, nowIso), { known: s });
+      const r = await commitState(store, s.value.facts.appointment_id, (state) => markUndeliverable(state, mark, nowIso), deps, {
+        known: s,
+      });
       if (r.changed)
         log('info', 'number marked undeliverable; reminders stop', {
           appointment_id: s.value.facts.appointment_id,

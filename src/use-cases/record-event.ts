@@ -1,34 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { applyEvent, type AppointmentState, type Disposition } from '../domain/appointment';
 import type { AppointmentEvent } from '../domain/event';
-import { outboxDueAt } from '../domain/notice';
-import { nextCheckAt, type ReminderPolicy } from '../domain/reminder-plan';
+import { eventFacts } from '../domain/filing';
 import { planText, type TextPlan } from '../domain/text-outbox';
 import { replyEventId } from '../domain/reply';
-import type {
-  AppointmentRecords,
-  DailyFigures,
-  DueIndex,
-  EventHistory,
-  OptOutLedger,
-  OptOutRecord,
-  PhoneDirectory,
-  Versioned,
-} from '../storage/appointment-store';
+import type { AppointmentRecords, ChangeLog, EventHistory, OptOutLedger, OptOutRecord, Versioned } from '../storage/appointment-store';
 import { AppError } from '../domain/errors';
-import type { Figure } from '../domain/figures';
 import { countFigure } from './count-figures';
+import type { FilingDeps, FilingStore } from './filing';
+import { writeFiledState } from './update-state';
+
+export { dueAt } from './filing';
 
 /**
- * The ports recording an event uses: the history, the index entries, the opt-out ledger (read
- * when a phone comes to an appointment), then the state.
+ * The ports recording an event uses: the history, the indexes (or the change markers, when the
+ * filing is deferred), the opt-out ledger (read when a phone comes to an appointment), the state.
  */
-export type RecordStore = AppointmentRecords & EventHistory & DueIndex & PhoneDirectory & Pick<OptOutLedger, 'getOptOut'> & DailyFigures;
+export type RecordStore = AppointmentRecords & EventHistory & FilingStore & ChangeLog & Pick<OptOutLedger, 'getOptOut'>;
 
-export interface RecordDeps {
+export interface RecordDeps extends FilingDeps {
   store: RecordStore;
-  policy: ReminderPolicy;
-  now: () => Date;
   /** Backoff between optimistic-concurrency retries; injectable so tests can run them fast. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -56,12 +47,6 @@ export interface RecordResult {
   etag?: string;
 }
 
-/** When the sweep must next look at the appointment: a reminder, or a text that is overdue. */
-export function dueAt(state: AppointmentState, policy: ReminderPolicy, nowIso: string): string | undefined {
-  const times = [nextCheckAt(state, policy, nowIso), outboxDueAt(state.outbox)].filter((t): t is string => !!t);
-  return times.sort()[0];
-}
-
 function pendingText(state: AppointmentState | null, eventId: string): boolean {
   const o = state?.outbox;
   return !!o && [o.sending, o.pending].some((n) => n?.covers.includes(eventId));
@@ -83,25 +68,10 @@ function optOutFromLedger(event: AppointmentEvent, ledger: OptOutRecord): Appoin
   };
 }
 
-/** The dashboard figures an event of each type counts (texts of EHR events are counted when they go out). */
-const EVENT_FIGURES: Partial<Record<AppointmentEvent['event_type'], Figure | readonly Figure[]>> = {
-  REMIND: ['sent', 'confirmation_asks'],
-  CONFIRM: 'confirmed_by_text',
-  CANCEL: 'canceled_by_text',
-  NOSHOWED: 'no_shows',
-};
-
-/** Counts the event's figures; the event id makes it idempotent, so a redelivery that finds it applied counts it again safely. */
-async function countEvent(store: DailyFigures, event: AppointmentEvent): Promise<void> {
-  const figure = EVENT_FIGURES[event.event_type];
-  if (figure)
-    await countFigure(store, {
-      figure,
-      id: event.event_id,
-      at: event.event_datetime_utc,
-      zone: event.appointment_timezone,
-      appointmentId: event.appointment_id,
-    });
+/** Counts the event's own figures again (a redelivery after a crash between the state and the count); each fact counts once. */
+async function countEvent(store: FilingStore, event: AppointmentEvent): Promise<void> {
+  for (const f of eventFacts(event))
+    await countFigure(store, { figure: f.figures, id: f.id, at: f.at, zone: f.zone, appointmentId: event.appointment_id });
 }
 
 /** Contention, not a bug: the same request succeeds once the other writers are done. */
@@ -145,7 +115,7 @@ export async function recordEvent(
 
     if (outcome.kind !== 'applied') {
       const duplicate = outcome.kind === 'duplicate' || seenBefore;
-      if (outcome.kind === 'duplicate') await countEvent(deps.store, event);
+      if (outcome.kind === 'duplicate' && !deps.defer) await countEvent(deps.store, event);
       // A redelivery must not hide a text that has not gone out yet: the caller dispatches it.
       const waiting = duplicate && pendingText(outcome.state, event.event_id);
       return {
@@ -161,52 +131,25 @@ export async function recordEvent(
     }
 
     const owner = randomUUID();
+    const id = event.appointment_id;
     const phone = outcome.state.facts.patient_phone;
     const newPhone = !current || current.value.facts.patient_phone !== phone;
-    // Index entries are written before the state: if we crash in between, a reader finds an
-    // entry that does not match the state and drops it; the reverse order could lose a reminder.
-    // A phone new to the appointment is looked up in the opt-out ledger, after its index entry
-    // is written: an opt-out recorded at the same moment either is in the ledger read here or
-    // finds this appointment through the index (and is applied to it by the reply handler).
-    const optedOut = newPhone ? deps.store.putPhoneIndex(phone, event.appointment_id).then(() => deps.store.getOptOut(phone)) : undefined;
-    const dueBefore = current ? dueAt(current.value, deps.policy, now) : undefined;
-    const scheduleChanged = outcome.state.schedule_version !== current?.value.schedule_version;
-    const plan = (applied: AppointmentState) => {
-      const planned = planText(applied, event, owner, now);
-      const due = dueAt(planned.state, deps.policy, now);
-      return { ...planned, due, writeDue: !!due && (due !== dueBefore || scheduleChanged) };
-    };
-    let planned = plan(outcome.state);
-    const dueWrite = (p: typeof planned) =>
-      deps.store.putDueEntry({ appointment_id: event.appointment_id, due_at: p.due as string, schedule_version: p.state.schedule_version });
-    // The due entry is written alongside the ledger look-up; an opt-out found there re-plans
-    // (no text, usually no reminder), and an entry that is no longer wanted is dropped by the sweep.
-    // The admin listing entries too, before the state (see writeListedState in update-state.ts).
-    const listed = planned.state;
-    const [ledger] = await Promise.all([
-      optedOut,
-      planned.writeDue ? dueWrite(planned) : undefined,
-      deps.store.putListing(listed, current?.value ?? null),
-    ]);
+    let planned = planText(outcome.state, event, owner, now);
+    // The change is announced (a marker, when filing is deferred) or the phone filed before the
+    // opt-out ledger is read: an opt-out recorded at the same moment either is in the ledger read
+    // here or finds this appointment by its phone (directory or marker) and is applied to it by
+    // the reply handler. A marker written before the state also means a crash in between leaves
+    // work for the filer, never a state the indexes (the due index above all) do not know of.
+    if (deps.defer) await deps.store.markChange(id, planned.state.revision, now, phone);
+    else if (newPhone) await deps.store.putPhoneIndex(phone, id);
+    const ledger = newPhone ? await deps.store.getOptOut(phone) : null;
     if (ledger?.opted_out && !outcome.state.opted_out) {
       const withOptOut = applyEvent(outcome.state, optOutFromLedger(event, ledger), now);
-      if (withOptOut.kind === 'applied') {
-        const before = planned;
-        planned = plan(withOptOut.state);
-        await Promise.all([
-          planned.writeDue && planned.due !== before.due ? dueWrite(planned) : undefined,
-          deps.store.putListing(planned.state, listed),
-        ]);
-      }
+      if (withOptOut.kind === 'applied') planned = planText(withOptOut.state, event, owner, now);
     }
-    const next = planned.state;
-    const etag = await deps.store.writeState(next, current?.etag ?? null);
-    if (etag !== null) {
-      await countEvent(deps.store, event);
-      await Promise.all([
-        current ? deps.store.dropListing(current.value, next) : undefined,
-        next !== listed ? deps.store.dropListing(listed, next) : undefined,
-      ]);
+    const written = await writeFiledState(deps.store, planned.state, current ?? null, deps, { phoneWritten: newPhone });
+    if (written) {
+      const next = written.value;
       return {
         ...base,
         outcome: 'applied',
@@ -214,7 +157,7 @@ export async function recordEvent(
         stale: false,
         disposition: next.disposition,
         state: next,
-        etag,
+        etag: written.etag,
         ...(outcome.late ? { late: true } : {}),
         ...(planned.plan ? { text: planned.plan, owner } : {}),
       };

@@ -1,3 +1,4 @@
+import { listedOf } from '../domain/filing';
 import type { AppointmentRecords } from '../storage/appointment-store';
 
 /**
@@ -15,7 +16,7 @@ export async function reindexListing(
   const worker = async () => {
     for (let i = next++; i < page.appointments.length; i = next++) {
       const state = page.appointments[i];
-      if (state) await store.putListing(state, null);
+      if (state) await store.putListing(listedOf(state), null);
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, page.appointments.length) }, worker));

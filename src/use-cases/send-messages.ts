@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppointmentState } from '../domain/appointment';
 import type { AppointmentEvent } from '../domain/event';
-import type { FlowStarter } from '../messaging/flow-starter';
-import type { AppointmentRecords, DailyFigures } from '../storage/appointment-store';
-import { dispatchTexts } from './dispatch-texts';
+import { dispatchTexts, type DispatchDeps } from './dispatch-texts';
 import type { RecordResult } from './record-event';
 
 /**
@@ -36,7 +34,7 @@ function statusOf(state: AppointmentState | undefined, eventId: string, retrying
  * crash here loses nothing: the sweep finishes them.
  */
 export async function sendMessagesForEvents(
-  deps: { flows: FlowStarter; store: AppointmentRecords & DailyFigures; now: () => Date },
+  deps: DispatchDeps,
   results: RecordResult[],
   _events: AppointmentEvent[],
 ): Promise<(MessageReport | undefined)[]> {

@@ -111,9 +111,8 @@ export async function recordStudioEvent(
     deps.record.store,
     event.appointment_id,
     (s) => markSent(s, notice.id, execution.executionSid, now.toISOString()),
-    {
-      known: { value: result.state, etag: result.etag },
-    },
+    deps.record,
+    { known: { value: result.state, etag: result.etag } },
   );
   const state = sent.current?.value ?? result.state;
   return { action: 'text', outcome: 'applied', ...flowParameters(state, textEvent(state, notice), deps.homeCountry) };

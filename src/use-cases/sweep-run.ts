@@ -100,5 +100,5 @@ export async function saveSkips(ctx: SweepRunContext, appointmentId: string, ski
     if (skips.some((k) => k.schedule_version !== s.schedule_version)) return null;
     const next = recordSkips(s, skips, ctx.deps.now().toISOString());
     return next === s ? null : next;
-  });
+  }, ctx.deps);
 }

@@ -5,10 +5,14 @@ import { decide, type SweepDecision } from '../domain/sweep-decision';
 import { describeError, log } from '../log';
 import type { DueRef, Versioned } from '../storage/appointment-store';
 import { dispatchTexts } from './dispatch-texts';
+import { fileChanges } from './file-changes';
 import { recordEvent } from './record-event';
 import { sendReminder } from './reminder-claim';
 import { retryOutboxes } from './sweep-outbox-retry';
 import { createRunContext, saveSkips, systemEvent, type SweepCounts, type SweepDeps, type SweepRunContext } from './sweep-run';
+
+/** Change markers one run files at most before it reads the due index; the rest wait for the next run. */
+const FILING_PER_RUN = 5000;
 
 /**
  * One run of the reminder sweep (the Lambda's work, and `npm start`'s timer). It reads only the
@@ -22,6 +26,8 @@ export async function runSweep(deps: SweepDeps): Promise<SweepCounts> {
   const ctx = createRunContext(deps);
   const nowIso = deps.now().toISOString();
   const concurrency = deps.concurrency ?? 8;
+  // Changes the intake left unfiled first: their due entries are what this run reads next.
+  const filing = await fileChanges(deps, deps.deadline !== undefined ? { limit: FILING_PER_RUN, deadline: deps.deadline } : { limit: FILING_PER_RUN });
 
   const queue: DueRef[] = [];
   let listing = true;
@@ -60,8 +66,8 @@ export async function runSweep(deps: SweepDeps): Promise<SweepCounts> {
   if (deps.deadline === undefined || Date.now() < deps.deadline) await retryOutboxes(ctx);
 
   const ms = Date.now() - started;
-  await deps.store.putSweepStatus({ at: nowIso, finished_at: deps.now().toISOString(), ms, sweep_id: ctx.sweepId, counts: ctx.counts });
-  log('info', 'sweep finished', { ms, ...ctx.counts });
+  await deps.store.putSweepStatus({ at: nowIso, finished_at: deps.now().toISOString(), ms, sweep_id: ctx.sweepId, counts: ctx.counts, filing });
+  log('info', 'sweep finished', { ms, ...ctx.counts, filed: filing.filed, filing_kept: filing.kept });
   return ctx.counts;
 }
 

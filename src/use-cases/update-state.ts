@@ -1,21 +1,32 @@
 import type { AppointmentState } from '../domain/appointment';
 import type { AppointmentRecords, Versioned } from '../storage/appointment-store';
+import { deferredFiling, filedFor, planFiling, type FilingDeps, type FilingStore } from './filing';
 
 /**
- * Writes a state and keeps the admin listing indexes in step: the new entries first, then the
- * state (compare-and-set), then the replaced entries go. A crash or a lost race leaves only
- * entries that do not match a state, which readers skip (src/storage/listing-index.ts).
+ * Writes a state (compare-and-set) and keeps the derived indexes in step (src/use-cases/filing.ts):
+ * the entries it needs first, then the state, then the replaced entries go and its new facts are
+ * counted. A crash or a lost race leaves only entries that do not match a state, which readers
+ * skip (src/storage/listing-index.ts). A deferring writer writes the state alone: the change is
+ * covered by the marker of the event that began it (see file-changes.ts).
  */
-export async function writeListedState(
-  store: AppointmentRecords,
+export async function writeFiledState(
+  store: AppointmentRecords & FilingStore,
   next: AppointmentState,
   current: Versioned<AppointmentState> | null,
-  alongside: Promise<unknown> = Promise.resolve(),
-): Promise<string | null> {
-  await Promise.all([store.putListing(next, current?.value ?? null), alongside]);
-  const etag = await store.writeState(next, current?.etag ?? null);
-  if (etag !== null && current) await store.dropListing(current.value, next);
-  return etag;
+  filing: FilingDeps,
+  options: { phoneWritten?: boolean; keepDue?: boolean } = {},
+): Promise<Versioned<AppointmentState> | null> {
+  if (filing.defer) {
+    const state = deferredFiling(next, current?.value, filing);
+    const etag = await store.writeState(state, current?.etag ?? null);
+    return etag === null ? null : { value: state, etag };
+  }
+  const plan = planFiling(store, filedFor(current?.value, filing.policy, filing.now().toISOString()), next, filing, options);
+  await plan.before();
+  const etag = await store.writeState(plan.state, current?.etag ?? null);
+  if (etag === null) return null;
+  await plan.after();
+  return { value: plan.state, etag };
 }
 
 /**
@@ -25,9 +36,10 @@ export async function writeListedState(
  * no state. `known` saves the first read when the caller just read or wrote the state.
  */
 export async function commitState(
-  store: AppointmentRecords,
+  store: AppointmentRecords & FilingStore,
   appointmentId: string,
   change: (state: AppointmentState) => AppointmentState | null,
+  filing: FilingDeps,
   options: { known?: Versioned<AppointmentState> | null; attempts?: number } = {},
 ): Promise<{ current: Versioned<AppointmentState> | null; changed: boolean }> {
   const attempts = options.attempts ?? 50;
@@ -35,8 +47,9 @@ export async function commitState(
   for (let i = 0; i < attempts && current; i += 1) {
     const next = change(current.value);
     if (!next) return { current, changed: false };
-    const etag = await writeListedState(store, next, current);
-    if (etag !== null) return { current: { value: next, etag }, changed: true };
+    // Not an event: the due entry is left as it is (the sweep moves an entry earlier than needed).
+    const written = await writeFiledState(store, next, current, filing, { keepDue: true });
+    if (written) return { current: written, changed: true };
     await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** i)));
     current = await store.getState(appointmentId);
   }
@@ -46,10 +59,11 @@ export async function commitState(
 
 /** `commitState` for changes that are not events (recording reminder skips): answers the state. */
 export async function updateState(
-  store: AppointmentRecords,
+  store: AppointmentRecords & FilingStore,
   appointmentId: string,
   change: (state: AppointmentState) => AppointmentState | null,
+  filing: FilingDeps,
   attempts = 50,
 ): Promise<AppointmentState | null> {
-  return (await commitState(store, appointmentId, change, { attempts })).current?.value ?? null;
+  return (await commitState(store, appointmentId, change, filing, { attempts })).current?.value ?? null;
 }

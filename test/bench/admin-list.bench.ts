@@ -2,6 +2,7 @@
 // listing-index entries written through the S3 adapter, in bounded parallel batches) and times
 // filtered pages of GET /admin/appointments through the real admin HTTP API, printing p50/p95 per
 // query. N=100000 by default (N, RUNS to change). Nothing is texted: the seeding bypasses the intake.
+import { listedOf } from '../../src/domain/filing';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -112,7 +113,7 @@ async function main() {
       48,
       async (i) => {
         const state = appointment(i);
-        await store.putListing(state, null);
+        await store.putListing(listedOf(state), null);
         await store.writeState(state, null);
       },
     );

@@ -102,7 +102,7 @@ describe('listing index cost in S3 requests', () => {
 
   it('a state write that changes nothing listed (a text marked sent, a skip recorded) costs no index request', async () => {
     const bookkeeping = await counted(() =>
-      updateState(store, 'COST-1', (s) => ({ ...s, revision: s.revision + 1, updated_at: '2026-11-25T16:00:05.000Z' })),
+      updateState(store, 'COST-1', (s) => ({ ...s, revision: s.revision + 1, updated_at: '2026-11-25T16:00:05.000Z' }), deps()),
     );
     expect(bookkeeping.index).toEqual([]);
     expect(bookkeeping.total).toBe(2);

@@ -1,3 +1,4 @@
+import { listedOf } from '../../src/domain/filing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { applyEvent, type AppointmentState } from '../../src/domain/appointment';
 import { parseEhrEvent, type AppointmentEvent } from '../../src/domain/event';
@@ -27,9 +28,9 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
       /** Writes a state the way the use cases do: index entries, state, then the replaced entries dropped. */
       const save = async (state: AppointmentState) => {
         const current = await store.getState(state.facts.appointment_id);
-        await store.putListing(state, current?.value ?? null);
+        await store.putListing(listedOf(state), current ? listedOf(current.value) : null);
         expect(await store.writeState(state, current?.etag ?? null)).not.toBeNull();
-        if (current) await store.dropListing(current.value, state);
+        if (current) await store.dropListing(listedOf(current.value), listedOf(state));
       };
       const at = (day: number, hh: string) => `2026-12-${String(day).padStart(2, '0')}T${hh}:00:00Z`;
       const ids = (page: { appointments: AppointmentState[] }) => page.appointments.map((a) => a.facts.appointment_id);
@@ -116,12 +117,12 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Appoi
       it('skips entries that do not match the state: an entry written for a state that never was, and a replaced one not dropped', async () => {
         await save(stateFor('A', { appointment_datetime: at(1, '09'), appointment_timezone: 'UTC' }));
         // A writer that crashed after writing its entries but before its state.
-        await store.putListing(stateFor('A', { appointment_datetime: at(4, '09'), appointment_timezone: 'UTC' }), null);
+        await store.putListing(listedOf(stateFor('A', { appointment_datetime: at(4, '09'), appointment_timezone: 'UTC' })), null);
         // A writer that crashed after its state but before dropping the old entries.
         const b1 = stateFor('B', { appointment_datetime: at(2, '09'), appointment_timezone: 'UTC' });
         await save(b1);
         const b2 = stateFor('B', { appointment_datetime: at(5, '09'), appointment_timezone: 'UTC' });
-        await store.putListing(b2, b1);
+        await store.putListing(listedOf(b2), listedOf(b1));
         await store.writeState(b2, (await store.getState('B'))!.etag);
         const page = await store.listIndexed({ order: 'time', filter: {}, limit: 10 });
         expect(ids(page)).toEqual(['A', 'B']);

@@ -15,7 +15,7 @@ async function booked(answers: FlowAnswer[] = []) {
   const recorded = await recordEvent({ store, policy, now: clock.now }, event);
   if (recorded.text !== 'claimed' || !recorded.owner || !recorded.state || !recorded.etag) throw new Error('no text claimed');
   const known = { value: recorded.state, etag: recorded.etag };
-  return { store, clock, flows, event, owner: recorded.owner, known, deps: { store, flows, now: clock.now } };
+  return { store, clock, flows, event, owner: recorded.owner, known, deps: { store, flows, policy, now: clock.now } };
 }
 
 describe('dispatchTexts on the in-memory store', () => {

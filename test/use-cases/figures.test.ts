@@ -28,9 +28,9 @@ describe('dashboard figures, counted where each fact is recorded', () => {
     const booking = ehr({ appointment_id: 'APT-1' });
     const recorded = await recordEvent(t.deps.record, booking);
     expect(recorded.text).toBe('claimed');
-    await dispatchTexts({ store: t.store, flows: t.flows, now: t.clock.now }, 'APT-1', recorded.owner as string);
+    await dispatchTexts({ store: t.store, flows: t.flows, policy, now: t.clock.now }, 'APT-1', recorded.owner as string);
     await recordEvent(t.deps.record, booking);
-    await dispatchTexts({ store: t.store, flows: t.flows, now: t.clock.now }, 'APT-1', 'someone-else');
+    await dispatchTexts({ store: t.store, flows: t.flows, policy, now: t.clock.now }, 'APT-1', 'someone-else');
     expect(t.flows.starts).toHaveLength(1);
     expect(await t.figures()).toMatchObject({ sent: 1, confirmation_asks: 1 });
   });
@@ -63,8 +63,8 @@ describe('dashboard figures, counted where each fact is recorded', () => {
     const t = await setup();
     const booking = ehr({ appointment_id: 'APT-1' });
     const r = await recordEvent(t.deps.record, booking);
-    await dispatchTexts({ store: t.store, flows: t.flows, now: t.clock.now }, 'APT-1', r.owner as string);
-    const deps = { store: t.store, now: t.clock.now };
+    await dispatchTexts({ store: t.store, flows: t.flows, policy, now: t.clock.now }, 'APT-1', r.owner as string);
+    const deps = { store: t.store, policy, now: t.clock.now };
     await recordDelivery(deps, { messageSid: 'SMa', status: 'sent', to: booking.patient_phone });
     await recordDelivery(deps, { messageSid: 'SMa', status: 'delivered', to: booking.patient_phone });
     await recordDelivery(deps, { messageSid: 'SMa', status: 'delivered', to: booking.patient_phone });

@@ -13,7 +13,7 @@ async function booked() {
   // Each start takes 200 ms, so overlapping sweeps meet at the claim.
   const flows = new FakeFlows([], 200);
   const recorded = await recordEvent({ store, policy, now: clock.now }, ehr({ appointment_id: 'APT-1' }));
-  await dispatchTexts({ store, flows, now: clock.now }, 'APT-1', recorded.owner ?? '');
+  await dispatchTexts({ store, flows, policy, now: clock.now }, 'APT-1', recorded.owner ?? '');
   const deps: SweepDeps = { store, flows, policy, now: clock.now, ratePerSecond: 1000 };
   const reminders = () => flows.starts.filter((s) => s.event.event_type === 'REMIND');
   return { store, clock, flows, deps, reminders };
