@@ -26,6 +26,8 @@ export interface FilingCounts {
   retired: number;
   /** Markers kept: a text still in flight, a state write not landed yet, or no time left. */
   kept: number;
+  /** Appointments not looked at because the time was up (their markers are among `kept`). */
+  left: number;
   failed: number;
 }
 
@@ -43,7 +45,7 @@ export async function fileChanges(
   options: { limit?: number; deadline?: number; phone?: string } = {},
 ): Promise<FilingCounts> {
   const refs = await deps.store.listChanges(options.limit ?? 1000, options.phone);
-  const counts: FilingCounts = { filed: 0, retired: 0, kept: 0, failed: 0 };
+  const counts: FilingCounts = { filed: 0, retired: 0, kept: 0, left: 0, failed: 0 };
   if (refs.length === 0) return counts;
   const byAppointment = new Map<string, ChangeRef[]>();
   for (const r of refs) byAppointment.set(r.appointment_id, [...(byAppointment.get(r.appointment_id) ?? []), r]);
@@ -54,6 +56,7 @@ export async function fileChanges(
       const [id, markers] = next;
       if (options.deadline !== undefined && Date.now() > options.deadline) {
         counts.kept += markers.length;
+        counts.left += 1;
         continue;
       }
       try {

@@ -23,6 +23,7 @@ import { startLocalStack, type LocalStack } from '../../src/local/stack';
 import { S3AppointmentStore } from '../../src/storage/s3-appointment-store';
 import { createS3Client } from '../../src/storage/s3-client';
 import { recordEvent, type RecordResult } from '../../src/use-cases/record-event';
+import { fileChanges } from '../../src/use-cases/file-changes';
 import { buildService, ROOT } from '../../scripts/lib/build-service';
 import { ehrEvent } from '../fixtures/events';
 import { setLogSink } from '../../src/log';
@@ -140,7 +141,7 @@ async function storageOnlyAgainst(
     );
     const events = makeEvents(run).map(parsed);
     return await drive(EVENTS, CONCURRENCY, (i) =>
-      recordEvent({ store, policy, now }, events[i] as AppointmentEvent).then(() => undefined),
+      recordEvent({ store, policy, now, defer: true }, events[i] as AppointmentEvent).then(() => undefined),
     );
   } finally {
     await server.stop();
@@ -300,7 +301,8 @@ async function main() {
     const tag = new AsyncLocalStorage<string>();
     const clientCounts = countRequests(s3Client, tag);
     const store = new S3AppointmentStore(s3Client, stack.bucket);
-    const deps = { store, policy, now: () => stack.clock.date() };
+    // As the intake records events: filing deferred to the filer (src/use-cases/file-changes.ts).
+    const deps = { store, policy, now: () => stack.clock.date(), defer: true };
 
     // Texts the HTTP runs left for the sweep: states still holding an outbox, log entries pending.
     const ids = [...new Set([...warm, ...events, ...light, ...counting].map((e) => String(e.appointment_id)))];
@@ -383,6 +385,21 @@ async function main() {
       `  (storage only, ${LATE_EVENTS} each on appointments holding 2 events; outcomes: late ${outcomeText(outcomes.late)}; in order ${outcomeText(outcomes.inorder)})`,
     );
 
+    // The filer's share, off the intake's path: what the sweep (or the admin list) does for the
+    // changes all the runs above left, counted the same way.
+    let filingRuns = 0;
+    const filingTotals = { filed: 0, retired: 0, kept: 0 };
+    const filingStarted = Date.now();
+    for (let round = 0; round < 50; round += 1) {
+      const c = await tag.run('filing', () => fileChanges({ store, policy, now: deps.now }, { limit: 5000 }));
+      filingRuns += 1;
+      filingTotals.filed += c.filed;
+      filingTotals.retired += c.retired;
+      filingTotals.kept = c.kept;
+      if (c.retired === 0) break;
+    }
+    const filingMs = Date.now() - filingStarted;
+
     console.log('Each HTTP event is validated, stored (S3) and starts the Studio Flow, which texts the virtual phone: Functions,');
     console.log('the Twilio stand-in, the Studio engine and the embedded S3 all run on this machine. "storage only" is the same');
     console.log('recordEvent against the embedded S3 without HTTP, Functions or messaging: the S3 share of the cost.');
@@ -417,6 +434,13 @@ async function main() {
     );
     perEvent('per late event', clientCounts.get('late') ?? new Map(), LATE_EVENTS);
     perEvent('per in-order event', clientCounts.get('inorder') ?? new Map(), LATE_EVENTS);
+    console.log('S3 requests, filing (off the intake path: the sweep files what the intake left, before it reads the due index):');
+    perEvent(
+      `per appointment filed (${filingTotals.filed} appointments, ${filingTotals.retired} markers, ${filingRuns} runs, ${filingMs} ms)`,
+      clientCounts.get('filing') ?? new Map(),
+      Math.max(1, filingTotals.filed),
+    );
+    console.log(`  markers still kept after the runs (a text still waiting): ${filingTotals.kept}`);
 
     console.log('');
     console.log(`texts deferred to the sweep after the HTTP runs (${left.appointments} appointments read back, ${left.missing} missing):`);

@@ -7,6 +7,7 @@ import { parseEhrEvent, type AppointmentEvent } from '../../src/domain/event';
 import { LOCAL_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../../src/local/s3/embedded-s3';
 import { S3AppointmentStore } from '../../src/storage/s3-appointment-store';
 import { createS3Client } from '../../src/storage/s3-client';
+import { fileChanges } from '../../src/use-cases/file-changes';
 import { recordEvent } from '../../src/use-cases/record-event';
 import { updateState } from '../../src/use-cases/update-state';
 import { ehrEvent } from '../fixtures/events';
@@ -114,5 +115,41 @@ describe('listing index cost in S3 requests', () => {
     expect(requests.filter((r) => r.command === 'ListObjectsV2Command')).toHaveLength(1);
     expect(requests.filter((r) => r.command === 'GetObjectCommand')).toHaveLength(4);
     expect(page.total).toBe(5);
+  });
+
+  // With the text's markSent write, the HTTP path's 5 (npm run bench counts it at the server).
+  it('the intake (filing deferred) sends 4 requests for a new booking and 4 for a change, none to an index; the filer files both', async () => {
+    const intake = () => ({ ...deps(), defer: true });
+    const ops = () =>
+      requests.map(
+        (r) => `${r.command.replace('ObjectCommand', '').replace('Command', '')} ${r.key.split('/')[0]}/${r.key.split('/')[1] ?? ''}`,
+      );
+    await counted(() => recordEvent(intake(), event({ appointment_id: 'COST-D', patient_phone: '(415) 555-0199' })));
+    expect(ops().sort()).toEqual(
+      ['Get optouts/KzE0MTU1NTUwMTk5.json', 'Put appointments/Q09TVC1E', 'Put appointments/Q09TVC1E', 'Put index/changes'].sort(),
+    );
+    await counted(() =>
+      recordEvent(
+        intake(),
+        event({
+          appointment_id: 'COST-D',
+          patient_phone: '(415) 555-0199',
+          event_type: 'CONFIRMED',
+          event_datetime_utc: '2026-11-25T10:00:00Z',
+        }),
+      ),
+    );
+    expect(ops().sort()).toEqual(
+      ['Get appointments/Q09TVC1E', 'Put appointments/Q09TVC1E', 'Put appointments/Q09TVC1E', 'Put index/changes'].sort(),
+    );
+    // Not in the admin list yet; the filer (the sweep, or the list itself before it reads) files it.
+    const before = await store.listIndexed({ order: 'time', filter: {}, limit: 50 });
+    expect(before.appointments.map((a) => a.facts.appointment_id)).not.toContain('COST-D');
+    // Its text was claimed and never sent here: the filer waits for the claim's lease to run out.
+    const later = () => ({ ...deps(), now: () => new Date('2026-11-25T16:10:00Z') });
+    expect(await fileChanges(later())).toMatchObject({ filed: 1, failed: 0 });
+    const after = await store.listIndexed({ order: 'time', filter: {}, limit: 50 });
+    expect(after.appointments.find((a) => a.facts.appointment_id === 'COST-D')?.disposition).toBe('CONFIRMED');
+    expect(await store.listChanges(10)).toHaveLength(1);
   });
 });
