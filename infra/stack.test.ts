@@ -902,8 +902,16 @@ describe('the raw-body receiver (RAW_RECEIVER)', () => {
     ];
     const deleted = [...listed, changeKey('A-1', 2, '2026-12-01T10:00:00.000Z', '+14155550134')];
     for (const access of [SWEEP_OBJECT_ACCESS, FUNCTIONS_OBJECT_ACCESS]) {
-      for (const key of written) expect(access.writes.some((p) => globMatches(p, key)), key).toBe(true);
-      for (const key of deleted) expect(access.deletes.some((p) => globMatches(p, key)), key).toBe(true);
+      for (const key of written)
+        expect(
+          access.writes.some((p) => globMatches(p, key)),
+          key,
+        ).toBe(true);
+      for (const key of deleted)
+        expect(
+          access.deletes.some((p) => globMatches(p, key)),
+          key,
+        ).toBe(true);
     }
     const history = receiverPolicy().filter(
       (st) =>

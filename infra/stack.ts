@@ -728,7 +728,14 @@ const FILING_DELETES = [...LISTING_KEYS, CHANGE_MARKER_KEYS, ...FIGURE_DELETES];
 
 /** The sweep records REMIND/EXPIRED events, keeps claims, the legacy outbox and its heartbeat. */
 export const SWEEP_OBJECT_ACCESS: ObjectAccess = {
-  writes: ['appointments/*/state.json', 'appointments/*/requests/*', 'outbox/*', 'claims/reminders/*', 'status/sweep.json', ...FILING_WRITES],
+  writes: [
+    'appointments/*/state.json',
+    'appointments/*/requests/*',
+    'outbox/*',
+    'claims/reminders/*',
+    'status/sweep.json',
+    ...FILING_WRITES,
+  ],
   deletes: ['index/due/*', 'outbox/*', 'claims/reminders/*', ...FILING_DELETES],
 };
 

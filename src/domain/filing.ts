@@ -97,7 +97,12 @@ function fact(id: string, figures: readonly Figure[], at: string, zone: string):
 }
 
 /** The facts an event counts on its own (without its text), by type: for a redelivery to count again. */
-export function eventFacts(event: { event_id: string; event_type: EventType; event_datetime_utc: string; appointment_timezone: string }): Fact[] {
+export function eventFacts(event: {
+  event_id: string;
+  event_type: EventType;
+  event_datetime_utc: string;
+  appointment_timezone: string;
+}): Fact[] {
   const figures = EVENT_FIGURES[event.event_type];
   return figures ? [fact(event.event_id, figures, event.event_datetime_utc, event.appointment_timezone)] : [];
 }
@@ -127,16 +132,11 @@ export function filingOf(state: AppointmentState, due: DueFiling | undefined): F
 }
 
 /** What changes when the indexes go from `before` (null: nothing filed yet) to `after`. */
-export function filingChanges(
-  before: Filed | null,
-  after: Filed,
-  facts: Fact[],
-): { phone: boolean; due: boolean; uncounted: Fact[] } {
+export function filingChanges(before: Filed | null, after: Filed, facts: Fact[]): { phone: boolean; due: boolean; uncounted: Fact[] } {
   const counted = new Set(before?.counted ?? []);
   return {
     phone: before?.phone !== after.phone,
-    due:
-      !!after.due && (after.due.at !== before?.due?.at || after.due.schedule_version !== before.due.schedule_version),
+    due: !!after.due && (after.due.at !== before?.due?.at || after.due.schedule_version !== before.due.schedule_version),
     uncounted: facts.filter((f) => !counted.has(f.key)),
   };
 }

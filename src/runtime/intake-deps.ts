@@ -17,7 +17,11 @@ export function intakeDeps(runtime: FunctionsRuntime): IntakeDeps {
     // The intake defers filing its changes (use-cases/filing.ts): fewer requests while the EHR waits.
     record: { ...runtime.record, defer: true },
     sendMessages: (results, events) =>
-      sendMessagesForEvents({ flows: runtime.flows, store: runtime.store, policy: runtime.policy, now: runtime.record.now, defer: true }, results, events),
+      sendMessagesForEvents(
+        { flows: runtime.flows, store: runtime.store, policy: runtime.policy, now: runtime.record.now, defer: true },
+        results,
+        events,
+      ),
   };
 }
 

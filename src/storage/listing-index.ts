@@ -78,7 +78,9 @@ function tailOf(l: Listed): string {
 }
 
 export function listingKey(l: Listed, order: ListingOrder): string {
-  return order === 'time' ? `${BY_TIME_PREFIX}${compactInstant(l.at)}.${tailOf(l)}` : `${BY_CHANGE_PREFIX}${newestFirst(l.changed)}.${tailOf(l)}`;
+  return order === 'time'
+    ? `${BY_TIME_PREFIX}${compactInstant(l.at)}.${tailOf(l)}`
+    : `${BY_CHANGE_PREFIX}${newestFirst(l.changed)}.${tailOf(l)}`;
 }
 
 export function listingPrefix(order: ListingOrder): string {

@@ -281,7 +281,12 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async markChange(appointmentId: string, revision: number, atIso: string, phone: string): Promise<void> {
     await this.s3.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: changeKey(appointmentId, revision, atIso, phone), Body: '{}', ContentType: JSON_TYPE }),
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: changeKey(appointmentId, revision, atIso, phone),
+        Body: '{}',
+        ContentType: JSON_TYPE,
+      }),
     );
   }
 

@@ -109,8 +109,9 @@ export async function dispatchTexts(
           await commitState(store, appointmentId, (s) => markSent(s, notice.id, started.executionSid, nowIso), deps, { known: current })
         ).current;
       } else {
-        current = (await commitState(store, appointmentId, (s) => markRefused(s, notice.id, started.reason, nowIso), deps, { known: current }))
-          .current;
+        current = (
+          await commitState(store, appointmentId, (s) => markRefused(s, notice.id, started.reason, nowIso), deps, { known: current })
+        ).current;
         if (!current?.value.outbox) return { sent, status: 'refused', current };
       }
     } catch (err) {
@@ -134,7 +135,8 @@ export async function dispatchTexts(
   const mine = current?.value.outbox?.sending;
   if (current && mine?.owner === owner) {
     const nowIso = deps.now().toISOString();
-    current = (await commitState(store, appointmentId, (s) => releaseForRetry(s, mine.id, nowIso, nowIso), deps, { known: current })).current;
+    current = (await commitState(store, appointmentId, (s) => releaseForRetry(s, mine.id, nowIso, nowIso), deps, { known: current }))
+      .current;
     return { sent, status: 'queued-for-retry', current };
   }
   return { sent, status: current?.value.outbox ? 'in-flight' : 'idle', current };

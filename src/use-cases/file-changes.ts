@@ -116,7 +116,9 @@ async function bringUp(deps: FileChangesDeps, current: Versioned<AppointmentStat
  */
 function retirable(markers: ChangeRef[], state: AppointmentState, stale: (r: ChangeRef) => boolean): ChangeRef[] {
   const covered = markers.filter((r) => r.revision <= state.revision);
-  const keep = state.outbox ? covered.reduce<ChangeRef | undefined>((a, r) => (!a || r.revision > a.revision ? r : a), undefined) : undefined;
+  const keep = state.outbox
+    ? covered.reduce<ChangeRef | undefined>((a, r) => (!a || r.revision > a.revision ? r : a), undefined)
+    : undefined;
   return markers.filter((r) => (r.revision <= state.revision ? r !== keep : stale(r)));
 }
 

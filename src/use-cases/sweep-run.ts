@@ -96,9 +96,14 @@ export function systemEvent(
 
 /** Writes skipped reminders to the state, unless the schedule changed since they were decided. */
 export async function saveSkips(ctx: SweepRunContext, appointmentId: string, skips: ReminderSkip[]): Promise<void> {
-  await updateState(ctx.deps.store, appointmentId, (s) => {
-    if (skips.some((k) => k.schedule_version !== s.schedule_version)) return null;
-    const next = recordSkips(s, skips, ctx.deps.now().toISOString());
-    return next === s ? null : next;
-  }, ctx.deps);
+  await updateState(
+    ctx.deps.store,
+    appointmentId,
+    (s) => {
+      if (skips.some((k) => k.schedule_version !== s.schedule_version)) return null;
+      const next = recordSkips(s, skips, ctx.deps.now().toISOString());
+      return next === s ? null : next;
+    },
+    ctx.deps,
+  );
 }

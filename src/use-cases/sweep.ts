@@ -27,7 +27,10 @@ export async function runSweep(deps: SweepDeps): Promise<SweepCounts> {
   const nowIso = deps.now().toISOString();
   const concurrency = deps.concurrency ?? 8;
   // Changes the intake left unfiled first: their due entries are what this run reads next.
-  const filing = await fileChanges(deps, deps.deadline !== undefined ? { limit: FILING_PER_RUN, deadline: deps.deadline } : { limit: FILING_PER_RUN });
+  const filing = await fileChanges(
+    deps,
+    deps.deadline !== undefined ? { limit: FILING_PER_RUN, deadline: deps.deadline } : { limit: FILING_PER_RUN },
+  );
   ctx.counts.left_for_next_run += filing.left;
 
   const queue: DueRef[] = [];
@@ -67,7 +70,14 @@ export async function runSweep(deps: SweepDeps): Promise<SweepCounts> {
   if (deps.deadline === undefined || Date.now() < deps.deadline) await retryOutboxes(ctx);
 
   const ms = Date.now() - started;
-  await deps.store.putSweepStatus({ at: nowIso, finished_at: deps.now().toISOString(), ms, sweep_id: ctx.sweepId, counts: ctx.counts, filing });
+  await deps.store.putSweepStatus({
+    at: nowIso,
+    finished_at: deps.now().toISOString(),
+    ms,
+    sweep_id: ctx.sweepId,
+    counts: ctx.counts,
+    filing,
+  });
   log('info', 'sweep finished', { ms, ...ctx.counts, filed: filing.filed, filing_kept: filing.kept });
   return ctx.counts;
 }
