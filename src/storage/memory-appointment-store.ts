@@ -26,25 +26,13 @@ import type {
   ListingQuery,
 } from './appointment-store';
 import { addReply, changeInboxItem, settleReply, type ObjectIo } from './inbox-records';
+import { countFactsWith, type FigureIo } from './figure-counting';
 import { InboxItemDocument, parseDocument, StaffMessageDocument } from './documents';
 import type { DayFigures, Figure } from '../domain/figures';
+import { matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey, monthsOf, sumShards } from './figures-records';
 import {
-  addCount,
-  matchesFragment,
-  MAX_OPT_OUT_READS,
-  optOutCursorKey,
-  FIGURE_CAS_ATTEMPTS,
-  factFigures,
-  monthsOf,
-  shardFor,
-  sumShards,
-} from './figures-records';
-import {
-  dailyFiguresKey,
   dailyFiguresMonthPrefix,
   figuresDayOf,
-  FIGURE_SHARDS,
-  figureFactKey,
   OPT_OUTS_PREFIX,
   optOutPhoneOf,
   APPOINTMENTS_PREFIX,
@@ -222,21 +210,25 @@ export class MemoryAppointmentStore implements AppointmentStore {
   }
 
   async countFact(figures: Figure | readonly Figure[], factId: string, day: string): Promise<'counted' | 'exists'> {
-    const fact = factFigures(figures);
-    if ((await this.create(figureFactKey(fact.name, factId), { figures: fact.list, fact_id: factId, day })) === null) return 'exists';
-    for (let i = 0; i < FIGURE_CAS_ATTEMPTS; i += 1) {
-      const key = dailyFiguresKey(day, shardFor(factId, i, FIGURE_SHARDS));
-      const got = await this.read(key);
-      const next = addCount(got?.value, day, fact.list);
+    return (await countFactsWith(this.figureIo, [{ figures, id: factId, day }])) === 1 ? 'counted' : 'exists';
+  }
+
+  async countFacts(facts: { figures: readonly Figure[]; id: string; day: string }[]): Promise<number> {
+    return countFactsWith(this.figureIo, facts);
+  }
+
+  private readonly figureIo: FigureIo = {
+    create: async (key, value) => (await this.create(key, value)) !== null,
+    read: (key) => this.read(key),
+    replace: async (key, value, etag) => {
       await this.turn();
       const stored = this.objects.get(key);
-      if (got ? stored?.etag === got.etag : !stored) {
-        this.write(key, next);
-        return 'counted';
-      }
-    }
-    throw new Error('daily figures kept changing; the fact was not counted');
-  }
+      if (etag === null ? stored : stored?.etag !== etag) return false;
+      this.write(key, value);
+      return true;
+    },
+    remove: (key) => this.remove(key),
+  };
 
   async readFigures(days: string[]): Promise<DayFigures[]> {
     const wanted = new Set(days);

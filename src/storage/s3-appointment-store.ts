@@ -36,17 +36,8 @@ import type {
   ListingQuery,
 } from './appointment-store';
 import { addReply, changeInboxItem, settleReply, type ObjectIo } from './inbox-records';
-import {
-  addCount,
-  FIGURE_CAS_ATTEMPTS,
-  matchesFragment,
-  MAX_OPT_OUT_READS,
-  optOutCursorKey,
-  factFigures,
-  monthsOf,
-  shardFor,
-  sumShards,
-} from './figures-records';
+import { countFactsWith, type FigureIo } from './figure-counting';
+import { matchesFragment, MAX_OPT_OUT_READS, optOutCursorKey, monthsOf, sumShards } from './figures-records';
 import {
   DamagedRecordError,
   DeliveryReceiptDocument,
@@ -61,11 +52,8 @@ import {
   ReminderClaimDocument,
 } from './documents';
 import {
-  dailyFiguresKey,
   dailyFiguresMonthPrefix,
   figuresDayOf,
-  FIGURE_SHARDS,
-  figureFactKey,
   OPT_OUTS_PREFIX,
   optOutPhoneOf,
   APPOINTMENTS_PREFIX,
@@ -344,29 +332,22 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   async countFact(figures: Figure | readonly Figure[], factId: string, day: string): Promise<'counted' | 'exists'> {
-    const fact = factFigures(figures);
-    const marker = figureFactKey(fact.name, factId);
-    if (!(await this.putNew(marker, { figures: fact.list, fact_id: factId, day })).created) return 'exists';
-    try {
-      for (let i = 0; i < FIGURE_CAS_ATTEMPTS; i += 1) {
-        const key = dailyFiguresKey(day, shardFor(factId, i, FIGURE_SHARDS));
-        const got = await this.getJson(key);
-        const written = await this.putConditional(
-          key,
-          addCount(got?.value, day, fact.list),
-          got ? { IfMatch: got.etag } : { IfNoneMatch: '*' },
-        );
-        if (written === 'ok') return 'counted';
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * 2 ** i)));
-      }
-      throw new Error('daily figures kept changing; the fact was not counted');
-    } catch (err) {
-      // Without the increment the marker would hide the fact for good: remove it so a retry of
-      // the same fact (a redelivered webhook, the sweep) can count it.
-      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: marker })).catch(() => undefined);
-      throw err;
-    }
+    return (await countFactsWith(this.figureIo, [{ figures, id: factId, day }])) === 1 ? 'counted' : 'exists';
   }
+
+  async countFacts(facts: { figures: readonly Figure[]; id: string; day: string }[]): Promise<number> {
+    return countFactsWith(this.figureIo, facts);
+  }
+
+  private readonly figureIo: FigureIo = {
+    create: async (key, value) => (await this.putNew(key, value)).created,
+    read: (key) => this.getJson(key),
+    replace: async (key, value, etag) =>
+      (await this.putConditional(key, value, etag === null ? { IfNoneMatch: '*' } : { IfMatch: etag })) === 'ok',
+    remove: async (key) => {
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    },
+  };
 
   async readFigures(days: string[]): Promise<DayFigures[]> {
     // One listing per month finds the shards that exist (usually one a day); only those are read.

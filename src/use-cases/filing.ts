@@ -1,5 +1,5 @@
 import type { AppointmentState } from '../domain/appointment';
-import { factsOf, filingChanges, filingOf, NOTHING_FILED, type DueFiling, type Filed } from '../domain/filing';
+import { factsOf, filingChanges, filingOf, NOTHING_FILED, type DueFiling, type Fact, type Filed } from '../domain/filing';
 import { outboxDueAt } from '../domain/notice';
 import { nextCheckAt, type ReminderPolicy } from '../domain/reminder-plan';
 import type { AppointmentListing, DailyFigures, DueIndex, PhoneDirectory } from '../storage/appointment-store';
@@ -62,7 +62,7 @@ export function planFiling(
   filed: Filed | null,
   next: AppointmentState,
   filing: FilingDeps,
-  options: { phoneWritten?: boolean; keepDue?: boolean } = {},
+  options: { phoneWritten?: boolean; keepDue?: boolean; countLater?: (facts: Fact[]) => void } = {},
 ): FilingPlan {
   const nowIso = filing.now().toISOString();
   // keepDue: the caller (the sweep, a dispatcher) moves the due entry itself, or the one there
@@ -85,7 +85,9 @@ export function planFiling(
     after: async () => {
       await Promise.all([
         filed?.listed && listed ? store.dropListing(filed.listed, listed) : undefined,
-        ...changes.uncounted.map((f) => countFigure(store, { figure: f.figures, id: f.id, at: f.at, zone: f.zone, appointmentId: id })),
+        ...(options.countLater
+          ? [options.countLater(changes.uncounted)]
+          : changes.uncounted.map((f) => countFigure(store, { figure: f.figures, id: f.id, at: f.at, zone: f.zone, appointmentId: id }))),
       ]);
     },
   };

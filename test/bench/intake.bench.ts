@@ -323,6 +323,20 @@ async function main() {
       }),
     );
 
+    // The filer's share, off the intake's path: what the sweep (or the admin list) does for the
+    // changes the HTTP runs left (their texts all went out), counted the same way.
+    let filingRuns = 0;
+    const filingTotals = { filed: 0, retired: 0, kept: 0 };
+    const filingStarted = Date.now();
+    for (let round = 0; round < 50; round += 1) {
+      const c = await tag.run('filing', () => fileChanges({ store, policy, now: deps.now }, { limit: 5000 }));
+      filingRuns += 1;
+      filingTotals.filed += c.filed;
+      filingTotals.retired += c.retired;
+      filingTotals.kept = c.kept;
+      if (c.retired === 0) break;
+    }
+    const filingMs = Date.now() - filingStarted;
     const direct = makeEvents('direct').map(parsed);
     const s5 = await serverCounts(stack);
     show(
@@ -385,21 +399,6 @@ async function main() {
       `  (storage only, ${LATE_EVENTS} each on appointments holding 2 events; outcomes: late ${outcomeText(outcomes.late)}; in order ${outcomeText(outcomes.inorder)})`,
     );
 
-    // The filer's share, off the intake's path: what the sweep (or the admin list) does for the
-    // changes all the runs above left, counted the same way.
-    let filingRuns = 0;
-    const filingTotals = { filed: 0, retired: 0, kept: 0 };
-    const filingStarted = Date.now();
-    for (let round = 0; round < 50; round += 1) {
-      const c = await tag.run('filing', () => fileChanges({ store, policy, now: deps.now }, { limit: 5000 }));
-      filingRuns += 1;
-      filingTotals.filed += c.filed;
-      filingTotals.retired += c.retired;
-      filingTotals.kept = c.kept;
-      if (c.retired === 0) break;
-    }
-    const filingMs = Date.now() - filingStarted;
-
     console.log('Each HTTP event is validated, stored (S3) and starts the Studio Flow, which texts the virtual phone: Functions,');
     console.log('the Twilio stand-in, the Studio engine and the embedded S3 all run on this machine. "storage only" is the same');
     console.log('recordEvent against the embedded S3 without HTTP, Functions or messaging: the S3 share of the cost.');
@@ -434,7 +433,9 @@ async function main() {
     );
     perEvent('per late event', clientCounts.get('late') ?? new Map(), LATE_EVENTS);
     perEvent('per in-order event', clientCounts.get('inorder') ?? new Map(), LATE_EVENTS);
-    console.log('S3 requests, filing (off the intake path: the sweep files what the intake left, before it reads the due index):');
+    console.log(
+      "S3 requests, filing the HTTP runs' changes (off the intake path: the sweep files what the intake left, before it reads the due index):",
+    );
     perEvent(
       `per appointment filed (${filingTotals.filed} appointments, ${filingTotals.retired} markers, ${filingRuns} runs, ${filingMs} ms)`,
       clientCounts.get('filing') ?? new Map(),
