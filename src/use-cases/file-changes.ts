@@ -129,16 +129,11 @@ async function bringUp(
 }
 
 /**
- * The markers the filed state covers. While the state still holds a text (waiting to be retried),
- * its newest covered marker is kept: the dispatcher and the sweep write that text's outcome
- * without a marker of their own, and it must still be filed (counted, its due entry moved).
+ * The markers the filed state covers (its revision or older); a newer one is for a write still in
+ * flight, or one that never landed (retired once stale).
  */
 function retirable(markers: ChangeRef[], state: AppointmentState, stale: (r: ChangeRef) => boolean): ChangeRef[] {
-  const covered = markers.filter((r) => r.revision <= state.revision);
-  const keep = state.outbox
-    ? covered.reduce<ChangeRef | undefined>((a, r) => (!a || r.revision > a.revision ? r : a), undefined)
-    : undefined;
-  return markers.filter((r) => (r.revision <= state.revision ? r !== keep : stale(r)));
+  return markers.filter((r) => r.revision <= state.revision || stale(r));
 }
 
 /** Markers a reader files at most before it reads, and for how long: a backlog beyond waits for the sweep. */

@@ -2,7 +2,7 @@ import type { AppointmentState } from '../domain/appointment';
 import { factsOf, filingChanges, filingOf, NOTHING_FILED, type DueFiling, type Fact, type Filed } from '../domain/filing';
 import { outboxDueAt } from '../domain/notice';
 import { nextCheckAt, type ReminderPolicy } from '../domain/reminder-plan';
-import type { AppointmentListing, DailyFigures, DueIndex, PhoneDirectory } from '../storage/appointment-store';
+import type { AppointmentListing, ChangeLog, DailyFigures, DueIndex, PhoneDirectory } from '../storage/appointment-store';
 import { countFigure } from './count-figures';
 
 /**
@@ -13,7 +13,7 @@ import { countFigure } from './count-figures';
  * filer (file-changes.ts) does the rest later. Either way the state says what the indexes hold.
  */
 
-export type FilingStore = AppointmentListing & DueIndex & PhoneDirectory & DailyFigures;
+export type FilingStore = AppointmentListing & DueIndex & PhoneDirectory & DailyFigures & ChangeLog;
 
 export interface FilingDeps {
   policy: ReminderPolicy;
@@ -40,6 +40,16 @@ export function dueFilingOf(state: AppointmentState, policy: ReminderPolicy, now
 export function filedFor(current: AppointmentState | null | undefined, policy: ReminderPolicy, nowIso: string): Filed | null {
   if (!current) return null;
   return current.filed ?? filingOf(current, dueFilingOf(current, policy, nowIso));
+}
+
+/**
+ * Whether `next` begins a dispatcher's hold on a text (a waiting text claimed, or one taken over
+ * from a dispatcher that died): the filer leaves a state alone while a text is held, so a deferring
+ * writer that starts a hold announces it with a marker of its own, filed once the hold ends.
+ */
+export function beginsHold(current: AppointmentState | null | undefined, next: AppointmentState): boolean {
+  const held = next.outbox?.sending;
+  return !!held && held.owner !== current?.outbox?.sending?.owner;
 }
 
 /** `next` as a deferring writer stores it: the indexes still hold what they held for `current`. */

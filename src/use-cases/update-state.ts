@@ -1,6 +1,6 @@
 import type { AppointmentState } from '../domain/appointment';
 import type { AppointmentRecords, Versioned } from '../storage/appointment-store';
-import { deferredFiling, filedFor, planFiling, type FilingDeps, type FilingStore } from './filing';
+import { beginsHold, deferredFiling, filedFor, planFiling, type FilingDeps, type FilingStore } from './filing';
 
 /**
  * Writes a state (compare-and-set) and keeps the derived indexes in step (src/use-cases/filing.ts):
@@ -18,6 +18,9 @@ export async function writeFiledState(
 ): Promise<Versioned<AppointmentState> | null> {
   if (filing.defer) {
     const state = deferredFiling(next, current?.value, filing);
+    // An event's own claim is announced by recordEvent; a later claim (a queued text, a takeover) here.
+    if (current && beginsHold(current.value, state))
+      await store.markChange(state.facts.appointment_id, state.revision, filing.now().toISOString(), state.facts.patient_phone);
     const etag = await store.writeState(state, current?.etag ?? null);
     return etag === null ? null : { value: state, etag };
   }

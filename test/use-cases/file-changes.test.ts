@@ -151,6 +151,36 @@ describe('filing deferred by the intake, done by the filer', () => {
     expect((await store.readFigures(['2026-11-25']))[0]?.counts).toMatchObject({ sent: 1, confirmation_asks: 1 });
   });
 
+  it('counts a waiting text a later dispatcher claims and sends: its claim is announced by a marker of its own', async () => {
+    const clock = manualClock(T0);
+    const store = new MemoryAppointmentStore();
+    const deps = { store, policy, now: clock.now, defer: true };
+    const booking = ehr({ appointment_id: 'APT-1' });
+    const moved = ehr({
+      appointment_id: 'APT-1',
+      event_type: 'MODIFIED',
+      event_datetime_utc: '2026-11-25T15:59:30Z',
+      appointment_location: 'Suite 300',
+    });
+    const [first] = await recordEvents(deps, [booking]);
+    const [second] = await recordEvents(deps, [moved]);
+    expect([first?.text, second?.text]).toEqual(['claimed', 'queued']);
+    // The booking text goes out; Studio refuses the second for now: it waits for a retry.
+    const flows = new FakeFlows(['start', 'retryable']);
+    await sendMessagesForEvents({ ...deps, flows }, first ? [first] : [], [booking]);
+    await fileChanges(deps);
+    expect(await store.listChanges(10)).toEqual([]);
+    // The engine redelivers the change later: its waiting text is claimed and sent by this request.
+    clock.advance(5 * 60_000);
+    const again = await recordEvents(deps, [moved]);
+    expect(again[0]?.text).toBe('pending');
+    await sendMessagesForEvents({ ...deps, flows }, again, [moved]);
+    expect(flows.starts.map((s) => s.event.event_type)).toEqual(['BOOKED', 'MODIFIED']);
+    await fileChanges(deps);
+    expect((await store.readFigures(['2026-11-25']))[0]?.counts).toMatchObject({ sent: 2, confirmation_asks: 1 });
+    expect(await store.listChanges(10)).toEqual([]);
+  });
+
   it('files a state whose dispatcher died once its lease is over, and the sweep then sends the text', async () => {
     const clock = manualClock(T0);
     const store = new MemoryAppointmentStore();
