@@ -147,7 +147,7 @@ export async function recordEvent(
       const withOptOut = applyEvent(outcome.state, optOutFromLedger(event, ledger), now);
       if (withOptOut.kind === 'applied') planned = planText(withOptOut.state, event, owner, now);
     }
-    const written = await writeFiledState(deps.store, planned.state, current ?? null, deps, { phoneWritten: newPhone });
+    const written = await writeFiledState(deps.store, planned.state, current ?? null, deps, { phoneWritten: newPhone, announced: true });
     if (written) {
       const next = written.value;
       return {

@@ -14,12 +14,13 @@ export async function writeFiledState(
   next: AppointmentState,
   current: Versioned<AppointmentState> | null,
   filing: FilingDeps,
-  options: { phoneWritten?: boolean; keepDue?: boolean } = {},
+  /** `announced`: the caller wrote this write's change marker already (recordEvent does). */
+  options: { phoneWritten?: boolean; keepDue?: boolean; announced?: boolean } = {},
 ): Promise<Versioned<AppointmentState> | null> {
   if (filing.defer) {
     const state = deferredFiling(next, current?.value, filing);
     // An event's own claim is announced by recordEvent; a later claim (a queued text, a takeover) here.
-    if (current && beginsHold(current.value, state))
+    if (!options.announced && current && beginsHold(current.value, state))
       await store.markChange(state.facts.appointment_id, state.revision, filing.now().toISOString(), state.facts.patient_phone);
     const etag = await store.writeState(state, current?.etag ?? null);
     return etag === null ? null : { value: state, etag };

@@ -8,7 +8,9 @@ import { LOCAL_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from '../../sr
 import { S3AppointmentStore } from '../../src/storage/s3-appointment-store';
 import { createS3Client } from '../../src/storage/s3-client';
 import { fileChanges } from '../../src/use-cases/file-changes';
-import { recordEvent } from '../../src/use-cases/record-event';
+import type { FlowStarter } from '../../src/messaging/flow-starter';
+import { recordEvent, recordEvents } from '../../src/use-cases/record-event';
+import { sendMessagesForEvents } from '../../src/use-cases/send-messages';
 import { updateState } from '../../src/use-cases/update-state';
 import { ehrEvent } from '../fixtures/events';
 import { started } from '../support/started';
@@ -151,5 +153,31 @@ describe('listing index cost in S3 requests', () => {
     const after = await store.listIndexed({ order: 'time', filter: {}, limit: 50 });
     expect(after.appointments.find((a) => a.facts.appointment_id === 'COST-D')?.disposition).toBe('CONFIRMED');
     expect(await store.listChanges(10)).toEqual([]);
+  });
+
+  it('a change that claims a text of its own, sent: 5 requests with the "sent" write, one change marker', async () => {
+    const flows: FlowStarter = {
+      start: async () => ({ kind: 'started', executionSid: `FN${'1'.repeat(32)}` }),
+      wasStarted: async () => false,
+    };
+    const intake = () => ({ ...deps(), defer: true, flows });
+    const send = async (e: AppointmentEvent) => {
+      const results = await recordEvents(intake(), [e]);
+      await sendMessagesForEvents(intake(), results, [e]);
+    };
+    await send(event({ appointment_id: 'COST-E', patient_phone: '(415) 555-0198' }));
+    const moved = await counted(() =>
+      send(
+        event({
+          appointment_id: 'COST-E',
+          patient_phone: '(415) 555-0198',
+          event_type: 'MODIFIED',
+          appointment_location: 'Suite 300',
+          event_datetime_utc: '2026-11-25T10:00:00Z',
+        }),
+      ),
+    );
+    expect(moved.total).toBe(5);
+    expect(requests.filter((r) => r.key.startsWith('index/'))).toHaveLength(1);
   });
 });
