@@ -188,8 +188,11 @@ export interface DueIndex {
 export interface PhoneDirectory {
   /** Remembers that `appointmentId` belongs to `phone` (entries are checked against the state when read). */
   putPhoneIndex(phone: string, appointmentId: string): Promise<void>;
-  /** From the directory and from the change markers not filed yet (a new appointment is found at once). */
-  listAppointmentIdsForPhone(phone: string): Promise<string[]>;
+  /**
+   * From the directory and from the change markers not filed yet (a new appointment is found at
+   * once); `filedOnly` skips the markers (one listing less, for a caller that has just filed them).
+   */
+  listAppointmentIdsForPhone(phone: string, options?: { filedOnly?: boolean }): Promise<string[]>;
 }
 
 /** A change marker as listed: which appointment, the revision announced, when, and its key. */

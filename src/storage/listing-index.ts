@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AppointmentState, Disposition } from '../domain/appointment';
+import type { AppointmentState } from '../domain/appointment';
 import { listedOf, type Listed } from '../domain/filing';
 import type { ListingFilter, ListingOrder, ListingPage, ListingQuery } from './appointment-store';
 import { decodeSegment, encodeSegment } from './keys';
@@ -13,7 +13,11 @@ import { decodeSegment, encodeSegment } from './keys';
  *   index/by-change/<newest-first last change>.<tail>   appointments by their last change, newest first
  *   index/name/<hex of a name word>/<hex of the whole name>/<id>   one entry per word of the name
  *
- *   <tail> = <id>.<appointment utc>.<last change>.<disposition>.<flags>.<location tag>.<provider tag>
+ *   <tail> = <id>.<appointment utc>.<last change>.<disposition class>.<flags>.<location tag>.<provider tag>
+ *
+ * The disposition class is the disposition, except that QUEUED, REMINDED-1 and REMINDED-2 share
+ * one (`WAITING`): a reminder going out then changes no key, so it costs the sweep no index
+ * request, and a filter on one of the three reads the class's states and keeps the exact ones.
  *
  * Times are compacted (`20261201T093000000Z`), ids are base64url like every other key, so '.'
  * separates fields unambiguously. Flags: `u` undeliverable, `r` the patient asked to confirm or
@@ -64,13 +68,20 @@ export interface ListingEntry {
   provider_tag: string;
 }
 
+const WAITING: readonly string[] = ['QUEUED', 'REMINDED-1', 'REMINDED-2'];
+
+/** What a key carries of a disposition (see above): `WAITING` for the three an unanswered reminder moves between. */
+export function dispositionClass(disposition: string): string {
+  return WAITING.includes(disposition) ? 'WAITING' : disposition;
+}
+
 function tailOf(l: Listed): string {
   const flags = `${l.undeliverable ? 'u' : ''}${l.patient_request ? 'r' : ''}` || 'n';
   return [
     encodeSegment(l.id),
     compactInstant(l.at),
     compactInstant(l.changed),
-    l.disposition,
+    dispositionClass(l.disposition),
     flags,
     tagOf(l.location),
     tagOf(l.provider),
@@ -135,7 +146,7 @@ function expandInstant(c: string): string {
 
 /** Whether an entry can match the filter, judged from its key alone. */
 export function entryMatches(entry: ListingEntry, filter: ListingFilter): boolean {
-  if (filter.dispositions && filter.dispositions.length > 0 && !filter.dispositions.includes(entry.disposition as Disposition))
+  if (filter.dispositions && filter.dispositions.length > 0 && !filter.dispositions.some((d) => dispositionClass(d) === entry.disposition))
     return false;
   if (filter.location !== undefined && entry.location_tag !== tagOf(filter.location)) return false;
   if (filter.provider_id !== undefined && entry.provider_tag !== tagOf(filter.provider_id)) return false;

@@ -155,10 +155,10 @@ export class MemoryAppointmentStore implements AppointmentStore {
     await this.put(phoneIndexKey(phone, appointmentId), { appointment_id: appointmentId });
   }
 
-  async listAppointmentIdsForPhone(phone: string): Promise<string[]> {
+  async listAppointmentIdsForPhone(phone: string, options: { filedOnly?: boolean } = {}): Promise<string[]> {
     const prefix = phoneIndexPrefix(phone);
     const ids = new Set((await this.list(prefix)).map(([key]) => decodeSegment(key.slice(prefix.length))));
-    for (const c of await this.listChanges(Number.POSITIVE_INFINITY, phone)) ids.add(c.appointment_id);
+    if (!options.filedOnly) for (const c of await this.listChanges(Number.POSITIVE_INFINITY, phone)) ids.add(c.appointment_id);
     return [...ids];
   }
 

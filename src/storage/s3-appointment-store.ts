@@ -254,14 +254,14 @@ export class S3AppointmentStore implements AppointmentStore {
     await this.putJson(phoneIndexKey(phone, appointmentId), { appointment_id: appointmentId });
   }
 
-  async listAppointmentIdsForPhone(phone: string): Promise<string[]> {
+  async listAppointmentIdsForPhone(phone: string, options: { filedOnly?: boolean } = {}): Promise<string[]> {
     const prefix = phoneIndexPrefix(phone);
     const ids = new Set<string>();
     const [, changes] = await Promise.all([
       (async () => {
         for await (const key of this.listKeys(prefix)) ids.add(decodeSegment(key.slice(prefix.length)));
       })(),
-      this.listChanges(MAX_CHANGES_SCANNED, phone),
+      options.filedOnly ? [] : this.listChanges(MAX_CHANGES_SCANNED, phone),
     ]);
     for (const c of changes) ids.add(c.appointment_id);
     return [...ids];

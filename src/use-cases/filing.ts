@@ -20,6 +20,8 @@ export interface FilingDeps {
   now: () => Date;
   /** Leave the indexes to the filer (the intake's path: fewer requests while the EHR waits). */
   defer?: boolean;
+  /** Collects new facts to count in one batch later (the sweep and the filer count a run's facts at its end). */
+  countLater?: (facts: Fact[]) => void;
 }
 
 /** When the sweep must next look at the appointment: a reminder, or a text that is overdue. */
@@ -75,6 +77,7 @@ export function planFiling(
   options: { phoneWritten?: boolean; keepDue?: boolean; countLater?: (facts: Fact[]) => void } = {},
 ): FilingPlan {
   const nowIso = filing.now().toISOString();
+  const countLater = options.countLater ?? filing.countLater;
   // keepDue: the caller (the sweep, a dispatcher) moves the due entry itself, or the one there
   // (earlier than needed) is moved by the sweep when it comes: the record keeps saying what is there.
   const due = options.keepDue ? filed?.due : dueFilingOf(next, filing.policy, nowIso);
@@ -95,8 +98,8 @@ export function planFiling(
     after: async () => {
       await Promise.all([
         filed?.listed && listed ? store.dropListing(filed.listed, listed) : undefined,
-        ...(options.countLater
-          ? [options.countLater(changes.uncounted)]
+        ...(countLater
+          ? [countLater(changes.uncounted)]
           : changes.uncounted.map((f) => countFigure(store, { figure: f.figures, id: f.id, at: f.at, zone: f.zone, appointmentId: id }))),
       ]);
     },

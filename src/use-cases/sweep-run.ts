@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { AppointmentState, ReminderSkip } from '../domain/appointment';
 import { withEventId, type AppointmentEvent } from '../domain/event';
 import { recordSkips, type ReminderPolicy } from '../domain/reminder-plan';
+import type { Fact } from '../domain/filing';
 import type { EhrNotifier } from '../ehr/notifier';
+import { describeError, log } from '../log';
 import type { FlowStarter } from '../messaging/flow-starter';
 import type { ReminderClaims, RetryOutbox, SweepHeartbeat } from '../storage/appointment-store';
 import type { RecordDeps, RecordStore } from './record-event';
@@ -70,18 +72,37 @@ export interface SweepRunContext {
   sweepId: string;
   counts: SweepCounts;
   sleep: (ms: number) => Promise<void>;
+  /** The run's new dashboard facts (reminders sent…), counted together at its end: see `countRunFacts`. */
+  facts: Fact[];
 }
 
 export function createRunContext(deps: SweepDeps): SweepRunContext {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const facts: Fact[] = [];
   return {
+    facts,
     deps,
-    record: { store: deps.store, policy: deps.policy, now: deps.now, sleep },
+    record: { store: deps.store, policy: deps.policy, now: deps.now, sleep, countLater: (f) => facts.push(...f) },
     limiter: new RateLimiter(deps.ratePerSecond ?? 20, sleep),
     sweepId: randomUUID(),
     counts: emptyCounts(),
     sleep,
   };
+}
+
+/**
+ * Counts the run's facts: one marker each (a fact counts once) and one compare-and-set per day,
+ * instead of a read and a write of the day's counter per reminder. A failure costs the dashboard
+ * those counts (logged), never a reminder.
+ */
+export async function countRunFacts(ctx: SweepRunContext): Promise<void> {
+  const facts = ctx.facts.splice(0);
+  if (facts.length === 0) return;
+  try {
+    await ctx.deps.store.countFacts(facts.map((f) => ({ figures: f.figures, id: f.id, day: f.day })));
+  } catch (err) {
+    log('warn', 'figures not counted', { count: facts.length, error: describeError(err) });
+  }
 }
 
 /** The REMIND or EXPIRED event the sweep records; its id derives from the facts and `atIso`, so a retry repeats it. */

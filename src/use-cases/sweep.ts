@@ -9,7 +9,15 @@ import { fileChanges } from './file-changes';
 import { recordEvent } from './record-event';
 import { sendReminder } from './reminder-claim';
 import { retryOutboxes } from './sweep-outbox-retry';
-import { createRunContext, saveSkips, systemEvent, type SweepCounts, type SweepDeps, type SweepRunContext } from './sweep-run';
+import {
+  countRunFacts,
+  createRunContext,
+  saveSkips,
+  systemEvent,
+  type SweepCounts,
+  type SweepDeps,
+  type SweepRunContext,
+} from './sweep-run';
 
 /** Change markers one run files at most before it reads the due index; the rest wait for the next run. */
 const FILING_PER_RUN = 5000;
@@ -68,6 +76,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepCounts> {
   });
   await Promise.all([pump, ...workers]);
   if (deps.deadline === undefined || Date.now() < deps.deadline) await retryOutboxes(ctx);
+  await countRunFacts(ctx);
 
   const ms = Date.now() - started;
   await deps.store.putSweepStatus({
@@ -103,6 +112,7 @@ export async function remindNow(
   const n = state.reminders_sent.some((r) => r.n === 1) ? 2 : 1;
   if (state.reminders_sent.some((r) => r.n === n)) return { sent: false, reason: 'both reminders already sent' };
   const result = await sendReminder(ctx, state, n, undefined);
+  await countRunFacts(ctx);
   return result.sent
     ? { sent: true, n, ...(result.executionSid ? { executionSid: result.executionSid } : {}) }
     : { sent: false, n, reason: result.reason };
@@ -218,7 +228,8 @@ async function remindersSentToday(ctx: SweepRunContext, state: AppointmentState,
   const today = reminderLocalDay(zone, nowIso);
   if (!today) return 0;
   let count = 0;
-  for (const id of await ctx.deps.store.listAppointmentIdsForPhone(state.facts.patient_phone)) {
+  // The run filed the changes waiting when it began, so the directory alone is current enough here.
+  for (const id of await ctx.deps.store.listAppointmentIdsForPhone(state.facts.patient_phone, { filedOnly: true })) {
     const s = id === state.facts.appointment_id ? state : (await ctx.deps.store.getState(id))?.value;
     if (!s || s.facts.patient_phone !== state.facts.patient_phone) continue;
     count += s.reminders_sent.filter((r) => reminderLocalDay(zone, r.at) === today).length;
