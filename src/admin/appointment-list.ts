@@ -6,7 +6,7 @@ import { lastChangeOf } from '../domain/filing';
 import { log } from '../log';
 import type { AppointmentRecords, ClinicInbox, ListingFilter, ListingOrder, PhoneDirectory } from '../storage/appointment-store';
 import { nameMatches, normaliseWord, searchWords, stateMatches } from '../storage/listing-index';
-import { appointmentRow, type AppointmentRow, type ViewDeps } from './appointments';
+import { rowsOf, type AppointmentRow, type ViewDeps } from './appointments';
 
 /*
  * GET /admin/appointments: the front desk's list. Without a search it is one page of the listing
@@ -128,19 +128,7 @@ export async function listAppointments(deps: ListDeps, query: AppointmentQuery):
   const limit = query.limit ?? DEFAULT_LIMIT;
   const nowIso = now.toISOString();
   const base = { zone, ...(range.from || range.to ? { range } : {}) };
-  const rows = (states: AppointmentState[], unreadable: string[]) =>
-    states.flatMap((s) => {
-      try {
-        return [appointmentRow(s, deps.policy, nowIso)];
-      } catch (err) {
-        unreadable.push(s.facts.appointment_id);
-        log('warn', 'appointment record cannot be shown, left out of the table', {
-          appointment_id: s.facts.appointment_id,
-          code: (err as Error).name,
-        });
-        return [];
-      }
-    });
+  const rows = (states: AppointmentState[], unreadable: string[]) => rowsOf(states, deps.policy, nowIso, unreadable);
 
   if (!query.q && query.attention !== 'inbox') {
     const cursor = query.cursor?.startsWith('i.') ? Buffer.from(query.cursor.slice(2), 'base64url').toString('utf8') : undefined;

@@ -160,20 +160,13 @@ export interface ViewDeps {
 export const MAX_PAGE = 200;
 
 /**
- * A page of rows. A record the store could not read, or that cannot be shown, is listed by id in
- * `unreadable` (and logged by id), so one bad record never takes the table or the export down.
+ * The rows of `states`; a state that cannot be shown is left out, its id added to `unreadable`
+ * and logged by id, so one bad record never takes a page down.
  */
-export async function listAppointmentRows(
-  deps: ViewDeps,
-  limit: number,
-  cursor?: string,
-): Promise<{ appointments: AppointmentRow[]; cursor?: string; unreadable?: string[] }> {
-  const page = await deps.store.listAppointments(Math.max(1, Math.min(limit, MAX_PAGE)), cursor);
-  const nowIso = deps.now().toISOString();
-  const unreadable = [...(page.unreadable ?? [])];
-  const appointments = page.appointments.flatMap((s) => {
+export function rowsOf(states: AppointmentState[], policy: ReminderPolicy, nowIso: string, unreadable: string[]): AppointmentRow[] {
+  return states.flatMap((s) => {
     try {
-      return [appointmentRow(s, deps.policy, nowIso)];
+      return [appointmentRow(s, policy, nowIso)];
     } catch (err) {
       unreadable.push(s.facts.appointment_id);
       log('warn', 'appointment record cannot be shown, left out of the table', {
@@ -183,6 +176,20 @@ export async function listAppointmentRows(
       return [];
     }
   });
+}
+
+/**
+ * A page of rows. A record the store could not read, or that cannot be shown, is listed by id in
+ * `unreadable` (and logged by id), so one bad record never takes the table or the export down.
+ */
+export async function listAppointmentRows(
+  deps: ViewDeps,
+  limit: number,
+  cursor?: string,
+): Promise<{ appointments: AppointmentRow[]; cursor?: string; unreadable?: string[] }> {
+  const page = await deps.store.listAppointments(Math.max(1, Math.min(limit, MAX_PAGE)), cursor);
+  const unreadable = [...(page.unreadable ?? [])];
+  const appointments = rowsOf(page.appointments, deps.policy, deps.now().toISOString(), unreadable);
   return {
     appointments,
     ...(page.cursor ? { cursor: page.cursor } : {}),
