@@ -4,7 +4,7 @@ import { listAppointments, parseAppointmentQuery } from '../../src/admin/appoint
 import { adminFunction, audit, stringParam } from '../../src/admin/handler';
 import { errorReply, jsonReply } from '../../src/http/reply';
 import { functionsRuntime } from '../../src/runtime/functions';
-import { fileForReader } from '../../src/use-cases/file-changes';
+import { behind, fileForReader } from '../../src/use-cases/file-changes';
 
 export const handler = adminFunction(
   'session',
@@ -16,7 +16,7 @@ export const handler = adminFunction(
       return errorReply('invalid-request', `${first?.field} ${first?.message}`, requestId, { problems: parsed.problems });
     }
     const runtime = functionsRuntime(context);
-    await fileForReader({ store: runtime.store, policy: runtime.policy, now: runtime.record.now });
+    const filing = await fileForReader({ store: runtime.store, policy: runtime.policy, now: runtime.record.now });
     const page = await listAppointments(
       {
         store: runtime.store,
@@ -33,7 +33,8 @@ export const handler = adminFunction(
       sort: parsed.query.sort,
       searched: parsed.query.q ? 'yes' : undefined,
     });
-    return jsonReply(200, page, requestId);
+    // Changes the intake left that this request could not file in its budget: the page says so.
+    return jsonReply(200, behind(filing) ? { ...page, filing_behind: true } : page, requestId);
   },
   { role: 'staff' },
 );

@@ -30,6 +30,13 @@ export interface FilingCounts {
   /** Appointments not looked at because the time was up (their markers are among `kept`). */
   left: number;
   failed: number;
+  /** The listing stopped at `limit`: more markers may be waiting than this run looked at. */
+  more: boolean;
+}
+
+/** Whether a run left changes for later (not counting texts in flight): a reader's page may lag behind by those. */
+export function behind(counts: FilingCounts | undefined): boolean {
+  return !!counts && (counts.more || counts.left > 0 || counts.failed > 0);
 }
 
 /** A marker whose state write has not landed after this long never will (the writer retries with a new marker, or died). */
@@ -45,8 +52,9 @@ export async function fileChanges(
   deps: FileChangesDeps,
   options: { limit?: number; deadline?: number; phone?: string } = {},
 ): Promise<FilingCounts> {
-  const refs = await deps.store.listChanges(options.limit ?? 1000, options.phone);
-  const counts: FilingCounts = { filed: 0, retired: 0, kept: 0, left: 0, failed: 0 };
+  const limit = options.limit ?? 1000;
+  const refs = await deps.store.listChanges(limit, options.phone);
+  const counts: FilingCounts = { filed: 0, retired: 0, kept: 0, left: 0, failed: 0, more: refs.length >= limit };
   if (refs.length === 0) return counts;
   const byAppointment = new Map<string, ChangeRef[]>();
   for (const r of refs) byAppointment.set(r.appointment_id, [...(byAppointment.get(r.appointment_id) ?? []), r]);

@@ -49,6 +49,8 @@ interface AppointmentPage {
   unreadable?: string[];
   zone: { name: string; source: 'clinic' | 'browser' | 'utc' };
   truncated?: true;
+  /** Some changes the EHR just sent are still being filed into this list (a large batch); they show within minutes. */
+  filing_behind?: true;
 }
 
 const KIND_LABEL: Record<TimelineEntry['kind'], string> = {
@@ -189,6 +191,7 @@ export function setUpAppointments(options: { highlight: () => string | undefined
     state.textContent = [
       shown,
       page.truncated ? 'The search matched too many to show them all; add a word or a filter.' : '',
+      page.filing_behind ? 'Some changes just received are still being added to this list; reload in a minute to see them.' : '',
       unreadable.length > 0 ? `${unreadable.length} could not be read (${unreadable.join(', ')}); see the logs.` : '',
     ]
       .filter(Boolean)
