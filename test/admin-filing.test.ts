@@ -5,7 +5,6 @@ import { adminApi } from './support/admin';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { started } from './support/started';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- tests read JSON answers loosely and assert on them */
 
 /*
  * The intake leaves its changes to the filer; the list files what is waiting before it reads, at
