@@ -5,7 +5,6 @@ import { adminApi } from './support/admin';
 import { startTestStack, type TestStack } from './support/local-stack';
 import { started } from './support/started';
 
-
 /*
  * The intake leaves its changes to the filer; the list files what is waiting before it reads, at
  * most 500 markers a request. A larger batch from the EHR shows over the next loads (or after the
