@@ -120,14 +120,14 @@ export function factsOf(state: AppointmentState): Fact[] {
   return facts;
 }
 
-/** What the indexes hold once they are brought up to `state`, with `due` its due entry. */
-export function filingOf(state: AppointmentState, due: DueFiling | undefined): Filed {
+/** What the indexes hold once they are brought up to `state`, with `due` its due entry (and `facts` its facts, when the caller has them). */
+export function filingOf(state: AppointmentState, due: DueFiling | undefined, facts: Fact[] = factsOf(state)): Filed {
   return {
     revision: state.revision,
     listed: listedOf(state),
     ...(due ? { due } : {}),
     phone: state.facts.patient_phone,
-    counted: factsOf(state).map((f) => f.key),
+    counted: facts.map((f) => f.key),
   };
 }
 

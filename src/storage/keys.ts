@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { OutboxKind } from './appointment-store';
+import type { ChangeRef, OutboxKind } from './appointment-store';
 
 /**
  * The S3 key layout. Ids from outside (appointment ids, phones) never become raw path segments:
@@ -101,6 +101,13 @@ export function phoneTag(phoneE164: string): string {
 export function changeKey(appointmentId: string, revision: number, atIso: string, phoneE164: string): string {
   const at = new Date(Date.parse(atIso)).toISOString().replace(/[-:.]/g, '');
   return `${CHANGES_PREFIX}${encodeSegment(appointmentId)}/${String(revision).padStart(10, '0')}.${at}.${phoneTag(phoneE164)}`;
+}
+
+/** A listed change key as the stores answer it; null for another layout's key, or (with `tag`) another phone's. */
+export function changeRefOf(key: string, tag?: string): ChangeRef | null {
+  const parsed = changeKeyParts(key);
+  if (!parsed || (tag !== undefined && parsed.phone_tag !== tag)) return null;
+  return { appointment_id: parsed.appointment_id, revision: parsed.revision, at: parsed.at, key };
 }
 
 /** The parts of a change key, or null for a key this layout cannot have made. */

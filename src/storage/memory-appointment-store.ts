@@ -72,7 +72,7 @@ import {
   staffUserKey,
   CHANGES_PREFIX,
   changeKey,
-  changeKeyParts,
+  changeRefOf,
   phoneTag,
 } from './keys';
 import { findByNameKeys, keysToAdd, keysToDrop, readListing } from './listing-index';
@@ -171,9 +171,8 @@ export class MemoryAppointmentStore implements AppointmentStore {
     const refs: ChangeRef[] = [];
     for (const [key] of await this.list(CHANGES_PREFIX)) {
       if (refs.length >= limit) break;
-      const parsed = changeKeyParts(key);
-      if (!parsed || (tag !== undefined && parsed.phone_tag !== tag)) continue;
-      refs.push({ appointment_id: parsed.appointment_id, revision: parsed.revision, at: parsed.at, key });
+      const ref = changeRefOf(key, tag);
+      if (ref) refs.push(ref);
     }
     return refs;
   }

@@ -93,7 +93,7 @@ import {
   staffUserKey,
   CHANGES_PREFIX,
   changeKey,
-  changeKeyParts,
+  changeRefOf,
   phoneTag,
 } from './keys';
 import { findByNameKeys, keysToAdd, keysToDrop, readListing } from './listing-index';
@@ -285,9 +285,8 @@ export class S3AppointmentStore implements AppointmentStore {
     for await (const key of this.listKeys(CHANGES_PREFIX)) {
       if (refs.length >= limit || scanned >= MAX_CHANGES_SCANNED) break;
       scanned += 1;
-      const parsed = changeKeyParts(key);
-      if (!parsed || (tag !== undefined && parsed.phone_tag !== tag)) continue;
-      refs.push({ appointment_id: parsed.appointment_id, revision: parsed.revision, at: parsed.at, key });
+      const ref = changeRefOf(key, tag);
+      if (ref) refs.push(ref);
     }
     return refs;
   }

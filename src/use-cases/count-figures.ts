@@ -1,3 +1,4 @@
+import type { Fact } from '../domain/filing';
 import { figureDay, type Figure } from '../domain/figures';
 import { describeError, log } from '../log';
 import type { DailyFigures } from '../storage/appointment-store';
@@ -19,6 +20,24 @@ export async function countFigure(
       code: typeof fact.figure === 'string' ? fact.figure : fact.figure.join('+'),
       event_id: fact.id,
       ...(fact.appointmentId ? { appointment_id: fact.appointmentId } : {}),
+      error: describeError(err),
+    });
+  }
+}
+
+/**
+ * Counts facts already dated (src/domain/filing.ts) in one store call: each fact once, one
+ * compare-and-set per day. Like `countFigure`, a failure never fails what was recorded: it is
+ * logged (ids only) and those figures are low.
+ */
+export async function countFacts(figures: DailyFigures, facts: readonly Fact[], appointmentId?: string): Promise<void> {
+  if (facts.length === 0) return;
+  try {
+    await figures.countFacts(facts.map((f) => ({ figures: f.figures, id: f.id, day: f.day })));
+  } catch (err) {
+    log('warn', 'figures not counted', {
+      count: facts.length,
+      ...(appointmentId ? { appointment_id: appointmentId } : {}),
       error: describeError(err),
     });
   }

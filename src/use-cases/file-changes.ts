@@ -1,7 +1,8 @@
 import type { AppointmentState } from '../domain/appointment';
 import type { Fact } from '../domain/filing';
 import { describeError, log } from '../log';
-import type { AppointmentRecords, ChangeLog, ChangeRef, Versioned } from '../storage/appointment-store';
+import type { AppointmentRecords, ChangeRef, Versioned } from '../storage/appointment-store';
+import { countFacts } from './count-figures';
 import { filedFor, planFiling, type FilingDeps, type FilingStore } from './filing';
 
 /*
@@ -17,7 +18,7 @@ import { filedFor, planFiling, type FilingDeps, type FilingStore } from './filin
  */
 
 export interface FileChangesDeps extends FilingDeps {
-  store: AppointmentRecords & FilingStore & ChangeLog;
+  store: AppointmentRecords & FilingStore;
 }
 
 export interface FilingCounts {
@@ -60,7 +61,9 @@ export async function fileChanges(
   for (const r of refs) byAppointment.set(r.appointment_id, [...(byAppointment.get(r.appointment_id) ?? []), r]);
   const queue = [...byAppointment.entries()];
   const retire: ChangeRef[] = [];
+  // The run's new facts are counted together at its end: one compare-and-set per day rather than one per fact.
   const facts: Fact[] = [];
+  const filing: FileChangesDeps = { ...deps, countLater: (f) => facts.push(...f) };
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const [id, markers] = next;
@@ -70,7 +73,7 @@ export async function fileChanges(
         continue;
       }
       try {
-        const done = await fileOne(deps, id, markers, (f) => facts.push(...f));
+        const done = await fileOne(filing, id, markers);
         if (done.filed) counts.filed += 1;
         retire.push(...done.retire);
         counts.kept += markers.length - done.retire.length;
@@ -82,25 +85,13 @@ export async function fileChanges(
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
-  // The run's new facts in one go: one compare-and-set per day rather than one per fact.
-  if (facts.length > 0) {
-    try {
-      await deps.store.countFacts(facts.map((f) => ({ figures: f.figures, id: f.id, day: f.day })));
-    } catch (err) {
-      log('warn', 'figures not counted', { count: facts.length, error: describeError(err) });
-    }
-  }
+  await countFacts(deps.store, facts);
   if (retire.length > 0) await deps.store.dropChanges(retire);
   counts.retired = retire.length;
   return counts;
 }
 
-async function fileOne(
-  deps: FileChangesDeps,
-  id: string,
-  markers: ChangeRef[],
-  countLater: (facts: Fact[]) => void,
-): Promise<{ filed: boolean; retire: ChangeRef[] }> {
+async function fileOne(deps: FileChangesDeps, id: string, markers: ChangeRef[]): Promise<{ filed: boolean; retire: ChangeRef[] }> {
   let filed = false;
   for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
     const nowIso = deps.now().toISOString();
@@ -112,7 +103,7 @@ async function fileOne(
     // marker stays, and the text's outcome is filed on a later run).
     const sending = state.outbox?.sending;
     if (sending?.lease_until && sending.lease_until > nowIso) return { filed, retire: [] };
-    const written = await bringUp(deps, current, countLater);
+    const written = await bringUp(deps, current);
     if (written === 'conflict') continue;
     filed ||= written === 'filed';
     return { filed, retire: retirable(markers, state, stale) };
@@ -121,15 +112,11 @@ async function fileOne(
 }
 
 /** Files the state; `conflict` when another write came first (read it again). */
-async function bringUp(
-  deps: FileChangesDeps,
-  current: Versioned<AppointmentState>,
-  countLater: (facts: Fact[]) => void,
-): Promise<'filed' | 'current' | 'conflict'> {
+async function bringUp(deps: FileChangesDeps, current: Versioned<AppointmentState>): Promise<'filed' | 'current' | 'conflict'> {
   const state = current.value;
   const filed = filedFor(state, deps.policy, deps.now().toISOString());
   if (filed && filed.revision === state.revision) return 'current';
-  const plan = planFiling(deps.store, filed, state, deps, { countLater });
+  const plan = planFiling(deps.store, filed, state, deps);
   await plan.before();
   if ((await deps.store.writeState(plan.state, current.etag)) === null) return 'conflict';
   await plan.after();

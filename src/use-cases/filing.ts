@@ -3,7 +3,7 @@ import { factsOf, filingChanges, filingOf, NOTHING_FILED, type DueFiling, type F
 import { outboxDueAt } from '../domain/notice';
 import { nextCheckAt, type ReminderPolicy } from '../domain/reminder-plan';
 import type { AppointmentListing, ChangeLog, DailyFigures, DueIndex, PhoneDirectory } from '../storage/appointment-store';
-import { countFigure } from './count-figures';
+import { countFacts } from './count-figures';
 
 /**
  * Keeping the derived indexes (admin listing, due index, phone directory, dashboard counters) in
@@ -74,15 +74,14 @@ export function planFiling(
   filed: Filed | null,
   next: AppointmentState,
   filing: FilingDeps,
-  options: { phoneWritten?: boolean; keepDue?: boolean; countLater?: (facts: Fact[]) => void } = {},
+  options: { phoneWritten?: boolean; keepDue?: boolean } = {},
 ): FilingPlan {
   const nowIso = filing.now().toISOString();
-  const countLater = options.countLater ?? filing.countLater;
   // keepDue: the caller (the sweep, a dispatcher) moves the due entry itself, or the one there
   // (earlier than needed) is moved by the sweep when it comes: the record keeps saying what is there.
   const due = options.keepDue ? filed?.due : dueFilingOf(next, filing.policy, nowIso);
-  const after = filingOf(next, due);
   const facts = factsOf(next);
+  const after = filingOf(next, due, facts);
   const changes = filingChanges(filed, after, facts);
   const id = next.facts.appointment_id;
   const listed = after.listed;
@@ -98,9 +97,7 @@ export function planFiling(
     after: async () => {
       await Promise.all([
         filed?.listed && listed ? store.dropListing(filed.listed, listed) : undefined,
-        ...(countLater
-          ? [countLater(changes.uncounted)]
-          : changes.uncounted.map((f) => countFigure(store, { figure: f.figures, id: f.id, at: f.at, zone: f.zone, appointmentId: id }))),
+        filing.countLater ? filing.countLater(changes.uncounted) : countFacts(store, changes.uncounted, id),
       ]);
     },
   };

@@ -4,19 +4,17 @@ import type { AppointmentEvent } from '../domain/event';
 import { eventFacts } from '../domain/filing';
 import { planText, type TextPlan } from '../domain/text-outbox';
 import { replyEventId } from '../domain/reply';
-import type { AppointmentRecords, ChangeLog, EventHistory, OptOutLedger, OptOutRecord, Versioned } from '../storage/appointment-store';
+import type { AppointmentRecords, EventHistory, OptOutLedger, OptOutRecord, Versioned } from '../storage/appointment-store';
 import { AppError } from '../domain/errors';
-import { countFigure } from './count-figures';
+import { countFacts } from './count-figures';
 import type { FilingDeps, FilingStore } from './filing';
 import { writeFiledState } from './update-state';
-
-export { dueAt } from './filing';
 
 /**
  * The ports recording an event uses: the history, the indexes (or the change markers, when the
  * filing is deferred), the opt-out ledger (read when a phone comes to an appointment), the state.
  */
-export type RecordStore = AppointmentRecords & EventHistory & FilingStore & ChangeLog & Pick<OptOutLedger, 'getOptOut'>;
+export type RecordStore = AppointmentRecords & EventHistory & FilingStore & Pick<OptOutLedger, 'getOptOut'>;
 
 export interface RecordDeps extends FilingDeps {
   store: RecordStore;
@@ -68,12 +66,6 @@ function optOutFromLedger(event: AppointmentEvent, ledger: OptOutRecord): Appoin
   };
 }
 
-/** Counts the event's own figures again (a redelivery after a crash between the state and the count); each fact counts once. */
-async function countEvent(store: FilingStore, event: AppointmentEvent): Promise<void> {
-  for (const f of eventFacts(event))
-    await countFigure(store, { figure: f.figures, id: f.id, at: f.at, zone: f.zone, appointmentId: event.appointment_id });
-}
-
 /** Contention, not a bug: the same request succeeds once the other writers are done. */
 export class StateConflictError extends AppError {
   constructor(
@@ -115,7 +107,8 @@ export async function recordEvent(
 
     if (outcome.kind !== 'applied') {
       const duplicate = outcome.kind === 'duplicate' || seenBefore;
-      if (outcome.kind === 'duplicate' && !deps.defer) await countEvent(deps.store, event);
+      // Counted again (each fact counts once): a redelivery after a crash between the state and the count.
+      if (outcome.kind === 'duplicate' && !deps.defer) await countFacts(deps.store, eventFacts(event), event.appointment_id);
       // A redelivery must not hide a text that has not gone out yet: the caller dispatches it.
       const waiting = duplicate && pendingText(outcome.state, event.event_id);
       return {

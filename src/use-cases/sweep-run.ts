@@ -4,10 +4,10 @@ import { withEventId, type AppointmentEvent } from '../domain/event';
 import { recordSkips, type ReminderPolicy } from '../domain/reminder-plan';
 import type { Fact } from '../domain/filing';
 import type { EhrNotifier } from '../ehr/notifier';
-import { describeError, log } from '../log';
 import type { FlowStarter } from '../messaging/flow-starter';
 import type { ReminderClaims, RetryOutbox, SweepHeartbeat } from '../storage/appointment-store';
 import type { RecordDeps, RecordStore } from './record-event';
+import { countFacts } from './count-figures';
 import { RateLimiter } from './sweep-rate-limiter';
 import { updateState } from './update-state';
 
@@ -96,13 +96,7 @@ export function createRunContext(deps: SweepDeps): SweepRunContext {
  * those counts (logged), never a reminder.
  */
 export async function countRunFacts(ctx: SweepRunContext): Promise<void> {
-  const facts = ctx.facts.splice(0);
-  if (facts.length === 0) return;
-  try {
-    await ctx.deps.store.countFacts(facts.map((f) => ({ figures: f.figures, id: f.id, day: f.day })));
-  } catch (err) {
-    log('warn', 'figures not counted', { count: facts.length, error: describeError(err) });
-  }
+  await countFacts(ctx.deps.store, ctx.facts.splice(0));
 }
 
 /** The REMIND or EXPIRED event the sweep records; its id derives from the facts and `atIso`, so a retry repeats it. */

@@ -35,10 +35,7 @@ export async function runSweep(deps: SweepDeps): Promise<SweepCounts> {
   const nowIso = deps.now().toISOString();
   const concurrency = deps.concurrency ?? 8;
   // Changes the intake left unfiled first: their due entries are what this run reads next.
-  const filing = await fileChanges(
-    deps,
-    deps.deadline !== undefined ? { limit: FILING_PER_RUN, deadline: deps.deadline } : { limit: FILING_PER_RUN },
-  );
+  const filing = await fileChanges(deps, { limit: FILING_PER_RUN, ...(deps.deadline !== undefined ? { deadline: deps.deadline } : {}) });
   ctx.counts.left_for_next_run += filing.left;
 
   const queue: DueRef[] = [];
