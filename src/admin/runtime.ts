@@ -2,9 +2,8 @@ import { loadAdminConfig, type AdminRuntimeConfig } from '../config/admin-config
 import { describeProblems, type Env } from '../config/config';
 import { ConfigError, envOf, type FunctionContext } from '../runtime/functions';
 import type { AuditLog, StaffUsers } from '../storage/appointment-store';
-import { S3AdminStore } from '../storage/s3-admin-store';
-import { S3AppointmentStore } from '../storage/s3-appointment-store';
-import { createS3Client, s3SettingsFrom } from '../storage/s3-client';
+import type { S3AdminStore } from '../storage/s3-admin-store';
+import { storesFrom } from '../runtime/wiring';
 import { createTwilioClient, type TwilioClient } from '../twilio/client';
 import { AttemptLimiter } from './rate-limit';
 import { TwilioVerifyCodes, type VerifyCodes } from './verify-codes';
@@ -41,19 +40,19 @@ export function adminRuntime(context: FunctionContext): AdminRuntime {
       describeProblems(loaded.problems),
     );
   const config = loaded.config;
-  const s3 = createS3Client({ ...s3SettingsFrom(config), maxSockets: 16 });
+  const stores = storesFrom(config, { maxSockets: 16 });
   const twilio = createTwilioClient({
     accountSid: config.ACCOUNT_SID,
     authToken: config.AUTH_TOKEN,
     apiBaseUrl: config.TWILIO_API_BASE_URL,
   });
-  const store = new S3AdminStore(s3, config.S3_BUCKET);
+  const store = stores.admin;
   const runtime: AdminRuntime = {
     config,
     env,
     twilio,
     store,
-    records: new S3AppointmentStore(s3, config.S3_BUCKET),
+    records: stores.appointments,
     limiter: new AttemptLimiter(store),
     codes: new TwilioVerifyCodes(twilio, config.VERIFY_SERVICE_SID),
     wallClock: () => Date.now(),

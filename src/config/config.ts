@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { getCountries, type CountryCode } from 'libphonenumber-js/min';
+import { compactPhone, isE164 } from '../domain/e164';
 import { parseAppointmentZone } from '../domain/time';
-import { AccountSid, ApiKeySecret, ApiKeySid, E164Phone, FlowSid, MessagingServiceSid, reminderSetting } from './rules';
+import {
+  AccountSid,
+  ApiKeySecret,
+  ApiKeySid,
+  DEFAULT_MIN_GAP_HOURS,
+  E164Phone,
+  FlowSid,
+  MessagingServiceSid,
+  reminderSetting,
+} from './rules';
 
 /**
  * The one place that reads configuration. Each runtime (Twilio Functions `context`, the Lambda's
@@ -99,7 +109,7 @@ export const FunctionsConfig = z.object({
     .number({ error: 'is not a number' })
     .min(0, { error: 'must be at least 0' })
     .max(72, { error: 'must be at most 72' })
-    .default(12)
+    .default(DEFAULT_MIN_GAP_HOURS)
     .meta({ fix: 'use a number of hours, e.g. 12, or 0 for no gap' }),
   /**
    * The Messaging Service the flow's texts are sent through (executions start with it as From), so
@@ -186,8 +196,8 @@ export const FunctionsConfig = z.object({
         .split(',')
         .map((p) => p.trim())
         .filter((p) => p !== '')) {
-        const compact = part.replace(/[\s().-]/g, '');
-        if (!/^\+[1-9]\d{6,14}$/.test(compact)) {
+        const compact = compactPhone(part);
+        if (!isE164(compact)) {
           ctx.addIssue({ code: 'custom', message: `entry ${phones.length + 1} is not an E.164 phone number` });
           return z.NEVER;
         }

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { E164_PATTERN } from '../domain/e164';
+import { DEFAULT_REMINDER_POLICY, minutesAsHhmm } from '../domain/reminder-defaults';
 
 /**
  * The configuration rules, written once. The Functions' and the sweep's config (config.ts), the
  * deploy settings (scripts/lib/deploy/settings.ts) and the CDK stack (infra/stack.ts) all check
- * values with these schemas, so a value one of them accepts is accepted by all. Only zod here:
- * the stack imports this module at synth time.
+ * values with these schemas, so a value one of them accepts is accepted by all. Only zod and the
+ * import-free reminder defaults here: the stack imports this module at synth time.
  */
 
 /**
@@ -19,8 +21,7 @@ export const CustomerCode = z
   .regex(CUSTOMER_CODE_PATTERN, { error: 'must be 1-20 lowercase letters or digits (no spaces, hyphens or other characters)' })
   .meta({ fix: 'use a short lowercase name for the clinic, e.g. owlhealth; it becomes part of the AWS resource names' });
 
-/** E.164: a plus, a country code that does not start with 0, at most 15 digits in all. */
-export const E164_PATTERN = /^\+[1-9]\d{6,14}$/;
+export { E164_PATTERN };
 export const E164Phone = z.string({ error: 'is not set' }).regex(E164_PATTERN, { error: 'is not an E.164 phone number' });
 
 /** A Twilio SID: two letters naming the resource type, then 32 hex digits. */
@@ -72,12 +73,30 @@ export function hhmm(variable: string, maxMinutes: number, fix: string) {
 
 /** The reminder settings in the reference app's HHMM spelling, with their one set of defaults. */
 export const REMINDER_VARIABLES = {
-  REMINDER_FIRST_TIMING: { maxMinutes: MAX_LEAD_MINUTES, default: '4800', fix: 'use HHMM hours before the appointment, e.g. 4800' },
-  REMINDER_SECOND_TIMING: { maxMinutes: MAX_LEAD_MINUTES, default: '2400', fix: 'use HHMM, e.g. 2400, or 0000 to turn it off' },
+  REMINDER_FIRST_TIMING: {
+    maxMinutes: MAX_LEAD_MINUTES,
+    default: minutesAsHhmm(DEFAULT_REMINDER_POLICY.firstLeadMinutes),
+    fix: 'use HHMM hours before the appointment, e.g. 4800',
+  },
+  REMINDER_SECOND_TIMING: {
+    maxMinutes: MAX_LEAD_MINUTES,
+    default: minutesAsHhmm(DEFAULT_REMINDER_POLICY.secondLeadMinutes),
+    fix: 'use HHMM, e.g. 2400, or 0000 to turn it off',
+  },
   // 08:00–21:00 in the patient's zone (TCPA's calling hours); 0000 with 2400 is the reference app's "any time".
-  REMINDER_OUTREACH_START: { maxMinutes: MAX_CLOCK_MINUTES, default: '0800', fix: 'use HHMM local time, e.g. 0800' },
-  REMINDER_OUTREACH_FINISH: { maxMinutes: MAX_CLOCK_MINUTES, default: '2100', fix: 'use HHMM local time, e.g. 2100 (2400 = midnight)' },
+  REMINDER_OUTREACH_START: {
+    maxMinutes: MAX_CLOCK_MINUTES,
+    default: minutesAsHhmm(DEFAULT_REMINDER_POLICY.outreachStartMinutes),
+    fix: 'use HHMM local time, e.g. 0800',
+  },
+  REMINDER_OUTREACH_FINISH: {
+    maxMinutes: MAX_CLOCK_MINUTES,
+    default: minutesAsHhmm(DEFAULT_REMINDER_POLICY.outreachFinishMinutes),
+    fix: 'use HHMM local time, e.g. 2100 (2400 = midnight)',
+  },
 } as const;
+/** REMINDER_MIN_GAP_HOURS when unset. */
+export const DEFAULT_MIN_GAP_HOURS = DEFAULT_REMINDER_POLICY.minGapMinutes / 60;
 export type ReminderVariable = keyof typeof REMINDER_VARIABLES;
 
 /** The schema of one reminder variable: HHMM text in, minutes out, the shared default when unset. */

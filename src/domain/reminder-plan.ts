@@ -1,4 +1,5 @@
 import type { AppointmentState, ReminderSkip } from './appointment';
+import { DEFAULT_REMINDER_POLICY as DEFAULTS } from './reminder-defaults';
 import { parseAppointmentZone } from './time';
 import { firstInWindow, inWindow, nextOpening, windowOf, type OutreachWindow } from './reminder-window';
 
@@ -35,15 +36,8 @@ export interface ReminderPolicy {
   minGapMinutes?: number;
 }
 
-/** 08:00–21:00 in the patient's zone, the hours the TCPA allows (47 U.S.C. § 227, 8 a.m. to 9 p.m.). */
-export const DEFAULT_REMINDER_POLICY: Required<ReminderPolicy> = {
-  firstLeadMinutes: 48 * 60,
-  secondLeadMinutes: 24 * 60,
-  outreachStartMinutes: 8 * 60,
-  outreachFinishMinutes: 21 * 60,
-  maxRemindersPerLocalDay: 2,
-  minGapMinutes: 12 * 60,
-};
+/** The defaults, written once in reminder-defaults.ts (the config's HHMM variables derive from them). */
+export const DEFAULT_REMINDER_POLICY: Required<ReminderPolicy> = DEFAULTS;
 
 export type ReminderNumber = 1 | 2;
 

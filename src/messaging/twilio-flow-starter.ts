@@ -68,6 +68,11 @@ export class TwilioFlowStarter implements FlowStarter, StaffTextSender {
     this.random = options.random ?? Math.random;
   }
 
+  /** The flow and the sender its executions start from (a Messaging Service SID or a number). */
+  get target(): { flowSid: string; from: string } {
+    return { flowSid: this.options.flowSid, from: this.options.from };
+  }
+
   async start({ state, event }: FlowStartRequest): Promise<FlowStartResult> {
     // The state knows: intake reads the opt-out ledger when a phone comes to an appointment, and
     // the reply handler applies every later STOP/START to each of the phone's appointments.

@@ -1,21 +1,18 @@
 import { describeProblems, loadFunctionsConfig, type FunctionsConfig } from '../config/config';
-import { originMarker } from '../messaging/origin-marker';
 import { errorReply, newRequestId, type HttpReply } from '../http/reply';
 import { isStudioCallSigned } from '../http/twilio-signature';
 import type { ReminderPolicy } from '../domain/reminder-plan';
-import { S3AppointmentStore } from '../storage/s3-appointment-store';
-import { createS3Client, s3SettingsFrom } from '../storage/s3-client';
 import type { AppointmentStore } from '../storage/appointment-store';
 import { AppError } from '../domain/errors';
 import { replyForError, toAppError } from '../http/errors';
 import { log } from '../log';
 import { now } from './clock';
 import { createTwilioClient, type TwilioClient } from '../twilio/client';
-import { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
 import type { FlowStarter, StaffTextSender } from '../messaging/flow-starter';
-import { EhrNotifier } from '../ehr/notifier';
+import type { EhrNotifier } from '../ehr/notifier';
 import type { ReplyDeps } from '../use-cases/handle-reply';
 import { FhirHttpReader, type FhirReader } from '../ehr/fhir-client';
+import { ehrNotifierFrom, flowStarterFrom, reminderPolicyFrom, storesFrom } from './wiring';
 
 /** The subset of the Twilio Functions runtime our entry points use. */
 export interface FunctionContext {
@@ -71,26 +68,14 @@ export function functionsRuntime(context: FunctionContext): FunctionsRuntime {
       describeProblems(loaded.problems),
     );
   const config = loaded.config;
-  const s3 = createS3Client(s3SettingsFrom(config));
-  const store = new S3AppointmentStore(s3, config.S3_BUCKET);
+  const store = storesFrom(config).appointments;
   const twilio = createTwilioClient({
     accountSid: config.ACCOUNT_SID,
     authToken: config.AUTH_TOKEN,
     apiBaseUrl: config.TWILIO_API_BASE_URL,
   });
-  const policy: ReminderPolicy = {
-    firstLeadMinutes: config.REMINDER_FIRST_TIMING,
-    secondLeadMinutes: config.REMINDER_SECOND_TIMING,
-    outreachStartMinutes: config.REMINDER_OUTREACH_START,
-    outreachFinishMinutes: config.REMINDER_OUTREACH_FINISH,
-    minGapMinutes: config.REMINDER_MIN_GAP_HOURS * 60,
-  };
-  const flows = new TwilioFlowStarter(twilio, {
-    flowSid: config.TWILIO_FLOW_SID,
-    from: config.TWILIO_MESSAGING_SERVICE_SID ?? config.TWILIO_PHONE_NUMBER,
-    originMarker: originMarker(config.IE_SIGNING_SECRET),
-    homeCountry: config.DEFAULT_PHONE_COUNTRY,
-  });
+  const policy = reminderPolicyFrom(config);
+  const flows = flowStarterFrom(twilio, config, config.IE_SIGNING_SECRET);
   const runtime: FunctionsRuntime = {
     config,
     store,
@@ -98,7 +83,7 @@ export function functionsRuntime(context: FunctionContext): FunctionsRuntime {
     twilio,
     flows,
     staffTexts: flows,
-    notifier: new EhrNotifier({ endpoint: config.IE_ENDPOINT, secret: config.IE_SIGNING_SECRET, store, now }),
+    notifier: ehrNotifierFrom(config.IE_ENDPOINT, config.IE_SIGNING_SECRET, store),
     record: { store, policy, now },
     ...(config.FHIR_BASE_URL ? { fhir: fhirReaderFrom(config, config.FHIR_BASE_URL) } : {}),
   };

@@ -11,13 +11,11 @@ import {
 import { AppError } from '../domain/errors';
 import { toAppError } from '../http/errors';
 import { newRequestId } from '../http/reply';
-import { originMarker } from '../messaging/origin-marker';
-import { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
-import { S3AppointmentStore } from '../storage/s3-appointment-store';
-import { createS3Client, s3SettingsFrom } from '../storage/s3-client';
-import { createTwilioClient } from '../twilio/client';
-import { sendMessagesForEvents } from '../use-cases/send-messages';
+import type { ReminderPolicy } from '../domain/reminder-plan';
+import type { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
 import { now } from './clock';
+import { hl7IntakeDepsFrom } from './intake-deps';
+import { flowStarterFrom, lambdaTwilioFrom, reminderPolicyFrom, storesFrom } from './wiring';
 import { fhirReaderFrom } from './functions';
 import { readTwilioSecret } from './sweep';
 
@@ -33,62 +31,31 @@ async function readIntakeSecret(arn: string, region: string): Promise<Env> {
   );
 }
 
+/** The receiver's dependencies, with the flow starter and policy they were built from (for the wiring test). */
+export type ReceiverRuntime = ReceiverDeps & { flows: TwilioFlowStarter; policy: ReminderPolicy };
+
 /**
  * Builds the receiver's dependencies from its environment and, deployed, the two secrets: the
  * intake secret (EHR key, FHIR credentials) and the sweep's Twilio API key. S3 access is the
  * Lambda role's; locally the embedded server's key comes in the environment.
  */
-export async function receiverDepsFromEnv(env: Env): Promise<ReceiverDeps> {
+export async function receiverDepsFromEnv(env: Env): Promise<ReceiverRuntime> {
   const arn = env.INTAKE_SECRET_ARN?.trim();
   const secrets = arn ? await readIntakeSecret(arn, env.AWS_REGION ?? 'us-east-1') : {};
   const loaded = loadReceiverConfig({ ...env, ...secrets });
   // Variable names and problems only: the values may be secrets.
   if (!loaded.ok) throw new Error(`receiver configuration is invalid:\n${describeProblems(loaded.problems)}`);
   const c = loaded.config;
-  const twilioSecret = c.TWILIO_SECRET_ARN
-    ? await readTwilioSecret(c.TWILIO_SECRET_ARN, c.AWS_REGION)
-    : {
-        account_sid: c.TWILIO_ACCOUNT_SID ?? '',
-        api_key_sid: c.TWILIO_API_KEY_SID ?? '',
-        api_key_secret: c.TWILIO_API_KEY_SECRET ?? '',
-        ie_signing_secret: c.IE_SIGNING_SECRET,
-      };
-  const ieSecret = twilioSecret.ie_signing_secret ?? c.IE_SIGNING_SECRET;
-  if (!twilioSecret.account_sid || !twilioSecret.api_key_sid || !twilioSecret.api_key_secret || !ieSecret) {
-    throw new Error(
-      'receiver configuration is invalid: the Twilio secret (or TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET, IE_SIGNING_SECRET) is incomplete; run `npm run deploy`',
-    );
-  }
-  const store = new S3AppointmentStore(createS3Client(s3SettingsFrom(c)), c.S3_BUCKET);
-  const twilio = createTwilioClient({
-    accountSid: twilioSecret.account_sid,
-    apiKeySid: twilioSecret.api_key_sid,
-    apiKeySecret: twilioSecret.api_key_secret,
-    apiBaseUrl: c.TWILIO_API_BASE_URL,
-  });
-  const flows = new TwilioFlowStarter(twilio, {
-    flowSid: c.TWILIO_FLOW_SID,
-    from: c.TWILIO_PHONE_NUMBER,
-    originMarker: originMarker(ieSecret),
-    homeCountry: c.DEFAULT_PHONE_COUNTRY,
-  });
-  const policy = {
-    firstLeadMinutes: c.REMINDER_FIRST_TIMING,
-    secondLeadMinutes: c.REMINDER_SECOND_TIMING,
-    outreachStartMinutes: c.REMINDER_OUTREACH_START,
-    outreachFinishMinutes: c.REMINDER_OUTREACH_FINISH,
-  };
+  const secret = c.TWILIO_SECRET_ARN ? await readTwilioSecret(c.TWILIO_SECRET_ARN, c.AWS_REGION) : undefined;
+  const { twilio, ieSigningSecret } = lambdaTwilioFrom(c, secret, 'receiver');
+  const store = storesFrom(c).appointments;
+  const flows = flowStarterFrom(twilio, c, ieSigningSecret);
+  const policy = reminderPolicyFrom(c);
   return {
-    apiKey: c.EHR_API_KEY,
-    defaultCountry: c.DEFAULT_PHONE_COUNTRY,
-    maxFutureHours: c.EHR_EVENT_MAX_FUTURE_HOURS,
-    maxAppointmentDays: c.EHR_APPOINTMENT_MAX_FUTURE_DAYS,
-    defaultZone: c.EHR_DEFAULT_TIMEZONE,
-    facilityZones: c.EHR_FACILITY_TIMEZONES,
-    // Filing deferred, as for the Functions' intake (src/runtime/intake-deps.ts).
-    record: { store, policy, now, defer: true },
-    sendMessages: (results, events) => sendMessagesForEvents({ flows, store, policy, now, defer: true }, results, events),
+    ...hl7IntakeDepsFrom(c, { store, flows, policy, now }),
     ...(c.FHIR_BASE_URL ? { fhir: fhirReaderFrom(c, c.FHIR_BASE_URL) } : {}),
+    flows,
+    policy,
   };
 }
 

@@ -1,17 +1,12 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { originMarker } from '../messaging/origin-marker';
 import { describeProblems, loadSweepConfig, type Env, type SweepConfig } from '../config/config';
 import { TwilioSecret } from '../config/rules';
 import { AppError } from '../domain/errors';
-import { EhrNotifier } from '../ehr/notifier';
 import { log } from '../log';
-import { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
-import { S3AppointmentStore } from '../storage/s3-appointment-store';
-import { createS3Client, s3SettingsFrom } from '../storage/s3-client';
-import { createTwilioClient } from '../twilio/client';
 import { runSweep } from '../use-cases/sweep';
 import type { SweepCounts, SweepDeps } from '../use-cases/sweep-run';
 import { now } from './clock';
+import { ehrNotifierFrom, flowStarterFrom, lambdaTwilioFrom, reminderPolicyFrom, storesFrom } from './wiring';
 
 /**
  * The Twilio secret, parsed with the schema the deploy writes it with (src/config/rules.ts). The
@@ -47,49 +42,14 @@ export async function sweepDepsFromEnv(env: Env): Promise<SweepDeps> {
   const loaded = loadSweepConfig(env);
   if (!loaded.ok) throw new Error(`sweep configuration is invalid:\n${describeProblems(loaded.problems)}`);
   const c: SweepConfig = loaded.config;
-  const secret = c.TWILIO_SECRET_ARN
-    ? await readTwilioSecret(c.TWILIO_SECRET_ARN, c.AWS_REGION)
-    : {
-        account_sid: c.TWILIO_ACCOUNT_SID ?? '',
-        api_key_sid: c.TWILIO_API_KEY_SID ?? '',
-        api_key_secret: c.TWILIO_API_KEY_SECRET ?? '',
-        ie_signing_secret: c.IE_SIGNING_SECRET,
-      };
-  if (!secret.account_sid || !secret.api_key_sid || !secret.api_key_secret) {
-    throw new Error(
-      'sweep configuration is invalid: set TWILIO_SECRET_ARN, or TWILIO_ACCOUNT_SID with TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET',
-    );
-  }
-  const s3 = createS3Client(s3SettingsFrom(c));
-  const store = new S3AppointmentStore(s3, c.S3_BUCKET);
-  const twilio = createTwilioClient({
-    accountSid: secret.account_sid,
-    apiKeySid: secret.api_key_sid,
-    apiKeySecret: secret.api_key_secret,
-    apiBaseUrl: c.TWILIO_API_BASE_URL,
-  });
-  const ieSecret = secret.ie_signing_secret ?? c.IE_SIGNING_SECRET;
-  // The flow tells our executions from an engine's by a marker derived from this secret.
-  if (!ieSecret)
-    throw new Error(
-      'sweep configuration is invalid: IE_SIGNING_SECRET (or ie_signing_secret in the Twilio secret) is not set; run `npm run deploy`',
-    );
+  const secret = c.TWILIO_SECRET_ARN ? await readTwilioSecret(c.TWILIO_SECRET_ARN, c.AWS_REGION) : undefined;
+  const { twilio, ieSigningSecret } = lambdaTwilioFrom(c, secret, 'sweep');
+  const store = storesFrom(c).appointments;
   return {
     store,
-    flows: new TwilioFlowStarter(twilio, {
-      flowSid: c.TWILIO_FLOW_SID,
-      from: c.TWILIO_MESSAGING_SERVICE_SID ?? c.TWILIO_PHONE_NUMBER,
-      originMarker: originMarker(ieSecret),
-      homeCountry: c.DEFAULT_PHONE_COUNTRY,
-    }),
-    ...(c.IE_ENDPOINT ? { notifier: new EhrNotifier({ endpoint: c.IE_ENDPOINT, secret: ieSecret, store, now }) } : {}),
-    policy: {
-      firstLeadMinutes: c.REMINDER_FIRST_TIMING,
-      secondLeadMinutes: c.REMINDER_SECOND_TIMING,
-      outreachStartMinutes: c.REMINDER_OUTREACH_START,
-      outreachFinishMinutes: c.REMINDER_OUTREACH_FINISH,
-      minGapMinutes: c.REMINDER_MIN_GAP_HOURS * 60,
-    },
+    flows: flowStarterFrom(twilio, c, ieSigningSecret),
+    ...(c.IE_ENDPOINT ? { notifier: ehrNotifierFrom(c.IE_ENDPOINT, ieSigningSecret, store) } : {}),
+    policy: reminderPolicyFrom(c),
     now,
     ratePerSecond: c.SWEEP_RATE_PER_SECOND,
     concurrency: c.SWEEP_CONCURRENCY,

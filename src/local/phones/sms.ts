@@ -1,16 +1,10 @@
 /** SMS facts the carrier needs: addresses, segment counting, opt-out keywords, TwiML replies. */
 
-/** Structural E.164 only: fictional 555 numbers are fine locally, real numbering plans are not checked. */
-const E164 = /^\+[1-9]\d{7,14}$/;
-
-/** Twilio accepts common punctuation in numbers; the stand-in does the same before checking E.164. */
-export function normaliseAddress(input: string): string {
-  return input.trim().replace(/[\s().-]/g, '');
-}
-
-export function isE164(value: string): boolean {
-  return E164.test(value);
-}
+/**
+ * Structural E.164 only (the product's one rule): fictional 555 numbers are fine locally, real
+ * numbering plans are not checked. Twilio accepts common punctuation in numbers; so does the stand-in.
+ */
+export { isE164, compactPhone as normaliseAddress } from '../../domain/e164';
 
 /** Twilio's body limit for one (concatenated) message. */
 export const MAX_BODY_LENGTH = 1600;
