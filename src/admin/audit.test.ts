@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryAppointmentStore } from '../storage/memory-appointment-store';
+import { MemoryStaffRecords } from '../storage/memory-staff-records';
 import { auditClient, auditExportReply, parseAuditQuery, recordAudit } from './audit';
 
 const TODAY = '2026-11-25T15:00:00.000Z';
@@ -50,7 +50,7 @@ describe('the audit client', () => {
 
 describe('recordAudit', () => {
   it('writes one entry per call with the actor, ids and client, and the export lists it as CSV', async () => {
-    const store = new MemoryAppointmentStore();
+    const store = new MemoryStaffRecords();
     const ctx = {
       audit: store,
       actor: { user_id: 'ann', role: 'staff' as const },

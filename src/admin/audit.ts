@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { errorReply, jsonReply, type HttpReply } from '../http/reply';
-import type { AuditEntry, AuditLog, StaffRole } from '../storage/appointment-store';
+import type { AuditEntry, AuditLog, StaffRole } from './staff-records';
 import { csvLine } from './csv';
 
 /**

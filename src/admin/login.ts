@@ -3,7 +3,7 @@ import { secretsEqual } from '../http/auth';
 import { errorReply, jsonReply, type HttpReply } from '../http/reply';
 import { log } from '../log';
 import { unauthorized } from './handler';
-import type { StaffRole, StaffUsers } from '../storage/appointment-store';
+import type { StaffRole, StaffUsers } from './staff-records';
 import { decoyHash, verifyPassword } from './passwords';
 import type { AttemptKind, AttemptLimiter, Reservation } from './rate-limit';
 import { isUserId, loginName, sessionUser } from './staff-users';

@@ -1,5 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import type { PasswordHash } from '../storage/appointment-store';
+import type { PasswordHash } from './staff-records';
 
 /**
  * Staff passwords, hashed with scrypt (memory-hard, in Node's crypto). N = 2^15, r = 8, p = 1 uses

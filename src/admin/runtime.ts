@@ -1,7 +1,7 @@
 import { loadAdminConfig, type AdminRuntimeConfig } from '../config/admin-config';
 import { describeProblems, type Env } from '../config/config';
 import { ConfigError, envOf, type FunctionContext } from '../runtime/functions';
-import type { AuditLog, StaffUsers } from '../storage/appointment-store';
+import type { StaffRecords } from './staff-records';
 import type { S3AdminStore } from '../storage/s3-admin-store';
 import { storesFrom } from '../runtime/wiring';
 import { createTwilioClient, type TwilioClient } from '../twilio/client';
@@ -15,8 +15,8 @@ export interface AdminRuntime {
   env: Env;
   twilio: TwilioClient;
   store: S3AdminStore;
-  /** Staff users and the audit log (the same bucket, through the appointment store's adapter). */
-  records: StaffUsers & AuditLog;
+  /** Staff users and the audit log, in the same bucket (their own small store). */
+  records: StaffRecords;
   limiter: AttemptLimiter;
   codes: VerifyCodes;
   /**
@@ -52,7 +52,7 @@ export function adminRuntime(context: FunctionContext): AdminRuntime {
     env,
     twilio,
     store,
-    records: stores.appointments,
+    records: stores.staff,
     limiter: new AttemptLimiter(store),
     codes: new TwilioVerifyCodes(twilio, config.VERIFY_SERVICE_SID),
     wallClock: () => Date.now(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryAppointmentStore } from '../storage/memory-appointment-store';
+import { MemoryStaffRecords } from '../storage/memory-staff-records';
 import type { AtomicJsonStore, JsonChange } from '../storage/s3-admin-store';
 import { hashPassword, verifyPassword } from './passwords';
 import { AttemptLimiter } from './rate-limit';
@@ -9,7 +9,7 @@ const FAST = (password: string) => hashPassword(password, { N: 1024, r: 8, p: 1,
 const ADMIN = { user_id: 'admin', role: 'admin' as const };
 
 function setUp() {
-  const users = new MemoryAppointmentStore();
+  const users = new MemoryStaffRecords();
   return { users, deps: { users, country: 'US' as const, now: () => Date.parse('2026-11-25T15:00:00.000Z'), hash: FAST } };
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { normalisePhone, type CountryCode } from '../domain/phone';
 import { errorReply, jsonReply, type HttpReply } from '../http/reply';
-import type { StaffRole, StaffUser, StaffUsers } from '../storage/appointment-store';
+import type { StaffRole, StaffUser, StaffUsers } from './staff-records';
 import type { Actor } from './audit';
 import type { AttemptLimiter } from './rate-limit';
 import { maskPhone } from './login';

@@ -6,6 +6,7 @@ import { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
 import { S3AdminStore } from '../storage/s3-admin-store';
 import { S3AppointmentStore } from '../storage/s3-appointment-store';
 import { createS3Client, s3SettingsFrom } from '../storage/s3-client';
+import { S3StaffRecords } from '../storage/s3-staff-records';
 import { createTwilioClient, type TwilioClient } from '../twilio/client';
 import { now } from './clock';
 
@@ -61,12 +62,18 @@ export type StorageSettings = Pick<SweepConfig, 'S3_BUCKET' | 'AWS_REGION' | 'S3
 export interface Stores {
   appointments: S3AppointmentStore;
   admin: S3AdminStore;
+  /** Staff users and the audit trail. */
+  staff: S3StaffRecords;
 }
 
 /** The bucket's stores over one S3 client (the admin page runs more requests at once: `maxSockets`). */
 export function storesFrom(c: StorageSettings, options: { maxSockets?: number } = {}): Stores {
   const s3 = createS3Client({ ...s3SettingsFrom(c), ...(options.maxSockets ? { maxSockets: options.maxSockets } : {}) });
-  return { appointments: new S3AppointmentStore(s3, c.S3_BUCKET), admin: new S3AdminStore(s3, c.S3_BUCKET) };
+  return {
+    appointments: new S3AppointmentStore(s3, c.S3_BUCKET),
+    admin: new S3AdminStore(s3, c.S3_BUCKET),
+    staff: new S3StaffRecords(s3, c.S3_BUCKET),
+  };
 }
 
 /** Patients' confirm and cancel requests to the EHR, signed with the shared secret, retried by the sweep. */

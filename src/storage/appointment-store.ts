@@ -3,6 +3,12 @@ import type { AppointmentEvent } from '../domain/event';
 import type { DayFigures, Figure } from '../domain/figures';
 import type { Listed } from '../domain/filing';
 
+/** What a create-once write did: made the record, or found one there (which it left as it was). */
+export type CreateOnce = 'created' | 'exists';
+
+/** What a compare-and-set write did: replaced the version read, or found another version there. */
+export type CompareAndSet = 'ok' | 'conflict';
+
 /** A state read together with the version token needed to replace it atomically. */
 export interface Versioned<T> {
   value: T;
@@ -95,7 +101,7 @@ export interface DueRef {
  */
 export interface AppointmentRecords extends AppointmentListing {
   getState(appointmentId: string): Promise<Versioned<AppointmentState> | null>;
-  putState(state: AppointmentState, expectedEtag: string | null): Promise<'ok' | 'conflict'>;
+  putState(state: AppointmentState, expectedEtag: string | null): Promise<CompareAndSet>;
   /** `putState` that answers the new version's ETag, or null when the expected version was not there. */
   writeState(state: AppointmentState, expectedEtag: string | null): Promise<string | null>;
   /**
@@ -164,7 +170,7 @@ export interface AppointmentListing {
 /** The append-only record of every event received, per appointment. */
 export interface EventHistory {
   /** Writes the record unless one already exists for the same event; says which happened. */
-  appendHistory(record: HistoryRecord): Promise<'created' | 'exists'>;
+  appendHistory(record: HistoryRecord): Promise<CreateOnce>;
   /** In event time order, then event id. */
   listHistory(appointmentId: string): Promise<HistoryRecord[]>;
 }
@@ -258,7 +264,7 @@ export interface RetryOutbox {
 /** Receipts of requests the EHR accepted, so none is delivered twice. */
 export interface EhrReceipts {
   /** Writes a receipt unless one exists; says which. */
-  putReceipt(appointmentId: string, eventId: string, receipt: unknown): Promise<'created' | 'exists'>;
+  putReceipt(appointmentId: string, eventId: string, receipt: unknown): Promise<CreateOnce>;
   getReceipt(appointmentId: string, eventId: string): Promise<unknown>;
 }
 
@@ -268,7 +274,7 @@ export interface ReminderClaims {
   createClaim(claim: ReminderClaim): Promise<ClaimCreation>;
   getClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<Versioned<ReminderClaim> | null>;
   /** Replaces the claim only if it is still the version read. */
-  replaceClaim(claim: ReminderClaim, etag: string): Promise<'ok' | 'conflict'>;
+  replaceClaim(claim: ReminderClaim, etag: string): Promise<CompareAndSet>;
   deleteClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<void>;
 }
 
@@ -328,7 +334,7 @@ export interface DeliveryReceipts {
   linkMessage(messageSid: string, appointmentId: string): Promise<string>;
   findMessageLink(messageSid: string): Promise<string | null>;
   /** One receipt per message and status: a repeated callback finds it there. */
-  putDeliveryReceipt(appointmentId: string, receipt: DeliveryReceipt): Promise<'created' | 'exists'>;
+  putDeliveryReceipt(appointmentId: string, receipt: DeliveryReceipt): Promise<CreateOnce>;
   /** Oldest first. */
   listDeliveryReceipts(appointmentId: string): Promise<DeliveryReceipt[]>;
 }
@@ -382,7 +388,7 @@ export interface StaffMessage {
 /** Replies for a person to answer, newest first, and the once-a-day holding reply per phone. */
 export interface ClinicInbox {
   /** Creates the item unless one exists for the same message and first-seen time; says which. */
-  putInboxItem(item: Omit<InboxItem, 'id' | 'done_at'>): Promise<'created' | 'exists'>;
+  putInboxItem(item: Omit<InboxItem, 'id' | 'done_at'>): Promise<CreateOnce>;
   /** Newest first, at most `limit`. */
   listInbox(limit: number): Promise<InboxItem[]>;
   /** Marks the item handled (a second call keeps the first time); 'not-found' for an id no item has. */
@@ -401,87 +407,12 @@ export interface ClinicInbox {
 
 /** Texts staff sent about an appointment, beside its event history (create-only, like history). */
 export interface StaffMessages {
-  putStaffMessage(message: StaffMessage): Promise<'created' | 'exists'>;
+  putStaffMessage(message: StaffMessage): Promise<CreateOnce>;
   /** Oldest first. */
   listStaffMessages(appointmentId: string): Promise<StaffMessage[]>;
 }
 
 export type OutboxKind = 'ehr' | 'flow';
-
-/** What a user of the admin page may do: `admin` settings, users, export, audit; `staff` appointments, inbox, replies. */
-export type StaffRole = 'admin' | 'staff';
-
-/** A memory-hard password hash with the parameters it was made with, so they can be raised later. */
-export interface PasswordHash {
-  algorithm: 'scrypt';
-  N: number;
-  r: number;
-  p: number;
-  keylen: number;
-  /** base64url */
-  salt: string;
-  /** base64url */
-  hash: string;
-}
-
-/** A person who logs in to the admin page with a password of their own and a code texted to their phone. */
-export interface StaffUser {
-  /** The login name: lowercase letters, digits, `.`, `_`, `-`. */
-  id: string;
-  name: string;
-  /** E.164; login codes are texted here. */
-  phone: string;
-  role: StaffRole;
-  password: PasswordHash;
-  disabled: boolean;
-  /**
-   * Sessions carry the version they were issued under; disabling the user or changing the
-   * password or role raises it, which ends every earlier session at its next request.
-   */
-  session_version: number;
-  created_at: string;
-  created_by: string;
-  updated_at: string;
-  updated_by: string;
-}
-
-/** Staff users, one record each; replaced only at the version read (compare-and-set). */
-export interface StaffUsers {
-  getUser(userId: string): Promise<Versioned<StaffUser> | null>;
-  /** Creates the user unless one exists with the same id; says which. */
-  createUser(user: StaffUser): Promise<'created' | 'exists'>;
-  replaceUser(user: StaffUser, expectedEtag: string): Promise<'ok' | 'conflict'>;
-  /** By id, at most `limit`. */
-  listUsers(limit: number): Promise<StaffUser[]>;
-}
-
-/** Who did what to which record, from which client. Ids only: no names, phones or message text. */
-export interface AuditEntry {
-  /** Random; with `at` it makes the entry's key. */
-  id: string;
-  at: string;
-  actor: { user_id: string; role: StaffRole | 'none' };
-  action: string;
-  outcome: 'success' | 'failure';
-  /** Ids of what the action touched (appointment_id, inbox_item_id, user_id, table …). */
-  target: Record<string, string>;
-  client: { id?: string; ip?: string; user_agent?: string };
-  request_id: string;
-}
-
-export interface AuditPage {
-  entries: AuditEntry[];
-  /** Absent on the last page. */
-  cursor?: string;
-}
-
-/** The admin audit trail: append-only, one object per entry, listed oldest first by day range. */
-export interface AuditLog {
-  /** Creates the entry's object unless one exists under its key (which is then left as it was). */
-  appendAudit(entry: AuditEntry): Promise<'created' | 'exists'>;
-  /** Entries from day `from` to day `to` inclusive (`YYYY-MM-DD`, UTC), at most `limit` per page. */
-  listAudit(range: { from: string; to: string }, limit: number, cursor?: string): Promise<AuditPage>;
-}
 
 export type AppointmentStore = AppointmentRecords &
   EventHistory &
@@ -497,8 +428,6 @@ export type AppointmentStore = AppointmentRecords &
   DeliveryReceipts &
   ClinicInbox &
   StaffMessages &
-  StaffUsers &
-  AuditLog &
   DailyFigures &
   ChangeLog;
 

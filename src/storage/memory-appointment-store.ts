@@ -17,9 +17,6 @@ import type {
   ReminderClaim,
   StaffMessage,
   Versioned,
-  AuditEntry,
-  AuditPage,
-  StaffUser,
   OptOutPage,
   ClaimCreation,
   ListingPage,
@@ -64,12 +61,6 @@ import {
   staffMessagesPrefix,
   stateKey,
   SWEEP_STATUS_KEY,
-  AUDIT_PREFIX,
-  auditCursorOf,
-  auditKey,
-  auditListing,
-  STAFF_USERS_PREFIX,
-  staffUserKey,
   CHANGES_PREFIX,
   changeKey,
   changeRefOf,
@@ -367,43 +358,6 @@ export class MemoryAppointmentStore implements AppointmentStore {
     return (await this.list(staffMessagesPrefix(appointmentId))).map(([, o]) =>
       parseDocument(StaffMessageDocument, JSON.parse(o.body), 'staff text'),
     );
-  }
-
-  async getUser(userId: string): Promise<Versioned<StaffUser> | null> {
-    const got = await this.read(staffUserKey(userId));
-    return got ? { value: got.value as StaffUser, etag: got.etag } : null;
-  }
-
-  async createUser(user: StaffUser): Promise<'created' | 'exists'> {
-    return (await this.create(staffUserKey(user.id), user)) ? 'created' : 'exists';
-  }
-
-  async replaceUser(user: StaffUser, expectedEtag: string): Promise<'ok' | 'conflict'> {
-    await this.turn();
-    const key = staffUserKey(user.id);
-    if (this.objects.get(key)?.etag !== expectedEtag) return 'conflict';
-    this.write(key, user);
-    return 'ok';
-  }
-
-  async listUsers(limit: number): Promise<StaffUser[]> {
-    return (await this.list(STAFF_USERS_PREFIX)).slice(0, Math.max(0, limit)).map(([, o]) => JSON.parse(o.body) as StaffUser);
-  }
-
-  async appendAudit(entry: AuditEntry): Promise<'created' | 'exists'> {
-    return (await this.create(auditKey(entry.at, entry.id), entry)) ? 'created' : 'exists';
-  }
-
-  async listAudit(range: { from: string; to: string }, limit: number, cursor?: string): Promise<AuditPage> {
-    const size = Math.max(1, Math.min(limit, 1000));
-    const { startAfter, before } = auditListing(range, cursor);
-    const inRange = (await this.list(AUDIT_PREFIX)).filter(([key]) => byKey(key, startAfter) > 0 && byKey(key, before) < 0);
-    const taken = inRange.slice(0, size);
-    const last = taken.at(-1);
-    return {
-      entries: taken.map(([, o]) => JSON.parse(o.body) as AuditEntry),
-      ...(inRange.length > size && last ? { cursor: auditCursorOf(last[0]) } : {}),
-    };
   }
 
   async putSweepStatus(status: unknown): Promise<void> {

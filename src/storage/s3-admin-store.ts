@@ -2,7 +2,7 @@ import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } 
 import { z } from 'zod';
 import { DamagedRecordError, parseDocument } from './documents';
 import { SWEEP_STATUS_KEY } from './keys';
-import { isConditionFailure, isNotFound } from './s3-appointment-store';
+import { isConditionFailure, isNotFound } from './s3-objects';
 
 /** The heartbeat the reminder sweep writes after every run (src/use-cases/sweep.ts). */
 export interface SweepStatus {

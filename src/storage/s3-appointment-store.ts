@@ -1,15 +1,9 @@
-import {
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AppointmentState } from '../domain/appointment';
 import type { Listed } from '../domain/filing';
 import type { DayFigures, Figure } from '../domain/figures';
 import { log } from '../log';
+import { isConditionFailure, JSON_TYPE, s3Status, S3Objects } from './s3-objects';
 import type {
   AppointmentPage,
   AppointmentStore,
@@ -27,9 +21,6 @@ import type {
   ReminderClaim,
   StaffMessage,
   Versioned,
-  AuditEntry,
-  AuditPage,
-  StaffUser,
   OptOutPage,
   ClaimCreation,
   ListingPage,
@@ -85,39 +76,12 @@ import {
   messageLinkKey,
   staffMessageKey,
   staffMessagesPrefix,
-  AUDIT_PREFIX,
-  auditCursorOf,
-  auditKey,
-  auditListing,
-  STAFF_USERS_PREFIX,
-  staffUserKey,
   CHANGES_PREFIX,
   changeKey,
   changeRefOf,
   phoneTag,
 } from './keys';
 import { findByNameKeys, keysToAdd, keysToDrop, readListing } from './listing-index';
-
-interface S3ErrorShape {
-  name?: string;
-  Code?: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-function status(err: unknown): number | undefined {
-  return (err as S3ErrorShape | null | undefined)?.$metadata?.httpStatusCode;
-}
-
-export function isNotFound(err: unknown): boolean {
-  const e = err as S3ErrorShape | null | undefined;
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || status(err) === 404;
-}
-
-/** 412 when the condition failed; AWS answers 409 when two conditional writes race. */
-export function isConditionFailure(err: unknown): boolean {
-  const e = err as S3ErrorShape | null | undefined;
-  return status(err) === 412 || status(err) === 409 || e?.name === 'PreconditionFailed' || e?.name === 'ConditionalRequestConflict';
-}
 
 /**
  * A record that exists but cannot be read: the server answered 500 for that object (the embedded
@@ -128,7 +92,7 @@ export function isReadFailure(err: unknown): boolean {
   if (err instanceof DamagedRecordError) return true;
   if (err instanceof SyntaxError) return true;
   if ((err as { name?: string } | null | undefined)?.name === 'ZodError') return true;
-  const code = status(err);
+  const code = s3Status(err);
   return code !== undefined && code >= 500 && code !== 503;
 }
 
@@ -137,32 +101,25 @@ function readFailureCode(err: unknown): string {
   if (err instanceof DamagedRecordError) return err.kind;
   if (err instanceof SyntaxError) return 'not-json';
   if ((err as { name?: string } | null | undefined)?.name === 'ZodError') return 'unexpected-shape';
-  return `s3-${status(err) ?? 'error'}`;
+  return `s3-${s3Status(err) ?? 'error'}`;
 }
-
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Change markers looked at by one listing at most (ten pages): a backlog beyond it waits for the next filer run. */
 export const MAX_CHANGES_SCANNED = 10_000;
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    // The parser's message quotes the content; the error says only what kind of damage it is.
-    throw new DamagedRecordError('not-json', 'object');
-  }
-}
-
 export class S3AppointmentStore implements AppointmentStore {
+  private readonly objects: S3Objects;
+
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
-  ) {}
+  ) {
+    this.objects = new S3Objects(s3, bucket);
+  }
 
   async getState(appointmentId: string): Promise<Versioned<AppointmentState> | null> {
     try {
-      const got = await this.getJson(stateKey(appointmentId));
+      const got = await this.objects.getJson(stateKey(appointmentId));
       if (!got) return null;
       return { value: parseDocument(AppointmentState, got.value, 'appointment state'), etag: got.etag };
     } catch (err) {
@@ -197,17 +154,17 @@ export class S3AppointmentStore implements AppointmentStore {
   async appendHistory(record: HistoryRecord): Promise<'created' | 'exists'> {
     const { event } = record;
     const key = historyKey(event.appointment_id, event.event_datetime_utc, event.event_id);
-    return (await this.putNew(key, record)).created ? 'created' : 'exists';
+    return (await this.objects.putNew(key, record)).created ? 'created' : 'exists';
   }
 
   async listHistory(appointmentId: string): Promise<HistoryRecord[]> {
     const keys: string[] = [];
-    for await (const key of this.listKeys(historyPrefix(appointmentId))) keys.push(key);
+    for await (const key of this.objects.listKeys(historyPrefix(appointmentId))) keys.push(key);
     const records: HistoryRecord[] = [];
     for (const key of keys) {
       // One unreadable record must not hide the rest of the history (the admin views read it).
       try {
-        const got = await this.getJson(key);
+        const got = await this.objects.getJson(key);
         if (got) records.push(parseDocument(HistoryRecordDocument, got.value, 'history'));
       } catch (err) {
         if (!isReadFailure(err)) throw err;
@@ -237,7 +194,7 @@ export class S3AppointmentStore implements AppointmentStore {
     // the cost is the number of entries due, not the number of appointments stored.
     const stopAfter = `${DUE_INDEX_PREFIX}${dueBucket(untilIso)}/\uffff`;
     let yielded = 0;
-    for await (const key of this.listKeys(DUE_INDEX_PREFIX)) {
+    for await (const key of this.objects.listKeys(DUE_INDEX_PREFIX)) {
       if (key > stopAfter || yielded >= limit) return;
       const [slot, encoded] = key.slice(DUE_INDEX_PREFIX.length).split('/');
       if (!slot || !encoded) continue;
@@ -251,7 +208,7 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   async putPhoneIndex(phone: string, appointmentId: string): Promise<void> {
-    await this.putJson(phoneIndexKey(phone, appointmentId), { appointment_id: appointmentId });
+    await this.objects.putJson(phoneIndexKey(phone, appointmentId), { appointment_id: appointmentId });
   }
 
   async listAppointmentIdsForPhone(phone: string, options: { filedOnly?: boolean } = {}): Promise<string[]> {
@@ -259,7 +216,7 @@ export class S3AppointmentStore implements AppointmentStore {
     const ids = new Set<string>();
     const [, changes] = await Promise.all([
       (async () => {
-        for await (const key of this.listKeys(prefix)) ids.add(decodeSegment(key.slice(prefix.length)));
+        for await (const key of this.objects.listKeys(prefix)) ids.add(decodeSegment(key.slice(prefix.length)));
       })(),
       options.filedOnly ? [] : this.listChanges(MAX_CHANGES_SCANNED, phone),
     ]);
@@ -282,7 +239,7 @@ export class S3AppointmentStore implements AppointmentStore {
     const tag = phone === undefined ? undefined : phoneTag(phone);
     const refs: ChangeRef[] = [];
     let scanned = 0;
-    for await (const key of this.listKeys(CHANGES_PREFIX)) {
+    for await (const key of this.objects.listKeys(CHANGES_PREFIX)) {
       if (refs.length >= limit || scanned >= MAX_CHANGES_SCANNED) break;
       scanned += 1;
       const ref = changeRefOf(key, tag);
@@ -302,12 +259,12 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   async getOptOut(phone: string): Promise<OptOutRecord | null> {
-    const got = await this.getJson(optOutKey(phone));
+    const got = await this.objects.getJson(optOutKey(phone));
     return got ? parseDocument(OptOutDocument, got.value, 'opt-out') : null;
   }
 
   async putOptOut(record: OptOutRecord): Promise<void> {
-    await this.putJson(optOutKey(record.phone), record);
+    await this.objects.putJson(optOutKey(record.phone), record);
   }
 
   async listOptOuts(options: { limit: number; cursor?: string; fragment?: string }): Promise<OptOutPage> {
@@ -317,13 +274,13 @@ export class S3AppointmentStore implements AppointmentStore {
     let reads = 0;
     let last: string | undefined;
     // The number is in the key, so the fragment is matched on listings alone; only matches are read.
-    for await (const key of this.listKeys(OPT_OUTS_PREFIX, after)) {
+    for await (const key of this.objects.listKeys(OPT_OUTS_PREFIX, after)) {
       const phone = optOutPhoneOf(key);
       if (!phone || !matchesFragment(phone, options.fragment)) continue;
       if (records.length >= limit || reads >= MAX_OPT_OUT_READS) return { records, ...(last ? { cursor: last } : {}) };
       reads += 1;
       last = key.slice(OPT_OUTS_PREFIX.length, -'.json'.length);
-      const got = await this.getJson(key);
+      const got = await this.objects.getJson(key);
       const record = got?.value as OptOutRecord | undefined;
       if (record?.opted_out) records.push(record);
     }
@@ -339,10 +296,10 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   private readonly figureIo: FigureIo = {
-    create: async (key, value) => (await this.putNew(key, value)).created,
-    read: (key) => this.getJson(key),
+    create: async (key, value) => (await this.objects.putNew(key, value)).created,
+    read: (key) => this.objects.getJson(key),
     replace: async (key, value, etag) =>
-      (await this.putConditional(key, value, etag === null ? { IfNoneMatch: '*' } : { IfMatch: etag })) === 'ok',
+      (await this.objects.putConditional(key, value, etag === null ? { IfNoneMatch: '*' } : { IfMatch: etag })) === 'ok',
     remove: async (key) => {
       await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     },
@@ -353,7 +310,7 @@ export class S3AppointmentStore implements AppointmentStore {
     const wanted = new Set(days);
     const keys: { day: string; key: string }[] = [];
     for (const month of monthsOf(days)) {
-      for await (const key of this.listKeys(dailyFiguresMonthPrefix(month))) {
+      for await (const key of this.objects.listKeys(dailyFiguresMonthPrefix(month))) {
         const day = figuresDayOf(key);
         if (day && wanted.has(day)) keys.push({ day, key });
       }
@@ -363,7 +320,7 @@ export class S3AppointmentStore implements AppointmentStore {
     const worker = async () => {
       for (let i = next++; i < keys.length; i = next++) {
         const k = keys[i] as { day: string; key: string };
-        shards[i] = { day: k.day, stored: (await this.getJson(k.key))?.value };
+        shards[i] = { day: k.day, stored: (await this.objects.getJson(k.key))?.value };
       }
     };
     await Promise.all(Array.from({ length: Math.min(8, keys.length) }, worker));
@@ -371,7 +328,7 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   async putOutbox<T>(entry: OutboxEntry<T>): Promise<void> {
-    await this.putJson(outboxKey(entry.kind, entry.id), entry);
+    await this.objects.putJson(outboxKey(entry.kind, entry.id), entry);
   }
 
   async deleteOutbox(kind: OutboxKind, id: string): Promise<void> {
@@ -380,9 +337,9 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async listOutbox<T>(kind: OutboxKind, limit = 1000): Promise<OutboxEntry<T>[]> {
     const entries: OutboxEntry<T>[] = [];
-    for await (const key of this.listKeys(outboxPrefix(kind))) {
+    for await (const key of this.objects.listKeys(outboxPrefix(kind))) {
       if (entries.length >= limit) break;
-      const got = await this.getJson(key);
+      const got = await this.objects.getJson(key);
       // The envelope is checked here; the payload's type is the one its sender wrote under this kind.
       if (got) entries.push(parseDocument(OutboxDocument, got.value, 'outbox') as OutboxEntry<T>);
     }
@@ -390,25 +347,25 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   async putReceipt(appointmentId: string, eventId: string, receipt: unknown): Promise<'created' | 'exists'> {
-    return (await this.putNew(receiptKey(appointmentId, eventId), receipt)).created ? 'created' : 'exists';
+    return (await this.objects.putNew(receiptKey(appointmentId, eventId), receipt)).created ? 'created' : 'exists';
   }
 
   async getReceipt(appointmentId: string, eventId: string): Promise<unknown> {
-    return (await this.getJson(receiptKey(appointmentId, eventId)))?.value ?? null;
+    return (await this.objects.getJson(receiptKey(appointmentId, eventId)))?.value ?? null;
   }
 
   async createClaim(claim: ReminderClaim): Promise<ClaimCreation> {
-    const put = await this.putNew(reminderClaimKey(claim.appointment_id, claim.schedule_version, claim.n), claim);
+    const put = await this.objects.putNew(reminderClaimKey(claim.appointment_id, claim.schedule_version, claim.n), claim);
     return put.created ? { kind: 'created', etag: put.etag } : { kind: 'exists' };
   }
 
   async getClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<Versioned<ReminderClaim> | null> {
-    const got = await this.getJson(reminderClaimKey(appointmentId, scheduleVersion, n));
+    const got = await this.objects.getJson(reminderClaimKey(appointmentId, scheduleVersion, n));
     return got ? { value: parseDocument(ReminderClaimDocument, got.value, 'reminder claim'), etag: got.etag } : null;
   }
 
   async replaceClaim(claim: ReminderClaim, etag: string): Promise<'ok' | 'conflict'> {
-    return this.putConditional(reminderClaimKey(claim.appointment_id, claim.schedule_version, claim.n), claim, { IfMatch: etag });
+    return this.objects.putConditional(reminderClaimKey(claim.appointment_id, claim.schedule_version, claim.n), claim, { IfMatch: etag });
   }
 
   async deleteClaim(appointmentId: string, scheduleVersion: number, n: number): Promise<void> {
@@ -416,14 +373,14 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   async putRejected(record: RejectedEvent): Promise<void> {
-    await this.putJson(rejectedKey(record.at, record.id), record);
+    await this.objects.putJson(rejectedKey(record.at, record.id), record);
   }
 
   async listRejected(limit: number): Promise<RejectedEvent[]> {
     const records: RejectedEvent[] = [];
-    for await (const key of this.listKeys(REJECTED_PREFIX)) {
+    for await (const key of this.objects.listKeys(REJECTED_PREFIX)) {
       if (records.length >= limit) break;
-      const got = await this.getJson(key);
+      const got = await this.objects.getJson(key);
       if (got) records.push(parseDocument(RejectedEventDocument, got.value, 'rejected event'));
     }
     return records;
@@ -431,14 +388,14 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async putInboxItem(item: Omit<InboxItem, 'id' | 'done_at'>): Promise<'created' | 'exists'> {
     const id = inboxItemId(item.at, item.message_sid);
-    return (await this.putNew(`${INBOX_ITEMS_PREFIX}${id}.json`, { ...item, id })).created ? 'created' : 'exists';
+    return (await this.objects.putNew(`${INBOX_ITEMS_PREFIX}${id}.json`, { ...item, id })).created ? 'created' : 'exists';
   }
 
   async listInbox(limit: number): Promise<InboxItem[]> {
     const items: InboxItem[] = [];
-    for await (const key of this.listKeys(INBOX_ITEMS_PREFIX)) {
+    for await (const key of this.objects.listKeys(INBOX_ITEMS_PREFIX)) {
       if (items.length >= limit) break;
-      const got = await this.getJson(key);
+      const got = await this.objects.getJson(key);
       if (got) items.push(parseDocument(InboxItemDocument, got.value, 'inbox'));
     }
     return items;
@@ -446,27 +403,27 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async markInboxDone(id: string, at: string): Promise<'ok' | 'not-found'> {
     const key = inboxItemKey(id);
-    const got = key ? await this.getJson(key) : null;
+    const got = key ? await this.objects.getJson(key) : null;
     if (!key || !got) return 'not-found';
     const item = parseDocument(InboxItemDocument, got.value, 'inbox');
     // Compare-and-set: two staff members marking it at once keep the first time.
-    if (!item.done_at) await this.putConditional(key, { ...item, done_at: at }, { IfMatch: got.etag });
+    if (!item.done_at) await this.objects.putConditional(key, { ...item, done_at: at }, { IfMatch: got.etag });
     return 'ok';
   }
 
   async claimInboxAck(phone: string, day: string): Promise<boolean> {
-    return (await this.putNew(inboxAckKey(phone, day), { phone, day })).created;
+    return (await this.objects.putNew(inboxAckKey(phone, day), { phone, day })).created;
   }
 
   async getInboxItem(id: string): Promise<InboxItem | null> {
     const key = inboxItemKey(id);
-    const got = key ? await this.getJson(key) : null;
+    const got = key ? await this.objects.getJson(key) : null;
     return got ? parseDocument(InboxItemDocument, got.value, 'inbox') : null;
   }
 
   private readonly inboxIo: ObjectIo = {
-    read: (key) => this.getJson(key),
-    replace: async (key, value, etag) => (await this.putConditional(key, value, { IfMatch: etag })) === 'ok',
+    read: (key) => this.objects.getJson(key),
+    replace: async (key, value, etag) => (await this.objects.putConditional(key, value, { IfMatch: etag })) === 'ok',
   };
 
   async addInboxReply(id: string, reply: InboxReplyRef): Promise<'added' | 'not-found' | InboxReplyRef> {
@@ -478,46 +435,50 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   async putStaffMessage(message: StaffMessage): Promise<'created' | 'exists'> {
-    return (await this.putNew(staffMessageKey(message.appointment_id, message.at, message.id), message)).created ? 'created' : 'exists';
+    return (await this.objects.putNew(staffMessageKey(message.appointment_id, message.at, message.id), message)).created
+      ? 'created'
+      : 'exists';
   }
 
   async listStaffMessages(appointmentId: string): Promise<StaffMessage[]> {
     const messages: StaffMessage[] = [];
-    for await (const key of this.listKeys(staffMessagesPrefix(appointmentId))) {
-      const got = await this.getJson(key);
+    for await (const key of this.objects.listKeys(staffMessagesPrefix(appointmentId))) {
+      const got = await this.objects.getJson(key);
       if (got) messages.push(parseDocument(StaffMessageDocument, got.value, 'staff text'));
     }
     return messages;
   }
 
   async putSweepStatus(status: unknown): Promise<void> {
-    await this.putJson(SWEEP_STATUS_KEY, status);
+    await this.objects.putJson(SWEEP_STATUS_KEY, status);
   }
 
   async getSweepStatus(): Promise<unknown> {
-    return (await this.getJson(SWEEP_STATUS_KEY))?.value ?? null;
+    return (await this.objects.getJson(SWEEP_STATUS_KEY))?.value ?? null;
   }
 
   /** Writes the object only if the key is free (If-None-Match: *). */
   async linkMessage(messageSid: string, appointmentId: string): Promise<string> {
-    if ((await this.putNew(messageLinkKey(messageSid), { message_sid: messageSid, appointment_id: appointmentId })).created)
+    if ((await this.objects.putNew(messageLinkKey(messageSid), { message_sid: messageSid, appointment_id: appointmentId })).created)
       return appointmentId;
     return (await this.findMessageLink(messageSid)) ?? appointmentId;
   }
 
   async findMessageLink(messageSid: string): Promise<string | null> {
-    const got = await this.getJson(messageLinkKey(messageSid));
+    const got = await this.objects.getJson(messageLinkKey(messageSid));
     return got ? parseDocument(MessageLinkDocument, got.value, 'message link').appointment_id : null;
   }
 
   async putDeliveryReceipt(appointmentId: string, receipt: DeliveryReceipt): Promise<'created' | 'exists'> {
-    return (await this.putNew(deliveryKey(appointmentId, receipt.message_sid, receipt.status), receipt)).created ? 'created' : 'exists';
+    return (await this.objects.putNew(deliveryKey(appointmentId, receipt.message_sid, receipt.status), receipt)).created
+      ? 'created'
+      : 'exists';
   }
 
   async listDeliveryReceipts(appointmentId: string): Promise<DeliveryReceipt[]> {
     const receipts: DeliveryReceipt[] = [];
-    for await (const key of this.listKeys(deliveriesPrefix(appointmentId))) {
-      const got = await this.getJson(key);
+    for await (const key of this.objects.listKeys(deliveriesPrefix(appointmentId))) {
+      const got = await this.objects.getJson(key);
       if (got) receipts.push(parseDocument(DeliveryReceiptDocument, got.value, 'delivery receipt'));
     }
     return receipts.sort((a, b) => a.at.localeCompare(b.at));
@@ -525,90 +486,10 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async firstSeen(messageSid: string, at: string): Promise<string> {
     const key = inboundKey(messageSid);
-    if ((await this.putNew(key, { message_sid: messageSid, at })).created) return at;
-    const got = await this.getJson(key);
+    if ((await this.objects.putNew(key, { message_sid: messageSid, at })).created) return at;
+    const got = await this.objects.getJson(key);
     const seen = (got?.value as { at?: unknown } | undefined)?.at;
     return typeof seen === 'string' ? seen : at;
-  }
-
-  async getUser(userId: string): Promise<Versioned<StaffUser> | null> {
-    const got = await this.getJson(staffUserKey(userId));
-    return got ? { value: got.value as StaffUser, etag: got.etag } : null;
-  }
-
-  async createUser(user: StaffUser): Promise<'created' | 'exists'> {
-    return (await this.putNew(staffUserKey(user.id), user)).created ? 'created' : 'exists';
-  }
-
-  async replaceUser(user: StaffUser, expectedEtag: string): Promise<'ok' | 'conflict'> {
-    return this.putConditional(staffUserKey(user.id), user, { IfMatch: expectedEtag });
-  }
-
-  async listUsers(limit: number): Promise<StaffUser[]> {
-    const users: StaffUser[] = [];
-    for await (const key of this.listKeys(STAFF_USERS_PREFIX)) {
-      if (users.length >= limit) break;
-      const got = await this.getJson(key);
-      if (got) users.push(got.value as StaffUser);
-    }
-    return users;
-  }
-
-  async appendAudit(entry: AuditEntry): Promise<'created' | 'exists'> {
-    return (await this.putNew(auditKey(entry.at, entry.id), entry)).created ? 'created' : 'exists';
-  }
-
-  async listAudit(range: { from: string; to: string }, limit: number, cursor?: string): Promise<AuditPage> {
-    // One listing of at most size + 1 keys from where the range (or the cursor) starts: the extra
-    // key says whether another page exists without a second request.
-    const size = Math.max(1, Math.min(limit, 999));
-    const { startAfter, before } = auditListing(range, cursor);
-    const page = await this.s3.send(
-      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: AUDIT_PREFIX, StartAfter: startAfter, MaxKeys: size + 1 }),
-    );
-    const keys = (page.Contents ?? []).flatMap((o) => (o.Key && o.Key < before ? [o.Key] : [])).sort();
-    const taken = keys.slice(0, size);
-    const entries: (AuditEntry | undefined)[] = new Array(taken.length);
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < taken.length; i = next++) {
-        entries[i] = (await this.getJson(taken[i] as string))?.value as AuditEntry | undefined;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(8, taken.length) }, worker));
-    const last = taken.at(-1);
-    return {
-      entries: entries.filter((e): e is AuditEntry => e !== undefined),
-      ...(keys.length > size && last ? { cursor: auditCursorOf(last) } : {}),
-    };
-  }
-
-  private async putNew(key: string, value: unknown): Promise<{ created: true; etag: string } | { created: false }> {
-    try {
-      const res = await this.s3.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: JSON_TYPE, IfNoneMatch: '*' }),
-      );
-      return { created: true, etag: res.ETag ?? '' };
-    } catch (err) {
-      if (isConditionFailure(err)) return { created: false };
-      throw err;
-    }
-  }
-
-  private async putConditional(
-    key: string,
-    value: unknown,
-    condition: { IfMatch?: string; IfNoneMatch?: string },
-  ): Promise<'ok' | 'conflict'> {
-    try {
-      await this.s3.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: JSON_TYPE, ...condition }),
-      );
-      return 'ok';
-    } catch (err) {
-      if (isConditionFailure(err) || isNotFound(err)) return 'conflict';
-      throw err;
-    }
   }
 
   async listAppointments(limit: number, cursor?: string): Promise<AppointmentPage> {
@@ -682,7 +563,7 @@ export class S3AppointmentStore implements AppointmentStore {
 
   async listIndexed(query: ListingQuery): Promise<ListingPage> {
     return readListing(query, {
-      list: (prefix, startAfter, max) => this.listAfter(prefix, startAfter, max),
+      list: (prefix, startAfter, max) => this.objects.listAfter(prefix, startAfter, max),
       getState: async (id) => {
         try {
           return (await this.getState(id))?.value ?? null;
@@ -696,44 +577,6 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   async findByName(words: string[], limit: number): Promise<{ ids: string[]; truncated: boolean }> {
-    return findByNameKeys(words, limit, (prefix, startAfter, max) => this.listAfter(prefix, startAfter, max));
-  }
-
-  private async listAfter(prefix: string, startAfter: string | undefined, max: number): Promise<{ keys: string[]; more: boolean }> {
-    const page = await this.s3.send(
-      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: max, ...(startAfter ? { StartAfter: startAfter } : {}) }),
-    );
-    return { keys: (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : [])), more: page.IsTruncated === true };
-  }
-
-  private async putJson(key: string, value: unknown): Promise<void> {
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: JSON_TYPE }));
-  }
-
-  private async *listKeys(prefix: string, startAfter?: string): AsyncIterable<string> {
-    let token: string | undefined;
-    do {
-      const page = await this.s3.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: prefix,
-          ContinuationToken: token,
-          ...(startAfter && !token ? { StartAfter: startAfter } : {}),
-        }),
-      );
-      for (const o of page.Contents ?? []) if (o.Key) yield o.Key;
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-  }
-
-  private async getJson(key: string): Promise<{ value: unknown; etag: string } | null> {
-    try {
-      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      const text = (await res.Body?.transformToString('utf-8')) ?? '';
-      return { value: parseJson(text), etag: res.ETag ?? '' };
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+    return findByNameKeys(words, limit, (prefix, startAfter, max) => this.objects.listAfter(prefix, startAfter, max));
   }
 }

@@ -10,6 +10,8 @@ import { DamagedRecordError } from '../../src/storage/documents';
 import { messageLinkKey, optOutKey, reminderClaimKey, stateKey, SWEEP_STATUS_KEY } from '../../src/storage/keys';
 import { S3AdminStore } from '../../src/storage/s3-admin-store';
 import { defineStoreContract } from './store-contract';
+import { S3StaffRecords } from '../../src/storage/s3-staff-records';
+import { defineStaffRecordsContract } from './staff-records-contract';
 import { started } from '../support/started';
 
 let s3: EmbeddedS3;
@@ -33,6 +35,13 @@ defineStoreContract('S3AppointmentStore', async () => {
   const bucket = `contract-${buckets}`;
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   return new S3AppointmentStore(client, bucket);
+});
+
+defineStaffRecordsContract('S3StaffRecords', async () => {
+  buckets += 1;
+  const bucket = `contract-${buckets}`;
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return new S3StaffRecords(client, bucket);
 });
 
 describe('a document in S3 that is not what the store wrote', () => {
