@@ -1,5 +1,3 @@
-import { EventEmitter } from 'node:events';
-import twilio from 'twilio';
 import { describeError, log } from '../../log';
 import {
   TwilioApiError,
@@ -11,6 +9,9 @@ import {
   type StudioInbound,
 } from '../twilio/contracts';
 import { newSid } from '../twilio/rest';
+import { AccountNumbers } from './account-numbers';
+import { inboundWebhookParams, signedRequest, statusCallbackParams } from './webhooks';
+import { DELIVERY_FAILURES, type CarrierOptions, type DeliveryFailureCode, type PhoneSummary, type TwilioNumber } from './carrier-types';
 import {
   classifyKeyword,
   countSegments,
@@ -23,78 +24,16 @@ import {
   type OptOutType,
 } from './sms';
 
-/** A Twilio phone number owned by the account (the IncomingPhoneNumbers resource, camelCase). */
-export interface TwilioNumber {
-  sid: string;
-  phoneNumber: string;
-  friendlyName: string;
-  smsUrl: string;
-  smsMethod: 'GET' | 'POST';
-  voiceUrl: string;
-  voiceMethod: 'GET' | 'POST';
-  dateCreated: Date;
-  dateUpdated: Date;
-}
-
-export interface NumberSettings {
-  smsUrl?: string;
-  smsMethod?: 'GET' | 'POST';
-  friendlyName?: string;
-  voiceUrl?: string;
-  voiceMethod?: 'GET' | 'POST';
-}
-
-/** A Messaging Service (MG…): a sender pool and the status callback for everything sent through it. */
-export interface MessagingService {
-  sid: string;
-  friendlyName: string;
-  /** Where Twilio posts the status of every message sent through the service ("Delivery Status Callback"). */
-  statusCallback: string;
-  /** The account numbers in its sender pool, in the order added (the first one sends locally). */
-  phoneNumbers: string[];
-  /** "Defer to sender's webhook": replies go to the number's own webhook (the flow), not the service's. */
-  useInboundWebhookOnNumber?: boolean;
-}
-
-/**
- * What happens to texts to a virtual phone: delivered (default), or refused by the handset's
- * network with one of Twilio's carrier errors after `sent`, as a landline (30006) is.
- */
-export const DELIVERY_FAILURES = {
-  30003: 'Unreachable destination handset',
-  30005: 'Unknown destination handset',
-  30006: 'Landline or unreachable carrier',
-} as const;
-export type DeliveryFailureCode = keyof typeof DELIVERY_FAILURES;
-
-export interface PhoneSummary {
-  phone: string;
-  messageCount: number;
-  lastMessageAt: Date | null;
-  /** Account numbers this phone has opted out of. */
-  optedOutOf: string[];
-  /** Set when texts to this phone fail (see setDeliveryFailure). */
-  deliveryFailure?: DeliveryFailureCode;
-}
-
-export interface CarrierEvents {
-  /** A message entered a phone's conversation (outbound queued, or inbound received). */
-  message: [MessageRecord];
-  /** A message's delivery status changed. */
-  status: [MessageRecord];
-}
-
-export interface CarrierOptions {
-  accountSid: string;
-  /** Signs webhooks (X-Twilio-Signature) as Twilio does with the account's auth token. */
-  authToken: string;
-  clock: { now(): number };
-  /** The Studio engine; may be set later through `carrier.studio`. */
-  studio?: StudioInbound;
-  fetch?: typeof fetch;
-  /** Twilio gives a webhook 15 s to answer. */
-  webhookTimeoutMs?: number;
-}
+export {
+  DELIVERY_FAILURES,
+  type CarrierEvents,
+  type CarrierOptions,
+  type DeliveryFailureCode,
+  type MessagingService,
+  type NumberSettings,
+  type PhoneSummary,
+  type TwilioNumber,
+} from './carrier-types';
 
 interface Entry {
   record: MessageRecord;
@@ -114,136 +53,31 @@ function copy(record: MessageRecord): MessageRecord {
   return { ...record };
 }
 
-function copyNumber(n: TwilioNumber): TwilioNumber {
-  return { ...n };
-}
-
-/** US-style display name Twilio gives a new number, e.g. `(555) 000-1111`. */
-function defaultFriendlyName(e164: string): string {
-  const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164);
-  return m ? `(${m[1]}) ${m[2]}-${m[3]}` : e164;
-}
-
 /**
  * The local carrier: the account's Twilio numbers, every virtual phone's conversation, delivery,
  * Twilio's default opt-out handling and inbound routing (webhook or Studio). Logs carry SIDs only.
  */
-export class Carrier extends EventEmitter<CarrierEvents> implements MessageSender {
+export class Carrier extends AccountNumbers implements MessageSender {
   /** The Studio engine inbound messages are handed to when a number's webhook is a flow. */
   studio: StudioInbound | undefined;
 
-  readonly accountSid: string;
   private readonly authToken: string;
-  private readonly clock: { now(): number };
   private readonly fetchFn: typeof fetch;
   private readonly webhookTimeoutMs: number;
 
-  private readonly numbers = new Map<string, TwilioNumber>();
   private readonly messageLog: Entry[] = [];
   private readonly bySid = new Map<string, Entry>();
   private readonly conversations = new Map<string, MessageRecord[]>();
   private readonly optOuts = new Set<string>();
-  private readonly services = new Map<string, MessagingService>();
   private readonly failures = new Map<string, DeliveryFailureCode>();
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(options: CarrierOptions) {
-    super();
-    this.accountSid = options.accountSid;
+    super(options.accountSid, options.clock);
     this.authToken = options.authToken;
-    this.clock = options.clock;
     this.studio = options.studio;
     this.fetchFn = options.fetch ?? fetch;
     this.webhookTimeoutMs = options.webhookTimeoutMs ?? 15_000;
-  }
-
-  // ---- the account's numbers
-
-  addNumber(e164: string, settings: NumberSettings = {}): string {
-    const phoneNumber = normaliseAddress(e164);
-    if (!isE164(phoneNumber)) throw new TwilioApiError(400, 21421, 'PhoneNumber is invalid.');
-    if (this.findNumber(phoneNumber)) throw new TwilioApiError(400, 21422, 'PhoneNumber Requested is Not Available.');
-    const now = new Date(this.clock.now());
-    const n: TwilioNumber = {
-      sid: newSid('PN'),
-      phoneNumber,
-      friendlyName: settings.friendlyName ?? defaultFriendlyName(phoneNumber),
-      smsUrl: settings.smsUrl ?? '',
-      smsMethod: settings.smsMethod ?? 'POST',
-      voiceUrl: settings.voiceUrl ?? '',
-      voiceMethod: settings.voiceMethod ?? 'POST',
-      dateCreated: now,
-      dateUpdated: now,
-    };
-    this.numbers.set(n.sid, n);
-    return n.sid;
-  }
-
-  /** The account's numbers, oldest first (the first is the default sender of virtual phones). */
-  listNumbers(): TwilioNumber[] {
-    return [...this.numbers.values()].map(copyNumber);
-  }
-
-  getNumber(sid: string): TwilioNumber | undefined {
-    const n = this.numbers.get(sid);
-    return n && copyNumber(n);
-  }
-
-  findNumber(e164: string): TwilioNumber | undefined {
-    const wanted = normaliseAddress(e164);
-    for (const n of this.numbers.values()) if (n.phoneNumber === wanted) return copyNumber(n);
-    return undefined;
-  }
-
-  updateNumber(sid: string, settings: NumberSettings): TwilioNumber {
-    const n = this.numbers.get(sid);
-    if (!n)
-      throw new TwilioApiError(
-        404,
-        20404,
-        `The requested resource /2010-04-01/Accounts/${this.accountSid}/IncomingPhoneNumbers/${sid}.json was not found`,
-      );
-    if (settings.smsUrl !== undefined) n.smsUrl = settings.smsUrl;
-    if (settings.smsMethod !== undefined) n.smsMethod = settings.smsMethod;
-    if (settings.friendlyName !== undefined) n.friendlyName = settings.friendlyName;
-    if (settings.voiceUrl !== undefined) n.voiceUrl = settings.voiceUrl;
-    if (settings.voiceMethod !== undefined) n.voiceMethod = settings.voiceMethod;
-    n.dateUpdated = new Date(this.clock.now());
-    return copyNumber(n);
-  }
-
-  // ---- Messaging Services
-
-  createService(settings: { friendlyName: string; statusCallback?: string }): string {
-    const sid = newSid('MG');
-    this.services.set(sid, { sid, friendlyName: settings.friendlyName, statusCallback: settings.statusCallback ?? '', phoneNumbers: [] });
-    return sid;
-  }
-
-  getService(sid: string): MessagingService | undefined {
-    const m = this.services.get(sid);
-    return m && { ...m, phoneNumbers: [...m.phoneNumbers] };
-  }
-
-  updateService(
-    sid: string,
-    settings: { statusCallback?: string; friendlyName?: string; useInboundWebhookOnNumber?: boolean },
-  ): MessagingService {
-    const m = this.services.get(sid);
-    if (!m) throw new TwilioApiError(404, 20404, `The requested resource /v1/Services/${sid} was not found`);
-    if (settings.statusCallback !== undefined) m.statusCallback = settings.statusCallback;
-    if (settings.friendlyName !== undefined) m.friendlyName = settings.friendlyName;
-    if (settings.useInboundWebhookOnNumber !== undefined) m.useInboundWebhookOnNumber = settings.useInboundWebhookOnNumber;
-    return { ...m, phoneNumbers: [...m.phoneNumbers] };
-  }
-
-  /** Adds one of the account's numbers to the service's sender pool. */
-  addNumberToService(serviceSid: string, e164: string): void {
-    const m = this.services.get(serviceSid);
-    const n = this.findNumber(e164);
-    if (!m) throw new TwilioApiError(404, 20404, `The requested resource /v1/Services/${serviceSid} was not found`);
-    if (!n) throw new TwilioApiError(400, 21421, 'PhoneNumber is not one of the account numbers.');
-    if (!m.phoneNumbers.includes(n.phoneNumber)) m.phoneNumbers.push(n.phoneNumber);
   }
 
   // ---- simulated handsets
@@ -479,18 +313,7 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
 
   private async postStatusCallback(entry: Entry, status: MessageStatus): Promise<void> {
     const r = entry.record;
-    const params: Record<string, string> = {
-      AccountSid: r.accountSid,
-      ApiVersion: '2010-04-01',
-      From: r.from,
-      To: r.to,
-      MessageSid: r.sid,
-      SmsSid: r.sid,
-      MessageStatus: status,
-      SmsStatus: status,
-      ...(r.messagingServiceSid ? { MessagingServiceSid: r.messagingServiceSid } : {}),
-      ...(r.errorCode !== null ? { ErrorCode: String(r.errorCode) } : {}),
-    };
+    const params = statusCallbackParams(r, status);
     try {
       const res = await this.signedRequest(entry.statusCallback ?? '', 'POST', params);
       if (!res.ok) log('warn', 'status callback answered with an error', { message_sid: r.sid, status: res.status });
@@ -509,20 +332,7 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
         mediaUrls: [],
       });
     }
-    const params: InboundWebhookParams = {
-      MessageSid: record.sid,
-      SmsSid: record.sid,
-      SmsMessageSid: record.sid,
-      AccountSid: record.accountSid,
-      From: record.from,
-      To: record.to,
-      Body: record.body,
-      NumMedia: '0',
-      NumSegments: String(record.numSegments),
-      SmsStatus: 'received',
-      ApiVersion: '2010-04-01',
-      ...(optOutType ? { OptOutType: optOutType } : {}),
-    };
+    const params = inboundWebhookParams(record, optOutType);
     const number = this.findNumber(record.to);
     if (!number?.smsUrl) return;
 
@@ -576,22 +386,8 @@ export class Carrier extends EventEmitter<CarrierEvents> implements MessageSende
     }
   }
 
-  /** A request signed as Twilio signs it: POST params in the body, GET params in the query. */
-  private async signedRequest(url: string, method: 'GET' | 'POST', params: Record<string, string>): Promise<Response> {
-    const form = new URLSearchParams(params).toString();
-    const target = method === 'GET' ? `${url}${url.includes('?') ? '&' : '?'}${form}` : url;
-    const signature = twilio.getExpectedTwilioSignature(this.authToken, target, method === 'GET' ? {} : params);
-    return this.fetchFn(target, {
-      method,
-      headers: {
-        'X-Twilio-Signature': signature,
-        'User-Agent': 'TwilioProxy/1.1',
-        Accept: '*/*',
-        ...(method === 'POST' ? { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8' } : {}),
-      },
-      ...(method === 'POST' ? { body: form } : {}),
-      signal: AbortSignal.timeout(this.webhookTimeoutMs),
-    });
+  private signedRequest(url: string, method: 'GET' | 'POST', params: Record<string, string>): Promise<Response> {
+    return signedRequest({ authToken: this.authToken, fetch: this.fetchFn, timeoutMs: this.webhookTimeoutMs }, url, method, params);
   }
 }
 
