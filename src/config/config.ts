@@ -306,11 +306,6 @@ export const SweepConfig = z.object({
 export type SweepConfig = z.infer<typeof SweepConfig>;
 
 /**
- * The raw-body receiver (lambda/receiver.ts; `npm start` serves it at /raw): what the sweep needs to
- * start the flow, plus the intake settings of the Functions. Deployed, EHR_API_KEY and the FHIR
- * secrets come from the intake secret (INTAKE_SECRET_ARN), never from the Lambda's environment.
- */
-/**
  * The optional settings of the HL7 and FHIR intakes (wall-clock zones, the EHR's FHIR server), as
  * the Functions read them: the receiver and the deploy settings take the same schemas.
  */
@@ -325,6 +320,11 @@ export const FORMAT_INTAKE_SETTINGS = FunctionsConfig.pick({
   FHIR_SCOPE: true,
 }).shape;
 
+/**
+ * The raw-body receiver (lambda/receiver.ts; `npm start` serves it at /raw): what the sweep needs to
+ * start the flow, plus the intake settings of the Functions. Deployed, EHR_API_KEY and the FHIR
+ * secrets come from the intake secret (INTAKE_SECRET_ARN), never from the Lambda's environment.
+ */
 export const ReceiverConfig = SweepConfig.omit({ SWEEP_RATE_PER_SECOND: true, SWEEP_CONCURRENCY: true }).extend({
   INTAKE_SECRET_ARN: z
     .string()
@@ -366,22 +366,8 @@ export function loadConfig<T extends z.ZodObject>(
   return { ok: false, problems };
 }
 
-export function loadFunctionsConfig(env: Env): ReturnType<typeof loadConfig<typeof FunctionsConfig>> {
-  const loaded = loadConfig(FunctionsConfig, env);
-  const present = (k: string) => (env[k] === undefined || env[k].trim() === '' ? undefined : env[k]);
-  const fhir = fhirSettingsProblems({
-    FHIR_BASE_URL: present('FHIR_BASE_URL'),
-    FHIR_BEARER_TOKEN: present('FHIR_BEARER_TOKEN'),
-    FHIR_CLIENT_ID: present('FHIR_CLIENT_ID'),
-    FHIR_CLIENT_SECRET: present('FHIR_CLIENT_SECRET'),
-    FHIR_TOKEN_URL: present('FHIR_TOKEN_URL'),
-  });
-  if (fhir.length === 0) return loaded;
-  return { ok: false, problems: [...(loaded.ok ? [] : loaded.problems), ...fhir] };
-}
-
-export function loadReceiverConfig(env: Env): ReturnType<typeof loadConfig<typeof ReceiverConfig>> {
-  const loaded = loadConfig(ReceiverConfig, env);
+/** The config `loaded` from `env`, failed with the FHIR settings' own problems when they do not fit together. */
+function withFhirProblems<T>(loaded: { ok: true; config: T } | { ok: false; problems: ConfigProblem[] }, env: Env) {
   const present = (k: string) => (env[k] === undefined || env[k].trim() === '' ? undefined : env[k]);
   const fhir = fhirSettingsProblems(
     Object.fromEntries(
@@ -389,7 +375,15 @@ export function loadReceiverConfig(env: Env): ReturnType<typeof loadConfig<typeo
     ),
   );
   if (fhir.length === 0) return loaded;
-  return { ok: false, problems: [...(loaded.ok ? [] : loaded.problems), ...fhir] };
+  return { ok: false as const, problems: [...(loaded.ok ? [] : loaded.problems), ...fhir] };
+}
+
+export function loadFunctionsConfig(env: Env): ReturnType<typeof loadConfig<typeof FunctionsConfig>> {
+  return withFhirProblems(loadConfig(FunctionsConfig, env), env);
+}
+
+export function loadReceiverConfig(env: Env): ReturnType<typeof loadConfig<typeof ReceiverConfig>> {
+  return withFhirProblems(loadConfig(ReceiverConfig, env), env);
 }
 
 export function loadSweepConfig(env: Env) {
