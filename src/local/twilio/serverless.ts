@@ -1,139 +1,41 @@
 import { randomInt } from 'node:crypto';
-import { TwilioApiError } from './contracts';
 import { newSid } from './rest';
+import type {
+  BuildStatus,
+  LocalServerlessOptions,
+  ResourceKind,
+  ServerlessBuild,
+  ServerlessDeployment,
+  ServerlessEnvironment,
+  ServerlessResource,
+  ServerlessService,
+  ServerlessVariable,
+  ServerlessVersion,
+  Visibility,
+} from './serverless-types';
+import {
+  badRequest,
+  buildView,
+  checkVariable,
+  conflict,
+  buildOf,
+  environmentOf,
+  resourceOf,
+  variableOf,
+  DOMAIN_SUFFIX,
+  notFound,
+  serviceView,
+  type StoredBuild,
+  type StoredService,
+  UNIQUE_NAME,
+  VISIBILITIES,
+} from './serverless-store';
 
 /**
  * The Serverless v1 resources the deploy uses (Services, Environments, Functions and Assets with
  * their Versions, Builds, Deployments, Variables), held in memory. The REST surface lives in
  * serverless-router.ts; tests read this model directly to see what a deploy left behind.
  */
-
-export type Visibility = 'public' | 'protected' | 'private';
-export type ResourceKind = 'function' | 'asset';
-export type BuildStatus = 'building' | 'completed' | 'failed';
-
-export interface ServerlessService {
-  sid: string;
-  accountSid: string;
-  uniqueName: string;
-  friendlyName: string;
-  includeCredentials: boolean;
-  uiEditable: boolean;
-  /** `<unique name>-<4 digits>`: every environment's domain starts with it. */
-  domainBase: string;
-  dateCreated: Date;
-  dateUpdated: Date;
-}
-
-export interface ServerlessEnvironment {
-  sid: string;
-  serviceSid: string;
-  uniqueName: string;
-  domainSuffix: string | null;
-  domainName: string;
-  buildSid: string | null;
-  dateCreated: Date;
-  dateUpdated: Date;
-}
-
-/** A Function or an Asset: only a name; its code or content lives in versions. */
-export interface ServerlessResource {
-  sid: string;
-  serviceSid: string;
-  kind: ResourceKind;
-  friendlyName: string;
-  dateCreated: Date;
-  dateUpdated: Date;
-}
-
-export interface ServerlessVersion {
-  sid: string;
-  serviceSid: string;
-  resourceSid: string;
-  kind: ResourceKind;
-  path: string;
-  visibility: Visibility;
-  content: Buffer;
-  contentType: string;
-  dateCreated: Date;
-}
-
-export interface ServerlessBuild {
-  sid: string;
-  serviceSid: string;
-  functionVersions: string[];
-  assetVersions: string[];
-  dependencies: { name: string; version: string }[];
-  runtime: string;
-  status: BuildStatus;
-  dateCreated: Date;
-  dateUpdated: Date;
-}
-
-export interface ServerlessDeployment {
-  sid: string;
-  serviceSid: string;
-  environmentSid: string;
-  /** Null for a deployment made without a build: the environment then serves nothing. */
-  buildSid: string | null;
-  dateCreated: Date;
-}
-
-export interface ServerlessVariable {
-  sid: string;
-  serviceSid: string;
-  environmentSid: string;
-  key: string;
-  value: string;
-  dateCreated: Date;
-  dateUpdated: Date;
-}
-
-export interface LocalServerlessOptions {
-  accountSid: string;
-  clock?: { now(): number };
-  /**
-   * How long a build stays `building` before it is `completed`, in milliseconds of `clock` from
-   * the build's creation (Twilio takes seconds). Reading the status does not move it along.
-   */
-  buildMs?: number;
-  /** Twilio's default runtime when a build names none. */
-  defaultRuntime?: string;
-}
-
-interface StoredService extends ServerlessService {
-  environments: Map<string, ServerlessEnvironment>;
-  resources: Map<string, ServerlessResource>;
-  versions: Map<string, ServerlessVersion>;
-  builds: Map<string, StoredBuild>;
-  deployments: Map<string, ServerlessDeployment>;
-  variables: Map<string, ServerlessVariable>;
-}
-
-/**
- * A build with how it will end, decided when it is made, and why it failed if it does (Twilio's
- * API does not say why; the stand-in keeps it for tests).
- */
-type StoredBuild = ServerlessBuild & { outcome: 'completed' | 'failed'; failure?: string };
-
-/** Twilio's public limits on these fields (Serverless API reference). */
-const UNIQUE_NAME = /^[A-Za-z0-9-]{1,50}$/;
-const DOMAIN_SUFFIX = /^[a-z0-9-]{1,16}$/;
-const VARIABLE_KEY_MAX = 128;
-const VARIABLE_VALUE_MAX_BYTES = 450;
-const VISIBILITIES: readonly Visibility[] = ['public', 'protected', 'private'];
-
-function notFound(what: string, sid: string): TwilioApiError {
-  return new TwilioApiError(404, 20404, `The requested resource ${what} ${sid} was not found`);
-}
-
-function badRequest(message: string): TwilioApiError {
-  return new TwilioApiError(400, 20001, message);
-}
-
-function conflict(message: string): TwilioApiError {
-  return new TwilioApiError(409, 20409, message);
-}
 
 export class LocalServerless {
   readonly accountSid: string;
@@ -230,12 +132,12 @@ export class LocalServerless {
   }
 
   getEnvironment(serviceSid: string, sid: string): ServerlessEnvironment {
-    return { ...this.environment(this.service(serviceSid), sid) };
+    return { ...environmentOf(this.service(serviceSid), sid) };
   }
 
   deleteEnvironment(serviceSid: string, sid: string): void {
     const service = this.service(serviceSid);
-    this.environment(service, sid);
+    environmentOf(service, sid);
     service.environments.delete(sid);
     for (const [k, v] of service.variables) if (v.environmentSid === sid) service.variables.delete(k);
   }
@@ -263,12 +165,12 @@ export class LocalServerless {
   }
 
   getResource(serviceSid: string, kind: ResourceKind, sid: string): ServerlessResource {
-    return { ...this.resource(this.service(serviceSid), kind, sid) };
+    return { ...resourceOf(this.service(serviceSid), kind, sid) };
   }
 
   deleteResource(serviceSid: string, kind: ResourceKind, sid: string): void {
     const service = this.service(serviceSid);
-    this.resource(service, kind, sid);
+    resourceOf(service, kind, sid);
     service.resources.delete(sid);
   }
 
@@ -279,7 +181,7 @@ export class LocalServerless {
     input: { path: string; visibility: string; content: Buffer; contentType: string },
   ): ServerlessVersion {
     const service = this.service(serviceSid);
-    this.resource(service, kind, resourceSid);
+    resourceOf(service, kind, resourceSid);
     if (!input.path.startsWith('/') || input.path.length > 255) throw badRequest('Path must start with / and be at most 255 characters');
     if (!VISIBILITIES.includes(input.visibility as Visibility)) throw badRequest('Visibility must be public, protected or private');
     const version: ServerlessVersion = {
@@ -299,7 +201,7 @@ export class LocalServerless {
 
   listVersions(serviceSid: string, kind: ResourceKind, resourceSid: string): ServerlessVersion[] {
     const service = this.service(serviceSid);
-    this.resource(service, kind, resourceSid);
+    resourceOf(service, kind, resourceSid);
     return [...service.versions.values()].filter((v) => v.resourceSid === resourceSid).map((v) => ({ ...v }));
   }
 
@@ -349,12 +251,12 @@ export class LocalServerless {
 
   /** A build's status now: `building` until buildMs after its creation, then how it ends. */
   readBuildStatus(serviceSid: string, sid: string): BuildStatus {
-    return this.advance(this.build(this.service(serviceSid), sid)).status;
+    return this.advance(buildOf(this.service(serviceSid), sid)).status;
   }
 
   /** Why a build failed, as far as the stand-in knows (for tests; Twilio's API has no such field). */
   buildFailure(serviceSid: string, sid: string): string | undefined {
-    return this.build(this.service(serviceSid), sid).failure;
+    return buildOf(this.service(serviceSid), sid).failure;
   }
 
   /** Builds made from now on fail for this reason (undefined: they build again); for tests of failure reports. */
@@ -373,7 +275,7 @@ export class LocalServerless {
   }
 
   getBuild(serviceSid: string, sid: string): ServerlessBuild {
-    return buildView(this.advance(this.build(this.service(serviceSid), sid)));
+    return buildView(this.advance(buildOf(this.service(serviceSid), sid)));
   }
 
   listBuilds(serviceSid: string): ServerlessBuild[] {
@@ -383,9 +285,9 @@ export class LocalServerless {
   /** Without a build SID (Twilio allows that) the environment is left serving nothing. */
   createDeployment(serviceSid: string, environmentSid: string, buildSid?: string): ServerlessDeployment {
     const service = this.service(serviceSid);
-    const env = this.environment(service, environmentSid);
+    const env = environmentOf(service, environmentSid);
     if (buildSid !== undefined) {
-      const build = this.advance(this.build(service, buildSid));
+      const build = this.advance(buildOf(service, buildSid));
       if (build.status !== 'completed') throw badRequest(`Build ${buildSid} is ${build.status}; only a completed build can be deployed`);
     }
     const deployment: ServerlessDeployment = {
@@ -403,7 +305,7 @@ export class LocalServerless {
 
   listDeployments(serviceSid: string, environmentSid: string): ServerlessDeployment[] {
     const service = this.service(serviceSid);
-    this.environment(service, environmentSid);
+    environmentOf(service, environmentSid);
     return [...service.deployments.values()].filter((d) => d.environmentSid === environmentSid).map((d) => ({ ...d }));
   }
 
@@ -411,7 +313,7 @@ export class LocalServerless {
 
   createVariable(serviceSid: string, environmentSid: string, key: string, value: string): ServerlessVariable {
     const service = this.service(serviceSid);
-    this.environment(service, environmentSid);
+    environmentOf(service, environmentSid);
     checkVariable(key, value);
     if ([...service.variables.values()].some((v) => v.environmentSid === environmentSid && v.key === key)) {
       throw conflict(`Variable with Key ${key} already exists in this Environment`);
@@ -432,17 +334,17 @@ export class LocalServerless {
 
   listVariables(serviceSid: string, environmentSid: string): ServerlessVariable[] {
     const service = this.service(serviceSid);
-    this.environment(service, environmentSid);
+    environmentOf(service, environmentSid);
     return [...service.variables.values()].filter((v) => v.environmentSid === environmentSid).map((v) => ({ ...v }));
   }
 
   getVariable(serviceSid: string, environmentSid: string, sid: string): ServerlessVariable {
-    return { ...this.variable(this.service(serviceSid), environmentSid, sid) };
+    return { ...variableOf(this.service(serviceSid), environmentSid, sid) };
   }
 
   updateVariable(serviceSid: string, environmentSid: string, sid: string, input: { key?: string; value?: string }): ServerlessVariable {
     const service = this.service(serviceSid);
-    const variable = this.variable(service, environmentSid, sid);
+    const variable = variableOf(service, environmentSid, sid);
     const key = input.key ?? variable.key;
     const value = input.value ?? variable.value;
     checkVariable(key, value);
@@ -455,7 +357,7 @@ export class LocalServerless {
 
   deleteVariable(serviceSid: string, environmentSid: string, sid: string): void {
     const service = this.service(serviceSid);
-    this.variable(service, environmentSid, sid);
+    variableOf(service, environmentSid, sid);
     service.variables.delete(sid);
   }
 
@@ -464,9 +366,9 @@ export class LocalServerless {
   /** What an environment serves: the versions of its active build, with their paths. */
   deployedVersions(serviceSid: string, environmentSid: string): ServerlessVersion[] {
     const service = this.service(serviceSid);
-    const env = this.environment(service, environmentSid);
+    const env = environmentOf(service, environmentSid);
     if (!env.buildSid) return [];
-    const build = this.build(service, env.buildSid);
+    const build = buildOf(service, env.buildSid);
     return [...build.functionVersions, ...build.assetVersions].flatMap((sid) => {
       const v = service.versions.get(sid);
       return v ? [{ ...v }] : [];
@@ -480,45 +382,4 @@ export class LocalServerless {
     if (!s) throw notFound('Service', sidOrName);
     return s;
   }
-
-  private environment(service: StoredService, sid: string): ServerlessEnvironment {
-    const e = service.environments.get(sid) ?? [...service.environments.values()].find((x) => x.uniqueName === sid);
-    if (!e) throw notFound('Environment', sid);
-    return e;
-  }
-
-  private resource(service: StoredService, kind: ResourceKind, sid: string): ServerlessResource {
-    const r = service.resources.get(sid);
-    if (!r || r.kind !== kind) throw notFound(kind === 'function' ? 'Function' : 'Asset', sid);
-    return r;
-  }
-
-  private build(service: StoredService, sid: string): StoredBuild {
-    const b = service.builds.get(sid);
-    if (!b) throw notFound('Build', sid);
-    return b;
-  }
-
-  private variable(service: StoredService, environmentSid: string, sid: string): ServerlessVariable {
-    const v = service.variables.get(sid);
-    if (!v || v.environmentSid !== this.environment(service, environmentSid).sid) throw notFound('Variable', sid);
-    return v;
-  }
-}
-
-function checkVariable(key: string, value: string): void {
-  if (key.length === 0 || key.length > VARIABLE_KEY_MAX) throw badRequest(`Key must be 1-${VARIABLE_KEY_MAX} characters`);
-  if (Buffer.byteLength(value, 'utf8') > VARIABLE_VALUE_MAX_BYTES) {
-    throw badRequest(`Value of ${key} is longer than ${VARIABLE_VALUE_MAX_BYTES} bytes`);
-  }
-}
-
-function serviceView(s: StoredService): ServerlessService {
-  const { sid, accountSid, uniqueName, friendlyName, includeCredentials, uiEditable, domainBase, dateCreated, dateUpdated } = s;
-  return { sid, accountSid, uniqueName, friendlyName, includeCredentials, uiEditable, domainBase, dateCreated, dateUpdated };
-}
-
-function buildView(b: StoredBuild): ServerlessBuild {
-  const { failure: _failure, outcome: _outcome, ...view } = b;
-  return { ...view, functionVersions: [...view.functionVersions], assetVersions: [...view.assetVersions] };
 }
