@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TwilioApiError } from '../../src/local/twilio/contracts';
-import { EXECUTION_LIFETIME_MS, MAX_CONSECUTIVE_RUNS, MAX_STEPS } from '../../src/local/studio/engine';
+import { EXECUTION_LIFETIME_MS, MAX_CONSECUTIVE_RUNS, MAX_STEPS } from '../../src/local/studio/engine-types';
 import { PATIENT, TWILIO_NUMBER, condition, flow, inbound, makeEngine, message, reminderFlow, trigger } from './support';
 
 type Json = Record<string, unknown>;

@@ -1,7 +1,8 @@
 import { LocalClock } from '../../src/local/clock';
 import { TwilioApiError, type MessageRecord, type MessageSender, type OutboundMessageRequest } from '../../src/local/twilio/contracts';
 import { newSid } from '../../src/local/twilio/rest';
-import { StudioEngine, type StudioEngineOptions } from '../../src/local/studio/engine';
+import { StudioEngine } from '../../src/local/studio/engine';
+import type { StudioEngineOptions } from '../../src/local/studio/engine-types';
 import { FIXTURE_NOW } from '../fixtures/time';
 
 export const ACCOUNT_SID = `AC${'1'.repeat(32)}`;

@@ -1,6 +1,6 @@
 import { LiquidError } from 'liquidjs';
 import { describeError, log } from '../../log';
-import { TwilioApiError, type InboundWebhookParams, type MessageSender, type MessageStatus, type StudioInbound } from '../twilio/contracts';
+import { TwilioApiError, type InboundWebhookParams, type MessageStatus, type StudioInbound } from '../twilio/contracts';
 import type { TriggerKind } from './catalogue';
 import { FlowRegistry, flowNotFound, type CreateFlowInput, type UpdateFlowInput } from './flow-registry';
 import { ExecutionStore, type Execution } from './execution-store';
@@ -8,6 +8,15 @@ import type { FlowState } from './flow-schema';
 import { LiquidLimitError, render } from './liquid';
 import { HTTP_TIMEOUT_MS } from './outbound-http';
 import { PendingWork } from './serial';
+import {
+  EXECUTION_LIFETIME_MS,
+  MAX_ADDRESS_BYTES,
+  MAX_CONSECUTIVE_RUNS,
+  MAX_STEPS,
+  type InboundOutcome,
+  type StartExecutionRequest,
+  type StudioEngineOptions,
+} from './engine-types';
 import type { ExecutionFilter, ExecutionLog, ExecutionView, FlowRevisionView, FlowView, StepView, StudioContext } from './types';
 import { validateFlowDefinition, type FlowValidationResult } from './validate';
 import { FAILURE_EVENT, UnsupportedWidgetError, executeWidget, type WidgetEnv, type WidgetOutcome } from './widgets';
@@ -16,39 +25,6 @@ import { FAILURE_EVENT, UnsupportedWidgetError, executeWidget, type WidgetEnv, t
  * The local Studio engine: flows, executions and the run loop of docs/studio-engine.md §4.3, with
  * the 409 rule (§4.1), inbound routing (§4.2), limits (§7.8) and a steps log (§4.5).
  */
-
-/** §4.3 / §7.8 limits. */
-export const MAX_STEPS = 1000;
-export const MAX_CONSECUTIVE_RUNS = 10;
-export const EXECUTION_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
-/** §4.1 error 81023: To + From over 300 bytes. */
-const MAX_ADDRESS_BYTES = 300;
-
-export interface EngineClock {
-  now(): number;
-  onChange?(fn: () => void): () => void;
-}
-
-export interface StudioEngineOptions {
-  accountSid: string;
-  /** Signs make-http-request and run-function calls (X-Twilio-Signature). */
-  authToken: string;
-  messages: MessageSender;
-  clock: EngineClock;
-  fetch?: typeof fetch;
-  /** Studio's 10 s HTTP/Function timeout; tests may shorten it. */
-  httpTimeoutMs?: number;
-}
-
-export interface StartExecutionRequest {
-  flowSid: string;
-  to: string;
-  from: string;
-  /** The REST `Parameters` JSON object (§4.1). */
-  parameters?: Record<string, unknown>;
-}
-
-export type InboundOutcome = Awaited<ReturnType<StudioInbound['handleInboundMessage']>>;
 
 const occurred = (name: string): Extract<WidgetOutcome, { kind: 'event' }> => ({ kind: 'event', event: name });
 
