@@ -11,7 +11,7 @@ import { createS3Client, s3SettingsFrom } from '../storage/s3-client';
 import { createTwilioClient } from '../twilio/client';
 import { runSweep } from '../use-cases/sweep';
 import type { SweepCounts, SweepDeps } from '../use-cases/sweep-run';
-import { now } from './clock';
+import { now, sleep } from './clock';
 
 /**
  * The Twilio secret, parsed with the schema the deploy writes it with (src/config/rules.ts). The
@@ -91,6 +91,8 @@ export async function sweepDepsFromEnv(env: Env): Promise<SweepDeps> {
       minGapMinutes: c.REMINDER_MIN_GAP_HOURS * 60,
     },
     now,
+    sleep,
+    wallClock: Date.now,
     ratePerSecond: c.SWEEP_RATE_PER_SECOND,
     concurrency: c.SWEEP_CONCURRENCY,
   };
