@@ -2,6 +2,7 @@
 // forwards them to the EHR, keeps the opt-out ledger, and tells the flow what to answer.
 import { E164_PATTERN } from '../../src/config/rules';
 import { errorReply, jsonReply, newRequestId } from '../../src/http/reply';
+import { sleep } from '../../src/runtime/clock';
 import {
   failureReply,
   functionsRuntime,
@@ -43,6 +44,7 @@ export async function handler(context: FunctionContext, event: FunctionEvent, ca
         notifier: runtime.notifier,
         homeCountry: runtime.config.DEFAULT_PHONE_COUNTRY,
         ehrTimeoutMs: () => REPLY_DEADLINE_MS - ANSWER_MARGIN_MS - (performance.now() - started),
+        sleep,
       },
       {
         from,

@@ -72,6 +72,15 @@ export function auditClient(headers: Headers, clientId: string | undefined): Aud
   return { ...(clientId ? { id: clientId } : {}), ...(ip ? { ip } : {}), ...(agent ? { user_agent: agent } : {}) };
 }
 
+/**
+ * An entry's id from random bytes. Hex, because the CSV export prefixes any cell that begins like a
+ * formula (= + - @ tab CR) with an apostrophe: a base64url id could begin with `-`, and the exported
+ * `entry_id` would then no longer match the stored one.
+ */
+export function auditIdOf(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
+
 /** Target ids are bounded too: they come from requests. */
 function targetOf(target: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(target).flatMap(([k, v]) => (v === undefined || v === '' ? [] : [[k, v.slice(0, 256)]])));
@@ -90,7 +99,7 @@ export async function recordAudit(
 ): Promise<AuditEntry> {
   const actor = options.actor ?? ctx.actor ?? { user_id: 'unknown', role: 'none' as const };
   const entry: AuditEntry = {
-    id: randomBytes(9).toString('base64url'),
+    id: auditIdOf(randomBytes(9)),
     at: new Date(ctx.wallClock()).toISOString(),
     actor: { user_id: actor.user_id.slice(0, 64), role: actor.role },
     action,

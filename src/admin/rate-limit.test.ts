@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AtomicJsonStore, JsonChange } from '../storage/s3-admin-store';
 import { AttemptLimiter, clientKey, type AttemptLimit } from './rate-limit';
 
-/** The same contract as the S3 store, in memory (the S3 version is exercised by test/admin-api.test.ts). */
+/** The same contract as the S3 store, in memory (the S3 version is exercised by test/admin-api.int.test.ts). */
 class MemoryStore implements AtomicJsonStore {
   readonly objects = new Map<string, unknown>();
   async update<T, R>(key: string, change: (current: T | null) => JsonChange<T, R>): Promise<R> {

@@ -5,7 +5,7 @@ import { setLogSink } from '../log';
 import type { OutboxEntry, OutboxKind } from '../storage/appointment-store';
 import { EhrNotifier, type EhrOutboxStore, type EhrRequest } from './notifier';
 
-/** The notifier's part of the appointment store, in memory (the S3 one runs in test/messaging.test.ts). */
+/** The notifier's part of the appointment store, in memory (the S3 one runs in test/messaging.int.test.ts). */
 class MemoryOutbox implements EhrOutboxStore {
   readonly outbox = new Map<string, OutboxEntry>();
   readonly receipts = new Map<string, unknown>();

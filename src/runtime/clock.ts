@@ -17,3 +17,11 @@ export function now(): Date {
 export function installClock(clock: ClockLike | undefined): void {
   (globalThis as Record<symbol, ClockLike | undefined>)[KEY] = clock;
 }
+
+/**
+ * Real waiting, for the use cases that take a `sleep` (a test passes one that does not wait). Not
+ * the adjustable clock: a demo that jumps a day ahead should not make a reply wait a day.
+ */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -5,7 +5,7 @@ import { AppError } from '../domain/errors';
 import { log } from '../log';
 import { runSweep } from '../use-cases/sweep';
 import type { SweepCounts, SweepDeps } from '../use-cases/sweep-run';
-import { now } from './clock';
+import { now, sleep } from './clock';
 import { ehrNotifierFrom, flowStarterFrom, lambdaTwilioFrom, reminderPolicyFrom, storesFrom } from './wiring';
 
 /**
@@ -51,6 +51,8 @@ export async function sweepDepsFromEnv(env: Env): Promise<SweepDeps> {
     ...(c.IE_ENDPOINT ? { notifier: ehrNotifierFrom(c.IE_ENDPOINT, ieSigningSecret, store) } : {}),
     policy: reminderPolicyFrom(c),
     now,
+    sleep,
+    wallClock: Date.now,
     ratePerSecond: c.SWEEP_RATE_PER_SECOND,
     concurrency: c.SWEEP_CONCURRENCY,
   };

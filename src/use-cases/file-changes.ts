@@ -51,9 +51,11 @@ const ATTEMPTS = 5;
  */
 export async function fileChanges(
   deps: FileChangesDeps,
-  options: { limit?: number; deadline?: number; phone?: string } = {},
+  /** `clock` (ms since epoch, the system clock by default) is the one `deadline` is in. */
+  options: { limit?: number; deadline?: number; phone?: string; clock?: () => number } = {},
 ): Promise<FilingCounts> {
   const limit = options.limit ?? 1000;
+  const clock = options.clock ?? Date.now;
   const refs = await deps.store.listChanges(limit, options.phone);
   const counts: FilingCounts = { filed: 0, retired: 0, kept: 0, left: 0, failed: 0, more: refs.length >= limit };
   if (refs.length === 0) return counts;
@@ -67,7 +69,7 @@ export async function fileChanges(
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const [id, markers] = next;
-      if (options.deadline !== undefined && Date.now() > options.deadline) {
+      if (options.deadline !== undefined && clock() > options.deadline) {
         counts.kept += markers.length;
         counts.left += 1;
         continue;

@@ -59,11 +59,13 @@ export interface ReplyDeps {
    * is left in the outbox for the sweep.
    */
   ehrTimeoutMs?: () => number;
+  /** Waits out `STATE_SETTLE_MS`; the real timer unless a test passes its own, which then waits for nothing. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** How long an opt-out waits for the state of an appointment whose index entry has none yet. */
-const STATE_SETTLE_MS = 500;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export const STATE_SETTLE_MS = 500;
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function isUpcomingFor(state: AppointmentState, phone: string, nowIso: string): boolean {
   return state.facts.patient_phone === phone && ACTIVE_DISPOSITIONS.includes(state.status) && state.facts.appointment_datetime_utc > nowIso;
@@ -117,6 +119,7 @@ export async function handleReply(deps: ReplyDeps, reply: InboundReply): Promise
     const before = await store.getOptOut(reply.from);
     await store.putOptOut({ phone: reply.from, opted_out: intent === 'opt-out', at: now, message_sid: reply.messageSid, how });
     const ids = await store.listAppointmentIdsForPhone(reply.from);
+    const sleep = deps.sleep ?? realSleep;
     for (const id of ids) {
       // An index entry comes before its state: a booking being recorded right now has its state
       // written a moment later, and has read the ledger before this change (or it would have it).

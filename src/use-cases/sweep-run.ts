@@ -27,8 +27,14 @@ export interface SweepDeps {
   concurrency?: number;
   /** How long a claim protects a reminder that is being sent before another sweep may take over. */
   leaseMs?: number;
+  /** Waits for the rate limiter and between retries of a conflicting write; the real timer by default. */
   sleep?: (ms: number) => Promise<void>;
-  /** Wall-clock time (ms since epoch) after which no new appointment is started (Lambda timeout). */
+  /**
+   * Milliseconds since the epoch, for pacing flow starts, the run's duration and `deadline`; the
+   * system clock by default (not `now`, which a demo or a test moves by days).
+   */
+  wallClock?: () => number;
+  /** `wallClock` time after which no new appointment is started (Lambda timeout). */
   deadline?: number;
 }
 
@@ -72,21 +78,24 @@ export interface SweepRunContext {
   sweepId: string;
   counts: SweepCounts;
   sleep: (ms: number) => Promise<void>;
+  wallClock: () => number;
   /** The run's new dashboard facts (reminders sent…), counted together at its end: see `countRunFacts`. */
   facts: Fact[];
 }
 
 export function createRunContext(deps: SweepDeps): SweepRunContext {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const wallClock = deps.wallClock ?? Date.now;
   const facts: Fact[] = [];
   return {
     facts,
     deps,
     record: { store: deps.store, policy: deps.policy, now: deps.now, sleep, countLater: (f) => facts.push(...f) },
-    limiter: new RateLimiter(deps.ratePerSecond ?? 20, sleep),
+    limiter: new RateLimiter(deps.ratePerSecond ?? 20, sleep, wallClock),
     sweepId: randomUUID(),
     counts: emptyCounts(),
     sleep,
+    wallClock,
   };
 }
 

@@ -30,37 +30,34 @@ const FILING_PER_RUN = 5000;
  * One bad record is logged by id and skipped.
  */
 export async function runSweep(deps: SweepDeps): Promise<SweepCounts> {
-  const started = Date.now();
   const ctx = createRunContext(deps);
+  const started = ctx.wallClock();
+  const timeUp = () => deps.deadline !== undefined && ctx.wallClock() > deps.deadline;
   const nowIso = deps.now().toISOString();
   const concurrency = deps.concurrency ?? 8;
   // Changes the intake left unfiled first: their due entries are what this run reads next.
-  const filing = await fileChanges(deps, { limit: FILING_PER_RUN, ...(deps.deadline !== undefined ? { deadline: deps.deadline } : {}) });
+  const filing = await fileChanges(deps, {
+    limit: FILING_PER_RUN,
+    clock: ctx.wallClock,
+    ...(deps.deadline !== undefined ? { deadline: deps.deadline } : {}),
+  });
   ctx.counts.left_for_next_run += filing.left;
 
-  const queue: DueRef[] = [];
-  let listing = true;
+  const queue = new EntryQueue(concurrency * 4);
   const pump = (async () => {
-    for await (const entry of deps.store.listDueEntries(nowIso)) {
-      if (deps.deadline !== undefined && Date.now() > deps.deadline) {
-        ctx.counts.left_for_next_run += 1;
-        continue;
+    try {
+      for await (const entry of deps.store.listDueEntries(nowIso)) {
+        if (timeUp()) ctx.counts.left_for_next_run += 1;
+        else await queue.push(entry);
       }
-      queue.push(entry);
-      while (queue.length > concurrency * 4) await ctx.sleep(5);
+    } finally {
+      queue.close();
     }
-    listing = false;
   })();
   const workers = Array.from({ length: concurrency }, async () => {
-    for (;;) {
-      const entry = queue.shift();
-      if (entry && deps.deadline !== undefined && Date.now() > deps.deadline) {
+    for (let entry = await queue.next(); entry; entry = await queue.next()) {
+      if (timeUp()) {
         ctx.counts.left_for_next_run += 1;
-        continue;
-      }
-      if (!entry) {
-        if (!listing) return;
-        await ctx.sleep(2);
         continue;
       }
       try {
@@ -72,10 +69,10 @@ export async function runSweep(deps: SweepDeps): Promise<SweepCounts> {
     }
   });
   await Promise.all([pump, ...workers]);
-  if (deps.deadline === undefined || Date.now() < deps.deadline) await retryOutboxes(ctx);
+  if (!timeUp()) await retryOutboxes(ctx);
   await countRunFacts(ctx);
 
-  const ms = Date.now() - started;
+  const ms = ctx.wallClock() - started;
   await deps.store.putSweepStatus({
     at: nowIso,
     finished_at: deps.now().toISOString(),
@@ -86,6 +83,45 @@ export async function runSweep(deps: SweepDeps): Promise<SweepCounts> {
   });
   log('info', 'sweep finished', { ms, ...ctx.counts, filed: filing.filed, filing_kept: filing.kept });
   return ctx.counts;
+}
+
+/**
+ * The due entries between the index listing and the workers. The listing waits while it is full
+ * and a worker while it is empty, each woken by the other side rather than polling on a timer, so
+ * a run takes no wall-clock time of its own (and a test's instant sleep cannot spin it).
+ */
+class EntryQueue {
+  private readonly items: DueRef[] = [];
+  private closed = false;
+  private readonly waitingForItem: (() => void)[] = [];
+  private readonly waitingForRoom: (() => void)[] = [];
+
+  constructor(private readonly capacity: number) {}
+
+  async push(entry: DueRef): Promise<void> {
+    while (this.items.length >= this.capacity) await new Promise<void>((r) => this.waitingForRoom.push(r));
+    this.items.push(entry);
+    this.waitingForItem.shift()?.();
+  }
+
+  /** No more entries: workers waiting for one end. */
+  close(): void {
+    this.closed = true;
+    for (const wake of this.waitingForItem.splice(0)) wake();
+  }
+
+  /** The next entry, or undefined once the listing is over and the queue empty. */
+  async next(): Promise<DueRef | undefined> {
+    for (;;) {
+      const entry = this.items.shift();
+      if (entry) {
+        this.waitingForRoom.shift()?.();
+        return entry;
+      }
+      if (this.closed) return undefined;
+      await new Promise<void>((r) => this.waitingForItem.push(r));
+    }
+  }
 }
 
 /**

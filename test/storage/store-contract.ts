@@ -7,7 +7,7 @@ import { ehrEvent } from '../fixtures/events';
 
 /**
  * The behaviour every AppointmentStore must have, as vitest tests. `makeStore` gives each test an
- * empty store. Run by test/storage/memory-store.test.ts and test/storage/s3-store.test.ts.
+ * empty store. Run by test/storage/memory-store.test.ts and test/storage/s3-store.int.test.ts.
  */
 export function defineStoreContract(name: string, makeStore: () => Promise<AppointmentStore>): void {
   describe(`${name}: the AppointmentStore contract`, () => {

@@ -62,7 +62,7 @@ export async function startTestStack(overrides: Record<string, string> = {}, opt
   const serviceDir = inject('serviceDir');
   if (!serviceDir)
     throw new Error(
-      'startTestStack runs only in the vitest "integration" project, which builds the service: list this test file in INTEGRATION in vitest.config.mts.',
+      'startTestStack runs only in the vitest "integration" project, which builds the service: name this test file *.int.test.ts.',
     );
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pam-test-'));
   // Every exchange with the Twilio stand-in, checked against Twilio's OpenAPI specs on stop().

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PostJson } from '../../src/ehr/http-post';
 import { EhrNotifier } from '../../src/ehr/notifier';
 import { MemoryAppointmentStore } from '../../src/storage/memory-appointment-store';
-import { handleReply, type ReplyDeps } from '../../src/use-cases/handle-reply';
+import { handleReply, STATE_SETTLE_MS, type ReplyDeps } from '../../src/use-cases/handle-reply';
 import { recordEvent } from '../../src/use-cases/record-event';
 import { ehr, manualClock, policy } from './support';
 
@@ -57,5 +57,37 @@ describe('handleReply on the in-memory store', () => {
     expect(await t.store.getOptOut(t.phone)).toMatchObject({ phone: t.phone, opted_out: true, message_sid: stop.messageSid });
     expect((await t.store.getState('APT-1'))?.value.disposition).toBe('OPTED-OUT');
     expect((await t.store.listHistory('APT-1')).map((h) => h.event.event_type)).toEqual(['BOOKED', 'OPTED-OUT']);
+  });
+
+  it('waits the settle time, on the injected sleep, for a booking whose state is still being written, then opts it out', async () => {
+    const t = await setup();
+    // A second booking for the same phone that read the ledger before the opt-out: announced by its
+    // change marker, its state written only while the reply waits.
+    const elsewhere = new MemoryAppointmentStore();
+    await recordEvent({ ...t.deps.record, store: elsewhere }, ehr({ appointment_id: 'APT-2', patient_phone: t.phone }));
+    const landing = (await elsewhere.getState('APT-2'))?.value;
+    expect(landing?.opted_out).toBe(false);
+    await t.store.markChange('APT-2', landing?.revision ?? 0, t.clock.now().toISOString(), t.phone);
+    const asked: number[] = [];
+    const sleep = async (ms: number) => {
+      asked.push(ms);
+      if (landing) await t.store.writeState(landing, null);
+    };
+
+    const stop = { from: t.phone, body: 'STOP', messageSid: `SM${'4'.repeat(32)}`, optOutType: 'STOP' };
+    expect(await handleReply({ ...t.deps, sleep }, stop)).toMatchObject({ action: 'opt-out' });
+    expect(asked).toEqual([STATE_SETTLE_MS]);
+    for (const id of ['APT-1', 'APT-2']) expect((await t.store.getState(id))?.value.disposition).toBe('OPTED-OUT');
+  });
+
+  it('skips an announced booking whose state never lands, after one settle wait', async () => {
+    const t = await setup();
+    await t.store.markChange('APT-3', 1, t.clock.now().toISOString(), t.phone);
+    const asked: number[] = [];
+    const stop = { from: t.phone, body: 'STOP', messageSid: `SM${'5'.repeat(32)}`, optOutType: 'STOP' };
+    await handleReply({ ...t.deps, sleep: async (ms) => void asked.push(ms) }, stop);
+    expect(asked).toEqual([STATE_SETTLE_MS]);
+    expect(await t.store.getState('APT-3')).toBeNull();
+    expect((await t.store.getState('APT-1'))?.value.disposition).toBe('OPTED-OUT');
   });
 });

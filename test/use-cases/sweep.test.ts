@@ -51,3 +51,48 @@ describe('runSweep on the in-memory store', () => {
     expect(due).toEqual([{ appointment_id: 'APT-1', slot: t.store.slotOf('2026-11-30T17:30:00.000Z') }]);
   });
 });
+
+describe('runSweep on an injected wall clock', () => {
+  it('paces flow starts and stops at the deadline by the injected clock and sleep, without waiting for real', async () => {
+    const store = new MemoryAppointmentStore();
+    const clock = manualClock('2026-11-25T16:00:00Z');
+    const flows = new FakeFlows();
+    for (const k of [1, 2, 3]) {
+      const recorded = await recordEvent(
+        { store, policy, now: clock.now },
+        ehr({ appointment_id: `APT-${k}`, patient_phone: `+1415555820${k}` }),
+      );
+      await dispatchTexts({ store, flows, policy, now: clock.now }, `APT-${k}`, recorded.owner ?? '');
+    }
+    clock.set('2026-11-29T17:31:00Z');
+    let wall = 1_700_000_000_000;
+    const slept: number[] = [];
+    const deps: SweepDeps = {
+      store,
+      flows,
+      policy,
+      now: clock.now,
+      ratePerSecond: 1,
+      concurrency: 1,
+      wallClock: () => wall,
+      sleep: async (ms) => {
+        slept.push(ms);
+        wall += ms;
+      },
+      deadline: wall + 500,
+    };
+    const reminders = () => flows.starts.filter((s) => s.event.event_type === 'REMIND');
+
+    // One start per second: the second reminder waits a second, after which the deadline has passed.
+    const counts = await runSweep(deps);
+    expect(slept).toEqual([1000]);
+    expect(counts).toMatchObject({ sent: 2, left_for_next_run: 1, failed: 0 });
+    expect(reminders()).toHaveLength(2);
+    expect(await store.getSweepStatus()).toMatchObject({ ms: 1000 });
+
+    const next = await runSweep({ ...deps, deadline: undefined });
+    expect(next).toMatchObject({ sent: 1, left_for_next_run: 0 });
+    expect(new Set(reminders().map((s) => s.event.appointment_id))).toEqual(new Set(['APT-1', 'APT-2', 'APT-3']));
+    expect(slept).toEqual([1000]);
+  });
+});

@@ -6,6 +6,7 @@ import { LOCAL_S3_CREDENTIALS } from '../src/local/s3/embedded-s3';
 import type { AppointmentStore } from '../src/storage/appointment-store';
 import { S3AppointmentStore } from '../src/storage/s3-appointment-store';
 import { createS3Client } from '../src/storage/s3-client';
+import { fileChanges } from '../src/use-cases/file-changes';
 import { handleReply } from '../src/use-cases/handle-reply';
 import { recordEvents, type RecordDeps } from '../src/use-cases/record-event';
 import { sendMessagesForEvents } from '../src/use-cases/send-messages';
@@ -19,17 +20,24 @@ import { phonesApi } from './support/phones';
 import { started } from './support/started';
 
 /**
- * Crashes the intake pipeline right after each of its steps, against the real embedded S3 and the
- * local Twilio, then lets the integration engine redeliver and the sweep run, and checks that the
- * state is right, the patient got exactly one text, and nothing sent to the EHR was lost or doubled.
+ * Crashes the intake pipeline right after each of its steps (and the filer after the index entries it
+ * writes for the intake), against the real embedded S3 and the local Twilio, then lets the
+ * integration engine redeliver and the sweep run, and checks that the state is right and filed, the
+ * patient got exactly one text, and nothing sent to the EHR was lost or doubled.
  */
 
 class Crash extends Error {}
 
+/** A wrapped port and whether its crash happened, so a case cannot pass without crashing anything. */
+interface Crashing<T> {
+  target: T;
+  crashed: () => boolean;
+}
+
 /** `target` whose `method` does its work and then "crashes" (throws) on its `onCall`-th call. */
-function crashingAfter<T extends object>(target: T, method: keyof T, onCall = 1): T {
+function crashingAfter<T extends object>(target: T, method: keyof T, onCall = 1): Crashing<T> {
   let calls = 0;
-  return new Proxy(target, {
+  const proxy = new Proxy(target, {
     get(obj, prop) {
       const value = Reflect.get(obj, prop, obj) as unknown;
       if (typeof value !== 'function') return value;
@@ -42,6 +50,7 @@ function crashingAfter<T extends object>(target: T, method: keyof T, onCall = 1)
       };
     },
   });
+  return { target: proxy, crashed: () => calls >= onCall };
 }
 
 let t: TestStack;
@@ -74,40 +83,98 @@ function booking(k: number): AppointmentEvent {
 const textsTo = (phone: string) =>
   t.stack.carrier.conversation(phone).filter((m) => m.to === phone && flowTextPattern('send_booked').test(m.body));
 
+/** Once the indexes are read (the filer runs first), the appointment is filed as its state is now. */
+async function expectFiled(event: AppointmentEvent) {
+  await fileChanges(deps);
+  const state = (await deps.store.getState(event.appointment_id))?.value;
+  expect(state?.filed?.revision).toBe(state?.revision);
+  expect((await deps.store.listChanges(1000)).filter((r) => r.appointment_id === event.appointment_id)).toEqual([]);
+  expect(await deps.store.listAppointmentIdsForPhone(event.patient_phone, { filedOnly: true })).toEqual([event.appointment_id]);
+}
+
+type Wrap = (store: AppointmentStore, flows: FlowStarter) => { store: AppointmentStore; flows: FlowStarter; crashed: () => boolean };
+
+const crashStore =
+  (method: keyof AppointmentStore, onCall = 1): Wrap =>
+  (s, flows) => {
+    const c = crashingAfter(s, method, onCall);
+    return { store: c.target, flows, crashed: c.crashed };
+  };
+
 describe('fault injection: a crash after each step of the intake, then redelivery and the sweep', () => {
-  const steps: [string, (store: AppointmentStore, flows: FlowStarter) => [AppointmentStore, FlowStarter]][] = [
-    ['after the history record', (s, f) => [crashingAfter(s, 'appendHistory'), f]],
-    ['after the index entries', (s, f) => [crashingAfter(s, 'putPhoneIndex'), f]],
-    ['after the state write', (s, f) => [crashingAfter(s, 'writeState'), f]],
-    ['after the flow start, its answer lost', (s, f) => [s, crashingAfter(f, 'start')]],
-    ['after the flow start, before the text is recorded as sent', (s, f) => [crashingAfter(s, 'writeState', 2), f]],
+  /**
+   * What the engine saw the first time (a crash is a 5xx; a lost flow answer is caught and left to
+   * the sweep), and whether the event was applied before the redelivery.
+   */
+  const steps: [string, Wrap, 'crashed' | 'answered', 'applied' | 'not applied'][] = [
+    ['after the history record', crashStore('appendHistory'), 'crashed', 'not applied'],
+    // The intake announces its change with a marker and leaves the indexes to the filer.
+    ['after the change marker, before the state', crashStore('markChange'), 'crashed', 'not applied'],
+    ['after the state write', crashStore('writeState'), 'crashed', 'applied'],
+    [
+      'after the flow start, its answer lost',
+      (store, f) => {
+        const c = crashingAfter(f, 'start');
+        return { store, flows: c.target, crashed: c.crashed };
+      },
+      'answered',
+      'applied',
+    ],
+    ['after the flow start, before the text is recorded as sent', crashStore('writeState', 2), 'answered', 'applied'],
   ];
 
-  it.each(steps.map(([name, wrap], k) => [name, wrap, k] as const))('%s: state right, exactly one text', async (_name, wrap, k) => {
-    const event = booking(k);
-    const phone = event.patient_phone;
-    const [store, flows] = wrap(deps.store, deps.flows);
-    // The crash is a 5xx to the engine (or a Function that died): it delivers the event again.
-    const first = await intake(store, flows, event).then(
-      () => 'answered',
-      (err: unknown) => (err instanceof Crash ? 'crashed' : 'failed'),
-    );
-    await t.stack.settle();
-    if (first !== 'answered') expect(first).toBe('crashed');
+  it.each(steps.map(([name, wrap, first, before], k) => [name, wrap, first, before, k] as const))(
+    '%s: state right, exactly one text, filed',
+    async (_name, wrap, expectedFirst, beforeRetry, k) => {
+      const event = booking(k);
+      const phone = event.patient_phone;
+      const crashing = wrap(deps.store, deps.flows);
+      const first = await intake(crashing.store, crashing.flows, event).then(
+        () => 'answered',
+        (err: unknown) => (err instanceof Crash ? 'crashed' : 'failed'),
+      );
+      await t.stack.settle();
+      expect(crashing.crashed()).toBe(true);
+      expect(first).toBe(expectedFirst);
+      const applied = (await deps.store.getState(event.appointment_id))?.value.log?.some((e) => e.id === event.event_id) ?? false;
+      expect(applied ? 'applied' : 'not applied').toBe(beforeRetry);
+
+      // The engine delivers the event again whatever it got the first time (a 5xx, or a Function that died).
+      await intake(deps.store, deps.flows, event);
+      await t.stack.settle();
+      // Whatever is still in flight belongs to the crashed dispatcher: the sweep finishes it after the lease.
+      t.stack.clock.advance(3 * MINUTE);
+      const counts = await runSweep(deps);
+      expect(counts.failed).toBe(0);
+      await t.stack.settle();
+
+      const state = (await deps.store.getState(event.appointment_id))?.value;
+      expect(state).toMatchObject({ disposition: 'QUEUED', ehr_event_id: event.event_id });
+      expect(state?.outbox).toBeUndefined();
+      expect(state?.log?.map((e) => [e.id, e.text])).toEqual([[event.event_id, 'sent']]);
+      expect(textsTo(phone)).toHaveLength(1);
+      expect(await deps.store.listHistory(event.appointment_id)).toHaveLength(1);
+      await expectFiled(event);
+    },
+  );
+
+  it('a crash of the filer after the index entries: the next read files the appointment, nothing is lost or sent twice', async () => {
+    const event = booking(10);
     await intake(deps.store, deps.flows, event);
     await t.stack.settle();
-    // Whatever is still in flight belongs to the crashed dispatcher: the sweep finishes it after the lease.
-    t.stack.clock.advance(3 * MINUTE);
-    const counts = await runSweep(deps);
-    expect(counts.failed).toBe(0);
-    await t.stack.settle();
+    expect(textsTo(event.patient_phone)).toHaveLength(1);
+    const crashing = crashingAfter(deps.store, 'putListing');
+    const failed = await fileChanges({ ...deps, store: crashing.target });
+    expect(crashing.crashed()).toBe(true);
+    expect(failed.failed).toBeGreaterThanOrEqual(1);
 
+    await expectFiled(event);
+    t.stack.clock.advance(3 * MINUTE);
+    expect((await runSweep(deps)).failed).toBe(0);
+    await t.stack.settle();
     const state = (await deps.store.getState(event.appointment_id))?.value;
-    expect(state).toMatchObject({ disposition: 'QUEUED', ehr_event_id: event.event_id });
-    expect(state?.outbox).toBeUndefined();
     expect(state?.log?.map((e) => [e.id, e.text])).toEqual([[event.event_id, 'sent']]);
-    expect(textsTo(phone)).toHaveLength(1);
-    expect(await deps.store.listHistory(event.appointment_id)).toHaveLength(1);
+    expect(textsTo(event.patient_phone)).toHaveLength(1);
   });
 
   it('a crash after the EHR accepted a patient request: redelivered by the sweep with the same Idempotency-Key, never lost', async () => {
@@ -115,12 +182,14 @@ describe('fault injection: a crash after each step of the intake, then redeliver
     await intake(deps.store, deps.flows, event);
     await t.stack.settle();
     const env = t.stack.env;
-    const store = crashingAfter(deps.store, 'putReceipt');
+    const crashing = crashingAfter(deps.store, 'putReceipt');
+    const store = crashing.target;
     const notifier = new EhrNotifier({ endpoint: env.IE_ENDPOINT ?? '', secret: env.IE_SIGNING_SECRET ?? '', store, now: deps.now });
     const reply = { from: event.patient_phone, body: 'CONFIRM APPT', messageSid: `SM${'8'.repeat(32)}` };
     // The request was recorded and queued before the crash: the patient still gets the normal answer.
     const first = await handleReply({ record: { store, policy: deps.policy, now: deps.now }, notifier, homeCountry: 'US' }, reply);
     expect(first).toMatchObject({ action: 'confirm', ehr_delivery: 'pending' });
+    expect(crashing.crashed()).toBe(true);
 
     // Studio's retry of the reply Function, then the sweep's outbox run once the first attempt's lease is over.
     const healthy = new EhrNotifier({

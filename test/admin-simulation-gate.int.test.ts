@@ -125,7 +125,7 @@ describe('npm start (local)', () => {
     await started(t)?.stop();
   });
 
-  it('can be turned off with SIMULATION_ENABLED=false (it is on by default, see admin-api.test.ts)', async () => {
+  it('can be turned off with SIMULATION_ENABLED=false (it is on by default, see admin-api.int.test.ts)', async () => {
     const api = adminApi(t);
     const res = await api.call('simulate', { token: api.mint('session'), body: booking('+14155557301', 'SIM-LOCAL-1') });
     expect(res.status).toBe(403);

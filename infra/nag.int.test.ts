@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
 // aws-cdk-lib reads HOME when it loads (its asset fingerprint cache), so HOME points at a scratch
-// folder before the first import of the library, as in stack.test.ts.
+// folder before the first import of the library, as in stack.int.test.ts.
 const sandbox = vi.hoisted(() => {
   const fs = process.getBuiltinModule('node:fs');
   const os = process.getBuiltinModule('node:os');
