@@ -2,7 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'dotenv';
-import { portFrom, startLocalStack } from '../src/local/stack';
+import { startLocalStack } from '../src/local/stack';
+import { portFrom } from '../src/local/stack-settings';
 import { buildService, ROOT, SERVICE_DIR } from './lib/build-service';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

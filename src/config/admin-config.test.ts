@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { FUNCTIONS_ENV } from '../../test/fixtures/env';
 import { checkSettings, loadAdminConfig } from './admin-config';
 
-const VALID = {
-  EHR_API_KEY: 'k'.repeat(32),
-  S3_BUCKET: 'appointments-test',
-  ACCOUNT_SID: `AC${'0'.repeat(32)}`,
-  AUTH_TOKEN: 'a'.repeat(32),
-  TWILIO_PHONE_NUMBER: '+14155550100',
-  TWILIO_FLOW_SID: `FW${'1'.repeat(32)}`,
-  IE_ENDPOINT: 'https://ehr.example.org/requests',
-  IE_SIGNING_SECRET: 'i'.repeat(32),
-  CUSTOMER_NAME: 'Owl Health',
-  APPLICATION_PASSWORD: 'correct horse battery',
-  ADMINISTRATOR_PHONE: '+14155550199',
-  VERIFY_SERVICE_SID: `VA${'2'.repeat(32)}`,
-  SESSION_SECRET: 'z'.repeat(64),
-};
+const VALID = FUNCTIONS_ENV;
 
 describe('admin settings check', () => {
   it('is green for a complete configuration', () => {

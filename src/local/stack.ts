@@ -42,17 +42,6 @@ import {
   portFrom,
 } from './stack-settings';
 
-export {
-  LOCAL_ADMIN_PHONE,
-  LOCAL_BUCKET,
-  LOCAL_CLINIC_ZONE,
-  LOCAL_CUSTOMER_NAME,
-  LOCAL_FHIR_CLIENT_ID,
-  LOCAL_TWILIO_NUMBER,
-  localSecrets,
-  portFrom,
-} from './stack-settings';
-
 export interface LocalStackOptions {
   /** Where data and generated local secrets live (git-ignored `.local/` for `npm start`). */
   dataDir: string;

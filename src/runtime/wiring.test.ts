@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FUNCTIONS_ENV } from '../../test/fixtures/env';
 import { adminRuntime } from '../admin/runtime';
 import { DEFAULT_REMINDER_POLICY } from '../domain/reminder-plan';
 import { REMINDER_VARIABLES } from '../config/rules';
@@ -10,26 +11,15 @@ import { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
 
 /** One environment as `npm start` hands it to every runtime (the Lambdas get the API key, the Functions the token). */
 const ENV = {
-  EHR_API_KEY: 'k'.repeat(32),
+  ...FUNCTIONS_ENV,
   S3_BUCKET: 'appointments-wiring',
   S3_ENDPOINT: 'http://127.0.0.1:9',
   AWS_ACCESS_KEY_ID: 'S3RVER',
   AWS_SECRET_ACCESS_KEY: 'S3RVER',
-  ACCOUNT_SID: `AC${'0'.repeat(32)}`,
-  AUTH_TOKEN: 'a'.repeat(32),
   TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
   TWILIO_API_KEY_SID: `SK${'3'.repeat(32)}`,
   TWILIO_API_KEY_SECRET: 's'.repeat(32),
   TWILIO_API_BASE_URL: 'http://127.0.0.1:9/twilio',
-  TWILIO_PHONE_NUMBER: '+14155550100',
-  TWILIO_FLOW_SID: `FW${'1'.repeat(32)}`,
-  IE_ENDPOINT: 'https://ehr.example.org/requests',
-  IE_SIGNING_SECRET: 'i'.repeat(32),
-  CUSTOMER_NAME: 'Owl Health',
-  APPLICATION_PASSWORD: 'correct horse battery',
-  ADMINISTRATOR_PHONE: '+14155550199',
-  VERIFY_SERVICE_SID: `VA${'2'.repeat(32)}`,
-  SESSION_SECRET: 'z'.repeat(64),
 };
 
 async function everyRuntime(env: Record<string, string>) {
