@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BusyError } from '../domain/errors';
 import { normalisePhone, type CountryCode } from '../domain/phone';
 import { errorReply, jsonReply, type HttpReply } from '../http/reply';
 import type { StaffRole, StaffUser, StaffUsers } from './staff-records';
@@ -12,6 +13,8 @@ import { BUILT_IN_ADMIN } from './tokens';
 export const MAX_USERS = 200;
 
 const USER_ID = /^[a-z0-9][a-z0-9._-]{1,31}$/;
+/** Compare-and-set rounds against other admins changing the same user at the same moment. */
+const USER_CAS_ATTEMPTS = 10;
 
 export const StaffRoleSchema = z.enum(['admin', 'staff'], { error: 'must be admin or staff' });
 
@@ -159,8 +162,7 @@ export async function updateStaffUser(
   if (!parsed.success || problems.length > 0) return { reply: invalid(problems, requestId) };
   const change = parsed.data;
   const newHash = change.password !== undefined ? await (deps.hash ?? hashPassword)(change.password) : undefined;
-  // Bounded: compare-and-set against other admins changing the same user at the same moment.
-  for (let attempt = 0; attempt < 10; attempt += 1) {
+  for (let attempt = 0; attempt < USER_CAS_ATTEMPTS; attempt += 1) {
     const got = await deps.users.getUser(change.id);
     if (!got) return { reply: errorReply('not-found', 'no user with this id', requestId) };
     const before = got.value;
@@ -183,7 +185,7 @@ export async function updateStaffUser(
       return { reply: jsonReply(200, { user: view(next), changed: Object.keys(changes) }, requestId), changes, userId: next.id };
     }
   }
-  return { reply: errorReply('storage-unavailable', 'the user kept changing underneath this request; try again', requestId) };
+  throw new BusyError('staff user', USER_CAS_ATTEMPTS);
 }
 
 /**
@@ -241,7 +243,10 @@ export async function changeOwnPassword(
     updated_by: actor.user_id,
   };
   if ((await deps.users.replaceUser(next, got.etag)) !== 'ok') {
-    return { reply: errorReply('storage-unavailable', 'your user changed while this request ran; try again', requestId), changed: false };
+    return {
+      reply: errorReply('busy', 'your user changed while this request ran; try again', requestId, { retryable: true }),
+      changed: false,
+    };
   }
   return { reply: jsonReply(200, { user: view(next), changed: ['password'], logged_out: true }, requestId), changed: true };
 }

@@ -78,3 +78,19 @@ export class AppError extends Error {
 export function isAppError(err: unknown): err is AppError {
   return err instanceof AppError;
 }
+
+/**
+ * Contention, not a bug: a compare-and-set loop ran out of attempts because other writers kept
+ * winning. Every such loop throws this one error (`busy`: 503 with Retry-After, retryable), so a
+ * caller is told to resend a request that was never applied. `what` names the record kind, never
+ * a value.
+ */
+export class BusyError extends AppError {
+  constructor(
+    readonly what: string,
+    readonly attempts: number,
+  ) {
+    super('busy', `the ${what} is being updated by too many requests at once (${attempts} attempts); retry the request`);
+    this.name = 'BusyError';
+  }
+}

@@ -319,12 +319,13 @@ export class MemoryAppointmentStore implements AppointmentStore {
   }
 
   async markInboxDone(id: string, at: string): Promise<'ok' | 'not-found'> {
-    const key = inboxItemKey(id);
-    const got = key ? await this.read(key) : null;
-    if (!key || !got) return 'not-found';
-    const item = got.value as InboxItem;
-    if (!item.done_at) await this.put(key, { ...item, done_at: at });
-    return 'ok';
+    // Compare-and-set, retried: a reply added at the same moment is kept, and the first done time stays.
+    return changeInboxItem<'ok' | 'not-found'>(
+      this.inboxIo,
+      id,
+      (item) => (item.done_at ? { result: 'ok' } : { next: { ...item, done_at: at }, result: 'ok' }),
+      'not-found',
+    );
   }
 
   async claimInboxAck(phone: string, day: string): Promise<boolean> {

@@ -402,13 +402,13 @@ export class S3AppointmentStore implements AppointmentStore {
   }
 
   async markInboxDone(id: string, at: string): Promise<'ok' | 'not-found'> {
-    const key = inboxItemKey(id);
-    const got = key ? await this.objects.getJson(key) : null;
-    if (!key || !got) return 'not-found';
-    const item = parseDocument(InboxItemDocument, got.value, 'inbox');
-    // Compare-and-set: two staff members marking it at once keep the first time.
-    if (!item.done_at) await this.objects.putConditional(key, { ...item, done_at: at }, { IfMatch: got.etag });
-    return 'ok';
+    // Compare-and-set, retried: a reply added at the same moment is kept, and the first done time stays.
+    return changeInboxItem<'ok' | 'not-found'>(
+      this.inboxIo,
+      id,
+      (item) => (item.done_at ? { result: 'ok' } : { next: { ...item, done_at: at }, result: 'ok' }),
+      'not-found',
+    );
   }
 
   async claimInboxAck(phone: string, day: string): Promise<boolean> {
