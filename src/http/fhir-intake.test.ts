@@ -3,6 +3,8 @@ import { MemoryAppointmentStore } from '../storage/memory-appointment-store';
 import { FIXTURE_PATIENTS } from '../../test/fixtures/fhir';
 import { bug, s3Unavailable } from '../../test/support/failures';
 import { handleFhirIntake, type FhirIntakeDeps } from './fhir-intake';
+import { FhirFetchError, type FhirReader } from '../ehr/fhir-client';
+import { replyForError } from './errors';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- answers are read loosely */
 
@@ -88,5 +90,39 @@ describe('handleFhirIntake on the in-memory store', () => {
       issue: [{ severity: 'error', code: 'exception', diagnostics: expect.stringContaining('req-1') }],
     });
     expect(JSON.stringify(failed.body)).not.toMatch(/secret\/path|at \S+ \(/);
+  });
+});
+
+describe('a FHIR server that cannot be read: one mapping with the rest of the product', () => {
+  /** An Appointment that names its patient only by reference, so the intake must read it from the server. */
+  const referencing = {
+    resourceType: 'Appointment',
+    id: 'u-7',
+    meta: { versionId: '1', lastUpdated: '2026-11-25T10:00:00Z' },
+    status: 'booked',
+    start: '2026-12-01T17:30:00Z',
+    participant: [{ actor: { reference: 'Patient/p-7' }, status: 'needs-action' }],
+  };
+  const failing = (error: FhirFetchError): FhirReader => ({
+    read: () => Promise.reject(error),
+    searchByIdentifier: () => Promise.reject(error),
+    owns: () => true,
+  });
+
+  it.each([
+    ['a timeout', new FhirFetchError('timeout'), 503, 'timeout'],
+    ['a network failure', new FhirFetchError('network'), 503, 'transient'],
+    ['a 503 from the server', new FhirFetchError('status', 503), 503, 'transient'],
+    ['refused credentials', new FhirFetchError('unauthorized', 401), 502, 'security'],
+    ['a 400 from the server', new FhirFetchError('status', 400), 502, 'exception'],
+    ['a response that is not FHIR', new FhirFetchError('invalid-response'), 502, 'exception'],
+  ])('%s answers %i, as the central mapping says, and records nothing', async (_what, error, status, code) => {
+    const store = new MemoryAppointmentStore();
+    const answer = await post(referencing, { ...deps(store), fhir: failing(error) });
+    expect(answer.status).toBe(status);
+    expect(replyForError(error, 'r', 'test').status).toBe(status);
+    expect(answer.headers?.['Retry-After']).toBe(status === 503 ? '30' : undefined);
+    expect(answer.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code }] });
+    expect(await store.getState('u-7')).toBeNull();
   });
 });

@@ -133,12 +133,28 @@ export async function handleFhirIntake(req: IntakeRequest, deps: FhirIntakeDeps,
       );
     }
     if (!(err instanceof FhirFetchError)) throw err;
-    log('warn', 'fhir intake: the FHIR server could not be read', { request_id: requestId, error: err.message });
+    // The one mapping (src/http/errors.ts, docs/errors.md): a timeout, a network failure or a 5xx
+    // is 503 with Retry-After (resend the notification); anything else is 502 (fix first).
+    const mapped = replyForError(err, requestId, 'fhir intake: the FHIR server could not be read');
+    const transient = mapped.status === 503;
     const why =
       err.kind === 'unauthorized' || err.kind === 'token'
         ? 'the EHR FHIR server refused our credentials; check FHIR_BEARER_TOKEN or the client credentials'
-        : `the EHR FHIR server could not be read (${err.kind}${err.status ? ` ${err.status}` : ''}); nothing was recorded, retry the notification`;
-    return reply(502, [cleanIssue(errorIssue(err.kind === 'timeout' ? 'timeout' : 'transient', undefined, why))], requestId);
+        : `the EHR FHIR server could not be read (${err.kind}${err.status ? ` ${err.status}` : ''}); nothing was recorded${transient ? ', retry the notification' : ''}`;
+    const code =
+      err.kind === 'timeout'
+        ? 'timeout'
+        : transient
+          ? 'transient'
+          : err.kind === 'unauthorized' || err.kind === 'token'
+            ? 'security'
+            : 'exception';
+    return reply(
+      mapped.status,
+      [cleanIssue(errorIssue(code, undefined, why))],
+      requestId,
+      transient ? { 'Retry-After': mapped.headers?.['Retry-After'] ?? '30' } : {},
+    );
   }
 }
 
