@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { normalisePhone, type CountryCode } from '../domain/phone';
+import { BusyError } from '../domain/errors';
+import { replyForError } from '../http/errors';
 import { errorReply, jsonReply, type HttpReply } from '../http/reply';
 import type { StaffRole, StaffUser, StaffUsers } from '../storage/appointment-store';
 import type { Actor } from './audit';
@@ -10,6 +12,9 @@ import { BUILT_IN_ADMIN } from './tokens';
 
 /** How many staff users the page lists; a clinic has tens, not thousands. */
 export const MAX_USERS = 200;
+
+/** Compare-and-set rounds against other admins changing the same user at the same moment. */
+const USER_CAS_ATTEMPTS = 10;
 
 const USER_ID = /^[a-z0-9][a-z0-9._-]{1,31}$/;
 
@@ -159,8 +164,7 @@ export async function updateStaffUser(
   if (!parsed.success || problems.length > 0) return { reply: invalid(problems, requestId) };
   const change = parsed.data;
   const newHash = change.password !== undefined ? await (deps.hash ?? hashPassword)(change.password) : undefined;
-  // Bounded: compare-and-set against other admins changing the same user at the same moment.
-  for (let attempt = 0; attempt < 10; attempt += 1) {
+  for (let attempt = 0; attempt < USER_CAS_ATTEMPTS; attempt += 1) {
     const got = await deps.users.getUser(change.id);
     if (!got) return { reply: errorReply('not-found', 'no user with this id', requestId) };
     const before = got.value;
@@ -183,7 +187,7 @@ export async function updateStaffUser(
       return { reply: jsonReply(200, { user: view(next), changed: Object.keys(changes) }, requestId), changes, userId: next.id };
     }
   }
-  return { reply: errorReply('storage-unavailable', 'the user kept changing underneath this request; try again', requestId) };
+  return { reply: replyForError(new BusyError('the user', USER_CAS_ATTEMPTS), requestId, 'staff user not changed') };
 }
 
 /**
@@ -241,7 +245,8 @@ export async function changeOwnPassword(
     updated_by: actor.user_id,
   };
   if ((await deps.users.replaceUser(next, got.etag)) !== 'ok') {
-    return { reply: errorReply('storage-unavailable', 'your user changed while this request ran; try again', requestId), changed: false };
+    // One attempt: the password was checked against the version read, so a retry must check it again.
+    return { reply: replyForError(new BusyError('your user', 1), requestId, 'own password not changed'), changed: false };
   }
   return { reply: jsonReply(200, { user: view(next), changed: ['password'], logged_out: true }, requestId), changed: true };
 }

@@ -75,6 +75,22 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * The one answer when a compare-and-set loop runs out of attempts: contention, not a bug, so the
+ * same request succeeds once the other writers are done (503, Retry-After, retryable). `what`
+ * names the kind of record that was contended ("the appointment", "an inbox item"), never its id
+ * or contents, which may be a phone or a name.
+ */
+export class BusyError extends AppError {
+  constructor(
+    readonly what: string,
+    readonly attempts: number,
+  ) {
+    super('busy', `${what} is being changed by too many requests at once (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}); retry the request`);
+    this.name = 'BusyError';
+  }
+}
+
 export function isAppError(err: unknown): err is AppError {
   return err instanceof AppError;
 }

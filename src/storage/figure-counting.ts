@@ -1,3 +1,4 @@
+import { BusyError } from '../domain/errors';
 import type { Figure } from '../domain/figures';
 import { addCount, factFigures, FIGURE_CAS_ATTEMPTS, shardFor } from './figures-records';
 import { dailyFiguresKey, FIGURE_SHARDS, figureFactKey } from './keys';
@@ -68,5 +69,5 @@ async function addToDay(io: FigureIo, day: string, figures: readonly Figure[], s
     if (await io.replace(key, addCount(got?.value, day, figures), got ? got.etag : null)) return;
     await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * 2 ** i)));
   }
-  throw new Error('daily figures kept changing; the facts were not counted');
+  throw new BusyError("the day's figures", FIGURE_CAS_ATTEMPTS);
 }

@@ -1,5 +1,6 @@
 import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { BusyError } from '../domain/errors';
 import { DamagedRecordError, parseDocument } from './documents';
 import { SWEEP_STATUS_KEY } from './keys';
 import { isConditionFailure, isNotFound } from './s3-appointment-store';
@@ -73,7 +74,7 @@ export class S3AdminStore implements AtomicJsonStore {
         await this.sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
       }
     }
-    throw new Error(`conditional update of an admin record kept conflicting after ${MAX_ATTEMPTS} attempts`);
+    throw new BusyError('an admin record', MAX_ATTEMPTS);
   }
 
   private async read(key: string): Promise<{ value: unknown; etag: string } | null> {

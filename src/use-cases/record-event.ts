@@ -5,7 +5,7 @@ import { eventFacts } from '../domain/filing';
 import { planText, type TextPlan } from '../domain/text-outbox';
 import { replyEventId } from '../domain/reply';
 import type { AppointmentRecords, EventHistory, OptOutLedger, OptOutRecord, Versioned } from '../storage/appointment-store';
-import { AppError } from '../domain/errors';
+import { BusyError } from '../domain/errors';
 import { countFacts } from './count-figures';
 import type { FilingDeps, FilingStore } from './filing';
 import { writeFiledState } from './update-state';
@@ -66,13 +66,13 @@ function optOutFromLedger(event: AppointmentEvent, ledger: OptOutRecord): Appoin
   };
 }
 
-/** Contention, not a bug: the same request succeeds once the other writers are done. */
-export class StateConflictError extends AppError {
+/** Contention on one appointment's state (src/domain/errors.ts, BusyError); keeps the id for the caller's log. */
+export class StateConflictError extends BusyError {
   constructor(
     readonly appointmentId: string,
-    readonly attempts: number,
+    attempts: number,
   ) {
-    super('busy', `the appointment is being updated by too many requests at once (${attempts} attempts); retry the request`);
+    super('the appointment', attempts);
   }
 }
 

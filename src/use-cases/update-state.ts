@@ -1,4 +1,5 @@
 import type { AppointmentState } from '../domain/appointment';
+import { BusyError } from '../domain/errors';
 import type { AppointmentRecords, Versioned } from '../storage/appointment-store';
 import { beginsHold, deferredFiling, filedFor, planFiling, type FilingDeps, type FilingStore } from './filing';
 
@@ -58,7 +59,7 @@ export async function commitState(
     current = await store.getState(appointmentId);
   }
   if (!current) return { current: null, changed: false };
-  throw new Error(`state of ${appointmentId} kept changing; giving up after ${attempts} attempts`);
+  throw new BusyError('the appointment', attempts);
 }
 
 /** `commitState` for changes that are not events (recording reminder skips): answers the state. */
