@@ -1,7 +1,7 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { AppointmentState } from '../domain/appointment';
 import { isEhrEventType, parseEhrEvent, parseOptionsAt, type AppointmentEvent, type EhrEventInput } from '../domain/event';
-import { FhirFetchError, type FhirReader } from '../ehr/fhir-client';
+import { FhirFetchError, isTransientFhirFailure, type FhirReader } from '../ehr/fhir-client';
 import { mapAppointment, unresolvedReferences, type MappedAppointment } from '../fhir/appointment';
 import { readFhirBody, relativeReference, ResourceIndex, type AppointmentItem, type IdOnlyFocus, type Located } from '../fhir/bundle';
 import { decideEventType, fhirEventId, type StoredView } from '../fhir/event-type';
@@ -133,12 +133,19 @@ export async function handleFhirIntake(req: IntakeRequest, deps: FhirIntakeDeps,
       );
     }
     if (!(err instanceof FhirFetchError)) throw err;
-    log('warn', 'fhir intake: the FHIR server could not be read', { request_id: requestId, error: err.message });
-    const why =
-      err.kind === 'unauthorized' || err.kind === 'token'
+    // The status and Retry-After are the central mapping's (docs/errors.md, "Upstream failures"), so
+    // a timeout is the same 503 here as anywhere; only the body is an OperationOutcome.
+    const mapped = replyForError(err, requestId, 'fhir intake: the FHIR server could not be read');
+    const transient = isTransientFhirFailure(err);
+    const what = `${err.kind}${err.status ? ` ${err.status}` : ''}`;
+    const why = !transient
+      ? err.kind === 'unauthorized' || err.kind === 'token'
         ? 'the EHR FHIR server refused our credentials; check FHIR_BEARER_TOKEN or the client credentials'
-        : `the EHR FHIR server could not be read (${err.kind}${err.status ? ` ${err.status}` : ''}); nothing was recorded, retry the notification`;
-    return reply(502, [cleanIssue(errorIssue(err.kind === 'timeout' ? 'timeout' : 'transient', undefined, why))], requestId);
+        : `the EHR FHIR server could not be read (${what}); nothing was recorded`
+      : `the EHR FHIR server could not be read (${what}); nothing was recorded, retry the notification`;
+    const code = transient ? (err.kind === 'timeout' ? 'timeout' : 'transient') : 'exception';
+    const retryAfter = mapped.headers?.['Retry-After'];
+    return reply(mapped.status, [cleanIssue(errorIssue(code, undefined, why))], requestId, retryAfter ? { 'Retry-After': retryAfter } : {});
   }
 }
 
