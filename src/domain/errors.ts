@@ -31,7 +31,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /**
  * Transient codes: the same request may succeed later, unchanged. `rate-limited` is the caller's
- * to slow down; `busy` is contention on one appointment (too many concurrent updates).
+ * to slow down; `busy` is contention on one record (a compare-and-set loop ran out of attempts).
  */
 const RETRYABLE: Record<ErrorCode, boolean> = {
   'invalid-request': false,
