@@ -86,7 +86,10 @@ export class BusyError extends AppError {
     readonly what: string,
     readonly attempts: number,
   ) {
-    super('busy', `${what} is being changed by too many requests at once (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}); retry the request`);
+    super(
+      'busy',
+      `${what} is being changed by too many requests at once (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}); retry the request`,
+    );
     this.name = 'BusyError';
   }
 }
