@@ -138,11 +138,11 @@ export async function handleFhirIntake(req: IntakeRequest, deps: FhirIntakeDeps,
     const mapped = replyForError(err, requestId, 'fhir intake: the FHIR server could not be read');
     const transient = isTransientFhirFailure(err);
     const what = `${err.kind}${err.status ? ` ${err.status}` : ''}`;
-    const why = !transient
-      ? err.kind === 'unauthorized' || err.kind === 'token'
+    const why = transient
+      ? `the EHR FHIR server could not be read (${what}); nothing was recorded, retry the notification`
+      : err.kind === 'unauthorized' || err.kind === 'token'
         ? 'the EHR FHIR server refused our credentials; check FHIR_BEARER_TOKEN or the client credentials'
-        : `the EHR FHIR server could not be read (${what}); nothing was recorded`
-      : `the EHR FHIR server could not be read (${what}); nothing was recorded, retry the notification`;
+        : `the EHR FHIR server could not be read (${what}); nothing was recorded`;
     const code = transient ? (err.kind === 'timeout' ? 'timeout' : 'transient') : 'exception';
     const retryAfter = mapped.headers?.['Retry-After'];
     return reply(mapped.status, [cleanIssue(errorIssue(code, undefined, why))], requestId, retryAfter ? { 'Retry-After': retryAfter } : {});
