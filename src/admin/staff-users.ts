@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { BusyError } from '../domain/errors';
 import { normalisePhone, type CountryCode } from '../domain/phone';
+import { BusyError } from '../domain/errors';
+import { replyForError } from '../http/errors';
 import { errorReply, jsonReply, type HttpReply } from '../http/reply';
 import type { StaffRole, StaffUser, StaffUsers } from './staff-records';
 import type { Actor } from './audit';
@@ -12,9 +13,10 @@ import { BUILT_IN_ADMIN } from './tokens';
 /** How many staff users the page lists; a clinic has tens, not thousands. */
 export const MAX_USERS = 200;
 
-const USER_ID = /^[a-z0-9][a-z0-9._-]{1,31}$/;
 /** Compare-and-set rounds against other admins changing the same user at the same moment. */
 const USER_CAS_ATTEMPTS = 10;
+
+const USER_ID = /^[a-z0-9][a-z0-9._-]{1,31}$/;
 
 export const StaffRoleSchema = z.enum(['admin', 'staff'], { error: 'must be admin or staff' });
 
@@ -185,7 +187,7 @@ export async function updateStaffUser(
       return { reply: jsonReply(200, { user: view(next), changed: Object.keys(changes) }, requestId), changes, userId: next.id };
     }
   }
-  throw new BusyError('staff user', USER_CAS_ATTEMPTS);
+  return { reply: replyForError(new BusyError('the user', USER_CAS_ATTEMPTS), requestId, 'staff user not changed') };
 }
 
 /**
@@ -243,10 +245,8 @@ export async function changeOwnPassword(
     updated_by: actor.user_id,
   };
   if ((await deps.users.replaceUser(next, got.etag)) !== 'ok') {
-    return {
-      reply: errorReply('busy', 'your user changed while this request ran; try again', requestId, { retryable: true }),
-      changed: false,
-    };
+    // One attempt: the password was checked against the version read, so a retry must check it again.
+    return { reply: replyForError(new BusyError('your user', 1), requestId, 'own password not changed'), changed: false };
   }
   return { reply: jsonReply(200, { user: view(next), changed: ['password'], logged_out: true }, requestId), changed: true };
 }

@@ -31,7 +31,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /**
  * Transient codes: the same request may succeed later, unchanged. `rate-limited` is the caller's
- * to slow down; `busy` is contention on one appointment (too many concurrent updates).
+ * to slow down; `busy` is contention on one record (a compare-and-set loop ran out of attempts).
  */
 const RETRYABLE: Record<ErrorCode, boolean> = {
   'invalid-request': false,
@@ -75,22 +75,25 @@ export class AppError extends Error {
   }
 }
 
-export function isAppError(err: unknown): err is AppError {
-  return err instanceof AppError;
-}
-
 /**
- * Contention, not a bug: a compare-and-set loop ran out of attempts because other writers kept
- * winning. Every such loop throws this one error (`busy`: 503 with Retry-After, retryable), so a
- * caller is told to resend a request that was never applied. `what` names the record kind, never
- * a value.
+ * The one answer when a compare-and-set loop runs out of attempts: contention, not a bug, so the
+ * same request succeeds once the other writers are done (503, Retry-After, retryable). `what`
+ * names the kind of record that was contended ("the appointment", "an inbox item"), never its id
+ * or contents, which may be a phone or a name.
  */
 export class BusyError extends AppError {
   constructor(
     readonly what: string,
     readonly attempts: number,
   ) {
-    super('busy', `the ${what} is being updated by too many requests at once (${attempts} attempts); retry the request`);
+    super(
+      'busy',
+      `${what} is being changed by too many requests at once (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}); retry the request`,
+    );
     this.name = 'BusyError';
   }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
 }

@@ -26,6 +26,16 @@ export class FhirFetchError extends Error {
   }
 }
 
+/**
+ * The one rule for a failed read of the EHR's FHIR server (docs/errors.md, "Upstream failures"):
+ * a timeout, an unreachable server, 429 or a 5xx (from the server or its token endpoint) may pass
+ * by itself, so the sender should retry (503); a refusal, a redirect, another status or a
+ * response we cannot read will fail the same way again (502).
+ */
+export function isTransientFhirFailure(err: FhirFetchError): boolean {
+  return err.kind === 'timeout' || err.kind === 'network' || (err.status !== undefined && (err.status === 429 || err.status >= 500));
+}
+
 export type FhirAuth =
   | { kind: 'bearer'; token: string }
   | { kind: 'client-credentials'; tokenUrl: string; clientId: string; clientSecret: string; scope?: string };

@@ -1,6 +1,7 @@
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../domain/errors';
+import { AppError, BusyError } from '../domain/errors';
+import { FhirFetchError } from '../ehr/fhir-client';
 import { PostError } from '../ehr/http-post';
 import { FlowStartError } from '../messaging/flow-starter';
 import { StateConflictError } from '../use-cases/record-event';
@@ -20,6 +21,12 @@ describe('toAppError: only what is known to be transient is retryable', () => {
     ['Twilio 429 / 5xx', new FlowStartError('busy', true, 503), 'upstream-unavailable'],
     ['the EHR timed out', new PostError('timeout'), 'upstream-unavailable'],
     ['contention on one appointment', new StateConflictError('A-1', 200), 'busy'],
+    ['contention on any other compare-and-set record', new BusyError('the inbox item', 10), 'busy'],
+    ['the FHIR server timed out', new FhirFetchError('timeout'), 'upstream-unavailable'],
+    ['the FHIR server unreachable', new FhirFetchError('network'), 'upstream-unavailable'],
+    ['the FHIR server 503', new FhirFetchError('status', 503), 'upstream-unavailable'],
+    ['the FHIR server 429', new FhirFetchError('status', 429), 'upstream-unavailable'],
+    ['the FHIR token endpoint 502', new FhirFetchError('token', 502), 'upstream-unavailable'],
   ])('%s → %s, retryable', (_what, err, code) => {
     const app = toAppError(err);
     expect(app.code).toBe(code);
@@ -32,6 +39,11 @@ describe('toAppError: only what is known to be transient is retryable', () => {
     ['a thrown string', 'boom', 'internal'],
     ['S3 403 AccessDenied', sdk('AccessDenied', 403), 'internal'],
     ['Twilio 400', new FlowStartError('bad', false, 400), 'upstream-error'],
+    ['the FHIR server refused our token', new FhirFetchError('unauthorized', 401), 'upstream-error'],
+    ['the FHIR server 404 on a search', new FhirFetchError('status', 404), 'upstream-error'],
+    ['the FHIR server redirected', new FhirFetchError('redirect', 302), 'upstream-error'],
+    ['the FHIR server answered something unreadable', new FhirFetchError('invalid-response', 200), 'upstream-error'],
+    ['the FHIR token endpoint 400', new FhirFetchError('token', 400), 'upstream-error'],
     ['a validation error', new AppError('invalid-event', 'patient_phone: is required', { field: 'patient_phone' }), 'invalid-event'],
   ])('%s → %s, not retryable', (_what, err, code) => {
     const app = toAppError(err);
@@ -48,6 +60,9 @@ describe('replyForError: one status per code', () => {
     [new AppError('not-found', 'no such appointment'), 404],
     [new AppError('conflict', 'changed meanwhile'), 409],
     [sdk('ServiceUnavailable', 503), 503],
+    [new BusyError('an admin record', 30), 503],
+    [new FhirFetchError('timeout'), 503],
+    [new FhirFetchError('unauthorized', 401), 502],
     [new TypeError('bug'), 500],
   ])('%s → %i', (err, status) => {
     const reply = replyForError(err, 'req-9', 'test');

@@ -1,6 +1,6 @@
 import { AppError, isAppError } from '../domain/errors';
 import { PostError } from '../ehr/http-post';
-import { FhirFetchError } from '../ehr/fhir-client';
+import { FhirFetchError, isTransientFhirFailure } from '../ehr/fhir-client';
 import { FlowStartError } from '../messaging/flow-starter';
 import { log } from '../log';
 import { errorReply, type HttpReply } from './reply';
@@ -61,7 +61,7 @@ export function toAppError(err: unknown): AppError {
       : new AppError('upstream-unavailable', 'the EHR endpoint could not be reached; retry later', { cause: err });
   }
   if (err instanceof FhirFetchError) {
-    return err.kind === 'timeout' || err.kind === 'network' || (err.status !== undefined && err.status >= 500)
+    return isTransientFhirFailure(err)
       ? new AppError('upstream-unavailable', 'the EHR FHIR server could not be read; retry later', { cause: err })
       : new AppError('upstream-error', `the EHR FHIR server could not be read (${err.kind})`, { cause: err });
   }

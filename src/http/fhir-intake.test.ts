@@ -1,10 +1,12 @@
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { FhirHttpReader } from '../ehr/fhir-client';
 import { MemoryAppointmentStore } from '../storage/memory-appointment-store';
 import { FIXTURE_PATIENTS } from '../../test/fixtures/fhir';
 import { bug, s3Unavailable } from '../../test/support/failures';
-import { handleFhirIntake, type FhirIntakeDeps } from './fhir-intake';
-import { FhirFetchError, type FhirReader } from '../ehr/fhir-client';
 import { replyForError } from './errors';
+import { handleFhirIntake, type FhirIntakeDeps } from './fhir-intake';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- answers are read loosely */
 
@@ -93,36 +95,80 @@ describe('handleFhirIntake on the in-memory store', () => {
   });
 });
 
-describe('a FHIR server that cannot be read: one mapping with the rest of the product', () => {
-  /** An Appointment that names its patient only by reference, so the intake must read it from the server. */
-  const referencing = {
-    resourceType: 'Appointment',
-    id: 'u-7',
-    meta: { versionId: '1', lastUpdated: '2026-11-25T10:00:00Z' },
-    status: 'booked',
-    start: '2026-12-01T17:30:00Z',
-    participant: [{ actor: { reference: 'Patient/p-7' }, status: 'needs-action' }],
+/**
+ * A FHIR server on loopback that answers every request the way `answer` says; `hang` never
+ * answers, so the reader's own timeout fires.
+ */
+async function fhirServer(answer: 'hang' | number): Promise<{ reader: FhirHttpReader; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((_req, res) => {
+    if (answer === 'hang') return;
+    res.writeHead(answer, { 'Content-Type': 'application/fhir+json' }).end('{"resourceType":"OperationOutcome"}');
+  });
+  server.on('connection', (s) => sockets.add(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  const reader = new FhirHttpReader({
+    baseUrl: `http://127.0.0.1:${port}/fhir`,
+    auth: { kind: 'bearer', token: 't'.repeat(20) },
+    connectTimeoutMs: 200,
+    totalTimeoutMs: 300,
+  });
+  const close = () => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
   };
-  const failing = (error: FhirFetchError): FhirReader => ({
-    read: () => Promise.reject(error),
-    searchByIdentifier: () => Promise.reject(error),
-    owns: () => true,
+  return { reader, close };
+}
+
+/** An Appointment whose patient is only referenced, so the intake must read it from the FHIR server. */
+const needsPatient = {
+  resourceType: 'Bundle',
+  type: 'collection',
+  entry: [(appointment('1', 'accepted').entry as unknown[])[0]],
+};
+
+describe('handleFhirIntake when the EHR FHIR server cannot be read: the central mapping, in an OperationOutcome', () => {
+  it.each([
+    ['times out', 'hang' as const, 'timeout'],
+    ['answers 503', 503, 'transient'],
+    ['answers 429', 429, 'transient'],
+  ])('%s: 503 with Retry-After and a transient issue, as toAppError says; nothing recorded', async (_what, answer, code) => {
+    const { reader, close } = await fhirServer(answer);
+    try {
+      const d = { ...deps(), fhir: reader };
+      const res = await post(needsPatient, d);
+      const central = replyForError(await reader.read('Patient', 'example').catch((e: unknown) => e), 'req-1', 'test');
+      expect(res.status).toBe(503);
+      expect(res.status).toBe(central.status);
+      expect(res.headers?.['Retry-After']).toBe(central.headers?.['Retry-After']);
+      expect(res.headers?.['Retry-After']).toMatch(/^[1-9]\d*$/);
+      expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code }] });
+      expect(JSON.stringify(res.body)).toMatch(/retry the notification/);
+      expect(await d.record.store.getState('u-1')).toBeNull();
+    } finally {
+      await close();
+    }
   });
 
   it.each([
-    ['a timeout', new FhirFetchError('timeout'), 503, 'timeout'],
-    ['a network failure', new FhirFetchError('network'), 503, 'transient'],
-    ['a 503 from the server', new FhirFetchError('status', 503), 503, 'transient'],
-    ['refused credentials', new FhirFetchError('unauthorized', 401), 502, 'security'],
-    ['a 400 from the server', new FhirFetchError('status', 400), 502, 'exception'],
-    ['a response that is not FHIR', new FhirFetchError('invalid-response'), 502, 'exception'],
-  ])('%s answers %i, as the central mapping says, and records nothing', async (_what, error, status, code) => {
-    const store = new MemoryAppointmentStore();
-    const answer = await post(referencing, { ...deps(store), fhir: failing(error) });
-    expect(answer.status).toBe(status);
-    expect(replyForError(error, 'r', 'test').status).toBe(status);
-    expect(answer.headers?.['Retry-After']).toBe(status === 503 ? '30' : undefined);
-    expect(answer.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code }] });
-    expect(await store.getState('u-7')).toBeNull();
+    ['refuses our token (401)', 401, /refused our credentials/],
+    ['answers 400', 400, /could not be read \(status 400\); nothing was recorded"/],
+  ])('%s: 502 without Retry-After, as toAppError says; not told to retry', async (_what, answer, why) => {
+    const { reader, close } = await fhirServer(answer);
+    try {
+      const d = { ...deps(), fhir: reader };
+      const res = await post(needsPatient, d);
+      const central = replyForError(await reader.read('Patient', 'example').catch((e: unknown) => e), 'req-1', 'test');
+      expect(res.status).toBe(502);
+      expect(res.status).toBe(central.status);
+      expect(res.headers?.['Retry-After']).toBeUndefined();
+      expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] });
+      expect(JSON.stringify(res.body)).toMatch(why);
+      expect(JSON.stringify(res.body)).not.toMatch(/retry/);
+      expect(await d.record.store.getState('u-1')).toBeNull();
+    } finally {
+      await close();
+    }
   });
 });

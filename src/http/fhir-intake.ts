@@ -1,7 +1,7 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { AppointmentState } from '../domain/appointment';
 import { isEhrEventType, parseEhrEvent, parseOptionsAt, type AppointmentEvent, type EhrEventInput } from '../domain/event';
-import { FhirFetchError, type FhirReader } from '../ehr/fhir-client';
+import { FhirFetchError, isTransientFhirFailure, type FhirReader } from '../ehr/fhir-client';
 import { mapAppointment, unresolvedReferences, type MappedAppointment } from '../fhir/appointment';
 import { readFhirBody, relativeReference, ResourceIndex, type AppointmentItem, type IdOnlyFocus, type Located } from '../fhir/bundle';
 import { decideEventType, fhirEventId, type StoredView } from '../fhir/event-type';
@@ -133,28 +133,19 @@ export async function handleFhirIntake(req: IntakeRequest, deps: FhirIntakeDeps,
       );
     }
     if (!(err instanceof FhirFetchError)) throw err;
-    // The one mapping (src/http/errors.ts, docs/errors.md): a timeout, a network failure or a 5xx
-    // is 503 with Retry-After (resend the notification); anything else is 502 (fix first).
+    // The status and Retry-After are the central mapping's (docs/errors.md, "Upstream failures"), so
+    // a timeout is the same 503 here as anywhere; only the body is an OperationOutcome.
     const mapped = replyForError(err, requestId, 'fhir intake: the FHIR server could not be read');
-    const transient = mapped.status === 503;
-    const why =
-      err.kind === 'unauthorized' || err.kind === 'token'
+    const transient = isTransientFhirFailure(err);
+    const what = `${err.kind}${err.status ? ` ${err.status}` : ''}`;
+    const why = transient
+      ? `the EHR FHIR server could not be read (${what}); nothing was recorded, retry the notification`
+      : err.kind === 'unauthorized' || err.kind === 'token'
         ? 'the EHR FHIR server refused our credentials; check FHIR_BEARER_TOKEN or the client credentials'
-        : `the EHR FHIR server could not be read (${err.kind}${err.status ? ` ${err.status}` : ''}); nothing was recorded${transient ? ', retry the notification' : ''}`;
-    const code =
-      err.kind === 'timeout'
-        ? 'timeout'
-        : transient
-          ? 'transient'
-          : err.kind === 'unauthorized' || err.kind === 'token'
-            ? 'security'
-            : 'exception';
-    return reply(
-      mapped.status,
-      [cleanIssue(errorIssue(code, undefined, why))],
-      requestId,
-      transient ? { 'Retry-After': mapped.headers?.['Retry-After'] ?? '30' } : {},
-    );
+        : `the EHR FHIR server could not be read (${what}); nothing was recorded`;
+    const code = transient ? (err.kind === 'timeout' ? 'timeout' : 'transient') : 'exception';
+    const retryAfter = mapped.headers?.['Retry-After'];
+    return reply(mapped.status, [cleanIssue(errorIssue(code, undefined, why))], requestId, retryAfter ? { 'Retry-After': retryAfter } : {});
   }
 }
 

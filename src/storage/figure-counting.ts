@@ -69,5 +69,5 @@ async function addToDay(io: FigureIo, day: string, figures: readonly Figure[], s
     if (await io.replace(key, addCount(got?.value, day, figures), got ? got.etag : null)) return;
     await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * 2 ** i)));
   }
-  throw new BusyError('daily figures', FIGURE_CAS_ATTEMPTS);
+  throw new BusyError("the day's figures", FIGURE_CAS_ATTEMPTS);
 }

@@ -48,7 +48,7 @@ export async function changeInboxItem<R>(
     const { next, result } = change(parseDocument(InboxItemDocument, got.value, 'inbox'));
     if (!next || (await io.replace(key, next, got.etag))) return result;
   }
-  throw new BusyError('inbox item', INBOX_CAS_ATTEMPTS);
+  throw new BusyError('the inbox item', INBOX_CAS_ATTEMPTS);
 }
 
 /** The reply added to the item unless one with its id is there (then that one is the answer). */

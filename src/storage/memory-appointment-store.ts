@@ -79,6 +79,14 @@ function byKey(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
+export interface MemoryStoreOptions {
+  /**
+   * Keys another writer writes to just before each compare-and-set write to them lands, so that
+   * write always loses: how tests force contention on a retry loop without a canned error.
+   */
+  contended?: (key: string) => boolean;
+}
+
 /**
  * All the storage ports in one process, with the S3 adapter's semantics: conditional writes are
  * compare-and-set on an ETag that changes with every write, creates of history records, receipts,
@@ -89,6 +97,8 @@ function byKey(a: string, b: string): number {
 export class MemoryAppointmentStore implements AppointmentStore {
   private readonly objects = new Map<string, StoredObject>();
   private writes = 0;
+
+  constructor(private readonly options: MemoryStoreOptions = {}) {}
 
   async getState(appointmentId: string): Promise<Versioned<AppointmentState> | null> {
     const got = await this.read(stateKey(appointmentId));
@@ -102,6 +112,7 @@ export class MemoryAppointmentStore implements AppointmentStore {
   async writeState(state: AppointmentState, expectedEtag: string | null): Promise<string | null> {
     await this.turn();
     const key = stateKey(state.facts.appointment_id);
+    this.rival(key, state);
     const stored = this.objects.get(key);
     // S3 answers If-Match on a missing object with 404 NoSuchKey, which the S3 adapter throws.
     if (expectedEtag !== null && !stored) throw new Error(`no state for ${state.facts.appointment_id} to replace`);
@@ -212,6 +223,7 @@ export class MemoryAppointmentStore implements AppointmentStore {
     read: (key) => this.read(key),
     replace: async (key, value, etag) => {
       await this.turn();
+      this.rival(key, value);
       const stored = this.objects.get(key);
       if (etag === null ? stored : stored?.etag !== etag) return false;
       this.write(key, value);
@@ -423,6 +435,13 @@ export class MemoryAppointmentStore implements AppointmentStore {
     await Promise.resolve();
   }
 
+  /** Another writer's write landing first on a contended key: the object as it is under a new ETag, or `value` if there is none. */
+  private rival(key: string, value: unknown): void {
+    if (!this.options.contended?.(key)) return;
+    const stored = this.objects.get(key);
+    this.write(key, stored ? (JSON.parse(stored.body) as unknown) : value);
+  }
+
   /** Stores a copy under a new ETag (unique across the store, so a replaced version never matches again). */
   private write(key: string, value: unknown): string {
     this.writes += 1;
@@ -439,6 +458,7 @@ export class MemoryAppointmentStore implements AppointmentStore {
   /** Writes only if the object still has `etag` (S3's If-Match); false when another write came first. */
   private async replace(key: string, value: unknown, etag: string): Promise<boolean> {
     await this.turn();
+    this.rival(key, value);
     if (this.objects.get(key)?.etag !== etag) return false;
     this.write(key, value);
     return true;

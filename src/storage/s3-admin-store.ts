@@ -74,7 +74,7 @@ export class S3AdminStore implements AtomicJsonStore {
         await this.sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
       }
     }
-    throw new BusyError('admin record', MAX_ATTEMPTS);
+    throw new BusyError('an admin record', MAX_ATTEMPTS);
   }
 
   private async read(key: string): Promise<{ value: unknown; etag: string } | null> {

@@ -66,13 +66,13 @@ function optOutFromLedger(event: AppointmentEvent, ledger: OptOutRecord): Appoin
   };
 }
 
-/** Contention on one appointment: the same request succeeds once the other writers are done. */
+/** Contention on one appointment's state (src/domain/errors.ts, BusyError); keeps the id for the caller's log. */
 export class StateConflictError extends BusyError {
   constructor(
     readonly appointmentId: string,
     attempts: number,
   ) {
-    super('appointment', attempts);
+    super('the appointment', attempts);
   }
 }
 

@@ -59,7 +59,7 @@ export async function commitState(
     current = await store.getState(appointmentId);
   }
   if (!current) return { current: null, changed: false };
-  throw new BusyError('appointment', attempts);
+  throw new BusyError('the appointment', attempts);
 }
 
 /** `commitState` for changes that are not events (recording reminder skips): answers the state. */
