@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { EhrEventType } from '../domain/event';
+import { isClosed, type StatusName } from '../domain/statuses';
 import type { MappedAppointment } from './appointment';
 import type { ParticipantStatus } from './resources';
 
 /** What the product already holds about the appointment (from the store), as the decision needs it. */
 export interface StoredView {
-  status: 'QUEUED' | 'REMINDED-1' | 'REMINDED-2' | 'CONFIRMED' | 'CANCELED' | 'NOSHOWED' | 'EXPIRED';
+  status: StatusName;
   appointment_datetime_utc: string;
   appointment_location?: string;
   provider_id?: string;
@@ -53,7 +54,7 @@ export function decideEventType(
 }
 
 function decideBooked(m: Pick<MappedAppointment, 'patientStatus' | 'startUtc' | 'fields'>, stored: StoredView | null): Decision {
-  if (!stored || ['CANCELED', 'NOSHOWED', 'EXPIRED'].includes(stored.status)) return { type: 'BOOKED' };
+  if (!stored || isClosed(stored.status)) return { type: 'BOOKED' };
   if (m.startUtc && m.startUtc !== stored.appointment_datetime_utc) return { type: 'RESCHEDULED' };
   const confirmedNow =
     m.patientStatus === 'accepted' &&
