@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EhrEventType } from '../domain/event';
 import { isClosed, type StatusName } from '../domain/statuses';
 import type { MappedAppointment } from './appointment';
-import type { ParticipantStatus } from './resources';
+import type { AppointmentStatus, ParticipantStatus } from './resources';
 
 /** What the product already holds about the appointment (from the store), as the decision needs it. */
 export interface StoredView {
@@ -19,6 +19,19 @@ export interface StoredView {
 }
 
 export type Decision = { type: EhrEventType } | { ignore: string };
+
+/**
+ * The R4 statuses for which decideEventType can say each event type (fhir.test.ts holds it to that,
+ * both ways). Adding an event type means deciding how a FHIR feed says it, or that it cannot.
+ */
+export const FHIR_STATUSES_OF = {
+  BOOKED: ['booked'],
+  RESCHEDULED: ['booked'],
+  MODIFIED: ['booked'],
+  CONFIRMED: ['booked'],
+  CANCELED: ['cancelled', 'entered-in-error'],
+  NOSHOWED: ['noshow'],
+} as const satisfies Record<EhrEventType, readonly AppointmentStatus[]>;
 
 /**
  * R4 Appointment.status → the contract's event type. R4 has no "rescheduled" or "confirmed"
