@@ -146,6 +146,8 @@ describe('FHIR_STATUSES_OF says exactly which R4 statuses decideEventType turns 
   });
 
   it('records exactly the statuses that can say some event type', () => {
-    expect(sorted(RECORDED_STATUSES)).toEqual(sorted([...produced.values()].flatMap((s) => [...s]).filter((s, i, a) => a.indexOf(s) === i)));
+    expect(sorted(RECORDED_STATUSES)).toEqual(
+      sorted([...produced.values()].flatMap((s) => [...s]).filter((s, i, a) => a.indexOf(s) === i)),
+    );
   });
 });

@@ -133,13 +133,7 @@ export function foldStep(s: FoldState, e: LogEntry): FoldState {
       const n = e.n;
       const reminders = s.reminders_sent.some((r) => r.n === n) ? s.reminders_sent : [...s.reminders_sent, { n, at: e.at }];
       const status =
-        s.status && isRemindable(s.status)
-          ? n >= 2
-            ? 'REMINDED-2'
-            : s.status === 'REMINDED-2'
-              ? s.status
-              : 'REMINDED-1'
-          : s.status;
+        s.status && isRemindable(s.status) ? (n >= 2 ? 'REMINDED-2' : s.status === 'REMINDED-2' ? s.status : 'REMINDED-1') : s.status;
       return { ...s, status, reminders_sent: reminders };
     }
     case 'EXPIRED':
