@@ -1,7 +1,7 @@
 /**
  * An appointment's statuses and the groups the code decides by, declared once so that a new
  * status is placed in a group here rather than missed in one of the places that test for it. No
- * imports: the admin page's bundle may include this file, as it does event-types.ts.
+ * imports, like event-types.ts, so that the admin page's bundle could include it too.
  */
 export const BASE_STATUSES = ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED', 'CANCELED', 'NOSHOWED', 'EXPIRED'] as const;
 export type StatusName = (typeof BASE_STATUSES)[number];
