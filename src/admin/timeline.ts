@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { AppointmentState } from '../domain/appointment';
-import { isEhrEventType, type AppointmentEvent } from '../domain/event';
+import { isEhrEventType, type AppointmentEvent, type EhrEventType, type PatientEventType } from '../domain/event';
 import { zoneLabel } from '../domain/format';
 import { planReminders, type ReminderPlan, type ReminderPolicy } from '../domain/reminder-plan';
 import { parseAppointmentZone } from '../domain/time';
@@ -74,7 +74,7 @@ export interface TimelineDeps {
   clinicZone?: string;
 }
 
-const EHR_TITLES: Record<string, string> = {
+export const EHR_TITLES: Record<EhrEventType, string> = {
   BOOKED: 'Booked in the EHR',
   RESCHEDULED: 'Rescheduled in the EHR',
   MODIFIED: 'Changed in the EHR',
@@ -83,7 +83,7 @@ const EHR_TITLES: Record<string, string> = {
   NOSHOWED: 'Marked no-show in the EHR',
 };
 
-const PATIENT_TITLES: Record<string, string> = {
+export const PATIENT_TITLES: Record<PatientEventType, string> = {
   CONFIRM: 'Patient asked to confirm',
   CANCEL: 'Patient asked to cancel',
   RESCHEDULE: 'Patient asked to reschedule',
@@ -156,7 +156,7 @@ export async function appointmentTimeline(
         at,
         at_local: local(at),
         kind: 'ehr-event',
-        title: EHR_TITLES[e.event_type] ?? e.event_type,
+        title: EHR_TITLES[e.event_type],
         detail: previousEhr
           ? changes.length > 0
             ? `Changed: ${changes.map((c) => c.label).join(', ')}`
@@ -173,7 +173,7 @@ export async function appointmentTimeline(
         at,
         at_local: local(at),
         kind: 'reply',
-        title: PATIENT_TITLES[e.event_type] as string,
+        title: PATIENT_TITLES[e.event_type as PatientEventType],
         ref: { label: 'Patient event', id: e.event_id },
       });
       if (e.event_type === 'CONFIRM' || e.event_type === 'CANCEL' || e.event_type === 'RESCHEDULE') requests.push(e);

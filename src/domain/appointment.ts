@@ -3,12 +3,10 @@ import { EHR_EVENT_TYPES, isEhrEventType, type AppointmentEvent } from './event'
 import { BaseStatus, Checkpoint, compactLog, EMPTY_FOLD, foldLog, insertEntry, LogEntry, PatientRequest } from './event-log';
 import { Filed } from './filing';
 import { Outbox, Told } from './notice';
+import { BASE_STATUSES, isActive, isRemindable } from './statuses';
 
-export const DISPOSITIONS = ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED', 'CANCELED', 'NOSHOWED', 'EXPIRED', 'OPTED-OUT'] as const;
+export const DISPOSITIONS = [...BASE_STATUSES, 'OPTED-OUT'] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
-
-/** Dispositions in which the appointment is still ahead and the patient may be messaged about it. */
-export const ACTIVE_DISPOSITIONS: readonly Disposition[] = ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED'];
 
 /** The facts about an appointment, as last told by the EHR. */
 export const AppointmentFacts = z.object({
@@ -216,7 +214,7 @@ export function applyEvent(state: AppointmentState | null, event: AppointmentEve
     case 'CONFIRM':
     case 'CANCEL':
     case 'RESCHEDULE':
-      if (!ACTIVE_DISPOSITIONS.includes(state.status)) return { kind: 'ignored', reason: 'not-active', state };
+      if (!isActive(state.status)) return { kind: 'ignored', reason: 'not-active', state };
       return refold(state, event, now);
     case 'OPTED-OUT':
     case 'OPTED-IN':
@@ -227,9 +225,7 @@ export function applyEvent(state: AppointmentState | null, event: AppointmentEve
       if (version !== state.schedule_version) return { kind: 'ignored', reason: 'outdated-schedule', state };
       if (state.opted_out) return { kind: 'ignored', reason: 'opted-out', state };
       if (state.patient_request) return { kind: 'ignored', reason: 'patient-requested', state };
-      if (!['QUEUED', 'REMINDED-1', 'REMINDED-2'].includes(state.status)) {
-        return { kind: 'ignored', reason: 'not-active', state };
-      }
+      if (!isRemindable(state.status)) return { kind: 'ignored', reason: 'not-active', state };
       if (state.reminders_sent.some((r) => r.n === n)) return { kind: 'ignored', reason: 'already-reminded', state };
       return refold(state, event, now);
     }
@@ -238,9 +234,7 @@ export function applyEvent(state: AppointmentState | null, event: AppointmentEve
         return { kind: 'ignored', reason: 'not-yet-due', state };
       }
       // Confirmed, canceled and no-show appointments keep the outcome the EHR gave them.
-      if (!['QUEUED', 'REMINDED-1', 'REMINDED-2'].includes(state.status)) {
-        return { kind: 'ignored', reason: 'not-active', state };
-      }
+      if (!isRemindable(state.status)) return { kind: 'ignored', reason: 'not-active', state };
       return refold(state, event, now);
     }
   }
@@ -249,9 +243,7 @@ export function applyEvent(state: AppointmentState | null, event: AppointmentEve
 
 /** Whether reminders may still go out for this appointment (policy details live in reminders). */
 export function wantsReminders(state: AppointmentState): boolean {
-  return (
-    !state.opted_out && !state.undeliverable && !state.patient_request && ['QUEUED', 'REMINDED-1', 'REMINDED-2'].includes(state.status)
-  );
+  return !state.opted_out && !state.undeliverable && !state.patient_request && isRemindable(state.status);
 }
 
 /** Error codes with which Twilio says the number itself cannot receive texts (not a passing fault). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EHR_EVENT_TYPES, EVENT_TYPES, PATIENT_REQUEST_TYPES, isEhrEventType, type EhrEventType } from './event';
+import { BASE_STATUSES, isActive, isClosed, isRemindable } from './statuses';
 
 /**
  * The compact event log kept inside an appointment's state document, and the fold that derives the
@@ -11,7 +12,6 @@ import { EHR_EVENT_TYPES, EVENT_TYPES, PATIENT_REQUEST_TYPES, isEhrEventType, ty
  * the newest EHR event, which the state document keeps next to the log.
  */
 
-const BASE_STATUSES = ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED', 'CANCELED', 'NOSHOWED', 'EXPIRED'] as const;
 export const BaseStatus = z.enum(BASE_STATUSES);
 export type BaseStatus = z.infer<typeof BaseStatus>;
 
@@ -66,21 +66,27 @@ export function compareEntries(a: { at: string; id: string }, b: { at: string; i
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-const REMINDABLE: readonly BaseStatus[] = ['QUEUED', 'REMINDED-1', 'REMINDED-2'];
-/** Statuses in which the appointment is still on. */
-export const ACTIVE_STATUSES: readonly BaseStatus[] = ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'CONFIRMED'];
+/** Whether an EHR event of the type starts a new reminder schedule even when the time did not change. */
+const ALWAYS_REPLANS = {
+  BOOKED: false,
+  RESCHEDULED: true,
+  MODIFIED: false,
+  CONFIRMED: false,
+  CANCELED: false,
+  NOSHOWED: false,
+} as const satisfies Record<EhrEventType, boolean>;
 
 /** The status an EHR event implies, given the one before (undefined when it is the first). */
 export function statusAfterEhrEvent(type: EhrEventType, previous: BaseStatus | undefined, timeChanged: boolean): BaseStatus {
   switch (type) {
     case 'BOOKED':
       // A repeated booking of an appointment that is still on keeps its reminder progress.
-      return previous && !timeChanged && ACTIVE_STATUSES.includes(previous) ? previous : 'QUEUED';
+      return previous && !timeChanged && isActive(previous) ? previous : 'QUEUED';
     case 'RESCHEDULED':
       return 'QUEUED';
     case 'MODIFIED':
       if (previous === undefined) return 'QUEUED';
-      if (timeChanged && ['QUEUED', 'REMINDED-1', 'REMINDED-2', 'EXPIRED'].includes(previous)) return 'QUEUED';
+      if (timeChanged && (isRemindable(previous) || previous === 'EXPIRED')) return 'QUEUED';
       return previous;
     case 'CONFIRMED':
       return 'CONFIRMED';
@@ -100,8 +106,8 @@ export function foldStep(s: FoldState, e: LogEntry): FoldState {
   if (isEhrEventType(e.type)) {
     const timeChanged = s.appt_at !== undefined && e.appt_at !== s.appt_at;
     const status = statusAfterEhrEvent(e.type, s.status, timeChanged);
-    const revived = status === 'QUEUED' && s.status !== undefined && ['CANCELED', 'NOSHOWED', 'EXPIRED'].includes(s.status);
-    const replan = s.status === undefined || timeChanged || e.type === 'RESCHEDULED' || revived;
+    const revived = status === 'QUEUED' && s.status !== undefined && isClosed(s.status);
+    const replan = s.status === undefined || timeChanged || ALWAYS_REPLANS[e.type] || revived;
     return {
       ...s,
       status,
@@ -116,7 +122,7 @@ export function foldStep(s: FoldState, e: LogEntry): FoldState {
     case 'CONFIRM':
     case 'CANCEL':
     case 'RESCHEDULE':
-      if (s.status !== undefined && !ACTIVE_STATUSES.includes(s.status)) return s;
+      if (s.status !== undefined && !isActive(s.status)) return s;
       return { ...s, patient_request: { type: e.type, at: e.at, event_id: e.id } };
     case 'OPTED-OUT':
       return { ...s, opted_out: true };
@@ -127,17 +133,11 @@ export function foldStep(s: FoldState, e: LogEntry): FoldState {
       const n = e.n;
       const reminders = s.reminders_sent.some((r) => r.n === n) ? s.reminders_sent : [...s.reminders_sent, { n, at: e.at }];
       const status =
-        s.status && REMINDABLE.includes(s.status)
-          ? n >= 2
-            ? 'REMINDED-2'
-            : s.status === 'REMINDED-2'
-              ? s.status
-              : 'REMINDED-1'
-          : s.status;
+        s.status && isRemindable(s.status) ? (n >= 2 ? 'REMINDED-2' : s.status === 'REMINDED-2' ? s.status : 'REMINDED-1') : s.status;
       return { ...s, status, reminders_sent: reminders };
     }
     case 'EXPIRED':
-      if (!s.status || !REMINDABLE.includes(s.status) || !s.appt_at || e.at < s.appt_at) return s;
+      if (!s.status || !isRemindable(s.status) || !s.appt_at || e.at < s.appt_at) return s;
       return { ...s, status: 'EXPIRED' };
   }
   return s;

@@ -39,11 +39,19 @@ export function zeroCounts(): FigureCounts {
   return Object.fromEntries(FIGURES.map((f) => [f, 0])) as FigureCounts;
 }
 
-/** Event texts whose wording asks for a confirmation (studio/flow.json: "Reply 1 to confirm"). */
-const ASKING_KINDS: ReadonlySet<string> = new Set<NoticeKind>(['BOOKED', 'RESCHEDULED']);
+/** Whether the text of each kind asks for a confirmation (studio/flow.json: "Reply 1 to confirm"). */
+export const ASKING_KINDS = {
+  BOOKED: true,
+  RESCHEDULED: true,
+  MODIFIED: false,
+  CONFIRMED: false,
+  CANCELED: false,
+  NOSHOWED: false,
+  REMIND: true,
+} as const satisfies Record<NoticeKind | 'REMIND', boolean>;
 
 export function asksForConfirmation(kind: NoticeKind | 'REMIND'): boolean {
-  return kind === 'REMIND' || ASKING_KINDS.has(kind);
+  return ASKING_KINDS[kind];
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;

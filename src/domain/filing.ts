@@ -84,12 +84,25 @@ export interface Fact {
   day: string;
 }
 
-/** The figures an event of each type counts when it is in the log (its text, if any, is counted when it goes out). */
-const EVENT_FIGURES: Partial<Record<EventType, readonly Figure[]>> = {
-  REMIND: ['sent', 'confirmation_asks'],
+/**
+ * The figures an event of each type counts when it is in the log (its text, if any, is counted
+ * when it goes out); null for the types that count nothing of their own.
+ */
+export const EVENT_FIGURES: Record<EventType, readonly Figure[] | null> = {
+  BOOKED: null,
+  RESCHEDULED: null,
+  MODIFIED: null,
+  CONFIRMED: null,
+  CANCELED: null,
+  NOSHOWED: ['no_shows'],
   CONFIRM: ['confirmed_by_text'],
   CANCEL: ['canceled_by_text'],
-  NOSHOWED: ['no_shows'],
+  RESCHEDULE: null,
+  // Counted by the opt-out ledger when it changes, not per event: a repeated STOP is one opt-out.
+  'OPTED-OUT': null,
+  'OPTED-IN': null,
+  REMIND: ['sent', 'confirmation_asks'],
+  EXPIRED: null,
 };
 
 function fact(id: string, figures: readonly Figure[], at: string, zone: string): Fact {

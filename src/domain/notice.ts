@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { AppointmentFacts } from './appointment';
 import { EHR_EVENT_TYPES, type EhrEventType } from './event';
-import { ACTIVE_STATUSES, type BaseStatus } from './event-log';
+import type { BaseStatus } from './event-log';
+import { isActive, isClosed, isRemindable } from './statuses';
 
 /**
  * The transactional outbox of an appointment's texts, kept inside its state document so that the
@@ -56,7 +57,7 @@ function consistent(kind: EhrEventType, status: BaseStatus): boolean {
     case 'BOOKED':
     case 'RESCHEDULED':
     case 'MODIFIED':
-      return ACTIVE_STATUSES.includes(status);
+      return isActive(status);
     case 'CONFIRMED':
       return status === 'CONFIRMED';
     case 'CANCELED':
@@ -66,11 +67,32 @@ function consistent(kind: EhrEventType, status: BaseStatus): boolean {
   }
 }
 
+/** The text that tells the patient each status: `on` is a booking's or a change's (describingKind picks), null none. */
+const KIND_OF_STATUS = {
+  QUEUED: 'on',
+  'REMINDED-1': 'on',
+  'REMINDED-2': 'on',
+  CONFIRMED: 'CONFIRMED',
+  CANCELED: 'CANCELED',
+  NOSHOWED: 'NOSHOWED',
+  EXPIRED: null,
+} as const satisfies Record<BaseStatus, NoticeKind | 'on' | null>;
+
+/** Whether a text of the kind told the patient the appointment is off, so that the next "on" text is a new booking's. */
+const SAYS_OFF = {
+  BOOKED: false,
+  RESCHEDULED: false,
+  MODIFIED: false,
+  CONFIRMED: false,
+  CANCELED: true,
+  NOSHOWED: true,
+} as const satisfies Record<NoticeKind, boolean>;
+
 /** The kind of text that tells the patient the current status, when the event's own kind would not. */
 function describingKind(status: BaseStatus, told: Told | undefined): NoticeKind | undefined {
-  if (status === 'CANCELED' || status === 'NOSHOWED' || status === 'CONFIRMED') return status;
-  if (status === 'EXPIRED') return undefined;
-  return !told || told.kind === 'CANCELED' || told.kind === 'NOSHOWED' ? 'BOOKED' : 'MODIFIED';
+  const kind = KIND_OF_STATUS[status];
+  if (kind !== 'on') return kind ?? undefined;
+  return !told || SAYS_OFF[told.kind] ? 'BOOKED' : 'MODIFIED';
 }
 
 /**
@@ -78,9 +100,10 @@ function describingKind(status: BaseStatus, told: Told | undefined): NoticeKind 
  * canceled or missed, and the details texts show. Two texts with the same digest say the same.
  */
 export function noticeDigest(status: BaseStatus, f: AppointmentFacts): string {
-  const standing = status === 'CONFIRMED' || status === 'CANCELED' || status === 'NOSHOWED' || status === 'EXPIRED' ? status : 'ON';
+  // Reminders sent or not, the patient knows the same thing: the appointment is on.
+  const standing = isRemindable(status) ? 'ON' : status;
   // A canceled or missed appointment's details no longer matter to the patient: only that it is off.
-  const off = standing === 'CANCELED' || standing === 'NOSHOWED' || standing === 'EXPIRED';
+  const off = isClosed(standing);
   const said = off
     ? [standing, f.appointment_datetime_utc]
     : [
@@ -124,7 +147,7 @@ export function decideNotice(s: NoticeSubject, type: EhrEventType, nowIso: strin
   if (s.undeliverable) return { action: 'refused', reason: 'undeliverable' };
   const kind = consistent(type, s.status) ? type : describingKind(s.status, s.told);
   if (!kind) return { action: 'refused', reason: 'expired' };
-  if (ACTIVE_STATUSES.includes(s.status) && s.facts.appointment_datetime_utc <= nowIso) return { action: 'refused', reason: 'past' };
+  if (isActive(s.status) && s.facts.appointment_datetime_utc <= nowIso) return { action: 'refused', reason: 'past' };
   // A cancellation or no-show is worth a text on the day ("we missed you"), not about an
   // appointment long gone (an EHR replaying old records, a backfill).
   if (Date.parse(s.facts.appointment_datetime_utc) < Date.parse(nowIso) - STALE_AFTER_MS) return { action: 'refused', reason: 'past' };

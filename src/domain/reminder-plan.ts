@@ -122,9 +122,11 @@ const MINUTE = 60_000;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-const REMINDABLE = ['QUEUED', 'REMINDED-1', 'REMINDED-2'];
-
-const STOPPED_BY_STATUS: Partial<Record<AppointmentState['status'], StopReason>> = {
+/** Why a status ends the reminders; null for the statuses that still get them. */
+const STOPPED_BY_STATUS: Record<AppointmentState['status'], StopReason | null> = {
+  QUEUED: null,
+  'REMINDED-1': null,
+  'REMINDED-2': null,
   CONFIRMED: 'confirmed',
   CANCELED: 'canceled',
   NOSHOWED: 'no-show',
@@ -211,7 +213,7 @@ export function buildPlan(state: AppointmentState, policy: ReminderPolicy, nowIs
 
   if (Number.isNaN(appt)) return finish('invalid-appointment-time', undefined);
   const byStatus = STOPPED_BY_STATUS[state.status];
-  if (byStatus || !REMINDABLE.includes(state.status)) return finish(byStatus ?? 'expired', undefined);
+  if (byStatus) return finish(byStatus, undefined);
   const expire: NextStep = { kind: 'expire', at: iso(appt) };
   if (now >= appt) return finish('appointment-passed', expire);
   if (state.opted_out) return finish('opted-out', expire);

@@ -1,5 +1,6 @@
 import { languageFromCode, type EhrEventInput } from '../domain/event';
 import { referenceType, type AppointmentItem, type Located } from './bundle';
+import { FHIR_STATUSES_OF } from './event-type';
 import {
   AppointmentResource,
   LocationResource,
@@ -46,8 +47,8 @@ export interface MapContext {
   unresolvedHint?: string;
 }
 
-/** Statuses whose events the product records; others are read but answered as ignored. */
-export const RECORDED_STATUSES: readonly AppointmentStatus[] = ['booked', 'cancelled', 'noshow', 'entered-in-error'];
+/** Statuses whose events the product records (those that can say some event type); others are read but answered as ignored. */
+export const RECORDED_STATUSES: readonly AppointmentStatus[] = [...new Set(Object.values(FHIR_STATUSES_OF).flat())];
 
 const TIMEZONE_EXTENSION = 'http://hl7.org/fhir/StructureDefinition/timezone';
 /** A FHIR instant: seconds required, then Z or an offset (R4 §2.24 "instant"). */

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { EhrEventType } from '../domain/event';
+import { isClosed, type StatusName } from '../domain/statuses';
 import type { MappedAppointment } from './appointment';
-import type { ParticipantStatus } from './resources';
+import type { AppointmentStatus, ParticipantStatus } from './resources';
 
 /** What the product already holds about the appointment (from the store), as the decision needs it. */
 export interface StoredView {
-  status: 'QUEUED' | 'REMINDED-1' | 'REMINDED-2' | 'CONFIRMED' | 'CANCELED' | 'NOSHOWED' | 'EXPIRED';
+  status: StatusName;
   appointment_datetime_utc: string;
   appointment_location?: string;
   provider_id?: string;
@@ -18,6 +19,19 @@ export interface StoredView {
 }
 
 export type Decision = { type: EhrEventType } | { ignore: string };
+
+/**
+ * The R4 statuses for which decideEventType can say each event type (fhir.test.ts holds it to that,
+ * both ways). Adding an event type means deciding how a FHIR feed says it, or that it cannot.
+ */
+export const FHIR_STATUSES_OF = {
+  BOOKED: ['booked'],
+  RESCHEDULED: ['booked'],
+  MODIFIED: ['booked'],
+  CONFIRMED: ['booked'],
+  CANCELED: ['cancelled', 'entered-in-error'],
+  NOSHOWED: ['noshow'],
+} as const satisfies Record<EhrEventType, readonly AppointmentStatus[]>;
 
 /**
  * R4 Appointment.status → the contract's event type. R4 has no "rescheduled" or "confirmed"
@@ -53,7 +67,7 @@ export function decideEventType(
 }
 
 function decideBooked(m: Pick<MappedAppointment, 'patientStatus' | 'startUtc' | 'fields'>, stored: StoredView | null): Decision {
-  if (!stored || ['CANCELED', 'NOSHOWED', 'EXPIRED'].includes(stored.status)) return { type: 'BOOKED' };
+  if (!stored || isClosed(stored.status)) return { type: 'BOOKED' };
   if (m.startUtc && m.startUtc !== stored.appointment_datetime_utc) return { type: 'RESCHEDULED' };
   const confirmedNow =
     m.patientStatus === 'accepted' &&

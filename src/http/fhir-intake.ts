@@ -1,6 +1,8 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { AppointmentState } from '../domain/appointment';
 import { isEhrEventType, parseEhrEvent, parseOptionsAt, type AppointmentEvent, type EhrEventInput } from '../domain/event';
+import { statusAfterEhrEvent } from '../domain/event-log';
+import { isRemindable } from '../domain/statuses';
 import { FhirFetchError, isTransientFhirFailure, type FhirReader } from '../ehr/fhir-client';
 import { mapAppointment, unresolvedReferences, type MappedAppointment } from '../fhir/appointment';
 import { readFhirBody, relativeReference, ResourceIndex, type AppointmentItem, type IdOnlyFocus, type Located } from '../fhir/bundle';
@@ -313,7 +315,8 @@ async function recordMapped(
       continue;
     }
     views.set(id, {
-      status: type === 'CANCELED' || type === 'NOSHOWED' || type === 'CONFIRMED' ? type : 'QUEUED',
+      // What the event makes of a new appointment: the next version in the bundle is decided against it.
+      status: statusAfterEhrEvent(type, undefined, false),
       appointment_datetime_utc: parsed.event.appointment_datetime_utc,
       patient_requested_confirm: false,
       previous_patient_status: m.patientStatus,
@@ -369,7 +372,7 @@ async function previousPatientStatus(
   const candidate =
     m.status === 'booked' &&
     m.patientStatus === 'accepted' &&
-    ['QUEUED', 'REMINDED-1', 'REMINDED-2'].includes(state.status) &&
+    isRemindable(state.status) &&
     m.startUtc === state.facts.appointment_datetime_utc;
   if (!candidate) return undefined;
   const history = await fromStore(() => deps.record.store.listHistory(id));

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AppointmentState } from '../domain/appointment';
 import { listedOf, type Listed } from '../domain/filing';
+import { isRemindable } from '../domain/statuses';
 import type { ListingFilter, ListingOrder, ListingPage, ListingQuery } from './appointment-store';
 import { decodeSegment, encodeSegment } from './keys';
 
@@ -68,11 +69,9 @@ export interface ListingEntry {
   provider_tag: string;
 }
 
-const WAITING: readonly string[] = ['QUEUED', 'REMINDED-1', 'REMINDED-2'];
-
-/** What a key carries of a disposition (see above): `WAITING` for the three an unanswered reminder moves between. */
+/** What a key carries of a disposition (see above): `WAITING` for the ones an unanswered reminder moves between. */
 export function dispositionClass(disposition: string): string {
-  return WAITING.includes(disposition) ? 'WAITING' : disposition;
+  return isRemindable(disposition) ? 'WAITING' : disposition;
 }
 
 function tailOf(l: Listed): string {

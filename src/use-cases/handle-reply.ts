@@ -1,4 +1,5 @@
-import { ACTIVE_DISPOSITIONS, type AppointmentState } from '../domain/appointment';
+import type { AppointmentState } from '../domain/appointment';
+import { isActive } from '../domain/statuses';
 import { withEventId, type AppointmentEvent, type PatientEventType } from '../domain/event';
 import { formatAppointmentTime, formatPhone, providerName, smsText, textLanguage } from '../domain/format';
 import type { CountryCode } from '../domain/phone';
@@ -68,7 +69,7 @@ export const STATE_SETTLE_MS = 500;
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function isUpcomingFor(state: AppointmentState, phone: string, nowIso: string): boolean {
-  return state.facts.patient_phone === phone && ACTIVE_DISPOSITIONS.includes(state.status) && state.facts.appointment_datetime_utc > nowIso;
+  return state.facts.patient_phone === phone && isActive(state.status) && state.facts.appointment_datetime_utc > nowIso;
 }
 
 /** The patient's upcoming appointments, nearest first (index entries are checked against the state). */

@@ -1,6 +1,7 @@
 import type { AppointmentState } from '../domain/appointment';
 import { outboxDueAt } from '../domain/notice';
 import { reminderLocalDay } from '../domain/reminder-window';
+import { isRemindable } from '../domain/statuses';
 import { decide, type SweepDecision } from '../domain/sweep-decision';
 import { describeError, log } from '../log';
 import type { DueRef, Versioned } from '../storage/appointment-store';
@@ -136,7 +137,7 @@ export async function remindNow(
   const current = await deps.store.getState(appointmentId);
   if (!current) return { sent: false, reason: 'unknown-appointment' };
   const state = current.value;
-  if (!['QUEUED', 'REMINDED-1', 'REMINDED-2'].includes(state.status) || state.opted_out || state.patient_request) {
+  if (!isRemindable(state.status) || state.opted_out || state.patient_request) {
     return {
       sent: false,
       reason: `no reminder for ${state.disposition}${state.patient_request ? ` after a ${state.patient_request.type} request` : ''}`,

@@ -40,6 +40,19 @@ const NOSHOW = new Set(['noshow']);
 // The patient is there or has been seen: a text about a "change" now would only confuse.
 const UNDER_WAY = new Set(['started', 'arrived', 'checkedin', 'complete', 'completed', 'inprogress']);
 
+/**
+ * The triggers on which decideSiu can say each event type (siu-policy.test.ts holds it to that, both
+ * ways). Adding an event type means deciding how an SIU feed says it, or that it cannot (no trigger).
+ */
+export const SIU_TRIGGERS_OF = {
+  BOOKED: ['S12'],
+  RESCHEDULED: ['S13'],
+  MODIFIED: ['S14', 'S18', 'S19', 'S20', 'S21', 'S22'],
+  CONFIRMED: ['S14'],
+  CANCELED: ['S14', 'S15', 'S16', 'S17'],
+  NOSHOWED: ['S14', 'S15', 'S26'],
+} as const satisfies Record<EhrEventType, readonly string[]>;
+
 export function decideSiu(input: SiuPolicyInput, options: SiuPolicyOptions = {}): SiuDecision {
   if (input.messageType.toUpperCase() !== 'SIU') {
     return {
