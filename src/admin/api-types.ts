@@ -9,6 +9,12 @@
  * page only shows them.
  */
 
+/** GET /admin/environment: what the page needs before anyone logs in (public). */
+export interface EnvironmentAnswer {
+  local: boolean;
+  customer_name: string;
+}
+
 export interface Problem {
   field: string;
   message: string;
@@ -243,4 +249,40 @@ export interface StatusReport {
   local: boolean;
   checked_at: string;
   components: ComponentStatus[];
+}
+
+/** One text of a phone's conversation, from Twilio's message log. */
+export interface MessageView {
+  sid: string;
+  direction: 'inbound' | 'outbound';
+  from: string;
+  to: string;
+  body: string;
+  status: string;
+  error_code: number | null;
+  date_created: string;
+}
+
+/** GET /admin/messages. */
+export interface MessagesAnswer {
+  phone: string;
+  messages: MessageView[];
+}
+
+/** A confirm or cancel request the app sent (or is still sending) to the EHR endpoint. */
+export interface EhrRequestView {
+  appointment_id: string;
+  event_id: string;
+  event_type: string;
+  requested_at: string;
+  delivery:
+    | { status: 'delivered'; delivered_at: string; attempts: number; response_status: number }
+    | { status: 'pending'; attempts: number; last_error?: string; next_attempt_at: string }
+    | { status: 'unknown' };
+}
+
+/** GET /admin/ehr-requests. */
+export interface EhrRequestsAnswer {
+  phone: string;
+  requests: EhrRequestView[];
 }
