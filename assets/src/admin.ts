@@ -16,11 +16,7 @@ import { setUpSettingsInForce } from './lib/settings-in-force';
 import { setUpSimulation } from './lib/simulation';
 import { setUpMyPassword, setUpStaffUsers } from './lib/staff-users';
 import { setUpStatus } from './lib/status';
-
-interface Environment {
-  local: boolean;
-  customer_name: string;
-}
+import type { EnvironmentAnswer } from '../../src/admin/api-types';
 
 interface LocalStack {
   administrator_phone: string;
@@ -29,7 +25,7 @@ interface LocalStack {
 /** Refreshed well before the 30-minute expiry, so an open page stays logged in. */
 const REFRESH_EVERY_MS = 10 * 60_000;
 
-async function localInfo(env: Environment): Promise<{ adminPhone?: string; clockOffset: number }> {
+async function localInfo(env: EnvironmentAnswer): Promise<{ adminPhone?: string; clockOffset: number }> {
   if (!env.local) return { clockOffset: 0 };
   const [stack, clock] = await Promise.all([
     localFetch('__local/stack', { cache: 'no-store' }).then((r) => r.json() as Promise<LocalStack>),
@@ -42,10 +38,10 @@ async function localInfo(env: Environment): Promise<{ adminPhone?: string; clock
 
 async function main(): Promise<void> {
   const boot = $('boot');
-  let env: Environment;
+  let env: EnvironmentAnswer;
   let local: { adminPhone?: string; clockOffset: number };
   try {
-    env = await call<Environment>('admin/environment', { auth: 'none' });
+    env = await call<EnvironmentAnswer>('admin/environment', { auth: 'none' });
     local = await localInfo(env);
   } catch (err) {
     setBanner(boot, 'error', `The service cannot be reached: ${describe(err)}`);

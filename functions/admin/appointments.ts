@@ -5,6 +5,7 @@ import { adminFunction, audit, stringParam } from '../../src/admin/handler';
 import { errorReply, jsonReply } from '../../src/http/reply';
 import { functionsRuntime } from '../../src/runtime/functions';
 import { behind, fileForReader } from '../../src/use-cases/file-changes';
+import type { AppointmentPage } from '../../src/admin/api-types';
 
 export const handler = adminFunction(
   'session',
@@ -34,7 +35,7 @@ export const handler = adminFunction(
       searched: parsed.query.q ? 'yes' : undefined,
     });
     // Changes the intake left that this request could not file in its budget: the page says so.
-    return jsonReply(200, behind(filing) ? { ...page, filing_behind: true } : page, requestId);
+    return jsonReply(200, (behind(filing) ? { ...page, filing_behind: true } : page) satisfies AppointmentPage, requestId);
   },
   { role: 'staff' },
 );

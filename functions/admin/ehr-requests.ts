@@ -4,6 +4,7 @@ import { adminFunction } from '../../src/admin/handler';
 import { phoneParam } from '../../src/admin/params';
 import { jsonReply } from '../../src/http/reply';
 import { functionsRuntime } from '../../src/runtime/functions';
+import type { EhrRequestsAnswer } from '../../src/admin/api-types';
 
 export const handler = adminFunction(
   'session',
@@ -11,7 +12,11 @@ export const handler = adminFunction(
     const phone = phoneParam(params, admin.env, requestId);
     if (!phone.ok) return phone.reply;
     const runtime = functionsRuntime(context);
-    return jsonReply(200, { phone: phone.value, requests: await ehrRequestsForPhone(runtime.store, phone.value) }, requestId);
+    return jsonReply(
+      200,
+      { phone: phone.value, requests: await ehrRequestsForPhone(runtime.store, phone.value) } satisfies EhrRequestsAnswer,
+      requestId,
+    );
   },
   { role: 'staff' },
 );

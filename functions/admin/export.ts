@@ -3,6 +3,7 @@ import { exportPage } from '../../src/admin/csv';
 import { adminFunction, audit, stringParam } from '../../src/admin/handler';
 import { errorReply, jsonReply } from '../../src/http/reply';
 import { functionsRuntime } from '../../src/runtime/functions';
+import type { CsvPage } from '../../src/admin/api-types';
 
 export const handler = adminFunction('session', async (call) => {
   const { context, params, requestId } = call;
@@ -20,5 +21,5 @@ export const handler = adminFunction('session', async (call) => {
     ...(appointmentId ? { appointmentId } : {}),
   });
   await audit(call, 'export', { table, appointment_id: appointmentId, cursor, rows: String(page.rows) });
-  return jsonReply(200, page, requestId);
+  return jsonReply(200, page satisfies CsvPage, requestId);
 });

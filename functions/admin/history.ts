@@ -4,6 +4,7 @@ import { adminFunction, audit, stringParam } from '../../src/admin/handler';
 import { appointmentStory } from '../../src/admin/timeline';
 import { errorReply, jsonReply } from '../../src/http/reply';
 import { functionsRuntime } from '../../src/runtime/functions';
+import type { HistoryView } from '../../src/admin/api-types';
 
 export const handler = adminFunction(
   'session',
@@ -26,7 +27,9 @@ export const handler = adminFunction(
       id,
     );
     await audit(call, 'appointment.view', { appointment_id: id }, { outcome: found ? 'success' : 'failure' });
-    return found ? jsonReply(200, found, requestId) : errorReply('not-found', 'no appointment with this id', requestId);
+    return found
+      ? jsonReply(200, found satisfies HistoryView, requestId)
+      : errorReply('not-found', 'no appointment with this id', requestId);
   },
   { role: 'staff' },
 );

@@ -4,6 +4,7 @@ import { settingsInWords } from '../../src/admin/settings-in-words';
 import { simulationGate } from '../../src/admin/simulation-gate';
 import { jsonReply } from '../../src/http/reply';
 import { functionsRuntime } from '../../src/runtime/functions';
+import type { SettingsInForce } from '../../src/admin/api-types';
 
 export const handler = adminFunction('session', async ({ context, requestId }) => {
   const runtime = functionsRuntime(context);
@@ -13,7 +14,7 @@ export const handler = adminFunction('session', async ({ context, requestId }) =
     {
       settings: settingsInWords(runtime.policy, runtime.config),
       simulation: { mode: gate.mode, enabled: gate.enabled, ...(gate.allowedPhones ? { allowed_phones: gate.allowedPhones.length } : {}) },
-    },
+    } satisfies SettingsInForce,
     requestId,
   );
 });

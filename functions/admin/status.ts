@@ -3,11 +3,18 @@ import { adminFunction } from '../../src/admin/handler';
 import { deploymentStatus } from '../../src/admin/status';
 import { jsonReply } from '../../src/http/reply';
 import { now } from '../../src/runtime/clock';
+import type { StatusReport } from '../../src/admin/api-types';
 
 export const handler = adminFunction('session', async ({ admin, requestId }) =>
   jsonReply(
     200,
-    await deploymentStatus({ config: admin.config, env: admin.env, twilio: admin.twilio, store: admin.store, now }),
+    (await deploymentStatus({
+      config: admin.config,
+      env: admin.env,
+      twilio: admin.twilio,
+      store: admin.store,
+      now,
+    })) satisfies StatusReport,
     requestId,
   ),
 );

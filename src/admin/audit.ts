@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { errorReply, jsonReply, type HttpReply } from '../http/reply';
 import type { AuditEntry, AuditLog, StaffRole } from './staff-records';
 import { csvLine } from './csv';
+import type { AuditPage, CsvPage } from './api-types';
 
 /**
  * The admin audit trail (HIPAA 45 CFR 164.312(b), audit controls): who did what, when, to which
@@ -202,7 +203,7 @@ function auditCells(e: AuditEntry): string[] {
 /** A page of the audit log as JSON. */
 export async function auditPageReply(log: AuditLog, query: Extract<Query, { ok: true }>, requestId: string): Promise<HttpReply> {
   const page = await log.listAudit({ from: query.from, to: query.to }, query.limit, query.cursor);
-  return jsonReply(200, { from: query.from, to: query.to, ...page }, requestId);
+  return jsonReply(200, { from: query.from, to: query.to, ...page } satisfies AuditPage, requestId);
 }
 
 /** A page of the audit log as CSV, like /admin/export: the first page starts with the header line. */
@@ -210,5 +211,5 @@ export async function auditExportReply(log: AuditLog, query: Extract<Query, { ok
   const page = await log.listAudit({ from: query.from, to: query.to }, query.limit, query.cursor);
   let csv = query.cursor ? '' : csvLine([...AUDIT_COLUMNS]);
   for (const e of page.entries) csv += csvLine(auditCells(e));
-  return jsonReply(200, { csv, rows: page.entries.length, ...(page.cursor ? { cursor: page.cursor } : {}) }, requestId);
+  return jsonReply(200, { csv, rows: page.entries.length, ...(page.cursor ? { cursor: page.cursor } : {}) } satisfies CsvPage, requestId);
 }

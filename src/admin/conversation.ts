@@ -2,20 +2,12 @@ import type { EhrReceipt, EhrRequest } from '../ehr/notifier';
 import type { AppointmentRecords, EhrReceipts, EventHistory, OutboxEntry, PhoneDirectory, RetryOutbox } from '../storage/appointment-store';
 import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
 import type { TwilioClient, WithNullable } from '../twilio/client';
+import type { EhrRequestView, MessageView } from './api-types';
+
+export type { EhrRequestView, MessageView };
 
 /** Twilio sends error_code null for a message that has not failed. */
 type ListedMessage = WithNullable<MessageInstance, 'errorCode'>;
-
-export interface MessageView {
-  sid: string;
-  direction: 'inbound' | 'outbound';
-  from: string;
-  to: string;
-  body: string;
-  status: string;
-  error_code: number | null;
-  date_created: string;
-}
 
 /**
  * A phone's conversation with the account, oldest first, from Twilio's message log (both
@@ -53,17 +45,6 @@ export async function conversation(client: TwilioClient, phone: string, limit = 
 }
 
 const rank = (m: MessageView) => (m.direction === 'inbound' ? 0 : 1);
-
-export interface EhrRequestView {
-  appointment_id: string;
-  event_id: string;
-  event_type: string;
-  requested_at: string;
-  delivery:
-    | { status: 'delivered'; delivered_at: string; attempts: number; response_status: number }
-    | { status: 'pending'; attempts: number; last_error?: string; next_attempt_at: string }
-    | { status: 'unknown' };
-}
 
 /**
  * What the app sent (or is still trying to send) to the EHR endpoint for a phone's appointments:

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkPeriod, confirmationRate, daysBetween, figureDay, FIGURES, totalCounts, type Figure } from '../domain/figures';
 import { errorReply, jsonReply, type HttpReply } from '../http/reply';
 import type { ClinicInbox, DailyFigures } from '../storage/appointment-store';
+import type { FiguresAnswer } from './api-types';
 
 /** What each figure counts, in the words the page shows beside it. */
 export const FIGURE_DEFINITIONS: Record<Figure | 'confirmation_rate' | 'inbox_waiting', string> = {
@@ -54,7 +55,7 @@ export async function figuresReply(
       confirmation_rate: confirmationRate(totals),
       inbox_waiting: inbox.filter((i) => !i.done_at).length,
       definitions: FIGURE_DEFINITIONS,
-    },
+    } satisfies FiguresAnswer,
     requestId,
   );
 }

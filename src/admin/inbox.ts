@@ -3,6 +3,7 @@ import { errorReply, jsonReply, type HttpReply } from '../http/reply';
 import { log } from '../log';
 import type { ClinicInbox } from '../storage/appointment-store';
 import { sendStaffReply, type StaffReplyDeps } from '../use-cases/staff-reply';
+import type { InboxAnswer } from './api-types';
 
 /** How many inbox items the page shows; the unread count is over these. */
 const INBOX_PAGE = 100;
@@ -10,7 +11,7 @@ const INBOX_PAGE = 100;
 /** The newest inbox items and how many of them nobody has marked done. */
 export async function inboxReply(store: ClinicInbox, requestId: string): Promise<HttpReply> {
   const items = await store.listInbox(INBOX_PAGE);
-  return jsonReply(200, { items, unread: items.filter((i) => !i.done_at).length }, requestId);
+  return jsonReply(200, { items, unread: items.filter((i) => !i.done_at).length } satisfies InboxAnswer, requestId);
 }
 
 const InboxDone = z.object({ id: z.string().min(1).max(200) });

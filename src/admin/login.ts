@@ -9,6 +9,7 @@ import type { AttemptKind, AttemptLimiter, Reservation } from './rate-limit';
 import { isUserId, loginName, sessionUser } from './staff-users';
 import { BUILT_IN_ADMIN, issueToken, SESSION_MAX_AGE_SECONDS, type TokenClaims, type TokenSubject } from './tokens';
 import { VerifyError, type VerifyCodes } from './verify-codes';
+import type { LoginChallenge, LoginResult } from './api-types';
 
 /** What a login step reports to the audit log: the user it was for and how it ended, never a secret. */
 export interface LoginAuditEvent {
@@ -118,7 +119,7 @@ export async function startLogin(deps: LoginDeps, input: { password: unknown; us
   await deps.onAudit?.({ step: 'password', user_id: who.subject.sub, role: who.role, outcome: 'success' });
   return jsonReply(
     200,
-    { challenge: token, expires_at: new Date(claims.exp * 1000).toISOString(), sent_to: maskPhone(who.phone) },
+    { challenge: token, expires_at: new Date(claims.exp * 1000).toISOString(), sent_to: maskPhone(who.phone) } satisfies LoginChallenge,
     caller.requestId,
   );
 }
@@ -221,7 +222,7 @@ function sessionReply(
   authTime: number | undefined,
   subject: TokenSubject,
   requestId: string,
-  extra: Record<string, string> = {},
+  extra: Omit<LoginResult, 'token' | 'expires_at' | 'session_ends_at'> = {},
 ): HttpReply {
   const { token, claims } = issueToken(deps.config.SESSION_SECRET, 'session', deps.wallClock(), authTime, undefined, subject);
   return jsonReply(
@@ -231,7 +232,7 @@ function sessionReply(
       expires_at: new Date(claims.exp * 1000).toISOString(),
       session_ends_at: new Date((claims.auth_time + SESSION_MAX_AGE_SECONDS) * 1000).toISOString(),
       ...extra,
-    },
+    } satisfies LoginResult,
     requestId,
   );
 }

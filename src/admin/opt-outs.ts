@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { errorReply, jsonReply, type HttpReply } from '../http/reply';
 import type { OptOutHow, OptOutLedger } from '../storage/appointment-store';
+import type { OptOutsAnswer } from './api-types';
 
 /** How each opt-out was asked for, in words; records written before `how` was kept say so. */
 export const OPT_OUT_HOW: Record<OptOutHow | 'unknown', string> = {
@@ -48,7 +49,7 @@ export async function optOutsReply(store: OptOutLedger, params: Record<string, u
         how_words: OPT_OUT_HOW[r.how ?? 'unknown'],
       })),
       ...(page.cursor ? { cursor: page.cursor } : {}),
-    },
+    } satisfies OptOutsAnswer,
     requestId,
   );
 }

@@ -9,6 +9,7 @@ import type { AttemptLimiter } from './rate-limit';
 import { maskPhone } from './login';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords';
 import { BUILT_IN_ADMIN } from './tokens';
+import type { UsersAnswer } from './api-types';
 
 /** How many staff users the page lists; a clinic has tens, not thousands. */
 export const MAX_USERS = 200;
@@ -102,7 +103,9 @@ export async function listStaffUsersReply(users: StaffUsers, requestId: string):
   const list = await users.listUsers(MAX_USERS);
   return jsonReply(
     200,
-    { users: [{ id: BUILT_IN_ADMIN, name: 'Administrator (APPLICATION_PASSWORD)', role: 'admin', built_in: true }, ...list.map(view)] },
+    {
+      users: [{ id: BUILT_IN_ADMIN, name: 'Administrator (APPLICATION_PASSWORD)', role: 'admin', built_in: true }, ...list.map(view)],
+    } satisfies UsersAnswer,
     requestId,
   );
 }

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { exitCode } from '../../scripts/lib/deploy/cli';
 import { deploy, type DeploySummary } from '../../scripts/lib/deploy/deploy';
 import { destroy } from '../../scripts/lib/deploy/destroy';
 import { status } from '../../scripts/lib/deploy/status';
@@ -70,6 +71,10 @@ function value<T>(result: { ok: true; value: T } | { ok: false }): T {
 
 function flowStates(definition: any): any[] {
   return definition.states as any[];
+}
+
+function bodyOf(definition: any, widget: string): string {
+  return flowStates(definition).find((s) => s.name === widget).properties.body as string;
 }
 
 describe('npm run deploy against the local Twilio stand-in', () => {
@@ -729,5 +734,90 @@ describe('a build Twilio fails', () => {
       `Twilio's build ZB${'1'.repeat(32)} of service ZS${'2'.repeat(32)} failed: more than one file is deployed on /index.html (2 functions, 1 assets, runtime node22, dependencies twilio@6.2.0)`,
     );
     expect(err.whatToDo).toContain('give each function and asset its own path');
+  });
+});
+
+describe('a flow a clinic edited in the Studio canvas', () => {
+  let standIn: TwilioStandIn;
+  let aws: SecretsStandIn;
+  let flowSid: string;
+  const canvasBody = 'Hola {{flow.data.patient_first_name}}, su cita esta confirmada. Gracias.';
+
+  beforeAll(async () => {
+    standIn = await startTwilioStandIn();
+    aws = await freshSecrets();
+    flowSid = value(await runDeploy(harness(validEnv(), standIn, aws))).flow.sid;
+  });
+
+  afterAll(async () => {
+    await standIn.close();
+    await aws.close();
+  });
+
+  /** What the canvas does on Publish: a new revision with the whole definition and the clinic's commit message. */
+  function publishInCanvas(edit: (states: any[]) => void): number {
+    const definition = structuredClone(standIn.studio.getFlow(flowSid).definition) as any;
+    edit(flowStates(definition));
+    return standIn.studio.updateFlow(flowSid, { status: 'published', definition, commitMessage: 'Clinic wording' }).revision;
+  }
+
+  const setBody = (name: string, body: string) => (states: any[]) => {
+    states.find((s) => s.name === name).properties.body = body;
+  };
+
+  it('is left as it is: the deploy names the changed text, stops before deploying anything, and exits non-zero', async () => {
+    const revision = publishInCanvas(setBody('send_confirmed_es', canvasBody));
+    const before = standIn.studio.getFlow(flowSid);
+    const builds = standIn.serverless.listBuilds(standIn.serverless.listServices()[0]!.sid).length;
+    const h = harness(validEnv({ CUSTOMER_NAME: 'Owl Health Downtown' }), standIn, aws);
+    const r = await runDeploy(h);
+    expect(r.ok).toBe(false);
+    if (r.ok || r.reason !== 'step-failed') throw new Error('expected a failed step');
+    expect(exitCode(r)).not.toBe(0);
+    expect(r.failure.step).toBe('Check the Studio Flow for edits made in the canvas');
+    expect(r.failure.message).toContain(`revision ${revision}: send_confirmed_es: text changed (Spanish)`);
+    expect(r.failure.message).not.toContain('send_confirmed:');
+    expect(r.failure.whatToDo).toContain('--replace-flow');
+    const after = standIn.studio.getFlow(flowSid);
+    expect(after.revision).toBe(before.revision);
+    expect(after.definition).toEqual(before.definition);
+    expect(standIn.serverless.listBuilds(standIn.serverless.listServices()[0]!.sid)).toHaveLength(builds);
+    expect(h.processes.cdk('deploy')).toEqual([]);
+  });
+
+  it('is not in the way when studio/flow.json already carries what the canvas changed; moving widgets is no edit', async () => {
+    const deployed = standIn.studio.listRevisions(flowSid).find((x) => x.commitMessage === 'npm run deploy')!.definition;
+    publishInCanvas((states) => {
+      setBody('send_confirmed_es', bodyOf(deployed, 'send_confirmed_es'))(states);
+      const settings = states.find((x) => x.name === 'set_settings');
+      settings.properties.variables.find((v: any) => v.key === 'CUSTOMER_NAME').value = 'Owl Health Downtown';
+      for (const x of states) x.properties.offset = { x: x.properties.offset.x + 40, y: x.properties.offset.y };
+    });
+    const r = value(await runDeploy(harness(validEnv({ CUSTOMER_NAME: 'Owl Health Downtown' }), standIn, aws)));
+    expect(r.flow.outcome).toBe('updated');
+    expect(standIn.studio.getFlow(flowSid).commitMessage).toBe('npm run deploy');
+  });
+
+  it('is replaced with --replace-flow, and the deploy says so', async () => {
+    const edited = publishInCanvas(setBody('send_help', 'Call us.'));
+    const h = harness(validEnv(), standIn, aws);
+    const r = value(
+      await deploy({ ...h.deps, build, replaceFlow: true, randomSecret: () => 'generated-session-secret-0123456789abcdef0123456789' }),
+    );
+    expect(r.flow).toMatchObject({ sid: flowSid, outcome: 'updated', revision: edited + 1 });
+    const flow = standIn.studio.getFlow(flowSid);
+    expect(flow.commitMessage).toContain(`replaced canvas revision ${edited}`);
+    expect(bodyOf(flow.definition, 'send_help')).not.toBe('Call us.');
+    expect(h.output.join('\n')).toContain(
+      `--replace-flow: studio/flow.json will replace revision ${edited}: send_help: text changed (English)`,
+    );
+    expect(h.output.join('\n')).toContain(`(replaced the canvas edits of revision ${edited})`);
+  });
+
+  it('is updated as before when it is still the one the deploy published', async () => {
+    const before = standIn.studio.getFlow(flowSid).revision;
+    const r = value(await runDeploy(harness(validEnv({ CUSTOMER_NAME: 'Owl Health Uptown' }), standIn, aws)));
+    expect(r.flow).toMatchObject({ outcome: 'updated', revision: before + 1 });
+    expect(JSON.stringify(standIn.studio.getFlow(flowSid).definition)).toContain('Owl Health Uptown');
   });
 });

@@ -3,10 +3,9 @@
  * and, locally, to the local stand-ins under `__local/`.
  */
 
-export interface Problem {
-  field: string;
-  message: string;
-}
+import type { Problem, Session } from '../../../src/admin/api-types';
+
+export type { LoginResult, Problem, Session } from '../../../src/admin/api-types';
 
 /** An answer other than 2xx, with what the Function said. */
 export class ApiError extends Error {
@@ -19,21 +18,6 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
-}
-
-export interface Session {
-  token: string;
-  expires_at: string;
-  session_ends_at: string;
-  /** Who is logged in: `admin` (the built-in administrator) or a staff user's id. */
-  user_id?: string;
-  /** `admin` sees settings, users, export and the audit log; `staff` appointments and the inbox. */
-  role?: 'admin' | 'staff';
-}
-
-/** What the code step answers: the session, and this browser's device token. */
-export interface LoginResult extends Session {
-  device_token?: string;
 }
 
 const SESSION_KEY = 'pam.admin.session';

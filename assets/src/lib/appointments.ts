@@ -1,57 +1,7 @@
 import { call, describe } from './api';
 import { $, h, replaceChildren, whileBusy } from './dom';
 import { browserZone } from './time';
-
-interface ReminderSummary {
-  text: string;
-  next?: { n: number; at: string; at_local: string; reason?: string };
-  skipped: { n: number; reason: string; why: string }[];
-}
-
-interface AppointmentRow {
-  appointment_id: string;
-  disposition: string;
-  patient_name: string;
-  patient_phone: string;
-  provider_name: string;
-  provider_id?: string;
-  appointment_location: string;
-  appointment_local: string;
-  appointment_at: string;
-  patient_request: string;
-  /** Empty unless Twilio reported the number cannot receive texts. */
-  undeliverable?: string;
-  reminder: ReminderSummary;
-  updated_at: string;
-}
-
-interface TimelineEntry {
-  at: string;
-  at_local: string;
-  kind: 'ehr-event' | 'text' | 'reply' | 'ehr-request' | 'reminder' | 'system';
-  title: string;
-  detail?: string;
-  changes?: { field: string; label: string; from: string; to: string }[];
-  body?: string;
-  status?: string;
-  ref?: { label: string; id: string };
-}
-
-interface HistoryView {
-  appointment: AppointmentRow | null;
-  zone: { name: string; source: 'clinic' | 'appointment' };
-  timeline: TimelineEntry[];
-}
-
-interface AppointmentPage {
-  appointments: AppointmentRow[];
-  cursor?: string;
-  unreadable?: string[];
-  zone: { name: string; source: 'clinic' | 'browser' | 'utc' };
-  truncated?: true;
-  /** Some changes the EHR just sent are still being filed into this list (a large batch); they show within minutes. */
-  filing_behind?: true;
-}
+import type { AppointmentPage, AppointmentRow, CsvPage, HistoryView, TimelineEntry } from '../../../src/admin/api-types';
 
 const KIND_LABEL: Record<TimelineEntry['kind'], string> = {
   'ehr-event': 'EHR',
@@ -68,7 +18,7 @@ async function downloadCsv(table: 'appointments' | 'history', appointmentId?: st
   let cursor: string | undefined;
   let rows = 0;
   do {
-    const page = await call<{ csv: string; cursor?: string; rows: number }>('admin/export', {
+    const page = await call<CsvPage>('admin/export', {
       query: { table, cursor, appointment_id: appointmentId },
     });
     csv += page.csv;

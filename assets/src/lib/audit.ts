@@ -1,15 +1,6 @@
 import { call, describe } from './api';
 import { $, formatTime, h, replaceChildren, whileBusy } from './dom';
-
-interface AuditEntry {
-  id: string;
-  at: string;
-  actor: { user_id: string; role: string };
-  action: string;
-  outcome: 'success' | 'failure';
-  target: Record<string, string>;
-  client: { id?: string; ip?: string; user_agent?: string };
-}
+import type { AuditEntry, AuditPage, CsvPage } from '../../../src/admin/api-types';
 
 function today(): string {
   return new Date().toISOString().slice(0, 10);
@@ -46,7 +37,7 @@ export function setUpAudit() {
     if (!from.value) from.value = today();
     if (!to.value) to.value = today();
     try {
-      const page = await call<{ entries: AuditEntry[]; cursor?: string }>('admin/audit', {
+      const page = await call<AuditPage>('admin/audit', {
         query: { from: from.value, to: to.value, cursor: append ? cursor : undefined },
       });
       if (append) body.append(...page.entries.map(row));
@@ -67,7 +58,7 @@ export function setUpAudit() {
     let rows = 0;
     // Bounded: 500 pages of 200 entries is more than 93 days of a clinic's use.
     for (let page = 0; page < 500; page += 1) {
-      const got = await call<{ csv: string; cursor?: string; rows: number }>('admin/audit-export', {
+      const got = await call<CsvPage>('admin/audit-export', {
         query: { from: from.value, to: to.value, cursor: next },
       });
       csv += got.csv;

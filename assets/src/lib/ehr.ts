@@ -1,5 +1,6 @@
 import { call, describe, localFetch } from './api';
 import { $, formatTime, h, Poller, replaceChildren } from './dom';
+import type { EhrRequestsAnswer } from '../../../src/admin/api-types';
 
 interface SandboxRequest {
   id: string;
@@ -8,14 +9,6 @@ interface SandboxRequest {
   signature_valid: boolean;
   outcome: string;
   duplicate: boolean;
-}
-
-interface DeliveredRequest {
-  appointment_id: string;
-  event_id: string;
-  event_type: string;
-  requested_at: string;
-  delivery: { status: string; delivered_at?: string; attempts?: number; last_error?: string };
 }
 
 /**
@@ -63,7 +56,7 @@ export function setUpEhrPanel(options: { local: boolean; phone: () => string | u
       state.textContent = 'Send an event to see what the EHR receives for this patient.';
       return;
     }
-    const { requests } = await call<{ requests: DeliveredRequest[] }>('admin/ehr-requests', { query: { phone } });
+    const { requests } = await call<EhrRequestsAnswer>('admin/ehr-requests', { query: { phone } });
     state.textContent =
       requests.length === 0
         ? 'No requests for this patient yet.'
@@ -84,9 +77,9 @@ export function setUpEhrPanel(options: { local: boolean; phone: () => string | u
               'span',
               { class: 'muted' },
               r.delivery.status === 'delivered'
-                ? `delivered ${formatTime(r.delivery.delivered_at ?? '')} after ${r.delivery.attempts ?? 1} attempt(s)`
+                ? `delivered ${formatTime(r.delivery.delivered_at)} after ${r.delivery.attempts} attempt(s)`
                 : r.delivery.status === 'pending'
-                  ? `pending, ${r.delivery.attempts ?? 0} attempt(s)${r.delivery.last_error ? `: ${r.delivery.last_error}` : ''}`
+                  ? `pending, ${r.delivery.attempts} attempt(s)${r.delivery.last_error ? `: ${r.delivery.last_error}` : ''}`
                   : 'delivery unknown',
             ),
           ),

@@ -1,19 +1,7 @@
 import { call, describe } from './api';
 import { barChart, shortDay } from './chart';
 import { $, h, replaceChildren, setBanner, whileBusy } from './dom';
-
-type Figure = 'sent' | 'confirmation_asks' | 'delivered' | 'failed' | 'confirmed_by_text' | 'canceled_by_text' | 'no_shows' | 'opt_outs';
-
-interface FiguresAnswer {
-  from: string;
-  to: string;
-  figures: Figure[];
-  days: { day: string; counts: Record<Figure, number> }[];
-  totals: Record<Figure, number>;
-  confirmation_rate: number | null;
-  inbox_waiting: number;
-  definitions: Record<string, string>;
-}
+import type { Figure, FiguresAnswer } from '../../../src/admin/api-types';
 
 /** The figures in the order a practice manager reads them, with their names on the page. */
 const SHOWN: { figure: Figure; name: string }[] = [

@@ -1,16 +1,6 @@
 import { call, describe } from './api';
 import { $, formatTime, h, replaceChildren } from './dom';
-
-interface InboxItem {
-  id: string;
-  phone: string;
-  appointment_id?: string;
-  body: string;
-  intent: string;
-  at: string;
-  done_at?: string;
-  replies?: { id: string; at: string; by: string; status: 'sending' | 'sent' | 'failed' }[];
-}
+import type { InboxAnswer, InboxItem } from '../../../src/admin/api-types';
 
 /** A fresh id per send: the server texts once per id, so a retried request cannot text twice. */
 function newReplyId(): string {
@@ -64,7 +54,7 @@ export function setUpInbox() {
 
   async function load(): Promise<void> {
     try {
-      const { items, unread } = await call<{ items: InboxItem[]; unread: number }>('admin/inbox');
+      const { items, unread } = await call<InboxAnswer>('admin/inbox');
       count.textContent = unread > 0 ? `${unread} unread` : '';
       state.textContent =
         items.length === 0 ? 'Empty: every reply so far was understood.' : `${unread} unread of the ${items.length} most recent.`;

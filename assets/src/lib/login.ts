@@ -1,11 +1,6 @@
 import { ApiError, call, describe, deviceStore, localFetch, sessionStore, type LoginResult, type Session } from './api';
 import { $, Poller, setBanner, whileBusy } from './dom';
-
-interface Challenge {
-  challenge: string;
-  expires_at: string;
-  sent_to: string;
-}
+import type { LoginChallenge } from '../../../src/admin/api-types';
 
 interface LocalMessage {
   sid: string;
@@ -22,7 +17,7 @@ export function setUpLogin(options: { localAdminPhone?: string; onLoggedIn: (s: 
   const password = $<HTMLInputElement>('password');
   const username = $<HTMLInputElement>('username');
   const code = $<HTMLInputElement>('code');
-  let challenge: Challenge | undefined;
+  let challenge: LoginChallenge | undefined;
 
   const local = options.localAdminPhone;
   const localCode = $<HTMLOutputElement>('local-code');
@@ -80,7 +75,7 @@ export function setUpLogin(options: { localAdminPhone?: string; onLoggedIn: (s: 
       setBanner(message, 'loading', 'Checking the password and sending a code…');
       await rememberOldCodes();
       try {
-        challenge = await call<Challenge>('admin/login', {
+        challenge = await call<LoginChallenge>('admin/login', {
           method: 'POST',
           body: { username: username.value.trim(), password: password.value },
           auth: 'none',

@@ -1,10 +1,6 @@
 import { call, describe } from './api';
 import { $, formatTime, h, replaceChildren, setBanner, whileBusy } from './dom';
-
-interface OptOutsAnswer {
-  opt_outs: { phone: string; at: string; how: string; how_words: string }[];
-  cursor?: string;
-}
+import type { OptOutsAnswer } from '../../../src/admin/api-types';
 
 /**
  * The phones opted out of texts, searchable by part of the number. There is deliberately no

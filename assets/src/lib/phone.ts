@@ -1,16 +1,8 @@
 import { call, describe, localFetch } from './api';
 import { $, formatTime, h, Poller, replaceChildren } from './dom';
+import type { MessageView, MessagesAnswer } from '../../../src/admin/api-types';
 
 /** A message as the panel shows it; `inbound` means from the patient. */
-interface PanelMessage {
-  sid: string;
-  direction: string;
-  from: string;
-  to: string;
-  body: string;
-  status: string;
-  date_created: string;
-}
 
 /**
  * The patient's phone: the conversation, live. Locally it follows the virtual phone (its message
@@ -23,7 +15,7 @@ export function setUpPhonePanel(options: { local: boolean; onActivity: () => voi
   const replyForm = $<HTMLFormElement>('reply-form');
   const replyBody = $<HTMLInputElement>('reply-body');
   let phone: string | undefined;
-  let messages: PanelMessage[] = [];
+  let messages: MessageView[] = [];
   let stream: EventSource | undefined;
 
   const render = () => {
@@ -44,7 +36,7 @@ export function setUpPhonePanel(options: { local: boolean; onActivity: () => voi
     state.textContent = messages.length === 0 ? 'No messages yet.' : `${messages.length} message${messages.length === 1 ? '' : 's'}.`;
   };
 
-  const upsert = (m: PanelMessage) => {
+  const upsert = (m: MessageView) => {
     const i = messages.findIndex((x) => x.sid === m.sid);
     if (i >= 0) messages[i] = m;
     else messages.push(m);
@@ -55,14 +47,14 @@ export function setUpPhonePanel(options: { local: boolean; onActivity: () => voi
     if (!phone) return;
     const res = await localFetch(`__local/phones/${encodeURIComponent(phone)}/messages`, { cache: 'no-store' });
     if (!res.ok) throw new Error(`the local phone answered ${res.status}`);
-    messages = ((await res.json()) as { messages: PanelMessage[] }).messages;
+    messages = ((await res.json()) as { messages: MessageView[] }).messages;
     render();
   }
 
   const deployedPoller = new Poller(async () => {
     if (!phone) return;
     try {
-      const res = await call<{ messages: PanelMessage[] }>('admin/messages', { query: { phone } });
+      const res = await call<MessagesAnswer>('admin/messages', { query: { phone } });
       const before = messages.length;
       messages = res.messages;
       render();
@@ -85,7 +77,7 @@ export function setUpPhonePanel(options: { local: boolean; onActivity: () => voi
       loadLocal().catch((err: unknown) => (state.textContent = `The conversation could not be read: ${describe(err)}`));
       stream = new EventSource(`__local/phones/${encodeURIComponent(next)}/stream`);
       const onEvent = (e: MessageEvent<string>) => {
-        upsert(JSON.parse(e.data) as PanelMessage);
+        upsert(JSON.parse(e.data) as MessageView);
         options.onActivity();
       };
       stream.addEventListener('message', onEvent);

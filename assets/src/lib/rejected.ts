@@ -1,14 +1,6 @@
 import { call } from './api';
 import { $, formatTime, h, replaceChildren } from './dom';
-
-interface RejectedEvent {
-  id: string;
-  at: string;
-  execution_sid?: string;
-  appointment_id?: string;
-  event_type?: string;
-  problems: { field: string; message: string }[];
-}
+import type { RejectedEventsAnswer } from '../../../src/admin/api-types';
 
 /**
  * Events an integration engine posted to the Studio flow that we refused: the engine got Twilio's
@@ -20,7 +12,7 @@ export function setUpRejectedEvents() {
 
   async function load(): Promise<void> {
     try {
-      const { rejected } = await call<{ rejected: RejectedEvent[] }>('admin/rejected-events');
+      const { rejected } = await call<RejectedEventsAnswer>('admin/rejected-events');
       state.textContent =
         rejected.length === 0
           ? 'None: every event posted to the flow was recorded.'

@@ -1,10 +1,6 @@
 import { call, describe } from './api';
 import { $, h, replaceChildren, setBanner } from './dom';
-
-interface InForce {
-  settings: { key: string; label: string; words: string; variables: string[] }[];
-  simulation: { mode: 'local' | 'deployed'; enabled: boolean; allowed_phones?: number };
-}
+import type { SettingsInForce } from '../../../src/admin/api-types';
 
 /**
  * The settings in force, in sentences; answers whether the Simulation panel is available here
@@ -15,9 +11,9 @@ export function setUpSettingsInForce(options: { onSimulation: (enabled: boolean)
   const list = $('in-force-list');
 
   async function load(): Promise<void> {
-    let answer: InForce;
+    let answer: SettingsInForce;
     try {
-      answer = await call<InForce>('admin/settings-in-force');
+      answer = await call<SettingsInForce>('admin/settings-in-force');
     } catch (err) {
       setBanner(state, 'error', `The settings in force could not be read: ${describe(err)}`);
       return;

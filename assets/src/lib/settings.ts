@@ -1,11 +1,6 @@
 import { call, describe } from './api';
 import { $, h, replaceChildren, setBanner, whileBusy } from './dom';
-
-interface SettingsReport {
-  ok: boolean;
-  problems: { variable: string; problem: string; fix: string }[];
-  variables: { variable: string; state: 'ok' | 'default' | 'problem'; secret: boolean; value?: string }[];
-}
+import type { SettingsReport } from '../../../src/admin/api-types';
 
 export function setUpSettings(): { load(): Promise<void> } {
   const summary = $('settings-summary');

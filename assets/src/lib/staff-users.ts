@@ -1,16 +1,6 @@
 import { ApiError, call, describe } from './api';
 import { $, formatTime, h, replaceChildren, setBanner, whileBusy } from './dom';
-
-interface StaffUserRow {
-  id: string;
-  name: string;
-  phone?: string;
-  role: 'admin' | 'staff';
-  disabled?: boolean;
-  built_in?: boolean;
-  updated_at?: string;
-  updated_by?: string;
-}
+import type { StaffUserRow, UsersAnswer } from '../../../src/admin/api-types';
 
 /** The Users panel (admin only): list, add, disable or enable, change role. */
 export function setUpStaffUsers() {
@@ -85,7 +75,7 @@ export function setUpStaffUsers() {
 
   async function load(): Promise<void> {
     try {
-      const { users } = await call<{ users: StaffUserRow[] }>('admin/users');
+      const { users } = await call<UsersAnswer>('admin/users');
       replaceChildren(body, ...users.map(row));
       state.textContent = `${users.length} user${users.length === 1 ? '' : 's'}.`;
     } catch (err) {

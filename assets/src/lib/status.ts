@@ -1,11 +1,6 @@
 import { call, describe, localFetch } from './api';
 import { $, h, replaceChildren, setBanner, whileBusy } from './dom';
-
-interface StatusReport {
-  ok: boolean;
-  local: boolean;
-  components: { id: string; label: string; state: 'ok' | 'warning' | 'error'; detail: string; link?: { href: string; label: string } }[];
-}
+import type { StatusReport } from '../../../src/admin/api-types';
 
 export function setUpStatus(options: { local: boolean; afterSweep: () => void }): { load(): Promise<void> } {
   const summary = $('status-summary');

@@ -8,13 +8,16 @@ import { functionsEnvironment, functionsEnvironmentProblems } from './functions-
 import { ActionableError, formatDuration, StepFailure } from './report';
 import { loadDeploySettings, type DeploySettings } from './settings';
 import { integrationDetails } from './summary';
-import type { FlowInfo, FunctionsDeployment, Outcome, TwilioInventory } from './twilio';
+import { describeEdit } from './flow-edits';
+import type { FlowEdits, FlowInfo, FunctionsDeployment, Outcome, TwilioInventory } from './twilio';
 
 export interface DeployDeps extends CommandDeps {
   /** Builds the Functions service folder (build/service) and returns it. */
   build: () => Promise<{ dir: string; functions: string[] }>;
   /** Generates SESSION_SECRET the first time (kept on the service afterwards). */
   randomSecret?: () => string;
+  /** `--replace-flow`: publish studio/flow.json even over texts a clinic edited in the Studio canvas. */
+  replaceFlow?: boolean;
 }
 
 export interface DeploySummary {
@@ -82,6 +85,31 @@ export async function deploy(deps: DeployDeps): Promise<CommandResult<DeploySumm
     // checkInventory guarantees the number is there.
     const number = inventory.number as NonNullable<TwilioInventory['number']>;
     const knownFlowSid = inventory.flows[0]?.sid;
+
+    // Before anything is deployed: refusing after the Functions went up would leave them ahead of the flow.
+    const edits = knownFlowSid
+      ? await steps.run(
+          'Check the Studio Flow for edits made in the canvas',
+          'check the Twilio error above, then run `npm run deploy` again',
+          async () => {
+            const found = await twilio.flowEdits(
+              knownFlowSid,
+              flowDefinition(s, {
+                domain: inventory.environment?.domainName ?? '',
+                serviceSid: inventory.service?.sid,
+                environmentSid: inventory.environment?.sid,
+                functionSids: Object.fromEntries((inventory.build?.functions ?? []).map((f) => [f.path.replace(/^\//, ''), f.sid])),
+              }),
+            );
+            if (found.changes.length === 0) return { value: found, summary: `revision ${found.revision} is the one deployed` };
+            if (!deps.replaceFlow) throw canvasEditsRefused(knownFlowSid, found);
+            return {
+              value: found,
+              summary: `--replace-flow: studio/flow.json will replace ${describeEdits(found)}`,
+            };
+          },
+        )
+      : undefined;
 
     const built = await steps.run(
       'Build the Functions',
@@ -183,23 +211,17 @@ export async function deploy(deps: DeployDeps): Promise<CommandResult<DeploySumm
       'Publish the Studio Flow',
       'read the Studio errors above (they name the widget and property), fix studio/flow.json, and run `npm run deploy` again',
       async () => {
-        const definition = renderFlow(loadFlowTemplate(), {
-          functionsBaseUrl: `https://${functions.domain}`,
-          ieEndpoint: s.ieEndpoint,
-          customerName: s.customerName,
-          originMarker: originMarker(s.ieSigningSecret),
-          serviceSid: functions.serviceSid,
-          environmentSid: functions.environmentSid,
-          functionSids: functions.functionSids,
-        });
+        const definition = flowDefinition(s, functions);
         await twilio.validateFlow(definition).catch((err: unknown) => {
           throw new ActionableError(
             `Studio refused studio/flow.json: ${(err as Error).message}${validationDetails(err)}`,
             'fix studio/flow.json where the errors point, check it with `npm test`, and run `npm run deploy` again',
           );
         });
-        const f = await twilio.saveFlow(knownFlowSid, definition);
-        return { value: f, summary: `${f.outcome} ${f.sid}, revision ${f.revision}, published` };
+        const replacing = edits && edits.changes.length > 0 ? edits.revision : undefined;
+        const f = await twilio.saveFlow(knownFlowSid, definition, replacing);
+        const replaced = replacing === undefined ? '' : ` (replaced the canvas edits of revision ${replacing})`;
+        return { value: f, summary: `${f.outcome} ${f.sid}, revision ${f.revision}, published${replaced}` };
       },
     );
 
@@ -253,6 +275,38 @@ export async function deploy(deps: DeployDeps): Promise<CommandResult<DeploySumm
     }
     throw err;
   }
+}
+
+function flowDefinition(
+  s: DeploySettings,
+  at: { domain: string; serviceSid?: string | undefined; environmentSid?: string | undefined; functionSids: Record<string, string> },
+): Record<string, unknown> {
+  return renderFlow(loadFlowTemplate(), {
+    functionsBaseUrl: `https://${at.domain}`,
+    ieEndpoint: s.ieEndpoint,
+    customerName: s.customerName,
+    originMarker: originMarker(s.ieSigningSecret),
+    ...(at.serviceSid ? { serviceSid: at.serviceSid } : {}),
+    ...(at.environmentSid ? { environmentSid: at.environmentSid } : {}),
+    functionSids: at.functionSids,
+  });
+}
+
+function describeEdits(e: FlowEdits): string {
+  const what = e.status === 'draft' ? `the unpublished draft (revision ${e.revision})` : `revision ${e.revision}`;
+  return `${what}: ${e.changes.map(describeEdit).join('; ')}`;
+}
+
+/** The flow texts are the clinic's wording, not patient data, so the operator may see which changed. */
+function canvasEditsRefused(sid: string, e: FlowEdits): ActionableError {
+  const since =
+    e.deployedRevision === undefined
+      ? 'no revision of it was published by `npm run deploy`'
+      : `it was edited in the Studio canvas after revision ${e.deployedRevision}, the last one \`npm run deploy\` published`;
+  return new ActionableError(
+    `the Studio Flow ${sid} would lose edits: ${since}. Nothing was changed. Differing from studio/flow.json, ${describeEdits(e)}`,
+    "copy the wording you want to keep into studio/flow.json and run `npm run deploy` again (widgets that match are not counted), or run `npm run deploy -- --replace-flow` to publish studio/flow.json over the canvas edits (they stay in the flow's revision history)",
+  );
 }
 
 function pickSecrets(intake: DeploySettings['intake']): Record<string, string> {

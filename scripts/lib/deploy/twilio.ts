@@ -5,6 +5,7 @@ import type { ServiceInstance as MessagingServiceInstance } from 'twilio/lib/res
 import type { BuildInstance } from 'twilio/lib/rest/serverless/v1/service/build';
 import type { EnvironmentInstance } from 'twilio/lib/rest/serverless/v1/service/environment';
 import { createTwilioClient, type TwilioClient, type WithNullable } from '../../../src/twilio/client';
+import { canonical, canvasEdits, deployCommitMessage, isDeployCommit, type WidgetChange } from './flow-edits';
 import { ActionableError } from './report';
 import { createServerlessClient } from './serverless-client';
 import { FLOW_NAME, SERVICE_NAME } from './settings';
@@ -17,7 +18,6 @@ import { FLOW_NAME, SERVICE_NAME } from './settings';
 
 /** The environment without a domain suffix (Twilio calls it `production`): the live service. */
 const ENVIRONMENT_SUFFIX = '';
-const COMMIT_MESSAGE = 'npm run deploy';
 
 export interface ServiceInfo {
   sid: string;
@@ -78,6 +78,16 @@ export interface FunctionsDeployment {
 
 export type Outcome = 'created' | 'updated' | 'unchanged';
 
+export interface FlowEdits {
+  /** The revision Studio serves now, and whether it is published or a draft saved in the canvas. */
+  revision: number;
+  status: string;
+  /** The newest revision the deploy published; undefined when none was (a flow made by hand). */
+  deployedRevision: number | undefined;
+  /** Empty when overwriting loses nothing. */
+  changes: WidgetChange[];
+}
+
 export interface TwilioTarget {
   inspect(query: { phoneNumber?: string; verifyServiceSid?: string; verifyServiceName: string }): Promise<TwilioInventory>;
   deployFunctions(input: {
@@ -89,7 +99,14 @@ export interface TwilioTarget {
   /** Makes the environment's variables exactly `env`; returns the keys that changed. */
   setVariables(serviceSid: string, environmentSid: string, env: Record<string, string>): Promise<{ changed: string[]; removed: string[] }>;
   validateFlow(definition: Record<string, unknown>): Promise<void>;
-  saveFlow(existingSid: string | undefined, definition: Record<string, unknown>): Promise<FlowInfo & { outcome: Outcome }>;
+  /** How the flow Studio serves now differs from the revision `npm run deploy` last published. */
+  flowEdits(sid: string, incoming: Record<string, unknown>): Promise<FlowEdits>;
+  /** `replacing`: the canvas revision this save knowingly overwrites (named in the commit message). */
+  saveFlow(
+    existingSid: string | undefined,
+    definition: Record<string, unknown>,
+    replacing?: number,
+  ): Promise<FlowInfo & { outcome: Outcome }>;
   pointNumber(numberSid: string, smsUrl: string): Promise<Outcome>;
   /** The Messaging Service, or undefined when the account has none with this SID. */
   fetchMessagingService(sid: string): Promise<{ sid: string; statusCallback: string } | undefined>;
@@ -110,21 +127,6 @@ export interface TwilioCredentials {
   apiKeySecret: string;
   /** The local stand-in; unset in production. */
   apiBaseUrl?: string;
-}
-
-/** JSON with sorted keys, so two definitions compare by content, not by key order. */
-function canonical(value: unknown): string {
-  const sort = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sort);
-    if (v && typeof v === 'object')
-      return Object.fromEntries(
-        Object.entries(v)
-          .sort(([a], [b]) => a.localeCompare(b))
-          .map(([k, x]) => [k, sort(x)]),
-      );
-    return v;
-  };
-  return JSON.stringify(sort(value));
 }
 
 function isNotFound(err: unknown): boolean {
@@ -298,7 +300,35 @@ export class TwilioDeployTarget implements TwilioTarget {
     await this.sdk.studio.v2.flowValidate.update({ friendlyName: FLOW_NAME, status: 'published', definition });
   }
 
-  async saveFlow(existingSid: string | undefined, definition: Record<string, unknown>): Promise<FlowInfo & { outcome: Outcome }> {
+  async flowEdits(sid: string, incoming: Record<string, unknown>): Promise<FlowEdits> {
+    const flow = this.sdk.studio.v2.flows(sid);
+    const current = await flow.fetch();
+    const found = { revision: current.revision, status: current.status };
+    if (isDeployCommit(current.commitMessage)) return { ...found, deployedRevision: current.revision, changes: [] };
+    // Walked back one fetch at a time: the SDK's revisions.list() cannot build its items (it throws on
+    // the revision number it was never given), and canvas revisions since a deploy are usually few.
+    let ours: { revision: number; definition: unknown } | undefined;
+    for (let n = current.revision - 1; n >= 1 && !ours; n -= 1) {
+      const r = await flow
+        .revisions(String(n))
+        .fetch()
+        .catch((err: unknown) => {
+          if (isNotFound(err)) return undefined;
+          throw err;
+        });
+      if (r && isDeployCommit(r.commitMessage)) ours = { revision: r.revision, definition: r.definition };
+    }
+    // No baseline to compare with: every widget the deploy would change counts as the clinic's.
+    const deployed = ours?.definition ?? { states: [] };
+    return { ...found, deployedRevision: ours?.revision, changes: canvasEdits(deployed, current.definition, incoming) };
+  }
+
+  async saveFlow(
+    existingSid: string | undefined,
+    definition: Record<string, unknown>,
+    replacing?: number,
+  ): Promise<FlowInfo & { outcome: Outcome }> {
+    const commitMessage = deployCommitMessage(replacing);
     let outcome: Outcome;
     let flow;
     if (!existingSid) {
@@ -306,7 +336,7 @@ export class TwilioDeployTarget implements TwilioTarget {
         friendlyName: FLOW_NAME,
         status: 'published',
         definition,
-        commitMessage: COMMIT_MESSAGE,
+        commitMessage,
       });
       outcome = 'created';
     } else {
@@ -316,7 +346,7 @@ export class TwilioDeployTarget implements TwilioTarget {
         flow = current;
         outcome = 'unchanged';
       } else {
-        flow = await this.sdk.studio.v2.flows(existingSid).update({ status: 'published', definition, commitMessage: COMMIT_MESSAGE });
+        flow = await this.sdk.studio.v2.flows(existingSid).update({ status: 'published', definition, commitMessage });
         outcome = 'updated';
       }
     }
