@@ -358,7 +358,7 @@ export class S3AppointmentStore implements AppointmentStore {
         if (day && wanted.has(day)) keys.push({ day, key });
       }
     }
-    const shards: { day: string; stored: unknown }[] = new Array(keys.length);
+    const shards = new Array<{ day: string; stored: unknown }>(keys.length);
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < keys.length; i = next++) {
@@ -568,7 +568,7 @@ export class S3AppointmentStore implements AppointmentStore {
     );
     const keys = (page.Contents ?? []).flatMap((o) => (o.Key && o.Key < before ? [o.Key] : [])).sort();
     const taken = keys.slice(0, size);
-    const entries: (AuditEntry | undefined)[] = new Array(taken.length);
+    const entries = new Array<AuditEntry | undefined>(taken.length);
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < taken.length; i = next++) {
@@ -631,7 +631,7 @@ export class S3AppointmentStore implements AppointmentStore {
     const prefixes = (page.CommonPrefixes ?? []).flatMap((p) => (p.Prefix ? [p.Prefix] : [])).sort();
     const taken = prefixes.slice(0, size);
     const ids = taken.map(appointmentIdOfPrefix);
-    const states: (AppointmentState | undefined)[] = new Array(ids.length);
+    const states = new Array<AppointmentState | undefined>(ids.length);
     const unreadable: string[] = [];
     let next = 0;
     const worker = async () => {
