@@ -49,12 +49,12 @@ describe('readDeploySettings', () => {
   it('makes the bucket deletable only through the deleteData context flag, never from the environment', () => {
     expect(read({ deleteData: 'true' }).props.deleteDataOnDestroy).toBe(true);
     expect(read({ deleteData: true }).props.deleteDataOnDestroy).toBe(true);
-    expect(read({}, { deleteData: 'true', DELETE_DATA: 'true' } as Env).props.deleteDataOnDestroy).toBe(false);
+    expect(read({}, { deleteData: 'true', DELETE_DATA: 'true' }).props.deleteDataOnDestroy).toBe(false);
   });
 
   it('takes the Functions key slots from context only, as the deploy passes them', () => {
     expect(read({ functionsKeys: 'a,b' }).props.functionsKeySlots).toEqual(['a', 'b']);
-    expect(read({}, { functionsKeys: 'b', FUNCTIONS_KEYS: 'b' } as Env).props.functionsKeySlots).toBeUndefined();
+    expect(read({}, { functionsKeys: 'b', FUNCTIONS_KEYS: 'b' }).props.functionsKeySlots).toBeUndefined();
     expect(() => read({ functionsKeys: 'a,c' })).toThrow(/functionsKeys "a,c"/);
   });
 

@@ -15,13 +15,16 @@ export interface DeploySettings {
  * environment (.env, as `npm run deploy` exports it) second. Values are checked by the stack;
  * this only turns text into the right types and reports every unreadable value at once.
  */
+/** Context values arrive as text, or parsed (numbers, booleans, JSON objects) when given as JSON. */
+const asText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+
 export function readDeploySettings(context: (key: string) => unknown, env: Env): DeploySettings {
   const problems: string[] = [];
   const text = (contextKey: string, envKey: string): string | undefined => {
     const v = context(contextKey) ?? env[envKey];
     if (v === undefined) return undefined;
     // The CDK CLI hands `-c KEY={"a":"b"}` over parsed; the stack wants the text.
-    const s = (typeof v === 'object' ? JSON.stringify(v) : String(v)).trim();
+    const s = asText(v).trim();
     return s === '' ? undefined : s;
   };
   const integer = (contextKey: string, envKey: string): number | undefined => {
@@ -33,14 +36,14 @@ export function readDeploySettings(context: (key: string) => unknown, env: Env):
 
   const customerCode = text('customerCode', 'CUSTOMER_CODE') ?? 'local';
   // Only an explicit context flag may make the data deletable, never a leftover .env line.
-  const deleteData = String(context('deleteData') ?? 'false') === 'true';
+  const deleteData = asText(context('deleteData') ?? 'false') === 'true';
   const schedule = text('sweepSchedule', 'SWEEP_SCHEDULE');
   if (schedule !== undefined && !SweepSchedule.safeParse(schedule).success) {
     problems.push(`SWEEP_SCHEDULE (context sweepSchedule) "${schedule}" must be rate(...) or cron(...)`);
   }
   // Context only: the deploy passes the slots the stack has (a leftover .env line must not drop a key).
   const rawKeys = context('functionsKeys');
-  const keys = rawKeys === undefined || rawKeys === null || String(rawKeys).trim() === '' ? undefined : String(rawKeys).trim();
+  const keys = rawKeys === undefined || rawKeys === null || asText(rawKeys).trim() === '' ? undefined : asText(rawKeys).trim();
   const slots = keys?.split(',').map((k) => k.trim());
   if (slots && !slots.every((k): k is FunctionsKeySlot => (FUNCTIONS_KEY_SLOTS as readonly string[]).includes(k))) {
     problems.push(`context functionsKeys "${keys}" must be a, b or a,b`);

@@ -2,37 +2,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'dotenv';
+import { LOCAL_VARIABLES } from '../src/config/local-settings';
 import { startLocalStack } from '../src/local/stack';
 import { portFrom } from '../src/local/stack-settings';
 import { buildService, ROOT, SERVICE_DIR } from './lib/build-service';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-/**
- * What `.env` and the environment may change locally. Everything else (credentials, IE_ENDPOINT,
- * the Twilio number, S3) stays local even when `.env` is filled in for a deploy, so a local run
- * never texts real phones, posts to the real EHR or touches the real bucket.
- */
-const LOCAL_VARIABLES = [
-  'PORT',
-  'S3_PORT',
-  'HOST',
-  'LOCAL_DATA_DIR',
-  'LOG_LEVEL',
-  'CUSTOMER_NAME',
-  'DEFAULT_PHONE_COUNTRY',
-  'REMINDER_FIRST_TIMING',
-  'REMINDER_SECOND_TIMING',
-  'REMINDER_OUTREACH_START',
-  'REMINDER_OUTREACH_FINISH',
-  'REMINDER_MIN_GAP_HOURS',
-  'SWEEP_INTERVAL_SECONDS',
-  'SWEEP_RATE_PER_SECOND',
-  'SWEEP_CONCURRENCY',
-  'LOCAL_FHIR_SANDBOX',
-  'EHR_DEFAULT_TIMEZONE',
-  'EHR_FACILITY_TIMEZONES',
-];
 
 async function main() {
   const envFile = path.join(ROOT, '.env');

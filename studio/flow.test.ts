@@ -234,7 +234,7 @@ describe('studio/flow.json', () => {
     for (const s of flow.states) {
       const timeout = s.properties.timeout;
       if (timeout === undefined) continue;
-      expect(String(timeout), `${s.name}.timeout`).toMatch(/^\d+$/);
+      expect(String(timeout as string | number), `${s.name}.timeout`).toMatch(/^\d+$/);
     }
   });
 

@@ -183,7 +183,7 @@ function cases(seed: number, key: string): FuzzCase[] {
   for (let i = 0; i < 90; i += 1) {
     const field = g.pick(TEXT_FIELDS);
     const bad = g.pick(BAD_CHARS);
-    const valid = String(base(0)[field] ?? 'Ana');
+    const valid = String((base(0)[field] as string | undefined) ?? 'Ana');
     const at = g.int(0, valid.length);
     out.push(
       post(
@@ -440,8 +440,7 @@ function cases(seed: number, key: string): FuzzCase[] {
     '{"a":"\\ud800"',
     '\u0000{}',
   ];
-  for (let i = 0; i < 14; i += 1)
-    out.push(post('encodings', `malformed JSON ${JSON.stringify(malformedJson[i])}`, malformedJson[i] as string));
+  for (let i = 0; i < 14; i += 1) out.push(post('encodings', `malformed JSON ${JSON.stringify(malformedJson[i])}`, malformedJson[i]));
   out.push({
     category: 'encodings',
     what: 'UTF-16LE body',

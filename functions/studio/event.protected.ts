@@ -10,7 +10,7 @@ export const handler = functionHandler(
   async (runtime, event, context, requestId) => {
     const unsigned = unsignedReply(runtime, context, event, requestId, 'studio event');
     if (unsigned) return unsigned;
-    const text = (key: string) => (typeof event[key] === 'string' ? (event[key] as string) : '');
+    const text = (key: string) => (typeof event[key] === 'string' ? event[key] : '');
     const answer = await recordStudioEvent(
       {
         record: runtime.record,

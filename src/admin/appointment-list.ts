@@ -65,7 +65,7 @@ export function parseAppointmentQuery(params: Record<string, unknown>): ParsedQu
   const q = parsed.data;
   const problems: { field: string; message: string }[] = [];
   for (const f of ['from', 'to'] as const)
-    if (q[f] && !DateTime.fromISO(q[f] as string).isValid) problems.push({ field: f, message: 'is not a calendar date' });
+    if (q[f] && !DateTime.fromISO(q[f]).isValid) problems.push({ field: f, message: 'is not a calendar date' });
   if (q.from && q.to && q.to < q.from) problems.push({ field: 'to', message: 'is before from' });
   if (q.range && q.range !== 'all' && (q.from || q.to)) problems.push({ field: 'range', message: 'cannot be combined with from/to' });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, query: q };
@@ -214,7 +214,7 @@ async function candidates(deps: ListDeps, query: AppointmentQuery): Promise<{ id
 }
 
 async function readStates(deps: ListDeps, ids: string[], unreadable: string[]): Promise<AppointmentState[]> {
-  const out: (AppointmentState | null)[] = new Array(ids.length).fill(null);
+  const out = new Array<AppointmentState | null>(ids.length).fill(null);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < ids.length; i = next++) {

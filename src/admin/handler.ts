@@ -92,7 +92,7 @@ export function adminFunction(auth: AdminAuth, body: (call: AdminCall) => Promis
     const requestId = newRequestId();
     try {
       const admin = adminRuntime(context);
-      const headers = ((event.request as { headers?: Headers } | undefined)?.headers ?? {}) as Headers;
+      const headers = (event.request as { headers?: Headers } | undefined)?.headers ?? {};
       const params = Object.fromEntries(Object.entries(event).filter(([k]) => k !== 'request'));
       const client = clientKey(headers['x-client-id']);
       const audit: AuditContext = {

@@ -132,7 +132,7 @@ function fhirLines(body: unknown): RecordedLine[] {
     const coded = Object.fromEntries(
       (issue.details?.coding ?? [])
         .filter((c) => c.system?.startsWith(`${OUTCOME_SYSTEM}:`))
-        .map((c) => [c.system?.slice(OUTCOME_SYSTEM.length + 1), c.code]),
+        .map((c): [string, string | undefined] => [c.system?.slice(OUTCOME_SYSTEM.length + 1) ?? '', c.code]),
     );
     if (!coded['appointment-id'] || !coded.outcome) return [];
     return [

@@ -191,7 +191,7 @@ export async function appointmentTimeline(
   }
 
   // What we asked the EHR on the patient's behalf, and whether it got there.
-  const pending = requests.length > 0 ? new Map((await deps.store.listOutbox<EhrRequest>('ehr')).map((o) => [o.id, o])) : new Map();
+  const pending = new Map((requests.length > 0 ? await deps.store.listOutbox<EhrRequest>('ehr') : []).map((o) => [o.id, o] as const));
   for (const r of requests) {
     const receipt = (await deps.store.getReceipt(appointmentId, r.event_id)) as EhrReceipt | null;
     const waiting = pending.get(r.event_id);

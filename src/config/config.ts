@@ -170,7 +170,7 @@ export const FunctionsConfig = z.object({
     .string()
     .optional()
     .transform((v, ctx) => {
-      if (v === undefined) return {} as Record<string, string>;
+      if (v === undefined) return {};
       const problem = facilityZonesProblem(v);
       if (problem) {
         ctx.addIssue({ code: 'custom', message: problem });

@@ -149,7 +149,7 @@ export function parseEhrEvent(
   const problems: FieldProblem[] = parsed.success ? [] : parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
   const bad = new Set(problems.map((p) => p.field));
   const input = raw as Record<string, unknown>;
-  const str = (k: string): string | undefined => (!bad.has(k) && typeof input[k] === 'string' ? (input[k] as string) : undefined);
+  const str = (k: string): string | undefined => (!bad.has(k) && typeof input[k] === 'string' ? input[k] : undefined);
 
   const phone = str('patient_phone');
   const e164 = phone === undefined ? undefined : normalisePhone(phone, options.defaultCountry);

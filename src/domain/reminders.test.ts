@@ -438,7 +438,7 @@ describe('appointments that get no more reminders', () => {
   ] as const;
   for (const { name, extra, stopped, check, action } of stopCases)
     it(`sends no reminder when ${name}`, () => {
-      const state = appointment(at, 'America/New_York', extra as Partial<AppointmentState>);
+      const state = appointment(at, 'America/New_York', extra);
       const plan = planReminders(state, policy(), due);
       expect(plan.stopped).toBe(stopped);
       expect(plan.next?.kind).not.toBe('remind');

@@ -314,6 +314,7 @@ function readProvider(actor: Actor, sources: FieldSources, issues: Issue[]): Par
   const fields: Partial<MappedFields> = {};
   const id: unknown = actor.located?.resource.id ?? relativeId(actor.ref.reference);
   if (id) {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a located resource is unchecked JSON: a number id prints as itself
     fields.provider_id = `Practitioner/${String(id)}`;
     sources.provider_id = actor.located ? `${actor.located.path}.id` : `${actor.path}.reference`;
   }

@@ -292,7 +292,7 @@ describe('status → event type, against the stored appointment', () => {
     ['checked-in', { status: 'checked-in' }, stored(), undefined],
     ['fulfilled', { status: 'fulfilled' }, stored(), undefined],
   ] as const)('%s', (_name, over, store, type) => {
-    const d = decideEventType({ ...facts, ...over } as MappedAppointment, store);
+    const d = decideEventType({ ...facts, ...over }, store);
     expect('type' in d ? d.type : undefined).toBe(type);
   });
 

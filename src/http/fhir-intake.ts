@@ -304,7 +304,7 @@ async function recordMapped(
       type = decision.type;
     }
     const eventTime = logged?.at ?? m.eventTime?.value ?? now;
-    const flat: EhrEventInput = { ...m.fields, event_type: type as EhrEventInput['event_type'], event_datetime_utc: eventTime };
+    const flat: EhrEventInput = { ...m.fields, event_type: type, event_datetime_utc: eventTime };
     const parsed = parseEhrEvent(flat, limits);
     if (!parsed.ok) {
       const sources = { ...m.sources, ...(m.eventTime ? { event_datetime_utc: m.eventTime.path } : {}) };

@@ -35,7 +35,7 @@ export async function createFunctionsApp(options: {
     enableDebugLogs: false,
     routes,
   });
-  return server.getApp() as unknown as Express;
+  return server.getApp();
 }
 
 /**

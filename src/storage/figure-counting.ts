@@ -58,6 +58,7 @@ export async function countFactsWith(io: FigureIo, facts: FactToCount[]): Promis
       await Promise.all(dayFacts.map((f) => io.remove(f.marker).catch(() => undefined)));
     }
   }
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows the first caught error unchanged
   if (failure !== undefined) throw failure;
   return fresh.length;
 }

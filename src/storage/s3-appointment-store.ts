@@ -315,7 +315,7 @@ export class S3AppointmentStore implements AppointmentStore {
         if (day && wanted.has(day)) keys.push({ day, key });
       }
     }
-    const shards: { day: string; stored: unknown }[] = new Array(keys.length);
+    const shards = new Array<{ day: string; stored: unknown }>(keys.length);
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < keys.length; i = next++) {
@@ -512,7 +512,7 @@ export class S3AppointmentStore implements AppointmentStore {
     const prefixes = (page.CommonPrefixes ?? []).flatMap((p) => (p.Prefix ? [p.Prefix] : [])).sort();
     const taken = prefixes.slice(0, size);
     const ids = taken.map(appointmentIdOfPrefix);
-    const states: (AppointmentState | undefined)[] = new Array(ids.length);
+    const states = new Array<AppointmentState | undefined>(ids.length);
     const unreadable: string[] = [];
     let next = 0;
     const worker = async () => {

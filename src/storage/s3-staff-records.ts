@@ -49,7 +49,7 @@ export class S3StaffRecords implements StaffRecords {
     );
     const keys = (page.Contents ?? []).flatMap((o) => (o.Key && o.Key < before ? [o.Key] : [])).sort();
     const taken = keys.slice(0, size);
-    const entries: (AuditEntry | undefined)[] = new Array(taken.length);
+    const entries = new Array<AuditEntry | undefined>(taken.length);
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < taken.length; i = next++) {

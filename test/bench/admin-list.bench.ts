@@ -122,7 +122,7 @@ async function main() {
     const token = issueToken(stack.env.SESSION_SECRET ?? '', 'session', Date.now()).token;
     const get = async (query: Record<string, string>) => {
       const started = performance.now();
-      const res = await fetch(`${stack.url}/admin/appointments?${new URLSearchParams(query)}`, {
+      const res = await fetch(`${stack.url}/admin/appointments?${new URLSearchParams(query).toString()}`, {
         headers: { authorization: `Bearer ${token}` },
       });
       const json = (await res.json()) as { appointments: unknown[]; cursor?: string; scanned: number };

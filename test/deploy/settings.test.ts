@@ -156,7 +156,7 @@ describe('the deploy configuration', () => {
       r.ok &&
         functionsEnvironment(r.settings, {
           outputs: { BucketName: 'b', Region: 'us-east-1' } as never,
-          key: { accessKeyId: 'AKIA', secretAccessKey: 's' } as never,
+          key: { accessKeyId: 'AKIA', secretAccessKey: 's' },
           verifyServiceSid: 'VA',
           sessionSecret: 'x',
         }),

@@ -121,7 +121,7 @@ describe('staff users and the audit log in Chromium', () => {
   it('the administrator disables the user, ending their session, and reads and exports the audit log', async () => {
     // Nina's session token, kept as another browser would keep it, before the administrator disables her.
     await logIn(NINA.id, NINA.later, NINA.phone);
-    const ninaToken = (await page.evaluate("JSON.parse(sessionStorage.getItem('pam.admin.session')).token")) as string;
+    const ninaToken = await page.evaluate<string>("JSON.parse(sessionStorage.getItem('pam.admin.session')).token");
     await logOut();
     await logIn('admin', t.stack.env.APPLICATION_PASSWORD ?? '', t.stack.env.ADMINISTRATOR_PHONE ?? '');
     const row = page.locator('#users-table tr[data-user="nina"]');

@@ -81,9 +81,9 @@ export interface AxeFinding {
 export async function axeFindings(page: Page, selectors?: string[]): Promise<{ passes: number; violations: AxeFinding[] }> {
   await page.evaluate(readFileSync(path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8'));
   const context = selectors ? `{ include: ${JSON.stringify(selectors.map((s) => [s]))} }` : 'document';
-  const found = (await page.evaluate(
+  const found = await page.evaluate<{ passes: number; violations: AxeFinding[] }>(
     `axe.run(${context}, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }).then((r) => ({ passes: r.passes.length, violations: r.violations.map((v) => ({ id: v.id, impact: v.impact || 'unknown', targets: v.nodes.map((n) => n.target.join(' ')) })) }))`,
-  )) as { passes: number; violations: AxeFinding[] };
+  );
   // Rules that passed prove the check looked at something (an empty selection passes vacuously).
   expect(found.passes).toBeGreaterThan(3);
   return found;

@@ -85,7 +85,7 @@ export function setUpStaffUsers() {
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    const data = Object.fromEntries(fields.map((f) => [f, ($(`user-${f}`) as HTMLInputElement | HTMLSelectElement).value]));
+    const data = Object.fromEntries(fields.map((f) => [f, $<HTMLInputElement | HTMLSelectElement>(`user-${f}`).value]));
     for (const f of fields) $(`user-${f}`).removeAttribute('aria-invalid');
     void whileBusy($<HTMLButtonElement>('user-submit'), async () => {
       try {

@@ -213,7 +213,7 @@ export class CdkAwsTarget implements AwsTarget {
       return {
         name: stack.StackName ?? this.target.stackName,
         status: stack.StackStatus ?? 'unknown',
-        outputs: Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? ''])) as Partial<StackOutputs>,
+        outputs: Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? ''])),
         source: 'CloudFormation',
       };
     } catch (err) {

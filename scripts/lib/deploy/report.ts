@@ -56,7 +56,7 @@ export class ActionableError extends Error {
 
 export interface StepContext {
   /** A progress line under the step (indented, masked). */
-  note(line: string): void;
+  note: (line: string) => void;
 }
 
 export interface StepResult<T> {

@@ -269,7 +269,7 @@ export function loadDeploySettings(env: Env, options: LoadOptions = {}): Loaded<
         secondTiming: hhmm('REMINDER_SECOND_TIMING'),
         outreachStart: hhmm('REMINDER_OUTREACH_START'),
         outreachFinish: hhmm('REMINDER_OUTREACH_FINISH'),
-        ...(value(env, 'REMINDER_MIN_GAP_HOURS') !== undefined ? { minGapHours: value(env, 'REMINDER_MIN_GAP_HOURS') as string } : {}),
+        ...(value(env, 'REMINDER_MIN_GAP_HOURS') !== undefined ? { minGapHours: value(env, 'REMINDER_MIN_GAP_HOURS') } : {}),
       },
       ...(c.TWILIO_MESSAGING_SERVICE_SID ? { messagingServiceSid: c.TWILIO_MESSAGING_SERVICE_SID } : {}),
       applicationPassword: c.APPLICATION_PASSWORD,

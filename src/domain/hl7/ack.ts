@@ -1,4 +1,4 @@
-import { DEFAULT_DELIMITERS, encodeField, escapeValue, valueAt, type Er7Message, type Field } from './er7';
+import { DEFAULT_DELIMITERS, encodeField, escapeValue, valueAt, type Er7Message } from './er7';
 import type { Hl7Position } from './siu';
 
 /** Original-mode acknowledgement codes (HL7 v2.5 §2.9.2): accepted, application error, application reject. */
@@ -50,7 +50,7 @@ function tsOf(d: Date): string {
 export function buildAck(input: AckInput): string {
   const msh = input.original?.segments[0];
   const d = input.original?.delimiters ?? DEFAULT_DELIMITERS;
-  const raw = (n: number): string => (msh?.fields[n] ? encodeField(msh.fields[n] as Field, d) : '');
+  const raw = (n: number): string => (msh?.fields[n] ? encodeField(msh.fields[n], d) : '');
   const e = (t: string) => escapeValue(t, d);
   const trigger = valueAt(msh, 9, 2);
   const hasStructure = valueAt(msh, 9, 3) !== '';

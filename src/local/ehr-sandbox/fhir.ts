@@ -135,13 +135,13 @@ export class SandboxFhir {
       res.status(status).type('application/fhir+json').send(JSON.stringify(body));
     };
     router.get('/:type/:id', (req, res) => {
-      const { type, id } = req.params as { type: string; id: string };
+      const { type, id } = req.params;
       const found = TYPE.test(type) && ID.test(id) ? this.get(type, id) : undefined;
       if (found) served(req, res, 200, found);
       else served(req, res, 404, outcome('not-found', `${type}/${id} is not on this server`));
     });
     router.get('/:type', (req, res) => {
-      const { type } = req.params as { type: string };
+      const { type } = req.params;
       const wanted = typeof req.query.identifier === 'string' ? req.query.identifier : undefined;
       if (!wanted) {
         served(req, res, 400, outcome('not-supported', 'this server searches by identifier only'));
@@ -163,7 +163,7 @@ export class SandboxFhir {
       });
     });
     router.put('/:type/:id', express.json({ limit: '256kb', type: ['application/json', 'application/fhir+json'] }), (req, res) => {
-      const { type, id } = req.params as { type: string; id: string };
+      const { type, id } = req.params;
       const body = (req.body ?? {}) as Record<string, unknown>;
       if (body.resourceType !== type || body.id !== id) {
         served(req, res, 400, outcome('invalid', 'the body must be a resource whose resourceType and id match the URL'));

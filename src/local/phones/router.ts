@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { TwilioApiError, type MessageRecord } from '../twilio/contracts';
-import { conversationPhone, DELIVERY_FAILURES, type Carrier, type DeliveryFailureCode } from './carrier';
+import { conversationPhone, DELIVERY_FAILURES, type Carrier } from './carrier';
 import { isE164, MAX_BODY_LENGTH, normaliseAddress } from './sms';
 import { normalisePhone, type CountryCode } from '../../domain/phone';
 
@@ -133,7 +133,7 @@ export function createPhonesRouter(carrier: Carrier, options: { defaultCountry?:
   router.put('/phones/:phone/delivery', (req, res) => {
     const { phone } = parse(PhoneParam, req.params);
     const { error_code } = parse(DeliverySetting, req.body ?? {});
-    carrier.setDeliveryFailure(phone, (error_code ?? undefined) as DeliveryFailureCode | undefined);
+    carrier.setDeliveryFailure(phone, error_code ?? undefined);
     res.json({ phone, error_code, error_message: error_code ? DELIVERY_FAILURES[error_code] : null });
   });
 

@@ -31,6 +31,7 @@ function javaString(v: unknown): string {
     return `{${Object.entries(v)
       .map(([k, x]) => `${k}=${javaString(x)}`)
       .join(', ')}}`;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- Java prints any other object by its toString too
   return String(v);
 }
 

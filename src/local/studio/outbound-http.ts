@@ -1,4 +1,5 @@
 import twilio from 'twilio';
+import type { ReadableStreamReadResult } from 'node:stream/web';
 
 /**
  * Studio's outbound HTTP for make-http-request and run-function (docs/studio-engine.md §2.6, §2.7):
@@ -61,7 +62,7 @@ async function readLimited(res: Response, limit: number): Promise<string | undef
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = (await reader.read()) as ReadableStreamReadResult<Uint8Array>;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {

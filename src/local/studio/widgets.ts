@@ -23,7 +23,7 @@ export const DEFAULT_WAIT_SECONDS = 3600;
 export interface WidgetEnv {
   accountSid: string;
   ctx: StudioContext;
-  render(template: string): Promise<string>;
+  render: (template: string) => Promise<string>;
   now(): number;
   messages: MessageSender;
   http: Omit<OutboundOptions, 'redirect'>;

@@ -92,7 +92,7 @@ export function buildJson(accountSid: string, b: ServerlessBuild, version: (sid:
     sids.flatMap((sid) => {
       const v = version(sid);
       if (!v) return [];
-      const { url: _url, links: _links, ...rest } = versionJson(accountSid, v) as ReturnType<typeof versionJson> & { links?: unknown };
+      const { url: _url, links: _links, ...rest } = versionJson(accountSid, v);
       return [rest];
     });
   return {
@@ -182,7 +182,7 @@ export function dependencies(req: Request): { name: string; version: string }[] 
 
 /** One page in the v1 envelope: `{ <key>: [...], meta: { key, page, page_size, next_page_url, … } }`. */
 export function page<T>(req: Request, items: T[], path: string, key: string) {
-  const q = (name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined);
+  const q = (name: string) => (typeof req.query[name] === 'string' ? req.query[name] : undefined);
   const size = Number(q('PageSize') ?? DEFAULT_PAGE_SIZE);
   const pageNo = Number(q('Page') ?? 0);
   if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE)
