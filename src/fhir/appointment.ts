@@ -392,8 +392,7 @@ export function unresolvedReferences(
   const parsed = AppointmentResource.safeParse(item.located.resource);
   if (!parsed.success) return [];
   return parsed.data.participant.flatMap((p, i) => {
-    const reference = p.actor?.reference;
-    const type = p.actor ? referenceType(p.actor) : undefined;
+    const [reference, type] = [p.actor?.reference, p.actor ? referenceType(p.actor) : undefined];
     if (!reference || reference.startsWith('#') || !type || !['Patient', 'Practitioner', 'Location'].includes(type) || resolve(reference))
       return [];
     return [{ reference, type, path: `${item.located.path}.participant[${i}].actor` }];
