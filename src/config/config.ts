@@ -1,17 +1,9 @@
 import { z } from 'zod';
 import { getCountries, type CountryCode } from 'libphonenumber-js/min';
 import { compactPhone, isE164 } from '../domain/e164';
+import { DEFAULT_REMINDER_POLICY } from '../domain/reminder-defaults';
 import { parseAppointmentZone } from '../domain/time';
-import {
-  AccountSid,
-  ApiKeySecret,
-  ApiKeySid,
-  DEFAULT_MIN_GAP_HOURS,
-  E164Phone,
-  FlowSid,
-  MessagingServiceSid,
-  reminderSetting,
-} from './rules';
+import { AccountSid, ApiKeySecret, ApiKeySid, E164Phone, FlowSid, MessagingServiceSid, reminderSetting } from './rules';
 
 /**
  * The one place that reads configuration. Each runtime (Twilio Functions `context`, the Lambda's
@@ -109,7 +101,7 @@ export const FunctionsConfig = z.object({
     .number({ error: 'is not a number' })
     .min(0, { error: 'must be at least 0' })
     .max(72, { error: 'must be at most 72' })
-    .default(DEFAULT_MIN_GAP_HOURS)
+    .default(DEFAULT_REMINDER_POLICY.minGapMinutes / 60)
     .meta({ fix: 'use a number of hours, e.g. 12, or 0 for no gap' }),
   /**
    * The Messaging Service the flow's texts are sent through (executions start with it as From), so

@@ -95,8 +95,6 @@ export const REMINDER_VARIABLES = {
     fix: 'use HHMM local time, e.g. 2100 (2400 = midnight)',
   },
 } as const;
-/** REMINDER_MIN_GAP_HOURS when unset. */
-export const DEFAULT_MIN_GAP_HOURS = DEFAULT_REMINDER_POLICY.minGapMinutes / 60;
 export type ReminderVariable = keyof typeof REMINDER_VARIABLES;
 
 /** The schema of one reminder variable: HHMM text in, minutes out, the shared default when unset. */
