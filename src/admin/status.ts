@@ -3,23 +3,8 @@ import type { AdminRuntimeConfig } from '../config/admin-config';
 import type { S3AdminStore } from '../storage/s3-admin-store';
 import type { TwilioClient } from '../twilio/client';
 import { errorSummary } from './handler';
-
-export type ComponentState = 'ok' | 'warning' | 'error';
-
-export interface ComponentStatus {
-  id: 'studio-flow' | 'phone-number' | 'verify-service' | 'bucket' | 'reminder-sweep';
-  label: string;
-  state: ComponentState;
-  detail: string;
-  link?: { href: string; label: string };
-}
-
-export interface StatusReport {
-  ok: boolean;
-  local: boolean;
-  checked_at: string;
-  components: ComponentStatus[];
-}
+import type { ComponentStatus, StatusReport } from './api-types';
+export type { ComponentState, ComponentStatus, StatusReport } from './api-types';
 
 export interface StatusDeps {
   config: AdminRuntimeConfig;

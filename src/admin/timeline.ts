@@ -32,6 +32,8 @@ import {
   type HistoryEntry,
 } from './appointments';
 import { conversation, type MessageView } from './conversation';
+import type { TimelineKind, TimelineEntry } from './api-types';
+export type { TimelineKind, TimelineEntry } from './api-types';
 
 /*
  * One appointment's story in one list, oldest first: what the EHR said (and what each event
@@ -40,24 +42,6 @@ import { conversation, type MessageView } from './conversation';
  * skipped. Times are shown in the clinic's zone (EHR_DEFAULT_TIMEZONE), or the appointment's own
  * zone where the clinic has none; the zone is named in every time and in `zone`.
  */
-
-export type TimelineKind = 'ehr-event' | 'text' | 'reply' | 'ehr-request' | 'reminder' | 'system';
-
-export interface TimelineEntry {
-  at: string;
-  at_local: string;
-  kind: TimelineKind;
-  title: string;
-  detail?: string;
-  /** EHR events: the fields that differ from the EHR's previous event (none for the first). */
-  changes?: { field: string; label: string; from: string; to: string }[];
-  /** Texts and replies: the words, as Twilio's log has them. */
-  body?: string;
-  /** Texts: the newest delivery status Twilio reported, with the error's meaning when it failed. */
-  status?: string;
-  /** A Twilio or event id behind the entry, with a name a person can read ("Text 2"); the raw id is for tooltips. */
-  ref?: { label: string; id: string };
-}
 
 export interface TimelineDeps {
   store: AppointmentRecords &
