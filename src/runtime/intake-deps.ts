@@ -51,14 +51,13 @@ function partsOf(runtime: FunctionsRuntime): IntakeParts {
   return { store: runtime.store, flows: runtime.flows, policy: runtime.policy, now: runtime.record.now };
 }
 
-export function intakeDeps(runtime: FunctionsRuntime): IntakeDeps {
-  return hl7IntakeDepsFrom(runtime.config, partsOf(runtime));
-}
-
 export function hl7IntakeDeps(runtime: FunctionsRuntime): Hl7IntakeDeps {
   return hl7IntakeDepsFrom(runtime.config, partsOf(runtime));
 }
 
+/** The JSON intake takes the same dependencies; it does not read the HL7 zone settings. */
+export const intakeDeps: (runtime: FunctionsRuntime) => IntakeDeps = hl7IntakeDeps;
+
 export function fhirIntakeDeps(runtime: FunctionsRuntime): FhirIntakeDeps {
-  return { ...hl7IntakeDepsFrom(runtime.config, partsOf(runtime)), ...(runtime.fhir ? { fhir: runtime.fhir } : {}) };
+  return { ...hl7IntakeDeps(runtime), ...(runtime.fhir ? { fhir: runtime.fhir } : {}) };
 }

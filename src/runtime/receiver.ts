@@ -15,9 +15,9 @@ import type { ReminderPolicy } from '../domain/reminder-plan';
 import type { TwilioFlowStarter } from '../messaging/twilio-flow-starter';
 import { now } from './clock';
 import { hl7IntakeDepsFrom } from './intake-deps';
-import { flowStarterFrom, lambdaTwilioFrom, reminderPolicyFrom, storesFrom } from './wiring';
+import { flowStarterFrom, reminderPolicyFrom, storesFrom } from './wiring';
 import { fhirReaderFrom } from './functions';
-import { readTwilioSecret } from './sweep';
+import { lambdaTwilio } from './sweep';
 
 /** The intake secret's JSON fields: named as the variables they stand for (the deploy writes them). */
 export const INTAKE_SECRET_FIELDS = ['EHR_API_KEY', 'FHIR_BEARER_TOKEN', 'FHIR_CLIENT_SECRET'] as const;
@@ -46,8 +46,7 @@ export async function receiverDepsFromEnv(env: Env): Promise<ReceiverRuntime> {
   // Variable names and problems only: the values may be secrets.
   if (!loaded.ok) throw new Error(`receiver configuration is invalid:\n${describeProblems(loaded.problems)}`);
   const c = loaded.config;
-  const secret = c.TWILIO_SECRET_ARN ? await readTwilioSecret(c.TWILIO_SECRET_ARN, c.AWS_REGION) : undefined;
-  const { twilio, ieSigningSecret } = lambdaTwilioFrom(c, secret, 'receiver');
+  const { twilio, ieSigningSecret } = await lambdaTwilio(c, 'receiver');
   const store = storesFrom(c).appointments;
   const flows = flowStarterFrom(twilio, c, ieSigningSecret);
   const policy = reminderPolicyFrom(c);

@@ -1,12 +1,12 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { describeProblems, loadSweepConfig, type Env, type SweepConfig } from '../config/config';
+import { describeProblems, loadSweepConfig, type Env, type ReceiverConfig, type SweepConfig } from '../config/config';
 import { TwilioSecret } from '../config/rules';
 import { AppError } from '../domain/errors';
 import { log } from '../log';
 import { runSweep } from '../use-cases/sweep';
 import type { SweepCounts, SweepDeps } from '../use-cases/sweep-run';
 import { now, sleep } from './clock';
-import { ehrNotifierFrom, flowStarterFrom, lambdaTwilioFrom, reminderPolicyFrom, storesFrom } from './wiring';
+import { ehrNotifierFrom, flowStarterFrom, lambdaTwilioFrom, reminderPolicyFrom, storesFrom, type LambdaTwilio } from './wiring';
 
 /**
  * The Twilio secret, parsed with the schema the deploy writes it with (src/config/rules.ts). The
@@ -37,13 +37,18 @@ export function parseTwilioSecret(text: string | undefined): TwilioSecret {
   return parsed.data;
 }
 
+/** A Lambda's Twilio client and EHR signing secret: from the Twilio secret when deployed, the environment locally. */
+export async function lambdaTwilio(c: SweepConfig | ReceiverConfig, runtime: string): Promise<LambdaTwilio> {
+  const secret = c.TWILIO_SECRET_ARN ? await readTwilioSecret(c.TWILIO_SECRET_ARN, c.AWS_REGION) : undefined;
+  return lambdaTwilioFrom(c, secret, runtime);
+}
+
 /** Builds the sweep's dependencies from its environment (and, deployed, Secrets Manager). */
 export async function sweepDepsFromEnv(env: Env): Promise<SweepDeps> {
   const loaded = loadSweepConfig(env);
   if (!loaded.ok) throw new Error(`sweep configuration is invalid:\n${describeProblems(loaded.problems)}`);
   const c: SweepConfig = loaded.config;
-  const secret = c.TWILIO_SECRET_ARN ? await readTwilioSecret(c.TWILIO_SECRET_ARN, c.AWS_REGION) : undefined;
-  const { twilio, ieSigningSecret } = lambdaTwilioFrom(c, secret, 'sweep');
+  const { twilio, ieSigningSecret } = await lambdaTwilio(c, 'sweep');
   const store = storesFrom(c).appointments;
   return {
     store,
